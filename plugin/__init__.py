@@ -1,0 +1,1 @@
+"""crossdept domain: rules, planning, and the Jira and Confluence gateways."""
