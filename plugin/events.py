@@ -1,0 +1,162 @@
+"""Typed Jira webhook events, lenient about Jira's many payload shapes (Cloud, Data Center, Automation)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from plugin.errors import PayloadError
+
+
+class Lenient(BaseModel):
+    """Inbound models declare only what a rule reads and ignore the rest."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+def _as_str(value: Any) -> Any:
+    # Ids are strings in REST issue objects but numbers in issueLink and Automation payloads.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class JiraUser(Lenient):
+    """A Cloud user (accountId) or a Server/Data Center user (name/key)."""
+
+    account_id: str | None = Field(default=None, alias="accountId")
+    name: str | None = None
+    key: str | None = None
+    display_name: str | None = Field(default=None, alias="displayName")
+    email: str | None = Field(default=None, alias="emailAddress")
+
+    @property
+    def id(self) -> str | None:
+        """The identifier rules use: accountId on Cloud, username on Data Center."""
+        return self.account_id or self.name or self.key
+
+
+class ChangeItem(Lenient):
+    """One changed field of a changelog; custom fields carry their name, not always their id."""
+
+    field: str
+    fieldtype: str | None = None
+    field_id: str | None = Field(default=None, alias="fieldId")
+    from_value: str | None = Field(default=None, alias="from")
+    from_string: str | None = Field(default=None, alias="fromString")
+    to_value: str | None = Field(default=None, alias="to")
+    to_string: str | None = Field(default=None, alias="toString")
+
+    _ids = field_validator("from_value", "to_value", mode="before")(_as_str)
+
+
+class Changelog(Lenient):
+    """The changes behind a `jira:issue_updated` (Cloud also sends one on create)."""
+
+    id: str | None = None
+    items: list[ChangeItem] = Field(default_factory=list)
+
+    _ids = field_validator("id", mode="before")(_as_str)
+
+
+class Comment(Lenient):
+    """A comment; its body is wiki markup in webhooks, even on Cloud."""
+
+    id: str
+    body: Any = None
+    author: JiraUser | None = None
+    update_author: JiraUser | None = Field(default=None, alias="updateAuthor")
+    created: str | None = None
+    updated: str | None = None
+    self_url: str | None = Field(default=None, alias="self")
+
+    _ids = field_validator("id", mode="before")(_as_str)
+
+
+class IssueRef(Lenient):
+    """The issue in a payload: full fields on issue events, a reduced set on comment events."""
+
+    id: str | None = None
+    key: str | None = None
+    self_url: str | None = Field(default=None, alias="self")
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+    _ids = field_validator("id", mode="before")(_as_str)
+
+
+_ISSUE_IN_URL = re.compile(r"/issue/([^/]+)/comment/")
+
+
+class JiraEvent(Lenient):
+    """One webhook delivery's body; anything a rule needs beyond this it re-reads from Jira."""
+
+    webhook_event: str | None = Field(default=None, alias="webhookEvent")
+    issue_event_type: str | None = Field(default=None, alias="issue_event_type_name")
+    timestamp: int | None = None
+    user: JiraUser | None = None
+    issue: IssueRef | None = None
+    changelog: Changelog | None = None
+    comment: Comment | None = None
+    worklog: dict[str, Any] | None = None
+    issue_link: dict[str, Any] | None = Field(default=None, alias="issueLink")
+    raw: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _timestamp_as_int(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return value
+
+    @property
+    def name(self) -> str:
+        """The event name; Automation bodies without `webhookEvent` count as issue updates."""
+        return self.webhook_event or "jira:issue_updated"
+
+    @property
+    def actor(self) -> JiraUser | None:
+        """Who caused the event: the `user`, or for comment events the comment's author."""
+        if self.user is not None:
+            return self.user
+        if self.comment is not None:
+            return self.comment.update_author or self.comment.author
+        return None
+
+    @property
+    def issue_key(self) -> str | None:
+        """The issue's key, when the payload has one."""
+        return self.issue.key if self.issue else None
+
+    @property
+    def issue_id(self) -> str | None:
+        """The issue's id, from the issue, a worklog, or (old Server comments) the comment's URL."""
+        if self.issue and self.issue.id:
+            return self.issue.id
+        if self.worklog and self.worklog.get("issueId") is not None:
+            return str(self.worklog["issueId"])
+        if self.comment and self.comment.self_url:
+            match = _ISSUE_IN_URL.search(self.comment.self_url)
+            if match:
+                return match.group(1)
+        return None
+
+
+def parse_event(data: Any) -> JiraEvent:
+    """Turn a decoded JSON body into a JiraEvent, or refuse it with a reason a client can act on."""
+    if not isinstance(data, dict):
+        raise PayloadError("the body is not a JSON object")
+    looks_like_jira = (
+        "webhookEvent" in data or "issue" in data or ("fields" in data and "key" in data)
+    )
+    if not looks_like_jira:
+        raise PayloadError("the body is not a Jira event: no webhookEvent and no issue")
+    if "webhookEvent" not in data and "fields" in data and "key" in data:
+        # Automation's "Issue data (Automation format)": the top level is the issue itself.
+        data = {"issue": data, "changelog": data.get("changelog")}
+    try:
+        event = JiraEvent.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PayloadError(f"the body is not a Jira event: {where}: {first['msg']}") from error
+    return event.model_copy(update={"raw": data})

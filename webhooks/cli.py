@@ -1,0 +1,23 @@
+"""The `crossdept` command: one group, each concern's commands registered from its own module."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crossdept")
+def cli() -> None:
+    """crossdept enforces a cross-department collaboration process inside Jira and Confluence.
+
+    Settings come from CROSSDEPT_* environment variables; the process itself from the rules
+    file (CROSSDEPT_RULES, default config/rules.yaml).
+    """
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli()
+
+
+# Commands, one module per concern (keep this list sorted by module).
