@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from plugin.confluence_gateway import ConfluenceGateway
     from plugin.jira_gateway import JiraGateway
     from plugin.rules import Rules
     from plugin.store import Store
@@ -22,5 +21,4 @@ class Context:
     jira: JiraGateway
     store: Store
     clock: Callable[[], datetime]
-    confluence: ConfluenceGateway | None = None
     delivery_id: str | None = None
