@@ -1,0 +1,160 @@
+"""The queue transport (huey) for deliveries, their retry schedule, and recovery of lost jobs.
+
+The store's deliveries table is the source of truth; huey only carries delivery ids to workers.
+huey deletes a message as soon as a consumer dequeues it, so a worker killed mid-job would lose
+it: `recover` re-enqueues queued deliveries the transport no longer holds and running ones whose
+lease expired. Claiming a delivery is a conditional UPDATE, so a duplicate message is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+from plugin.errors import SettingsError
+from plugin.store import Deliveries
+
+log = logging.getLogger(__name__)
+
+# How long a queued delivery may sit untouched before recovery checks the transport still has it.
+RECOVERY_GRACE_S = 30.0
+# Backoff for transient failures: base * 2**(attempt-1), capped; see `retry_delay`.
+BACKOFF_BASE_S = 5.0
+BACKOFF_CAP_S = 3600.0
+
+Processor = Callable[[int], None]
+Recoverer = Callable[[], object]
+
+
+class DeliveryQueue(Huey):  # type: ignore[misc]  # huey ships no type hints
+    """A huey queue carrying delivery ids to whichever worker is attached in this process."""
+
+    def __init__(self, name: str, *, storage_class: type[Any], **storage_kwargs: Any) -> None:
+        super().__init__(
+            name, results=False, utc=True, storage_class=storage_class, **storage_kwargs
+        )
+        self._processor: Processor | None = None
+        self._recoverer: Recoverer | None = None
+        self._process_task = self.task(name="process_delivery")(self._process)
+        # Every minute, on every consumer: recovery is cheap and safe to run concurrently.
+        self.periodic_task(crontab(minute="*"), name="recover_deliveries")(self._recover)
+
+    def attach(self, processor: Processor, recoverer: Recoverer | None = None) -> None:
+        """Make this process's consumer run deliveries with `processor` (and recover periodically)."""
+        self._processor = processor
+        self._recoverer = recoverer
+
+    def enqueue_delivery(self, delivery_id: int, *, delay_s: float | None = None) -> None:
+        """Send a delivery id to the workers, now or after `delay_s` seconds (a retry)."""
+        if delay_s is not None and delay_s > 0:
+            self._process_task.schedule(args=(delivery_id,), delay=delay_s)
+        else:
+            self._process_task(delivery_id)
+
+    def delivery_ids_in_transport(self) -> set[int]:
+        """Ids of deliveries waiting in the queue or scheduled for a retry."""
+        ids: set[int] = set()
+        for task in [*self.pending(), *self.scheduled()]:
+            args, _kwargs = task.data
+            if task.name == self._process_task.task_class.__name__ and args:
+                ids.add(int(args[0]))
+        return ids
+
+    def consume(self, *, workers: int = 2, poll_max_delay_s: float = 1.0) -> None:
+        """Run a consumer in this (main) thread until SIGTERM or SIGINT, finishing jobs in hand."""
+        consumer = self.create_consumer(
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            max_delay=poll_max_delay_s,
+            graceful_signal="TERM",
+            shutdown_timeout=30,
+        )
+        consumer.run()
+
+    def _process(self, delivery_id: int) -> None:
+        if self._processor is None:
+            raise RuntimeError("no worker is attached to this queue in this process")
+        self._processor(delivery_id)
+
+    def _recover(self) -> None:
+        if self._recoverer is not None:
+            self._recoverer()
+
+
+def make_queue(url: str, *, name: str = "crossdept") -> DeliveryQueue:
+    """Build the transport from a URL: sqlite:///path (file created if missing), redis://, memory://."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # fsync off: the store, not the queue file, is what must survive a power cut (see recover).
+        return DeliveryQueue(name, storage_class=SqliteStorage, filename=str(path), fsync=False)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return DeliveryQueue(name, storage_class=RedisStorage, url=url)
+    if url.startswith("memory://"):  # One process only: for tests.
+        return DeliveryQueue(name, storage_class=MemoryStorage)
+    raise SettingsError(
+        f"CROSSDEPT_QUEUE_URL must start with sqlite:///, redis:// or rediss://, not {url!r}"
+    )
+
+
+def retry_delay(
+    attempt: int,
+    retry_after: float | None = None,
+    *,
+    base_s: float = BACKOFF_BASE_S,
+    cap_s: float = BACKOFF_CAP_S,
+    rng: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before attempt `attempt + 1`: the server's Retry-After, else backoff.
+
+    Exponential backoff with jitter, and Retry-After honoured when Jira sends one, as Atlassian
+    asks of clients: https://developer.atlassian.com/cloud/jira/platform/rate-limiting/
+    """
+    if retry_after is not None and retry_after > 0:
+        # Never earlier than asked; a little later at random so workers do not return together.
+        return float(retry_after) * (1.0 + 0.2 * rng())
+    ceiling = min(cap_s, base_s * 2.0 ** max(attempt - 1, 0))
+    return ceiling / 2.0 + rng() * ceiling / 2.0
+
+
+def recover(
+    deliveries: Deliveries,
+    queue: DeliveryQueue,
+    *,
+    grace_s: float = RECOVERY_GRACE_S,
+    clock: Callable[[], float] = time.time,
+) -> list[int]:
+    """Re-enqueue deliveries the transport lost; return their ids. Safe to run anywhere, any time.
+
+    Two ways to lose one: its worker died (the lease expired), or the enqueue after the insert
+    failed or the process died in between (queued in the store, absent from the transport).
+    """
+    released = deliveries.release_expired()
+    for delivery_id in released:
+        log.warning("delivery lease expired; re-enqueued", extra={"delivery_id": delivery_id})
+    lost: dict[int, float] = {delivery_id: 0.0 for delivery_id in released}
+    stale = deliveries.waiting(older_than_s=grace_s)
+    if stale:
+        in_transport = queue.delivery_ids_in_transport()
+        now = clock()
+        for delivery in stale:
+            if delivery.id in in_transport or delivery.id in lost:
+                continue
+            # A lost retry keeps its backoff: send it when it is due, not now.
+            lost[delivery.id] = max(delivery.run_after - now, 0.0)
+            log.warning(
+                "delivery missing from the queue; re-enqueued",
+                extra={"delivery": delivery.key, "issue": delivery.issue},
+            )
+    for delivery_id, delay_s in lost.items():
+        queue.enqueue_delivery(delivery_id, delay_s=delay_s)
+    deliveries.touch(list(lost))
+    return list(lost)

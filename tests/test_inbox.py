@@ -1,0 +1,101 @@
+"""The inbox stores each delivery once, enqueues it, and survives a queue that is down."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plugin.inbox import Inbox
+from plugin.queue import DeliveryQueue, make_queue
+from plugin.store import Deliveries, DeliveryState, Store, metadata
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/crossdept.db"
+    else:
+        url = os.environ.get("CROSSDEPT_TEST_DATABASE_URL", "")
+        if not url:
+            pytest.skip("CROSSDEPT_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    store = Store(url)
+    metadata.drop_all(store.engine)
+    store.create_all()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryQueue]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/queue/queue.db"
+    else:
+        url = os.environ.get("CROSSDEPT_TEST_QUEUE_URL", "")
+        if not url:
+            pytest.skip("CROSSDEPT_TEST_QUEUE_URL is not set: no Redis to test against")
+    queue = make_queue(url, name=f"test-{uuid.uuid4().hex}")
+    yield queue
+    queue.flush()
+
+
+def test_a_new_delivery_is_stored_and_enqueued(store: Store, queue: DeliveryQueue) -> None:
+    inbox = Inbox(store, queue)
+
+    assert inbox.accept("d-1", "jira:issue_created", "CD-1", b'{"webhookEvent": "x"}') is True
+
+    [delivery] = Deliveries(store).recent()
+    assert (delivery.key, delivery.event, delivery.issue) == ("d-1", "jira:issue_created", "CD-1")
+    assert delivery.state is DeliveryState.QUEUED
+    assert Deliveries(store).get(delivery.id).body == b'{"webhookEvent": "x"}'  # type: ignore[union-attr]
+    assert queue.delivery_ids_in_transport() == {delivery.id}
+    assert inbox.depth() == 1
+
+
+def test_a_duplicate_key_is_refused_and_not_enqueued_again(
+    store: Store, queue: DeliveryQueue
+) -> None:
+    inbox = Inbox(store, queue)
+    inbox.accept("d-1", "jira:issue_created", "CD-1", b"{}")
+
+    assert inbox.accept("d-1", "jira:issue_created", "CD-1", b"{}") is False
+
+    assert len(Deliveries(store).recent()) == 1
+    assert queue.pending_count() == 1
+
+
+def test_duplicates_are_detected_across_processes_sharing_the_database(
+    store: Store, queue: DeliveryQueue
+) -> None:
+    other_process_store = Store(store.url)
+    try:
+        assert Inbox(store, queue).accept("d-1", "e", None, b"{}") is True
+        assert Inbox(other_process_store, queue).accept("d-1", "e", None, b"{}") is False
+    finally:
+        other_process_store.dispose()
+
+
+class BrokenQueue(DeliveryQueue):
+    def enqueue_delivery(self, delivery_id: int, *, delay_s: float | None = None) -> None:
+        raise ConnectionError("queue is down")
+
+
+def test_a_delivery_stays_stored_when_the_queue_is_down(store: Store, tmp_path: Path) -> None:
+    from huey.storage import MemoryStorage
+
+    inbox = Inbox(store, BrokenQueue("broken", storage_class=MemoryStorage))
+
+    assert inbox.accept("d-1", "jira:issue_created", "CD-1", b"{}") is True
+
+    assert Deliveries(store).count(DeliveryState.QUEUED) == 1
+
+
+def test_health_needs_both_the_store_and_the_queue(store: Store, tmp_path: Path) -> None:
+    queue = make_queue(f"sqlite:///{tmp_path}/q.db")
+    assert Inbox(store, queue).healthy() is True
+
+    unreachable = Store(f"sqlite:///{tmp_path}/missing-dir/x.db")
+    assert Inbox(unreachable, queue).healthy() is False
