@@ -42,7 +42,12 @@ JIRA_SOFTWARE_PATHS: dict[str, Any] = {
         "post": {
             "operationId": "moveIssuesToEpic",
             "parameters": [
-                {"name": "epicIdOrKey", "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": "epicIdOrKey",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
             ],
             "requestBody": {
                 "required": True,
@@ -161,9 +166,7 @@ def _check_confluence(
     return [f"{method} {path}: {reason}" for reason in reasons]
 
 
-def _find_operation(
-    spec: Spec, method: str, path: str
-) -> tuple[Operation, dict[str, str]] | str:
+def _find_operation(spec: Spec, method: str, path: str) -> tuple[Operation, dict[str, str]] | str:
     """Match a concrete path to an operation; concrete segments win over templated ones."""
     matches = [(route, m) for route in spec.routes if (m := route.pattern.match(path))]
     if not matches:
@@ -190,7 +193,9 @@ def _check_parameters(
         if where == "path":
             value = path_params.get(_group_name(name))
             if value is not None:
-                reasons += _check_parameter_values(spec, f"path parameter {name!r}", [value], schema)
+                reasons += _check_parameter_values(
+                    spec, f"path parameter {name!r}", [value], schema
+                )
         elif where == "query":
             values = query.get(name)
             if not values:
@@ -240,6 +245,9 @@ def _coerce_parameter(value: str, schema: Mapping[str, Any]) -> Any:
         return value.lower() == "true"  # Java's Boolean.parseBoolean ignores case
     if kind in ("integer", "number", "boolean"):
         return {"not a": kind}  # fails the type check with a clear reason
+    enum = schema.get("enum") or []
+    if value.lower() in ("true", "false") and value.lower() in enum:
+        return value.lower()  # e.g. validateQuery=True from jira's client; Java ignores the case
     return value
 
 
@@ -277,7 +285,8 @@ def _describe_body_error(error: ValidationError) -> str:
 @functools.cache
 def _validator(spec: Spec, schema_json: str) -> Validator:
     schema = json.loads(schema_json)
-    return LenientValidator(schema, registry=spec.registry)  # type: ignore[call-arg]
+    validator: Validator = LenientValidator(schema, registry=spec.registry)
+    return validator
 
 
 def _lenient_type(
@@ -299,7 +308,9 @@ def _lenient_type(
     yield ValidationError(f"{instance!r} is not of type {', '.join(map(repr, kinds))}")
 
 
-LenientValidator = validators.extend(Draft4Validator, {"type": _lenient_type})
+LenientValidator: Any = validators.extend(  # type: ignore[no-untyped-call]
+    Draft4Validator, {"type": _lenient_type}
+)
 
 
 # ---- rich text: wiki markup on v2, ADF on v3 ---------------------------------------------------
@@ -318,14 +329,28 @@ def _check_rich_text(spec: Spec, operation: Operation, body: Any, version: str) 
             reasons.append(
                 f"{where}: API v3 takes an Atlassian Document Format document here "
                 '({"type": "doc", "version": 1, "content": [...]}), not '
-                f"{type(value).__name__}"
+                f"{_json_kind(value)}"
             )
         elif version != "3" and not isinstance(value, str):
             reasons.append(
-                f"{where}: API v{version} takes a wiki-markup string here, not "
-                f"{type(value).__name__}"
+                f"{where}: API {_version_name(version)} takes a wiki-markup string here, not "
+                f"{_json_kind(value)}"
             )
     return reasons
+
+
+def _version_name(version: str) -> str:
+    return "/rest/api/latest" if version == "latest" else f"v{version}"
+
+
+def _json_kind(value: Any) -> str:
+    if _is_adf_document(value):
+        return "an ADF document"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return "a string" if isinstance(value, str) else f"the value {value!r}"
 
 
 def _is_adf_document(value: Any) -> bool:
@@ -393,7 +418,8 @@ def _read_document(filename: str) -> dict[str, Any]:
 def _server_path(filename: str) -> str:
     """The path part of the document's first server URL, e.g. `/wiki/api/v2`."""
     servers = _read_document(filename).get("servers") or [{"url": ""}]
-    return urlparse(servers[0]["url"]).path.rstrip("/")
+    url = str(servers[0]["url"])
+    return urlparse(url).path.rstrip("/")
 
 
 @functools.cache
