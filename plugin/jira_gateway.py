@@ -1,0 +1,424 @@
+"""The one door to Jira: our intents become REST calls, failures become our errors, calls are counted."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from jira import JIRA, JIRAError
+
+from plugin.errors import GatewayError, RefusedError, TransientGatewayError
+
+log = logging.getLogger(__name__)
+
+Observer = Callable[[str, str, int], None]
+
+# POST /rest/api/2/issue/bulk creates at most 50 issues per call.
+# https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
+BULK_LIMIT = 50
+# Data Center's Epic Link / Epic Name custom field types (Jira Software).
+EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
+EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
+# Issue property values are limited to 32768 characters.
+# https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
+PROPERTY_LIMIT = 32768
+TIMEOUT_SECONDS = (5.0, 30.0)
+CONNECTION_FAILED = 0  # the status recorded for a call that got no HTTP answer
+
+
+@dataclass(frozen=True)
+class IssueType:
+    """An issue type a project offers."""
+
+    id: str
+    name: str
+    subtask: bool
+
+
+@dataclass(frozen=True)
+class CreatedIssue:
+    """An issue a bulk call created."""
+
+    id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class ItemRefusal:
+    """Why Jira refused one element of a bulk create."""
+
+    status: int
+    messages: tuple[str, ...] = ()
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    def reason(self) -> str:
+        """Say what Jira said, for a log line and a comment."""
+        parts = list(self.messages) + [f"{name}: {text}" for name, text in self.errors.items()]
+        return "; ".join(parts) or f"HTTP {self.status}"
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """Per-input outcome of one bulk create: created by index, refused by index."""
+
+    created: Mapping[int, CreatedIssue]
+    refused: Mapping[int, ItemRefusal]
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+def _refusal_parts(body: Any) -> tuple[list[str], dict[str, str]]:
+    if not isinstance(body, Mapping):
+        return [], {}
+    messages = [str(text) for text in body.get("errorMessages") or []]
+    errors = (
+        {str(k): str(v) for k, v in (body.get("errors") or {}).items()}
+        if isinstance(body.get("errors"), Mapping)
+        else {}
+    )
+    return messages, errors
+
+
+class JiraGateway:
+    """Talk to Jira Cloud or Data Center through the `jira` client's session, counting every call."""
+
+    def __init__(self, client: JIRA, base_url: str, observer: Observer | None = None) -> None:
+        self._client = client
+        self._base = base_url.rstrip("/")
+        self._observer = observer
+        self._lock = threading.Lock()
+        self.calls: Counter[tuple[str, int]] = Counter()
+        self.is_cloud = False
+        self._myself: str | None = None
+        self._fields: list[dict[str, Any]] | None = None
+        self._issue_types: dict[str, dict[str, IssueType]] = {}
+        self._known_users: set[str] = set()
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        email: str | None = None,
+        api_token: str | None = None,
+        pat: str | None = None,
+        observer: Observer | None = None,
+    ) -> JiraGateway:
+        """Log in (Cloud: email + API token; Data Center: bearer PAT) and learn which Jira this is."""
+        if email and api_token:
+            auth: dict[str, Any] = {"basic_auth": (email, api_token)}
+        elif pat:
+            auth = {"token_auth": pat}
+        else:
+            raise GatewayError(
+                "Jira needs an email and API token (Cloud) or a personal access token"
+            )
+        # max_retries=0: the jira client would sleep in this thread on 429/503; the queue retries instead.
+        client = JIRA(
+            server=url,
+            options={"check_update": False},
+            get_server_info=False,
+            max_retries=0,
+            timeout=TIMEOUT_SECONDS,
+            **auth,
+        )
+        gateway = cls(client, url, observer)
+        gateway.detect_deployment()
+        return gateway
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @property
+    def total_calls(self) -> int:
+        """How many HTTP calls this gateway has made."""
+        return sum(self.calls.values())
+
+    def calls_to(self, endpoint: str) -> int:
+        """How many calls went to one templated endpoint, e.g. "POST /rest/api/2/issue/bulk"."""
+        return sum(count for (name, _status), count in self.calls.items() if name == endpoint)
+
+    def _count(self, endpoint: str, method: str, status: int) -> None:
+        with self._lock:
+            self.calls[(endpoint, status)] += 1
+        if self._observer is not None:
+            try:
+                self._observer(endpoint, method, status)
+            except Exception:  # noqa: BLE001 - metrics must never break a call
+                log.warning("call observer failed", exc_info=True)
+
+    def _call(
+        self,
+        method: str,
+        template: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        accept: Iterable[int] = (),
+    ) -> requests.Response:
+        """Send one request; map failures to TransientGatewayError / RefusedError; never sleep."""
+        route = template.format(**{k: quote(v, safe="") for k, v in (path or {}).items()})
+        endpoint = f"{method} {template}"
+        url = self._base + route
+        kwargs: dict[str, Any] = {"headers": {"Content-Type": "application/json"}}
+        if params is not None:
+            kwargs["params"] = params
+        if body is not None:
+            kwargs["data"] = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        try:
+            response: requests.Response = self._client._session.request(method, url, **kwargs)
+        except JIRAError as error:
+            # Only the status and body are used: the error's text includes request headers (auth).
+            if error.response is None:
+                self._count(endpoint, method, CONNECTION_FAILED)
+                raise TransientGatewayError(f"{endpoint}: no response") from None
+            response = error.response
+        except requests.RequestException as error:
+            self._count(endpoint, method, CONNECTION_FAILED)
+            raise TransientGatewayError(f"{endpoint}: {type(error).__name__}") from None
+        status = response.status_code
+        self._count(endpoint, method, status)
+        if status < 400 or status in accept:
+            return response
+        if status == 429 or status >= 500:
+            raise TransientGatewayError(
+                f"{endpoint}: HTTP {status}", retry_after=_retry_after(response)
+            )
+        try:
+            parsed = response.json()
+        except ValueError:
+            parsed = None
+        messages, errors = _refusal_parts(parsed)
+        refused = RefusedError(f"{endpoint}: HTTP {status}", status, messages, errors)
+        log.warning(
+            "jira refused %s: HTTP %s: %s",
+            endpoint,
+            status,
+            refused.reason(),
+            extra={"endpoint": endpoint, "status": status, "reason": refused.reason()},
+        )
+        raise refused
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as error:
+            raise TransientGatewayError(f"unreadable answer from {response.url}") from error
+
+    # -- who and what we talk to ----------------------------------------------------------------
+
+    def detect_deployment(self) -> bool:
+        """Ask serverInfo whether this is Cloud or Data Center; one call at connect time."""
+        info = self._json(self._call("GET", "/rest/api/2/serverInfo"))
+        self.is_cloud = str(info.get("deploymentType", "")).lower() == "cloud"
+        self._client.deploymentType = info.get("deploymentType")
+        try:
+            self._client._version = tuple(int(part) for part in info.get("versionNumbers", []))
+        except (TypeError, ValueError):
+            self._client._version = (0, 0, 0)
+        return self.is_cloud
+
+    def myself(self) -> str:
+        """Our own account id (Cloud) or username (Data Center), cached for the process."""
+        if self._myself is None:
+            me = self._json(self._call("GET", "/rest/api/2/myself"))
+            self._myself = str(me.get("accountId") or me.get("name") or me.get("key") or "")
+        return self._myself
+
+    def user_payload(self, account: str) -> dict[str, str]:
+        """How an assignee is written: Cloud {"accountId": ...}, Data Center {"name": ...}."""
+        return {"accountId": account} if self.is_cloud else {"name": account}
+
+    def fields(self) -> list[dict[str, Any]]:
+        """Every field of the instance (GET /field), cached for the process."""
+        if self._fields is None:
+            found = self._json(self._call("GET", "/rest/api/2/field"))
+            self._fields = [item for item in found if isinstance(item, dict)]
+        return self._fields
+
+    def field_by_type(self, custom_type: str) -> str | None:
+        """The id of the field whose schema.custom is `custom_type` (e.g. Data Center's Epic Link)."""
+        for item in self.fields():
+            if (item.get("schema") or {}).get("custom") == custom_type:
+                return str(item["id"])
+        return None
+
+    def field_names(self) -> dict[str, str]:
+        """Field name → id; changelog items name custom fields by name."""
+        return {str(item.get("name")): str(item.get("id")) for item in self.fields()}
+
+    def issue_types(self, project: str) -> dict[str, IssueType]:
+        """The issue types a project offers, by name; one GET /project per project per process."""
+        if project not in self._issue_types:
+            found = self._json(
+                self._call("GET", "/rest/api/2/project/{project}", path={"project": project})
+            )
+            self._issue_types[project] = {
+                str(kind["name"]): IssueType(
+                    str(kind["id"]), str(kind["name"]), bool(kind.get("subtask"))
+                )
+                for kind in found.get("issueTypes") or []
+            }
+        return self._issue_types[project]
+
+    def missing_users(self, accounts: Iterable[str]) -> list[str]:
+        """Return the accounts Jira does not know; known ones are remembered for the process."""
+        wanted = [
+            account for account in dict.fromkeys(accounts) if account not in self._known_users
+        ]
+        if not wanted:
+            return []
+        if self.is_cloud:
+            # One call for up to 200 account ids.
+            # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-users/#api-rest-api-2-user-bulk-get
+            found: set[str] = set()
+            for start in range(0, len(wanted), 200):
+                chunk = wanted[start : start + 200]
+                params = [("maxResults", "200")] + [("accountId", account) for account in chunk]
+                page = self._json(self._call("GET", "/rest/api/2/user/bulk", params=params))
+                found |= {str(user.get("accountId")) for user in page.get("values") or []}
+        else:
+            found = set()
+            for account in wanted:
+                response = self._call(
+                    "GET", "/rest/api/2/user", params={"username": account}, accept=(404,)
+                )
+                if response.status_code != 404:
+                    found.add(account)
+        self._known_users |= found
+        return [account for account in wanted if account not in found]
+
+    # -- issues ---------------------------------------------------------------------------------
+
+    def get_issue(
+        self, key: str, fields: Sequence[str], properties: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Read one issue's named fields (and issue properties) in a single GET."""
+        params: dict[str, str] = {"fields": ",".join(fields)}
+        if properties:
+            params["properties"] = ",".join(properties)
+        found = self._json(
+            self._call("GET", "/rest/api/2/issue/{key}", path={"key": key}, params=params)
+        )
+        return dict(found)
+
+    def create_issues(self, updates: Sequence[Mapping[str, Any]]) -> BulkResult:
+        """Create up to 50 issues in one call; a 201 may still refuse some of them."""
+        if not updates:
+            return BulkResult({}, {})
+        if len(updates) > BULK_LIMIT:
+            raise ValueError(f"at most {BULK_LIMIT} issues per bulk call")
+        # The jira client's create_issues re-GETs every issue (prefetch) and cannot chunk;
+        # we post IssueUpdateDetails ourselves through its authenticated session.
+        # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
+        response = self._call(
+            "POST", "/rest/api/2/issue/bulk", body={"issueUpdates": list(updates)}, accept=(400,)
+        )
+        answer = self._json(response)
+        refused: dict[int, ItemRefusal] = {}
+        for error in answer.get("errors") or []:
+            element = error.get("elementErrors") or {}
+            messages, errors = _refusal_parts(element)
+            refused[int(error.get("failedElementNumber", -1))] = ItemRefusal(
+                int(error.get("status") or response.status_code), tuple(messages), errors
+            )
+        if response.status_code == 400 and not refused:
+            messages, errors = _refusal_parts(answer)
+            raise RefusedError("POST /rest/api/2/issue/bulk: HTTP 400", 400, messages, errors)
+        # Created issues come back in input order, skipping the failed elements.
+        created_iter = iter(answer.get("issues") or [])
+        created: dict[int, CreatedIssue] = {}
+        for index in range(len(updates)):
+            if index in refused:
+                continue
+            issue = next(created_iter, None)
+            if issue is None:
+                break
+            created[index] = CreatedIssue(str(issue["id"]), str(issue["key"]))
+        return BulkResult(created, refused)
+
+    def search_issues(
+        self,
+        jql: str,
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Run a JQL search and return up to `limit` issues (Cloud: /search/jql, DC: /search)."""
+        found: list[dict[str, Any]] = []
+        body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": min(limit, 100)}
+        if properties:
+            body["properties"] = list(properties)
+        if self.is_cloud:
+            # /rest/api/2/search is being removed on Cloud; /search/jql pages with nextPageToken.
+            # https://developer.atlassian.com/changelog/#CHANGE-2046
+            while len(found) < limit:
+                page = self._json(self._call("POST", "/rest/api/2/search/jql", body=body))
+                found += page.get("issues") or []
+                token = page.get("nextPageToken")
+                if not token or page.get("isLast", True):
+                    break
+                body["nextPageToken"] = token
+        else:
+            body["startAt"] = 0
+            while len(found) < limit:
+                page = self._json(self._call("POST", "/rest/api/2/search", body=body))
+                issues = page.get("issues") or []
+                found += issues
+                body["startAt"] += len(issues)
+                if not issues or body["startAt"] >= int(page.get("total") or 0):
+                    break
+        return found[:limit]
+
+    def get_issue_property(self, key: str, name: str) -> Any:
+        """Read an issue property's value, or None when it is not set."""
+        response = self._call(
+            "GET",
+            "/rest/api/2/issue/{key}/properties/{name}",
+            path={"key": key, "name": name},
+            accept=(404,),
+        )
+        if response.status_code == 404:
+            return None
+        return self._json(response).get("value")
+
+    def set_issue_property(self, key: str, name: str, value: Any) -> None:
+        """Write an issue property (≤ 32768 characters of JSON)."""
+        size = len(json.dumps(value, ensure_ascii=False))
+        if size > PROPERTY_LIMIT:
+            raise ValueError(
+                f"issue property {name} would be {size} characters, over {PROPERTY_LIMIT}"
+            )
+        self._call(
+            "PUT",
+            "/rest/api/2/issue/{key}/properties/{name}",
+            path={"key": key, "name": name},
+            body=value,
+        )
+
+    def add_comment(self, key: str, body: str) -> str:
+        """Comment on an issue in wiki markup; returns the comment id."""
+        found = self._json(
+            self._call(
+                "POST", "/rest/api/2/issue/{key}/comment", path={"key": key}, body={"body": body}
+            )
+        )
+        return str(found.get("id", ""))

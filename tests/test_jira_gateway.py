@@ -1,0 +1,272 @@
+"""The Jira gateway against recorded-shape HTTP answers: auth, deployment, counting, error mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+import responses
+
+from plugin.errors import RefusedError, TransientGatewayError
+from plugin.jira_gateway import BULK_LIMIT, JiraGateway
+
+URL = "https://example.atlassian.net"
+DC_URL = "https://jira.example.com/jira"
+TOKEN = "api-token-that-must-not-leak"
+PAT = "pat-that-must-not-leak"
+
+
+@pytest.fixture
+def http() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+def cloud(
+    http: responses.RequestsMock, observed: list[tuple[str, str, int]] | None = None
+) -> JiraGateway:
+    http.get(
+        f"{URL}/rest/api/2/serverInfo",
+        json={"deploymentType": "Cloud", "versionNumbers": [1001, 0, 0]},
+    )
+    record = observed.append if observed is not None else None
+    return JiraGateway.connect(
+        URL,
+        email="bot@example.com",
+        api_token=TOKEN,
+        observer=(lambda e, m, s: record((e, m, s))) if record else None,
+    )
+
+
+def data_center(http: responses.RequestsMock) -> JiraGateway:
+    http.get(
+        f"{DC_URL}/rest/api/2/serverInfo",
+        json={"deploymentType": "Server", "versionNumbers": [10, 3, 1]},
+    )
+    return JiraGateway.connect(DC_URL, pat=PAT)
+
+
+def test_cloud_uses_basic_auth_and_is_detected(http: responses.RequestsMock) -> None:
+    observed: list[tuple[str, str, int]] = []
+    gateway = cloud(http, observed)
+    assert gateway.is_cloud
+    assert http.calls[0].request.headers["Authorization"].startswith("Basic ")
+    assert observed == [("GET /rest/api/2/serverInfo", "GET", 200)]
+    assert gateway.calls[("GET /rest/api/2/serverInfo", 200)] == 1
+    assert gateway.user_payload("557058:x") == {"accountId": "557058:x"}
+
+
+def test_data_center_uses_a_bearer_token_and_usernames(http: responses.RequestsMock) -> None:
+    gateway = data_center(http)
+    assert not gateway.is_cloud
+    assert http.calls[0].request.headers["Authorization"] == f"Bearer {PAT}"
+    assert gateway.user_payload("engineering.head") == {"name": "engineering.head"}
+
+
+def test_connect_without_credentials_is_refused() -> None:
+    with pytest.raises(Exception, match="API token"):
+        JiraGateway.connect(URL)
+
+
+def test_429_is_transient_with_retry_after_and_does_not_sleep(http: responses.RequestsMock) -> None:
+    gateway = cloud(http)
+    http.get(
+        f"{URL}/rest/api/2/myself",
+        status=429,
+        headers={"Retry-After": "7", "RateLimit-Reason": "jira-burst-based"},
+    )
+    started = time.monotonic()
+    with pytest.raises(TransientGatewayError) as caught:
+        gateway.myself()
+    assert caught.value.retry_after == 7
+    assert time.monotonic() - started < 1
+    assert gateway.calls[("GET /rest/api/2/myself", 429)] == 1
+
+
+def test_5xx_and_connection_errors_are_transient(http: responses.RequestsMock) -> None:
+    gateway = cloud(http)
+    http.get(f"{URL}/rest/api/2/field", status=503)
+    with pytest.raises(TransientGatewayError) as caught:
+        gateway.fields()
+    assert caught.value.retry_after is None
+    http.get(f"{URL}/rest/api/2/field", body=requests.ConnectionError("reset"))
+    with pytest.raises(TransientGatewayError):
+        gateway.fields()
+    assert gateway.calls[("GET /rest/api/2/field", 0)] == 1
+
+
+def test_4xx_is_refused_with_jiras_reasons_and_no_secret_in_logs(
+    http: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    gateway = cloud(http)
+    http.post(
+        f"{URL}/rest/api/2/issue/XD-1/comment",
+        status=403,
+        json={"errorMessages": ["You do not have permission"], "errors": {}},
+    )
+    with pytest.raises(RefusedError) as caught:
+        gateway.add_comment("XD-1", "hello")
+    assert caught.value.status == 403
+    assert caught.value.messages == ["You do not have permission"]
+    assert TOKEN not in caplog.text
+    assert http.calls[-1].request.headers["Authorization"][6:] not in caplog.text
+    assert "You do not have permission" in caplog.text
+
+
+def test_bulk_create_maps_partial_success_by_input_index(http: responses.RequestsMock) -> None:
+    gateway = cloud(http)
+    http.post(
+        f"{URL}/rest/api/2/issue/bulk",
+        status=201,
+        json={
+            "issues": [
+                {"id": "10010", "key": "XD-10", "self": "x"},
+                {"id": "10012", "key": "XD-12", "self": "x"},
+            ],
+            "errors": [
+                {
+                    "failedElementNumber": 1,
+                    "status": 400,
+                    "elementErrors": {
+                        "errorMessages": [],
+                        "errors": {"assignee": "User 'x' cannot be assigned issues."},
+                    },
+                }
+            ],
+        },
+    )
+    updates = [{"fields": {"summary": str(n)}} for n in range(3)]
+    result = gateway.create_issues(updates)
+    assert {i: c.key for i, c in result.created.items()} == {0: "XD-10", 2: "XD-12"}
+    assert result.refused[1].errors == {"assignee": "User 'x' cannot be assigned issues."}
+    sent = json.loads(http.calls[-1].request.body)
+    assert sent == {"issueUpdates": updates}
+    assert gateway.calls_to("POST /rest/api/2/issue/bulk") == 1
+
+
+def test_bulk_create_all_refused_is_a_400_with_per_item_errors(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = cloud(http)
+    http.post(
+        f"{URL}/rest/api/2/issue/bulk",
+        status=400,
+        json={
+            "issues": [],
+            "errors": [
+                {
+                    "failedElementNumber": 0,
+                    "status": 400,
+                    "elementErrors": {"errors": {"issuetype": "bad"}},
+                },
+            ],
+        },
+    )
+    result = gateway.create_issues([{"fields": {}}])
+    assert result.created == {}
+    assert result.refused[0].reason() == "issuetype: bad"
+
+
+def test_bulk_create_refuses_more_than_fifty() -> None:
+    gateway = JiraGateway.__new__(JiraGateway)
+    with pytest.raises(ValueError):
+        gateway.create_issues([{"fields": {}}] * (BULK_LIMIT + 1))
+
+
+def test_fields_are_read_once_per_process(http: responses.RequestsMock) -> None:
+    gateway = data_center(http)
+    http.get(
+        f"{DC_URL}/rest/api/2/field",
+        json=[
+            {
+                "id": "customfield_10101",
+                "name": "Epic Link",
+                "schema": {"custom": "com.pyxis.greenhopper.jira:gh-epic-link"},
+            },
+            {"id": "summary", "name": "Summary", "schema": {"type": "string"}},
+        ],
+    )
+    assert gateway.field_by_type("com.pyxis.greenhopper.jira:gh-epic-link") == "customfield_10101"
+    assert gateway.field_names()["Epic Link"] == "customfield_10101"
+    assert gateway.calls_to("GET /rest/api/2/field") == 1
+
+
+def test_missing_users_cloud_asks_once_in_bulk(http: responses.RequestsMock) -> None:
+    gateway = cloud(http)
+    http.get(
+        f"{URL}/rest/api/2/user/bulk",
+        match=[
+            responses.matchers.query_param_matcher({"maxResults": "200", "accountId": ["a", "b"]})
+        ],
+        json={"values": [{"accountId": "a"}], "isLast": True},
+    )
+    assert gateway.missing_users(["a", "b", "a"]) == ["b"]
+    http.get(f"{URL}/rest/api/2/user/bulk", json={"values": [], "isLast": True})
+    assert gateway.missing_users(["a", "b"]) == ["b"]  # "a" is remembered, "b" asked again
+
+
+def test_missing_users_data_center_asks_each_username(http: responses.RequestsMock) -> None:
+    gateway = data_center(http)
+    http.get(f"{DC_URL}/rest/api/2/user?username=pm", json={"name": "pm"})
+    http.get(f"{DC_URL}/rest/api/2/user?username=ghost", status=404, json={"errorMessages": ["no"]})
+    assert gateway.missing_users(["pm", "ghost"]) == ["ghost"]
+
+
+def test_search_pages_cloud_with_next_page_token(http: responses.RequestsMock) -> None:
+    gateway = cloud(http)
+    http.post(
+        f"{URL}/rest/api/2/search/jql",
+        json={"issues": [{"key": "XD-2"}], "nextPageToken": "t1", "isLast": False},
+    )
+    http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [{"key": "XD-3"}], "isLast": True})
+    found = gateway.search_issues("parent = XD-1", properties=["crossdept.item"])
+    assert [issue["key"] for issue in found] == ["XD-2", "XD-3"]
+    assert json.loads(http.calls[-1].request.body)["nextPageToken"] == "t1"
+
+
+def test_search_pages_data_center_with_start_at(http: responses.RequestsMock) -> None:
+    gateway = data_center(http)
+    http.post(f"{DC_URL}/rest/api/2/search", json={"issues": [{"key": "XD-2"}], "total": 2})
+    http.post(f"{DC_URL}/rest/api/2/search", json={"issues": [{"key": "XD-3"}], "total": 2})
+    found = gateway.search_issues("parent = XD-1")
+    assert [issue["key"] for issue in found] == ["XD-2", "XD-3"]
+
+
+def test_issue_property_round_trip_and_absent(http: responses.RequestsMock) -> None:
+    gateway = cloud(http)
+    http.put(f"{URL}/rest/api/2/issue/XD-1/properties/crossdept.tree", status=201)
+    http.get(
+        f"{URL}/rest/api/2/issue/XD-1/properties/crossdept.tree",
+        json={"key": "crossdept.tree", "value": {"a": 1}},
+    )
+    http.get(
+        f"{URL}/rest/api/2/issue/XD-2/properties/crossdept.tree",
+        status=404,
+        json={"errorMessages": []},
+    )
+    gateway.set_issue_property("XD-1", "crossdept.tree", {"a": 1})
+    assert json.loads(http.calls[1].request.body) == {"a": 1}
+    assert gateway.get_issue_property("XD-1", "crossdept.tree") == {"a": 1}
+    assert gateway.get_issue_property("XD-2", "crossdept.tree") is None
+
+
+def test_get_issue_asks_only_for_the_named_fields_and_properties(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = cloud(http)
+    http.get(
+        f"{URL}/rest/api/2/issue/XD-1",
+        match=[
+            responses.matchers.query_param_matcher(
+                {"fields": "summary,duedate", "properties": "crossdept.tree"}
+            )
+        ],
+        json={"key": "XD-1", "fields": {"summary": "x"}},
+    )
+    assert gateway.get_issue("XD-1", ["summary", "duedate"], ["crossdept.tree"])["key"] == "XD-1"
+    assert gateway.calls_to("GET /rest/api/2/issue/{key}") == 1
