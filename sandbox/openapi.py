@@ -107,6 +107,7 @@ class Spec:
     base_uri: str
     # (schema name, property) pairs whose description says they hold an ADF document
     adf_properties: frozenset[tuple[str, str]]
+    server_path: str  # the path of the first server URL, e.g. `/wiki/api/v2`
 
 
 def check_request(
@@ -149,7 +150,7 @@ def _check_confluence(
     method: str, path: str, query: Mapping[str, list[str]], body: Any
 ) -> list[str]:
     v2 = _confluence_v2_spec()
-    v2_prefix = _server_path(CONFLUENCE_V2_SPEC)
+    v2_prefix = v2.server_path
     if path == v2_prefix or path.startswith(v2_prefix + "/"):
         spec, spec_path, label = v2, path[len(v2_prefix) :], "the Confluence REST API v2"
     else:
@@ -415,14 +416,6 @@ def _read_document(filename: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _server_path(filename: str) -> str:
-    """The path part of the document's first server URL, e.g. `/wiki/api/v2`."""
-    servers = _read_document(filename).get("servers") or [{"url": ""}]
-    url = str(servers[0]["url"])
-    return urlparse(url).path.rstrip("/")
-
-
-@functools.cache
 def _jira_spec() -> Spec:
     document = _read_document(JIRA_SPEC)
     document["paths"] = {**document["paths"], **JIRA_SOFTWARE_PATHS}
@@ -467,7 +460,9 @@ def _compile(document: dict[str, Any], base_uri: str) -> Spec:
         if isinstance(prop_schema, dict) and ADF_MARKER in prop_schema.get("description", "")
     )
     title = document.get("info", {}).get("title", base_uri)
-    return Spec(title, tuple(routes), registry, base_uri, adf)
+    servers = document.get("servers") or [{"url": ""}]
+    server_path = urlparse(str(servers[0]["url"])).path.rstrip("/")
+    return Spec(title, tuple(routes), registry, base_uri, adf, server_path)
 
 
 def _operation(
