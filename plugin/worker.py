@@ -1,0 +1,192 @@
+"""Process one accepted delivery: claim it, run the rules on it, and record how it ended."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+
+from plugin.context import Context
+from plugin.errors import RefusedError, TransientGatewayError
+from plugin.events import JiraEvent, parse_event
+from plugin.queue import DeliveryQueue, retry_delay
+from plugin.routing import HandlerFailuresError, Router
+from plugin.store import Deliveries, Delivery
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_ATTEMPTS = 8
+# A running delivery's lease; the worker renews it every third of this while the job runs,
+# so only a dead (or frozen) worker lets it expire and recovery hand the job to another.
+DEFAULT_LEASE_S = 60.0
+_MAX_ERROR_CHARS = 2000
+
+ContextFactory = Callable[[str], Context]
+"""Build the Context for one job from its delivery key."""
+
+
+class Outcome(StrEnum):
+    """How one attempt ended (the labels of the job metric)."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    RETRIED = "retried"
+    FAILED = "failed"
+    NOT_CLAIMED = "not_claimed"
+
+
+def transient_retry_after(error: BaseException) -> tuple[bool, float | None]:
+    """Say whether an error is worth retrying, and after how long the server asked us to wait.
+
+    Network failures, Jira 5xx and 429 are transient; so are handler failures that are all
+    transient. Refusals (4xx) and anything else are permanent: the same request fails again.
+    """
+    if isinstance(error, TransientGatewayError):
+        return True, error.retry_after
+    if isinstance(error, HandlerFailuresError) and error.failures:
+        causes = [cause for _name, cause in error.failures]
+        if all(isinstance(cause, TransientGatewayError) for cause in causes):
+            waits = [c.retry_after for c in causes if isinstance(c, TransientGatewayError)]
+            given = [wait for wait in waits if wait is not None]
+            return True, max(given) if given else None
+    return False, None
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for the jobs table and the log: the error's type and what the server said."""
+    if isinstance(error, RefusedError):
+        text = f"RefusedError {error.status}: {error.reason()}"
+    elif isinstance(error, HandlerFailuresError):
+        text = "; ".join(f"{name}: {describe_error(cause)}" for name, cause in error.failures)
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return text[:_MAX_ERROR_CHARS]
+
+
+class Worker:
+    """Run deliveries through the router, at least once, retrying transient failures later."""
+
+    def __init__(
+        self,
+        deliveries: Deliveries,
+        queue: DeliveryQueue,
+        router: Router,
+        context_factory: ContextFactory,
+        own_account: Callable[[], str | None],
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        lease_s: float = DEFAULT_LEASE_S,
+        observer: Callable[[float, str], None] | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.deliveries = deliveries
+        self.queue = queue
+        self.router = router
+        self.context_factory = context_factory
+        self.own_account = own_account
+        self.max_attempts = max_attempts
+        self.lease_s = lease_s
+        self.observer = observer
+        self.rng = rng
+        # Unique per process run, so a restarted worker never mistakes an old lease for its own.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def run(self, delivery_id: int) -> Outcome:
+        """Claim and process one delivery; never raises for the job's own failures."""
+        delivery = self.deliveries.claim(delivery_id, self.owner, self.lease_s)
+        if delivery is None:
+            # Not due yet, finished already, or running elsewhere: a duplicate message.
+            log.debug("delivery not claimed", extra={"delivery_id": delivery_id})
+            return Outcome.NOT_CLAIMED
+        fields: dict[str, object] = {
+            "delivery": delivery.key,
+            "issue": delivery.issue,
+            "attempt": delivery.attempts,
+        }
+        started = time.monotonic()
+        if delivery.attempts > self.max_attempts:
+            # Its worker died during every attempt (e.g. killed for memory): stop trying.
+            error = f"gave up after {self.max_attempts} attempts; last: {delivery.last_error}"
+            self.deliveries.fail(delivery.id, self.owner, error)
+            log.error("delivery failed", extra={**fields, "error": error})
+            return self._observe(started, Outcome.FAILED)
+        log.info("delivery started", extra=fields)
+        try:
+            with self._lease(delivery.id):
+                outcome = self.process(delivery)
+        except Exception as error:  # noqa: BLE001 - every failure is recorded on the delivery
+            return self._observe(started, self._record_failure(delivery, error, fields))
+        if not self.deliveries.finish(delivery.id, self.owner):
+            log.warning("delivery lease lost before finishing", extra=fields)
+        log.info(f"delivery {outcome.value}", extra=fields)
+        return self._observe(started, outcome)
+
+    def process(self, delivery: Delivery) -> Outcome:
+        """Parse the stored body and dispatch it, unless crossdept itself caused the event."""
+        event = parse_event(json.loads(delivery.body))
+        if self._caused_by_us(event):
+            log.info(
+                "delivery skipped: caused by crossdept's own account",
+                extra={"delivery": delivery.key, "issue": delivery.issue},
+            )
+            return Outcome.SKIPPED
+        context = self.context_factory(delivery.key)
+        self.router.dispatch(event, context)
+        return Outcome.DONE
+
+    def _caused_by_us(self, event: JiraEvent) -> bool:
+        actor = event.actor.id if event.actor else None
+        return actor is not None and actor == self.own_account()
+
+    def _record_failure(
+        self, delivery: Delivery, error: BaseException, fields: dict[str, object]
+    ) -> Outcome:
+        transient, retry_after = transient_retry_after(error)
+        text = describe_error(error)
+        if transient and delivery.attempts < self.max_attempts:
+            delay_s = retry_delay(delivery.attempts, retry_after, rng=self.rng)
+            # Store first: if the enqueue below fails, recovery finds the delivery queued and
+            # absent from the transport, and enqueues it when it is due.
+            if self.deliveries.defer(delivery.id, self.owner, delay_s, text):
+                self.queue.enqueue_delivery(delivery.id, delay_s=delay_s)
+            log.warning(
+                "delivery retry scheduled",
+                extra={**fields, "error": text, "retry_in_s": round(delay_s, 1)},
+            )
+            return Outcome.RETRIED
+        self.deliveries.fail(delivery.id, self.owner, text)
+        log.error("delivery failed", extra={**fields, "error": text})
+        return Outcome.FAILED
+
+    @contextmanager
+    def _lease(self, delivery_id: int) -> Iterator[None]:
+        """Renew our lease in the background while the job runs."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.lease_s / 3):
+                try:
+                    self.deliveries.heartbeat(delivery_id, self.owner, self.lease_s)
+                except Exception:  # noqa: BLE001 - try again next beat; the lease has slack
+                    log.exception("lease renewal failed", extra={"delivery_id": delivery_id})
+
+        thread = threading.Thread(target=renew, name=f"lease-{delivery_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _observe(self, started: float, outcome: Outcome) -> Outcome:
+        if self.observer is not None:
+            self.observer(time.monotonic() - started, outcome.value)
+        return outcome

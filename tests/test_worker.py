@@ -1,0 +1,320 @@
+"""The worker runs each delivery through the router once, retries what is transient, keeps failures."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plugin.context import Context
+from plugin.errors import RefusedError, TransientGatewayError
+from plugin.events import JiraEvent
+from plugin.queue import DeliveryQueue, make_queue
+from plugin.routing import Router
+from plugin.store import Deliveries, DeliveryState, Store
+from plugin.worker import Outcome, Worker, describe_error, transient_retry_after
+
+SAMPLE = (
+    Path(__file__).parent
+    / "samples"
+    / "jira_issue_created__mattermost_mattermost-plugin-jira__1.json"
+)
+OWN_ACCOUNT = "crossdept-bot"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def body(actor: str = "5cedcb4355a88a0fc86388ba") -> bytes:
+    data = json.loads(SAMPLE.read_text())
+    data["user"]["accountId"] = actor
+    return json.dumps(data).encode()
+
+
+class Recorder:
+    """A handler that records what it saw and raises what it is told to."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        self.errors = list(errors)
+        self.seen: list[tuple[str | None, str | None]] = []
+
+    def __call__(self, event: JiraEvent, context: Context) -> None:
+        self.seen.append((event.issue_key, context.delivery_id))
+        if self.errors:
+            raise self.errors.pop(0)
+
+
+def router_with(*handlers: Any) -> Router:
+    router = Router()
+    for handler in handlers:
+        router.add(handler, "jira:issue_created")
+    return router
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
+    store.create_all()
+    return store
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def deliveries(store: Store, clock: Clock) -> Deliveries:
+    return Deliveries(store, clock=clock)
+
+
+@pytest.fixture
+def queue() -> DeliveryQueue:
+    return make_queue("memory://")
+
+
+def make_worker(
+    deliveries: Deliveries, queue: DeliveryQueue, router: Router, **options: Any
+) -> Worker:
+    def context_for(key: str) -> Context:
+        return Context(
+            rules=None,  # type: ignore[arg-type]
+            jira=None,  # type: ignore[arg-type]
+            store=deliveries.store,
+            clock=lambda: None,  # type: ignore[arg-type,return-value]
+            delivery_id=key,
+        )
+
+    options.setdefault("rng", lambda: 0.5)
+    return Worker(deliveries, queue, router, context_for, lambda: OWN_ACCOUNT, **options)
+
+
+def test_a_delivery_is_dispatched_with_its_key_and_marked_done(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    handler = Recorder()
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+
+    outcome = make_worker(deliveries, queue, router_with(handler)).run(delivery_id)
+
+    assert outcome is Outcome.DONE
+    assert handler.seen == [("KT-22", "d-1")]
+    stored = deliveries.get(delivery_id)
+    assert stored is not None
+    assert (stored.state, stored.attempts, stored.last_error) == (DeliveryState.DONE, 1, None)
+
+
+def test_events_caused_by_our_own_account_are_skipped(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    handler = Recorder()
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body(actor=OWN_ACCOUNT))
+    assert delivery_id is not None
+
+    outcome = make_worker(deliveries, queue, router_with(handler)).run(delivery_id)
+
+    assert outcome is Outcome.SKIPPED
+    assert handler.seen == []
+    assert deliveries.get(delivery_id).state is DeliveryState.DONE  # type: ignore[union-attr]
+
+
+def test_a_transient_failure_is_scheduled_for_later_without_sleeping(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    handler = Recorder(TransientGatewayError("Jira answered 429", retry_after=120))
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+    started = time.monotonic()
+
+    outcome = make_worker(deliveries, queue, router_with(handler)).run(delivery_id)
+
+    assert time.monotonic() - started < 2.0
+    assert outcome is Outcome.RETRIED
+    stored = deliveries.get(delivery_id)
+    assert stored is not None
+    assert stored.state is DeliveryState.QUEUED
+    assert stored.run_after >= clock.now + 120  # Retry-After honoured
+    assert "429" in (stored.last_error or "")
+    # huey parks a task with an eta in the queue; its scheduler holds it until due.
+    [task] = queue.pending()
+    assert task.args == (delivery_id,)
+    assert task.eta is not None
+
+
+def test_a_retry_is_not_run_before_it_is_due(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    handler = Recorder(TransientGatewayError("timeout"))
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+    worker = make_worker(deliveries, queue, router_with(handler))
+    worker.run(delivery_id)
+
+    assert worker.run(delivery_id) is Outcome.NOT_CLAIMED  # a duplicate message, too early
+
+    clock.now += 3600
+    assert worker.run(delivery_id) is Outcome.DONE
+    assert deliveries.get(delivery_id).attempts == 2  # type: ignore[union-attr]
+
+
+def test_handler_failures_that_are_all_transient_are_retried() -> None:
+    from plugin.routing import HandlerFailuresError
+
+    all_transient = HandlerFailuresError(
+        [("a", TransientGatewayError("502", retry_after=3)), ("b", TransientGatewayError("x"))]
+    )
+    mixed = HandlerFailuresError(
+        [("a", TransientGatewayError("502")), ("b", RefusedError("no", 400, ["Field x"]))]
+    )
+
+    assert transient_retry_after(all_transient) == (True, 3)
+    assert transient_retry_after(mixed) == (False, None)
+    assert transient_retry_after(ValueError("bug")) == (False, None)
+    assert "RefusedError 400: Field x" in describe_error(mixed)
+
+
+def test_a_refusal_fails_at_once_with_jiras_reason(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    refusal = RefusedError("refused", 400, errors={"duedate": "Due date is required."})
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+
+    outcome = make_worker(deliveries, queue, router_with(Recorder(refusal))).run(delivery_id)
+
+    assert outcome is Outcome.FAILED
+    stored = deliveries.get(delivery_id)
+    assert stored is not None
+    assert stored.state is DeliveryState.FAILED
+    assert stored.attempts == 1
+    assert "duedate: Due date is required." in (stored.last_error or "")
+    assert queue.delivery_ids_in_transport() == set()  # no retry scheduled
+
+
+def test_a_body_that_is_not_a_jira_event_fails_without_retry(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    delivery_id = deliveries.add("d-1", "x", None, b"[1, 2]")
+    assert delivery_id is not None
+
+    assert make_worker(deliveries, queue, router_with()).run(delivery_id) is Outcome.FAILED
+    assert "PayloadError" in (deliveries.get(delivery_id).last_error or "")  # type: ignore[union-attr]
+
+
+def test_after_the_last_attempt_a_transient_failure_is_kept_as_failed(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    handler = Recorder(*[TransientGatewayError(f"503 #{n}") for n in range(1, 10)])
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+    worker = make_worker(deliveries, queue, router_with(handler), max_attempts=3)
+
+    outcomes = []
+    for _ in range(4):
+        outcomes.append(worker.run(delivery_id))
+        clock.now += 7200
+
+    assert outcomes == [Outcome.RETRIED, Outcome.RETRIED, Outcome.FAILED, Outcome.NOT_CLAIMED]
+    stored = deliveries.get(delivery_id)
+    assert stored is not None
+    assert (stored.state, stored.attempts) == (DeliveryState.FAILED, 3)
+    assert "503 #3" in (stored.last_error or "")
+
+
+def test_a_delivery_whose_worker_died_every_time_is_given_up(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+    for _ in range(2):  # two workers claimed it and died holding the lease
+        assert deliveries.claim(delivery_id, "dead", lease_s=10) is not None
+        clock.now += 11
+    handler = Recorder()
+
+    outcome = make_worker(deliveries, queue, router_with(handler), max_attempts=2).run(delivery_id)
+
+    assert outcome is Outcome.FAILED
+    assert handler.seen == []
+    assert "gave up after 2 attempts" in (deliveries.get(delivery_id).last_error or "")  # type: ignore[union-attr]
+
+
+def test_a_running_delivery_cannot_be_claimed_twice(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+    assert deliveries.claim(delivery_id, "worker-a", lease_s=60) is not None
+
+    assert make_worker(deliveries, queue, router_with(Recorder())).run(delivery_id) is (
+        Outcome.NOT_CLAIMED
+    )
+
+
+def test_the_lease_is_renewed_while_a_long_job_runs(tmp_path: Path, queue: DeliveryQueue) -> None:
+    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
+    store.create_all()
+    deliveries = Deliveries(store)  # real clock: the lease must outlive its first term
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+    stolen: list[bool] = []
+
+    def slow(event: JiraEvent, context: Context) -> None:
+        time.sleep(1.0)  # more than twice the lease
+        stolen.append(deliveries.claim(delivery_id, "thief", lease_s=60) is not None)
+
+    outcome = make_worker(deliveries, queue, router_with(slow), lease_s=0.4).run(delivery_id)
+
+    assert outcome is Outcome.DONE
+    assert stolen == [False]
+
+
+def test_a_job_waiting_for_its_retry_does_not_block_the_next_one(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
+    store.create_all()
+    deliveries = Deliveries(store)
+    queue = make_queue(f"sqlite:///{tmp_path}/queue.db")
+    rate_limited = Recorder(TransientGatewayError("429", retry_after=300))
+    later = Recorder()
+    router = Router()
+    router.add(rate_limited, "jira:issue_created")
+    router.add(later, "jira:issue_updated")
+    worker = make_worker(deliveries, queue, router)
+    queue.attach(worker.run)
+    first = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    updated = json.loads(body())
+    updated["webhookEvent"] = "jira:issue_updated"
+    second = deliveries.add("d-2", "jira:issue_updated", "KT-1", json.dumps(updated).encode())
+    assert first is not None and second is not None
+    queue.enqueue_delivery(first)
+    queue.enqueue_delivery(second)
+
+    handlers = {
+        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    consumer = queue.create_consumer(workers=1, worker_type="thread", max_delay=0.2)
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if deliveries.get(second).state is DeliveryState.DONE:  # type: ignore[union-attr]
+                break
+            time.sleep(0.05)
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+    assert deliveries.get(second).state is DeliveryState.DONE  # type: ignore[union-attr]
+    assert deliveries.get(first).state is DeliveryState.QUEUED  # type: ignore[union-attr]
+    assert len(rate_limited.seen) == 1
+    assert queue.delivery_ids_in_transport() == {first}
