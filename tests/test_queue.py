@@ -1,0 +1,135 @@
+"""The transport: URL forms, delayed retries, backoff figures, and recovery of lost deliveries."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plugin.errors import SettingsError
+from plugin.queue import DeliveryQueue, make_queue, recover, retry_delay
+from plugin.store import Deliveries, DeliveryState, Store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryQueue]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/new-dir/queue.db"
+    else:
+        url = os.environ.get("CROSSDEPT_TEST_QUEUE_URL", "")
+        if not url:
+            pytest.skip("CROSSDEPT_TEST_QUEUE_URL is not set: no Redis to test against")
+    queue = make_queue(url, name=f"test-{uuid.uuid4().hex}")
+    yield queue
+    queue.flush()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def deliveries(tmp_path: Path, clock: Clock) -> Deliveries:
+    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
+    store.create_all()
+    return Deliveries(store, clock=clock)
+
+
+def test_a_sqlite_queue_creates_its_directory(tmp_path: Path) -> None:
+    make_queue(f"sqlite:///{tmp_path}/a/b/queue.db").pending_count()
+    assert (tmp_path / "a" / "b" / "queue.db").exists()
+
+
+def test_an_unknown_queue_url_names_the_setting() -> None:
+    with pytest.raises(SettingsError, match="CROSSDEPT_QUEUE_URL"):
+        make_queue("amqp://localhost")
+
+
+def test_enqueued_and_delayed_deliveries_are_both_in_transport(queue: DeliveryQueue) -> None:
+    queue.enqueue_delivery(1)
+    queue.enqueue_delivery(2, delay_s=600)
+
+    assert queue.delivery_ids_in_transport() == {1, 2}
+    assert queue.pending_count() == 2
+
+
+def test_a_task_runs_through_the_attached_processor(queue: DeliveryQueue) -> None:
+    ran: list[int] = []
+    queue.attach(ran.append)
+    queue.enqueue_delivery(7)
+
+    queue.execute(queue.dequeue())
+
+    assert ran == [7]
+
+
+def test_backoff_doubles_with_jitter_and_is_capped() -> None:
+    assert retry_delay(1, rng=lambda: 0.0) == 2.5
+    assert retry_delay(1, rng=lambda: 1.0) == 5.0
+    assert retry_delay(4, rng=lambda: 1.0) == 40.0
+    assert retry_delay(30, rng=lambda: 1.0) == 3600.0
+    delays = {retry_delay(3, rng=random.random) for _ in range(20)}
+    assert len(delays) > 1 and all(10.0 <= d <= 20.0 for d in delays)
+
+
+def test_retry_after_is_honoured_never_earlier() -> None:
+    assert retry_delay(1, 30, rng=lambda: 0.0) == 30.0
+    assert 30.0 <= retry_delay(7, 30, rng=lambda: 1.0) <= 36.0
+
+
+def test_recovery_re_enqueues_a_delivery_whose_worker_died(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "CD-1", b"{}")
+    assert delivery_id is not None
+    deliveries.claim(delivery_id, "dead-worker", lease_s=10)  # its message is gone from huey
+    clock.now += 11
+
+    assert recover(deliveries, queue, clock=clock) == [delivery_id]
+
+    assert deliveries.get(delivery_id).state is DeliveryState.QUEUED  # type: ignore[union-attr]
+    assert queue.delivery_ids_in_transport() == {delivery_id}
+
+
+def test_recovery_enqueues_a_delivery_stored_but_never_enqueued(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    lost = deliveries.add("d-1", "e", None, b"{}")
+    in_queue = deliveries.add("d-2", "e", None, b"{}")
+    assert lost is not None and in_queue is not None
+    queue.enqueue_delivery(in_queue)
+
+    assert recover(deliveries, queue, grace_s=30, clock=clock) == []  # too recent to judge
+    clock.now += 31
+    assert recover(deliveries, queue, grace_s=30, clock=clock) == [lost]
+    assert recover(deliveries, queue, grace_s=30, clock=clock) == []  # now in transport
+
+    assert queue.pending_count() == 2
+
+
+def test_recovery_keeps_the_backoff_of_a_lost_retry(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    delivery_id = deliveries.add("d-1", "e", None, b"{}")
+    assert delivery_id is not None
+    deliveries.claim(delivery_id, "w", lease_s=10)
+    deliveries.defer(delivery_id, "w", 600, "503")  # ...and the scheduled message was lost
+    clock.now += 60
+
+    assert recover(deliveries, queue, clock=clock) == [delivery_id]
+
+    [task] = queue.pending()
+    assert task.eta is not None  # due in about 540 s, not now

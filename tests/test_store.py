@@ -1,0 +1,170 @@
+"""The deliveries table: one row per key, claims guarded by state and lease, honest bookkeeping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plugin.store import Deliveries, DeliveryState, Store, driver_url, metadata
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/data/crossdept.db"
+        (tmp_path / "data").mkdir()
+    else:
+        url = os.environ.get("CROSSDEPT_TEST_DATABASE_URL", "")
+        if not url:
+            pytest.skip("CROSSDEPT_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    store = Store(url)
+    metadata.drop_all(store.engine)
+    store.create_all()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def deliveries(store: Store, clock: Clock) -> Deliveries:
+    return Deliveries(store, clock=clock)
+
+
+def add(deliveries: Deliveries, key: str = "d-1") -> int:
+    delivery_id = deliveries.add(key, "jira:issue_created", "CD-1", b"{}")
+    assert delivery_id is not None
+    return delivery_id
+
+
+def test_create_all_can_run_at_every_start(store: Store) -> None:
+    store.create_all()
+    store.create_all()
+    assert store.ping() is True
+
+
+def test_plain_postgresql_urls_use_psycopg_3() -> None:
+    assert driver_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert driver_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert driver_url("sqlite:///data/x.db") == "sqlite:///data/x.db"
+
+
+def test_a_key_is_stored_once(deliveries: Deliveries) -> None:
+    first = add(deliveries)
+    assert deliveries.add("d-1", "jira:issue_created", "CD-1", b"{}") is None
+    assert add(deliveries, "d-2") != first
+    assert deliveries.count(DeliveryState.QUEUED) == 2
+
+
+def test_a_claim_starts_an_attempt_under_a_lease(deliveries: Deliveries, clock: Clock) -> None:
+    delivery_id = add(deliveries)
+
+    claimed = deliveries.claim(delivery_id, "w1", lease_s=30)
+
+    assert claimed is not None
+    assert (claimed.state, claimed.attempts, claimed.owner) == (DeliveryState.RUNNING, 1, "w1")
+    assert claimed.lease_until == clock.now + 30
+    assert claimed.body == b"{}"
+
+
+def test_a_running_delivery_is_claimable_again_only_once_its_lease_expired(
+    deliveries: Deliveries, clock: Clock
+) -> None:
+    delivery_id = add(deliveries)
+    deliveries.claim(delivery_id, "w1", lease_s=30)
+
+    assert deliveries.claim(delivery_id, "w2", lease_s=30) is None
+    clock.now += 31
+    again = deliveries.claim(delivery_id, "w2", lease_s=30)
+
+    assert again is not None and again.attempts == 2
+    assert deliveries.finish(delivery_id, "w1") is False  # the dead worker's late answer
+    assert deliveries.finish(delivery_id, "w2") is True
+
+
+def test_a_heartbeat_extends_only_our_own_lease(deliveries: Deliveries, clock: Clock) -> None:
+    delivery_id = add(deliveries)
+    deliveries.claim(delivery_id, "w1", lease_s=30)
+    clock.now += 20
+
+    assert deliveries.heartbeat(delivery_id, "w1", lease_s=30) is True
+    assert deliveries.heartbeat(delivery_id, "w2", lease_s=30) is False
+    clock.now += 20
+    assert deliveries.claim(delivery_id, "w2", lease_s=30) is None
+
+
+def test_a_deferred_delivery_waits_until_it_is_due(deliveries: Deliveries, clock: Clock) -> None:
+    delivery_id = add(deliveries)
+    deliveries.claim(delivery_id, "w1", lease_s=30)
+
+    assert deliveries.defer(delivery_id, "w1", 60, "TransientGatewayError: 503") is True
+
+    assert deliveries.claim(delivery_id, "w1", lease_s=30) is None
+    clock.now += 61
+    claimed = deliveries.claim(delivery_id, "w1", lease_s=30)
+    assert claimed is not None
+    assert claimed.last_error == "TransientGatewayError: 503"
+
+
+def test_a_failed_delivery_keeps_its_error_until_retried(deliveries: Deliveries) -> None:
+    delivery_id = add(deliveries)
+    deliveries.claim(delivery_id, "w1", lease_s=30)
+    deliveries.fail(delivery_id, "w1", "RefusedError 400: summary: required")
+
+    [failed] = deliveries.recent(DeliveryState.FAILED)
+    assert (failed.id, failed.last_error) == (delivery_id, "RefusedError 400: summary: required")
+    assert deliveries.ids(DeliveryState.FAILED) == [delivery_id]
+
+    assert deliveries.requeue(delivery_id) is True
+    again = deliveries.get(delivery_id)
+    assert again is not None
+    assert (again.state, again.attempts) == (DeliveryState.QUEUED, 0)
+    assert deliveries.requeue(delivery_id) is False  # already queued
+
+
+def test_expired_leases_are_released_to_the_queue(deliveries: Deliveries, clock: Clock) -> None:
+    dead = add(deliveries, "d-1")
+    alive = add(deliveries, "d-2")
+    deliveries.claim(dead, "w1", lease_s=10)
+    deliveries.claim(alive, "w2", lease_s=100)
+    clock.now += 11
+
+    assert deliveries.release_expired() == [dead]
+    assert deliveries.get(dead).state is DeliveryState.QUEUED  # type: ignore[union-attr]
+    assert deliveries.get(alive).state is DeliveryState.RUNNING  # type: ignore[union-attr]
+
+
+def test_waiting_lists_queued_deliveries_untouched_for_a_while(
+    deliveries: Deliveries, clock: Clock
+) -> None:
+    old = add(deliveries, "d-1")
+    clock.now += 100
+    add(deliveries, "d-2")
+
+    assert [d.id for d in deliveries.waiting(older_than_s=50)] == [old]
+    deliveries.touch([old])
+    assert deliveries.waiting(older_than_s=50) == []
+
+
+def test_recent_lists_newest_first_without_bodies(deliveries: Deliveries) -> None:
+    first, second = add(deliveries, "d-1"), add(deliveries, "d-2")
+
+    listed = deliveries.recent()
+
+    assert [d.id for d in listed] == [second, first]
+    assert all(d.body == b"" for d in listed)
+    assert deliveries.recent(DeliveryState.DONE) == []
