@@ -1,0 +1,85 @@
+"""`crossdept sandbox`: run the Jira + Confluence stand-in over HTTP for the demo and manual tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sandbox.app import Sandbox
+from sandbox.seed import SeedError
+from sandbox.server import serve
+
+DEFAULT_SEED = Path("config/sandbox-seed.yaml")
+
+
+@click.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8990, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--seed",
+    "seed_path",
+    default=str(DEFAULT_SEED),
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Seed YAML: users, projects, workflows, fields; `deployment:` picks Cloud or Data Center.",
+)
+@click.option("--webhook-url", default=None, help="POST Jira webhooks here (e.g. crossdept's receiver).")
+@click.option(
+    "--webhook-secret",
+    default=None,
+    envvar="SANDBOX_WEBHOOK_SECRET",
+    help="Sign webhooks with X-Hub-Signature (HMAC-SHA256). Also read from SANDBOX_WEBHOOK_SECRET.",
+)
+@click.option("--latency-ms", default=0, show_default=True, type=int, help="Delay every request by N ms.")
+@click.option(
+    "--rate-limit",
+    default=None,
+    type=int,
+    help="Answer 429 (RateLimit-Reason: jira-burst-based) above N requests per second.",
+)
+@click.option(
+    "--per-issue-writes",
+    default=None,
+    type=int,
+    help="Answer 429 (jira-per-issue-on-write) above N writes to one issue per 2 seconds.",
+)
+@click.option("--fail-first", default=0, type=int, help="Answer the first N requests with 503.")
+@click.option("--duplicate-webhooks", default=0, type=int, help="Deliver the first N webhooks twice.")
+@click.option("--reorder-webhooks", is_flag=True, help="Deliver each batch of webhooks out of order.")
+@click.option("--no-spec-check", is_flag=True, help="Do not check requests against the OpenAPI specs.")
+def sandbox_command(
+    host: str,
+    port: int,
+    seed_path: str,
+    webhook_url: str | None,
+    webhook_secret: str | None,
+    latency_ms: int,
+    rate_limit: int | None,
+    per_issue_writes: int | None,
+    fail_first: int,
+    duplicate_webhooks: int,
+    reorder_webhooks: bool,
+    no_spec_check: bool,
+) -> None:
+    """Serve a stateful fake Jira (and Confluence) on HOST:PORT.
+
+    It answers the REST calls crossdept makes, checks each request against the official
+    OpenAPI descriptions (a violation answers 400), and sends Jira-shaped, signed webhooks
+    for every change to --webhook-url. The bad-day switches imitate a Jira under load.
+    """
+    try:
+        sandbox = Sandbox.from_seed(seed_path, webhook_secret=webhook_secret, check_spec=not no_spec_check)
+    except SeedError as error:
+        raise click.ClickException(str(error)) from error
+    sandbox.bad_day.latency_ms = latency_ms
+    sandbox.bad_day.rate_limit = rate_limit
+    sandbox.bad_day.per_issue_write_limit = per_issue_writes
+    if fail_first:
+        sandbox.fail_next(fail_first)
+    if duplicate_webhooks:
+        sandbox.duplicate_next(duplicate_webhooks)
+    sandbox.outbox.reorder = reorder_webhooks
+    flavour = "Cloud" if sandbox.seed.is_cloud else "Data Center"
+    click.echo(f"sandbox ({flavour}) on http://{host}:{port}" + (f", webhooks to {webhook_url}" if webhook_url else ""))
+    serve(sandbox, host, port, webhook_url=webhook_url)
