@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from plugin.errors import PayloadError
+from plugin.errors import PayloadError, PayloadTooLargeError
+from plugin.signature import Headers, authenticate, header_value
 
 
 class Lenient(BaseModel):
@@ -108,6 +111,29 @@ class JiraEvent(Lenient):
             return int(value)
         return value
 
+    @classmethod
+    def from_http(
+        cls,
+        headers: Headers,
+        body: bytes,
+        *,
+        secret: bytes | None,
+        shared_token: bytes | None = None,
+        allow_unsigned: bool = False,
+        max_body_bytes: int | None = None,
+    ) -> JiraEvent:
+        """Check a delivery's size and credentials on the raw bytes, then decode and parse it.
+
+        Raises PayloadTooLargeError (413), SignatureError (401) or PayloadError (400); nothing is
+        decoded before the signature is checked.
+        """
+        if max_body_bytes is not None and len(body) > max_body_bytes:
+            raise PayloadTooLargeError(f"the body is over the limit of {max_body_bytes} bytes")
+        authenticate(
+            headers, body, secret=secret, shared_token=shared_token, allow_unsigned=allow_unsigned
+        )
+        return parse_event(decode_body(body))
+
     @property
     def name(self) -> str:
         """The event name; Automation bodies without `webhookEvent` count as issue updates."""
@@ -160,3 +186,57 @@ def parse_event(data: Any) -> JiraEvent:
         where = ".".join(str(part) for part in first["loc"])
         raise PayloadError(f"the body is not a Jira event: {where}: {first['msg']}") from error
     return event.model_copy(update={"raw": data})
+
+
+def decode_body(body: bytes) -> Any:
+    """Decode a delivery's JSON, refusing what is not JSON with a reason instead of an exception."""
+    if not body.strip():
+        raise PayloadError("the body is empty")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:
+        # ValueError covers bad JSON, bad UTF-8 and over-long numbers; RecursionError deep nesting.
+        raise PayloadError(f"the body is not valid JSON: {_first_line(error)}") from error
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:200]
+
+
+# Unique per delivery and the same across Jira Cloud's retries; absent on Data Center and Automation.
+# https://developer.atlassian.com/cloud/jira/platform/webhooks/ (section on retries)
+IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
+_IDENTIFIER = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def delivery_key(headers: Headers, event: JiraEvent) -> str:
+    """Return the key that makes a retried delivery a duplicate.
+
+    Jira's own identifier when it sent one; otherwise a digest of what makes an event unique:
+    name, issue, timestamp and the changelog/comment/worklog/link id (plus the whole body when
+    there is no timestamp, as with Automation requests, so distinct requests stay distinct).
+    """
+    identifier = header_value(headers, IDENTIFIER_HEADER)
+    if identifier is not None and identifier.strip():
+        identifier = identifier.strip()
+        if not _IDENTIFIER.fullmatch(identifier):
+            raise PayloadError(f"the {IDENTIFIER_HEADER} header is not a delivery id")
+        return identifier
+    parts = [
+        event.name,
+        event.issue_event_type or "",
+        event.issue_id or event.issue_key or "",
+        "" if event.timestamp is None else str(event.timestamp),
+        (event.changelog.id or "") if event.changelog else "",
+        event.comment.id if event.comment else "",
+        _any_id(event.worklog),
+        _any_id(event.issue_link),
+    ]
+    if event.timestamp is None:
+        parts.append(json.dumps(event.raw, sort_keys=True, separators=(",", ":"), default=str))
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()
+    return "derived-" + digest[:40]
+
+
+def _any_id(value: dict[str, Any] | None) -> str:
+    return "" if not value or value.get("id") is None else str(value["id"])

@@ -1,0 +1,107 @@
+"""The Flask application factory, and the one place mapping crossdept's errors to HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from plugin import metrics
+from plugin.errors import (
+    EventError,
+    PayloadError,
+    PayloadTooLargeError,
+    SettingsError,
+    SignatureError,
+)
+from plugin.inbox import Inbox
+from plugin.queue import make_queue
+from plugin.store import Store
+from webhooks import health, receiver
+from webhooks.receiver import Edge, delivery_header
+from webhooks.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/jira"
+
+
+def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
+    """Build the web edge from checked settings; `inbox` defaults to the one the settings describe."""
+    problem = settings.webhook_problem()
+    if problem:
+        raise SettingsError(problem)
+    app = Flask(__name__)
+    # Werkzeug then refuses longer bodies while reading, including chunked ones without a length.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if inbox is None:
+        inbox = _open_inbox(settings)
+    app.extensions["crossdept"] = Edge(
+        settings=settings,
+        inbox=inbox,
+        secret=_plain(settings.webhook_secret),
+        shared_token=_plain(settings.shared_token),
+    )
+    app.register_blueprint(receiver.bp)
+    app.register_blueprint(health.bp)
+    app.register_error_handler(EventError, _answer_event_error)
+    app.register_error_handler(HTTPException, _answer_http_error)
+    app.register_error_handler(Exception, _answer_our_bug)
+    return app
+
+
+def _open_inbox(settings: Settings) -> Inbox:
+    store = Store(settings.database_url)
+    store.create_all()
+    return Inbox(store, make_queue(settings.queue_url))
+
+
+def _plain(secret: object) -> bytes | None:
+    value = getattr(secret, "get_secret_value", None)
+    return value().encode() if value is not None else None
+
+
+_REASON_CODES: dict[type[EventError], str] = {
+    SignatureError: "signature",
+    PayloadTooLargeError: "too_large",
+    PayloadError: "payload",
+}
+
+
+def _reject(reason: str, code: str, status: int) -> tuple[Response, int]:
+    metrics.observe_delivery("rejected", code)
+    log.info(
+        "delivery rejected",
+        extra={"delivery": delivery_header(), "issue": None, "status": status, "reason": reason},
+    )
+    return jsonify({"status": "rejected", "reason": reason}), status
+
+
+def _answer_event_error(error: EventError) -> tuple[Response, int]:
+    """A client's mistake: a 4xx with a reason Jira's admin can act on."""
+    code = next((c for kind, c in _REASON_CODES.items() if isinstance(error, kind)), "other")
+    return _reject(error.reason, code, error.status)
+
+
+def _answer_http_error(error: HTTPException) -> tuple[Response, int]:
+    """Werkzeug's own 4xx (unknown path, wrong method, oversize body) as JSON, not HTML."""
+    status = error.code or 500
+    if isinstance(error, RequestEntityTooLarge) and request.path == WEBHOOK_PATH:
+        return _reject("the body is over the size limit", "too_large", status)
+    response = jsonify({"status": "error", "reason": error.description or error.name})
+    if status == 405 and error.get_response().headers.get("Allow"):
+        response.headers["Allow"] = error.get_response().headers["Allow"]
+    return response, status
+
+
+def _answer_our_bug(error: Exception) -> tuple[Response, int]:
+    """Anything else is crossdept's bug or a broken store: log it whole, tell the client little.
+
+    Jira retries a 5xx, so a delivery that hit a passing fault is sent again, not lost.
+    """
+    log.exception(
+        "request failed", extra={"delivery": delivery_header(), "issue": None, "path": request.path}
+    )
+    return jsonify({"status": "error", "reason": "internal error; see the service log"}), 500

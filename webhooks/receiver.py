@@ -1,0 +1,113 @@
+"""The webhook endpoint: check, store durably, answer fast; the work itself happens in the worker.
+
+Jira waits at most 20 s and retries on 5xx, so the web process never calls Jira: it verifies the
+delivery, records it in the inbox (committed before answering) and returns 202.
+https://community.developer.atlassian.com/t/new-jira-cloud-webhook-retry-policy/30554
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from time import perf_counter
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from plugin import metrics
+from plugin.errors import PayloadTooLargeError
+from plugin.events import IDENTIFIER_HEADER, JiraEvent, JiraUser, delivery_key
+from plugin.inbox import Inbox
+from webhooks.settings import Settings
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("receiver", __name__)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """What the receiver reads on every request, prepared once by `create_app`."""
+
+    settings: Settings
+    inbox: Inbox
+    secret: bytes | None
+    shared_token: bytes | None
+
+
+def edge() -> Edge:
+    """Return this app's Edge."""
+    found: Edge = current_app.extensions["crossdept"]
+    return found
+
+
+@bp.post("/webhooks/jira")
+def receive_jira_webhook() -> tuple[Response, int]:
+    """Accept one Jira delivery: 202 when stored, 200 for a duplicate or our own event."""
+    started = perf_counter()
+    state = edge()
+    limit = state.settings.max_body_bytes
+    # Refuse an announced oversize body before reading a byte of it.
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLargeError(f"the body is over the limit of {limit} bytes")
+    body = request.get_data(cache=False)
+    event = JiraEvent.from_http(
+        request.headers,
+        body,
+        secret=state.secret,
+        shared_token=state.shared_token,
+        allow_unsigned=state.settings.allow_unsigned,
+        max_body_bytes=limit,
+    )
+    key = delivery_key(request.headers, event)
+    issue = event.issue_key
+    if _is_own(event.actor, state.settings.jira_account_id):
+        return _answer(
+            {"status": "ignored", "reason": "own event"}, 200, "ignored", key, issue, event, started
+        )
+    if state.inbox.accept(key, event.name, issue, body):
+        return _answer(
+            {"status": "accepted", "delivery": key}, 202, "accepted", key, issue, event, started
+        )
+    return _answer(
+        {"status": "duplicate", "delivery": key}, 200, "duplicate", key, issue, event, started
+    )
+
+
+def _is_own(actor: JiraUser | None, own_account: str | None) -> bool:
+    # Cloud identifies users by accountId, Data Center by username (or the older user key).
+    if actor is None or not own_account:
+        return False
+    return own_account in (actor.account_id, actor.name, actor.key)
+
+
+def _answer(
+    body: dict[str, str],
+    status: int,
+    outcome: str,
+    key: str,
+    issue: str | None,
+    event: JiraEvent,
+    started: float,
+) -> tuple[Response, int]:
+    seconds = perf_counter() - started
+    metrics.observe_delivery(outcome, "own_event" if outcome == "ignored" else "", seconds)
+    log.info(
+        "delivery %s",
+        outcome,
+        extra={
+            "delivery": key,
+            "issue": issue,
+            "event": event.name,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        },
+    )
+    return jsonify(body), status
+
+
+def delivery_header() -> str | None:
+    """Return the request's delivery identifier for logging a rejection, if it sent a sane one."""
+    value = request.headers.get(IDENTIFIER_HEADER)
+    if value is None:
+        return None
+    return value[:200].encode("ascii", "replace").decode("ascii")

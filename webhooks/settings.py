@@ -1,0 +1,267 @@
+"""crossdept's settings, read once from CROSSDEPT_* environment variables and checked before start-up."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from plugin.errors import SettingsError
+
+PREFIX = "CROSSDEPT_"
+# prometheus_client's own variable: set it (`serve` does) to share metrics between processes.
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# Jira Cloud refuses to send bodies over 25 MB, so a lower limit could refuse a genuine delivery.
+# https://developer.atlassian.com/cloud/jira/platform/webhooks/
+DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_CLOUD_HOSTS = (".atlassian.net", ".jira.com")
+
+
+class Settings(BaseSettings):
+    """Everything crossdept reads from the environment; secrets are SecretStr so reprs hide them."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", frozen=True)
+
+    jira_url: str | None = None
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_pat: SecretStr | None = None
+    jira_account_id: str | None = None
+    confluence_url: str | None = None
+    confluence_email: str | None = None
+    confluence_api_token: SecretStr | None = None
+    confluence_pat: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    allow_unsigned: bool = False
+    shared_token: SecretStr | None = None
+    rules: Path = Path("config/rules.yaml")
+    data_dir: Path = Path("data")
+    # URLs may hold a password (postgresql://user:pw@host/db), so they stay out of reprs.
+    database_url: str = Field(default="", repr=False)
+    queue_url: str = Field(default="", repr=False)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    log_level: str = "INFO"
+    prometheus_multiproc_dir: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Take values only from `load_settings`, which reads the mapping it is given."""
+        return (init_settings,)
+
+    @field_validator("jira_url", "confluence_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("it must be an http(s) URL such as https://example.atlassian.net")
+        return value.strip().rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"it must be one of {', '.join(_LOG_LEVELS)}")
+        return level
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, values: Any) -> Any:
+        """Derive the store and queue URLs from the data dir, and Confluence's login from Jira's."""
+        if not isinstance(values, dict):
+            return values
+        data_dir = Path(values.get("data_dir") or "data")
+        values.setdefault("database_url", f"sqlite:///{data_dir / 'crossdept.db'}")
+        values.setdefault("queue_url", f"sqlite:///{data_dir / 'queue.db'}")
+        if not any(
+            values.get(name)
+            for name in ("confluence_email", "confluence_api_token", "confluence_pat")
+        ):
+            for name in ("email", "api_token", "pat"):
+                if values.get(f"jira_{name}") is not None:
+                    values[f"confluence_{name}"] = values[f"jira_{name}"]
+        return values
+
+    @property
+    def jira_is_cloud(self) -> bool:
+        """Say whether Jira is Cloud (accountId users, email + API token) rather than Data Center."""
+        host = urlsplit(self.jira_url or "").hostname or ""
+        return host.endswith(_CLOUD_HOSTS)
+
+    def secret_values(self) -> list[str]:
+        """Return every secret's plain value, so log output can be scrubbed of them."""
+        found = [
+            secret.get_secret_value()
+            for secret in (
+                self.jira_api_token,
+                self.jira_pat,
+                self.confluence_api_token,
+                self.confluence_pat,
+                self.webhook_secret,
+                self.shared_token,
+            )
+            if secret is not None and secret.get_secret_value()
+        ]
+        for url in (self.database_url, self.queue_url):
+            password = urlsplit(url).password
+            if password:
+                found.append(password)
+        return found
+
+    def jira_problem(self) -> str | None:
+        """Return the one sentence saying what is wrong with the Jira login, or None."""
+        if self.jira_url is None:
+            return (
+                f"{PREFIX}JIRA_URL is not set: set it to your Jira's base URL, "
+                "e.g. https://example.atlassian.net"
+            )
+        return _credentials_problem(
+            "JIRA",
+            email=self.jira_email,
+            api_token=self.jira_api_token,
+            pat=self.jira_pat,
+            is_cloud=self.jira_is_cloud,
+        )
+
+    def confluence_problem(self) -> str | None:
+        """Return the one sentence saying what is wrong with the Confluence login, or None."""
+        if self.confluence_url is None:
+            return None
+        host = urlsplit(self.confluence_url).hostname or ""
+        return _credentials_problem(
+            "CONFLUENCE",
+            email=self.confluence_email,
+            api_token=self.confluence_api_token,
+            pat=self.confluence_pat,
+            is_cloud=host.endswith(_CLOUD_HOSTS),
+        )
+
+    def webhook_problem(self) -> str | None:
+        """Return the one sentence saying why webhooks could not be authenticated, or None."""
+        if self.shared_token is not None and not self.allow_unsigned:
+            return (
+                f"{PREFIX}SHARED_TOKEN is set but {PREFIX}ALLOW_UNSIGNED is not true: set "
+                f"{PREFIX}ALLOW_UNSIGNED=true to accept Jira Automation requests carrying the "
+                f"token, or unset {PREFIX}SHARED_TOKEN"
+            )
+        if self.webhook_secret is None and not self.allow_unsigned:
+            return (
+                f"{PREFIX}WEBHOOK_SECRET is not set: set it to the secret of the Jira webhook, "
+                f"or set {PREFIX}ALLOW_UNSIGNED=true and {PREFIX}SHARED_TOKEN for Jira Automation"
+            )
+        return None
+
+
+def _credentials_problem(
+    product: str,
+    *,
+    email: str | None,
+    api_token: SecretStr | None,
+    pat: SecretStr | None,
+    is_cloud: bool,
+) -> str | None:
+    name = product.capitalize()
+    email_var, token_var, pat_var = (
+        f"{PREFIX}{product}_{x}" for x in ("EMAIL", "API_TOKEN", "PAT")
+    )
+    basic = email is not None or api_token is not None
+    if basic and pat is not None:
+        return (
+            f"{pat_var} and {email_var}/{token_var} are both set: use {email_var} and "
+            f"{token_var} for {name} Cloud, or only {pat_var} for {name} Data Center"
+        )
+    if pat is not None:
+        if is_cloud:
+            return (
+                f"{pat_var} is set but {name} Cloud does not take personal access tokens: "
+                f"set {email_var} and {token_var} (an Atlassian API token) instead"
+            )
+        return None
+    if email is None and api_token is None:
+        return (
+            f"{token_var} is not set: set {email_var} and {token_var} for {name} Cloud, "
+            f"or {pat_var} for {name} Data Center"
+        )
+    if email is None:
+        return f"{email_var} is not set: set it to the account that owns {token_var}"
+    if api_token is None:
+        return f"{token_var} is not set: create an API token for {email} and set it here"
+    return None
+
+
+def variable_name(field: str) -> str:
+    """Return the environment variable that sets `field`."""
+    if field == "prometheus_multiproc_dir":
+        return MULTIPROC_VARIABLE
+    return PREFIX + field.upper()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    require_jira: bool = True,
+    require_webhook: bool = True,
+    require_confluence: bool = False,
+) -> Settings:
+    """Read and check the settings; raise SettingsError with one sentence naming the variable.
+
+    `require_jira=False` suits commands that can run without Jira (a local demo, a dry run);
+    `require_webhook=False` suits processes that receive no webhooks (worker, jobs).
+    """
+    source = os.environ if environ is None else environ
+    known = {variable_name(field): field for field in Settings.model_fields}
+    values: dict[str, str] = {}
+    for variable, value in source.items():
+        upper = variable.upper()
+        if upper in known:
+            if value.strip() != "":  # `CROSSDEPT_X=` in a compose file means unset
+                values[known[upper]] = value
+        elif upper.startswith(PREFIX):
+            close = difflib.get_close_matches(upper, known, n=1)
+            hint = f"did you mean {close[0]}?" if close else "remove it or check its spelling"
+            raise SettingsError(f"{variable} is not a crossdept setting: {hint}")
+    try:
+        settings = Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{variable_name(field)} is not valid: {message}") from None
+    problems = [
+        settings.jira_problem() if require_jira or settings.jira_url else None,
+        settings.confluence_problem() if require_confluence or settings.confluence_url else None,
+        settings.webhook_problem() if require_webhook else None,
+    ]
+    for problem in problems:
+        if problem:
+            raise SettingsError(problem)
+    if require_confluence and settings.confluence_url is None:
+        raise SettingsError(
+            f"{PREFIX}CONFLUENCE_URL is not set: set it to your Confluence's base URL, "
+            "e.g. https://example.atlassian.net/wiki"
+        )
+    if require_webhook and settings.allow_unsigned and settings.shared_token is None:
+        logging.getLogger(__name__).warning(
+            "unsigned webhook deliveries are accepted without any check: %sALLOW_UNSIGNED is "
+            "true and %sSHARED_TOKEN is not set",
+            PREFIX,
+            PREFIX,
+        )
+    return settings
