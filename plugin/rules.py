@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
+from collections.abc import Iterable
 from datetime import date, time, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 Language = Literal["zh-CN", "en"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -25,6 +41,35 @@ def _mentions_and_assignments() -> list[Ask]:
 # Who owns an item. A department key (e.g. 市场部) means that department's head.
 OWNER_ROLES = ("requester", "pm", "head", "contact")
 
+
+def describe_value(value: Any) -> str:
+    """Show a value the way an admin would write it in YAML, so messages quote what they typed."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """Return '; did you mean "x"?' for the closest choice, or '' when nothing is close."""
+    options = list(choices)
+    folded = {option.casefold(): option for option in options}
+    match = folded.get(word.casefold())
+    if match is None:
+        close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+        match = close[0] if close else None
+    return f'; did you mean "{match}"?' if match is not None else ""
+
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$")
 _UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -33,54 +78,126 @@ def parse_duration(value: Any) -> timedelta:
     """Read "90m", "24h", "3d" or "2w" (a bare number means hours) so admins write what they mean."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 24h, 3d or 90m")
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return timedelta(hours=value)
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
             return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    raise ValueError(f"expected a duration such as 24h, 3d or 90m, not {value!r}")
+    raise ValueError(
+        f"expected a duration such as 24h, 3d or 90m (a bare number means hours), "
+        f"not {describe_value(value)}"
+    )
 
 
 def format_duration(value: timedelta) -> str:
-    """Write a duration back in the shortest unit that is exact."""
+    """Write a duration back in the unit an admin would use: hours below 3 days, exact units above."""
     seconds = int(value.total_seconds())
-    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
+    if seconds and seconds % (7 * 86400) == 0:
+        return f"{seconds // (7 * 86400)}w"
+    if seconds >= 3 * 86400 and seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
     return f"{seconds // 60}m"
 
 
+# Editors see a string pattern (or a number of hours); pydantic's own rendering of timedelta
+# would claim ISO 8601 ("PT24H"), which this file does not accept.
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
-    Field(json_schema_extra={"type": "string", "pattern": _DURATION.pattern}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION.pattern},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": 'A duration: "90m", "24h", "3d", "2w"; a bare number means hours.',
+        }
+    ),
 ]
+
+_WORK_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 def _parse_work_hours(value: Any) -> tuple[time, time]:
     if isinstance(value, tuple):
         return value
     if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+        match = _WORK_HOURS.match(value)
         if match:
-            start = time(int(match.group(1)), int(match.group(2)))
-            end = time(int(match.group(3)), int(match.group(4)))
+            try:
+                start = time(int(match.group(1)), int(match.group(2)))
+                end = time(int(match.group(3)), int(match.group(4)))
+            except ValueError:
+                raise ValueError(f"not a time of day: {describe_value(value)}") from None
             if start < end:
                 return (start, end)
             raise ValueError("the working day must end after it starts")
-    raise ValueError(f'expected working hours such as "09:00-18:00", not {value!r}')
+    raise ValueError(f'expected working hours such as "09:00-18:00", not {describe_value(value)}')
+
+
+def format_work_hours(value: tuple[time, time]) -> str:
+    """Write working hours back as the admin writes them: "09:00-18:00"."""
+    return f"{value[0]:%H:%M}-{value[1]:%H:%M}"
 
 
 WorkHours = Annotated[
     tuple[time, time],
     BeforeValidator(_parse_work_hours),
-    PlainSerializer(lambda v: f"{v[0]:%H:%M}-{v[1]:%H:%M}", return_type=str),
-    Field(json_schema_extra={"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"}),
+    PlainSerializer(format_work_hours, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$",
+            "description": 'Start and end of the working day, e.g. "09:00-18:00".',
+        }
+    ),
 ]
+
+# Names, field ids and issue types: blank text is always a mistake.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# A person: account id on Jira Cloud, username on Data Center.
+User = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'unknown timezone "{name}"{suggest(name, _timezones())}; '
+            'use an IANA name such as "Asia/Shanghai"'
+        ) from None
+    return name
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@cache
+def holiday_countries() -> frozenset[str]:
+    """Country codes the `holidays` library knows (ISO 3166 alpha-2 and alpha-3)."""
+    import holidays  # imported late: only a calendar with holidays needs it
+
+    return frozenset(holidays.list_supported_countries())
+
+
+def _check_country(code: str) -> str:
+    if code not in holiday_countries():
+        raise ValueError(
+            f'unknown holiday country "{code}"{suggest(code, holiday_countries())}; '
+            "use an ISO 3166 code such as CN, or null for no public holidays"
+        )
+    return code
+
+
+TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
+HolidayCountry = Annotated[str, AfterValidator(_check_country)]
 
 
 class Model(BaseModel):
@@ -92,49 +209,56 @@ class Model(BaseModel):
 class RequestFields(Model):
     """Where the request's data lives in Jira: field ids, usually custom fields."""
 
-    requesting_department: str = Field(
+    requesting_department: Text = Field(
         description="Single-select field: the requesting department (需求部门)."
     )
-    departments: str = Field(
+    departments: Text = Field(
         description="Multi-select field: the collaborating departments (协作部门)."
     )
-    start: str | None = Field(
+    start: Text | None = Field(
         default=None,
         description="Date field for the start; default: the day the request was created.",
     )
-    due: str = Field(default="duedate", description="Date field bounding the whole tree.")
-    project_manager: str | None = Field(
-        default=None, description="User-picker field naming the PM; default: project_manager."
+    due: Text = Field(default="duedate", description="Date field bounding the whole tree.")
+    project_manager: Text | None = Field(
+        default=None,
+        description="User-picker field naming the PM; default: the top-level project_manager.",
     )
 
 
 class RequestRules(Model):
     """The collaboration request (需求表): one issue of a configured type."""
 
-    issue_type: str = Field(description="Issue type of the collaboration request.")
+    issue_type: Text = Field(description="Issue type of the collaboration request.")
     epic: Literal["self", "create"] = Field(
         default="self",
         description="self: the request is the epic (an epic-level type); create: make an epic and link it.",
     )
-    epic_issue_type: str = Field(default="Epic", description="Issue type used when epic: create.")
+    epic_issue_type: Text = Field(default="Epic", description="Issue type used when epic: create.")
     fields: RequestFields
 
 
 class IssueTypes(Model):
     """Issue types used for the tree below the epic."""
 
-    stage: str = "Task"
-    deliverable: str = "Sub-task"
+    stage: Text = Field(default="Task", description="Issue type of a stage (a child of the epic).")
+    deliverable: Text = Field(
+        default="Sub-task", description="Issue type of a deliverable (a sub-task of its stage)."
+    )
 
 
 class JiraRules(Model):
     """Which projects are under enforcement and how the process maps onto Jira."""
 
-    projects: list[str] = Field(min_length=1, description="Project keys under enforcement.")
+    projects: list[Text] = Field(min_length=1, description="Project keys under enforcement.")
     request: RequestRules
     issue_types: IssueTypes = IssueTypes()
-    done_statuses: list[str] = Field(default_factory=lambda: ["Done", "已完成"], min_length=1)
-    epic_link_field: str | None = Field(
+    done_statuses: list[Text] = Field(
+        default_factory=lambda: ["Done", "已完成"],
+        min_length=1,
+        description="Statuses that count as done (besides the Done status category).",
+    )
+    epic_link_field: Text | None = Field(
         default=None,
         description="Data Center only: the Epic Link field id; default: found via /rest/api/2/field.",
     )
@@ -143,25 +267,34 @@ class JiraRules(Model):
 class CalendarRules(Model):
     """The working calendar that due dates and working-hour clocks count on."""
 
-    workdays: list[Weekday] = Field(default_factory=_monday_to_friday, min_length=1)
-    holidays: str | None = Field(
+    workdays: list[Weekday] = Field(
+        default_factory=_monday_to_friday, min_length=1, description="The usual working days."
+    )
+    holidays: HolidayCountry | None = Field(
         default="CN",
         description="ISO country code whose public holidays (and adjusted working days) apply; null for none.",
     )
-    extra_holidays: list[date] = Field(default_factory=list)
-    extra_workdays: list[date] = Field(default_factory=list)
-    work_hours: WorkHours = "09:00-18:00"  # type: ignore[assignment]
+    extra_holidays: list[date] = Field(
+        default_factory=list, description="Company days off, e.g. 2025-12-31."
+    )
+    extra_workdays: list[date] = Field(
+        default_factory=list, description="Days worked although a weekend or holiday."
+    )
+    work_hours: WorkHours = Field(
+        default=(time(9, 0), time(18, 0)),
+        description="The working day, for clocks counted in working hours.",
+    )
 
 
 class Department(Model):
     """A department: its head (负责人) and its interface person (接口人)."""
 
-    name_en: str | None = Field(default=None, description="English name, used when language: en.")
-    head: str = Field(
+    name_en: Text | None = Field(default=None, description="English name, used when language: en.")
+    head: User = Field(
         description="Account id (Cloud) or username (Data Center) of the department head."
     )
-    contact: str = Field(description="The department's interface person (接口人).")
-    members: list[str] = Field(
+    contact: User = Field(description="The department's interface person (接口人).")
+    members: list[User] = Field(
         default_factory=list, description="Others who may own this department's items."
     )
 
@@ -169,9 +302,9 @@ class Department(Model):
 class Deliverable(Model):
     """An output (输出物) of a stage: one sub-task, or one per department with each_department."""
 
-    name: str
-    name_en: str | None = None
-    owner: str = Field(
+    name: Text = Field(description="Summary of the sub-task, e.g. 《跨部门合作需求表》.")
+    name_en: Text | None = Field(default=None, description="English name, used when language: en.")
+    owner: Text = Field(
         default="requester",
         description="requester | pm | head | contact | <department key>; head/contact mean the "
         "department of the item (each_department) or the requesting department.",
@@ -184,64 +317,92 @@ class Deliverable(Model):
         ge=0,
         description="Working days after the stage starts; default: the stage's due date.",
     )
-    description: str | None = None
+    description: str | None = Field(default=None, description="What the deliverable is.")
     description_en: str | None = None
 
 
 class MeetingLength(Model):
     """How long a stage's meeting should take, in minutes (e.g. kickoff 30-60)."""
 
-    kind: str = Field(description="What the meeting is, e.g. 启动会 / kickoff.")
-    kind_en: str | None = None
+    kind: Text = Field(description="What the meeting is, e.g. 启动会 / kickoff.")
+    kind_en: Text | None = None
     min_minutes: int = Field(ge=5)
     max_minutes: int = Field(ge=5)
 
-    @model_validator(mode="after")
-    def _longest_not_shorter(self) -> MeetingLength:
-        if self.max_minutes < self.min_minutes:
-            raise ValueError("max_minutes must not be less than min_minutes")
-        return self
+    @field_validator("max_minutes")
+    @classmethod
+    def _longest_not_shorter(cls, value: int, info: ValidationInfo) -> int:
+        shortest = info.data.get("min_minutes")
+        if isinstance(shortest, int) and value < shortest:
+            raise ValueError(f"max_minutes ({value}) is less than min_minutes ({shortest})")
+        return value
 
 
 class Stage(Model):
     """One step of the process: a task under the epic with its deliverables."""
 
-    name: str
-    name_en: str | None = None
-    owner: str = Field(default="requester", description="requester | pm | <department key>.")
+    name: Text = Field(description="Summary of the stage task; unique among stages.")
+    name_en: Text | None = Field(default=None, description="English name, used when language: en.")
+    owner: Text = Field(
+        default="requester",
+        description="requester | pm | head | contact | <department key>; head/contact mean the "
+        "requesting department's.",
+    )
     days: int = Field(ge=1, description="Working days after the previous stage's due date.")
-    description: str | None = None
+    description: str | None = Field(default=None, description="What the stage is for.")
     description_en: str | None = None
-    meeting: MeetingLength | None = None
+    meeting: MeetingLength | None = Field(
+        default=None, description="The stage's meeting and how long it should take."
+    )
     deliverables: list[Deliverable] = Field(default_factory=list)
 
 
 class OwnershipRules(Model):
     """Every item has one owner and one due date (唯一负责人, 时间节点)."""
 
-    single_owner: bool = True
-    owner_in_department: bool = True
+    single_owner: bool = Field(default=True, description="Every item has exactly one assignee.")
+    owner_in_department: bool = Field(
+        default=True,
+        description="A department's item must be owned by its head, contact or members.",
+    )
     due_date: Literal["required", "optional"] = "required"
-    due_within_parent: bool = True
-    due_on_workday: bool = True
-    stage_gate: Literal["revert", "warn", "off"] = "revert"
-    overdue_after_days: int = Field(default=2, ge=0)
-    warn_before_due: Duration = Field(default=timedelta(hours=24))
+    due_within_parent: bool = Field(default=True, description="No child is due after its parent.")
+    due_on_workday: bool = Field(default=True, description="Due dates fall on working days.")
+    stage_gate: Literal["revert", "warn", "off"] = Field(
+        default="revert",
+        description="A stage started before the previous one is done: move it back, warn, or allow.",
+    )
+    overdue_after_days: int = Field(
+        default=2, ge=0, description="Days past due before the PM is told (seed 002: 2 days)."
+    )
+    warn_before_due: Duration = Field(
+        default=timedelta(hours=24),
+        description="Owners who expect a delay must warn this long before the due date.",
+    )
 
 
 class EscalationStep(Model):
     """One rung of the ladder: after this long without an answer, tell this person."""
 
     after: Duration
-    to: Literal["asked", "head", "pm", "requester"]
+    to: Literal["asked", "head", "pm", "requester"] = Field(
+        description="asked: the person asked; head: their department head; pm; requester."
+    )
 
 
 class EscalationRules(Model):
     """Unanswered asks remind, then escalate (seed 003: 48 hours → the department head)."""
 
-    asks: list[Ask] = Field(default_factory=_mentions_and_assignments)
-    waiting_statuses: list[str] = Field(default_factory=list)
-    clock: Literal["hours", "working_hours"] = "hours"
+    asks: list[Ask] = Field(
+        default_factory=_mentions_and_assignments,
+        description="What counts as asking someone: mention, assignment, waiting_status.",
+    )
+    waiting_statuses: list[Text] = Field(
+        default_factory=list, description="Statuses meaning 'waiting for the assignee'."
+    )
+    clock: Literal["hours", "working_hours"] = Field(
+        default="hours", description="Count wall-clock hours or working hours only."
+    )
     reminders: list[EscalationStep] = Field(default_factory=list)
     ladder: list[EscalationStep] = Field(default_factory=list)
 
@@ -249,41 +410,52 @@ class EscalationRules(Model):
 class MeetingFields(Model):
     """Fields of the meeting issue."""
 
-    start: str
-    attendees: str
+    start: Text = Field(description="Date-time field: when the meeting starts.")
+    attendees: Text = Field(description="Multi-user field: who attends.")
 
 
 class MeetingRules(Model):
     """Meetings: notice ahead, minutes within 24 hours (seed 001)."""
 
-    issue_type: str
+    issue_type: Text
     fields: MeetingFields
-    held_status: str
-    notice: Duration = Field(default=timedelta(days=3))
-    minutes_within: Duration = Field(default=timedelta(hours=24))
+    held_status: Text = Field(description="Status meaning the meeting took place.")
+    notice: Duration = Field(default=timedelta(days=3), description="Minimum notice.")
+    minutes_within: Duration = Field(
+        default=timedelta(hours=24), description="Minutes are due this long after the meeting."
+    )
 
 
 class ConfluenceRules(Model):
     """Where meeting minutes are published."""
 
-    space: str
-    parent_page: str | None = None
-    title: str = "{date} {request_summary} {meeting_summary} 会议纪要"
+    space: Text = Field(description="Space key.")
+    parent_page: Text | None = Field(default=None, description="Title of the parent page.")
+    title: Text = Field(
+        default="{date} {request_summary} {meeting_summary} 会议纪要",
+        description="Page title; placeholders {date}, {request_summary}, {meeting_summary}.",
+    )
 
 
 class Rules(Model):
     """The whole rules file."""
 
     version: Literal[1] = 1
-    language: Language = "zh-CN"
-    timezone: str = "Asia/Shanghai"
-    project_manager: str | None = Field(
+    language: Language = Field(
+        default="zh-CN", description="Language of what crossdept writes: zh-CN or en."
+    )
+    timezone: TimezoneName = Field(
+        default="Asia/Shanghai", description="IANA timezone of the working calendar."
+    )
+    project_manager: User | None = Field(
         default=None, description="Default project manager (account id or username) for pm owners."
     )
     jira: JiraRules
     calendar: CalendarRules = CalendarRules()
-    departments: dict[str, Department] = Field(min_length=1)
-    stages: list[Stage] = Field(min_length=1)
+    departments: dict[str, Department] = Field(
+        min_length=1, description="Keyed by the department field's option values."
+    )
+    stages: list[Stage] = Field(min_length=1, description="The stages, in order.")
     ownership: OwnershipRules = OwnershipRules()
     escalation: EscalationRules = EscalationRules()
     meetings: MeetingRules | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from webhooks.cli_config import check_config, schema
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="crossdept")
@@ -21,3 +23,5 @@ def main() -> None:
 
 
 # Commands, one module per concern (keep this list sorted by module).
+cli.add_command(check_config)
+cli.add_command(schema)

@@ -1,0 +1,97 @@
+"""Commands for the rules file: check it before deploying, regenerate its JSON Schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from plugin.errors import ConfigError
+from plugin.rules import Rules, format_work_hours
+from plugin.rulesfile import load_rules, render_rules_json_schema
+
+DEFAULT_RULES = "config/rules.yaml"
+EXAMPLE_DEPARTMENTS = 4
+
+
+def count_issues(rules: Rules, departments: int) -> tuple[int, int]:
+    """Stage tasks and deliverable sub-tasks one request with `departments` departments yields."""
+    subtasks = sum(
+        departments if deliverable.each_department else 1
+        for stage in rules.stages
+        for deliverable in stage.deliverables
+    )
+    return len(rules.stages), subtasks
+
+
+def summarize(rules: Rules) -> list[str]:
+    """Say in a few lines what the rules will do, so an admin sees they loaded what they meant."""
+    deliverables = [d for stage in rules.stages for d in stage.deliverables]
+    per_department = sum(1 for d in deliverables if d.each_department)
+    stages, subtasks = count_issues(rules, EXAMPLE_DEPARTMENTS)
+    calendar = rules.calendar
+    holidays = f"{calendar.holidays} public holidays" if calendar.holidays else "no public holidays"
+    meetings = sum(1 for stage in rules.stages if stage.meeting)
+    return [
+        f"projects: {', '.join(rules.jira.projects)}",
+        f"language: {rules.language}; timezone: {rules.timezone}",
+        f"departments: {len(rules.departments)} ({', '.join(rules.departments)})",
+        f"stages: {len(rules.stages)} ({meetings} with a meeting)",
+        f"deliverables: {len(deliverables)} ({per_department} made once per department)",
+        f"a request with {EXAMPLE_DEPARTMENTS} departments yields {stages + subtasks} issues: "
+        f"{stages} stage tasks + {subtasks} deliverable sub-tasks",
+        f"calendar: {', '.join(calendar.workdays)} {format_work_hours(calendar.work_hours)}, "
+        f"{holidays}, {len(calendar.extra_holidays)} extra holidays, "
+        f"{len(calendar.extra_workdays)} extra working days",
+    ]
+
+
+@click.command("check-config")
+@click.argument(
+    "path",
+    required=False,
+    default=DEFAULT_RULES,
+    envvar="CROSSDEPT_RULES",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+def check_config(path: Path) -> None:
+    """Check the rules file PATH and summarise what it sets up.
+
+    PATH defaults to $CROSSDEPT_RULES, else config/rules.yaml. Exits 0 when the file is
+    valid; otherwise prints every problem as FILE:LINE: path.to.field: message on stderr
+    and exits 1.
+    """
+    try:
+        rules = load_rules(path)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        count = len(error.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} in {path}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{path}: OK")
+    for line in summarize(rules):
+        click.echo(f"  {line}")
+
+
+@click.command("schema")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the schema to this file (e.g. config/rules.schema.json) instead of stdout.",
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the rules file, generated from the rules models.
+
+    Editors that understand `# yaml-language-server: $schema=...` use it to complete and
+    check the YAML. Regenerate the shipped copy after changing the models:
+    crossdept schema --output config/rules.schema.json
+    """
+    text = render_rules_json_schema()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
