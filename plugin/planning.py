@@ -39,7 +39,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "why.epic": "整个协作的截止日期；各阶段依次推进。",
         "why.stage_first": "需求开始日（{origin}）后第 {days} 个工作日。",
         "why.stage_next": "上一阶段截止日（{origin}）后第 {days} 个工作日；上一阶段完成前本阶段不得开始。",
-        "why.deliverable": "本阶段第 {days} 个工作日，不晚于阶段截止日。",
+        "why.deliverable": "阶段起点后第 {days} 个工作日，不晚于阶段截止日。",
         "line.meeting": "*会议：* {kind}，时长 {low}–{high} 分钟。",
         "line.signoff": "*签字规则：* 每个参与部门的负责人各自签字确认（每个部门一个子任务），全部签字后本阶段方可完成。",
         "line.fanout": "*分工规则：* 每个参与部门由其{role}负责本部门的部分（每个部门一个子任务）。",
@@ -76,7 +76,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "why.epic": "The due date of the whole collaboration; stages run in order.",
         "why.stage_first": "{days} working days after the request's start ({origin}).",
         "why.stage_next": "{days} working days after the previous stage's due date ({origin}); this stage starts only when the previous one is done.",
-        "why.deliverable": "Working day {days} of the stage, never after the stage's due date.",
+        "why.deliverable": "{days} working days into the stage, never after the stage's due date.",
         "line.meeting": "*Meeting:* {kind}, {low}–{high} minutes.",
         "line.signoff": "*Sign-off:* the head of every participating department signs separately (one sub-task each); the stage is done when all have signed.",
         "line.fanout": "*Split:* each participating department's {role} owns that department's part (one sub-task each).",
@@ -419,10 +419,11 @@ def plan_tree(
                 )
             )
         for index, deliverable in enumerate(stage.deliverables, start=1):
-            offset = max(deliverable.days if deliverable.days is not None else stage.days, 1)
-            due = min(
-                max(calendar.add_working_days(stage_start, offset - 1), stage_start), stage_due
-            )
+            # Counted like the stage's own days (from the previous due date, or the start), so a
+            # deliverable with the stage's `days` is due with the stage; never before the stage
+            # starts, never after it ends.
+            offset = deliverable.days if deliverable.days is not None else stage.days
+            due = min(max(calendar.add_working_days(origin, offset), stage_start), stage_due)
             targets: Sequence[str | None] = departments if deliverable.each_department else (None,)
             for department in targets:
                 d_owner = planner.owner(deliverable.owner, department, number)

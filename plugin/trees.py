@@ -1,0 +1,476 @@
+"""Build each collaboration request's stage tree in Jira exactly once, and extend it when departments join.
+
+Exactly-once, step by step (each step is safe to repeat):
+
+1. Claim the request in the store (`tree_requests`, primary key = request key, with a lease).
+   A second worker, a duplicate `crossdept apply` or a redelivered webhook that finds a live
+   claim backs off with TreeBusyError (transient: the queue retries it later). A crashed
+   worker's claim expires after LEASE_SECONDS and the next attempt takes over.
+2. Read the request once (fields + the `crossdept.tree` issue property: ref -> key). With the
+   store's own `tree_items` rows this says which planned items already exist.
+3. Before each bulk create, record the intent (`tree_items` rows without a key). Every created
+   issue carries the issue property `crossdept.item` = {request, ref}, set in the bulk payload
+   itself, so an issue can never exist without its identity.
+4. After the call, record the keys. A crash between 3 and 4 leaves intents without keys: the
+   next attempt searches the intended items' parents for children carrying `crossdept.item`
+   and adopts them instead of creating them again. Issue properties are only JQL-searchable
+   when an app indexes them, so the search goes by parent and reads the property from the
+   results. Jira Cloud's search index lags writes, so the adoption search waits until the
+   intent is SETTLE_SECONDS old (TreeBusyError with retry_after until then).
+5. Finally write `crossdept.tree` on the request (one PUT) and release the claim.
+
+Nothing is ever deleted: a department added later only adds its missing items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from plugin.calendar import WorkCalendar
+from plugin.context import Context
+from plugin.errors import RefusedError, RequestProblemError, TransientGatewayError
+from plugin.events import JiraEvent
+from plugin.jira_gateway import (
+    BULK_LIMIT,
+    EPIC_LINK_TYPE,
+    EPIC_NAME_TYPE,
+    IssueType,
+    ItemRefusal,
+    JiraGateway,
+)
+from plugin.planning import (
+    PlannedItem,
+    TreePlan,
+    is_request,
+    owner_label,
+    plan_tree,
+    read_request,
+    request_fields,
+    rules_digest,
+)
+from plugin.routing import Router
+from plugin.rules import Rules
+from plugin.tree_records import TreeRecords
+
+log = logging.getLogger(__name__)
+
+TREE_PROPERTY = "crossdept.tree"
+ITEM_PROPERTY = "crossdept.item"
+TREE_RECORD_VERSION = 1
+LEASE_SECONDS = 300.0
+SETTLE_SECONDS = 60.0
+# Link from a created epic back to its request (epic: create). "Relates" exists on every Jira.
+EPIC_LINK_TYPE_NAME = "Relates"
+
+Status = Literal["complete", "partial", "blocked", "skipped"]
+
+CATALOG: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "problems": "crossdept 无法为 {key} 创建协作任务，未创建任何任务：",
+        "problems_fix": "修正后编辑本需求（或由管理员运行 crossdept apply {key}），即会创建全部任务。",
+        "refused": "crossdept 已为 {key} 创建 {created} 项任务，但 Jira 拒绝了以下 {count} 项：",
+        "refused_item": "{summary}（{ref}）：{reason}",
+        "skipped_item": "{summary}（{ref}）：其上级未能创建",
+        "refused_fix": "修正后编辑本需求（或由管理员运行 crossdept apply {key}），将只补建缺少的项。",
+        "missing_type": "项目 {project} 没有问题类型“{name}”：请项目管理员添加该类型，或修改规则文件中的 {setting}。",
+        "not_subtask": "问题类型“{name}”不是子任务类型：请修改规则文件中的 jira.issue_types.deliverable。",
+        "missing_user": "Jira 中找不到{role}的账号“{account}”：请管理员修正规则文件中的人员，或修正本需求中的人员字段。",
+        "no_epic_link": "在 Jira Data Center 上找不到 Epic Link 字段：请在规则文件中设置 jira.epic_link_field。",
+    },
+    "en": {
+        "problems": "crossdept cannot create the collaboration tree of {key}; nothing was created:",
+        "problems_fix": "Fix this and edit the request (or have an admin run crossdept apply {key}) to build the whole tree.",
+        "refused": "crossdept created {created} items for {key}, but Jira refused these {count}:",
+        "refused_item": "{summary} ({ref}): {reason}",
+        "skipped_item": "{summary} ({ref}): its parent could not be created",
+        "refused_fix": "Fix this and edit the request (or have an admin run crossdept apply {key}) to add only what is missing.",
+        "missing_type": 'Project {project} has no issue type "{name}": ask a project admin to add it, or change {setting} in the rules file.',
+        "not_subtask": 'The issue type "{name}" is not a sub-task type: change jira.issue_types.deliverable in the rules file.',
+        "missing_user": 'Jira does not know the account "{account}" ({role}): ask an admin to fix that person in the rules file, or fix the people fields of this request.',
+        "no_epic_link": "No Epic Link field was found on Jira Data Center: set jira.epic_link_field in the rules file.",
+    },
+}
+
+
+def _say(rules: Rules, entry: str, **values: Any) -> str:
+    return CATALOG[rules.language][entry].format(**values)
+
+
+class TreeBusyError(TransientGatewayError):
+    """Another worker is building this request's tree (or Jira's index must settle): retry later."""
+
+
+@dataclass
+class TreeOutcome:
+    """What one apply did: the tree's status, every known ref -> key, and what it created now."""
+
+    request: str
+    status: Status
+    keys: dict[str, str] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    plan: TreePlan | None = None
+
+
+def _holder() -> str:
+    return f"{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def apply_tree(key: str, context: Context) -> TreeOutcome:
+    """Create whatever of the request's tree is missing; safe to repeat and to race."""
+    records = TreeRecords(context.store)
+    holder = _holder()
+    now = context.clock().timestamp()
+    if not records.claim(key, holder, now, LEASE_SECONDS):
+        wait = records.lease_left(key, now)
+        raise TreeBusyError(f"{key}: another worker is building this tree", retry_after=wait or 5)
+    status = "building"
+    digest = rules_digest(context.rules)
+    try:
+        outcome = _Builder(key, context, records).build()
+        status = outcome.status
+        return outcome
+    finally:
+        records.release(key, holder, status, context.clock().timestamp(), digest)
+
+
+class _Builder:
+    """One apply of one request's tree, with the claim held."""
+
+    def __init__(self, key: str, context: Context, records: TreeRecords) -> None:
+        self.key = key
+        self.context = context
+        self.rules = context.rules
+        self.jira: JiraGateway = context.jira
+        self.records = records
+        self.extra = {"delivery": context.delivery_id, "issue": key}
+
+    def now(self) -> float:
+        return self.context.clock().timestamp()
+
+    def build(self) -> TreeOutcome:
+        issue = self.jira.get_issue(self.key, request_fields(self.rules), [TREE_PROPERTY])
+        snapshot = read_request(issue, self.rules)
+        if not is_request(snapshot, self.rules):
+            log.info("not a collaboration request; no tree", extra=self.extra)
+            return TreeOutcome(self.key, "skipped")
+        recorded = _recorded_keys(issue)
+        stored = self.records.items(self.key)
+        keys = dict(recorded)
+        keys.update({ref: row.issue_key for ref, row in stored.items() if row.issue_key})
+        calendar = WorkCalendar.from_rules(self.rules.calendar)
+        try:
+            plan = plan_tree(snapshot, self.rules, calendar, cloud=self.jira.is_cloud)
+            missing = [item for item in plan.items if item.ref not in keys]
+            types = self._check_jira(plan, missing) if missing else {}
+        except RequestProblemError as problem:
+            self._tell_problems(problem.problems)
+            return TreeOutcome(self.key, "blocked", keys, problems=problem.problems)
+        if not missing:
+            if keys != recorded:
+                self._write_tree_record(keys)
+            return TreeOutcome(self.key, "complete", keys, plan=plan)
+
+        created: dict[str, str] = {}
+        refused: list[tuple[PlannedItem, str]] = []
+        for level in ("epic", "stage", "deliverable"):
+            todo = [item for item in plan.level(level) if item.ref not in keys]
+            ready = [item for item in todo if self._parent_key(item, keys) is not None]
+            refused += [(item, "") for item in todo if item not in ready]
+            pending = [item for item in ready if item.ref in stored]
+            if pending:
+                adopted = self._adopt(level, pending, plan, keys, stored)
+                keys.update(adopted)
+                ready = [item for item in ready if item.ref not in keys]
+            for start in range(0, len(ready), BULK_LIMIT):
+                chunk = ready[start : start + BULK_LIMIT]
+                new, failed = self._create(chunk, plan, keys, types)
+                keys.update(new)
+                created.update(new)
+                refused += failed
+
+        if keys != recorded:
+            self._write_tree_record(keys)
+        if refused:
+            self._tell_refusals(refused, len(created))
+            return TreeOutcome(self.key, "partial", keys, created, plan=plan)
+        log.info(
+            "tree built: %d issues created",
+            len(created),
+            extra={**self.extra, "created": len(created)},
+        )
+        return TreeOutcome(self.key, "complete", keys, created, plan=plan)
+
+    # -- checks before anything is created ---------------------------------------------------
+
+    def _check_jira(self, plan: TreePlan, missing: Sequence[PlannedItem]) -> dict[str, IssueType]:
+        """Check issue types and people once, so a bad tree is refused whole, not half-made."""
+        problems: list[str] = []
+        offered = self.jira.issue_types(plan.project)
+        settings = {
+            self.rules.jira.issue_types.stage: "jira.issue_types.stage",
+            self.rules.jira.issue_types.deliverable: "jira.issue_types.deliverable",
+        }
+        if plan.epic == "create":
+            settings[self.rules.jira.request.epic_issue_type] = "jira.request.epic_issue_type"
+        for name, setting in settings.items():
+            if name not in offered:
+                problems.append(
+                    _say(
+                        self.rules, "missing_type", project=plan.project, name=name, setting=setting
+                    )
+                )
+        deliverable = offered.get(self.rules.jira.issue_types.deliverable)
+        if deliverable is not None and not deliverable.subtask:
+            problems.append(_say(self.rules, "not_subtask", name=deliverable.name))
+        owners = {item.owner.account: item.owner for item in missing}
+        for account in self.jira.missing_users(owners):
+            role = owner_label(self.rules, owners[account])
+            problems.append(_say(self.rules, "missing_user", account=account, role=role))
+        if not self.jira.is_cloud and any(item.level == "stage" for item in missing):
+            if self._epic_link_field() is None:
+                problems.append(_say(self.rules, "no_epic_link"))
+        if problems:
+            raise RequestProblemError(problems)
+        return offered
+
+    def _epic_link_field(self) -> str | None:
+        return self.rules.jira.epic_link_field or self.jira.field_by_type(EPIC_LINK_TYPE)
+
+    # -- creating ------------------------------------------------------------------------------
+
+    def _parent_key(self, item: PlannedItem, keys: Mapping[str, str]) -> str | None:
+        return self.key if item.parent == self.key else keys.get(item.parent)
+
+    def _payload(
+        self,
+        item: PlannedItem,
+        plan: TreePlan,
+        keys: Mapping[str, str],
+        types: Mapping[str, IssueType],
+    ) -> dict[str, Any]:
+        parent = self._parent_key(item, keys)
+        fields: dict[str, Any] = {
+            "project": {"key": plan.project},
+            "issuetype": {"id": types[item.issue_type].id},
+            "summary": item.summary,
+            "description": item.description,
+            "duedate": item.due.isoformat(),
+            "assignee": self.jira.user_payload(item.owner.account),
+        }
+        payload: dict[str, Any] = {
+            "fields": fields,
+            # The identity travels with the issue from the moment it exists (IssueUpdateDetails
+            # accepts properties on create and bulk create).
+            # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
+            "properties": [{"key": ITEM_PROPERTY, "value": {"request": self.key, "ref": item.ref}}],
+        }
+        if item.level == "deliverable":
+            fields["parent"] = {"key": parent}
+        elif item.level == "stage":
+            if self.jira.is_cloud:
+                # Cloud: `parent` links a child to its epic; Epic Link is deprecated in REST.
+                # https://community.developer.atlassian.com/t/deprecation-of-the-epic-link-parent-link-and-other-related-fields-in-rest-apis-and-webhooks/54048
+                fields["parent"] = {"key": parent}
+            else:
+                link = self._epic_link_field()
+                assert link is not None  # checked in _check_jira
+                fields[link] = parent
+        else:
+            if not self.jira.is_cloud:
+                name_field = self.jira.field_by_type(EPIC_NAME_TYPE)
+                if name_field:
+                    fields[name_field] = item.summary
+            payload["update"] = {
+                "issuelinks": [
+                    {
+                        "add": {
+                            "type": {"name": EPIC_LINK_TYPE_NAME},
+                            "outwardIssue": {"key": self.key},
+                        }
+                    }
+                ]
+            }
+        return payload
+
+    def _create(
+        self,
+        chunk: Sequence[PlannedItem],
+        plan: TreePlan,
+        keys: Mapping[str, str],
+        types: Mapping[str, IssueType],
+    ) -> tuple[dict[str, str], list[tuple[PlannedItem, str]]]:
+        payloads = [self._payload(item, plan, keys, types) for item in chunk]
+        self.records.intend(self.key, [item.ref for item in chunk], self.now())
+        try:
+            result = self.jira.create_issues(payloads)
+        except RefusedError as error:
+            self.records.drop_intents(self.key, [item.ref for item in chunk])
+            return {}, [(item, error.reason()) for item in chunk]
+        created = {chunk[index].ref: issue.key for index, issue in result.created.items()}
+        self.records.record_created(self.key, created, self.now())
+        failed = [(chunk[index], _reason(refusal)) for index, refusal in result.refused.items()]
+        # A refused element was certainly not created: no adoption search needed next time.
+        self.records.drop_intents(self.key, [item.ref for item, _ in failed])
+        for item, reason in failed:
+            log.warning(
+                "jira refused %s (%s): %s", item.ref, item.summary, reason, extra=self.extra
+            )
+        return created, failed
+
+    def _adopt(
+        self,
+        level: str,
+        pending: Sequence[PlannedItem],
+        plan: TreePlan,
+        keys: Mapping[str, str],
+        stored: Mapping[str, Any],
+    ) -> dict[str, str]:
+        """Find issues an interrupted attempt created, by their `crossdept.item` property."""
+        age = self.now() - max(stored[item.ref].intended_at for item in pending)
+        if age < SETTLE_SECONDS:
+            raise TreeBusyError(
+                f"{self.key}: waiting for Jira's search index before resuming",
+                retry_after=SETTLE_SECONDS - age,
+            )
+        parents = sorted({key for item in pending if (key := self._parent_key(item, keys))})
+        quoted = ", ".join(f'"{parent}"' for parent in parents)
+        if level == "epic":
+            jql = f'issue in linkedIssues("{self.key}")'
+        elif level == "stage" and not self.jira.is_cloud:
+            link = self._epic_link_field() or "Epic Link"
+            number = link.removeprefix("customfield_")
+            jql = f"cf[{number}] in ({quoted})" if number.isdigit() else f'"{link}" in ({quoted})'
+        else:
+            jql = f"parent in ({quoted})"
+        wanted = {item.ref for item in pending}
+        adopted: dict[str, str] = {}
+        for hit in self.jira.search_issues(jql, fields=["summary"], properties=[ITEM_PROPERTY]):
+            mark = (hit.get("properties") or {}).get(ITEM_PROPERTY) or {}
+            if mark.get("request") == self.key and mark.get("ref") in wanted:
+                adopted.setdefault(str(mark["ref"]), str(hit["key"]))
+        self.records.record_created(self.key, adopted, self.now())
+        if adopted:
+            log.info("adopted %d issues an earlier attempt created", len(adopted), extra=self.extra)
+        return adopted
+
+    def _write_tree_record(self, keys: Mapping[str, str]) -> None:
+        value = {
+            "version": TREE_RECORD_VERSION,
+            "rules": rules_digest(self.rules),
+            "items": dict(sorted(keys.items())),
+        }
+        self.jira.set_issue_property(self.key, TREE_PROPERTY, value)
+
+    # -- telling people ----------------------------------------------------------------------
+
+    def _comment_once(self, text: str) -> None:
+        digest = _digest(text)
+        if not self.records.said(self.key, digest, self.now()):
+            return
+        try:
+            self.jira.add_comment(self.key, text)
+        except Exception:
+            self.records.forget_said(self.key, digest)
+            raise
+
+    def _tell_problems(self, problems: Sequence[str]) -> None:
+        log.warning(
+            "request %s cannot get its tree: %s", self.key, "; ".join(problems), extra=self.extra
+        )
+        lines = [_say(self.rules, "problems", key=self.key)]
+        lines += [f"* {problem}" for problem in problems]
+        lines += ["", _say(self.rules, "problems_fix", key=self.key)]
+        self._comment_once("\n".join(lines))
+
+    def _tell_refusals(self, refused: Sequence[tuple[PlannedItem, str]], created: int) -> None:
+        lines = [_say(self.rules, "refused", key=self.key, created=created, count=len(refused))]
+        for item, reason in refused:
+            entry = "refused_item" if reason else "skipped_item"
+            lines.append(
+                "* " + _say(self.rules, entry, summary=item.summary, ref=item.ref, reason=reason)
+            )
+        lines += ["", _say(self.rules, "refused_fix", key=self.key)]
+        self._comment_once("\n".join(lines))
+
+
+def _reason(refusal: ItemRefusal) -> str:
+    return refusal.reason()
+
+
+def _recorded_keys(issue: Mapping[str, Any]) -> dict[str, str]:
+    """The ref -> key map of the `crossdept.tree` property, as read with the issue."""
+    record = (issue.get("properties") or {}).get(TREE_PROPERTY) or {}
+    items = record.get("items") if isinstance(record, Mapping) else None
+    if not isinstance(items, Mapping):
+        return {}
+    return {str(ref): str(key) for ref, key in items.items()}
+
+
+# -- webhook routing --------------------------------------------------------------------------
+
+router = Router()
+
+
+def _may_be_request(event: JiraEvent, rules: Rules) -> bool:
+    """Cheap filter on the payload; the issue is re-read from Jira before anything is created."""
+    key = event.issue_key
+    if not key:
+        return False
+    fields = event.issue.fields if event.issue else {}
+    project = (fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0]
+    if project not in rules.jira.projects:
+        return False
+    issue_type = (fields.get("issuetype") or {}).get("name")
+    return issue_type is None or issue_type == rules.jira.request.issue_type
+
+
+def touches_departments(event: JiraEvent, rules: Rules, jira: JiraGateway) -> bool:
+    """Say whether an update changed a department field (changelogs name custom fields by name)."""
+    if event.changelog is None:
+        return False
+    wanted = rules.jira.request.fields
+    ids = {wanted.departments, wanted.requesting_department}
+    unnamed = []
+    for item in event.changelog.items:
+        if item.field_id in ids or item.field in ids:
+            return True
+        if item.field_id is None and item.fieldtype == "custom":
+            unnamed.append(item.field)
+    if not unnamed:
+        return False
+    names = jira.field_names()
+    return any(names.get(name) in ids for name in unnamed)
+
+
+@router.register("jira:issue_created")
+def build_tree(event: JiraEvent, context: Context) -> None:
+    """A new collaboration request gets its whole tree."""
+    if _may_be_request(event, context.rules):
+        apply_tree(str(event.issue_key), context)
+
+
+@router.register("jira:issue_updated")
+def extend_tree(event: JiraEvent, context: Context) -> None:
+    """An edited request: add departments' missing items, or retry a tree that was blocked."""
+    if not _may_be_request(event, context.rules):
+        return
+    key = str(event.issue_key)
+    status = TreeRecords(context.store).status(key)
+    if status is None:
+        return  # filed before crossdept: only `crossdept apply` builds its tree
+    if status in ("blocked", "partial", "building") or touches_departments(
+        event, context.rules, context.jira
+    ):
+        apply_tree(key, context)
