@@ -1692,6 +1692,7 @@ class JiraFake:
             u.login
             for u in self.users.values()
             if (account_id and u.account_id == account_id)
+            or (self.seed.is_cloud and needle and u.account_id.lower() == needle)
             or (
                 needle
                 and (
