@@ -29,7 +29,7 @@ RECOVERY_GRACE_S = 30.0
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 3600.0
 
-Processor = Callable[[int], None]
+Processor = Callable[[int], object]
 Recoverer = Callable[[], object]
 
 

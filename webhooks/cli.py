@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from webhooks.cli_config import check_config, schema
+from webhooks.cli_service import jobs, serve, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,3 +26,6 @@ def main() -> None:
 # Commands, one module per concern (keep this list sorted by module).
 cli.add_command(check_config)
 cli.add_command(schema)
+cli.add_command(jobs)
+cli.add_command(serve)
+cli.add_command(worker)

@@ -1,0 +1,397 @@
+"""Commands that run crossdept: `serve` (web + queue on one machine), `worker`, and `jobs`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import click
+
+from plugin import metrics
+from plugin.errors import ConfigError, SettingsError
+from plugin.store import Delivery, DeliveryState
+from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
+from webhooks.logs import configure_logging
+from webhooks.service import DEFAULT_ROUTER, Service, import_router_factory
+from webhooks.settings import MULTIPROC_VARIABLE, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+# Both children get SIGTERM and finish the requests and jobs in hand; after this, they are killed.
+STOP_TIMEOUT_S = 45.0
+
+_ENVIRONMENT = """
+\b
+Environment (CROSSDEPT_*):
+  JIRA_URL, and JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)
+  JIRA_ACCOUNT_ID   crossdept's own account (else asked of Jira)
+  RULES             the rules file (default config/rules.yaml)
+  DATA_DIR          state, queue and metrics files (default ./data)
+  DATABASE_URL      default sqlite:///DATA_DIR/crossdept.db; postgresql://... scales out
+  QUEUE_URL         default sqlite:///DATA_DIR/queue.db; redis://... scales out
+  LOG_LEVEL         default INFO
+"""
+_STORE_ENVIRONMENT = """
+\b
+Environment (CROSSDEPT_*):
+  DATA_DIR          state and queue files (default ./data)
+  DATABASE_URL      default sqlite:///DATA_DIR/crossdept.db
+  QUEUE_URL         default sqlite:///DATA_DIR/queue.db
+"""
+_WEBHOOK_ENVIRONMENT = """\b
+  WEBHOOK_SECRET    the Jira webhook's secret (or ALLOW_UNSIGNED=true + SHARED_TOKEN)
+"""
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"crossdept: {message}", err=True)
+    sys.exit(1)
+
+
+def _load_settings(*, require_jira: bool, require_webhook: bool) -> Settings:
+    try:
+        return load_settings(require_jira=require_jira, require_webhook=require_webhook)
+    except SettingsError as error:
+        _fail(str(error))
+
+
+def _start_service(settings: Settings, router: str = DEFAULT_ROUTER) -> Service:
+    """Open the store and queue, create missing tables, and refuse an invalid rules file."""
+    configure_logging(settings.log_level, secrets=settings.secret_values())
+    try:
+        service = Service(settings, router_factory=import_router_factory(router))
+    except (ImportError, AttributeError, ValueError) as error:
+        _fail(f"--router {router}: {error}")
+    try:
+        service.rules  # noqa: B018 - load and validate now, not at the first job
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        _fail(f"the rules file {settings.rules} is invalid; not starting")
+    service.create_tables()
+    return service
+
+
+def _python_command(code: str, *arguments: str) -> list[str]:
+    return [sys.executable, "-c", code, *arguments]
+
+
+@click.command(epilog=_ENVIRONMENT + _WEBHOOK_ENVIRONMENT)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web worker processes (gunicorn, 4 threads each).",
+)
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs processed at once by the queue consumer.",
+)
+@click.option(
+    "--max-attempts", default=DEFAULT_MAX_ATTEMPTS, show_default=True, type=click.IntRange(1)
+)
+def serve(host: str, port: int, workers: int, concurrency: int, max_attempts: int) -> None:
+    """Run the web service and the queue consumer together on this machine.
+
+    Webhooks arrive at /webhooks/jira; /healthz and /metrics are served too. With the default
+    settings everything lives in SQLite files in the data directory (created if missing), so no
+    other server is needed. Stops both cleanly on SIGTERM or Ctrl-C.
+    """
+    settings = _load_settings(require_jira=True, require_webhook=True)
+    service = _start_service(settings)
+    service.queue.pending_count()  # create the queue file before two processes race to
+    service.store.dispose()
+    metrics_dir = (settings.prometheus_multiproc_dir or settings.data_dir / "metrics").resolve()
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # samples of processes that are gone
+    metrics_dir.mkdir(parents=True)
+    environment = {**os.environ, MULTIPROC_VARIABLE: str(metrics_dir)}
+    children = {
+        "web": _python_command(
+            "from webhooks.cli_service import web; web()",
+            f"--host={host}",
+            f"--port={port}",
+            f"--workers={workers}",
+        ),
+        "worker": _python_command(
+            "from webhooks.cli import main; main()",
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--max-attempts={max_attempts}",
+        ),
+    }
+    log.info("serving", extra={"bind": f"{host}:{port}", "workers": workers})
+    sys.exit(supervise(children, environment))
+
+
+def supervise(
+    commands: Mapping[str, list[str]],
+    environment: Mapping[str, str],
+    *,
+    stop_timeout_s: float = STOP_TIMEOUT_S,
+) -> int:
+    """Run commands side by side until SIGTERM/SIGINT or one of them exits; then stop the rest.
+
+    Returns 0 after a requested stop, 1 when a child ended by itself. Children run in their own
+    session, so a terminal's Ctrl-C reaches only this process, which turns it into SIGTERM.
+    """
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    ended: str | None = None
+    try:
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(
+                command, env=dict(environment), start_new_session=True
+            )
+        while not stop.is_set() and ended is None:
+            ended = next((n for n, c in children.items() if c.poll() is not None), None)
+            stop.wait(0.2)
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + stop_timeout_s
+        for name, child in children.items():
+            try:
+                child.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                log.error("did not stop in time; killed", extra={"process": name})
+                child.kill()
+                child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if ended is not None:
+        log.error(
+            "a process ended by itself; stopped the others",
+            extra={"process": ended, "exit_code": children[ended].returncode},
+        )
+        return 1
+    return 0
+
+
+@click.command(hidden=True)
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8080, type=int)
+@click.option("--workers", default=2, type=int)
+def web(host: str, port: int, workers: int) -> None:
+    """Run only the web processes under gunicorn (`serve` starts this beside the worker)."""
+    from gunicorn.app.base import BaseApplication
+
+    from webhooks.app import create_app
+
+    settings = _load_settings(require_jira=True, require_webhook=True)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
+
+    def build() -> Any:
+        # In each gunicorn worker after the fork, so no database connection is shared.
+        service = Service(settings)
+        return create_app(settings, inbox=service.inbox)
+
+    def child_exit(_server: Any, gunicorn_worker: Any) -> None:
+        metrics.mark_process_dead(gunicorn_worker.pid, settings.prometheus_multiproc_dir)
+
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 30,
+        "graceful_timeout": 30,
+        "errorlog": "-",
+        "proc_name": "crossdept-web",
+        "child_exit": child_exit,
+    }
+
+    class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return build()
+
+    WebServer().run()
+
+
+@click.command(epilog=_ENVIRONMENT)
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs processed at once (threads).",
+)
+@click.option(
+    "--max-attempts",
+    default=DEFAULT_MAX_ATTEMPTS,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Attempts before a delivery is kept as failed.",
+)
+@click.option(
+    "--lease-seconds",
+    default=DEFAULT_LEASE_S,
+    show_default=True,
+    type=click.FloatRange(0.5),
+    help="How long a job stays claimed without a heartbeat before another worker takes it over.",
+)
+@click.option(
+    "--router",
+    default=DEFAULT_ROUTER,
+    show_default=True,
+    help="module:function returning the Router jobs go through (for tests and extensions).",
+)
+def worker(concurrency: int, max_attempts: int, lease_seconds: float, router: str) -> None:
+    """Process queued deliveries (without the web part): run several to scale out.
+
+    Several workers on several machines share the work when they use the same PostgreSQL
+    (CROSSDEPT_DATABASE_URL) and Redis (CROSSDEPT_QUEUE_URL). At start, and every minute, a
+    worker re-enqueues deliveries whose worker died. Stops after the jobs in hand on SIGTERM.
+    """
+    settings = _load_settings(require_jira=True, require_webhook=False)
+    service = _start_service(settings, router)
+    service.router  # noqa: B018 - fail now if the router cannot be built
+    service.worker(max_attempts=max_attempts, lease_s=lease_seconds)
+    recovered = service.recover()
+    log.info("worker started", extra={"concurrency": concurrency, "recovered": len(recovered)})
+    service.queue.consume(workers=concurrency)
+
+
+@click.group(invoke_without_command=True, epilog=_STORE_ENVIRONMENT)
+@click.option(
+    "--state",
+    type=click.Choice([state.value for state in DeliveryState]),
+    help="Only deliveries in this state.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@click.pass_context
+def jobs(ctx: click.Context, state: str | None, as_json: bool, limit: int) -> None:
+    """List recent deliveries and how their processing went, newest first.
+
+    Failed deliveries keep their last error; `crossdept jobs retry ID` runs one again.
+    Needs only the store and queue settings, not Jira.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    service = _open_store_only()
+    found = service.deliveries.recent(DeliveryState(state) if state else None, limit=limit)
+    now = time.time()
+    if as_json:
+        click.echo(json.dumps([_as_json(delivery, now) for delivery in found], indent=2))
+        return
+    click.echo(format_jobs(found, now))
+
+
+@jobs.command("retry", epilog=_STORE_ENVIRONMENT)
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Retry every failed delivery.")
+def retry(ids: tuple[int, ...], all_failed: bool) -> None:
+    """Run failed deliveries IDS again, with a fresh set of attempts."""
+    if not ids and not all_failed:
+        _fail("name the deliveries to retry (see `crossdept jobs --state failed`) or --all-failed")
+    service = _open_store_only()
+    chosen = list(ids) + (service.deliveries.ids(DeliveryState.FAILED) if all_failed else [])
+    refused = 0
+    for delivery_id in dict.fromkeys(chosen):
+        if service.deliveries.requeue(delivery_id):
+            service.queue.enqueue_delivery(delivery_id)
+            log.info("delivery re-queued by hand", extra={"delivery_id": delivery_id})
+            click.echo(f"{delivery_id}: queued")
+            continue
+        found = service.deliveries.get(delivery_id)
+        where = "no such delivery" if found is None else f"it is {found.state.value}"
+        click.echo(f"{delivery_id}: not retried: {where}", err=True)
+        refused += 1
+    if refused:
+        sys.exit(1)
+
+
+def _open_store_only() -> Service:
+    settings = _load_settings(require_jira=False, require_webhook=False)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
+    service = Service(settings)
+    service.create_tables()
+    return service
+
+
+def format_age(seconds: float) -> str:
+    """Say how old something is in one short unit: 45s, 12m, 5h, 3d."""
+    seconds = max(seconds, 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def format_jobs(deliveries: list[Delivery], now: float, *, error_width: int = 60) -> str:
+    """A fixed-width table: id, event, issue, state, attempts, last error, age."""
+    header = ("ID", "EVENT", "ISSUE", "STATE", "ATTEMPTS", "LAST ERROR", "AGE")
+    rows = [header] + [
+        (
+            str(d.id),
+            d.event,
+            d.issue or "-",
+            d.state.value,
+            str(d.attempts),
+            _shorten(d.last_error or "-", error_width),
+            format_age(now - d.created_at),
+        )
+        for d in deliveries
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    if not deliveries:
+        lines.append("(no deliveries)")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _as_json(delivery: Delivery, now: float) -> dict[str, Any]:
+    def iso(moment: float | None) -> str | None:
+        return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+
+    return {
+        "id": delivery.id,
+        "key": delivery.key,
+        "event": delivery.event,
+        "issue": delivery.issue,
+        "state": delivery.state.value,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "created_at": iso(delivery.created_at),
+        "updated_at": iso(delivery.updated_at),
+        "run_after": iso(delivery.run_after),
+        "age_seconds": round(now - delivery.created_at, 1),
+    }
+
+
+__all__ = ["jobs", "serve", "supervise", "web", "worker"]

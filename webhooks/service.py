@@ -1,0 +1,136 @@
+"""Build crossdept's parts from Settings in one place: store, queue, inbox, rules, Jira, router."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from plugin import metrics
+from plugin.context import Context
+from plugin.handlers import build_router
+from plugin.inbox import Inbox
+from plugin.queue import DeliveryQueue, make_queue, recover
+from plugin.routing import Router
+from plugin.rulesfile import load_rules
+from plugin.store import Deliveries, Store
+from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
+from webhooks.settings import Settings
+
+if TYPE_CHECKING:
+    from plugin.jira_gateway import JiraGateway
+    from plugin.rules import Rules
+
+RouterFactory = Callable[[], Router]
+
+DEFAULT_ROUTER = "plugin.handlers:build_router"
+
+
+def utc_now() -> datetime:
+    """The clock handlers get: aware UTC time."""
+    return datetime.now(UTC)
+
+
+def import_router_factory(spec: str) -> RouterFactory:
+    """Resolve `module:function` to a function returning a Router (for tests and extensions)."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"{spec!r} is not of the form module:function")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    if not callable(factory):
+        raise ValueError(f"{spec!r} is not a function")
+    return factory  # type: ignore[no-any-return]
+
+
+class Service:
+    """One process's collaborators, built lazily from Settings so each command opens only what it uses.
+
+    The store, queue and inbox open at construction (cheap, local); the rules file is read on
+    first use; Jira is connected on the first job that needs it, so a Jira outage becomes a
+    transient job failure (retried) rather than a process that cannot start.
+    """
+
+    def __init__(self, settings: Settings, *, router_factory: RouterFactory = build_router) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(settings.database_url)
+        self.queue: DeliveryQueue = make_queue(settings.queue_url)
+        self.inbox = Inbox(self.store, self.queue)
+        self.deliveries = Deliveries(self.store)
+        self._router_factory = router_factory
+        self._gateway: JiraGateway | None = None
+        self._gateway_lock = threading.Lock()
+
+    def create_tables(self) -> None:
+        """Create missing tables (every start; harmless when they exist)."""
+        self.store.create_all()
+
+    @cached_property
+    def rules(self) -> Rules:
+        """The validated rules file; ConfigError lists every problem."""
+        return load_rules(self.settings.rules)
+
+    @cached_property
+    def router(self) -> Router:
+        """The router every job is dispatched through."""
+        return self._router_factory()
+
+    def gateway(self) -> JiraGateway:
+        """The Jira gateway, connected once per process on first use."""
+        with self._gateway_lock:
+            if self._gateway is None:
+                from plugin.jira_gateway import JiraGateway
+
+                settings = self.settings
+                self._gateway = JiraGateway.connect(
+                    settings.jira_url or "",
+                    email=settings.jira_email,
+                    api_token=_plain(settings.jira_api_token),
+                    pat=_plain(settings.jira_pat),
+                    observer=metrics.observe_jira_call,
+                )
+            return self._gateway
+
+    def own_account(self) -> str | None:
+        """crossdept's own Jira account, whose events the worker ignores."""
+        return self.settings.jira_account_id or self.gateway().myself()
+
+    def context_for(self, delivery_key: str) -> Context:
+        """The Context one job's handlers receive."""
+        return Context(
+            rules=self.rules,
+            jira=self.gateway(),
+            store=self.store,
+            clock=utc_now,
+            delivery_id=delivery_key,
+        )
+
+    def worker(
+        self, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, lease_s: float = DEFAULT_LEASE_S
+    ) -> Worker:
+        """A worker attached to this process's queue, with periodic recovery."""
+        worker = Worker(
+            self.deliveries,
+            self.queue,
+            self.router,
+            self.context_for,
+            self.own_account,
+            max_attempts=max_attempts,
+            lease_s=lease_s,
+            observer=metrics.observe_job,
+        )
+        self.queue.attach(worker.run, self.recover)
+        return worker
+
+    def recover(self) -> list[int]:
+        """Re-enqueue deliveries the queue lost (see plugin.queue.recover)."""
+        return recover(self.deliveries, self.queue)
+
+
+def _plain(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() or None if secret is not None else None
