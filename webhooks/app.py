@@ -33,8 +33,9 @@ def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
     if problem:
         raise SettingsError(problem)
     app = Flask(__name__)
-    # Werkzeug then refuses longer bodies while reading, including chunked ones without a length.
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # Werkzeug stops reading a body without Content-Length (chunked) at this many bytes; one byte
+    # over our limit lets the receiver tell "too large" (413) from a body that merely ends there.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if inbox is None:
         inbox = _open_inbox(settings)

@@ -1,0 +1,152 @@
+"""/healthz tells the load balancer whether store and queue work; /metrics feeds Prometheus."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from plugin import metrics
+from plugin.inbox import Inbox
+from plugin.queue import make_queue
+from plugin.store import Store
+from tests.conftest import load_sample, signed_post
+from webhooks.app import create_app
+from webhooks.settings import Settings
+
+ISSUE_CREATED = load_sample("jira_issue_created__mattermost_mattermost-plugin-jira__2")
+
+
+def samples(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    found = {}
+    for family in text_string_to_metric_families(response.get_data(as_text=True)):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def deliveries(
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], float], outcome: str, reason: str = ""
+) -> float:
+    return found.get(
+        ("crossdept_deliveries_total", (("outcome", outcome), ("reason", reason))), 0.0
+    )
+
+
+def test_healthz_is_ok_when_store_and_queue_work(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "store": "ok", "queue": "ok"}
+
+
+def test_healthz_names_a_failing_store(settings: Settings, inbox: Inbox, tmp_path: Path) -> None:
+    broken = Store(f"sqlite:///{tmp_path}/missing-dir/nothing.db")
+    client = create_app(settings, inbox=Inbox(broken, inbox.queue)).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "store": "failing", "queue": "ok"}
+
+
+def test_healthz_names_a_failing_queue(settings: Settings, inbox: Inbox) -> None:
+    unreachable = make_queue("redis://127.0.0.1:9/0", name=f"t{uuid.uuid4().hex}")
+    client = create_app(settings, inbox=Inbox(inbox.store, unreachable)).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "store": "ok", "queue": "failing"}
+
+
+def test_metrics_count_deliveries_by_outcome_and_reason(client: FlaskClient) -> None:
+    before = samples(client)
+    signed_post(client, ISSUE_CREATED, delivery="m-1")
+    signed_post(client, ISSUE_CREATED, delivery="m-1")
+    signed_post(client, ISSUE_CREATED, secret="forged")
+    signed_post(client, b"{nope")
+    after = samples(client)
+    assert deliveries(after, "accepted") - deliveries(before, "accepted") == 1
+    assert deliveries(after, "duplicate") - deliveries(before, "duplicate") == 1
+    assert (
+        deliveries(after, "rejected", "signature") - deliveries(before, "rejected", "signature")
+        == 1
+    )
+    assert deliveries(after, "rejected", "payload") - deliveries(before, "rejected", "payload") == 1
+
+
+def test_metrics_report_the_queue_depth(client: FlaskClient) -> None:
+    assert samples(client)[("crossdept_queue_depth", ())] == 0
+    signed_post(client, ISSUE_CREATED)
+    signed_post(client, load_sample("comment_created__mattermost_mattermost-plugin-jira__1"))
+    assert samples(client)[("crossdept_queue_depth", ())] == 2
+
+
+def test_metrics_carry_job_latency_and_jira_calls(client: FlaskClient) -> None:
+    before = samples(client)
+    metrics.observe_job(0.3, "done")
+    metrics.observe_jira_call("/rest/api/2/issue/XD-12/comment/10001", "post", 201)
+    after = samples(client)
+    count = ("crossdept_job_seconds_count", (("outcome", "done"),))
+    assert after[count] - before.get(count, 0) == 1
+    call = (
+        "crossdept_jira_calls_total",
+        (
+            ("endpoint", "/rest/api/2/issue/{key}/comment/{id}"),
+            ("method", "POST"),
+            ("status", "201"),
+        ),
+    )
+    assert after[call] - before.get(call, 0) == 1
+
+
+def test_endpoint_templates_keep_label_values_few() -> None:
+    assert (
+        metrics.endpoint_template("/rest/api/2/issue/XD-12?expand=names")
+        == "/rest/api/2/issue/{key}"
+    )
+    assert metrics.endpoint_template("/wiki/api/v2/pages/98765") == "/wiki/api/v2/pages/{id}"
+    assert metrics.endpoint_template("/rest/api/3/myself") == "/rest/api/3/myself"
+
+
+def test_several_processes_share_their_metrics(tmp_path: Path) -> None:
+    # prometheus_client chooses its storage at import, so each process starts fresh with the variable.
+    script = textwrap.dedent(
+        """
+        import sys
+        from plugin import metrics
+        if sys.argv[1] == "count":
+            metrics.observe_delivery("accepted", "", 0.002)
+            metrics.observe_jira_call("/rest/api/2/issue/XD-1", "GET", 200)
+        else:
+            assert metrics.multiprocess_mode()
+            text, _ = metrics.render_metrics(extra=[metrics.QueueDepthCollector(lambda: 5)])
+            sys.stdout.write(text.decode())
+        """
+    )
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+    }
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", script, "count"], env=env, check=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-c", script, "show"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert 'crossdept_deliveries_total{outcome="accepted",reason=""} 2.0' in shown
+    assert (
+        'crossdept_jira_calls_total{endpoint="/rest/api/2/issue/{key}",method="GET",status="200"} 2.0'
+        in shown
+    )
+    assert "crossdept_queue_depth 5.0" in shown
