@@ -1,0 +1,450 @@
+"""Shared typed fakes: an in-memory Jira behind the JiraGateway interface, a manual clock, test rules."""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from plugin.errors import RefusedError, TransientGatewayError
+from plugin.jira_gateway import (
+    BULK_LIMIT,
+    BulkResult,
+    CreatedIssue,
+    IssueType,
+    ItemRefusal,
+    JiraGateway,
+)
+from plugin.rules import Rules
+
+REPO = Path(__file__).resolve().parent.parent
+RULES_FILE = REPO / "config" / "rules.yaml"
+
+HEADS = {
+    "市场部": "557058:00000000-0000-4000-8000-000000000001",
+    "技术部": "557058:00000000-0000-4000-8000-000000000003",
+    "产品部": "557058:00000000-0000-4000-8000-000000000005",
+    "财务部": "557058:00000000-0000-4000-8000-000000000007",
+}
+CONTACTS = {
+    "市场部": "557058:00000000-0000-4000-8000-000000000002",
+    "技术部": "557058:00000000-0000-4000-8000-000000000004",
+    "产品部": "557058:00000000-0000-4000-8000-000000000006",
+    "财务部": "557058:00000000-0000-4000-8000-000000000008",
+}
+PM = "557058:00000000-0000-4000-8000-000000000009"
+REQUESTER = "557058:00000000-0000-4000-8000-000000000010"
+CROSSDEPT = "557058:00000000-0000-4000-8000-0000000000aa"
+DC_USERS = {
+    value: login
+    for value, login in [
+        (HEADS["市场部"], "marketing.head"),
+        (CONTACTS["市场部"], "marketing.contact"),
+        (HEADS["技术部"], "engineering.head"),
+        (CONTACTS["技术部"], "engineering.contact"),
+        (HEADS["产品部"], "product.head"),
+        (CONTACTS["产品部"], "product.contact"),
+        (HEADS["财务部"], "finance.head"),
+        (CONTACTS["财务部"], "finance.contact"),
+        (PM, "pm"),
+        (REQUESTER, "requester"),
+        (CROSSDEPT, "crossdept"),
+    ]
+}
+XD_TYPES = {
+    "跨部门协作需求": IssueType("10001", "跨部门协作需求", False),
+    "Epic": IssueType("10002", "Epic", False),
+    "Task": IssueType("10003", "Task", False),
+    "会议": IssueType("10004", "会议", False),
+    "Sub-task": IssueType("10005", "Sub-task", True),
+}
+EPIC_LINK_FIELD = "customfield_10101"
+EPIC_NAME_FIELD = "customfield_10102"
+
+
+def load_default_rules(**changes: Any) -> Rules:
+    """The shipped rules file, optionally changed (e.g. language="en")."""
+    from plugin.rulesfile import load_rules
+
+    rules = load_rules(RULES_FILE)
+    return rules.model_copy(update=changes) if changes else rules
+
+
+def data_center_rules(rules: Rules) -> Rules:
+    """The same rules with Data Center usernames instead of Cloud account ids."""
+    data = rules.model_dump(mode="json")
+    text = _swap_ids(data)
+    return Rules.model_validate(text)
+
+
+def _swap_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _swap_ids(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap_ids(v) for v in value]
+    if isinstance(value, str) and value in DC_USERS:
+        return DC_USERS[value]
+    return value
+
+
+class ManualClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self.now += timedelta(**delta)
+
+
+def request_issue(
+    key: str = "XD-1",
+    *,
+    topic: str = "新品推广",
+    requesting: str | None = "市场部",
+    departments: Sequence[str] | None = ("技术部", "产品部", "财务部"),
+    start: str | None = "2026-03-02",
+    due: str | None = None,
+    created: str = "2026-03-01T10:00:00.000+0800",
+    reporter: str = REQUESTER,
+    issue_type: str = "跨部门协作需求",
+    cloud: bool = True,
+) -> dict[str, Any]:
+    """A collaboration request as REST (and webhooks) show it."""
+    user = {"accountId": reporter} if cloud else {"name": DC_USERS.get(reporter, reporter)}
+    fields: dict[str, Any] = {
+        "summary": topic,
+        "issuetype": {"id": XD_TYPES.get(issue_type, XD_TYPES["Task"]).id, "name": issue_type},
+        "project": {"id": "10000", "key": key.split("-")[0]},
+        "created": created,
+        "reporter": user,
+        "customfield_10050": {"value": requesting, "id": "1"} if requesting else None,
+        "customfield_10051": [{"value": name, "id": str(i)} for i, name in enumerate(departments)]
+        if departments is not None
+        else None,
+        "customfield_10015": start,
+        "duedate": due,
+    }
+    return {"id": str(10000 + int(key.split("-")[1])), "key": key, "fields": fields}
+
+
+def issue_event(
+    issue: Mapping[str, Any], event: str = "jira:issue_created", **extra: Any
+) -> dict[str, Any]:
+    """A webhook body for an issue."""
+    body: dict[str, Any] = {
+        "timestamp": 1772413200000,
+        "webhookEvent": event,
+        "issue_event_type_name": "issue_created" if event.endswith("created") else "issue_updated",
+        "user": {"accountId": REQUESTER, "displayName": "Example Requester"},
+        "issue": copy.deepcopy(dict(issue)),
+    }
+    body.update(extra)
+    return body
+
+
+class CrashError(RuntimeError):
+    """The simulated death of a worker in the middle of a call."""
+
+
+class FakeJira(JiraGateway):
+    """An in-memory Jira with the gateway's interface; counts calls like the real one.
+
+    Hooks: `before_bulk(n)` runs before the n-th bulk call (raise to fail it before anything is
+    created); `after_bulk(n)` after it created issues but before answering (raise to lose the
+    answer, as when a worker dies mid-call). `unassignable` accounts exist but Jira refuses to
+    assign them, as Jira does for users without the Assignable permission.
+    """
+
+    def __init__(self, *, cloud: bool = True, users: Iterable[str] | None = None) -> None:
+        self.calls: Counter[tuple[str, int]] = Counter()
+        self.is_cloud = cloud
+        self._observer = None
+        self._lock = threading.RLock()
+        self.issues: dict[str, dict[str, Any]] = {}
+        self.comments: dict[str, list[str]] = {}
+        self.links: list[tuple[str, str, str]] = []
+        self.issue_types_by_project: dict[str, dict[str, IssueType]] = {"XD": dict(XD_TYPES)}
+        default_users = set(HEADS.values()) | set(CONTACTS.values()) | {PM, REQUESTER, CROSSDEPT}
+        if not cloud:
+            default_users = {DC_USERS[u] for u in default_users}
+        self.users: set[str] = set(users) if users is not None else default_users
+        self.unassignable: set[str] = set()
+        self.bulk_calls = 0
+        self.before_bulk: Callable[[int], None] | None = None
+        self.after_bulk: Callable[[int], None] | None = None
+        self.bulk_delay = 0.0
+        self._next = 100
+        self._fields_cache: list[dict[str, Any]] | None = None
+        self._known_users: set[str] = set()
+        self._issue_types: dict[str, dict[str, IssueType]] = {}
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def _hit(self, endpoint: str, status: int = 200) -> None:
+        with self._lock:
+            self.calls[(endpoint, status)] += 1
+
+    def add_issue(self, issue: Mapping[str, Any]) -> None:
+        """Seed an existing issue (e.g. the request)."""
+        with self._lock:
+            stored = copy.deepcopy(dict(issue))
+            stored.setdefault("properties", {})
+            self.issues[stored["key"]] = stored
+            number = int(stored["key"].split("-")[1])
+            self._next = max(self._next, number + 1)
+
+    def edit(self, key: str, **fields: Any) -> dict[str, Any]:
+        """Change fields of an issue as a person would; returns the issue."""
+        with self._lock:
+            self.issues[key]["fields"].update(fields)
+            return copy.deepcopy(self.issues[key])
+
+    def children(self, request: str) -> list[dict[str, Any]]:
+        """Every issue crossdept created for a request (by its item property)."""
+        with self._lock:
+            return [
+                issue
+                for issue in self.issues.values()
+                if (issue["properties"].get("crossdept.item") or {}).get("request") == request
+            ]
+
+    def refs(self, request: str) -> list[str]:
+        """The refs of the created issues, duplicates included."""
+        return sorted(
+            issue["properties"]["crossdept.item"]["ref"] for issue in self.children(request)
+        )
+
+    # -- the gateway interface ------------------------------------------------------------------
+
+    def detect_deployment(self) -> bool:
+        self._hit("GET /rest/api/2/serverInfo")
+        return self.is_cloud
+
+    def myself(self) -> str:
+        self._hit("GET /rest/api/2/myself")
+        return CROSSDEPT if self.is_cloud else "crossdept"
+
+    def fields(self) -> list[dict[str, Any]]:
+        if self._fields_cache is None:
+            self._hit("GET /rest/api/2/field")
+            self._fields_cache = [
+                {"id": "customfield_10050", "name": "需求部门", "schema": {"custom": "select"}},
+                {
+                    "id": "customfield_10051",
+                    "name": "协作部门",
+                    "schema": {"custom": "multiselect"},
+                },
+                {
+                    "id": "customfield_10015",
+                    "name": "Start date",
+                    "schema": {"custom": "datepicker"},
+                },
+            ]
+            if not self.is_cloud:
+                self._fields_cache += [
+                    {
+                        "id": EPIC_LINK_FIELD,
+                        "name": "Epic Link",
+                        "schema": {"custom": "com.pyxis.greenhopper.jira:gh-epic-link"},
+                    },
+                    {
+                        "id": EPIC_NAME_FIELD,
+                        "name": "Epic Name",
+                        "schema": {"custom": "com.pyxis.greenhopper.jira:gh-epic-label"},
+                    },
+                ]
+        return self._fields_cache
+
+    def issue_types(self, project: str) -> dict[str, IssueType]:
+        if project not in self._issue_types:
+            self._hit("GET /rest/api/2/project/{project}")
+            self._issue_types[project] = dict(self.issue_types_by_project.get(project, {}))
+        return self._issue_types[project]
+
+    def missing_users(self, accounts: Iterable[str]) -> list[str]:
+        wanted = [a for a in dict.fromkeys(accounts) if a not in self._known_users]
+        if not wanted:
+            return []
+        if self.is_cloud:
+            self._hit("GET /rest/api/2/user/bulk")
+        else:
+            for _ in wanted:
+                self._hit("GET /rest/api/2/user")
+        found = {a for a in wanted if a in self.users}
+        self._known_users |= found
+        return [a for a in wanted if a not in found]
+
+    def get_issue(
+        self, key: str, fields: Sequence[str], properties: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        with self._lock:
+            issue = self.issues.get(key)
+            if issue is None:
+                self._hit("GET /rest/api/2/issue/{key}", 404)
+                raise RefusedError(
+                    "GET /rest/api/2/issue/{key}: HTTP 404", 404, ["Issue does not exist"]
+                )
+            self._hit("GET /rest/api/2/issue/{key}")
+            found = {
+                "id": issue["id"],
+                "key": key,
+                "fields": {name: copy.deepcopy(issue["fields"].get(name)) for name in fields},
+            }
+            if properties:
+                found["properties"] = {
+                    name: copy.deepcopy(issue["properties"][name])
+                    for name in properties
+                    if name in issue["properties"]
+                }
+            return found
+
+    def create_issues(self, updates: Sequence[Mapping[str, Any]]) -> BulkResult:
+        if len(updates) > BULK_LIMIT:
+            raise ValueError("too many")
+        with self._lock:
+            self.bulk_calls += 1
+            number = self.bulk_calls
+        if self.before_bulk is not None:
+            self.before_bulk(number)
+        if self.bulk_delay:
+            time.sleep(self.bulk_delay)
+        created: dict[int, CreatedIssue] = {}
+        refused: dict[int, ItemRefusal] = {}
+        with self._lock:
+            for index, update in enumerate(updates):
+                errors = self._validate(update["fields"])
+                if errors:
+                    refused[index] = ItemRefusal(400, (), errors)
+                    continue
+                key = f"XD-{self._next}"
+                self._next += 1
+                fields = copy.deepcopy(dict(update["fields"]))
+                self.issues[key] = {
+                    "id": str(20000 + self._next),
+                    "key": key,
+                    "fields": fields,
+                    "properties": {
+                        p["key"]: copy.deepcopy(p["value"]) for p in update.get("properties", [])
+                    },
+                }
+                for link in (update.get("update") or {}).get("issuelinks", []):
+                    add = link["add"]
+                    self.links.append((key, add["type"]["name"], add["outwardIssue"]["key"]))
+                created[index] = CreatedIssue(self.issues[key]["id"], key)
+        status = 201 if created else 400
+        self._hit("POST /rest/api/2/issue/bulk", status)
+        if self.after_bulk is not None:
+            self.after_bulk(number)
+        return BulkResult(created, refused)
+
+    def _validate(self, fields: Mapping[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        types = {
+            kind.id: kind
+            for kind in self.issue_types_by_project.get(fields["project"]["key"], {}).values()
+        }
+        kind = types.get(fields["issuetype"]["id"])
+        if kind is None:
+            errors["issuetype"] = "The issue type selected is invalid."
+        assignee = fields.get("assignee") or {}
+        account = assignee.get("accountId") if self.is_cloud else assignee.get("name")
+        if account is None or account not in self.users:
+            errors["assignee"] = f"User '{account}' does not exist."
+        elif account in self.unassignable:
+            errors["assignee"] = f"User '{account}' cannot be assigned issues."
+        parent = (fields.get("parent") or {}).get("key")
+        if kind is not None and kind.subtask and parent not in self.issues:
+            errors["parent"] = "Could not find issue by id or key."
+        if not self.is_cloud and "parent" in fields and kind is not None and not kind.subtask:
+            errors["parent"] = (
+                "Issue type is not a sub-task, so it cannot have a parent; use Epic Link."
+            )
+        return errors
+
+    def search_issues(
+        self,
+        jql: str,
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
+        with self._lock:
+            linked = re.fullmatch(r'issue in linkedIssues\("([^"]+)"\)', jql)
+            parent_in = re.fullmatch(r"(parent|cf\[(\d+)\]) in \((.*)\)", jql)
+            if linked:
+                keys = {src for src, _type, dst in self.links if dst == linked.group(1)}
+                hits = [issue for key, issue in self.issues.items() if key in keys]
+            elif parent_in:
+                parents = {p.strip().strip('"') for p in parent_in.group(3).split(",")}
+                field = (
+                    "parent"
+                    if parent_in.group(1) == "parent"
+                    else f"customfield_{parent_in.group(2)}"
+                )
+
+                def parent_of(issue: Mapping[str, Any]) -> str | None:
+                    value = issue["fields"].get(field)
+                    return value.get("key") if isinstance(value, Mapping) else value
+
+                hits = [issue for issue in self.issues.values() if parent_of(issue) in parents]
+            else:
+                raise AssertionError(f"the fake does not understand {jql!r}")
+            return [
+                {
+                    "key": issue["key"],
+                    "fields": {name: issue["fields"].get(name) for name in fields},
+                    "properties": {
+                        name: issue["properties"][name]
+                        for name in properties
+                        if name in issue["properties"]
+                    },
+                }
+                for issue in hits[:limit]
+            ]
+
+    def get_issue_property(self, key: str, name: str) -> Any:
+        self._hit("GET /rest/api/2/issue/{key}/properties/{name}")
+        with self._lock:
+            return copy.deepcopy(self.issues[key]["properties"].get(name))
+
+    def set_issue_property(self, key: str, name: str, value: Any) -> None:
+        self._hit("PUT /rest/api/2/issue/{key}/properties/{name}")
+        with self._lock:
+            self.issues[key]["properties"][name] = copy.deepcopy(value)
+
+    def add_comment(self, key: str, body: str) -> str:
+        self._hit("POST /rest/api/2/issue/{key}/comment", 201)
+        with self._lock:
+            self.comments.setdefault(key, []).append(body)
+            return str(len(self.comments[key]))
+
+
+def fail_with(error: BaseException) -> Callable[[int], None]:
+    """A bulk hook that raises `error` once."""
+    fired = []
+
+    def hook(_number: int) -> None:
+        if not fired:
+            fired.append(True)
+            raise error
+
+    return hook
+
+
+def transient() -> TransientGatewayError:
+    """A 503 as the gateway reports it."""
+    return TransientGatewayError("POST /rest/api/2/issue/bulk: HTTP 503")

@@ -1,0 +1,450 @@
+"""Stage trees in Jira: built once, resumed after crashes, extended when departments join, never duplicated."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plugin.context import Context
+from plugin.events import parse_event
+from plugin.rules import Rules
+from plugin.store import Store
+from plugin.tree_records import TreeRecords
+from plugin.trees import (
+    ITEM_PROPERTY,
+    SETTLE_SECONDS,
+    TREE_PROPERTY,
+    TreeBusyError,
+    apply_tree,
+    router,
+)
+from tests.fakes import (
+    CONTACTS,
+    EPIC_LINK_FIELD,
+    HEADS,
+    CrashError,
+    FakeJira,
+    ManualClock,
+    data_center_rules,
+    fail_with,
+    issue_event,
+    load_default_rules,
+    request_issue,
+    transient,
+)
+
+DEFAULT_4_DEPT_ITEMS = 35  # 6 stages + 29 sub-tasks for 市场部 + three collaborating departments
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'crossdept.db'}")
+    store.create_all()
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return load_default_rules()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def make(jira: FakeJira, rules: Rules, store: Store, clock: ManualClock) -> Context:
+    return Context(rules=rules, jira=jira, store=store, clock=clock, delivery_id="test")
+
+
+def cloud_with_request(**request: object) -> FakeJira:
+    jira = FakeJira()
+    jira.add_issue(request_issue(**request))  # type: ignore[arg-type]
+    return jira
+
+
+def calls_without_setup(jira: FakeJira) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for (endpoint, _status), count in jira.calls.items():
+        totals[endpoint] = totals.get(endpoint, 0) + count
+    return totals
+
+
+def test_a_new_request_gets_its_whole_tree_in_two_bulk_calls(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+
+    assert outcome.status == "complete"
+    assert len(jira.refs("XD-1")) == DEFAULT_4_DEPT_ITEMS
+    assert calls_without_setup(jira) == {
+        "GET /rest/api/2/issue/{key}": 1,
+        "GET /rest/api/2/project/{project}": 1,
+        "GET /rest/api/2/user/bulk": 1,
+        "POST /rest/api/2/issue/bulk": 2,  # stages, then sub-tasks
+        "PUT /rest/api/2/issue/{key}/properties/{name}": 1,
+    }
+    record = jira.issues["XD-1"]["properties"][TREE_PROPERTY]
+    assert record["items"] == outcome.keys
+    assert len(record["items"]) == DEFAULT_4_DEPT_ITEMS
+
+
+def test_items_have_one_owner_due_dates_within_parents_and_cloud_parents(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request()
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+    by_ref = {ref: jira.issues[key] for ref, key in outcome.keys.items()}
+
+    stage1 = by_ref["s1"]["fields"]
+    assert stage1["summary"] == "【XD-1 新品推广】阶段1 需求发起与目标对齐"
+    assert stage1["parent"] == {"key": "XD-1"}
+    assert stage1["duedate"] == "2026-03-05"
+    signoff = by_ref["s1.d2.技术部"]["fields"]
+    assert signoff["summary"] == "《合作目标共识函》 — 技术部"
+    assert signoff["assignee"] == {"accountId": HEADS["技术部"]}
+    assert signoff["parent"] == {"key": outcome.keys["s1"]}
+    assert by_ref["s2.d1.财务部"]["fields"]["assignee"] == {"accountId": CONTACTS["财务部"]}
+    for ref, issue in by_ref.items():
+        assert issue["properties"][ITEM_PROPERTY] == {"request": "XD-1", "ref": ref}
+        if "." in ref:
+            parent = by_ref[ref.split(".")[0]]
+            assert issue["fields"]["duedate"] <= parent["fields"]["duedate"]
+
+
+def test_a_redelivered_event_creates_nothing_and_reads_once(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    context = make(jira, rules, store, clock)
+    event = parse_event(issue_event(jira.issues["XD-1"]))
+    router.dispatch(event, context)
+    before = sum(jira.calls.values())
+
+    router.dispatch(event, context)
+
+    assert len(jira.refs("XD-1")) == DEFAULT_4_DEPT_ITEMS
+    assert sum(jira.calls.values()) - before == 1  # one GET of the request, nothing else
+
+
+def test_a_duplicate_apply_with_a_lost_store_trusts_the_tree_property(
+    store, rules, clock, tmp_path
+) -> None:
+    jira = cloud_with_request()
+    apply_tree("XD-1", make(jira, rules, store, clock))
+    fresh = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    fresh.create_all()
+
+    outcome = apply_tree("XD-1", make(jira, rules, fresh, clock))
+
+    assert outcome.created == {}
+    assert len(jira.refs("XD-1")) == DEFAULT_4_DEPT_ITEMS
+    fresh.engine.dispose()
+
+
+def test_two_workers_racing_build_one_tree(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    jira.bulk_delay = 0.05  # widen the window in which both could create
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(100):
+            try:
+                outcomes.append(apply_tree("XD-1", make(jira, rules, store, clock)).status)
+                return
+            except TreeBusyError:
+                threading.Event().wait(0.02)
+            except BaseException as error:  # noqa: BLE001
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert outcomes == ["complete", "complete"]
+    refs = jira.refs("XD-1")
+    assert len(refs) == len(set(refs)) == DEFAULT_4_DEPT_ITEMS
+    assert jira.bulk_calls == 2
+
+
+def test_a_live_claim_makes_the_second_apply_back_off(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    assert TreeRecords(store).claim("XD-1", "someone-else", clock().timestamp(), 300)
+    with pytest.raises(TreeBusyError) as busy:
+        apply_tree("XD-1", make(jira, rules, store, clock))
+    assert busy.value.retry_after == pytest.approx(300)
+    assert jira.refs("XD-1") == []
+
+
+def test_a_crashed_workers_claim_expires(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    TreeRecords(store).claim("XD-1", "dead-worker", clock().timestamp(), 300)
+    clock.advance(seconds=301)
+    assert apply_tree("XD-1", make(jira, rules, store, clock)).status == "complete"
+
+
+def test_a_crash_after_the_second_bulk_call_is_resumed_by_adoption(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    # The sub-task call creates its issues, then the worker dies before it hears the answer.
+    jira.after_bulk = lambda number: (
+        (_ for _ in ()).throw(CrashError("killed")) if number == 2 else None
+    )
+    with pytest.raises(CrashError):
+        apply_tree("XD-1", make(jira, rules, store, clock))
+    assert len(jira.refs("XD-1")) == DEFAULT_4_DEPT_ITEMS
+    assert TREE_PROPERTY not in jira.issues["XD-1"]["properties"]
+    jira.after_bulk = None
+
+    with pytest.raises(TreeBusyError):  # Jira's search index may lag: wait before searching
+        apply_tree("XD-1", make(jira, rules, store, clock))
+    clock.advance(seconds=SETTLE_SECONDS + 1)
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+
+    refs = jira.refs("XD-1")
+    assert len(refs) == len(set(refs)) == DEFAULT_4_DEPT_ITEMS
+    assert outcome.created == {}
+    assert len(outcome.keys) == DEFAULT_4_DEPT_ITEMS
+    assert jira.bulk_calls == 2
+    assert jira.issues["XD-1"]["properties"][TREE_PROPERTY]["items"] == outcome.keys
+
+
+def test_a_failure_before_the_second_bulk_call_resumes_with_what_is_missing(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request()
+    jira.before_bulk = lambda number: fail_with(transient())(number) if number == 2 else None
+    with pytest.raises(Exception, match="503"):
+        apply_tree("XD-1", make(jira, rules, store, clock))
+    assert sorted(jira.refs("XD-1")) == [f"s{n}" for n in range(1, 7)]
+    jira.before_bulk = None
+    clock.advance(seconds=SETTLE_SECONDS + 1)
+
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+
+    refs = jira.refs("XD-1")
+    assert len(refs) == len(set(refs)) == DEFAULT_4_DEPT_ITEMS
+    assert len(outcome.created) == DEFAULT_4_DEPT_ITEMS - 6
+
+
+def test_a_department_joining_later_adds_only_its_items(store, rules, clock) -> None:
+    jira = cloud_with_request(departments=("技术部",))
+    context = make(jira, rules, store, clock)
+    first = apply_tree("XD-1", context)
+    assert all(not ref.endswith("产品部") for ref in first.keys)
+
+    issue = jira.edit("XD-1", customfield_10051=[{"value": "技术部"}, {"value": "产品部"}])
+    # Changelog items name custom fields by name; Cloud may add fieldId, Server may not.
+    changelog = {
+        "id": "1",
+        "items": [
+            {
+                "field": "协作部门",
+                "fieldtype": "custom",
+                "from": "1",
+                "fromString": "技术部",
+                "to": "1, 2",
+                "toString": "技术部,产品部",
+            }
+        ],
+    }
+    router.dispatch(
+        parse_event(issue_event(issue, "jira:issue_updated", changelog=changelog)), context
+    )
+
+    added = {ref for ref in jira.refs("XD-1")} - set(first.keys)
+    assert added == {
+        "s1.d2.产品部",
+        "s2.d1.产品部",
+        "s3.d1.产品部",
+        "s3.d2.产品部",
+        "s4.d1.产品部",
+        "s5.d1.产品部",
+    }
+    assert len(jira.refs("XD-1")) == len(set(jira.refs("XD-1")))
+
+
+def test_an_unrelated_edit_of_a_complete_tree_costs_no_call(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    context = make(jira, rules, store, clock)
+    apply_tree("XD-1", context)
+    before = sum(jira.calls.values())
+    changelog = {"items": [{"field": "summary", "fieldtype": "jira", "fieldId": "summary"}]}
+    router.dispatch(
+        parse_event(issue_event(jira.issues["XD-1"], "jira:issue_updated", changelog=changelog)),
+        context,
+    )
+    assert sum(jira.calls.values()) == before
+
+
+def test_an_unknown_department_is_said_once_and_fixing_it_builds_the_tree(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request(departments=("技术部", "法务部"))
+    context = make(jira, rules, store, clock)
+    event = parse_event(issue_event(jira.issues["XD-1"]))
+
+    router.dispatch(event, context)
+    router.dispatch(event, context)  # redelivered
+
+    assert jira.refs("XD-1") == []
+    assert len(jira.comments["XD-1"]) == 1
+    assert "法务部" in jira.comments["XD-1"][0]
+    assert "crossdept apply XD-1" in jira.comments["XD-1"][0]
+
+    issue = jira.edit("XD-1", customfield_10051=[{"value": "技术部"}])
+    router.dispatch(
+        parse_event(issue_event(issue, "jira:issue_updated", changelog={"items": []})), context
+    )
+    assert len(jira.refs("XD-1")) > 0
+    assert len(jira.comments["XD-1"]) == 1
+
+
+def test_a_missing_departments_field_is_a_problem(store, rules, clock) -> None:
+    jira = cloud_with_request(departments=None)
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert outcome.status == "blocked"
+    assert "customfield_10051" in jira.comments["XD-1"][0]
+
+
+def test_an_issue_type_the_project_lacks_is_a_problem(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    del jira.issue_types_by_project["XD"]["Sub-task"]
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert outcome.status == "blocked"
+    assert jira.refs("XD-1") == []
+    assert "Sub-task" in jira.comments["XD-1"][0]
+    assert "jira.issue_types.deliverable" in jira.comments["XD-1"][0]
+
+
+def test_an_unknown_user_is_a_problem_and_nothing_is_created(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    jira.users.discard(HEADS["财务部"])
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert outcome.status == "blocked"
+    assert jira.refs("XD-1") == []
+    assert HEADS["财务部"] in jira.comments["XD-1"][0]
+    assert "财务部 负责人" in jira.comments["XD-1"][0]
+
+
+def test_an_assignee_jira_refuses_is_reported_and_the_rest_is_kept(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    jira.unassignable.add(CONTACTS["财务部"])
+    context = make(jira, rules, store, clock)
+
+    outcome = apply_tree("XD-1", context)
+
+    assert outcome.status == "partial"
+    refused = {ref for ref in outcome.plan.by_ref() if ref not in outcome.keys}  # type: ignore[union-attr]
+    assert refused == {"s2.d1.财务部", "s3.d1.财务部", "s4.d1.财务部", "s5.d1.财务部"}
+    assert "cannot be assigned" in jira.comments["XD-1"][0]
+
+    jira.unassignable.clear()
+    issue = jira.edit("XD-1", summary="新品推广")
+    router.dispatch(
+        parse_event(issue_event(issue, "jira:issue_updated", changelog={"items": []})), context
+    )
+    refs = jira.refs("XD-1")
+    assert len(refs) == len(set(refs)) == DEFAULT_4_DEPT_ITEMS
+    assert jira.bulk_calls == 3  # no adoption search was needed for refused items
+
+
+def test_a_tree_that_does_not_fit_the_due_date_is_refused_with_the_dates(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request(due="2026-03-20")
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert outcome.status == "blocked"
+    assert jira.refs("XD-1") == []
+    comment = jira.comments["XD-1"][0]
+    assert "2026-04-07" in comment and "2026-03-20" in comment and "2026-03-02" in comment
+
+
+def test_an_issue_of_another_type_gets_no_tree(store, rules, clock) -> None:
+    jira = cloud_with_request(issue_type="Task")
+    router.dispatch(parse_event(issue_event(jira.issues["XD-1"])), make(jira, rules, store, clock))
+    assert sum(jira.calls.values()) == 0
+
+
+def test_data_center_links_stages_with_the_epic_link_field(store, rules, clock) -> None:
+    jira = FakeJira(cloud=False)
+    jira.add_issue(request_issue(cloud=False))
+    dc_rules = data_center_rules(rules)
+    outcome = apply_tree("XD-1", make(jira, dc_rules, store, clock))
+
+    assert outcome.status == "complete"
+    stage = jira.issues[outcome.keys["s1"]]["fields"]
+    assert stage[EPIC_LINK_FIELD] == "XD-1"
+    assert "parent" not in stage
+    signoff = jira.issues[outcome.keys["s1.d2.技术部"]]["fields"]
+    assert signoff["assignee"] == {"name": "engineering.head"}
+    assert signoff["parent"] == {"key": outcome.keys["s1"]}
+    assert "[~engineering.head]" in signoff["description"]
+    assert jira.calls[("GET /rest/api/2/field", 200)] == 1
+
+
+def test_data_center_crash_resume_searches_by_epic_link(store, rules, clock) -> None:
+    jira = FakeJira(cloud=False)
+    jira.add_issue(request_issue(cloud=False))
+    dc_rules = data_center_rules(rules)
+    jira.after_bulk = lambda number: (
+        (_ for _ in ()).throw(CrashError("killed")) if number == 1 else None
+    )
+    with pytest.raises(CrashError):
+        apply_tree("XD-1", make(jira, dc_rules, store, clock))
+    jira.after_bulk = None
+    clock.advance(seconds=SETTLE_SECONDS + 1)
+    apply_tree("XD-1", make(jira, dc_rules, store, clock))
+    refs = jira.refs("XD-1")
+    assert len(refs) == len(set(refs)) == DEFAULT_4_DEPT_ITEMS
+
+
+def test_epic_create_makes_a_linked_epic_above_the_stages(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    request = rules.jira.request.model_copy(update={"epic": "create"})
+    epic_rules = rules.model_copy(
+        update={"jira": rules.jira.model_copy(update={"request": request})}
+    )
+    outcome = apply_tree("XD-1", make(jira, epic_rules, store, clock))
+
+    epic = outcome.keys["epic"]
+    assert jira.links == [(epic, "Relates", "XD-1")]
+    assert jira.issues[outcome.keys["s1"]]["fields"]["parent"] == {"key": epic}
+    assert jira.bulk_calls == 3
+
+
+def test_epic_create_crash_adopts_the_epic_through_its_link(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    request = rules.jira.request.model_copy(update={"epic": "create"})
+    epic_rules = rules.model_copy(
+        update={"jira": rules.jira.model_copy(update={"request": request})}
+    )
+    jira.after_bulk = lambda number: (
+        (_ for _ in ()).throw(CrashError("killed")) if number == 1 else None
+    )
+    with pytest.raises(CrashError):
+        apply_tree("XD-1", make(jira, epic_rules, store, clock))
+    jira.after_bulk = None
+    clock.advance(seconds=SETTLE_SECONDS + 1)
+    apply_tree("XD-1", make(jira, epic_rules, store, clock))
+    assert jira.refs("XD-1").count("epic") == 1
+    assert len(jira.refs("XD-1")) == DEFAULT_4_DEPT_ITEMS + 1
+
+
+def test_english_rules_write_english_summaries(store, clock) -> None:
+    jira = cloud_with_request(topic="New product launch")
+    outcome = apply_tree("XD-1", make(jira, load_default_rules(language="en"), store, clock))
+    assert jira.issues[outcome.keys["s1"]]["fields"]["summary"] == (
+        "[XD-1 New product launch] Stage 1: Request and goal alignment"
+    )
+    assert (
+        jira.issues[outcome.keys["s1.d2.技术部"]]["fields"]["summary"]
+        == "Goal consensus letter — Engineering"
+    )
