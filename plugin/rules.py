@@ -167,10 +167,8 @@ def _check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f'unknown timezone "{name}"{suggest(name, _timezones())}; '
-            'use an IANA name such as "Asia/Shanghai"'
-        ) from None
+        hint = suggest(name, _timezones()) or '; use an IANA name such as "Asia/Shanghai"'
+        raise ValueError(f'unknown timezone "{name}"{hint}') from None
     return name
 
 
@@ -189,10 +187,10 @@ def holiday_countries() -> frozenset[str]:
 
 def _check_country(code: str) -> str:
     if code not in holiday_countries():
-        raise ValueError(
-            f'unknown holiday country "{code}"{suggest(code, holiday_countries())}; '
-            "use an ISO 3166 code such as CN, or null for no public holidays"
+        hint = suggest(code, holiday_countries()) or (
+            "; use an ISO 3166 code such as CN, or null for no public holidays"
         )
+        raise ValueError(f'unknown holiday country "{code}"{hint}')
     return code
 
 

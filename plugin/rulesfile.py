@@ -135,14 +135,24 @@ def read_yaml(text: str, filename: str) -> tuple[Any, LineMap]:
     try:
         document = yaml.load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = " ".join(part for part in (error.context, error.problem) if part)
-        raise ConfigError([f"{filename}:{line}: YAML syntax error: {what}"]) from error
+        raise ConfigError([_syntax_problem(error, filename)]) from error
     except YAMLError as error:
         raise ConfigError([f"{filename}:1: YAML syntax error: {error}"]) from error
     lines = LineMap()
     return _plain(document, (), lines), lines
+
+
+def _syntax_problem(error: MarkedYAMLError, filename: str) -> str:
+    """Say where the YAML broke and, when it helps, where the broken construct began."""
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    message = error.problem or error.context or "invalid YAML"
+    if error.context and error.problem:
+        began = error.context_mark.line + 1 if error.context_mark is not None else line
+        message += f" ({error.context}" + (
+            f" that began on line {began})" if began != line else ")"
+        )
+    return f"{filename}:{line}: YAML syntax error: {message}"
 
 
 def _plain(node: Any, path: FieldPath, lines: LineMap) -> Any:
