@@ -321,11 +321,13 @@ class Sandbox:
         scheme, _, credentials = value.partition(" ")
         if scheme.lower() == "basic":
             try:
-                login = base64.b64decode(credentials.strip()).decode("utf-8").partition(":")[0]
+                decoded = base64.b64decode(credentials.strip()).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 return None
+            login = decoded.partition(":")[0]
             for user in self.seed.users:
-                if self.seed.is_cloud and login in (user.email, user.account_id):
+                # An accountId holds a colon itself, so match it as a prefix of "login:password".
+                if self.seed.is_cloud and (login == user.email or decoded.startswith(user.account_id + ":")):
                     return user.account_id
                 if not self.seed.is_cloud and login == user.login:
                     return user.login

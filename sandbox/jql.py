@@ -249,6 +249,8 @@ class _Parser:
             self.advance()
             return Clause(field, operator, (EMPTY,))
         if operator in ("in", "not in"):
+            if self.current.kind == "word" and self.current.lower not in _RESERVED:
+                return Clause(field, operator, (self.parse_operand(),), is_list=True)  # in membersOf(...)
             if not (self.current.kind == "punct" and self.current.text == "("):
                 raise self.error("'('")
             self.advance()
