@@ -137,10 +137,13 @@ def recover(
     Two ways to lose one: its worker died (the lease expired), or the enqueue after the insert
     failed or the process died in between (queued in the store, absent from the transport).
     """
-    released = deliveries.release_expired()
-    for delivery_id in released:
-        log.warning("delivery lease expired; re-enqueued", extra={"delivery_id": delivery_id})
-    lost: dict[int, float] = {delivery_id: 0.0 for delivery_id in released}
+    lost: dict[int, float] = {}
+    for delivery in deliveries.release_expired():
+        lost[delivery.id] = 0.0
+        log.warning(
+            "delivery lease expired (its worker died); re-enqueued",
+            extra={"delivery": delivery.key, "issue": delivery.issue},
+        )
     stale = deliveries.waiting(older_than_s=grace_s)
     if stale:
         in_transport = queue.delivery_ids_in_transport()

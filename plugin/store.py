@@ -308,27 +308,21 @@ class Deliveries:
             )
         return bool(result.rowcount == 1)
 
-    def release_expired(self) -> list[int]:
+    def release_expired(self) -> list[Delivery]:
         """Turn running deliveries whose lease expired (their worker died) back into queued ones."""
         now = self.clock()
+        expired_now = (deliveries.c.state == DeliveryState.RUNNING.value) & (
+            deliveries.c.lease_until < now
+        )
         with self.store.begin() as connection:
             expired = [
-                int(row.id)
-                for row in connection.execute(
-                    select(deliveries.c.id).where(
-                        deliveries.c.state == DeliveryState.RUNNING.value,
-                        deliveries.c.lease_until < now,
-                    )
-                )
+                _to_delivery(row)
+                for row in connection.execute(select(*_SUMMARY_COLUMNS).where(expired_now))
             ]
             if expired:
                 connection.execute(
                     update(deliveries)
-                    .where(
-                        deliveries.c.id.in_(expired),
-                        deliveries.c.state == DeliveryState.RUNNING.value,
-                        deliveries.c.lease_until < now,
-                    )
+                    .where(deliveries.c.id.in_([d.id for d in expired]), expired_now)
                     .values(state=DeliveryState.QUEUED.value, run_after=now, updated_at=now)
                 )
         return expired

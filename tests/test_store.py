@@ -143,7 +143,7 @@ def test_expired_leases_are_released_to_the_queue(deliveries: Deliveries, clock:
     deliveries.claim(alive, "w2", lease_s=100)
     clock.now += 11
 
-    assert deliveries.release_expired() == [dead]
+    assert [d.id for d in deliveries.release_expired()] == [dead]
     assert deliveries.get(dead).state is DeliveryState.QUEUED  # type: ignore[union-attr]
     assert deliveries.get(alive).state is DeliveryState.RUNNING  # type: ignore[union-attr]
 
