@@ -15,6 +15,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
@@ -132,6 +133,7 @@ def parse_rules(text: str, filename: str) -> Rules:
 def read_yaml(text: str, filename: str) -> tuple[Any, LineMap]:
     """Parse YAML into plain Python values plus the line of every key, or raise ConfigError."""
     yaml = YAML(typ="rt")
+    yaml.Constructor = _LenientDateConstructor
     try:
         document = yaml.load(text)
     except MarkedYAMLError as error:
@@ -140,6 +142,21 @@ def read_yaml(text: str, filename: str) -> tuple[Any, LineMap]:
         raise ConfigError([f"{filename}:1: YAML syntax error: {error}"]) from error
     lines = LineMap()
     return _plain(document, (), lines), lines
+
+
+class _LenientDateConstructor(RoundTripConstructor):
+    """Keep an impossible date such as 2025-13-01 as text, so validation reports it with its path."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return str(node.value)
+
+
+_LenientDateConstructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", _LenientDateConstructor.construct_yaml_timestamp
+)
 
 
 def _syntax_problem(error: MarkedYAMLError, filename: str) -> str:
@@ -237,6 +254,10 @@ def _problem_from_pydantic(detail: ErrorDetails, lines: LineMap) -> Problem:
         return Problem(lines.key_line(path[:-1]), path, "required key is missing")
     if kind == "extra_forbidden":
         return Problem(lines.key_line(path), path, _unknown_key_message(path))
+    if path and path[-1] == "[key]":  # pydantic's marker for a bad mapping key
+        key = path[-2]
+        shown = (*path[:-2], str(key))
+        return Problem(lines.key_line(path[:-1]), shown, f'keys must be text; quote it: "{key}"')
     return Problem(lines.value_line(path), path, _value_message(detail, path))
 
 

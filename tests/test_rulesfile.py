@@ -433,3 +433,30 @@ def test_paths_read_like_yaml() -> None:
     )
     assert format_path(("departments", "市场部", "head")) == "departments.市场部.head"
     assert format_path(()) == ""
+
+
+def test_impossible_dates_are_reported_with_their_path() -> None:
+    text = VALID + "calendar:\n  extra_holidays:\n    - 2025-13-01\n    - 2025-01-01 10:00:00\n"
+    assert problems_in(text) == [
+        "rules.yaml:19: calendar.extra_holidays[0]: expected a date such as 2025-10-01, "
+        'not "2025-13-01"',
+        "rules.yaml:20: calendar.extra_holidays[1]: expected a date such as 2025-10-01 "
+        "(without a time), not 2025-01-01T10:00:00",
+    ]
+
+
+def test_wrong_shapes_say_what_was_expected() -> None:
+    text = VALID.replace("  - name: 需求发起\n", "  - just a name\n  - name: 需求发起\n")
+    text += "ownership: {single_owner: maybe}\ncalendar: {workdays: mon}\n"
+    assert problems_in(text) == [
+        'rules.yaml:12: stages[0]: expected a mapping (key: value lines), not "just a name"',
+        'rules.yaml:18: ownership.single_owner: expected true or false, not "maybe"',
+        'rules.yaml:19: calendar.workdays: expected a list, not "mon"',
+    ]
+
+
+def test_department_keys_must_be_text() -> None:
+    text = VALID.replace("  技术部:", "  123:")
+    assert problems_in(text) == [
+        'rules.yaml:10: departments.123: keys must be text; quote it: "123"'
+    ]
