@@ -141,7 +141,9 @@ class Sandbox:
         self._recent: deque[float] = deque()
         self._issue_writes: dict[int, deque[float]] = {}
         self._check = _load_spec_checker() if check_spec else None
-        self.jira = JiraFake(seed, now=self._now, base_url="http://localhost", emit=self.outbox.enqueue)
+        self.jira = JiraFake(
+            seed, now=self._now, base_url="http://localhost", emit=self.outbox.enqueue
+        )
         self.confluence: Handler | None = self._make_confluence()
         self.jira_url = ""
         self.confluence_url: str | None = None
@@ -189,7 +191,9 @@ class Sandbox:
     def set_urls(self, jira_url: str | None, confluence_url: str | None = None) -> None:
         """Choose the base URLs the sandbox answers on (and renders in `self` links)."""
         cloud = self.seed.is_cloud
-        self.jira_url = (jira_url or (DEFAULT_CLOUD_JIRA_URL if cloud else DEFAULT_DC_JIRA_URL)).rstrip("/")
+        self.jira_url = (
+            jira_url or (DEFAULT_CLOUD_JIRA_URL if cloud else DEFAULT_DC_JIRA_URL)
+        ).rstrip("/")
         if confluence_url is None:
             confluence_url = self.jira_url + "/wiki" if cloud else DEFAULT_DC_CONFLUENCE_URL
         self.confluence_url = confluence_url.rstrip("/")
@@ -205,7 +209,9 @@ class Sandbox:
         """Deliver the next `count` webhooks twice, as Jira does when an acknowledgement is lost."""
         self.outbox.duplicate_next(count)
 
-    def deliver_webhooks(self, deliver: Deliver, *, reorder: bool | None = None) -> list[DeliveryResult]:
+    def deliver_webhooks(
+        self, deliver: Deliver, *, reorder: bool | None = None
+    ) -> list[DeliveryResult]:
         """Send queued webhooks through `deliver(headers, body) -> status`; retryable failures stay queued."""
         return self.outbox.deliver(deliver, reorder=reorder)
 
@@ -221,7 +227,11 @@ class Sandbox:
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         path = parts.path or "/"
         candidates: list[tuple[int, Api, str]] = []
-        for api, base in (("jira", self.jira_url), ("confluence", self.confluence_url)):
+        bases: tuple[tuple[Api, str | None], ...] = (
+            ("jira", self.jira_url),
+            ("confluence", self.confluence_url),
+        )
+        for candidate_api, base in bases:
             if base is None:
                 continue
             base_parts = urlsplit(base)
@@ -230,11 +240,12 @@ class Sandbox:
             base_path = base_parts.path.rstrip("/")
             if path == base_path or path.startswith(base_path + "/"):
                 rest = path[len(base_path) :] or "/"
-                candidates.append((len(base_path), api, rest))  # type: ignore[arg-type]
+                candidates.append((len(base_path), candidate_api, rest))
         if not candidates:
             return None
         longest = max(c[0] for c in candidates)
         best = [c for c in candidates if c[0] == longest]
+        api: Api
         if len(best) == 1:
             _, api, rest = best[0]
         else:
@@ -248,7 +259,9 @@ class Sandbox:
             rest = "/wiki" + rest
         return api, rest
 
-    def handle(self, method: str, url: str, headers: Mapping[str, str], body: bytes | str | None) -> SandboxResponse:
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | str | None
+    ) -> SandboxResponse:
         """Answer one HTTP request: auth, spec check, bad-day switches, then the fake."""
         raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
         method = method.upper()
@@ -277,14 +290,16 @@ class Sandbox:
         anonymous_ok = api == "jira" and path.endswith("/serverInfo")
         if user is None and not anonymous_ok:
             return ApiError(
-                401, ["You are not authenticated. Authentication required to perform this operation."]
+                401,
+                ["You are not authenticated. Authentication required to perform this operation."],
             ).response()
         if self.bad_day.latency_ms:
             self.sleep(self.bad_day.latency_ms / 1000)
         if self._failures.remaining > 0:
             self._failures.remaining -= 1
             return ApiError(
-                self._failures.status, [f"The sandbox was told to fail this request ({self._failures.status})."]
+                self._failures.status,
+                [f"The sandbox was told to fail this request ({self._failures.status})."],
             ).response()
         limited = self._rate_limited()
         if limited is not None:
@@ -292,7 +307,9 @@ class Sandbox:
         try:
             decoded = json.loads(raw) if raw else None
         except ValueError:
-            return ApiError(400, ["Unexpected character in the request body: it is not valid JSON."]).response()
+            return ApiError(
+                400, ["Unexpected character in the request body: it is not valid JSON."]
+            ).response()
         if self._check is not None:
             reasons = self._check(api, method, path, query, decoded)
             if reasons:
@@ -308,7 +325,9 @@ class Sandbox:
         if api == "jira":
             return self.jira.handle(request)
         if self.confluence is None:
-            return SandboxResponse(404, {"statusCode": 404, "message": "The sandbox has no Confluence fake."})
+            return SandboxResponse(
+                404, {"statusCode": 404, "message": "The sandbox has no Confluence fake."}
+            )
         return self.confluence.handle(request)
 
     # ------------------------------------------------------------------ auth
@@ -327,7 +346,9 @@ class Sandbox:
             login = decoded.partition(":")[0]
             for user in self.seed.users:
                 # An accountId holds a colon itself, so match it as a prefix of "login:password".
-                if self.seed.is_cloud and (login == user.email or decoded.startswith(user.account_id + ":")):
+                if self.seed.is_cloud and (
+                    login == user.email or decoded.startswith(user.account_id + ":")
+                ):
                     return user.account_id
                 if not self.seed.is_cloud and login == user.login:
                     return user.login
@@ -357,7 +378,9 @@ class Sandbox:
                     "RateLimit-Reason": "jira-burst-based",
                     "X-RateLimit-Limit": str(limit),
                     "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": datetime.fromtimestamp(now + wait, UTC).strftime("%Y-%m-%dT%H:%MZ"),
+                    "X-RateLimit-Reset": datetime.fromtimestamp(now + wait, UTC).strftime(
+                        "%Y-%m-%dT%H:%MZ"
+                    ),
                 },
             ).response()
         self._recent.append(now)
@@ -389,7 +412,9 @@ class Sandbox:
 
     # ------------------------------------------------------------------ responses adapter
 
-    def install(self, rsps: Any, *, jira_url: str | None = None, confluence_url: str | None = None) -> None:
+    def install(
+        self, rsps: Any, *, jira_url: str | None = None, confluence_url: str | None = None
+    ) -> None:
         """Register callbacks on a `responses.RequestsMock` so real clients reach the sandbox."""
         if jira_url is not None or confluence_url is not None:
             self.set_urls(jira_url or self.jira_url, confluence_url)

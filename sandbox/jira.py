@@ -20,7 +20,7 @@ from sandbox import jql
 from sandbox.http import ApiError, SandboxRequest, SandboxResponse
 from sandbox.seed import STATUS_CATEGORIES, Seed, SeedField, SeedIssueType, SeedProject, SeedUser
 
-Emit = Callable[[str, dict[str, Any]], None]
+Emit = Callable[[str, dict[str, Any]], object]
 Handler = Callable[["_Call"], SandboxResponse]
 
 MAX_BULK_CREATE = 50  # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
@@ -31,7 +31,11 @@ NOT_ON_SCREEN = "Field '{0}' cannot be set. It is not on the appropriate screen,
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 PRIORITIES = (("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest"))
 DEFAULT_PRIORITY = "3"
-RESOLUTION_DONE = {"id": "10000", "name": "Done", "description": "Work has been completed on this issue."}
+RESOLUTION_DONE = {
+    "id": "10000",
+    "name": "Done",
+    "description": "Work has been completed on this issue.",
+}
 LINK_TYPES = (
     {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
     {"id": "10001", "name": "Cloners", "inward": "is cloned by", "outward": "clones"},
@@ -56,7 +60,10 @@ SYSTEM_FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
     "resolutiondate": ("Resolved", {"type": "datetime", "system": "resolutiondate"}),
     "parent": ("Parent", {"type": "issuelink", "system": "parent"}),
     "subtasks": ("Sub-tasks", {"type": "array", "items": "issuelinks", "system": "subtasks"}),
-    "issuelinks": ("Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}),
+    "issuelinks": (
+        "Linked Issues",
+        {"type": "array", "items": "issuelinks", "system": "issuelinks"},
+    ),
     "comment": ("Comment", {"type": "comments-page", "system": "comment"}),
 }
 SETTABLE_SYSTEM_FIELDS = {
@@ -64,17 +71,35 @@ SETTABLE_SYSTEM_FIELDS = {
     "duedate", "parent",
 }  # fmt: skip
 CUSTOM_SCHEMAS: dict[str, dict[str, Any]] = {
-    "text": {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield"},
-    "textarea": {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textarea"},
-    "select": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"},
+    "text": {
+        "type": "string",
+        "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
+    },
+    "textarea": {
+        "type": "string",
+        "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textarea",
+    },
+    "select": {
+        "type": "option",
+        "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
+    },
     "multiselect": {
         "type": "array",
         "items": "option",
         "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multiselect",
     },
-    "datepicker": {"type": "date", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datepicker"},
-    "datetime": {"type": "datetime", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datetime"},
-    "userpicker": {"type": "user", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:userpicker"},
+    "datepicker": {
+        "type": "date",
+        "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datepicker",
+    },
+    "datetime": {
+        "type": "datetime",
+        "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datetime",
+    },
+    "userpicker": {
+        "type": "user",
+        "custom": "com.atlassian.jira.plugin.system.customfieldtypes:userpicker",
+    },
     "multiuserpicker": {
         "type": "array",
         "items": "user",
@@ -94,7 +119,11 @@ MULTI_VALUED = {"multiselect", "multiuserpicker", "labels"}
 def format_timestamp(moment: datetime, tz: Any) -> str:
     """Render a time the way Jira does: 2026-11-22T10:04:41.747+0800."""
     local = moment.astimezone(tz)
-    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
+    return (
+        local.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{local.microsecond // 1000:03d}"
+        + local.strftime("%z")
+    )
 
 
 def plain_to_adf(text: str | None) -> dict[str, Any] | None:
@@ -192,7 +221,9 @@ class _JqlField:
 class JiraFake:
     """Jira's REST API over an in-memory store; `handle` answers one authenticated request."""
 
-    def __init__(self, seed: Seed, *, now: Callable[[], datetime], base_url: str, emit: Emit) -> None:
+    def __init__(
+        self, seed: Seed, *, now: Callable[[], datetime], base_url: str, emit: Emit
+    ) -> None:
         self.seed = seed
         self.now = now
         self.base_url = base_url.rstrip("/")
@@ -269,7 +300,9 @@ class JiraFake:
         """Answer one request whose caller is already authenticated (`request.user`)."""
         match = re.fullmatch(r"/rest/api/(2|3|latest)/(.*)", request.path)
         if match is None:
-            return ApiError(404, [f"The sandbox has no Jira resource at {request.path}."]).response()
+            return ApiError(
+                404, [f"The sandbox has no Jira resource at {request.path}."]
+            ).response()
         version = "3" if match.group(1) == "3" else "2"
         rest = match.group(2)
         allowed: list[str] = []
@@ -282,7 +315,12 @@ class JiraFake:
                 continue
             actor = self._actor_of(request)
             if actor is None:
-                return ApiError(401, ["You are not authenticated. Authentication required to perform this operation."]).response()
+                return ApiError(
+                    401,
+                    [
+                        "You are not authenticated. Authentication required to perform this operation."
+                    ],
+                ).response()
             try:
                 return handler(_Call(request, version, found.groups(), actor))
             except ApiError as error:
@@ -323,7 +361,10 @@ class JiraFake:
         if login is None:
             return None
         user = self.users[login]
-        avatars = {size: f"{self.base_url}/secure/useravatar?size={size}" for size in ("48x48", "24x24", "16x16", "32x32")}
+        avatars = {
+            size: f"{self.base_url}/secure/useravatar?size={size}"
+            for size in ("48x48", "24x24", "16x16", "32x32")
+        }
         if self.seed.is_cloud:
             return {
                 "self": f"{self._api()}/user?accountId={user.account_id}",
@@ -406,7 +447,11 @@ class JiraFake:
 
     def _option_json(self, fld: SeedField, option_id: str) -> dict[str, Any]:
         value = next(o.value for o in fld.options if o.id == option_id)
-        return {"self": f"{self._api()}/customFieldOption/{option_id}", "value": value, "id": option_id}
+        return {
+            "self": f"{self._api()}/customFieldOption/{option_id}",
+            "value": value,
+            "id": option_id,
+        }
 
     def _issue_ref(self, issue: _Issue) -> dict[str, Any]:
         return {
@@ -459,7 +504,9 @@ class JiraFake:
         parent = self.issues.get(parent_id) if parent_id is not None else None
         fields: dict[str, Any] = {
             "summary": values.get("summary"),
-            "description": plain_to_adf(values.get("description")) if version == "3" else values.get("description"),
+            "description": plain_to_adf(values.get("description"))
+            if version == "3"
+            else values.get("description"),
             "issuetype": self._issue_type_json(issue.issue_type),
             "project": self._project_json(issue.project),
             "status": self._status_json(issue.status),
@@ -471,7 +518,9 @@ class JiraFake:
             "duedate": values.get("duedate"),
             "created": self._ts(issue.created),
             "updated": self._ts(issue.updated),
-            "resolution": dict(issue.resolution, self=f"{self._api()}/resolution/{issue.resolution['id']}")
+            "resolution": dict(
+                issue.resolution, self=f"{self._api()}/resolution/{issue.resolution['id']}"
+            )
             if issue.resolution
             else None,
             "resolutiondate": self._ts(issue.resolution_date) if issue.resolution_date else None,
@@ -505,7 +554,11 @@ class JiraFake:
         rendered = []
         for link_id, link in self.links.items():
             link_type = dict(link["type"], self=f"{self._api()}/issueLinkType/{link['type']['id']}")
-            entry: dict[str, Any] = {"id": str(link_id), "self": f"{self._api()}/issueLink/{link_id}", "type": link_type}
+            entry: dict[str, Any] = {
+                "id": str(link_id),
+                "self": f"{self._api()}/issueLink/{link_id}",
+                "type": link_type,
+            }
             if link["outward"] == issue.id and link["inward"] in self.issues:
                 entry["inwardIssue"] = self._issue_ref(self.issues[link["inward"]])
             elif link["inward"] == issue.id and link["outward"] in self.issues:
@@ -526,7 +579,9 @@ class JiraFake:
     ) -> dict[str, Any]:
         """An issue as GET /issue/{key} returns it, honouring fields, expand and properties."""
         every = self._all_fields(issue, version)
-        wanted = _select_fields(every, list(fields) if fields is not None else ["*all"], self._field_names())
+        wanted = _select_fields(
+            every, list(fields) if fields is not None else ["*all"], self._field_names()
+        )
         rendered: dict[str, Any] = {
             "expand": ISSUE_EXPAND,
             "id": str(issue.id),
@@ -547,7 +602,11 @@ class JiraFake:
             rendered["names"] = {fid: names.get(fid, fid) for fid in wanted}
         props = list(properties)
         if props:
-            keys = issue.properties.keys() if "*all" in props else [p for p in props if p in issue.properties]
+            keys = (
+                issue.properties.keys()
+                if "*all" in props
+                else [p for p in props if p in issue.properties]
+            )
             rendered["properties"] = {k: issue.properties[k] for k in keys}
         return rendered
 
@@ -599,11 +658,15 @@ class JiraFake:
     def _user_from_ref(self, ref: Any, field_name: str, errors: dict[str, str]) -> str | None:
         """Read a user reference ({"accountId"} on Cloud, {"name"} on Data Center)."""
         if not isinstance(ref, Mapping):
-            errors[field_name] = f"Could not read a user from {json.dumps(ref, ensure_ascii=False)}."
+            errors[field_name] = (
+                f"Could not read a user from {json.dumps(ref, ensure_ascii=False)}."
+            )
             return None
         if self.seed.is_cloud:
             if "accountId" not in ref:
-                errors[field_name] = "Specify the user by accountId; Jira Cloud no longer accepts name or key."
+                errors[field_name] = (
+                    "Specify the user by accountId; Jira Cloud no longer accepts name or key."
+                )
                 return None
             login = self.find_user(account_id=str(ref["accountId"]))
             shown = ref["accountId"]
@@ -709,7 +772,9 @@ class JiraFake:
         return project
 
     def _get_project(self, call: _Call) -> SandboxResponse:
-        return SandboxResponse(200, self._project_json(self._project(call.params[0]), with_types=True))
+        return SandboxResponse(
+            200, self._project_json(self._project(call.params[0]), with_types=True)
+        )
 
     def _project_statuses(self, call: _Call) -> SandboxResponse:
         project = self._project(call.params[0])
@@ -726,7 +791,9 @@ class JiraFake:
 
     def _field_meta(self, issue_type: SeedIssueType) -> dict[str, dict[str, Any]]:
         meta: dict[str, dict[str, Any]] = {}
-        required_system = {"summary", "issuetype", "project"} | ({"parent"} if issue_type.subtask else set())
+        required_system = {"summary", "issuetype", "project"} | (
+            {"parent"} if issue_type.subtask else set()
+        )
         for fid in sorted(SETTABLE_SYSTEM_FIELDS):
             name, schema = SYSTEM_FIELDS[fid]
             meta[fid] = {
@@ -755,7 +822,9 @@ class JiraFake:
 
     def _createmeta(self, call: _Call) -> SandboxResponse:
         query = call.request.query
-        keys = _split_values(query.get("projectKeys", [])) + _split_values(query.get("projectIds", []))
+        keys = _split_values(query.get("projectKeys", [])) + _split_values(
+            query.get("projectIds", [])
+        )
         type_names = set(_split_values(query.get("issuetypeNames", [])))
         type_ids = set(_split_values(query.get("issuetypeIds", [])))
         with_fields = "projects.issuetypes.fields" in _split_values(query.get("expand", []))
@@ -779,23 +848,45 @@ class JiraFake:
         project = self._project(call.params[0])
         values = [self._issue_type_json(t) for t in project.issue_types]
         return SandboxResponse(
-            200, {"startAt": 0, "maxResults": 50, "total": len(values), "isLast": True, "values": values}
+            200,
+            {
+                "startAt": 0,
+                "maxResults": 50,
+                "total": len(values),
+                "isLast": True,
+                "values": values,
+            },
         )
 
     def _createmeta_fields(self, call: _Call) -> SandboxResponse:
         project = self._project(call.params[0])
         issue_type = next((t for t in project.issue_types if t.id == call.params[1]), None)
         if issue_type is None:
-            raise ApiError(404, [f"Issue type with id '{call.params[1]}' does not exist in this project."])
+            raise ApiError(
+                404, [f"Issue type with id '{call.params[1]}' does not exist in this project."]
+            )
         values = list(self._field_meta(issue_type).values())
         return SandboxResponse(
-            200, {"startAt": 0, "maxResults": 50, "total": len(values), "isLast": True, "values": values}
+            200,
+            {
+                "startAt": 0,
+                "maxResults": 50,
+                "total": len(values),
+                "isLast": True,
+                "values": values,
+            },
         )
 
     # ------------------------------------------------------------------ field validation
 
     def _validate_value(
-        self, fid: str, raw: Any, issue_type: SeedIssueType, project: SeedProject, errors: dict[str, str], version: str
+        self,
+        fid: str,
+        raw: Any,
+        issue_type: SeedIssueType,
+        project: SeedProject,
+        errors: dict[str, str],
+        version: str,
     ) -> Any:
         """Turn one field's REST value into the stored value, recording Jira's refusal in `errors`."""
         if fid == "summary":
@@ -811,7 +902,9 @@ class JiraFake:
                 return None
             if version == "3":
                 if not isinstance(raw, Mapping) or raw.get("type") != "doc":
-                    errors[fid] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)."
+                    errors[fid] = (
+                        "Operation value must be an Atlassian Document (see the Atlassian Document Format)."
+                    )
                 return adf_to_plain(raw)
             if not isinstance(raw, str):
                 errors[fid] = "Operation value must be a string"
@@ -877,7 +970,9 @@ class JiraFake:
             return parent.id
         if not self.seed.is_cloud:
             # Data Center links a child to its epic with the Epic Link field, not parent.
-            errors["parent"] = "Issue type is not a sub-task, so it cannot have a parent; use Epic Link."
+            errors["parent"] = (
+                "Issue type is not a sub-task, so it cannot have a parent; use Epic Link."
+            )
             return None
         if parent.issue_type.hierarchy_level != issue_type.hierarchy_level + 1:
             errors["parent"] = "Given parent work item does not belong to appropriate hierarchy."
@@ -940,7 +1035,9 @@ class JiraFake:
     def _option_value(self, fld: SeedField, raw: Any, errors: dict[str, str]) -> str | None:
         if isinstance(raw, Mapping):
             for option in fld.options:
-                if ("id" in raw and str(raw["id"]) == option.id) or ("value" in raw and raw["value"] == option.value):
+                if ("id" in raw and str(raw["id"]) == option.id) or (
+                    "value" in raw and raw["value"] == option.value
+                ):
                     return option.id
             shown = raw.get("value", raw.get("id"))
             errors[fld.id] = f"Option value '{shown}' is not valid"
@@ -974,18 +1071,31 @@ class JiraFake:
     def _create_issue(self, call: _Call) -> SandboxResponse:
         body = call.request.json()
         issue = self._create_one(body, call)
-        return SandboxResponse(201, {"id": str(issue.id), "key": issue.key, "self": f"{self._api(call.version)}/issue/{issue.id}"})
+        return SandboxResponse(
+            201,
+            {
+                "id": str(issue.id),
+                "key": issue.key,
+                "self": f"{self._api(call.version)}/issue/{issue.id}",
+            },
+        )
 
     def _create_one(self, body: Any, call: _Call) -> _Issue:
         if not isinstance(body, Mapping) or not isinstance(body.get("fields"), Mapping):
-            raise ApiError(400, ["Can not deserialize instance of IssueUpdateBean: 'fields' is required."])
+            raise ApiError(
+                400, ["Can not deserialize instance of IssueUpdateBean: 'fields' is required."]
+            )
         fields = dict(body["fields"])
         update = body.get("update") or {}
         errors: dict[str, str] = {}
         project, issue_type = self._resolve_project_and_type(fields, errors)
         if project is None or issue_type is None:
             raise ApiError(400, [], errors)
-        values: dict[str, Any] = {"priority": DEFAULT_PRIORITY, "reporter": call.actor, "labels": []}
+        values: dict[str, Any] = {
+            "priority": DEFAULT_PRIORITY,
+            "reporter": call.actor,
+            "labels": [],
+        }
         if "summary" not in fields and "summary" not in update:
             errors["summary"] = "You must specify a summary of the issue."
         for fid, raw in fields.items():
@@ -993,7 +1103,9 @@ class JiraFake:
                 continue
             values[fid] = self._validate_value(fid, raw, issue_type, project, errors, call.version)
         if isinstance(update, Mapping):
-            self._apply_update_ops(values, update, issue_type, project, errors, call.version, allow_comment=False)
+            self._apply_update_ops(
+                values, update, issue_type, project, errors, call.version, allow_comment=False
+            )
         if issue_type.subtask and values.get("parent") is None and "parent" not in errors:
             errors["parent"] = "Issue type is a sub-task but parent issue key or id not specified."
         for required in issue_type.required_fields:
@@ -1044,7 +1156,11 @@ class JiraFake:
             errors["properties"] = "Properties must be a list of {key, value}."
             return properties
         for entry in raw:
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("key"), str) or "value" not in entry:
+            if (
+                not isinstance(entry, Mapping)
+                or not isinstance(entry.get("key"), str)
+                or "value" not in entry
+            ):
                 errors["properties"] = "Each property needs a key and a value."
                 continue
             problem = _property_problem(entry["key"], entry["value"])
@@ -1061,7 +1177,10 @@ class JiraFake:
             raise ApiError(400, ["issueUpdates is required."])
         if len(updates) > MAX_BULK_CREATE:
             raise ApiError(
-                400, [f"You can create at most {MAX_BULK_CREATE} issues in one request; this request has {len(updates)}."]
+                400,
+                [
+                    f"You can create at most {MAX_BULK_CREATE} issues in one request; this request has {len(updates)}."
+                ],
             )
         created: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
@@ -1077,7 +1196,13 @@ class JiraFake:
                     }
                 )
                 continue
-            created.append({"id": str(issue.id), "key": issue.key, "self": f"{self._api(call.version)}/issue/{issue.id}"})
+            created.append(
+                {
+                    "id": str(issue.id),
+                    "key": issue.key,
+                    "self": f"{self._api(call.version)}/issue/{issue.id}",
+                }
+            )
         status = 201 if created or not updates else 400
         return SandboxResponse(status, {"issues": created, "errors": failures})
 
@@ -1115,13 +1240,23 @@ class JiraFake:
             if fid in update:
                 errors[fid] = f"Field '{fid}' cannot be set in both fields and update."
                 continue
-            values[fid] = self._validate_value(fid, raw, issue.issue_type, issue.project, errors, call.version)
+            values[fid] = self._validate_value(
+                fid, raw, issue.issue_type, issue.project, errors, call.version
+            )
         if isinstance(update, Mapping):
             comments = self._apply_update_ops(
-                values, update, issue.issue_type, issue.project, errors, call.version, allow_comment=True
+                values,
+                update,
+                issue.issue_type,
+                issue.project,
+                errors,
+                call.version,
+                allow_comment=True,
             )
         if issue.issue_type.subtask and values.get("parent") is None:
-            errors.setdefault("parent", "Issue type is a sub-task but parent issue key or id not specified.")
+            errors.setdefault(
+                "parent", "Issue type is a sub-task but parent issue key or id not specified."
+            )
         for required in issue.issue_type.required_fields:
             if values.get(required) in (None, "", []):
                 errors.setdefault(required, f"{self.fields[required].name} is required.")
@@ -1156,17 +1291,34 @@ class JiraFake:
                     errors[fid] = "Each update operation is one of set, add, remove, edit."
                     continue
                 verb, argument = next(iter(operation.items()))
-                if fid == "comment" and allow_comment and verb == "add" and isinstance(argument, Mapping):
-                    comments.append(adf_to_plain(argument.get("body")) if version == "3" else str(argument.get("body", "")))
+                if (
+                    fid == "comment"
+                    and allow_comment
+                    and verb == "add"
+                    and isinstance(argument, Mapping)
+                ):
+                    comments.append(
+                        adf_to_plain(argument.get("body"))
+                        if version == "3"
+                        else str(argument.get("body", ""))
+                    )
                     continue
                 if verb == "set":
-                    values[fid] = self._validate_value(fid, argument, issue_type, project, errors, version)
+                    values[fid] = self._validate_value(
+                        fid, argument, issue_type, project, errors, version
+                    )
                     continue
-                kind = "labels" if fid == "labels" else (self.fields[fid].type if fid in self.fields else "")
+                kind = (
+                    "labels"
+                    if fid == "labels"
+                    else (self.fields[fid].type if fid in self.fields else "")
+                )
                 if verb not in ("add", "remove") or kind not in MULTI_VALUED:
                     errors[fid] = f"Operation '{verb}' is not supported for field '{fid}'."
                     continue
-                converted = self._validate_value(fid, [argument], issue_type, project, errors, version)
+                converted = self._validate_value(
+                    fid, [argument], issue_type, project, errors, version
+                )
                 if not converted:
                     continue
                 current = list(values.get(fid) or [])
@@ -1178,7 +1330,9 @@ class JiraFake:
                 values[fid] = current
         return comments
 
-    def _apply_values(self, issue: _Issue, values: dict[str, Any], call: _Call, event_type: str) -> None:
+    def _apply_values(
+        self, issue: _Issue, values: dict[str, Any], call: _Call, event_type: str
+    ) -> None:
         """Store new values, record the changelog and queue jira:issue_updated if anything changed."""
         new_values = {k: v for k, v in values.items() if v not in (None, [])}
         old_values = {k: v for k, v in issue.values.items() if v not in (None, [])}
@@ -1191,10 +1345,17 @@ class JiraFake:
             event_type = "issue_assigned"
         self._record(issue, items, call.actor, event_type)
 
-    def _record(self, issue: _Issue, items: list[dict[str, Any]], actor: str, event_type: str) -> None:
+    def _record(
+        self, issue: _Issue, items: list[dict[str, Any]], actor: str, event_type: str
+    ) -> None:
         now = self.now()
         issue.updated = now
-        history = {"id": str(self._next_history_id), "author": actor, "created": now, "items": items}
+        history = {
+            "id": str(self._next_history_id),
+            "author": actor,
+            "created": now,
+            "items": items,
+        }
         self._next_history_id += 1
         issue.histories.append(history)
         self._emit(
@@ -1207,7 +1368,9 @@ class JiraFake:
             },
         )
 
-    def _diff_items(self, issue: _Issue, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def _diff_items(
+        self, issue: _Issue, old: Mapping[str, Any], new: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
         items = []
         for fid in list(dict.fromkeys([*old.keys(), *new.keys()])):
             before, after = old.get(fid), new.get(fid)
@@ -1261,7 +1424,9 @@ class JiraFake:
         if fld.type == "select":
             return value, self._option_json(fld, value)["value"]
         if fld.type == "multiselect":
-            return "[" + ", ".join(value) + "]", ",".join(self._option_json(fld, v)["value"] for v in value)
+            return "[" + ", ".join(value) + "]", ",".join(
+                self._option_json(fld, v)["value"] for v in value
+            )
         if fld.type == "datetime":
             return self._ts(value), self._ts(value)
         if fld.type == "userpicker":
@@ -1288,13 +1453,21 @@ class JiraFake:
 
     def _delete_issue(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
-        children = [i for i in self.issues.values() if i.values.get("parent") == issue.id and i.issue_type.subtask]
+        children = [
+            i
+            for i in self.issues.values()
+            if i.values.get("parent") == issue.id and i.issue_type.subtask
+        ]
         if children and call.request.arg("deleteSubtasks") != "true":
-            raise ApiError(400, ["The issue has subtasks; set deleteSubtasks=true to delete them as well."])
+            raise ApiError(
+                400, ["The issue has subtasks; set deleteSubtasks=true to delete them as well."]
+            )
         for victim in [*children, issue]:
             payload = {"user": self.user_json(call.actor), "issue": self.issue_json(victim)}
             del self.issues[victim.id]
-            self.links = {k: v for k, v in self.links.items() if victim.id not in (v["inward"], v["outward"])}
+            self.links = {
+                k: v for k, v in self.links.items() if victim.id not in (v["inward"], v["outward"])
+            }
             self._emit("jira:issue_deleted", dict(payload, issue_event_type_name="issue_deleted"))
         return SandboxResponse(204)
 
@@ -1353,24 +1526,37 @@ class JiraFake:
         if not isinstance(transition_ref, Mapping) or "id" not in transition_ref:
             raise ApiError(400, ["Missing 'transition' identifier"])
         transition = next(
-            (t for t in self._available_transitions(issue) if t.id == str(transition_ref["id"])), None
+            (t for t in self._available_transitions(issue) if t.id == str(transition_ref["id"])),
+            None,
         )
         if transition is None:
-            raise ApiError(400, [f"Transition id '{transition_ref['id']}' is not valid for this issue."])
+            raise ApiError(
+                400, [f"Transition id '{transition_ref['id']}' is not valid for this issue."]
+            )
         assert isinstance(body, Mapping)
         errors: dict[str, str] = {}
         values = dict(issue.values)
         for fid, raw in (body.get("fields") or {}).items():
-            values[fid] = self._validate_value(fid, raw, issue.issue_type, issue.project, errors, call.version)
+            values[fid] = self._validate_value(
+                fid, raw, issue.issue_type, issue.project, errors, call.version
+            )
         comments: list[str] = []
         if isinstance(body.get("update"), Mapping):
             comments = self._apply_update_ops(
-                values, body["update"], issue.issue_type, issue.project, errors, call.version, allow_comment=True
+                values,
+                body["update"],
+                issue.issue_type,
+                issue.project,
+                errors,
+                call.version,
+                allow_comment=True,
             )
         if errors:
             raise ApiError(400, [], errors)
         new_values = {k: v for k, v in values.items() if v not in (None, [])}
-        items = self._diff_items(issue, {k: v for k, v in issue.values.items() if v not in (None, [])}, new_values)
+        items = self._diff_items(
+            issue, {k: v for k, v in issue.values.items() if v not in (None, [])}, new_values
+        )
         issue.values = new_values
         now = self.now()
         done_before = self.seed.statuses[issue.status].category == "done"
@@ -1402,7 +1588,9 @@ class JiraFake:
         if call.version == "3":
             text = adf_to_plain(body["body"])
         elif not isinstance(body["body"], str):
-            raise ApiError(400, [], {"comment": "Comment body must be a string in API v2 (wiki markup)."})
+            raise ApiError(
+                400, [], {"comment": "Comment body must be a string in API v2 (wiki markup)."}
+            )
         else:
             text = body["body"]
         if not text.strip():
@@ -1415,7 +1603,10 @@ class JiraFake:
         self._next_comment_id += 1
         issue.comments.append(comment)
         issue.updated = now
-        self._emit("comment_created", {"comment": self._comment_json(issue, comment), "issue": self._reduced_issue(issue)})
+        self._emit(
+            "comment_created",
+            {"comment": self._comment_json(issue, comment), "issue": self._reduced_issue(issue)},
+        )
         self._emit(
             "jira:issue_updated",
             {
@@ -1469,7 +1660,9 @@ class JiraFake:
 
     def _get_comment(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
-        return SandboxResponse(200, self._comment_json(issue, self._find_comment(issue, call.params[1]), call.version))
+        return SandboxResponse(
+            200, self._comment_json(issue, self._find_comment(issue, call.params[1]), call.version)
+        )
 
     def _edit_comment(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
@@ -1478,7 +1671,10 @@ class JiraFake:
         comment.updated = self.now()
         comment.update_author = call.actor
         issue.updated = comment.updated
-        self._emit("comment_updated", {"comment": self._comment_json(issue, comment), "issue": self._reduced_issue(issue)})
+        self._emit(
+            "comment_updated",
+            {"comment": self._comment_json(issue, comment), "issue": self._reduced_issue(issue)},
+        )
         self._emit(
             "jira:issue_updated",
             {
@@ -1512,7 +1708,10 @@ class JiraFake:
 
     def _list_properties(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
-        keys = [{"self": f"{self._api()}/issue/{issue.id}/properties/{k}", "key": k} for k in issue.properties]
+        keys = [
+            {"self": f"{self._api()}/issue/{issue.id}/properties/{k}", "key": k}
+            for k in issue.properties
+        ]
         return SandboxResponse(200, {"keys": keys})
 
     def _get_property(self, call: _Call) -> SandboxResponse:
@@ -1550,30 +1749,46 @@ class JiraFake:
     # ------------------------------------------------------------------ links and notify
 
     def _remote_link_json(self, issue: _Issue, link: dict[str, Any]) -> dict[str, Any]:
-        return dict(copy.deepcopy(link), self=f"{self._api()}/issue/{issue.id}/remotelink/{link['id']}")
+        return dict(
+            copy.deepcopy(link), self=f"{self._api()}/issue/{issue.id}/remotelink/{link['id']}"
+        )
 
     def _list_remote_links(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
         global_id = call.request.arg("globalId")
-        links = [link for link in issue.remote_links if global_id is None or link.get("globalId") == global_id]
+        links = [
+            link
+            for link in issue.remote_links
+            if global_id is None or link.get("globalId") == global_id
+        ]
         return SandboxResponse(200, [self._remote_link_json(issue, link) for link in links])
 
     def _add_remote_link(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
         body = call.request.json()
         link_object = body.get("object") if isinstance(body, Mapping) else None
-        if not isinstance(link_object, Mapping) or not link_object.get("url") or not link_object.get("title"):
-            raise ApiError(400, [], {"object": "The remote link needs object.url and object.title."})
+        if (
+            not isinstance(link_object, Mapping)
+            or not link_object.get("url")
+            or not link_object.get("title")
+        ):
+            raise ApiError(
+                400, [], {"object": "The remote link needs object.url and object.title."}
+            )
         assert isinstance(body, Mapping)
         global_id = body.get("globalId")
         for link in issue.remote_links:
             if global_id and link.get("globalId") == global_id:
                 link.update(copy.deepcopy(dict(body)))
-                return SandboxResponse(200, {"id": link["id"], "self": self._remote_link_json(issue, link)["self"]})
+                return SandboxResponse(
+                    200, {"id": link["id"], "self": self._remote_link_json(issue, link)["self"]}
+                )
         link = dict(copy.deepcopy(dict(body)), id=self._next_remote_link_id)
         self._next_remote_link_id += 1
         issue.remote_links.append(link)
-        return SandboxResponse(201, {"id": link["id"], "self": self._remote_link_json(issue, link)["self"]})
+        return SandboxResponse(
+            201, {"id": link["id"], "self": self._remote_link_json(issue, link)["self"]}
+        )
 
     def _find_remote_link(self, issue: _Issue, link_id: str) -> dict[str, Any]:
         for link in issue.remote_links:
@@ -1583,14 +1798,18 @@ class JiraFake:
 
     def _get_remote_link(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
-        return SandboxResponse(200, self._remote_link_json(issue, self._find_remote_link(issue, call.params[1])))
+        return SandboxResponse(
+            200, self._remote_link_json(issue, self._find_remote_link(issue, call.params[1]))
+        )
 
     def _put_remote_link(self, call: _Call) -> SandboxResponse:
         issue = self._issue(call.params[0])
         link = self._find_remote_link(issue, call.params[1])
         body = call.request.json()
         if not isinstance(body, Mapping) or not isinstance(body.get("object"), Mapping):
-            raise ApiError(400, [], {"object": "The remote link needs object.url and object.title."})
+            raise ApiError(
+                400, [], {"object": "The remote link needs object.url and object.title."}
+            )
         link.update(copy.deepcopy(dict(body)))
         return SandboxResponse(204)
 
@@ -1605,7 +1824,12 @@ class JiraFake:
             raise ApiError(400, ["A link type and two issues are required."])
         type_ref = body.get("type") or {}
         link_type = next(
-            (t for t in LINK_TYPES if type_ref.get("name") == t["name"] or str(type_ref.get("id")) == t["id"]), None
+            (
+                t
+                for t in LINK_TYPES
+                if type_ref.get("name") == t["name"] or str(type_ref.get("id")) == t["id"]
+            ),
+            None,
         )
         if link_type is None:
             raise ApiError(404, [f"No issue link type with name '{type_ref.get('name')}' found."])
@@ -1665,7 +1889,10 @@ class JiraFake:
         if self.seed.is_cloud:
             if request.arg("username") is not None or request.arg("key") is not None:
                 raise ApiError(
-                    400, ["The query parameters 'username' and 'key' are not supported in GDPR strict mode."]
+                    400,
+                    [
+                        "The query parameters 'username' and 'key' are not supported in GDPR strict mode."
+                    ],
                 )
             account_id = request.arg("accountId")
             login = self.find_user(account_id=account_id) if account_id else None
@@ -1673,14 +1900,18 @@ class JiraFake:
             name = request.arg("username") or request.arg("key")
             login = self.find_user(name=name) if name else None
         if login is None:
-            raise ApiError(404, ["Specified user does not exist or you do not have required permissions"])
+            raise ApiError(
+                404, ["Specified user does not exist or you do not have required permissions"]
+            )
         return SandboxResponse(200, self.user_json(login))
 
     def _search_users(self, call: _Call) -> SandboxResponse:
         request = call.request
         if self.seed.is_cloud:
             if request.arg("username") is not None:
-                raise ApiError(400, ["The query parameter 'username' is not supported in GDPR strict mode."])
+                raise ApiError(
+                    400, ["The query parameter 'username' is not supported in GDPR strict mode."]
+                )
             needle = (request.arg("query") or "").lower()
             account_id = request.arg("accountId")
         else:
@@ -1705,7 +1936,9 @@ class JiraFake:
         ]
         start = int(request.arg("startAt", "0") or 0)
         limit = int(request.arg("maxResults", "50") or 50)
-        return SandboxResponse(200, [self.user_json(login) for login in found[start : start + limit]])
+        return SandboxResponse(
+            200, [self.user_json(login) for login in found[start : start + limit]]
+        )
 
     # ------------------------------------------------------------------ search
 
@@ -1740,7 +1973,10 @@ class JiraFake:
         if self.seed.is_cloud:
             # https://developer.atlassian.com/changelog/#CHANGE-2046 : removed in favour of /search/jql
             raise ApiError(
-                410, ["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."]
+                410,
+                [
+                    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."
+                ],
             )
         params = self._search_params(call)
         found = self.find_issues(str(params.get("jql") or ""), call.actor)
@@ -1776,7 +2012,10 @@ class JiraFake:
         query = self._parse_jql(text)
         if query.where is None:
             raise ApiError(
-                400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."]
+                400,
+                [
+                    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+                ],
             )
         found = self._run_query(query, call.actor)
         token = params.get("nextPageToken")
@@ -1816,7 +2055,9 @@ class JiraFake:
         resolve = self._jql_resolver(actor)
         try:
             matched = [
-                issue for issue in self.issues.values() if query.where is None or jql.matches(query.where, issue, resolve)
+                issue
+                for issue in self.issues.values()
+                if query.where is None or jql.matches(query.where, issue, resolve)
             ]
             if query.order_by:
                 return jql.sort(matched, query.order_by, resolve)
@@ -1841,7 +2082,9 @@ class JiraFake:
             if cf:
                 fid = "customfield_" + (cf.group(1) or cf.group(2))
                 if fid not in self.fields:
-                    raise jql.JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
+                    raise jql.JqlError(
+                        f"Field '{name}' does not exist or you do not have permission to view it."
+                    )
                 return self._custom_adapter(self.fields[fid], actor, now)
             system = self._system_adapter(lowered, name, actor, now)
             if system is not None:
@@ -1850,8 +2093,12 @@ class JiraFake:
                 if fld.name.lower() == lowered:
                     return self._custom_adapter(fld, actor, now)
             if lowered in _KNOWN_UNSUPPORTED_JQL_FIELDS:
-                raise jql.JqlError(f"{jql.PREFIX}the sandbox does not support searching the field '{name}'.")
-            raise jql.JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
+                raise jql.JqlError(
+                    f"{jql.PREFIX}the sandbox does not support searching the field '{name}'."
+                )
+            raise jql.JqlError(
+                f"Field '{name}' does not exist or you do not have permission to view it."
+            )
 
         return resolve
 
@@ -1861,10 +2108,14 @@ class JiraFake:
     def _issue_operand(self, field_name: str) -> Callable[[jql.Operand, str], int]:
         def convert(operand: jql.Operand, operator: str) -> int:
             if not isinstance(operand, str):
-                raise jql.JqlError(f"{jql.PREFIX}the field '{field_name}' takes an issue key or id.")
+                raise jql.JqlError(
+                    f"{jql.PREFIX}the field '{field_name}' takes an issue key or id."
+                )
             issue = self._find_issue(operand)
             if issue is None:
-                raise jql.JqlError(f"An issue with key '{operand}' does not exist for field '{field_name}'.")
+                raise jql.JqlError(
+                    f"An issue with key '{operand}' does not exist for field '{field_name}'."
+                )
             return issue.id
 
         return convert
@@ -1873,12 +2124,16 @@ class JiraFake:
         def convert(operand: jql.Operand, operator: str) -> str:
             if isinstance(operand, jql.Function):
                 if operand.name != "currentuser":
-                    raise jql.JqlError(f"{jql.PREFIX}the field '{field_name}' does not take {operand.name}().")
+                    raise jql.JqlError(
+                        f"{jql.PREFIX}the field '{field_name}' does not take {operand.name}()."
+                    )
                 return actor
             if not isinstance(operand, str):
                 raise self._unknown_value(operand, field_name)
             login = (
-                self.find_user(account_id=operand) if self.seed.is_cloud else self.find_user(name=operand)
+                self.find_user(account_id=operand)
+                if self.seed.is_cloud
+                else self.find_user(name=operand)
             )
             if login is None:
                 raise self._unknown_value(operand, field_name)
@@ -1886,11 +2141,15 @@ class JiraFake:
 
         return convert
 
-    def _time_operand(self, field_name: str, now: datetime) -> Callable[[jql.Operand, str], datetime]:
+    def _time_operand(
+        self, field_name: str, now: datetime
+    ) -> Callable[[jql.Operand, str], datetime]:
         def convert(operand: jql.Operand, operator: str) -> datetime:
             if isinstance(operand, jql.Function):
                 if operand.name != "now":
-                    raise jql.JqlError(f"{jql.PREFIX}the field '{field_name}' does not take {operand.name}().")
+                    raise jql.JqlError(
+                        f"{jql.PREFIX}the field '{field_name}' does not take {operand.name}()."
+                    )
                 return now
             moment = _parse_jql_time(str(operand), now, self.tz)
             if moment is None:
@@ -1903,13 +2162,16 @@ class JiraFake:
 
         return convert
 
-    def _system_adapter(self, lowered: str, name: str, actor: str, now: datetime) -> _JqlField | None:
+    def _system_adapter(
+        self, lowered: str, name: str, actor: str, now: datetime
+    ) -> _JqlField | None:
         tz = self.tz
 
         def day(value: str | None) -> list[Any]:
             return [datetime.fromisoformat(value).replace(tzinfo=tz)] if value else []
 
         if lowered == "project":
+
             def project_operand(op: jql.Operand, operator: str) -> str:
                 project = self._find_project(str(op)) if isinstance(op, str) else None
                 if project is None:
@@ -1920,30 +2182,43 @@ class JiraFake:
         if lowered in ("key", "issuekey", "id", "issue"):
             return _JqlField(name, True, lambda i: [i.id], self._issue_operand(name))
         if lowered in ("issuetype", "type"):
+
             def type_operand(op: jql.Operand, operator: str) -> str:
                 for project in self.seed.projects:
                     for issue_type in project.issue_types:
-                        if isinstance(op, str) and (op.lower() == issue_type.name.lower() or op == issue_type.id):
+                        if isinstance(op, str) and (
+                            op.lower() == issue_type.name.lower() or op == issue_type.id
+                        ):
                             return issue_type.name
                 raise self._unknown_value(op, name)
 
             return _JqlField(name, False, lambda i: [i.issue_type.name], type_operand)
         if lowered == "status":
+
             def status_operand(op: jql.Operand, operator: str) -> str:
                 for status in self.seed.statuses.values():
-                    if isinstance(op, str) and (op.lower() == status.name.lower() or op == status.id):
+                    if isinstance(op, str) and (
+                        op.lower() == status.name.lower() or op == status.id
+                    ):
                         return status.name
                 raise self._unknown_value(op, name)
 
             return _JqlField(name, False, lambda i: [i.status], status_operand)
         if lowered in ("statuscategory", "category"):
+
             def category_operand(op: jql.Operand, operator: str) -> str:
                 for key, category in STATUS_CATEGORIES.items():
-                    if isinstance(op, str) and op.lower() in (key, category["name"].lower(), str(category["id"])):
+                    if isinstance(op, str) and op.lower() in (
+                        key,
+                        category["name"].lower(),
+                        str(category["id"]),
+                    ):
                         return key
                 raise self._unknown_value(op, name)
 
-            return _JqlField(name, False, lambda i: [self.seed.statuses[i.status].category], category_operand)
+            return _JqlField(
+                name, False, lambda i: [self.seed.statuses[i.status].category], category_operand
+            )
         if lowered == "parent":
             return _JqlField(
                 name,
@@ -1952,23 +2227,37 @@ class JiraFake:
                 self._issue_operand(name),
             )
         if lowered in ("assignee", "reporter", "creator"):
+
             def people(i: _Issue) -> list[Any]:
                 login = i.creator if lowered == "creator" else i.values.get(lowered)
                 return [login] if login else []
 
-            return _JqlField(name, False, people, self._user_operand(name, actor),
-                             sort=lambda i: self.users[i.values[lowered]].display_name if i.values.get(lowered) else None)
+            return _JqlField(
+                name,
+                False,
+                people,
+                self._user_operand(name, actor),
+                sort=lambda i: (
+                    self.users[i.values[lowered]].display_name if i.values.get(lowered) else None
+                ),
+            )
         if lowered in ("duedate", "due"):
-            return _JqlField(name, True, lambda i: day(i.values.get("duedate")), self._time_operand(name, now))
+            return _JqlField(
+                name, True, lambda i: day(i.values.get("duedate")), self._time_operand(name, now)
+            )
         if lowered in ("created", "createddate"):
             return _JqlField(name, True, lambda i: [i.created], self._time_operand(name, now))
         if lowered in ("updated", "updateddate"):
             return _JqlField(name, True, lambda i: [i.updated], self._time_operand(name, now))
         if lowered in ("resolved", "resolutiondate"):
             return _JqlField(
-                name, True, lambda i: [i.resolution_date] if i.resolution_date else [], self._time_operand(name, now)
+                name,
+                True,
+                lambda i: [i.resolution_date] if i.resolution_date else [],
+                self._time_operand(name, now),
             )
         if lowered == "labels":
+
             def label_operand(op: jql.Operand, operator: str) -> str:
                 if not isinstance(op, str):
                     raise jql.JqlError(f"{jql.PREFIX}labels are compared with words or strings.")
@@ -1976,14 +2265,21 @@ class JiraFake:
 
             return _JqlField(name, False, lambda i: list(i.values.get("labels", [])), label_operand)
         if lowered == "priority":
+
             def priority_operand(op: jql.Operand, operator: str) -> int:
                 for pid, pname in PRIORITIES:
                     if isinstance(op, str) and op.lower() in (pname.lower(), pid):
                         return -int(pid)  # higher priority compares greater, as in Jira
                 raise self._unknown_value(op, name)
 
-            return _JqlField(name, True, lambda i: [-int(i.values.get("priority", DEFAULT_PRIORITY))], priority_operand)
+            return _JqlField(
+                name,
+                True,
+                lambda i: [-int(i.values.get("priority", DEFAULT_PRIORITY))],
+                priority_operand,
+            )
         if lowered == "resolution":
+
             def resolution_operand(op: jql.Operand, operator: str) -> str:
                 if isinstance(op, str) and op.lower() == "done":
                     return "Done"
@@ -2012,6 +2308,7 @@ class JiraFake:
             return list(value) if isinstance(value, list) else [value]
 
         if kind in ("select", "multiselect"):
+
             def option_operand(op: jql.Operand, operator: str) -> str:
                 for option in fld.options:
                     if isinstance(op, str) and op in (option.value, option.id):
@@ -2053,7 +2350,9 @@ class JiraFake:
 
         def convert(op: jql.Operand, operator: str) -> Any:
             if not isinstance(op, str):
-                raise jql.JqlError(f"{jql.PREFIX}issue properties are compared with words, strings or numbers.")
+                raise jql.JqlError(
+                    f"{jql.PREFIX}issue properties are compared with words, strings or numbers."
+                )
             return _property_atom(op, from_query=True)
 
         return _JqlField(name, True, read, convert)
@@ -2093,7 +2392,9 @@ def _property_atom(value: Any, *, from_query: bool = False) -> Any:
     return text
 
 
-def _resolution_item(before: Mapping[str, str] | None, after: Mapping[str, str] | None) -> dict[str, Any]:
+def _resolution_item(
+    before: Mapping[str, str] | None, after: Mapping[str, str] | None
+) -> dict[str, Any]:
     return {
         "field": "resolution",
         "fieldtype": "jira",
@@ -2116,13 +2417,15 @@ def _property_problem(key: str, value: Any, raw_length: int | None = None) -> st
 
 def _split_values(values: Iterable[str]) -> list[str]:
     """Flatten repeated and comma-separated query values (`fields=a,b&fields=c`)."""
-    result = []
+    result: list[str] = []
     for value in values:
         result.extend(part.strip() for part in str(value).split(",") if part.strip())
     return result
 
 
-def _select_fields(every: Mapping[str, Any], requested: list[str], names: Mapping[str, str]) -> dict[str, Any]:
+def _select_fields(
+    every: Mapping[str, Any], requested: list[str], names: Mapping[str, str]
+) -> dict[str, Any]:
     """Apply Jira's `fields` parameter: *all, *navigable, explicit ids, -excluded."""
     include: set[str] = set()
     exclude = {r[1:] for r in requested if r.startswith("-")}

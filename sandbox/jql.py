@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
 
 PREFIX = "Error in the JQL Query: "
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "is", "is not")
@@ -115,13 +116,13 @@ class Query:
     order_by: tuple[SortKey, ...]
 
 
-class FieldAdapter(Protocol[T]):
+class FieldAdapter(Protocol[T_contra]):
     """How one field of an issue is read and compared; built by the Jira fake."""
 
     name: str
     ordered: bool
 
-    def values(self, issue: T) -> list[Any]:
+    def values(self, issue: T_contra) -> list[Any]:
         """The field's values on an issue; an empty list means EMPTY."""
         ...
 
@@ -129,7 +130,7 @@ class FieldAdapter(Protocol[T]):
         """Turn a query operand into a value comparable with `values`, or raise JqlError."""
         ...
 
-    def sort_key(self, issue: T) -> Any:
+    def sort_key(self, issue: T_contra) -> Any:
         """A comparable key, or None when the field is empty."""
         ...
 
@@ -143,7 +144,9 @@ def tokenize(text: str) -> list[Token]:
             break
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise JqlError(f"{PREFIX}The quoted string starting at character {pos + 1} is not closed.")
+            raise JqlError(
+                f"{PREFIX}The quoted string starting at character {pos + 1} is not closed."
+            )
         kind = match.lastgroup or "word"
         start = match.start(kind) + 1
         tokens.append(Token(kind, match.group(kind), start))
@@ -174,7 +177,9 @@ class _Parser:
     def error(self, expecting: str) -> JqlError:
         token = self.current
         got = "the end of the query" if token.kind == "end" else f"'{token.text}'"
-        return JqlError(f"{PREFIX}Expecting {expecting} but got {got}. (line 1, character {token.position})")
+        return JqlError(
+            f"{PREFIX}Expecting {expecting} but got {got}. (line 1, character {token.position})"
+        )
 
     def parse(self) -> Query:
         where: Node | None = None
@@ -227,7 +232,9 @@ class _Parser:
             self.advance()
             return node
         if self.at_keyword("not"):
-            raise JqlError(f"{PREFIX}the sandbox does not support NOT (character {token.position}).")
+            raise JqlError(
+                f"{PREFIX}the sandbox does not support NOT (character {token.position})."
+            )
         return self.parse_clause()
 
     def parse_field_name(self) -> str:
@@ -250,7 +257,9 @@ class _Parser:
             return Clause(field, operator, (EMPTY,))
         if operator in ("in", "not in"):
             if self.current.kind == "word" and self.current.lower not in _RESERVED:
-                return Clause(field, operator, (self.parse_operand(),), is_list=True)  # in membersOf(...)
+                return Clause(
+                    field, operator, (self.parse_operand(),), is_list=True
+                )  # in membersOf(...)
             if not (self.current.kind == "punct" and self.current.text == "("):
                 raise self.error("'('")
             self.advance()
@@ -350,9 +359,7 @@ def matches(node: Node, issue: T, resolve: Callable[[str], FieldAdapter[T]]) -> 
         empty = not values
         return empty if operator in ("is", "=") else not empty
     if operator in ORDERING_OPERATORS and not adapter.ordered:
-        raise JqlError(
-            f"The operator '{operator}' is not supported by the '{adapter.name}' field."
-        )
+        raise JqlError(f"The operator '{operator}' is not supported by the '{adapter.name}' field.")
     targets = [adapter.coerce(op, operator) for op in node.operands if not isinstance(op, Empty)]
     if operator in ("=", "in"):
         return any(v in targets for v in values) or (wants_empty and not values)
@@ -394,7 +401,9 @@ def validate(node: Node | None, resolve: Callable[[str], FieldAdapter[T]]) -> No
             adapter.coerce(operand, node.operator)
 
 
-def sort(issues: Sequence[T], order_by: Sequence[SortKey], resolve: Callable[[str], FieldAdapter[T]]) -> list[T]:
+def sort(
+    issues: Sequence[T], order_by: Sequence[SortKey], resolve: Callable[[str], FieldAdapter[T]]
+) -> list[T]:
     """Sort issues by ORDER BY keys; empty values go last in ascending order, like Jira."""
     result = list(issues)
     for key in reversed(order_by):

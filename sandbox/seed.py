@@ -31,7 +31,12 @@ FIELD_TYPES = (
 # Jira's own status categories: https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-workflow-status-categories/
 STATUS_CATEGORIES: dict[str, dict[str, Any]] = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
-    "indeterminate": {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
+    "indeterminate": {
+        "id": 4,
+        "key": "indeterminate",
+        "colorName": "yellow",
+        "name": "In Progress",
+    },
     "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
 }
 
@@ -207,7 +212,10 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SeedError(f"{where}timezone: unknown time zone {data.get('timezone')!r}") from exc
 
-    users = tuple(_parse_user(u, f"{where}users[{i}]", i) for i, u in enumerate(_list(data, "users", where + "seed")))
+    users = tuple(
+        _parse_user(u, f"{where}users[{i}]", i)
+        for i, u in enumerate(_list(data, "users", where + "seed"))
+    )
     logins = {u.login for u in users}
     if len(logins) != len(users):
         raise SeedError(f"{where}users: logins must be unique")
@@ -246,7 +254,9 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
             if known is None:
                 statuses[name] = SeedStatus(str(10000 + len(statuses)), name, category)
             elif known.category != category:
-                raise SeedError(f"{sat}.category: status {name!r} already has category {known.category}")
+                raise SeedError(
+                    f"{sat}.category: status {name!r} already has category {known.category}"
+                )
             names.append(name)
         if not names:
             raise SeedError(f"{at}.statuses: at least one status is required")

@@ -54,7 +54,9 @@ class SandboxServer:
     ) -> None:
         self.sandbox = sandbox
         self.server = make_sandbox_server(sandbox, host, port)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="sandbox-http", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="sandbox-http", daemon=True
+        )
         self.pump = (
             WebhookPump(sandbox.outbox, http_deliverer(webhook_url), interval=pump_interval)
             if webhook_url

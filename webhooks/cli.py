@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from webhooks.cli_config import check_config, schema
+from webhooks.cli_sandbox import sandbox_command
 from webhooks.cli_service import jobs, serve, worker
 
 
@@ -29,3 +30,4 @@ cli.add_command(schema)
 cli.add_command(jobs)
 cli.add_command(serve)
 cli.add_command(worker)
+cli.add_command(sandbox_command)

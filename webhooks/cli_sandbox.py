@@ -24,14 +24,18 @@ DEFAULT_SEED = Path("config/sandbox-seed.yaml")
     type=click.Path(exists=True, dir_okay=False),
     help="Seed YAML: users, projects, workflows, fields; `deployment:` picks Cloud or Data Center.",
 )
-@click.option("--webhook-url", default=None, help="POST Jira webhooks here (e.g. crossdept's receiver).")
+@click.option(
+    "--webhook-url", default=None, help="POST Jira webhooks here (e.g. crossdept's receiver)."
+)
 @click.option(
     "--webhook-secret",
     default=None,
     envvar="SANDBOX_WEBHOOK_SECRET",
     help="Sign webhooks with X-Hub-Signature (HMAC-SHA256). Also read from SANDBOX_WEBHOOK_SECRET.",
 )
-@click.option("--latency-ms", default=0, show_default=True, type=int, help="Delay every request by N ms.")
+@click.option(
+    "--latency-ms", default=0, show_default=True, type=int, help="Delay every request by N ms."
+)
 @click.option(
     "--rate-limit",
     default=None,
@@ -45,9 +49,15 @@ DEFAULT_SEED = Path("config/sandbox-seed.yaml")
     help="Answer 429 (jira-per-issue-on-write) above N writes to one issue per 2 seconds.",
 )
 @click.option("--fail-first", default=0, type=int, help="Answer the first N requests with 503.")
-@click.option("--duplicate-webhooks", default=0, type=int, help="Deliver the first N webhooks twice.")
-@click.option("--reorder-webhooks", is_flag=True, help="Deliver each batch of webhooks out of order.")
-@click.option("--no-spec-check", is_flag=True, help="Do not check requests against the OpenAPI specs.")
+@click.option(
+    "--duplicate-webhooks", default=0, type=int, help="Deliver the first N webhooks twice."
+)
+@click.option(
+    "--reorder-webhooks", is_flag=True, help="Deliver each batch of webhooks out of order."
+)
+@click.option(
+    "--no-spec-check", is_flag=True, help="Do not check requests against the OpenAPI specs."
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -69,7 +79,9 @@ def sandbox_command(
     for every change to --webhook-url. The bad-day switches imitate a Jira under load.
     """
     try:
-        sandbox = Sandbox.from_seed(seed_path, webhook_secret=webhook_secret, check_spec=not no_spec_check)
+        sandbox = Sandbox.from_seed(
+            seed_path, webhook_secret=webhook_secret, check_spec=not no_spec_check
+        )
     except SeedError as error:
         raise click.ClickException(str(error)) from error
     sandbox.bad_day.latency_ms = latency_ms
@@ -81,5 +93,8 @@ def sandbox_command(
         sandbox.duplicate_next(duplicate_webhooks)
     sandbox.outbox.reorder = reorder_webhooks
     flavour = "Cloud" if sandbox.seed.is_cloud else "Data Center"
-    click.echo(f"sandbox ({flavour}) on http://{host}:{port}" + (f", webhooks to {webhook_url}" if webhook_url else ""))
+    click.echo(
+        f"sandbox ({flavour}) on http://{host}:{port}"
+        + (f", webhooks to {webhook_url}" if webhook_url else "")
+    )
     serve(sandbox, host, port, webhook_url=webhook_url)

@@ -13,14 +13,19 @@ from .conftest import CLOUD_URL, DC_URL, PM_ACCOUNT
 
 def test_requests_without_credentials_get_401(cloud: Sandbox) -> None:
     assert requests.get(f"{CLOUD_URL}/rest/api/2/myself").status_code == 401
-    assert requests.get(f"{CLOUD_URL}/rest/api/2/serverInfo").status_code == 200  # anonymous on real Jira too
+    assert (
+        requests.get(f"{CLOUD_URL}/rest/api/2/serverInfo").status_code == 200
+    )  # anonymous on real Jira too
 
 
 def test_cloud_accepts_email_or_account_id_and_refuses_strangers(cloud: Sandbox) -> None:
     me = requests.get(f"{CLOUD_URL}/rest/api/2/myself", auth=(PM_ACCOUNT, "token")).json()
     assert me["displayName"] == "Example Project Manager (项目经理)"
     assert requests.get(f"{CLOUD_URL}/rest/api/2/myself", auth=("pm", "token")).status_code == 401
-    assert requests.get(f"{CLOUD_URL}/rest/api/2/myself", auth=("x@example.org", "t")).status_code == 401
+    assert (
+        requests.get(f"{CLOUD_URL}/rest/api/2/myself", auth=("x@example.org", "t")).status_code
+        == 401
+    )
     bearer = {"Authorization": "Bearer sandbox-pat-pm"}
     assert requests.get(f"{CLOUD_URL}/rest/api/2/myself", headers=bearer).status_code == 401
 
@@ -36,7 +41,9 @@ def test_data_center_accepts_username_or_pat(dc: Sandbox) -> None:
 
 def test_a_request_the_spec_forbids_is_refused_and_recorded(cloud: Sandbox) -> None:
     response = requests.post(
-        f"{CLOUD_URL}/rest/api/2/issue/XD-1/comment", json={"body": {"type": "doc"}}, auth=("pm@example.com", "t")
+        f"{CLOUD_URL}/rest/api/2/issue/XD-1/comment",
+        json={"body": {"type": "doc"}},
+        auth=("pm@example.com", "t"),
     )
     assert response.status_code == 400
     assert "wiki-markup string" in response.json()["errorMessages"][0]
@@ -49,4 +56,8 @@ def test_a_request_the_spec_forbids_is_refused_and_recorded(cloud: Sandbox) -> N
 
 def test_calls_are_recorded_for_counting(cloud_jira: jira.JIRA, cloud: Sandbox) -> None:
     cloud_jira.myself()
-    assert [(c.method, c.path, c.status) for c in cloud.calls][-1] == ("GET", "/rest/api/2/myself", 200)
+    assert [(c.method, c.path, c.status) for c in cloud.calls][-1] == (
+        "GET",
+        "/rest/api/2/myself",
+        200,
+    )

@@ -16,7 +16,9 @@ API = CLOUD_URL + "/rest/api/2"
 AUTH = ("crossdept@example.com", "api-token")
 
 
-def test_burst_limit_answers_429_with_retry_after_until_the_window_passes(cloud: Sandbox, clock: ManualClock) -> None:
+def test_burst_limit_answers_429_with_retry_after_until_the_window_passes(
+    cloud: Sandbox, clock: ManualClock
+) -> None:
     cloud.bad_day.rate_limit = 3
     statuses = [requests.get(f"{API}/myself", auth=AUTH).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
@@ -35,11 +37,20 @@ def test_the_jira_client_sees_the_429(cloud_jira: jira.JIRA, cloud: Sandbox) -> 
     assert limited.value.status_code == 429
 
 
-def test_per_issue_write_limit_only_slows_that_issue(cloud_jira: jira.JIRA, cloud: Sandbox, clock: ManualClock) -> None:
-    first = cloud_jira.create_issue(fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "a"})
-    second = cloud_jira.create_issue(fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "b"})
+def test_per_issue_write_limit_only_slows_that_issue(
+    cloud_jira: jira.JIRA, cloud: Sandbox, clock: ManualClock
+) -> None:
+    first = cloud_jira.create_issue(
+        fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "a"}
+    )
+    second = cloud_jira.create_issue(
+        fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "b"}
+    )
     cloud.bad_day.per_issue_write_limit = 2
-    put = lambda key: requests.put(f"{API}/issue/{key}", json={"fields": {"summary": "x"}}, auth=AUTH)  # noqa: E731
+
+    def put(key: str) -> requests.Response:
+        return requests.put(f"{API}/issue/{key}", json={"fields": {"summary": "x"}}, auth=AUTH)
+
     assert [put(first.key).status_code for _ in range(3)] == [204, 204, 429]
     limited = put(first.key)
     assert limited.headers["RateLimit-Reason"] == "jira-per-issue-on-write"

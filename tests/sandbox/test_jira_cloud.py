@@ -74,21 +74,34 @@ def test_field_validation_answers_400_with_per_field_errors(cloud_jira: jira.JIR
 
 
 def test_unknown_issue_type_and_sub_task_without_parent_are_refused(cloud: Sandbox) -> None:
-    response = requests.post(f"{API}/issue", json={"fields": task(issuetype={"name": "Bug"})}, auth=AUTH)
+    response = requests.post(
+        f"{API}/issue", json={"fields": task(issuetype={"name": "Bug"})}, auth=AUTH
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == {"issuetype": "Specify a valid issue type"}
-    response = requests.post(f"{API}/issue", json={"fields": task(issuetype={"name": "Sub-task"})}, auth=AUTH)
+    response = requests.post(
+        f"{API}/issue", json={"fields": task(issuetype={"name": "Sub-task"})}, auth=AUTH
+    )
     assert response.json()["errors"]["parent"].startswith("Issue type is a sub-task")
 
 
 def test_epic_children_use_parent_on_cloud_and_hierarchy_is_enforced(cloud_jira: jira.JIRA) -> None:
     request = cloud_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "跨部门协作需求"}, "summary": "新品发布"}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "跨部门协作需求"},
+            "summary": "新品发布",
+        }
     )
     child = cloud_jira.create_issue(fields=task(parent={"key": request.key}))
     assert child.raw["fields"]["parent"]["key"] == request.key
     sub = cloud_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "Sub-task"}, "summary": "s", "parent": {"key": child.key}}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Sub-task"},
+            "summary": "s",
+            "parent": {"key": child.key},
+        }
     )
     assert [s["key"] for s in cloud_jira.issue(child.key).raw["fields"]["subtasks"]] == [sub.key]
     with pytest.raises(jira.JIRAError) as refused:
@@ -104,49 +117,67 @@ def test_sub_task_parent_must_be_in_the_same_project() -> None:
     import responses
     from ruamel.yaml import YAML
 
-    seed = YAML(typ="safe").load(Path(__file__).resolve().parents[2].joinpath("config/sandbox-seed.yaml").read_text())
+    seed = YAML(typ="safe").load(
+        Path(__file__).resolve().parents[2].joinpath("config/sandbox-seed.yaml").read_text()
+    )
     other = dict(seed["projects"][0], key="OPS", id="10100", name="Operations")
     seed["projects"].append(other)
     sandbox = Sandbox.from_seed(seed)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         sandbox.install(rsps, jira_url=CLOUD_URL)
-        ops = requests.post(f"{API}/issue", json={"fields": dict(task(), project={"key": "OPS"})}, auth=AUTH).json()
+        ops = requests.post(
+            f"{API}/issue", json={"fields": dict(task(), project={"key": "OPS"})}, auth=AUTH
+        ).json()
         response = requests.post(
             f"{API}/issue",
             json={"fields": task(issuetype={"name": "Sub-task"}, parent={"key": ops["key"]})},
             auth=AUTH,
         )
     assert response.status_code == 400
-    assert response.json()["errors"]["parent"] == "Sub-tasks must be created in the same project as the parent."
+    assert (
+        response.json()["errors"]["parent"]
+        == "Sub-tasks must be created in the same project as the parent."
+    )
 
 
-def test_bulk_create_reports_partial_failures_like_jira(cloud_jira: jira.JIRA, cloud: Sandbox) -> None:
+def test_bulk_create_reports_partial_failures_like_jira(
+    cloud_jira: jira.JIRA, cloud: Sandbox
+) -> None:
     results = cloud_jira.create_issues(
         [task("一"), task("二", duedate="tomorrow"), task("三")], prefetch=False
     )
     assert [r["status"] for r in results] == ["Success", "Error", "Success"]
     assert results[1]["error"] == {"duedate": "Error parsing date string: tomorrow"}
     response = requests.post(
-        f"{API}/issue/bulk", json={"issueUpdates": [{"fields": task(duedate="x")}, {"fields": task(duedate="y")}]}, auth=AUTH
+        f"{API}/issue/bulk",
+        json={"issueUpdates": [{"fields": task(duedate="x")}, {"fields": task(duedate="y")}]},
+        auth=AUTH,
     )
     assert response.status_code == 400
     body = response.json()
     assert body["issues"] == []
     assert [e["failedElementNumber"] for e in body["errors"]] == [0, 1]
     assert body["errors"][0]["status"] == 400
-    assert body["errors"][0]["elementErrors"]["errors"] == {"duedate": "Error parsing date string: x"}
+    assert body["errors"][0]["elementErrors"]["errors"] == {
+        "duedate": "Error parsing date string: x"
+    }
 
 
 def test_bulk_create_takes_at_most_fifty(cloud: Sandbox) -> None:
     fifty = [{"fields": task(f"#{n}")} for n in range(50)]
-    assert requests.post(f"{API}/issue/bulk", json={"issueUpdates": fifty}, auth=AUTH).status_code == 201
+    assert (
+        requests.post(f"{API}/issue/bulk", json={"issueUpdates": fifty}, auth=AUTH).status_code
+        == 201
+    )
     too_many = fifty + [{"fields": task("#51")}]
     response = requests.post(f"{API}/issue/bulk", json={"issueUpdates": too_many}, auth=AUTH)
     assert response.status_code == 400
     assert len(cloud.jira.issues) == 50
 
 
-def test_edit_records_a_changelog_and_queues_jira_issue_updated(cloud_jira: jira.JIRA, cloud: Sandbox) -> None:
+def test_edit_records_a_changelog_and_queues_jira_issue_updated(
+    cloud_jira: jira.JIRA, cloud: Sandbox
+) -> None:
     issue = cloud_jira.create_issue(fields=task(duedate="2026-11-30"))
     cloud.outbox.pending.clear()
     issue.update(fields={"duedate": "2026-12-01", "assignee": {"accountId": PM_ACCOUNT}})
@@ -194,7 +225,9 @@ def test_transitions_follow_the_seed_workflow(cloud_jira: jira.JIRA, cloud: Sand
 def test_comments_add_edit_delete_and_their_webhooks(cloud_jira: jira.JIRA, cloud: Sandbox) -> None:
     issue = cloud_jira.create_issue(fields=task())
     cloud.outbox.pending.clear()
-    comment = cloud_jira.add_comment(issue, "请 [~accountid:557058:00000000-0000-4000-8000-000000000009] 确认")
+    comment = cloud_jira.add_comment(
+        issue, "请 [~accountid:557058:00000000-0000-4000-8000-000000000009] 确认"
+    )
     comment.update(body="已确认")
     assert [c.body for c in cloud_jira.comments(issue)] == ["已确认"]
     comment.delete()
@@ -209,7 +242,14 @@ def test_comments_add_edit_delete_and_their_webhooks(cloud_jira: jira.JIRA, clou
         ("jira:issue_updated", "issue_comment_deleted"),
     ]
     created = cloud.outbox.pending[0].payload()
-    assert set(created["issue"]["fields"]) == {"summary", "issuetype", "project", "assignee", "priority", "status"}
+    assert set(created["issue"]["fields"]) == {
+        "summary",
+        "issuetype",
+        "project",
+        "assignee",
+        "priority",
+        "status",
+    }
     assert created["comment"]["author"]["accountId"] == CROSSDEPT_ACCOUNT
     assert "user" not in created
 
@@ -221,12 +261,21 @@ def test_issue_properties_round_trip_and_limits(cloud_jira: jira.JIRA, cloud: Sa
     assert [p.key for p in cloud_jira.issue_properties(issue.key)] == ["crossdept"]
     got = cloud_jira.issue(issue.key, properties="crossdept").raw["properties"]
     assert got == {"crossdept": {"stage": "评审", "tree": 1}}
-    too_long_key = requests.put(f"{API}/issue/{issue.key}/properties/{'k' * 256}", json={"a": 1}, auth=AUTH)
+    too_long_key = requests.put(
+        f"{API}/issue/{issue.key}/properties/{'k' * 256}", json={"a": 1}, auth=AUTH
+    )
     assert too_long_key.status_code == 400
-    too_big = requests.put(f"{API}/issue/{issue.key}/properties/big", json={"a": "x" * 32768}, auth=AUTH)
+    too_big = requests.put(
+        f"{API}/issue/{issue.key}/properties/big", json={"a": "x" * 32768}, auth=AUTH
+    )
     assert too_big.status_code == 400
-    assert requests.delete(f"{API}/issue/{issue.key}/properties/crossdept", auth=AUTH).status_code == 204
-    assert requests.get(f"{API}/issue/{issue.key}/properties/crossdept", auth=AUTH).status_code == 404
+    assert (
+        requests.delete(f"{API}/issue/{issue.key}/properties/crossdept", auth=AUTH).status_code
+        == 204
+    )
+    assert (
+        requests.get(f"{API}/issue/{issue.key}/properties/crossdept", auth=AUTH).status_code == 404
+    )
 
 
 def test_links_remote_links_and_notify(cloud_jira: jira.JIRA, cloud: Sandbox) -> None:
@@ -236,11 +285,17 @@ def test_links_remote_links_and_notify(cloud_jira: jira.JIRA, cloud: Sandbox) ->
     cloud_jira.create_issue_link("Blocks", first.key, second.key, comment={"body": "阻塞"})
     links = cloud_jira.issue(first.key).raw["fields"]["issuelinks"]
     assert links[0]["outwardIssue"]["key"] == second.key
-    cloud_jira.add_simple_link(first.key, {"url": "https://wiki.example.com/x/1", "title": "会议纪要"})
+    cloud_jira.add_simple_link(
+        first.key, {"url": "https://wiki.example.com/x/1", "title": "会议纪要"}
+    )
     assert cloud_jira.remote_links(first.key)[0].object.title == "会议纪要"
     body = {"subject": "逾期", "textBody": "请处理", "to": {"users": [{"accountId": PM_ACCOUNT}]}}
-    response = requests.post(f"{API}/issue/{first.key}/notify", data=json.dumps(body), auth=AUTH,
-                             headers={"Content-Type": "application/json"})
+    response = requests.post(
+        f"{API}/issue/{first.key}/notify",
+        data=json.dumps(body),
+        auth=AUTH,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 204
     assert cloud.jira.notifications[0].body["subject"] == "逾期"
 

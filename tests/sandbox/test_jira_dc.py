@@ -30,10 +30,19 @@ def test_epic_fields_are_found_by_their_schema(dc_jira: jira.JIRA) -> None:
 
 def test_epic_needs_epic_name_and_children_use_epic_link(dc_jira: jira.JIRA, dc: Sandbox) -> None:
     with pytest.raises(jira.JIRAError) as refused:
-        dc_jira.create_issue(fields={"project": {"key": "XD"}, "issuetype": {"name": "Epic"}, "summary": "E"})
-    assert refused.value.response.json()["errors"] == {"customfield_10102": "Epic Name is required."}
+        dc_jira.create_issue(
+            fields={"project": {"key": "XD"}, "issuetype": {"name": "Epic"}, "summary": "E"}
+        )
+    assert refused.value.response.json()["errors"] == {
+        "customfield_10102": "Epic Name is required."
+    }
     epic = dc_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "Epic"}, "summary": "E", "customfield_10102": "E"}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Epic"},
+            "summary": "E",
+            "customfield_10102": "E",
+        }
     )
     child = dc_jira.create_issue(
         fields={
@@ -48,14 +57,26 @@ def test_epic_needs_epic_name_and_children_use_epic_link(dc_jira: jira.JIRA, dc:
     assert child.raw["fields"]["assignee"]["name"] == "engineering.contact"
     with pytest.raises(jira.JIRAError) as refused:
         dc_jira.create_issue(
-            fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "x", "parent": {"key": epic.key}}
+            fields={
+                "project": {"key": "XD"},
+                "issuetype": {"name": "Task"},
+                "summary": "x",
+                "parent": {"key": epic.key},
+            }
         )
     assert "parent" in refused.value.response.json()["errors"]
     with pytest.raises(jira.JIRAError) as refused:
         dc_jira.create_issue(
-            fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "x", "customfield_10101": child.key}
+            fields={
+                "project": {"key": "XD"},
+                "issuetype": {"name": "Task"},
+                "summary": "x",
+                "customfield_10101": child.key,
+            }
         )
-    assert refused.value.response.json()["errors"] == {"customfield_10101": f"The issue {child.key} is not an epic."}
+    assert refused.value.response.json()["errors"] == {
+        "customfield_10101": f"The issue {child.key} is not an epic."
+    }
     found = dc_jira.search_issues(f'"Epic Link" = {epic.key}')
     assert [i.key for i in found] == [child.key]
     assert [i.key for i in dc_jira.search_issues(f"cf[10101] = {epic.key}")] == [child.key]
@@ -63,9 +84,16 @@ def test_epic_needs_epic_name_and_children_use_epic_link(dc_jira: jira.JIRA, dc:
 
 def test_edit_changelog_names_the_epic_link_custom_field(dc_jira: jira.JIRA, dc: Sandbox) -> None:
     epic = dc_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "Epic"}, "summary": "E", "customfield_10102": "E"}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Epic"},
+            "summary": "E",
+            "customfield_10102": "E",
+        }
     )
-    task = dc_jira.create_issue(fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "t"})
+    task = dc_jira.create_issue(
+        fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "t"}
+    )
     dc.outbox.pending.clear()
     task.update(fields={"customfield_10101": epic.key})
     event = dc.outbox.pending[0].payload()
@@ -84,8 +112,14 @@ def test_edit_changelog_names_the_epic_link_custom_field(dc_jira: jira.JIRA, dc:
 
 
 def test_assignee_must_be_given_by_name_on_data_center(dc: Sandbox) -> None:
-    body = {"fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "t",
-                       "assignee": {"name": "ghost"}}}
+    body = {
+        "fields": {
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Task"},
+            "summary": "t",
+            "assignee": {"name": "ghost"},
+        }
+    }
     response = requests.post(f"{API}/issue", json=body, headers=BEARER)
     assert response.status_code == 400
     assert response.json()["errors"] == {"assignee": "User 'ghost' does not exist."}
@@ -93,7 +127,9 @@ def test_assignee_must_be_given_by_name_on_data_center(dc: Sandbox) -> None:
 
 def test_classic_search_pages_with_start_at(dc_jira: jira.JIRA) -> None:
     for n in range(3):
-        dc_jira.create_issue(fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": f"#{n}"})
+        dc_jira.create_issue(
+            fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": f"#{n}"}
+        )
     page = dc_jira.search_issues("project = XD ORDER BY key ASC", startAt=1, maxResults=1)
     assert [i.key for i in page] == ["XD-2"]
     assert page.total == 3
@@ -109,4 +145,9 @@ def test_pat_acts_as_its_user_and_users_are_found_by_username(dc: Sandbox) -> No
     assert issue["fields"]["reporter"]["name"] == "pm"
     user = requests.get(f"{API}/user", params={"username": "finance.head"}, headers=BEARER).json()
     assert user["displayName"] == "Example Finance Head (财务部负责人)"
-    assert requests.get(f"{API}/search/jql", params={"jql": "project = XD"}, headers=BEARER).status_code == 404
+    assert (
+        requests.get(
+            f"{API}/search/jql", params={"jql": "project = XD"}, headers=BEARER
+        ).status_code
+        == 404
+    )

@@ -22,23 +22,44 @@ def keys(client: jira.JIRA, query: str) -> list[str]:
 def populated(cloud_jira: jira.JIRA, clock: ManualClock) -> jira.JIRA:
     """XD-1 request (epic level), XD-2 task under it, XD-3 sub-task of XD-2, XD-4 meeting."""
     request = cloud_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "跨部门协作需求"}, "summary": "新品",
-                "customfield_10050": {"value": "市场部"}, "customfield_10051": [{"value": "技术部"}]}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "跨部门协作需求"},
+            "summary": "新品",
+            "customfield_10050": {"value": "市场部"},
+            "customfield_10051": [{"value": "技术部"}],
+        }
     )
     clock.advance(hours=1)
     task = cloud_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "评估", "parent": {"key": request.key},
-                "assignee": {"accountId": PM_ACCOUNT}, "duedate": "2026-11-24", "labels": ["crossdept", "stage-1"]}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Task"},
+            "summary": "评估",
+            "parent": {"key": request.key},
+            "assignee": {"accountId": PM_ACCOUNT},
+            "duedate": "2026-11-24",
+            "labels": ["crossdept", "stage-1"],
+        }
     )
     clock.advance(hours=1)
     cloud_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "Sub-task"}, "summary": "细项", "parent": {"key": task.key},
-                "duedate": "2026-11-23"}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Sub-task"},
+            "summary": "细项",
+            "parent": {"key": task.key},
+            "duedate": "2026-11-23",
+        }
     )
     clock.advance(hours=1)
     cloud_jira.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "会议"}, "summary": "评审会",
-                "customfield_10060": "2026-11-25T14:00:00.000+0800"}
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "summary": "评审会",
+            "customfield_10060": "2026-11-25T14:00:00.000+0800",
+        }
     )
     cloud_jira.add_issue_property(task.key, "crossdept", {"stage": "评估", "round": 2})
     cloud_jira.transition_issue(task, "进行中")
@@ -49,15 +70,26 @@ def test_equality_lists_and_junctions(populated: jira.JIRA) -> None:
     assert keys(populated, "project = XD ORDER BY key ASC") == ["XD-1", "XD-2", "XD-3", "XD-4"]
     assert keys(populated, "issuetype in (Task, 会议) ORDER BY key") == ["XD-2", "XD-4"]
     assert keys(populated, "issuetype not in (Task, 会议) AND key != XD-3") == ["XD-1"]
-    assert keys(populated, "(status = 进行中 OR issuetype = 会议) AND project = XD ORDER BY key DESC") == ["XD-4", "XD-2"]
+    assert keys(
+        populated, "(status = 进行中 OR issuetype = 会议) AND project = XD ORDER BY key DESC"
+    ) == ["XD-4", "XD-2"]
     assert keys(populated, "statusCategory = 'In Progress'") == ["XD-2"]
-    assert keys(populated, "statusCategory != Done ORDER BY key") == ["XD-1", "XD-2", "XD-3", "XD-4"]
+    assert keys(populated, "statusCategory != Done ORDER BY key") == [
+        "XD-1",
+        "XD-2",
+        "XD-3",
+        "XD-4",
+    ]
 
 
 def test_people_dates_and_empties(populated: jira.JIRA) -> None:
     assert keys(populated, f"assignee = '{PM_ACCOUNT}'") == ["XD-2"]
     assert keys(populated, "assignee = currentUser()") == []
-    assert keys(populated, "reporter = currentUser() AND assignee is EMPTY ORDER BY key") == ["XD-1", "XD-3", "XD-4"]
+    assert keys(populated, "reporter = currentUser() AND assignee is EMPTY ORDER BY key") == [
+        "XD-1",
+        "XD-3",
+        "XD-4",
+    ]
     assert keys(populated, "assignee != currentUser()") == ["XD-2"]  # != never matches empty fields
     assert keys(populated, "duedate < '2026-11-24' ") == ["XD-3"]
     assert keys(populated, "duedate <= 2026-11-24 ORDER BY duedate ASC") == ["XD-3", "XD-2"]
@@ -81,10 +113,15 @@ def test_parent_labels_custom_fields_and_properties(populated: jira.JIRA) -> Non
 
 
 def test_post_search_and_pagination_tokens(populated: jira.JIRA, cloud: Sandbox) -> None:
-    first = populated.enhanced_search_issues("project = XD ORDER BY key", maxResults=2, fields="summary")
+    first = populated.enhanced_search_issues(
+        "project = XD ORDER BY key", maxResults=2, fields="summary"
+    )
     assert [i.key for i in first] == ["XD-1", "XD-2"]
     rest = populated.enhanced_search_issues(
-        "project = XD ORDER BY key", maxResults=2, nextPageToken=first.nextPageToken, fields="summary"
+        "project = XD ORDER BY key",
+        maxResults=2,
+        nextPageToken=first.nextPageToken,
+        fields="summary",
     )
     assert [i.key for i in rest] == ["XD-3", "XD-4"]
     everything = populated.enhanced_search_issues("project = XD", maxResults=0, fields="key")
@@ -94,10 +131,14 @@ def test_post_search_and_pagination_tokens(populated: jira.JIRA, cloud: Sandbox)
         json={"jql": "parent = XD-1", "fields": ["summary"], "properties": ["crossdept"]},
         auth=AUTH,
     ).json()
-    assert [(i["key"], i["properties"]) for i in posted["issues"]] == [("XD-2", {"crossdept": {"stage": "评估", "round": 2}})]
+    assert [(i["key"], i["properties"]) for i in posted["issues"]] == [
+        ("XD-2", {"crossdept": {"stage": "评估", "round": 2}})
+    ]
 
 
-def test_jira_python_post_search_sends_nulls_the_api_description_refuses(populated: jira.JIRA, cloud: Sandbox) -> None:
+def test_jira_python_post_search_sends_nulls_the_api_description_refuses(
+    populated: jira.JIRA, cloud: Sandbox
+) -> None:
     # jira 3.10.5 posts "expand": null and "properties": null; search with GET instead.
     with pytest.raises(jira.JIRAError):
         populated.enhanced_search_issues("project = XD", use_post=True)
@@ -131,14 +172,19 @@ def test_unsupported_jql_is_a_clear_400(cloud: Sandbox, query: str, message: str
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("nosuchfield = 1", "Field 'nosuchfield' does not exist or you do not have permission to view it."),
+        (
+            "nosuchfield = 1",
+            "Field 'nosuchfield' does not exist or you do not have permission to view it.",
+        ),
         ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),
         ("需求部门 = 人事部", "The option '人事部' for field '需求部门' does not exist."),
         ("parent = XD-99", "An issue with key 'XD-99' does not exist for field 'parent'."),
         ("order by key", "Unbounded JQL queries are not allowed here."),
     ],
 )
-def test_unknown_fields_and_values_are_refused_even_with_no_issues(cloud: Sandbox, query: str, message: str) -> None:
+def test_unknown_fields_and_values_are_refused_even_with_no_issues(
+    cloud: Sandbox, query: str, message: str
+) -> None:
     response = requests.get(f"{CLOUD_URL}/rest/api/2/search/jql", params={"jql": query}, auth=AUTH)
     assert response.status_code == 400
     assert message in response.json()["errorMessages"][0]

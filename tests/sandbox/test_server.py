@@ -18,9 +18,15 @@ from .conftest import CLOUD_SEED
 def test_the_jira_client_reads_an_issue_over_http() -> None:
     sandbox = Sandbox.from_seed(CLOUD_SEED)
     with SandboxServer(sandbox, "127.0.0.1", 0) as server:
-        client = jira.JIRA(server.url, basic_auth=("crossdept@example.com", "t"), max_retries=0, timeout=5)
+        client = jira.JIRA(
+            server.url, basic_auth=("crossdept@example.com", "t"), max_retries=0, timeout=5
+        )
         created = client.create_issue(
-            fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "经由套接字"}
+            fields={
+                "project": {"key": "XD"},
+                "issuetype": {"name": "Task"},
+                "summary": "经由套接字",
+            }
         )
         read = client.issue(created.key)
         assert read.fields.summary == "经由套接字"
@@ -50,9 +56,12 @@ def test_the_pump_posts_signed_webhooks_to_the_receiver() -> None:
         sandbox = Sandbox.from_seed(CLOUD_SEED, webhook_secret="pump-secret")
         url = f"http://127.0.0.1:{receiver.server_port}/webhooks/jira"
         with SandboxServer(sandbox, "127.0.0.1", 0, webhook_url=url, pump_interval=0.05) as server:
-            client = jira.JIRA(server.url, basic_auth=("crossdept@example.com", "t"), max_retries=0, timeout=5)
+            client = jira.JIRA(
+                server.url, basic_auth=("crossdept@example.com", "t"), max_retries=0, timeout=5
+            )
             client.create_issue(
-                fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "推送"}, prefetch=False
+                fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "推送"},
+                prefetch=False,
             )
             assert arrived.wait(5)
     finally:

@@ -31,7 +31,8 @@ class Receiver:
 
 def create(client: jira.JIRA, summary: str) -> str:
     issue = client.create_issue(
-        fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": summary}, prefetch=False
+        fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": summary},
+        prefetch=False,
     )
     return str(issue.key)
 
@@ -80,7 +81,9 @@ def test_client_errors_are_not_retried(cloud_jira: jira.JIRA, cloud: Sandbox) ->
     assert len(cloud.outbox.failed) == 1
 
 
-def test_duplicate_next_delivers_twice_with_the_same_identifier(cloud_jira: jira.JIRA, cloud: Sandbox) -> None:
+def test_duplicate_next_delivers_twice_with_the_same_identifier(
+    cloud_jira: jira.JIRA, cloud: Sandbox
+) -> None:
     cloud.duplicate_next(1)
     create(cloud_jira, "a")
     create(cloud_jira, "b")
