@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from webhooks.cli import cli
+from webhooks.cli_config import check_config, schema
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config" / "rules.yaml"
 
@@ -41,7 +41,7 @@ stages:
 
 
 def test_check_config_summarises_a_valid_file(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["check-config", str(SHIPPED)])
+    result = runner.invoke(check_config, [str(SHIPPED)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"{SHIPPED}: OK"
@@ -64,7 +64,7 @@ def test_check_config_prints_every_problem_on_stderr_and_exits_1(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     path = write(tmp_path, BROKEN)
-    result = runner.invoke(cli, ["check-config", str(path)])
+    result = runner.invoke(check_config, [str(path)])
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
@@ -75,7 +75,7 @@ def test_check_config_prints_every_problem_on_stderr_and_exits_1(
 
 def test_check_config_reports_cross_reference_problems(runner: CliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, BROKEN.replace("days: three", "days: 3"))
-    result = runner.invoke(cli, ["check-config", str(path)])
+    result = runner.invoke(check_config, [str(path)])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f'{path}:12: stages[0].deliverables[0].owner: unknown department "研发部"; known: 市场部'
@@ -86,7 +86,7 @@ def test_check_config_reads_the_path_from_the_environment(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     path = write(tmp_path, BROKEN)
-    result = runner.invoke(cli, ["check-config"], env={"CROSSDEPT_RULES": str(path)})
+    result = runner.invoke(check_config, [], env={"CROSSDEPT_RULES": str(path)})
     assert result.exit_code == 1
     assert str(path) in result.stderr
 
@@ -95,20 +95,20 @@ def test_check_config_defaults_to_config_rules_yaml(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(SHIPPED.parent.parent)
-    result = runner.invoke(cli, ["check-config"], env={"CROSSDEPT_RULES": None})
+    result = runner.invoke(check_config, [], env={"CROSSDEPT_RULES": None})
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("config/rules.yaml: OK")
 
 
 def test_check_config_on_a_missing_file_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
-    result = runner.invoke(cli, ["check-config", str(missing)])
+    result = runner.invoke(check_config, [str(missing)])
     assert result.exit_code == 1
     assert f"{missing}: cannot read the rules file" in result.stderr
 
 
 def test_check_config_help_explains_the_default_and_the_output(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["check-config", "--help"])
+    result = runner.invoke(check_config, ["--help"])
     assert result.exit_code == 0
     words = " ".join(result.output.split())
     assert "CROSSDEPT_RULES" in words
@@ -117,16 +117,24 @@ def test_check_config_help_explains_the_default_and_the_output(runner: CliRunner
 
 
 def test_schema_prints_the_json_schema(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["schema"])
+    result = runner.invoke(schema, [])
     assert result.exit_code == 0
-    schema = json.loads(result.stdout)
-    assert schema["title"] == "crossdept rules file"
-    assert "stages" in schema["properties"]
+    printed = json.loads(result.stdout)
+    assert printed["title"] == "crossdept rules file"
+    assert "stages" in printed["properties"]
 
 
 def test_schema_writes_the_file_given(runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "rules.schema.json"
-    result = runner.invoke(cli, ["schema", "--output", str(target)])
+    result = runner.invoke(schema, ["--output", str(target)])
     assert result.exit_code == 0
     shipped = (SHIPPED.parent / "rules.schema.json").read_text(encoding="utf-8")
     assert target.read_text(encoding="utf-8") == shipped
+
+
+def test_both_commands_are_registered_on_crossdept(runner: CliRunner) -> None:
+    from webhooks.cli import cli
+
+    result = runner.invoke(cli, ["check-config", str(SHIPPED)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(runner.invoke(cli, ["schema"]).stdout)["title"] == "crossdept rules file"
