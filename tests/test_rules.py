@@ -120,7 +120,7 @@ def test_defaults_follow_the_process() -> None:
 def test_rules_are_frozen() -> None:
     rules = Rules.model_validate(minimal())
     with pytest.raises(ValidationError):
-        rules.language = "en"  # type: ignore[misc]
+        rules.language = "en"
 
 
 def test_unknown_keys_are_refused() -> None:
