@@ -130,8 +130,14 @@ class Worker:
         return self._observe(started, outcome)
 
     def process(self, delivery: Delivery) -> Outcome:
-        """Parse the stored body and dispatch it, unless crossdept itself caused the event."""
+        """Parse the stored body and dispatch it, unless crossdept itself caused the event.
+
+        The web edge already drops our own events when it knows our account; this check also
+        covers the account learnt from Jira (`/myself`) and deliveries accepted before.
+        """
         event = parse_event(json.loads(delivery.body))
+        if not self.router.fetch(event):
+            return Outcome.DONE  # nothing to do: no need to reach Jira at all
         if self._caused_by_us(event):
             log.info(
                 "delivery skipped: caused by crossdept's own account",

@@ -128,6 +128,20 @@ def test_events_caused_by_our_own_account_are_skipped(
     assert deliveries.get(delivery_id).state is DeliveryState.DONE  # type: ignore[union-attr]
 
 
+def test_an_event_no_handler_wants_is_done_without_building_a_context(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+
+    def no_context(key: str) -> Context:
+        raise AssertionError("a context (and a Jira connection) was built for nothing")
+
+    worker = Worker(deliveries, queue, Router(), no_context, lambda: OWN_ACCOUNT)
+
+    assert worker.run(delivery_id) is Outcome.DONE
+
+
 def test_a_transient_failure_is_scheduled_for_later_without_sleeping(
     deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
 ) -> None:

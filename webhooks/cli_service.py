@@ -176,7 +176,7 @@ def supervise(
             try:
                 child.wait(max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                log.error("did not stop in time; killed", extra={"process": name})
+                log.error("did not stop in time; killed", extra={"child": name})
                 child.kill()
                 child.wait()
         for sig, handler in previous.items():
@@ -184,7 +184,7 @@ def supervise(
     if ended is not None:
         log.error(
             "a process ended by itself; stopped the others",
-            extra={"process": ended, "exit_code": children[ended].returncode},
+            extra={"child": ended, "exit_code": children[ended].returncode},
         )
         return 1
     return 0

@@ -1,0 +1,269 @@
+"""The serve, worker and jobs commands: what operators see and what they can do."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from plugin.queue import make_queue
+from plugin.store import Deliveries, DeliveryState, Store
+from webhooks.cli import cli
+from webhooks.cli_service import format_age, supervise
+
+REPO = Path(__file__).resolve().parent.parent
+COMMENT = REPO / "tests" / "samples" / "comment_created__mattermost_mattermost-plugin-jira__1.json"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CROSSDEPT_DATA_DIR": str(tmp_path / "data"),
+        "CROSSDEPT_RULES": str(REPO / "config" / "rules.yaml"),
+        "CROSSDEPT_JIRA_URL": "http://127.0.0.1:9",
+        "CROSSDEPT_JIRA_EMAIL": "bot@example.com",
+        "CROSSDEPT_JIRA_API_TOKEN": "not-a-real-token",
+        "CROSSDEPT_JIRA_ACCOUNT_ID": "crossdept-bot",
+        "CROSSDEPT_ALLOW_UNSIGNED": "true",
+        "CROSSDEPT_SHARED_TOKEN": "shared-token",
+    }
+
+
+@pytest.fixture
+def runner(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for name in list(os.environ):
+        if name.startswith("CROSSDEPT_"):
+            monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner()
+
+
+@pytest.fixture
+def deliveries(tmp_path: Path) -> Deliveries:
+    (tmp_path / "data").mkdir(exist_ok=True)
+    store = Store(f"sqlite:///{tmp_path}/data/crossdept.db")
+    store.create_all()
+    return Deliveries(store)
+
+
+def add_failed(deliveries: Deliveries, key: str, error: str) -> int:
+    delivery_id = deliveries.add(key, "jira:issue_created", "CD-7", b"{}")
+    assert delivery_id is not None
+    deliveries.claim(delivery_id, "w", lease_s=60)
+    deliveries.fail(delivery_id, "w", error)
+    return delivery_id
+
+
+def test_every_command_explains_itself_and_what_it_needs(runner: CliRunner) -> None:
+    for command in (["serve"], ["worker"], ["jobs"], ["jobs", "retry"]):
+        result = runner.invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "Environment" in result.output
+    assert "WEBHOOK_SECRET" in runner.invoke(cli, ["serve", "--help"]).output
+
+
+def test_jobs_lists_deliveries_with_their_state_and_last_error(
+    runner: CliRunner, deliveries: Deliveries
+) -> None:
+    deliveries.add("d-1", "jira:issue_updated", "CD-6", b"{}")
+    add_failed(deliveries, "d-2", "RefusedError 400: customfield_10020: Sprint is closed")
+
+    result = runner.invoke(cli, ["jobs"])
+
+    assert result.exit_code == 0, result.output
+    header, failed, queued = result.output.splitlines()
+    assert header.split() == ["ID", "EVENT", "ISSUE", "STATE", "ATTEMPTS", "LAST", "ERROR", "AGE"]
+    assert failed.split()[:5] == ["2", "jira:issue_created", "CD-7", "failed", "1"]
+    assert "Sprint is closed" in failed
+    assert queued.split()[:5] == ["1", "jira:issue_updated", "CD-6", "queued", "0"]
+
+
+def test_jobs_filters_by_state_and_prints_json(runner: CliRunner, deliveries: Deliveries) -> None:
+    deliveries.add("d-1", "jira:issue_updated", "CD-6", b"{}")
+    failed_id = add_failed(deliveries, "d-2", "boom")
+
+    result = runner.invoke(cli, ["jobs", "--state", "failed", "--json"])
+
+    assert result.exit_code == 0, result.output
+    [job] = json.loads(result.output)
+    assert (job["id"], job["key"], job["state"], job["last_error"]) == (
+        failed_id,
+        "d-2",
+        "failed",
+        "boom",
+    )
+
+
+def test_jobs_retry_queues_a_failed_delivery_again(
+    runner: CliRunner, deliveries: Deliveries, tmp_path: Path
+) -> None:
+    failed_id = add_failed(deliveries, "d-1", "boom")
+
+    result = runner.invoke(cli, ["jobs", "retry", str(failed_id)])
+
+    assert result.exit_code == 0, result.output
+    again = deliveries.get(failed_id)
+    assert again is not None and (again.state, again.attempts) == (DeliveryState.QUEUED, 0)
+    queue = make_queue(f"sqlite:///{tmp_path}/data/queue.db")
+    assert queue.delivery_ids_in_transport() == {failed_id}
+
+
+def test_jobs_retry_all_failed(runner: CliRunner, deliveries: Deliveries) -> None:
+    first, second = add_failed(deliveries, "d-1", "x"), add_failed(deliveries, "d-2", "y")
+
+    result = runner.invoke(cli, ["jobs", "retry", "--all-failed"])
+
+    assert result.exit_code == 0, result.output
+    assert deliveries.ids(DeliveryState.QUEUED) == [first, second]
+
+
+def test_jobs_retry_says_why_it_cannot(runner: CliRunner, deliveries: Deliveries) -> None:
+    queued = deliveries.add("d-1", "e", None, b"{}")
+
+    result = runner.invoke(cli, ["jobs", "retry", str(queued), "999"])
+
+    assert result.exit_code == 1
+    assert f"{queued}: not retried: it is queued" in result.output
+    assert "999: not retried: no such delivery" in result.output
+    assert runner.invoke(cli, ["jobs", "retry"]).exit_code == 1
+
+
+def test_the_worker_refuses_an_invalid_rules_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("language: en\nnot_a_field: 1\n")
+    monkeypatch.setenv("CROSSDEPT_RULES", str(rules))
+
+    result = runner.invoke(cli, ["worker"])
+
+    assert result.exit_code == 1
+    assert f"{rules}:" in result.output
+    assert "is invalid; not starting" in result.output
+
+
+def test_the_worker_refuses_missing_jira_settings(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CROSSDEPT_JIRA_URL")
+
+    result = runner.invoke(cli, ["worker"])
+
+    assert result.exit_code == 1
+    assert "CROSSDEPT_JIRA_URL" in result.output
+
+
+def test_ages_are_short() -> None:
+    assert [format_age(s) for s in (3, 75, 7300, 200000)] == ["3s", "1m", "2h", "2d"]
+
+
+def test_supervise_stops_the_others_when_one_process_ends() -> None:
+    started = time.monotonic()
+
+    code = supervise(
+        {
+            "quits": [sys.executable, "-c", "pass"],
+            "sleeps": [sys.executable, "-c", "import time; time.sleep(60)"],
+        },
+        dict(os.environ),
+        stop_timeout_s=20,
+    )
+
+    assert code == 1
+    assert time.monotonic() - started < 30  # the sleeper got SIGTERM instead of being awaited
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_serve_receives_processes_and_stops_cleanly(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSDEPT_")}
+    env.update(environment, PYTHONPATH=str(REPO))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [
+        sys.executable,
+        "-c",
+        "from webhooks.cli import main; main()",
+        "serve",
+        f"--port={port}",
+        "--workers=1",
+        "--concurrency=1",
+    ]
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=log, stdout=log)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if get(f"{base}/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            assert get(f"{base}/healthz")[0] == 200
+
+            request = urllib.request.Request(
+                f"{base}/webhooks/jira",
+                data=COMMENT.read_bytes(),
+                headers={"Content-Type": "application/json", "X-Crossdept-Token": "shared-token"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 202
+
+            deliveries = Deliveries(Store(f"sqlite:///{tmp_path}/data/crossdept.db"))
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if deliveries.ids(DeliveryState.DONE):
+                    break
+                time.sleep(0.2)
+            [done] = deliveries.recent(DeliveryState.DONE)
+            assert done.event == "comment_created"
+
+            status, text = get(f"{base}/metrics")
+            assert status == 200 and b"crossdept_deliveries" in text
+            assert (tmp_path / "data" / "metrics").is_dir()
+
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=60) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
