@@ -110,6 +110,7 @@ class JiraGateway:
         self._fields: list[dict[str, Any]] | None = None
         self._issue_types: dict[str, dict[str, IssueType]] = {}
         self._known_users: set[str] = set()
+        self._bulk_users = True
 
     @classmethod
     def connect(
@@ -286,20 +287,25 @@ class JiraGateway:
         ]
         if not wanted:
             return []
-        if self.is_cloud:
+        found: set[str] = set()
+        if self.is_cloud and self._bulk_users:
             # One call for up to 200 account ids.
             # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-users/#api-rest-api-2-user-bulk-get
-            found: set[str] = set()
-            for start in range(0, len(wanted), 200):
-                chunk = wanted[start : start + 200]
-                params = [("maxResults", "200")] + [("accountId", account) for account in chunk]
-                page = self._json(self._call("GET", "/rest/api/2/user/bulk", params=params))
-                found |= {str(user.get("accountId")) for user in page.get("values") or []}
-        else:
-            found = set()
+            try:
+                for start in range(0, len(wanted), 200):
+                    chunk = wanted[start : start + 200]
+                    params = [("maxResults", "200")] + [("accountId", a) for a in chunk]
+                    page = self._json(self._call("GET", "/rest/api/2/user/bulk", params=params))
+                    found |= {str(user.get("accountId")) for user in page.get("values") or []}
+            except RefusedError as error:
+                if error.status != 404:
+                    raise
+                self._bulk_users = False  # a Jira without the bulk endpoint: ask one by one
+        if not (self.is_cloud and self._bulk_users):
+            key = "accountId" if self.is_cloud else "username"
             for account in wanted:
                 response = self._call(
-                    "GET", "/rest/api/2/user", params={"username": account}, accept=(404,)
+                    "GET", "/rest/api/2/user", params={key: account}, accept=(404,)
                 )
                 if response.status_code != 404:
                     found.add(account)

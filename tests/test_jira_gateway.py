@@ -270,3 +270,15 @@ def test_get_issue_asks_only_for_the_named_fields_and_properties(
     )
     assert gateway.get_issue("XD-1", ["summary", "duedate"], ["crossdept.tree"])["key"] == "XD-1"
     assert gateway.calls_to("GET /rest/api/2/issue/{key}") == 1
+
+
+def test_missing_users_falls_back_to_one_by_one_without_the_bulk_endpoint(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = cloud(http)
+    http.get(
+        f"{URL}/rest/api/2/user/bulk", status=404, json={"errorMessages": ["no such resource"]}
+    )
+    http.get(f"{URL}/rest/api/2/user?accountId=a", json={"accountId": "a"})
+    http.get(f"{URL}/rest/api/2/user?accountId=b", status=404, json={"errorMessages": ["no"]})
+    assert gateway.missing_users(["a", "b"]) == ["b"]

@@ -448,3 +448,86 @@ def test_english_rules_write_english_summaries(store, clock) -> None:
         jira.issues[outcome.keys["s1.d2.技术部"]]["fields"]["summary"]
         == "Goal consensus letter — Engineering"
     )
+
+
+# -- against the sandbox: the real jira client and gateway, the spec-checked Jira fake ------------
+
+SANDBOX_CLOUD = "https://crossdept-sandbox.atlassian.net"
+SANDBOX_DC = "https://jira.sandbox.example.com"
+REQUEST_FIELDS = {
+    "project": {"key": "XD"},
+    "issuetype": {"name": "跨部门协作需求"},
+    "summary": "新品推广",
+    "customfield_10050": {"value": "市场部"},
+    "customfield_10051": [{"value": "技术部"}, {"value": "产品部"}, {"value": "财务部"}],
+    "customfield_10015": "2026-03-02",
+}
+
+
+def sandbox_gateways(cloud: bool):  # type: ignore[no-untyped-def]
+    from plugin.jira_gateway import JiraGateway
+
+    if cloud:
+        requester = JiraGateway.connect(SANDBOX_CLOUD, email="requester@example.com", api_token="t")
+        bot = JiraGateway.connect(SANDBOX_CLOUD, email="crossdept@example.com", api_token="t")
+    else:
+        requester = JiraGateway.connect(SANDBOX_DC, pat="sandbox-pat-pm")
+        bot = JiraGateway.connect(SANDBOX_DC, pat="sandbox-pat-crossdept")
+    return requester, bot
+
+
+@pytest.mark.parametrize("cloud", [True, False], ids=["cloud", "datacenter"])
+def test_sandbox_apply_builds_the_tree_once_and_resumes_after_a_lost_answer(
+    cloud: bool, store, rules, clock
+) -> None:
+    from sandbox.app import installed_sandbox
+
+    seed = "config/sandbox-seed.yaml" if cloud else "config/sandbox-seed-dc.yaml"
+    url = SANDBOX_CLOUD if cloud else SANDBOX_DC
+    used_rules = rules if cloud else data_center_rules(rules)
+    with installed_sandbox(seed, clock=clock, jira_url=url) as sandbox:
+        requester, bot = sandbox_gateways(cloud)
+        key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
+            "key"
+        ]
+        context = make(bot, used_rules, store, clock)  # type: ignore[arg-type]
+
+        # The sub-task bulk call reaches Jira, but its answer is lost (a 503 after the fact).
+        original = sandbox.jira.handle
+        bulk_calls = []
+
+        def lose_second_bulk_answer(request):  # type: ignore[no-untyped-def]
+            response = original(request)
+            if request.method == "POST" and request.path.endswith("/issue/bulk"):
+                bulk_calls.append(request.path)
+                if len(bulk_calls) == 2:
+                    raise ConnectionResetError("connection reset after the issues were created")
+            return response
+
+        sandbox.jira.handle = lose_second_bulk_answer  # type: ignore[method-assign]
+        with pytest.raises(Exception):  # noqa: B017 - whatever the transport raises
+            apply_tree(key, context)
+        sandbox.jira.handle = original  # type: ignore[method-assign]
+        clock.advance(seconds=SETTLE_SECONDS + 1)
+        outcome = apply_tree(key, context)
+        again = apply_tree(key, context)
+
+        assert outcome.status == "complete"
+        assert again.created == {}
+        marks = []
+        for issue in sandbox.jira.issues.values():
+            mark = getattr(issue, "properties", {}).get(ITEM_PROPERTY)
+            if mark and mark.get("request") == key:
+                marks.append(mark["ref"])
+        assert len(marks) == len(set(marks)) == DEFAULT_4_DEPT_ITEMS
+        record = bot.get_issue_property(key, TREE_PROPERTY)
+        assert set(record["items"]) == set(marks)
+        first_stage = bot.get_issue(
+            record["items"]["s1"], ["parent", "duedate", "assignee", EPIC_LINK_FIELD]
+        )
+        if cloud:
+            assert first_stage["fields"]["parent"]["key"] == key
+        else:
+            assert first_stage["fields"][EPIC_LINK_FIELD] == key
+        assert first_stage["fields"]["duedate"] == "2026-03-05"
+        assert sandbox.violations == []

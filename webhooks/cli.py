@@ -7,6 +7,7 @@ import click
 from webhooks.cli_config import check_config, schema
 from webhooks.cli_sandbox import sandbox_command
 from webhooks.cli_service import jobs, serve, worker
+from webhooks.cli_trees import apply_command, plan_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,3 +32,5 @@ cli.add_command(jobs)
 cli.add_command(serve)
 cli.add_command(worker)
 cli.add_command(sandbox_command)
+cli.add_command(plan_command)
+cli.add_command(apply_command)
