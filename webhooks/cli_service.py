@@ -221,12 +221,15 @@ def web(host: str, port: int, workers: int) -> None:
         "errorlog": "-",
         "proc_name": "crossdept-web",
         "child_exit": child_exit,
+        # gunicorn 24+ opens a control socket in the home directory; nothing here uses it.
+        "control_socket_disable": True,
     }
 
     class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
         def load_config(self) -> None:
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # older gunicorns lack the newest settings
+                    self.cfg.set(key, value)
 
         def load(self) -> Any:
             return build()
