@@ -168,3 +168,25 @@ def test_recent_lists_newest_first_without_bodies(deliveries: Deliveries) -> Non
     assert [d.id for d in listed] == [second, first]
     assert all(d.body == b"" for d in listed)
     assert deliveries.recent(DeliveryState.DONE) == []
+
+
+def test_only_one_of_many_concurrent_claims_wins(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    deliveries = Deliveries(store)
+    delivery_id = add(deliveries)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda n: deliveries.claim(delivery_id, f"w{n}", lease_s=60), range(8))
+        )
+
+    assert sum(result is not None for result in results) == 1
+
+
+def test_create_all_creates_the_tables_of_other_modules(store: Store) -> None:
+    from sqlalchemy import inspect
+
+    assert "deliveries" in inspect(store.engine).get_table_names()
+    assert len(metadata.tables) > 1  # plugin.tree_records registered its tables
+    assert set(metadata.tables) <= set(inspect(store.engine).get_table_names())
