@@ -267,3 +267,10 @@ def test_serve_receives_processes_and_stops_cleanly(
             if server.poll() is None:
                 server.kill()
                 server.wait()
+
+
+def test_the_worker_refuses_a_router_it_cannot_import(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["worker", "--router", "no_such_module:build"])
+
+    assert result.exit_code == 1
+    assert "--router no_such_module:build" in result.output
