@@ -17,6 +17,7 @@ from plugin.inbox import Inbox
 from plugin.signature import sign
 from plugin.store import Deliveries, DeliveryState
 from tests.conftest import ALL_SAMPLES, SHARED_TOKEN, encode_body, load_sample, signed_post
+from webhooks.app import create_app
 from webhooks.settings import Settings
 
 ISSUE_CREATED = load_sample("jira_issue_created__mattermost_mattermost-plugin-jira__2")
@@ -334,8 +335,6 @@ class BrokenInbox(Inbox):
 def test_our_own_failure_is_a_json_500_without_details(
     settings: Settings, inbox: Inbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from webhooks.app import create_app
-
     app = create_app(settings, inbox=BrokenInbox(inbox.store, inbox.queue))
     response = signed_post(app.test_client(), ISSUE_CREATED, delivery="d-500")
     assert response.status_code == 500
@@ -347,3 +346,25 @@ def test_our_own_failure_is_a_json_500_without_details(
     assert "disk full" in caplog.text  # the log has the whole story
     [record] = [r for r in caplog.records if r.message == "request failed"]
     assert record.delivery == "d-500"  # type: ignore[attr-defined]
+
+
+def test_without_an_inbox_the_app_opens_the_one_the_settings_describe(settings: Settings) -> None:
+    app = create_app(settings)
+    response = signed_post(app.test_client(), ISSUE_CREATED, delivery="own-inbox")
+    assert response.status_code == 202
+    assert (settings.data_dir / "crossdept.db").exists()
+
+
+def test_the_app_refuses_settings_that_cannot_authenticate_webhooks(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from plugin.errors import SettingsError
+    from webhooks.settings import load_settings
+
+    unchecked = load_settings(
+        {"CROSSDEPT_DATA_DIR": str(make_settings().data_dir)},
+        require_jira=False,
+        require_webhook=False,
+    )
+    with pytest.raises(SettingsError, match="CROSSDEPT_WEBHOOK_SECRET is not set"):
+        create_app(unchecked)

@@ -237,6 +237,10 @@ def test_other_variables_are_ignored(environ: dict[str, str]) -> None:
     load_settings({**environ, "PATH": "/usr/bin", "HOME": "/root", "JIRA_URL": "nonsense"})
 
 
+def test_the_test_suites_own_variables_are_not_settings(environ: dict[str, str]) -> None:
+    load_settings({**environ, "CROSSDEPT_TEST_DATABASE_URL": "postgresql://localhost/test"})
+
+
 def test_secrets_never_appear_in_reprs_or_errors(environ: dict[str, str]) -> None:
     environ |= {
         "CROSSDEPT_DATABASE_URL": "postgresql://crossdept:db-password@db/crossdept",

@@ -16,8 +16,6 @@ from plugin.errors import (
     SignatureError,
 )
 from plugin.inbox import Inbox
-from plugin.queue import make_queue
-from plugin.store import Store
 from webhooks import health, receiver
 from webhooks.receiver import Edge, delivery_header
 from webhooks.settings import Settings
@@ -54,9 +52,11 @@ def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
 
 
 def _open_inbox(settings: Settings) -> Inbox:
-    store = Store(settings.database_url)
-    store.create_all()
-    return Inbox(store, make_queue(settings.queue_url))
+    from webhooks.service import Service
+
+    service = Service(settings)
+    service.create_tables()
+    return service.inbox
 
 
 def _plain(secret: object) -> bytes | None:

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from plugin.errors import SettingsError
 
 PREFIX = "CROSSDEPT_"
+# Reserved for the test suite (e.g. CROSSDEPT_TEST_DATABASE_URL); never read as a setting.
+TEST_PREFIX = "CROSSDEPT_TEST_"
 # prometheus_client's own variable: set it (`serve` does) to share metrics between processes.
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # Jira Cloud refuses to send bodies over 25 MB, so a lower limit could refuse a genuine delivery.
@@ -233,7 +235,7 @@ def load_settings(
         if upper in known:
             if value.strip() != "":  # `CROSSDEPT_X=` in a compose file means unset
                 values[known[upper]] = value
-        elif upper.startswith(PREFIX):
+        elif upper.startswith(PREFIX) and not upper.startswith(TEST_PREFIX):
             close = difflib.get_close_matches(upper, known, n=1)
             hint = f"did you mean {close[0]}?" if close else "remove it or check its spelling"
             raise SettingsError(f"{variable} is not a crossdept setting: {hint}")
