@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
+from pydantic import SecretStr
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from plugin import metrics
@@ -59,9 +60,8 @@ def _open_inbox(settings: Settings) -> Inbox:
     return service.inbox
 
 
-def _plain(secret: object) -> bytes | None:
-    value = getattr(secret, "get_secret_value", None)
-    return value().encode() if value is not None else None
+def _plain(secret: SecretStr | None) -> bytes | None:
+    return secret.get_secret_value().encode() if secret is not None else None
 
 
 _REASON_CODES: dict[type[EventError], str] = {
