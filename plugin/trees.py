@@ -208,7 +208,7 @@ class _Builder:
         log.info(
             "tree built: %d issues created",
             len(created),
-            extra={**self.extra, "created": len(created)},
+            extra={**self.extra, "issues_created": len(created)},
         )
         return TreeOutcome(self.key, "complete", keys, created, plan=plan)
 
