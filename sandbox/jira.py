@@ -288,6 +288,7 @@ class JiraFake:
         r("DELETE", r"issueLink/([^/]+)", self._delete_link)
         r("GET", r"user", self._get_user)
         r("GET", r"user/search", self._search_users)
+        r("GET", r"user/bulk", self._bulk_users)
         r("GET", r"search", self._search)
         r("POST", r"search", self._search)
         r("GET", r"search/jql", self._search_jql)
@@ -1904,6 +1905,33 @@ class JiraFake:
                 404, ["Specified user does not exist or you do not have required permissions"]
             )
         return SandboxResponse(200, self.user_json(login))
+
+    def _bulk_users(self, call: _Call) -> SandboxResponse:
+        """Cloud's GET /user/bulk: up to 200 accountIds in one call; unknown ones are left out.
+
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-users/#api-rest-api-2-user-bulk-get
+        Data Center has no such resource.
+        """
+        request = call.request
+        if not self.seed.is_cloud:
+            raise ApiError(404, [f"The sandbox has no Jira resource at {request.path}."])
+        wanted = request.query.get("accountId") or []
+        if not wanted:
+            raise ApiError(400, ["At least one accountId is required."])
+        found = [login for a in wanted if (login := self.find_user(account_id=a)) is not None]
+        start = int(request.arg("startAt", "0") or 0)
+        limit = int(request.arg("maxResults", "10") or 10)
+        page = found[start : start + limit]
+        return SandboxResponse(
+            200,
+            {
+                "maxResults": limit,
+                "startAt": start,
+                "total": len(found),
+                "isLast": start + len(page) >= len(found),
+                "values": [self.user_json(login) for login in page],
+            },
+        )
 
     def _search_users(self, call: _Call) -> SandboxResponse:
         request = call.request

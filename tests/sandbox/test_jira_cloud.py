@@ -309,6 +309,19 @@ def test_user_lookups_speak_account_ids(cloud_jira: jira.JIRA) -> None:
     }
 
 
+def test_bulk_user_lookup_returns_the_known_accounts_in_one_page(cloud: Sandbox) -> None:
+    unknown = "557058:ffffffff-0000-4000-8000-000000000000"
+    response = requests.get(
+        f"{API}/user/bulk",
+        params=[("maxResults", "200"), ("accountId", PM_ACCOUNT), ("accountId", unknown)],
+        auth=AUTH,
+    )
+    assert response.status_code == 200
+    page = response.json()
+    assert [u["accountId"] for u in page["values"]] == [PM_ACCOUNT]
+    assert page["isLast"] is True and page["total"] == 1
+
+
 def test_legacy_search_is_gone_on_cloud(cloud: Sandbox) -> None:
     response = requests.get(f"{API}/search", params={"jql": "project = XD"}, auth=AUTH)
     assert response.status_code == 410

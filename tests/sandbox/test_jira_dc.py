@@ -151,3 +151,8 @@ def test_pat_acts_as_its_user_and_users_are_found_by_username(dc: Sandbox) -> No
         ).status_code
         == 404
     )
+    # Cloud's bulk user lookup does not exist on Data Center.
+    assert (
+        requests.get(f"{API}/user/bulk", params={"accountId": "pm"}, headers=BEARER).status_code
+        == 404
+    )
