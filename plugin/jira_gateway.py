@@ -288,28 +288,32 @@ class JiraGateway:
         if not wanted:
             return []
         found: set[str] = set()
-        if self.is_cloud and self._bulk_users:
-            # One call for up to 200 account ids.
-            # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-users/#api-rest-api-2-user-bulk-get
-            try:
-                for start in range(0, len(wanted), 200):
-                    chunk = wanted[start : start + 200]
-                    params = [("maxResults", "200")] + [("accountId", a) for a in chunk]
-                    page = self._json(self._call("GET", "/rest/api/2/user/bulk", params=params))
-                    found |= {str(user.get("accountId")) for user in page.get("values") or []}
-            except RefusedError as error:
-                if error.status != 404:
-                    raise
-                self._bulk_users = False  # a Jira without the bulk endpoint: ask one by one
-        if not (self.is_cloud and self._bulk_users):
-            key = "accountId" if self.is_cloud else "username"
-            for account in wanted:
-                response = self._call(
-                    "GET", "/rest/api/2/user", params={key: account}, accept=(404,)
-                )
-                if response.status_code != 404:
-                    found.add(account)
-        self._known_users |= found
+        try:
+            if self.is_cloud and self._bulk_users:
+                # One call for up to 200 account ids.
+                # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-users/#api-rest-api-2-user-bulk-get
+                try:
+                    for start in range(0, len(wanted), 200):
+                        chunk = wanted[start : start + 200]
+                        params = [("maxResults", "200")] + [("accountId", a) for a in chunk]
+                        page = self._json(self._call("GET", "/rest/api/2/user/bulk", params=params))
+                        found |= {str(user.get("accountId")) for user in page.get("values") or []}
+                except RefusedError as error:
+                    if error.status != 404:
+                        raise
+                    self._bulk_users = False  # a Jira without the bulk endpoint: ask one by one
+            if not (self.is_cloud and self._bulk_users):
+                key = "accountId" if self.is_cloud else "username"
+                for account in wanted:
+                    response = self._call(
+                        "GET", "/rest/api/2/user", params={key: account}, accept=(404,)
+                    )
+                    if response.status_code != 404:
+                        found.add(account)
+        finally:
+            # Keep what was learnt even when a later lookup fails (e.g. 429): the retry asks
+            # only for the rest, so a rate-limited site still gets through a long list.
+            self._known_users |= found
         return [account for account in wanted if account not in found]
 
     # -- issues ---------------------------------------------------------------------------------

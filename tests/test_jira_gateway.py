@@ -217,6 +217,19 @@ def test_missing_users_data_center_asks_each_username(http: responses.RequestsMo
     assert gateway.missing_users(["pm", "ghost"]) == ["ghost"]
 
 
+def test_missing_users_remembers_who_was_found_before_a_lookup_failed(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = data_center(http)
+    http.get(f"{DC_URL}/rest/api/2/user?username=pm", json={"name": "pm"})
+    http.get(f"{DC_URL}/rest/api/2/user?username=head", status=429, headers={"Retry-After": "1"})
+    with pytest.raises(TransientGatewayError):
+        gateway.missing_users(["pm", "head"])
+    http.get(f"{DC_URL}/rest/api/2/user?username=head", json={"name": "head"})
+    assert gateway.missing_users(["pm", "head"]) == []  # only "head" is asked again
+    assert gateway.calls_to("GET /rest/api/2/user") == 3
+
+
 def test_search_pages_cloud_with_next_page_token(http: responses.RequestsMock) -> None:
     gateway = cloud(http)
     http.post(
