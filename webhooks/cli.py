@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from webhooks.cli_config import check_config, schema
+from webhooks.cli_demo import demo_command
 from webhooks.cli_sandbox import sandbox_command
 from webhooks.cli_service import jobs, serve, worker
 from webhooks.cli_trees import apply_command, plan_command
@@ -28,6 +29,7 @@ def main() -> None:
 # Commands, one module per concern (keep this list sorted by module).
 cli.add_command(check_config)
 cli.add_command(schema)
+cli.add_command(demo_command)
 cli.add_command(jobs)
 cli.add_command(serve)
 cli.add_command(worker)

@@ -1,0 +1,182 @@
+"""`crossdept demo` runs the real service against the sandbox, tells the story, and cleans up."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from webhooks.cli import cli
+from webhooks.demo import endpoint_of, next_monday
+
+REPO = Path(__file__).resolve().parent.parent
+FOUR_DEPARTMENTS = 35  # 6 stages + 29 sub-tasks with the shipped rules (see tests/test_trees.py)
+
+
+@pytest.fixture(autouse=True)
+def hostile_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Settings a user may have exported for their real Jira: the demo must not use any of them."""
+    elsewhere = tmp_path / "user-data"
+    monkeypatch.setenv("CROSSDEPT_JIRA_URL", "https://real-company.atlassian.net")
+    monkeypatch.setenv("CROSSDEPT_JIRA_EMAIL", "someone@example.com")
+    monkeypatch.setenv("CROSSDEPT_DATA_DIR", str(elsewhere))
+    monkeypatch.setenv("CROSSDEPT_QUEUE_URL", "redis://127.0.0.1:9/0")
+    monkeypatch.chdir(REPO)
+    return elsewhere
+
+
+def run_demo(*arguments: str) -> Any:
+    result = CliRunner().invoke(cli, ["demo", *arguments], catch_exceptions=False)
+    return result
+
+
+def is_listening(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((parts.hostname or "", parts.port or 0)) == 0
+
+
+def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
+    result = run_demo("--json", "--start", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+
+    assert summary["flavour"] == "cloud"
+    key = summary["request"]["key"]
+    assert summary["request"]["departments"] == ["技术部", "产品部", "财务部"]
+    assert summary["request"]["requesting_department"] == "市场部"
+    assert summary["delivery"]["state"] == "done" and summary["delivery"]["issue"] == key
+    assert summary["issue_count"] == len(summary["issues"]) == FOUR_DEPARTMENTS
+    by_ref = {issue["ref"]: issue for issue in summary["issues"]}
+    assert by_ref["s1"]["parent"] == key
+    assert by_ref["s1"]["duedate"] == "2026-03-05"
+    assert by_ref["s1.d2.技术部"]["parent"] == by_ref["s1"]["key"]
+    assert by_ref["s1.d2.技术部"]["assignee_name"] == "Example Engineering Head (技术部负责人)"
+    assert all(issue["assignee"] and issue["duedate"] for issue in summary["issues"])
+    assert len({issue["key"] for issue in summary["issues"]}) == FOUR_DEPARTMENTS
+
+    duplicate = summary["duplicate"]
+    assert [(a["retry"], a["status"], a["outcome"]) for a in duplicate["answers"]] == [
+        (0, 202, "accepted"),
+        (1, 200, "duplicate"),
+    ]
+    assert duplicate["jobs"] == 1
+    assert duplicate["issues_in_tree_after"] == FOUR_DEPARTMENTS
+    assert duplicate["issues_in_project"] == FOUR_DEPARTMENTS + 1
+
+    own = summary["own_events"]
+    assert own["sent"] == own["ignored"] >= FOUR_DEPARTMENTS
+    assert own["jobs"] == 0
+
+    calls = summary["jira_calls"]
+    assert calls["failed"] == 0
+    assert calls["by_endpoint"]["POST /rest/api/2/issue/bulk"] == 2  # stages, then sub-tasks
+    assert calls["total"] == sum(calls["by_endpoint"].values()) < 12
+    assert summary["spec_violations"] == []
+
+    # Everything it started has stopped, and the user's own settings were left alone.
+    assert not is_listening(summary["service_url"])
+    assert not is_listening(summary["sandbox_url"])
+    assert not hostile_environment.exists()
+    assert "data_dir" not in summary
+
+
+def test_json_summary_of_the_data_center_demo() -> None:
+    result = run_demo("--data-center", "--json", "--start", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+
+    assert summary["flavour"] == "datacenter"
+    assert summary["issue_count"] == FOUR_DEPARTMENTS
+    by_ref = {issue["ref"]: issue for issue in summary["issues"]}
+    # Data Center names people by username.
+    assert by_ref["s1.d2.技术部"]["assignee"] == "engineering.head"
+    assert by_ref["s4"]["assignee"] == "pm"
+    assert by_ref["s1"]["parent"] == summary["request"]["key"]
+    assert summary["duplicate"]["jobs"] == 1
+    assert summary["own_events"]["ignored"] >= FOUR_DEPARTMENTS
+    assert summary["jira_calls"]["by_endpoint"]["POST /rest/api/2/issue/bulk"] == 2
+    assert not is_listening(summary["service_url"])
+
+
+def test_the_story_a_newcomer_reads() -> None:
+    result = run_demo("--verbose", "--start", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    text = result.output
+
+    for heading in (
+        "1. Started on this machine",
+        "2. A collaboration request is filed in Jira",
+        "3. Jira's webhook arrives",
+        "4. The tree crossdept built under XD-1",
+        "5. Jira delivers the same webhook again",
+        "6. Loop safety",
+        "7. Jira calls crossdept made for XD-1",
+    ):
+        assert any(line.startswith(heading) for line in lines), heading
+    assert "   XD-1  2026年Q1新品X推广  (跨部门协作需求)" in lines
+    assert "   需求部门 市场部; 协作部门 技术部, 产品部, 财务部; start 2026-03-02" in lines
+    assert any("answered 202 accepted" in line for line in lines)
+    assert any("answered 200 duplicate" in line for line in lines)
+    assert (
+        "       XD-10  《合作目标共识函》 — 技术部  — Example Engineering Head (技术部负责人), "
+        "due 2026-03-05" in lines
+    )
+    assert f"   {FOUR_DEPARTMENTS} issues (6 Task, 29 Sub-task); {FOUR_DEPARTMENTS} of them" in text
+    assert "ignored; jobs queued for them: 0" in text
+    # No log noise on the terminal: the service's JSON lines and the request log go to files.
+    assert '"level"' not in text and "HTTP/1.1" not in text
+
+    log_line = next(line for line in lines if line.startswith("Service log: "))
+    log = Path(log_line.removeprefix("Service log: "))
+    try:
+        assert "tree built: 35 issues created" in log.read_text(encoding="utf-8")
+    finally:
+        shutil.rmtree(log.parent)
+
+
+def test_an_invalid_rules_file_is_reported_like_check_config(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("version: 1\nlanguage: klingon\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["demo", "--rules", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:2: language:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_refused_request_fails_clearly_and_keeps_the_log(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    shipped = (REPO / "config" / "rules.yaml").read_text(encoding="utf-8")
+    rules.write_text(shipped.replace("issue_type: 跨部门协作需求", "issue_type: 不存在"), "utf-8")
+    result = run_demo("--rules", str(rules))
+
+    assert result.exit_code == 1
+    assert "crossdept demo failed: Jira refused the request:" in result.output
+    assert "Traceback" not in result.output
+    kept = result.output.split("the service log is kept: ")[1].strip()
+    assert Path(kept).is_file()
+    shutil.rmtree(Path(kept).parent)
+
+
+def test_calls_are_grouped_by_endpoint() -> None:
+    assert endpoint_of("PUT", "/rest/api/2/issue/XD-1/properties/crossdept.tree") == (
+        "PUT /rest/api/2/issue/{key}/properties/{name}"
+    )
+    assert endpoint_of("POST", "/rest/api/2/issue/bulk") == "POST /rest/api/2/issue/bulk"
+    assert endpoint_of("GET", "/rest/api/2/issue/10000") == "GET /rest/api/2/issue/{key}"
+    assert endpoint_of("GET", "/rest/api/2/project/XD") == "GET /rest/api/2/project/{project}"
+
+
+def test_a_request_starts_on_the_next_monday_by_default() -> None:
+    from datetime import date
+
+    assert next_monday(date(2026, 11, 22)) == date(2026, 11, 23)  # a Sunday
+    assert next_monday(date(2026, 11, 23)) == date(2026, 11, 23)  # a Monday
