@@ -1,17 +1,13 @@
-"""Where the web process hands over an accepted webhook: stored durably first, then enqueued."""
+"""Where the web process hands over an accepted webhook: one committed INSERT, nothing else."""
 
 from __future__ import annotations
-
-import logging
 
 from plugin.queue import DeliveryQueue
 from plugin.store import Deliveries, DeliveryState, Store
 
-log = logging.getLogger(__name__)
-
 
 class Inbox:
-    """Accept deliveries on the request's hot path: one INSERT, one enqueue."""
+    """Accept deliveries on the request's hot path; the worker's feeder enqueues them."""
 
     def __init__(self, store: Store, queue: DeliveryQueue) -> None:
         self.store = store
@@ -19,26 +15,15 @@ class Inbox:
         self.deliveries = Deliveries(store)
 
     def accept(self, key: str, event_name: str, issue_key: str | None, body: bytes) -> bool:
-        """Store and enqueue a delivery; True if new, False if this key was accepted before.
+        """Store a delivery durably; True if new, False if this key was accepted before.
 
-        The unique delivery key makes duplicate detection hold across web processes. The row is
-        committed before the enqueue: if the enqueue then fails (queue down, process killed),
-        the delivery is still safe, and the workers' recovery enqueues it later.
+        The unique delivery key makes duplicate detection hold across web processes. The
+        committed row is the accept: the web process does not touch the queue transport, so a
+        queue outage or a process killed right after the commit loses nothing. A worker's
+        feeder (`plugin.queue.Feeder`) hands new rows to the transport within milliseconds.
+        The receiver logs the outcome, once per delivery.
         """
-        delivery_id = self.deliveries.add(key, event_name, issue_key, body)
-        if delivery_id is None:
-            log.info("delivery duplicate", extra={"delivery": key, "issue": issue_key})
-            return False
-        try:
-            self.queue.enqueue_delivery(delivery_id)
-        except Exception:  # noqa: BLE001 - stored already; recovery enqueues it later
-            log.exception(
-                "delivery stored but not enqueued; recovery will enqueue it",
-                extra={"delivery": key, "issue": issue_key},
-            )
-        else:
-            log.info("delivery accepted", extra={"delivery": key, "issue": issue_key})
-        return True
+        return self.deliveries.add(key, event_name, issue_key, body) is not None
 
     def depth(self) -> int:
         """How many deliveries wait to be processed, retries included."""

@@ -1,15 +1,18 @@
 """The queue transport (huey) for deliveries, their retry schedule, and recovery of lost jobs.
 
 The store's deliveries table is the source of truth; huey only carries delivery ids to workers.
-huey deletes a message as soon as a consumer dequeues it, so a worker killed mid-job would lose
-it: `recover` re-enqueues queued deliveries the transport no longer holds and running ones whose
-lease expired. Claiming a delivery is a conditional UPDATE, so a duplicate message is harmless.
+The web process only inserts a row; each worker runs a `Feeder` that hands new rows to huey in
+batches. huey deletes a message as soon as a consumer dequeues it, so a worker killed mid-job
+would lose it: `recover` re-enqueues queued deliveries the transport no longer holds and running
+ones whose lease expired. Claiming a delivery is a conditional UPDATE, so a duplicate message is
+harmless.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +28,9 @@ log = logging.getLogger(__name__)
 
 # How long a queued delivery may sit untouched before recovery checks the transport still has it.
 RECOVERY_GRACE_S = 30.0
+# How often an idle feeder looks for new deliveries, and how many it hands over at once.
+FEED_INTERVAL_S = 0.05
+FEED_BATCH = 200
 # Backoff for transient failures: base * 2**(attempt-1), capped; see `retry_delay`.
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 3600.0
@@ -105,6 +111,54 @@ def make_queue(url: str, *, name: str = "crossdept") -> DeliveryQueue:
     )
 
 
+class Feeder:
+    """Hand the deliveries the web processes stored to the queue transport, in batches.
+
+    Runs in every worker process. Taking a batch marks it sent in one UPDATE; if the process
+    dies before enqueueing all of it, `recover` finds those deliveries queued but absent from
+    the transport and enqueues them.
+    """
+
+    def __init__(
+        self,
+        deliveries: Deliveries,
+        queue: DeliveryQueue,
+        *,
+        batch: int = FEED_BATCH,
+        interval_s: float = FEED_INTERVAL_S,
+    ) -> None:
+        self.deliveries = deliveries
+        self.queue = queue
+        self.batch = batch
+        self.interval_s = interval_s
+
+    def feed_once(self) -> int:
+        """Enqueue up to one batch of new deliveries; return how many were taken."""
+        taken = self.deliveries.take_unsent(self.batch)
+        for delivery_id in taken:
+            self.queue.enqueue_delivery(delivery_id)
+        return len(taken)
+
+    def run(self, stop: threading.Event) -> None:
+        """Feed until `stop` is set: at once again after a full batch, else after a short pause."""
+        while not stop.is_set():
+            try:
+                taken = self.feed_once()
+            except Exception:  # noqa: BLE001 - the store or queue is down: wait, then try again
+                log.exception("feeding the queue failed; trying again in a second")
+                stop.wait(1.0)
+                continue
+            if taken < self.batch:
+                stop.wait(self.interval_s)
+
+    def start(self) -> tuple[threading.Thread, threading.Event]:
+        """Run in a daemon thread; set the returned event (and join the thread) to stop it."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run, args=(stop,), name="feeder", daemon=True)
+        thread.start()
+        return thread, stop
+
+
 def retry_delay(
     attempt: int,
     retry_after: float | None = None,
@@ -134,9 +188,11 @@ def recover(
 ) -> list[int]:
     """Re-enqueue deliveries the transport lost; return their ids. Safe to run anywhere, any time.
 
-    Two ways to lose one: its worker died (the lease expired), or the enqueue after the insert
-    failed or the process died in between (queued in the store, absent from the transport).
+    Two ways to lose one: its worker died (the lease expired), or an enqueue failed or its
+    process died just before it (queued and sent in the store, absent from the transport).
+    Deliveries not yet sent are the feeder's; recovery feeds them too, in case no feeder runs.
     """
+    Feeder(deliveries, queue).feed_once()
     lost: dict[int, float] = {}
     for delivery in deliveries.release_expired():
         lost[delivery.id] = 0.0

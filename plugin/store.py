@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
@@ -30,7 +34,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 # Every table of every module registers here; `Store.create_all` creates them.
@@ -58,12 +62,25 @@ deliveries = Table(
     Column("run_after", Float, nullable=False),
     Column("lease_until", Float, nullable=True),
     Column("owner", String(200), nullable=True),
+    # When the id was handed to the queue transport; NULL for a delivery the web just stored.
+    Column("sent_at", Float, nullable=True),
 )
 Index("deliveries_state_updated", deliveries.c.state, deliveries.c.updated_at)
+# Only the deliveries not yet handed to the transport: what the feeder polls for, kept tiny.
+Index(
+    "deliveries_unsent",
+    deliveries.c.id,
+    sqlite_where=deliveries.c.sent_at.is_(None),
+    postgresql_where=deliveries.c.sent_at.is_(None),
+)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web processes write while workers read; busy_timeout makes writers wait, not fail.
+    # synchronous=NORMAL in WAL mode: a commit is written to the WAL but not fsynced, so a crashed
+    # or SIGKILLed process loses nothing committed (the OS has the pages); a power cut or kernel
+    # panic can lose the last transactions before a checkpoint, never corrupt the database.
+    # https://www.sqlite.org/pragma.html#pragma_synchronous
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -80,13 +97,66 @@ def driver_url(url: str) -> str:
     return url
 
 
+class WriterLock:
+    """Let one SQLite writer at a time in, across threads and processes, without SQLite's sleeps.
+
+    SQLite admits one writer; the others retry in its busy handler, which sleeps 1, 2, 5, 10...
+    ms between tries whether or not the writer has finished, and that drives tail latency.
+    Writers that take this lock first wait in the kernel (flock on a file beside the database)
+    and wake the moment it is released. Correctness never depends on it: a writer that skips
+    it still gets SQLite's own locking.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._threads = threading.Lock()
+        self._file: tuple[int, int] | None = None  # (pid, fd): a forked child opens its own
+
+    def _descriptor(self) -> int | None:
+        if self.path is None:
+            return None
+        if self._file is not None and self._file[0] == os.getpid():
+            return self._file[1]
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:  # e.g. no directory yet: fall back to SQLite's own locking
+            return None
+        self._file = (os.getpid(), fd)
+        return fd
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            fd = self._descriptor()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._file is not None and self._file[0] == os.getpid():
+                fcntl.flock(self._file[1], fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
 class Store:
     """A SQLAlchemy engine plus the schema; modules add their own tables to `metadata`."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = create_engine(driver_url(url), future=True, pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
+        # A local SQLite file cannot drop a connection; a database server can, so ping it first.
+        self.engine: Engine = create_engine(
+            driver_url(url), future=True, pool_pre_ping=not url.startswith("sqlite")
+        )
+        self.is_sqlite: bool = self.engine.dialect.name == "sqlite"
+        database = self.engine.url.database if self.is_sqlite else None
+        self.write_lock = WriterLock(
+            f"{database}-writer" if database and database != ":memory:" else None
+        )
+        if self.is_sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
 
     def create_all(self) -> None:
@@ -103,6 +173,16 @@ class Store:
     def begin(self) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that writes: on SQLite, taken as the one writer (see WriterLock)."""
+        if not self.is_sqlite:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self.write_lock, self.engine.begin() as connection:
             yield connection
 
     def ping(self) -> bool:
@@ -145,6 +225,7 @@ class Delivery:
     lease_until: float | None
     owner: str | None
     body: bytes = b""
+    sent_at: float | None = None
 
 
 _SUMMARY_COLUMNS = [c for c in deliveries.c if c.name != "body"]
@@ -157,34 +238,90 @@ def _to_delivery(row: Any) -> Delivery:
     return Delivery(**values)
 
 
+# The two statements every job runs, built once: executed with parameters, SQLAlchemy reuses
+# their compiled form instead of building and compiling a statement per job.
+_CLAIM = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        (
+            (deliveries.c.state == DeliveryState.QUEUED.value)
+            & (deliveries.c.run_after <= bindparam("b_now"))
+        )
+        | (
+            (deliveries.c.state == DeliveryState.RUNNING.value)
+            & (deliveries.c.lease_until < bindparam("b_now"))
+        ),
+    )
+    .values(
+        state=DeliveryState.RUNNING.value,
+        attempts=deliveries.c.attempts + 1,
+        lease_until=bindparam("b_lease"),
+        owner=bindparam("b_owner"),
+        updated_at=bindparam("b_now"),
+    )
+    .returning(*deliveries.c)
+)
+_FINISH = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.owner == bindparam("b_owner"),
+        deliveries.c.state == DeliveryState.RUNNING.value,
+    )
+    .values(
+        state=DeliveryState.DONE.value,
+        last_error=None,
+        lease_until=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+
+# The one statement on the webhook's hot path, in SQLite's own dialect: run straight on the
+# DBAPI connection, it costs a fraction of building and compiling a SQLAlchemy statement.
+_SQLITE_INSERT = (
+    "INSERT INTO deliveries"
+    " (key, event, issue, body, state, attempts, created_at, updated_at, run_after)"
+    " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)"
+    " ON CONFLICT (key) DO NOTHING RETURNING id"
+)
+
+
 class Deliveries:
     """The deliveries table: accept, claim with a lease, and record how processing ended."""
 
     def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
+        self._local = threading.local()
         dialect = store.engine.dialect.name
         self._insert_ignoring_duplicates: Any
-        if dialect == "sqlite":
-            self._insert_ignoring_duplicates = sqlite.insert(deliveries).on_conflict_do_nothing(
-                index_elements=["key"]
+        if dialect == "postgresql":
+            # Built once; executed with a parameter dict, its compiled form is cached.
+            self._insert_ignoring_duplicates = (
+                postgresql.insert(deliveries)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(deliveries.c.id)
             )
-        elif dialect == "postgresql":
-            self._insert_ignoring_duplicates = postgresql.insert(deliveries).on_conflict_do_nothing(
-                index_elements=["key"]
-            )
-        else:  # Any other database: the unique constraint raises IntegrityError instead.
+        else:  # SQLite takes the raw path; any other database raises IntegrityError instead.
             self._insert_ignoring_duplicates = None
 
     def add(self, key: str, event: str, issue: str | None, body: bytes) -> int | None:
-        """Store a new delivery as queued and return its id; None when the key was seen before."""
+        """Store a new delivery as queued and return its id; None when the key was seen before.
+
+        Committed when this returns. The delivery is not yet in the queue transport: the
+        worker's feeder hands it over (`take_unsent`).
+        """
         now = self.clock()
+        queued = DeliveryState.QUEUED.value
+        if self.store.is_sqlite:
+            return self._add_to_sqlite((key, event, issue, body, queued, now, now, now))
         values = {
             "key": key,
             "event": event,
             "issue": issue,
             "body": body,
-            "state": DeliveryState.QUEUED.value,
+            "state": queued,
             "attempts": 0,
             "created_at": now,
             "updated_at": now,
@@ -192,17 +329,74 @@ class Deliveries:
         }
         if self._insert_ignoring_duplicates is None:
             try:
-                with self.store.begin() as connection:
-                    result = connection.execute(insert(deliveries).values(**values))
+                with self.store.write() as connection:
+                    result = connection.execute(insert(deliveries), values)
                     primary_key = result.inserted_primary_key
                     assert primary_key is not None
                     return int(primary_key[0])
             except IntegrityError:
                 return None
-        statement = self._insert_ignoring_duplicates.values(**values).returning(deliveries.c.id)
-        with self.store.begin() as connection:
-            new_id = connection.execute(statement).scalar()
+        with self.store.write() as connection:
+            new_id = connection.execute(self._insert_ignoring_duplicates, values).scalar()
         return None if new_id is None else int(new_id)
+
+    def _add_to_sqlite(self, parameters: tuple[Any, ...]) -> int | None:
+        connection = self._hot_connection()
+        try:
+            with self.store.write_lock:
+                cursor = connection.execute(_SQLITE_INSERT, parameters)
+                rows = cursor.fetchall()
+                connection.commit()
+        except BaseException:
+            self._drop_hot_connection()
+            raise
+        return int(rows[0][0]) if rows else None
+
+    def _hot_connection(self) -> Any:
+        """This thread's sqlite3 connection for `add`: checked out of the pool once, then kept.
+
+        Checking a connection out of the pool and back in costs as much as the INSERT itself.
+        Keyed by process too, so a connection never crosses a fork.
+        """
+        held = getattr(self._local, "connection", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1].dbapi_connection
+        pooled = self.store.engine.raw_connection()
+        self._local.connection = (os.getpid(), pooled)
+        return pooled.dbapi_connection
+
+    def _drop_hot_connection(self) -> None:
+        held = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if held is not None and held[0] == os.getpid():
+            held[1].invalidate()  # closes it; never reused after a failure
+
+    def take_unsent(self, limit: int) -> list[int]:
+        """Mark up to `limit` deliveries not yet handed to the transport as sent; return the
+        queued ones among them, oldest first, for the caller to enqueue.
+
+        Looks before it writes, so an idle poll never takes SQLite's write lock. With several
+        feeders (several workers), the conditional UPDATE gives each delivery to one of them.
+        """
+        unsent = deliveries.c.sent_at.is_(None)
+        with self.store.begin() as connection:
+            candidates = list(
+                connection.execute(
+                    select(deliveries.c.id).where(unsent).order_by(deliveries.c.id).limit(limit)
+                ).scalars()
+            )
+        if not candidates:
+            return []
+        now = self.clock()
+        with self.store.write() as connection:
+            taken = connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(candidates), unsent)
+                .values(sent_at=now, updated_at=now)
+                .returning(deliveries.c.id, deliveries.c.state)
+            ).all()
+        queued = DeliveryState.QUEUED.value
+        return sorted(int(row.id) for row in taken if row.state == queued)
 
     def get(self, delivery_id: int) -> Delivery | None:
         """Read one delivery, body included."""
@@ -219,32 +413,15 @@ class Deliveries:
         (its worker died). The conditional UPDATE makes duplicate queue messages harmless.
         """
         now = self.clock()
-        claimable = (
-            (deliveries.c.state == DeliveryState.QUEUED.value) & (deliveries.c.run_after <= now)
-        ) | ((deliveries.c.state == DeliveryState.RUNNING.value) & (deliveries.c.lease_until < now))
-        with self.store.begin() as connection:
-            result = connection.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, claimable)
-                .values(
-                    state=DeliveryState.RUNNING.value,
-                    attempts=deliveries.c.attempts + 1,
-                    lease_until=now + lease_s,
-                    owner=owner,
-                    updated_at=now,
-                )
-            )
-            if result.rowcount != 1:
-                return None
-            row = connection.execute(
-                select(deliveries).where(deliveries.c.id == delivery_id)
-            ).first()
+        parameters = {"b_id": delivery_id, "b_now": now, "b_lease": now + lease_s, "b_owner": owner}
+        with self.store.write() as connection:
+            row = connection.execute(_CLAIM, parameters).first()
         return None if row is None else _to_delivery(row)
 
     def heartbeat(self, delivery_id: int, owner: str, lease_s: float) -> bool:
         """Extend our lease on a running delivery; False if it is no longer ours."""
         now = self.clock()
-        with self.store.begin() as connection:
+        with self.store.write() as connection:
             result = connection.execute(
                 update(deliveries)
                 .where(
@@ -258,7 +435,7 @@ class Deliveries:
 
     def _settle(self, delivery_id: int, owner: str, **values: Any) -> bool:
         now = self.clock()
-        with self.store.begin() as connection:
+        with self.store.write() as connection:
             result = connection.execute(
                 update(deliveries)
                 .where(
@@ -272,7 +449,10 @@ class Deliveries:
 
     def finish(self, delivery_id: int, owner: str) -> bool:
         """Mark our running delivery done; False if another worker took it over meanwhile."""
-        return self._settle(delivery_id, owner, state=DeliveryState.DONE.value, last_error=None)
+        parameters = {"b_id": delivery_id, "b_owner": owner, "b_now": self.clock()}
+        with self.store.write() as connection:
+            result = connection.execute(_FINISH, parameters)
+        return bool(result.rowcount == 1)
 
     def defer(self, delivery_id: int, owner: str, delay_s: float, error: str) -> bool:
         """Put our running delivery back in the queue, due after `delay_s`, keeping the error."""
@@ -282,6 +462,7 @@ class Deliveries:
             state=DeliveryState.QUEUED.value,
             run_after=self.clock() + delay_s,
             last_error=error,
+            sent_at=self.clock(),  # the caller enqueues it with the delay, not the feeder
         )
 
     def fail(self, delivery_id: int, owner: str, error: str) -> bool:
@@ -291,7 +472,7 @@ class Deliveries:
     def requeue(self, delivery_id: int) -> bool:
         """Make a failed (or done) delivery due again with a fresh set of attempts."""
         now = self.clock()
-        with self.store.begin() as connection:
+        with self.store.write() as connection:
             result = connection.execute(
                 update(deliveries)
                 .where(
@@ -303,6 +484,7 @@ class Deliveries:
                     attempts=0,
                     run_after=now,
                     updated_at=now,
+                    sent_at=now,  # the caller enqueues it
                     owner=None,
                 )
             )
@@ -314,7 +496,7 @@ class Deliveries:
         expired_now = (deliveries.c.state == DeliveryState.RUNNING.value) & (
             deliveries.c.lease_until < now
         )
-        with self.store.begin() as connection:
+        with self.store.write() as connection:
             expired = [
                 _to_delivery(row)
                 for row in connection.execute(select(*_SUMMARY_COLUMNS).where(expired_now))
@@ -328,7 +510,8 @@ class Deliveries:
         return expired
 
     def waiting(self, older_than_s: float) -> list[Delivery]:
-        """Queued deliveries untouched for `older_than_s` seconds: candidates for re-enqueueing."""
+        """Queued deliveries sent to the transport but untouched for `older_than_s` seconds:
+        candidates for re-enqueueing (unsent ones are the feeder's)."""
         cutoff = self.clock() - older_than_s
         with self.store.begin() as connection:
             rows = connection.execute(
@@ -336,6 +519,7 @@ class Deliveries:
                 .where(
                     deliveries.c.state == DeliveryState.QUEUED.value,
                     deliveries.c.updated_at < cutoff,
+                    deliveries.c.sent_at.is_not(None),
                 )
                 .order_by(deliveries.c.id)
             ).all()
@@ -345,14 +529,14 @@ class Deliveries:
         """Note that queued deliveries were (re-)enqueued just now."""
         if not delivery_ids:
             return
-        with self.store.begin() as connection:
+        with self.store.write() as connection:
             connection.execute(
                 update(deliveries)
                 .where(
                     deliveries.c.id.in_(delivery_ids),
                     deliveries.c.state == DeliveryState.QUEUED.value,
                 )
-                .values(updated_at=self.clock())
+                .values(updated_at=self.clock(), sent_at=self.clock())
             )
 
     def recent(self, state: DeliveryState | None = None, limit: int = 100) -> list[Delivery]:

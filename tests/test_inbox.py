@@ -1,8 +1,9 @@
-"""The inbox stores each delivery once, enqueues it, and survives a queue that is down."""
+"""The inbox stores each delivery once; the feeder enqueues it; a queue outage loses nothing."""
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from plugin.inbox import Inbox
-from plugin.queue import DeliveryQueue, make_queue
+from plugin.queue import RECOVERY_GRACE_S, DeliveryQueue, Feeder, make_queue, recover
 from plugin.store import Deliveries, DeliveryState, Store, metadata
 
 
@@ -42,7 +43,9 @@ def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryQu
     queue.flush()
 
 
-def test_a_new_delivery_is_stored_and_enqueued(store: Store, queue: DeliveryQueue) -> None:
+def test_a_new_delivery_is_stored_and_left_for_the_feeder(
+    store: Store, queue: DeliveryQueue
+) -> None:
     inbox = Inbox(store, queue)
 
     assert inbox.accept("d-1", "jira:issue_created", "CD-1", b'{"webhookEvent": "x"}') is True
@@ -51,8 +54,12 @@ def test_a_new_delivery_is_stored_and_enqueued(store: Store, queue: DeliveryQueu
     assert (delivery.key, delivery.event, delivery.issue) == ("d-1", "jira:issue_created", "CD-1")
     assert delivery.state is DeliveryState.QUEUED
     assert Deliveries(store).get(delivery.id).body == b'{"webhookEvent": "x"}'  # type: ignore[union-attr]
-    assert queue.delivery_ids_in_transport() == {delivery.id}
     assert inbox.depth() == 1
+    assert queue.pending_count() == 0  # the web process never waits on the transport
+
+    assert Feeder(Deliveries(store), queue).feed_once() == 1
+    assert queue.delivery_ids_in_transport() == {delivery.id}
+    assert Feeder(Deliveries(store), queue).feed_once() == 0
 
 
 def test_a_duplicate_key_is_refused_and_not_enqueued_again(
@@ -60,9 +67,11 @@ def test_a_duplicate_key_is_refused_and_not_enqueued_again(
 ) -> None:
     inbox = Inbox(store, queue)
     inbox.accept("d-1", "jira:issue_created", "CD-1", b"{}")
+    Feeder(Deliveries(store), queue).feed_once()
 
     assert inbox.accept("d-1", "jira:issue_created", "CD-1", b"{}") is False
 
+    assert Feeder(Deliveries(store), queue).feed_once() == 0
     assert len(Deliveries(store).recent()) == 1
     assert queue.pending_count() == 1
 
@@ -83,14 +92,23 @@ class BrokenQueue(DeliveryQueue):
         raise ConnectionError("queue is down")
 
 
-def test_a_delivery_stays_stored_when_the_queue_is_down(store: Store, tmp_path: Path) -> None:
+def test_a_delivery_is_accepted_while_the_queue_is_down_and_recovered_later(
+    store: Store, queue: DeliveryQueue
+) -> None:
     from huey.storage import MemoryStorage
 
-    inbox = Inbox(store, BrokenQueue("broken", storage_class=MemoryStorage))
+    broken = BrokenQueue("broken", storage_class=MemoryStorage)
+    inbox = Inbox(store, broken)
 
     assert inbox.accept("d-1", "jira:issue_created", "CD-1", b"{}") is True
+    with pytest.raises(ConnectionError):
+        Feeder(Deliveries(store), broken).feed_once()  # taken, then the enqueue failed
 
     assert Deliveries(store).count(DeliveryState.QUEUED) == 1
+    [delivery] = Deliveries(store).recent()
+    later = Deliveries(store, clock=lambda: time.time() + RECOVERY_GRACE_S + 1)
+    assert recover(later, queue, clock=later.clock) == [delivery.id]
+    assert queue.delivery_ids_in_transport() == {delivery.id}
 
 
 def test_health_needs_both_the_store_and_the_queue(store: Store, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from plugin.errors import SettingsError
-from plugin.queue import DeliveryQueue, make_queue, recover, retry_delay
+from plugin.queue import DeliveryQueue, Feeder, make_queue, recover, retry_delay
 from plugin.store import Deliveries, DeliveryState, Store
 
 
@@ -104,12 +105,13 @@ def test_recovery_re_enqueues_a_delivery_whose_worker_died(
     assert queue.delivery_ids_in_transport() == {delivery_id}
 
 
-def test_recovery_enqueues_a_delivery_stored_but_never_enqueued(
+def test_recovery_enqueues_a_delivery_taken_for_sending_but_never_enqueued(
     deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
 ) -> None:
     lost = deliveries.add("d-1", "e", None, b"{}")
     in_queue = deliveries.add("d-2", "e", None, b"{}")
     assert lost is not None and in_queue is not None
+    assert deliveries.take_unsent(10) == [lost, in_queue]  # ...and the feeder died after one
     queue.enqueue_delivery(in_queue)
 
     assert recover(deliveries, queue, grace_s=30, clock=clock) == []  # too recent to judge
@@ -118,6 +120,44 @@ def test_recovery_enqueues_a_delivery_stored_but_never_enqueued(
     assert recover(deliveries, queue, grace_s=30, clock=clock) == []  # now in transport
 
     assert queue.pending_count() == 2
+
+
+def test_recovery_also_feeds_new_deliveries_in_case_no_feeder_runs(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+) -> None:
+    new = deliveries.add("d-1", "e", None, b"{}")
+
+    assert recover(deliveries, queue, clock=clock) == []
+
+    assert queue.delivery_ids_in_transport() == {new}
+
+
+def test_the_feeder_hands_new_deliveries_over_in_batches(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    added = [deliveries.add(f"d-{n}", "e", None, b"{}") for n in range(5)]
+    feeder = Feeder(deliveries, queue, batch=2)
+
+    assert [feeder.feed_once() for _ in range(4)] == [2, 2, 1, 0]
+
+    assert queue.delivery_ids_in_transport() == set(added)
+
+
+def test_a_running_feeder_enqueues_within_its_interval_and_stops(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    thread, stop = Feeder(deliveries, queue, interval_s=0.01).start()
+    try:
+        new = deliveries.add("d-1", "e", None, b"{}")
+        deadline = time.monotonic() + 10
+        while not queue.delivery_ids_in_transport() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert not thread.is_alive()
+    assert queue.delivery_ids_in_transport() == {new}
 
 
 def test_recovery_keeps_the_backoff_of_a_lost_retry(

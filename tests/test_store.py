@@ -148,16 +148,66 @@ def test_expired_leases_are_released_to_the_queue(deliveries: Deliveries, clock:
     assert deliveries.get(alive).state is DeliveryState.RUNNING  # type: ignore[union-attr]
 
 
-def test_waiting_lists_queued_deliveries_untouched_for_a_while(
+def test_waiting_lists_sent_deliveries_untouched_for_a_while(
     deliveries: Deliveries, clock: Clock
 ) -> None:
     old = add(deliveries, "d-1")
+    assert deliveries.take_unsent(10) == [old]
+    unsent = add(deliveries, "d-2")  # the feeder's, not recovery's, however old
     clock.now += 100
-    add(deliveries, "d-2")
+    add(deliveries, "d-3")
+    assert deliveries.take_unsent(1) == [unsent]
 
     assert [d.id for d in deliveries.waiting(older_than_s=50)] == [old]
     deliveries.touch([old])
     assert deliveries.waiting(older_than_s=50) == []
+
+
+def test_new_deliveries_are_taken_for_sending_once_oldest_first(deliveries: Deliveries) -> None:
+    first, second, third = add(deliveries, "d-1"), add(deliveries, "d-2"), add(deliveries, "d-3")
+
+    assert deliveries.take_unsent(2) == [first, second]
+    assert deliveries.take_unsent(10) == [third]
+    assert deliveries.take_unsent(10) == []
+
+
+def test_a_new_delivery_already_claimed_is_marked_sent_but_not_returned(
+    deliveries: Deliveries,
+) -> None:
+    claimed, waiting = add(deliveries, "d-1"), add(deliveries, "d-2")
+    assert deliveries.claim(claimed, "w", lease_s=60) is not None
+
+    assert deliveries.take_unsent(10) == [waiting]
+    assert deliveries.take_unsent(10) == []
+
+
+def test_concurrent_feeders_take_each_delivery_once(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    deliveries = Deliveries(store)
+    added = [add(deliveries, f"d-{n}") for n in range(60)]
+    other_process = Store(store.url)
+    try:
+        feeders = [Deliveries(store), Deliveries(other_process)]
+        with ThreadPoolExecutor(4) as pool:
+            batches = list(pool.map(lambda n: feeders[n % 2].take_unsent(7), range(40)))
+    finally:
+        other_process.dispose()
+
+    taken = [delivery_id for batch in batches for delivery_id in batch]
+    assert sorted(taken) == added
+
+
+def test_the_webhook_insert_survives_a_broken_connection(store: Store) -> None:
+    deliveries = Deliveries(store)
+    add(deliveries, "d-1")
+    if store.is_sqlite:  # the thread's kept connection breaks: the next add opens a new one
+        deliveries._hot_connection().close()
+        with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
+            add(deliveries, "d-2")
+
+    assert deliveries.add("d-3", "e", None, b"{}") is not None
+    assert deliveries.add("d-3", "e", None, b"{}") is None
 
 
 def test_recent_lists_newest_first_without_bodies(deliveries: Deliveries) -> None:
@@ -190,3 +240,26 @@ def test_create_all_creates_the_tables_of_other_modules(store: Store) -> None:
     assert "deliveries" in inspect(store.engine).get_table_names()
     assert len(metadata.tables) > 1  # plugin.tree_records registered its tables
     assert set(metadata.tables) <= set(inspect(store.engine).get_table_names())
+
+
+def test_sqlite_writers_of_different_processes_wait_for_each_other(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    url = f"sqlite:///{tmp_path}/crossdept.db"
+    web, worker = Store(url), Store(url)  # two engines and two lock files handles, as two processes
+    web.create_all()
+    finished: list[str] = []
+    try:
+        with worker.write_lock:  # the worker is writing...
+            thread = threading.Thread(
+                target=lambda: finished.append(str(Deliveries(web).add("d-1", "e", None, b"{}")))
+            )
+            thread.start()
+            time.sleep(0.3)
+            assert finished == []  # ...so the web's insert waits in the kernel, not in SQLite
+        thread.join(timeout=10)
+        assert finished == ["1"]
+    finally:
+        web.dispose()
+        worker.dispose()

@@ -19,6 +19,7 @@ import click
 
 from plugin import metrics
 from plugin.errors import ConfigError, SettingsError
+from plugin.queue import Feeder
 from plugin.store import Delivery, DeliveryState
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
 from webhooks.logs import configure_logging
@@ -27,6 +28,8 @@ from webhooks.settings import MULTIPROC_VARIABLE, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
+# `serve` lowers the queue consumer's CPU priority by this much (see `serve --help`).
+DEFAULT_WORKER_NICE = 10
 # Both children get SIGTERM and finish the requests and jobs in hand; after this, they are killed.
 STOP_TIMEOUT_S = 45.0
 
@@ -106,12 +109,25 @@ def _python_command(code: str, *arguments: str) -> list[str]:
 @click.option(
     "--max-attempts", default=DEFAULT_MAX_ATTEMPTS, show_default=True, type=click.IntRange(1)
 )
-def serve(host: str, port: int, workers: int, concurrency: int, max_attempts: int) -> None:
+@click.option(
+    "--worker-nice",
+    default=DEFAULT_WORKER_NICE,
+    show_default=True,
+    type=click.IntRange(0, 19),
+    help="CPU niceness of the queue consumer, so webhooks are answered first in a burst.",
+)
+def serve(
+    host: str, port: int, workers: int, concurrency: int, max_attempts: int, worker_nice: int
+) -> None:
     """Run the web service and the queue consumer together on this machine.
 
     Webhooks arrive at /webhooks/jira; /healthz and /metrics are served too. With the default
     settings everything lives in SQLite files in the data directory (created if missing), so no
     other server is needed. Stops both cleanly on SIGTERM or Ctrl-C.
+
+    The queue consumer runs at a lower CPU priority (--worker-nice): in a burst of webhooks the
+    answers come first and the jobs right after, which is what the queue is there for (Jira
+    times out waiting for an answer, not for the work).
     """
     settings = _load_settings(require_jira=True, require_webhook=True)
     service = _start_service(settings)
@@ -133,6 +149,7 @@ def serve(host: str, port: int, workers: int, concurrency: int, max_attempts: in
             "worker",
             f"--concurrency={concurrency}",
             f"--max-attempts={max_attempts}",
+            f"--nice={worker_nice}",
         ),
     }
     log.info("serving", extra={"bind": f"{host}:{port}", "workers": workers})
@@ -265,20 +282,45 @@ def web(host: str, port: int, workers: int) -> None:
     show_default=True,
     help="module:function returning the Router jobs go through (for tests and extensions).",
 )
-def worker(concurrency: int, max_attempts: int, lease_seconds: float, router: str) -> None:
+@click.option(
+    "--nice",
+    "niceness",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 19),
+    help="Lower this process's CPU priority by this much (`serve` uses 10).",
+)
+def worker(
+    concurrency: int, max_attempts: int, lease_seconds: float, router: str, niceness: int
+) -> None:
     """Process queued deliveries (without the web part): run several to scale out.
 
     Several workers on several machines share the work when they use the same PostgreSQL
-    (CROSSDEPT_DATABASE_URL) and Redis (CROSSDEPT_QUEUE_URL). At start, and every minute, a
-    worker re-enqueues deliveries whose worker died. Stops after the jobs in hand on SIGTERM.
+    (CROSSDEPT_DATABASE_URL) and Redis (CROSSDEPT_QUEUE_URL). Each worker hands the deliveries
+    the web stored to the queue (its feeder polls the store every 50 ms when idle). At start,
+    and every minute, a worker re-enqueues deliveries whose worker died. Stops after the jobs in
+    hand on SIGTERM.
     """
+    if niceness:
+        os.nice(niceness)
     settings = _load_settings(require_jira=True, require_webhook=False)
     service = _start_service(settings, router)
     service.router  # noqa: B018 - fail now if the router cannot be built
+    if logging.getLogger().getEffectiveLevel() >= logging.INFO:
+        # huey logs two lines per job ("Executing", "executed in"); the worker logs the outcome.
+        logging.getLogger("huey").setLevel(logging.WARNING)
     service.worker(max_attempts=max_attempts, lease_s=lease_seconds)
     recovered = service.recover()
-    log.info("worker started", extra={"concurrency": concurrency, "recovered": len(recovered)})
-    service.queue.consume(workers=concurrency)
+    feeder, stop_feeding = Feeder(service.deliveries, service.queue).start()
+    log.info(
+        "worker started",
+        extra={"concurrency": concurrency, "recovered": len(recovered), "nice": niceness},
+    )
+    try:
+        service.queue.consume(workers=concurrency)
+    finally:
+        stop_feeding.set()
+        feeder.join(timeout=10)
 
 
 @click.group(invoke_without_command=True, epilog=_STORE_ENVIRONMENT)

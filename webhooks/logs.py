@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
@@ -15,33 +15,51 @@ REDACTED = "[redacted]"
 
 
 class JsonFormatter(logging.Formatter):
-    """Format records as one JSON object per line; scrub known secret values from the result."""
+    """Format records as one JSON object per line; scrub known secret values from the result.
+
+    Runs once per webhook delivery, so it avoids per-call setup: one encoder, the secrets'
+    JSON-escaped forms computed up front, and the time's seconds part formatted once a second.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        # Longest first, so a secret containing another is scrubbed whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Longest first, so a secret containing another is scrubbed whole. A secret with quotes
+        # or backslashes appears escaped inside the JSON text, so its escaped form goes too.
+        scrub: list[str] = []
+        for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+            scrub.append(secret)
+            escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
+            if escaped != secret:
+                scrub.append(escaped)
+        self._secrets = scrub
+        self._encoder = json.JSONEncoder(default=str, ensure_ascii=False)
+        self._second: tuple[int, str] = (-1, "")
+
+    def _time(self, created: float) -> str:
+        second = int(created)
+        cached = self._second  # one tuple read: safe when threads race to refresh it
+        if cached[0] != second:
+            cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+            self._second = cached
+        return f"{cached[1]}.{int((created - second) * 1000):03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as a JSON line: time, level, logger, message, then the extras."""
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key[0] != "_":
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        line = json.dumps(entry, default=str, ensure_ascii=False)
+        line: str = self._encoder.encode(entry)
         for secret in self._secrets:
-            line = line.replace(secret, REDACTED)
-            # A secret with quotes or backslashes appears escaped inside the JSON text.
-            escaped = json.dumps(secret)[1:-1]
-            if escaped != secret:
-                line = line.replace(escaped, REDACTED)
+            if secret in line:
+                line = line.replace(secret, REDACTED)
         return line
 
 
