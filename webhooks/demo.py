@@ -342,14 +342,20 @@ def scene_started(demo: Demo) -> None:
         else "the crossdept account's personal access token"
     )
     demo.say("1. Started on this machine (nothing leaves it)")
-    rules = str(demo.rules_path) if demo.options.rules else "config/rules.yaml (shipped)"
+    rules = (
+        f"the rules file {demo.rules_path}"
+        if demo.options.rules
+        else "the shipped rules file config/rules.yaml"
+    )
     if not demo.seed.is_cloud:
         rules += " with its people as Data Center usernames"
-    demo.say(f"   {flavour} sandbox  {demo.sandbox_server.url}  (a stand-in Jira with test users)")
-    demo.say(f"   crossdept serve    {demo.service_url}  (web edge + queue worker)")
+    sandbox, service = f"{flavour} sandbox", "crossdept serve"
+    width = max(len(sandbox), len(service)) + 2
+    demo.say(f"   {sandbox.ljust(width)}{demo.sandbox_server.url}  (a stand-in Jira, test users)")
+    demo.say(f"   {service.ljust(width)}{demo.service_url}  (web edge + queue worker)")
     demo.say("   crossdept is set up as for a real Jira, only through CROSSDEPT_* variables:")
     demo.say(f"   the sandbox's URL, {login}, a generated webhook secret,")
-    demo.say(f"   and the rules file {rules}.")
+    demo.say(f"   and {rules}.")
     demo.say("")
     demo.summary["flavour"] = demo.flavour
     demo.summary["sandbox_url"] = demo.sandbox_server.url
