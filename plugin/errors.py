@@ -56,9 +56,17 @@ class GatewayError(CrossdeptError):
 class TransientGatewayError(GatewayError):
     """Worth retrying later: network failure, 5xx, 429; `retry_after` in seconds when the server said."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status  # the HTTP status, or None when no answer came back
+
+    @property
+    def rate_limited(self) -> bool:
+        """Say whether the server turned the request away unread (429), so it did nothing."""
+        return self.status == 429
 
 
 class RefusedError(GatewayError):

@@ -200,7 +200,7 @@ class JiraGateway:
             return response
         if status == 429 or status >= 500:
             raise TransientGatewayError(
-                f"{endpoint}: HTTP {status}", retry_after=_retry_after(response)
+                f"{endpoint}: HTTP {status}", retry_after=_retry_after(response), status=status
             )
         try:
             parsed = response.json()

@@ -318,6 +318,13 @@ class _Builder:
         except RefusedError as error:
             self.records.drop_intents(self.key, [item.ref for item in chunk])
             return {}, [(item, error.reason()) for item in chunk]
+        except TransientGatewayError as error:
+            if error.rate_limited:
+                # A 429 is answered before anything is created: no adoption search (and no wait
+                # for Jira's search index) is needed next time. A 5xx or a lost answer may have
+                # created some, so those intents stay for the adoption search.
+                self.records.drop_intents(self.key, [item.ref for item in chunk])
+            raise
         created = {chunk[index].ref: issue.key for index, issue in result.created.items()}
         self.records.record_created(self.key, created, self.now())
         failed = [(chunk[index], _reason(refusal)) for index, refusal in result.refused.items()]

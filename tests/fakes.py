@@ -447,4 +447,11 @@ def fail_with(error: BaseException) -> Callable[[int], None]:
 
 def transient() -> TransientGatewayError:
     """A 503 as the gateway reports it."""
-    return TransientGatewayError("POST /rest/api/2/issue/bulk: HTTP 503")
+    return TransientGatewayError("POST /rest/api/2/issue/bulk: HTTP 503", status=503)
+
+
+def rate_limited(retry_after: float = 5.0) -> TransientGatewayError:
+    """A 429 as the gateway reports it."""
+    return TransientGatewayError(
+        "POST /rest/api/2/issue/bulk: HTTP 429", retry_after=retry_after, status=429
+    )

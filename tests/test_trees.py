@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from plugin.context import Context
+from plugin.errors import TransientGatewayError
 from plugin.events import parse_event
 from plugin.rules import Rules
 from plugin.store import Store
@@ -32,6 +33,7 @@ from tests.fakes import (
     fail_with,
     issue_event,
     load_default_rules,
+    rate_limited,
     request_issue,
     transient,
 )
@@ -232,6 +234,24 @@ def test_a_failure_before_the_second_bulk_call_resumes_with_what_is_missing(
     refs = jira.refs("XD-1")
     assert len(refs) == len(set(refs)) == DEFAULT_4_DEPT_ITEMS
     assert len(outcome.created) == DEFAULT_4_DEPT_ITEMS - 6
+
+
+def test_a_rate_limited_bulk_call_is_retried_without_waiting_for_the_search_index(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request()
+    jira.before_bulk = lambda number: fail_with(rate_limited())(number) if number == 2 else None
+    with pytest.raises(TransientGatewayError, match="429"):
+        apply_tree("XD-1", make(jira, rules, store, clock))
+    jira.before_bulk = None
+
+    # A 429 is answered before Jira creates anything, so no adoption search and no wait.
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+
+    refs = jira.refs("XD-1")
+    assert len(refs) == len(set(refs)) == DEFAULT_4_DEPT_ITEMS
+    assert len(outcome.created) == DEFAULT_4_DEPT_ITEMS - 6
+    assert calls_without_setup(jira).get("POST /rest/api/2/search/jql", 0) == 0
 
 
 def test_a_department_joining_later_adds_only_its_items(store, rules, clock) -> None:
