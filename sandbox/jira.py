@@ -847,17 +847,7 @@ class JiraFake:
 
     def _createmeta_issue_types(self, call: _Call) -> SandboxResponse:
         project = self._project(call.params[0])
-        values = [self._issue_type_json(t) for t in project.issue_types]
-        return SandboxResponse(
-            200,
-            {
-                "startAt": 0,
-                "maxResults": 50,
-                "total": len(values),
-                "isLast": True,
-                "values": values,
-            },
-        )
+        return _single_page([self._issue_type_json(t) for t in project.issue_types])
 
     def _createmeta_fields(self, call: _Call) -> SandboxResponse:
         project = self._project(call.params[0])
@@ -866,17 +856,7 @@ class JiraFake:
             raise ApiError(
                 404, [f"Issue type with id '{call.params[1]}' does not exist in this project."]
             )
-        values = list(self._field_meta(issue_type).values())
-        return SandboxResponse(
-            200,
-            {
-                "startAt": 0,
-                "maxResults": 50,
-                "total": len(values),
-                "isLast": True,
-                "values": values,
-            },
-        )
+        return _single_page(list(self._field_meta(issue_type).values()))
 
     # ------------------------------------------------------------------ field validation
 
@@ -2508,3 +2488,11 @@ def _decode_page_token(token: str) -> int:
         return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ApiError(400, ["The nextPageToken is invalid or expired."]) from exc
+
+
+def _single_page(values: list[Any]) -> SandboxResponse:
+    """Answer a paged createmeta listing in one page, as Jira does for short lists."""
+    return SandboxResponse(
+        200,
+        {"startAt": 0, "maxResults": 50, "total": len(values), "isLast": True, "values": values},
+    )
