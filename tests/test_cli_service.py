@@ -82,6 +82,8 @@ def test_every_command_explains_itself_and_what_it_needs(runner: CliRunner) -> N
         assert result.exit_code == 0, result.output
         assert "Environment" in result.output
     assert "WEBHOOK_SECRET" in runner.invoke(cli, ["serve", "--help"]).output
+    assert "--worker-nice" in runner.invoke(cli, ["serve", "--help"]).output
+    assert "--nice" in runner.invoke(cli, ["worker", "--help"]).output
 
 
 def test_jobs_lists_deliveries_with_their_state_and_last_error(
@@ -209,6 +211,23 @@ def get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+def niceness_of_children(parent: int, word: str) -> list[int]:
+    """The nice values of `parent`'s child processes whose command line contains `word`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == parent and word.encode() in command:
+            found.append(int(fields[16]))
+    return found
+
+
 def test_serve_receives_processes_and_stops_cleanly(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
@@ -238,6 +257,11 @@ def test_serve_receives_processes_and_stops_cleanly(
                     pass
                 time.sleep(0.2)
             assert get(f"{base}/healthz")[0] == 200
+            if Path("/proc").is_dir():  # the consumer yields the CPU to the web processes
+                deadline = time.monotonic() + 30
+                while niceness_of_children(server.pid, "worker") != [10]:
+                    assert time.monotonic() < deadline, niceness_of_children(server.pid, "worker")
+                    time.sleep(0.2)
 
             request = urllib.request.Request(
                 f"{base}/webhooks/jira",

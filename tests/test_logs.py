@@ -115,3 +115,23 @@ def test_every_line_is_json_even_for_odd_extras() -> None:
     )
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "odd" and "delivery" in entry and "when" in entry
+
+
+def test_an_accepted_delivery_costs_exactly_one_log_line_in_all(
+    all_settings: Settings, make_app: Callable[[Settings], Flask], log_stream: io.StringIO
+) -> None:
+    client = make_app(all_settings).test_client()
+    signed_post(client, ISSUE_CREATED, delivery="log-3")
+
+    assert [line["message"] for line in lines(log_stream)] == ["delivery accepted"]
+
+
+def test_times_are_utc_iso_8601_with_milliseconds() -> None:
+    from datetime import UTC, datetime
+
+    formatter = JsonFormatter()
+    for created in (1_700_000_000.0, 1_700_000_000.9996, 1_700_000_061.25):
+        record = logging.makeLogRecord({"msg": "t", "name": "x", "levelname": "INFO"})
+        record.created = created
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(formatter.format(record))["time"] == expected
