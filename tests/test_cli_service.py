@@ -289,8 +289,14 @@ def test_serve_receives_processes_and_stops_cleanly(
             assert server.wait(timeout=60) == 0
         finally:
             if server.poll() is None:
-                server.kill()
-                server.wait()
+                # SIGTERM first: serve stops its web and worker children, which a SIGKILL would
+                # leave running (they are in their own sessions).
+                server.send_signal(signal.SIGTERM)
+                try:
+                    server.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
 
 
 def test_the_worker_refuses_a_router_it_cannot_import(runner: CliRunner) -> None:
