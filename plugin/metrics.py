@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -69,11 +70,23 @@ def endpoint_template(path: str) -> str:
     return "/".join(parts)
 
 
+# Labelled children by label values: `.labels()` builds and checks a key on every call, which
+# costs as much as the sample itself on the webhook's hot path. The label values are few.
+_DELIVERY_COUNTERS: dict[tuple[str, str], Any] = {}
+_DELIVERY_TIMERS: dict[str, Any] = {}
+
+
 def observe_delivery(outcome: str, reason: str = "", seconds: float | None = None) -> None:
     """Count one webhook delivery; `reason` is a short code such as `signature` for rejections."""
-    DELIVERIES.labels(outcome=outcome, reason=reason).inc()
+    counter = _DELIVERY_COUNTERS.get((outcome, reason))
+    if counter is None:
+        counter = _DELIVERY_COUNTERS[(outcome, reason)] = DELIVERIES.labels(outcome, reason)
+    counter.inc()
     if seconds is not None:
-        DELIVERY_SECONDS.labels(outcome=outcome).observe(seconds)
+        timer = _DELIVERY_TIMERS.get(outcome)
+        if timer is None:
+            timer = _DELIVERY_TIMERS[outcome] = DELIVERY_SECONDS.labels(outcome)
+        timer.observe(seconds)
 
 
 def observe_job(latency_s: float, outcome: str) -> None:

@@ -31,6 +31,8 @@ RECOVERY_GRACE_S = 30.0
 # How often an idle feeder looks for new deliveries, and how many it hands over at once.
 FEED_INTERVAL_S = 0.05
 FEED_BATCH = 200
+# How often a feeder copies SQLite's write-ahead log into the database (see Store.checkpoint).
+CHECKPOINT_INTERVAL_S = 1.0
 # Backoff for transient failures: base * 2**(attempt-1), capped; see `retry_delay`.
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 3600.0
@@ -116,7 +118,10 @@ class Feeder:
 
     Runs in every worker process. Taking a batch marks it sent in one UPDATE; if the process
     dies before enqueueing all of it, `recover` finds those deliveries queued but absent from
-    the transport and enqueues them.
+    the transport and enqueues them. Given `needs_work` (the router's `handles`), it marks
+    deliveries of events no rule handles done in that UPDATE rather than enqueueing a job
+    that would only parse them and find nothing to do. Between batches it checkpoints
+    SQLite's write-ahead log, so no web request has to.
     """
 
     def __init__(
@@ -124,26 +129,39 @@ class Feeder:
         deliveries: Deliveries,
         queue: DeliveryQueue,
         *,
+        needs_work: Callable[[str], bool] | None = None,
         batch: int = FEED_BATCH,
         interval_s: float = FEED_INTERVAL_S,
+        checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
     ) -> None:
         self.deliveries = deliveries
         self.queue = queue
+        self.needs_work = needs_work
         self.batch = batch
         self.interval_s = interval_s
+        self.checkpoint_interval_s = checkpoint_interval_s
 
     def feed_once(self) -> int:
-        """Enqueue up to one batch of new deliveries; return how many were taken."""
-        taken = self.deliveries.take_unsent(self.batch)
-        for delivery_id in taken:
+        """Enqueue up to one batch of new deliveries; return how many were taken (enqueued or,
+        needing no work, finished)."""
+        batch = self.deliveries.take_batch(self.batch, needs_work=self.needs_work)
+        for delivery_id in batch.to_enqueue:
             self.queue.enqueue_delivery(delivery_id)
-        return len(taken)
+        if batch.finished:
+            log.debug(
+                "deliveries no rule handles marked done", extra={"count": len(batch.finished)}
+            )
+        return len(batch.to_enqueue) + len(batch.finished)
 
     def run(self, stop: threading.Event) -> None:
         """Feed until `stop` is set: at once again after a full batch, else after a short pause."""
+        checkpointed = time.monotonic()
         while not stop.is_set():
             try:
                 taken = self.feed_once()
+                if time.monotonic() - checkpointed >= self.checkpoint_interval_s:
+                    self.deliveries.store.checkpoint()
+                    checkpointed = time.monotonic()
             except Exception:  # noqa: BLE001 - the store or queue is down: wait, then try again
                 log.exception("feeding the queue failed; trying again in a second")
                 stop.wait(1.0)

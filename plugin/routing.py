@@ -49,6 +49,10 @@ class Router:
 
         return decorator
 
+    def handles(self, event_name: str) -> bool:
+        """Say whether any handler is registered for this event name (whatever its issue type)."""
+        return any(name == event_name and handlers for (name, _), handlers in self._routes.items())
+
     def fetch(self, event: JiraEvent) -> list[Handler]:
         """Return the handlers for this event, general ones first, without duplicates."""
         found: list[Handler] = []

@@ -173,3 +173,21 @@ def test_recovery_keeps_the_backoff_of_a_lost_retry(
 
     [task] = queue.pending()
     assert task.eta is not None  # due in about 540 s, not now
+
+
+def test_the_feeder_marks_deliveries_no_rule_handles_done_without_a_job(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    comment = deliveries.add("d-comment", "comment_created", "XD-1", b"{}")
+    update = deliveries.add("d-update", "jira:issue_updated", "XD-1", b"{}")
+    feeder = Feeder(deliveries, queue, needs_work=lambda event: event == "jira:issue_updated")
+
+    assert feeder.feed_once() == 2
+    assert queue.delivery_ids_in_transport() == {update}
+    assert comment is not None and update is not None
+    finished = deliveries.get(comment)
+    assert finished is not None and finished.state is DeliveryState.DONE
+    assert finished.attempts == 0 and finished.sent_at is not None
+    waiting = deliveries.get(update)
+    assert waiting is not None and waiting.state is DeliveryState.QUEUED
+    assert feeder.feed_once() == 0

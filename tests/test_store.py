@@ -263,3 +263,19 @@ def test_sqlite_writers_of_different_processes_wait_for_each_other(tmp_path: Pat
     finally:
         web.dispose()
         worker.dispose()
+
+
+def test_commits_leave_the_wal_checkpoint_to_the_workers(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
+    store.create_all()
+    deliveries = Deliveries(store)
+    for number in range(1200):  # ~3000 pages of WAL: SQLite's default would checkpoint at 1000
+        deliveries.add(f"d-{number}", "jira:issue_updated", "XD-1", b"x" * 5000)
+    assert (tmp_path / "wal.db-wal").stat().st_size > 2000 * 4096  # nobody checkpointed yet
+
+    store.checkpoint()
+
+    with store.begin() as connection:
+        _busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert frames > 2000 and copied == frames
+    store.dispose()

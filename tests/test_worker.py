@@ -332,3 +332,11 @@ def test_a_job_waiting_for_its_retry_does_not_block_the_next_one(tmp_path: Path)
     assert deliveries.get(first).state is DeliveryState.QUEUED  # type: ignore[union-attr]
     assert len(rate_limited.seen) == 1
     assert queue.delivery_ids_in_transport() == {first}
+
+
+def test_a_router_says_which_event_names_it_handles() -> None:
+    router = Router()
+    router.add(lambda event, context: None, "jira:issue_updated", "issue_assigned")
+
+    assert router.handles("jira:issue_updated")
+    assert not router.handles("comment_created")

@@ -97,7 +97,14 @@ def _python_command(code: str, *arguments: str) -> list[str]:
     default=2,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Web worker processes (gunicorn, 4 threads each).",
+    help="Web worker processes (gunicorn).",
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per web worker process (gunicorn gthread).",
 )
 @click.option(
     "--concurrency",
@@ -117,7 +124,13 @@ def _python_command(code: str, *arguments: str) -> list[str]:
     help="CPU niceness of the queue consumer, so webhooks are answered first in a burst.",
 )
 def serve(
-    host: str, port: int, workers: int, concurrency: int, max_attempts: int, worker_nice: int
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    concurrency: int,
+    max_attempts: int,
+    worker_nice: int,
 ) -> None:
     """Run the web service and the queue consumer together on this machine.
 
@@ -143,6 +156,7 @@ def serve(
             f"--host={host}",
             f"--port={port}",
             f"--workers={workers}",
+            f"--threads={threads}",
         ),
         "worker": _python_command(
             "from webhooks.cli import main; main()",
@@ -211,7 +225,8 @@ def supervise(
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8080, type=int)
 @click.option("--workers", default=2, type=int)
-def web(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=4, type=int)
+def web(host: str, port: int, workers: int, threads: int) -> None:
     """Run only the web processes under gunicorn (`serve` starts this beside the worker)."""
     from gunicorn.app.base import BaseApplication
 
@@ -232,7 +247,7 @@ def web(host: str, port: int, workers: int) -> None:
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
-        "threads": 4,
+        "threads": threads,
         "timeout": 30,
         "graceful_timeout": 30,
         "errorlog": "-",
@@ -297,7 +312,8 @@ def worker(
 
     Several workers on several machines share the work when they use the same PostgreSQL
     (CROSSDEPT_DATABASE_URL) and Redis (CROSSDEPT_QUEUE_URL). Each worker hands the deliveries
-    the web stored to the queue (its feeder polls the store every 50 ms when idle). At start,
+    the web stored to the queue (its feeder polls the store every 50 ms when idle), and marks
+    those of events no rule handles done without a job. At start,
     and every minute, a worker re-enqueues deliveries whose worker died. Stops after the jobs in
     hand on SIGTERM.
     """
@@ -311,7 +327,9 @@ def worker(
         logging.getLogger("huey").setLevel(logging.WARNING)
     service.worker(max_attempts=max_attempts, lease_s=lease_seconds)
     recovered = service.recover()
-    feeder, stop_feeding = Feeder(service.deliveries, service.queue).start()
+    feeder, stop_feeding = Feeder(
+        service.deliveries, service.queue, needs_work=service.router.handles
+    ).start()
     log.info(
         "worker started",
         extra={"concurrency": concurrency, "recovered": len(recovered), "nice": niceness},
