@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from plugin.queue import DeliveryQueue
 from plugin.store import Deliveries, DeliveryState, Store
+
+log = logging.getLogger(__name__)
 
 
 class Inbox:
@@ -29,12 +33,12 @@ class Inbox:
         """How many deliveries wait to be processed, retries included."""
         return self.deliveries.count(DeliveryState.QUEUED)
 
-    def healthy(self) -> bool:
-        """Say whether both the store and the queue transport answer, for /healthz."""
-        if not self.store.ping():
-            return False
+    def health(self) -> dict[str, bool]:
+        """Say which of the store and the queue transport answer, for /healthz."""
         try:
             self.queue.pending_count()
-        except Exception:  # noqa: BLE001 - any failure means unhealthy
-            return False
-        return True
+            queue_ok = True
+        except Exception:  # noqa: BLE001 - any failure of the transport means an unhealthy queue
+            log.warning("queue health check raised", exc_info=True)
+            queue_ok = False
+        return {"store": self.store.ping(), "queue": queue_ok}

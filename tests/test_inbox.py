@@ -113,7 +113,7 @@ def test_a_delivery_is_accepted_while_the_queue_is_down_and_recovered_later(
 
 def test_health_needs_both_the_store_and_the_queue(store: Store, tmp_path: Path) -> None:
     queue = make_queue(f"sqlite:///{tmp_path}/q.db")
-    assert Inbox(store, queue).healthy() is True
+    assert Inbox(store, queue).health() == {"store": True, "queue": True}
 
     unreachable = Store(f"sqlite:///{tmp_path}/missing-dir/x.db")
-    assert Inbox(unreachable, queue).healthy() is False
+    assert Inbox(unreachable, queue).health() == {"store": False, "queue": True}
