@@ -14,7 +14,6 @@ from plugin.errors import RequestProblemError
 from plugin.rules import Deliverable, Rules, Stage, format_duration
 
 Level = Literal["epic", "stage", "deliverable"]
-LEVELS: tuple[Level, ...] = ("epic", "stage", "deliverable")
 EPIC_REF = "epic"
 SUMMARY_LIMIT = 255  # Jira refuses longer summaries.
 

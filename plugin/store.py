@@ -339,7 +339,7 @@ class Deliveries:
         """Store a new delivery as queued and return its id; None when the key was seen before.
 
         Committed when this returns. The delivery is not yet in the queue transport: the
-        worker's feeder hands it over (`take_unsent`).
+        worker's feeder hands it over (`take_batch`).
         """
         now = self.clock()
         queued = DeliveryState.QUEUED.value
@@ -399,11 +399,6 @@ class Deliveries:
         self._local.connection = None
         if held is not None and held[0] == os.getpid():
             held[1].invalidate()  # closes it; never reused after a failure
-
-    def take_unsent(self, limit: int) -> list[int]:
-        """Mark up to `limit` deliveries not yet handed to the transport as sent; return the
-        queued ones among them, oldest first, for the caller to enqueue."""
-        return self.take_batch(limit).to_enqueue
 
     def take_batch(self, limit: int, *, needs_work: Callable[[str], bool] | None = None) -> Batch:
         """Take up to `limit` deliveries not yet handed to the transport, marking them sent.

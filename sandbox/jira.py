@@ -682,9 +682,6 @@ class JiraFake:
             errors[field_name] = f"User '{shown}' does not exist."
         return login
 
-    def _current_user_ref(self, login: str) -> str:
-        return self._user_id(login)
-
     # ------------------------------------------------------------------ metadata endpoints
 
     def _server_info(self, call: _Call) -> SandboxResponse:

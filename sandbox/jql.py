@@ -24,7 +24,6 @@ T = TypeVar("T")
 T_contra = TypeVar("T_contra", contravariant=True)
 
 PREFIX = "Error in the JQL Query: "
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "is", "is not")
 ORDERING_OPERATORS = ("<", "<=", ">", ">=")
 VALID_OPERATORS_TEXT = (
     "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', "

@@ -14,7 +14,7 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,8 +191,3 @@ class WebhookPump(threading.Thread):
         """Ask the thread to finish and wait for it."""
         self.stopped.set()
         self.join(timeout)
-
-
-def subscribed(events: Iterable[str]) -> frozenset[str]:
-    """The set of webhook events to queue; empty means all."""
-    return frozenset(events)

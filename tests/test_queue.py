@@ -111,7 +111,10 @@ def test_recovery_enqueues_a_delivery_taken_for_sending_but_never_enqueued(
     lost = deliveries.add("d-1", "e", None, b"{}")
     in_queue = deliveries.add("d-2", "e", None, b"{}")
     assert lost is not None and in_queue is not None
-    assert deliveries.take_unsent(10) == [lost, in_queue]  # ...and the feeder died after one
+    assert deliveries.take_batch(10).to_enqueue == [
+        lost,
+        in_queue,
+    ]  # ...and the feeder died after one
     queue.enqueue_delivery(in_queue)
 
     assert recover(deliveries, queue, grace_s=30, clock=clock) == []  # too recent to judge

@@ -51,7 +51,7 @@ def test_every_sample_is_accepted_and_stored_for_the_feeder(
     assert delivery.event == json.loads(body).get("webhookEvent", "jira:issue_updated")
     assert delivery.state is DeliveryState.QUEUED
     assert Deliveries(inbox.store).get(delivery.id).body == body  # type: ignore[union-attr]
-    assert Deliveries(inbox.store).take_unsent(10) == [delivery.id]
+    assert Deliveries(inbox.store).take_batch(10).to_enqueue == [delivery.id]
 
 
 def test_the_issue_key_is_stored_with_the_delivery(client: FlaskClient, inbox: Inbox) -> None:

@@ -152,11 +152,11 @@ def test_waiting_lists_sent_deliveries_untouched_for_a_while(
     deliveries: Deliveries, clock: Clock
 ) -> None:
     old = add(deliveries, "d-1")
-    assert deliveries.take_unsent(10) == [old]
+    assert deliveries.take_batch(10).to_enqueue == [old]
     unsent = add(deliveries, "d-2")  # the feeder's, not recovery's, however old
     clock.now += 100
     add(deliveries, "d-3")
-    assert deliveries.take_unsent(1) == [unsent]
+    assert deliveries.take_batch(1).to_enqueue == [unsent]
 
     assert [d.id for d in deliveries.waiting(older_than_s=50)] == [old]
     deliveries.touch([old])
@@ -166,9 +166,9 @@ def test_waiting_lists_sent_deliveries_untouched_for_a_while(
 def test_new_deliveries_are_taken_for_sending_once_oldest_first(deliveries: Deliveries) -> None:
     first, second, third = add(deliveries, "d-1"), add(deliveries, "d-2"), add(deliveries, "d-3")
 
-    assert deliveries.take_unsent(2) == [first, second]
-    assert deliveries.take_unsent(10) == [third]
-    assert deliveries.take_unsent(10) == []
+    assert deliveries.take_batch(2).to_enqueue == [first, second]
+    assert deliveries.take_batch(10).to_enqueue == [third]
+    assert deliveries.take_batch(10).to_enqueue == []
 
 
 def test_a_new_delivery_already_claimed_is_marked_sent_but_not_returned(
@@ -177,8 +177,8 @@ def test_a_new_delivery_already_claimed_is_marked_sent_but_not_returned(
     claimed, waiting = add(deliveries, "d-1"), add(deliveries, "d-2")
     assert deliveries.claim(claimed, "w", lease_s=60) is not None
 
-    assert deliveries.take_unsent(10) == [waiting]
-    assert deliveries.take_unsent(10) == []
+    assert deliveries.take_batch(10).to_enqueue == [waiting]
+    assert deliveries.take_batch(10).to_enqueue == []
 
 
 def test_concurrent_feeders_take_each_delivery_once(store: Store) -> None:
@@ -190,7 +190,7 @@ def test_concurrent_feeders_take_each_delivery_once(store: Store) -> None:
     try:
         feeders = [Deliveries(store), Deliveries(other_process)]
         with ThreadPoolExecutor(4) as pool:
-            batches = list(pool.map(lambda n: feeders[n % 2].take_unsent(7), range(40)))
+            batches = list(pool.map(lambda n: feeders[n % 2].take_batch(7).to_enqueue, range(40)))
     finally:
         other_process.dispose()
 
