@@ -463,21 +463,10 @@ class Deliveries:
 
     def heartbeat(self, delivery_id: int, owner: str, lease_s: float) -> bool:
         """Extend our lease on a running delivery; False if it is no longer ours."""
-        now = self.clock()
-        with self.store.write() as connection:
-            result = connection.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id == delivery_id,
-                    deliveries.c.owner == owner,
-                    deliveries.c.state == DeliveryState.RUNNING.value,
-                )
-                .values(lease_until=now + lease_s, updated_at=now)
-            )
-        return bool(result.rowcount == 1)
+        return self._update_own_running(delivery_id, owner, lease_until=self.clock() + lease_s)
 
-    def _settle(self, delivery_id: int, owner: str, **values: Any) -> bool:
-        now = self.clock()
+    def _update_own_running(self, delivery_id: int, owner: str, **values: Any) -> bool:
+        """Change a delivery only while it is running under our lease; False if it is not."""
         with self.store.write() as connection:
             result = connection.execute(
                 update(deliveries)
@@ -486,7 +475,7 @@ class Deliveries:
                     deliveries.c.owner == owner,
                     deliveries.c.state == DeliveryState.RUNNING.value,
                 )
-                .values(lease_until=None, updated_at=now, **values)
+                .values(updated_at=self.clock(), **values)
             )
         return bool(result.rowcount == 1)
 
@@ -499,18 +488,22 @@ class Deliveries:
 
     def defer(self, delivery_id: int, owner: str, delay_s: float, error: str) -> bool:
         """Put our running delivery back in the queue, due after `delay_s`, keeping the error."""
-        return self._settle(
+        now = self.clock()
+        return self._update_own_running(
             delivery_id,
             owner,
             state=DeliveryState.QUEUED.value,
-            run_after=self.clock() + delay_s,
+            lease_until=None,
+            run_after=now + delay_s,
             last_error=error,
-            sent_at=self.clock(),  # the caller enqueues it with the delay, not the feeder
+            sent_at=now,  # the caller enqueues it with the delay, not the feeder
         )
 
     def fail(self, delivery_id: int, owner: str, error: str) -> bool:
         """Give up on our running delivery; it stays visible as failed with its last error."""
-        return self._settle(delivery_id, owner, state=DeliveryState.FAILED.value, last_error=error)
+        return self._update_own_running(
+            delivery_id, owner, state=DeliveryState.FAILED.value, lease_until=None, last_error=error
+        )
 
     def requeue(self, delivery_id: int) -> bool:
         """Make a failed (or done) delivery due again with a fresh set of attempts."""
