@@ -89,6 +89,23 @@ def _python_command(code: str, *arguments: str) -> list[str]:
     return [sys.executable, "-c", code, *arguments]
 
 
+# Options of the queue consumer, the same under `serve` and `worker`.
+concurrency_option = click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs the queue consumer processes at once (threads).",
+)
+max_attempts_option = click.option(
+    "--max-attempts",
+    default=DEFAULT_MAX_ATTEMPTS,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Attempts before a delivery is kept as failed.",
+)
+
+
 @click.command(epilog=_ENVIRONMENT + _WEBHOOK_ENVIRONMENT)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
@@ -106,16 +123,8 @@ def _python_command(code: str, *arguments: str) -> list[str]:
     type=click.IntRange(1, 64),
     help="Threads per web worker process (gunicorn gthread).",
 )
-@click.option(
-    "--concurrency",
-    default=2,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Jobs processed at once by the queue consumer.",
-)
-@click.option(
-    "--max-attempts", default=DEFAULT_MAX_ATTEMPTS, show_default=True, type=click.IntRange(1)
-)
+@concurrency_option
+@max_attempts_option
 @click.option(
     "--worker-nice",
     default=DEFAULT_WORKER_NICE,
@@ -270,20 +279,8 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
 
 
 @click.command(epilog=_ENVIRONMENT)
-@click.option(
-    "--concurrency",
-    default=2,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Jobs processed at once (threads).",
-)
-@click.option(
-    "--max-attempts",
-    default=DEFAULT_MAX_ATTEMPTS,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Attempts before a delivery is kept as failed.",
-)
+@concurrency_option
+@max_attempts_option
 @click.option(
     "--lease-seconds",
     default=DEFAULT_LEASE_S,
