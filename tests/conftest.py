@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -14,9 +15,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from plugin.inbox import Inbox
-from plugin.queue import make_queue
+from plugin.queue import DeliveryQueue, make_queue
 from plugin.signature import sign
-from plugin.store import Store
+from plugin.store import Store, metadata
 from webhooks.app import create_app
 from webhooks.settings import Settings, load_settings
 
@@ -150,3 +151,34 @@ def signed_post(
         sent["X-Atlassian-Webhook-Identifier"] = delivery
     sent.update(headers or {})
     return client.post(path, data=raw, headers=sent)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store on SQLite, and on PostgreSQL when CROSSDEPT_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/crossdept.db"
+    else:
+        url = os.environ.get("CROSSDEPT_TEST_DATABASE_URL", "")
+        if not url:
+            pytest.skip("CROSSDEPT_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    store = Store(url)
+    metadata.drop_all(store.engine)
+    store.create_all()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryQueue]:
+    """A fresh queue on SQLite (in a directory not made yet), and on Redis when
+    CROSSDEPT_TEST_QUEUE_URL is set."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/new-dir/queue.db"
+    else:
+        url = os.environ.get("CROSSDEPT_TEST_QUEUE_URL", "")
+        if not url:
+            pytest.skip("CROSSDEPT_TEST_QUEUE_URL is not set: no Redis to test against")
+    queue = make_queue(url, name=f"test-{uuid.uuid4().hex}")
+    yield queue
+    queue.flush()

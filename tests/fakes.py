@@ -93,6 +93,16 @@ def _swap_ids(value: Any) -> Any:
     return value
 
 
+class EpochClock:
+    """A clock in epoch seconds, as the store and queue read it; tests set `now` by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class ManualClock:
     """A clock tests move by hand."""
 

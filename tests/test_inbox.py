@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from plugin.inbox import Inbox
 from plugin.queue import RECOVERY_GRACE_S, DeliveryQueue, Feeder, make_queue, recover
-from plugin.store import Deliveries, DeliveryState, Store, metadata
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/crossdept.db"
-    else:
-        url = os.environ.get("CROSSDEPT_TEST_DATABASE_URL", "")
-        if not url:
-            pytest.skip("CROSSDEPT_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-    store = Store(url)
-    metadata.drop_all(store.engine)
-    store.create_all()
-    yield store
-    store.dispose()
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryQueue]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/queue/queue.db"
-    else:
-        url = os.environ.get("CROSSDEPT_TEST_QUEUE_URL", "")
-        if not url:
-            pytest.skip("CROSSDEPT_TEST_QUEUE_URL is not set: no Redis to test against")
-    queue = make_queue(url, name=f"test-{uuid.uuid4().hex}")
-    yield queue
-    queue.flush()
+from plugin.store import Deliveries, DeliveryState, Store
 
 
 def test_a_new_delivery_is_stored_and_left_for_the_feeder(

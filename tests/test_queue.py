@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,36 +11,16 @@ import pytest
 from plugin.errors import SettingsError
 from plugin.queue import DeliveryQueue, Feeder, make_queue, recover, retry_delay
 from plugin.store import Deliveries, DeliveryState, Store
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryQueue]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/new-dir/queue.db"
-    else:
-        url = os.environ.get("CROSSDEPT_TEST_QUEUE_URL", "")
-        if not url:
-            pytest.skip("CROSSDEPT_TEST_QUEUE_URL is not set: no Redis to test against")
-    queue = make_queue(url, name=f"test-{uuid.uuid4().hex}")
-    yield queue
-    queue.flush()
+from tests.fakes import EpochClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> EpochClock:
+    return EpochClock()
 
 
 @pytest.fixture
-def deliveries(tmp_path: Path, clock: Clock) -> Deliveries:
+def deliveries(tmp_path: Path, clock: EpochClock) -> Deliveries:
     store = Store(f"sqlite:///{tmp_path}/crossdept.db")
     store.create_all()
     return Deliveries(store, clock=clock)
@@ -92,7 +69,7 @@ def test_retry_after_is_honoured_never_earlier() -> None:
 
 
 def test_recovery_re_enqueues_a_delivery_whose_worker_died(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     delivery_id = deliveries.add("d-1", "jira:issue_created", "CD-1", b"{}")
     assert delivery_id is not None
@@ -106,7 +83,7 @@ def test_recovery_re_enqueues_a_delivery_whose_worker_died(
 
 
 def test_recovery_enqueues_a_delivery_taken_for_sending_but_never_enqueued(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     lost = deliveries.add("d-1", "e", None, b"{}")
     in_queue = deliveries.add("d-2", "e", None, b"{}")
@@ -126,7 +103,7 @@ def test_recovery_enqueues_a_delivery_taken_for_sending_but_never_enqueued(
 
 
 def test_recovery_also_feeds_new_deliveries_in_case_no_feeder_runs(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     new = deliveries.add("d-1", "e", None, b"{}")
 
@@ -164,7 +141,7 @@ def test_a_running_feeder_enqueues_within_its_interval_and_stops(
 
 
 def test_recovery_keeps_the_backoff_of_a_lost_retry(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     delivery_id = deliveries.add("d-1", "e", None, b"{}")
     assert delivery_id is not None

@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from plugin.store import Deliveries, DeliveryState, Store, driver_url, metadata
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/data/crossdept.db"
-        (tmp_path / "data").mkdir()
-    else:
-        url = os.environ.get("CROSSDEPT_TEST_DATABASE_URL", "")
-        if not url:
-            pytest.skip("CROSSDEPT_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-    store = Store(url)
-    metadata.drop_all(store.engine)
-    store.create_all()
-    yield store
-    store.dispose()
+from tests.fakes import EpochClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> EpochClock:
+    return EpochClock()
 
 
 @pytest.fixture
-def deliveries(store: Store, clock: Clock) -> Deliveries:
+def deliveries(store: Store, clock: EpochClock) -> Deliveries:
     return Deliveries(store, clock=clock)
 
 
@@ -70,7 +45,7 @@ def test_a_key_is_stored_once(deliveries: Deliveries) -> None:
     assert deliveries.count(DeliveryState.QUEUED) == 2
 
 
-def test_a_claim_starts_an_attempt_under_a_lease(deliveries: Deliveries, clock: Clock) -> None:
+def test_a_claim_starts_an_attempt_under_a_lease(deliveries: Deliveries, clock: EpochClock) -> None:
     delivery_id = add(deliveries)
 
     claimed = deliveries.claim(delivery_id, "w1", lease_s=30)
@@ -82,7 +57,7 @@ def test_a_claim_starts_an_attempt_under_a_lease(deliveries: Deliveries, clock: 
 
 
 def test_a_running_delivery_is_claimable_again_only_once_its_lease_expired(
-    deliveries: Deliveries, clock: Clock
+    deliveries: Deliveries, clock: EpochClock
 ) -> None:
     delivery_id = add(deliveries)
     deliveries.claim(delivery_id, "w1", lease_s=30)
@@ -96,7 +71,7 @@ def test_a_running_delivery_is_claimable_again_only_once_its_lease_expired(
     assert deliveries.finish(delivery_id, "w2") is True
 
 
-def test_a_heartbeat_extends_only_our_own_lease(deliveries: Deliveries, clock: Clock) -> None:
+def test_a_heartbeat_extends_only_our_own_lease(deliveries: Deliveries, clock: EpochClock) -> None:
     delivery_id = add(deliveries)
     deliveries.claim(delivery_id, "w1", lease_s=30)
     clock.now += 20
@@ -107,7 +82,9 @@ def test_a_heartbeat_extends_only_our_own_lease(deliveries: Deliveries, clock: C
     assert deliveries.claim(delivery_id, "w2", lease_s=30) is None
 
 
-def test_a_deferred_delivery_waits_until_it_is_due(deliveries: Deliveries, clock: Clock) -> None:
+def test_a_deferred_delivery_waits_until_it_is_due(
+    deliveries: Deliveries, clock: EpochClock
+) -> None:
     delivery_id = add(deliveries)
     deliveries.claim(delivery_id, "w1", lease_s=30)
 
@@ -136,7 +113,9 @@ def test_a_failed_delivery_keeps_its_error_until_retried(deliveries: Deliveries)
     assert deliveries.requeue(delivery_id) is False  # already queued
 
 
-def test_expired_leases_are_released_to_the_queue(deliveries: Deliveries, clock: Clock) -> None:
+def test_expired_leases_are_released_to_the_queue(
+    deliveries: Deliveries, clock: EpochClock
+) -> None:
     dead = add(deliveries, "d-1")
     alive = add(deliveries, "d-2")
     deliveries.claim(dead, "w1", lease_s=10)
@@ -149,7 +128,7 @@ def test_expired_leases_are_released_to_the_queue(deliveries: Deliveries, clock:
 
 
 def test_waiting_lists_sent_deliveries_untouched_for_a_while(
-    deliveries: Deliveries, clock: Clock
+    deliveries: Deliveries, clock: EpochClock
 ) -> None:
     old = add(deliveries, "d-1")
     assert deliveries.take_batch(10).to_enqueue == [old]

@@ -17,6 +17,7 @@ from plugin.queue import DeliveryQueue, make_queue
 from plugin.routing import Router
 from plugin.store import Deliveries, DeliveryState, Store
 from plugin.worker import Outcome, Worker, describe_error, transient_retry_after
+from tests.fakes import EpochClock
 
 SAMPLE = (
     Path(__file__).parent
@@ -24,14 +25,6 @@ SAMPLE = (
     / "jira_issue_created__mattermost_mattermost-plugin-jira__1.json"
 )
 OWN_ACCOUNT = "crossdept-bot"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def body(actor: str = "5cedcb4355a88a0fc86388ba") -> bytes:
@@ -68,12 +61,12 @@ def store(tmp_path: Path) -> Store:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> EpochClock:
+    return EpochClock()
 
 
 @pytest.fixture
-def deliveries(store: Store, clock: Clock) -> Deliveries:
+def deliveries(store: Store, clock: EpochClock) -> Deliveries:
     return Deliveries(store, clock=clock)
 
 
@@ -143,7 +136,7 @@ def test_an_event_no_handler_wants_is_done_without_building_a_context(
 
 
 def test_a_transient_failure_is_scheduled_for_later_without_sleeping(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     handler = Recorder(TransientGatewayError("Jira answered 429", retry_after=120))
     delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
@@ -166,7 +159,7 @@ def test_a_transient_failure_is_scheduled_for_later_without_sleeping(
 
 
 def test_a_retry_is_not_run_before_it_is_due(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     handler = Recorder(TransientGatewayError("timeout"))
     delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
@@ -226,7 +219,7 @@ def test_a_body_that_is_not_a_jira_event_fails_without_retry(
 
 
 def test_after_the_last_attempt_a_transient_failure_is_kept_as_failed(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     handler = Recorder(*[TransientGatewayError(f"503 #{n}") for n in range(1, 10)])
     delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
@@ -246,7 +239,7 @@ def test_after_the_last_attempt_a_transient_failure_is_kept_as_failed(
 
 
 def test_a_delivery_whose_worker_died_every_time_is_given_up(
-    deliveries: Deliveries, queue: DeliveryQueue, clock: Clock
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
     delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
     assert delivery_id is not None
