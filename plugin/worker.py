@@ -33,6 +33,60 @@ ContextFactory = Callable[[str], Context]
 """Build the Context for one job from its delivery key."""
 
 
+class LeaseKeeper:
+    """Renew the leases of every job a worker is running, from one thread, every third of a lease.
+
+    One thread per worker rather than one per job: starting and joining a thread for each job
+    cost more CPU than the rest of a job that finds nothing to do. The thread runs while jobs
+    hold leases and ends at the first beat at which none does, so an idle worker keeps no thread
+    waking up.
+    """
+
+    def __init__(self, deliveries: Deliveries, owner: str, lease_s: float) -> None:
+        self.deliveries = deliveries
+        self.owner = owner
+        self.lease_s = lease_s
+        self._held: set[int] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def renewing(self) -> bool:
+        """Whether the renewing thread is running (it stops once no job holds a lease)."""
+        with self._lock:
+            return self._thread is not None
+
+    @contextmanager
+    def held(self, delivery_id: int) -> Iterator[None]:
+        """Keep renewing this delivery's lease until the block ends."""
+        with self._lock:
+            self._held.add(delivery_id)
+            if self._thread is None:
+                name = f"leases-{self.owner}"
+                self._thread = threading.Thread(target=self._renew, name=name, daemon=True)
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held.discard(delivery_id)
+
+    def _renew(self) -> None:
+        while True:
+            time.sleep(self.lease_s / 3)
+            with self._lock:
+                if not self._held:
+                    # Decided under the lock, so a job arriving now starts a new thread.
+                    self._thread = None
+                    return
+                held = sorted(self._held)
+            for delivery_id in held:
+                try:
+                    self.deliveries.heartbeat(delivery_id, self.owner, self.lease_s)
+                except Exception:  # noqa: BLE001 - try again next beat; the lease has slack
+                    log.exception("lease renewal failed", extra={"delivery_id": delivery_id})
+
+
 class Outcome(StrEnum):
     """How one attempt ended (the labels of the job metric)."""
 
@@ -98,6 +152,7 @@ class Worker:
         self.rng = rng
         # Unique per process run, so a restarted worker never mistakes an old lease for its own.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leases = LeaseKeeper(deliveries, self.owner, lease_s)
 
     def run(self, delivery_id: int) -> Outcome:
         """Claim and process one delivery; never raises for the job's own failures."""
@@ -124,7 +179,8 @@ class Worker:
             return self._observe(started, self._record_failure(delivery, error, fields))
         if not self.deliveries.finish(delivery.id, self.owner):
             log.warning("delivery lease lost before finishing", extra=fields)
-        log.info(f"delivery {outcome.value}", extra=fields)
+        duration_ms = round((time.monotonic() - started) * 1000, 2)
+        log.info(f"delivery {outcome.value}", extra={**fields, "duration_ms": duration_ms})
         return self._observe(started, outcome)
 
     def process(self, delivery: Delivery) -> Outcome:
@@ -138,11 +194,11 @@ class Worker:
             # Nothing to do: no Jira, no lease renewal; a parse takes far less than a lease.
             return Outcome.DONE
         fields = {"delivery": delivery.key, "issue": delivery.issue, "attempt": delivery.attempts}
-        with self._lease(delivery.id):  # from here on Jira may be slow: keep the job ours
+        with self.leases.held(delivery.id):  # from here on Jira may be slow: keep the job ours
             if self._caused_by_us(event):
                 log.info("delivery skipped: caused by crossdept's own account", extra=fields)
                 return Outcome.SKIPPED
-            log.info("delivery started", extra=fields)
+            log.debug("delivery started", extra=fields)
             context = self.context_factory(delivery.key)
             self.router.dispatch(event, context)
         return Outcome.DONE
@@ -170,26 +226,6 @@ class Worker:
         self.deliveries.fail(delivery.id, self.owner, text)
         log.error("delivery failed", extra={**fields, "error": text})
         return Outcome.FAILED
-
-    @contextmanager
-    def _lease(self, delivery_id: int) -> Iterator[None]:
-        """Renew our lease in the background while the job runs."""
-        stop = threading.Event()
-
-        def renew() -> None:
-            while not stop.wait(self.lease_s / 3):
-                try:
-                    self.deliveries.heartbeat(delivery_id, self.owner, self.lease_s)
-                except Exception:  # noqa: BLE001 - try again next beat; the lease has slack
-                    log.exception("lease renewal failed", extra={"delivery_id": delivery_id})
-
-        thread = threading.Thread(target=renew, name=f"lease-{delivery_id}", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
 
     def _observe(self, started: float, outcome: Outcome) -> Outcome:
         if self.observer is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from plugin.events import JiraEvent
 from plugin.queue import DeliveryQueue, make_queue
 from plugin.routing import Router
 from plugin.store import Deliveries, DeliveryState, Store
-from plugin.worker import Outcome, Worker, describe_error, transient_retry_after
+from plugin.worker import LeaseKeeper, Outcome, Worker, describe_error, transient_retry_after
 from tests.fakes import EpochClock
 
 SAMPLE = (
@@ -283,6 +284,39 @@ def test_the_lease_is_renewed_while_a_long_job_runs(tmp_path: Path, queue: Deliv
 
     assert outcome is Outcome.DONE
     assert stolen == [False]
+
+
+def test_one_thread_renews_every_running_job_and_stops_when_none_runs(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
+    store.create_all()
+    deliveries = Deliveries(store)  # real clock, as in production
+    ids = [deliveries.add(f"d-{n}", "jira:issue_created", "KT-1", body()) for n in range(3)]
+    assert None not in ids
+    first, second, third = (int(delivery_id or 0) for delivery_id in ids)
+    keeper = LeaseKeeper(deliveries, "worker-a", lease_s=0.3)
+
+    def thief_gets(delivery_id: int) -> bool:
+        return deliveries.claim(delivery_id, "thief", lease_s=60) is not None
+
+    for delivery_id in (first, second):
+        assert deliveries.claim(delivery_id, "worker-a", lease_s=0.3) is not None
+    with keeper.held(first), keeper.held(second):
+        renewing = [t for t in threading.enumerate() if t.name == "leases-worker-a"]
+        assert len(renewing) == 1
+        time.sleep(0.8)  # more than twice the lease
+        assert not thief_gets(first) and not thief_gets(second)
+
+    deadline = time.monotonic() + 2
+    while keeper.renewing and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not keeper.renewing
+
+    # A job after the thread stopped starts it again and is renewed like the first ones.
+    assert deliveries.claim(third, "worker-a", lease_s=0.3) is not None
+    with keeper.held(third):
+        assert keeper.renewing
+        time.sleep(0.8)
+        assert not thief_gets(third)
 
 
 def test_a_job_waiting_for_its_retry_does_not_block_the_next_one(tmp_path: Path) -> None:
