@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import SHARED_TOKEN, WEBHOOK_SECRET, load_sample, signed_post
-from webhooks.logs import REDACTED, JsonFormatter, configure_logging
+from webhooks.logs import REDACTED, JsonFormatter, configure_logging, gunicorn_logger_class
 from webhooks.settings import Settings
 
 ISSUE_CREATED = load_sample("jira_issue_created__mattermost_mattermost-plugin-jira__2")
@@ -135,3 +135,21 @@ def test_times_are_utc_iso_8601_with_milliseconds() -> None:
         record.created = created
         expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
         assert json.loads(formatter.format(record))["time"] == expected
+
+
+def test_gunicorn_lines_are_json_lines_in_the_same_stream(
+    log_stream: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gunicorn.config import Config
+
+    config = Config()
+    config.set("errorlog", "-")
+    gunicorn_log = gunicorn_logger_class()(config)
+    gunicorn_log.info("Booting worker with pid: %s", 4242)
+    gunicorn_log.error("Worker (pid:%s) was sent SIGKILL!", 4243)
+
+    assert [(line["level"], line["message"]) for line in lines(log_stream)] == [
+        ("INFO", "Booting worker with pid: 4242"),
+        ("ERROR", "Worker (pid:4243) was sent SIGKILL!"),
+    ]
+    assert capsys.readouterr().err == ""  # gunicorn's own plain-text handler is gone

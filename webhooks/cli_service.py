@@ -22,7 +22,7 @@ from plugin.errors import ConfigError, SettingsError
 from plugin.queue import Feeder
 from plugin.store import Delivery, DeliveryState
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
-from webhooks.logs import configure_logging
+from webhooks.logs import configure_logging, gunicorn_logger_class
 from webhooks.service import DEFAULT_ROUTER, Service, import_router_factory
 from webhooks.settings import MULTIPROC_VARIABLE, Settings, load_settings
 
@@ -260,6 +260,7 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
         "timeout": 30,
         "graceful_timeout": 30,
         "errorlog": "-",
+        "logger_class": gunicorn_logger_class(),
         "proc_name": "crossdept-web",
         "child_exit": child_exit,
         # gunicorn 24+ opens a control socket in the home directory; nothing here uses it.

@@ -81,3 +81,22 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level.upper())
     return handler
+
+
+def gunicorn_logger_class() -> type[Any]:
+    """A gunicorn logger whose own lines (start-up, worker boots, errors) go out as JSON lines too.
+
+    gunicorn gives its error log a plain-text handler of its own; this drops that handler and
+    lets the records reach the root logger that `configure_logging` set up, so one stream holds
+    one format. The access log stays off, as crossdept logs each delivery itself.
+    """
+    from gunicorn import glogging
+
+    class JsonLinesLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no type hints
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for handler in list(self.error_log.handlers):
+                self.error_log.removeHandler(handler)
+            self.error_log.propagate = True
+
+    return JsonLinesLogger
