@@ -197,6 +197,47 @@ def test_supervise_stops_the_others_when_one_process_ends() -> None:
     assert time.monotonic() - started < 30  # the sleeper got SIGTERM instead of being awaited
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
+def test_children_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    child = (
+        "import os, pathlib, time;"
+        f"pathlib.Path({str(pids)!r}, str(os.getpid())).touch();"
+        "time.sleep(120)"
+    )
+    pids.mkdir()
+    script = (
+        "import os, sys\n"
+        "from webhooks.cli_service import supervise\n"
+        f"supervise({{'a': [sys.executable, '-c', {child!r}], "
+        f"'b': [sys.executable, '-c', {child!r}]}}, dict(os.environ))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    supervisor = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.monotonic() + 30
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = [int(path.name) for path in pids.iterdir()]
+    assert len(children) == 2
+
+    supervisor.kill()  # SIGKILL: the supervisor cannot pass anything on
+    supervisor.wait()
+
+    deadline = time.monotonic() + 10
+    while any(is_running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(is_running(pid) for pid in children)
+
+
+def is_running(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie waiting for its (new) parent to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

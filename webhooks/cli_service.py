@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -179,6 +180,28 @@ def serve(
     sys.exit(supervise(children, environment))
 
 
+# prctl(2): the signal a process gets when the thread that forked it ends (Linux only).
+_PR_SET_PDEATHSIG = 1
+
+
+def _stop_when_parent_dies(parent: int) -> Callable[[], None] | None:
+    """Have a child get SIGTERM if `serve` itself dies, even by SIGKILL, so none is orphaned.
+
+    Runs in the child between fork and exec; the setting survives exec. Elsewhere than on
+    Linux, a service manager's process-group kill is the way.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arrange() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
+
+
 def supervise(
     commands: Mapping[str, list[str]],
     environment: Mapping[str, str],
@@ -202,7 +225,10 @@ def supervise(
     try:
         for name, command in commands.items():
             children[name] = subprocess.Popen(
-                command, env=dict(environment), start_new_session=True
+                command,
+                env=dict(environment),
+                start_new_session=True,
+                preexec_fn=_stop_when_parent_dies(os.getpid()),  # noqa: PLW1509 - no threads yet
             )
         while not stop.is_set() and ended is None:
             ended = next((n for n, c in children.items() if c.poll() is not None), None)
