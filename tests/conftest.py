@@ -17,7 +17,8 @@ from werkzeug.test import TestResponse
 from plugin.inbox import Inbox
 from plugin.queue import DeliveryQueue, make_queue
 from plugin.signature import sign
-from plugin.store import Store, metadata
+from plugin.store import Deliveries, Store, metadata
+from tests.fakes import EpochClock
 from webhooks.app import create_app
 from webhooks.settings import Settings, load_settings
 
@@ -167,6 +168,27 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     store.create_all()
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh SQLite store only, for modules whose tests need a real file but not every backend."""
+    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
+    store.create_all()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def clock() -> EpochClock:
+    """A clock the test moves by hand, in Unix seconds (what the store records)."""
+    return EpochClock()
+
+
+@pytest.fixture
+def deliveries(store: Store, clock: EpochClock) -> Deliveries:
+    """The deliveries table on this module's `store`, timed by `clock`."""
+    return Deliveries(store, clock=clock)
 
 
 @pytest.fixture(params=["sqlite", "redis"])

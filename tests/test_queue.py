@@ -15,15 +15,8 @@ from tests.fakes import EpochClock
 
 
 @pytest.fixture
-def clock() -> EpochClock:
-    return EpochClock()
-
-
-@pytest.fixture
-def deliveries(tmp_path: Path, clock: EpochClock) -> Deliveries:
-    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
-    store.create_all()
-    return Deliveries(store, clock=clock)
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 def test_a_sqlite_queue_creates_its_directory(tmp_path: Path) -> None:

@@ -10,16 +10,6 @@ from plugin.store import Deliveries, DeliveryState, Store, driver_url, metadata
 from tests.fakes import EpochClock
 
 
-@pytest.fixture
-def clock() -> EpochClock:
-    return EpochClock()
-
-
-@pytest.fixture
-def deliveries(store: Store, clock: EpochClock) -> Deliveries:
-    return Deliveries(store, clock=clock)
-
-
 def add(deliveries: Deliveries, key: str = "d-1") -> int:
     delivery_id = deliveries.add(key, "jira:issue_created", "CD-1", b"{}")
     assert delivery_id is not None

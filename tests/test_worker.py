@@ -55,20 +55,8 @@ def router_with(*handlers: Any) -> Router:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(f"sqlite:///{tmp_path}/crossdept.db")
-    store.create_all()
-    return store
-
-
-@pytest.fixture
-def clock() -> EpochClock:
-    return EpochClock()
-
-
-@pytest.fixture
-def deliveries(store: Store, clock: EpochClock) -> Deliveries:
-    return Deliveries(store, clock=clock)
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 @pytest.fixture
