@@ -222,13 +222,14 @@ def supervise(
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     children: dict[str, subprocess.Popen[bytes]] = {}
     ended: str | None = None
+    arrange = _stop_when_parent_dies(os.getpid())
     try:
         for name, command in commands.items():
             children[name] = subprocess.Popen(
                 command,
                 env=dict(environment),
                 start_new_session=True,
-                preexec_fn=_stop_when_parent_dies(os.getpid()),  # noqa: PLW1509 - no threads yet
+                preexec_fn=arrange,  # noqa: PLW1509 - no threads yet
             )
         while not stop.is_set() and ended is None:
             ended = next((n for n, c in children.items() if c.poll() is not None), None)
