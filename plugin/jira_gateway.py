@@ -23,6 +23,8 @@ Observer = Callable[[str, str, int], None]
 # POST /rest/api/2/issue/bulk creates at most 50 issues per call.
 # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
 BULK_LIMIT = 50
+# POST /rest/api/2/issue/bulkfetch reads at most 100 issues per call; DC searches the same number.
+READ_LIMIT = 100
 # Data Center's Epic Link / Epic Name custom field types (Jira Software).
 EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
 EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
@@ -398,6 +400,45 @@ class JiraGateway:
                     break
         return found[:limit]
 
+    def read_issues(
+        self,
+        keys: Sequence[str],
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """Read many issues by key in as few calls as Jira allows; keys Jira lacks are left out.
+
+        Cloud: POST /issue/bulkfetch, 100 per call, answers issueErrors for unknown keys.
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulkfetch-post
+        Data Center has no bulk fetch: a JQL `key in (...)` search with validateQuery=warn, where
+        an unknown key is a warning instead of a 400 for the whole query.
+        A moved issue answers under its new key, so callers match what they get by its content.
+        """
+        wanted = list(dict.fromkeys(keys))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), READ_LIMIT):
+            chunk = wanted[start : start + READ_LIMIT]
+            if self.is_cloud:
+                body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fields": list(fields)}
+                if properties:
+                    body["properties"] = list(properties)
+                page = self._json(self._call("POST", "/rest/api/2/issue/bulkfetch", body=body))
+                issues = page.get("issues") or []
+            else:
+                search: dict[str, Any] = {
+                    "jql": "key in ({})".format(", ".join(f'"{key}"' for key in chunk)),
+                    "fields": list(fields),
+                    "maxResults": len(chunk),
+                    "startAt": 0,
+                    "validateQuery": "warn",
+                }
+                if properties:
+                    search["properties"] = list(properties)
+                page = self._json(self._call("POST", "/rest/api/2/search", body=search))
+                issues = page.get("issues") or []
+            found += [dict(issue) for issue in issues]
+        return found
+
     def get_issue_property(self, key: str, name: str) -> Any:
         """Read an issue property's value, or None when it is not set."""
         response = self._call(
@@ -423,6 +464,36 @@ class JiraGateway:
             path={"key": key, "name": name},
             body=value,
         )
+
+    def list_comments(self, key: str) -> list[dict[str, Any]]:
+        """Every comment of an issue, oldest first (pages of 100)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self._json(
+                self._call(
+                    "GET",
+                    "/rest/api/2/issue/{key}/comment",
+                    path={"key": key},
+                    params={"startAt": str(len(found)), "maxResults": "100"},
+                )
+            )
+            batch = page.get("comments") or []
+            found += batch
+            if not batch or len(found) >= int(page.get("total") or 0):
+                return found
+
+    def edit_comment(self, key: str, comment_id: str, body: str) -> None:
+        """Replace a comment's text (wiki markup); a 404 means someone deleted it."""
+        self._call(
+            "PUT",
+            "/rest/api/2/issue/{key}/comment/{comment}",
+            path={"key": key, "comment": comment_id},
+            body={"body": body},
+        )
+
+    def search_url(self, jql: str) -> str:
+        """A link people can open: Jira's issue navigator showing a JQL search."""
+        return f"{self._base}/issues/?jql={quote(jql, safe='')}"
 
     def add_comment(self, key: str, body: str) -> str:
         """Comment on an issue in wiki markup; returns the comment id."""

@@ -234,6 +234,10 @@ class RequestRules(Model):
     )
     epic_issue_type: Text = Field(default="Epic", description="Issue type used when epic: create.")
     fields: RequestFields
+    summary_comment: bool = Field(
+        default=True,
+        description="Comment once on the request with its stages, owners and due dates; edited, not repeated, when the tree changes.",
+    )
 
 
 class IssueTypes(Model):

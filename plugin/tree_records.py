@@ -217,3 +217,20 @@ class TreeRecords:
                     and_(tree_notices.c.request_key == request, tree_notices.c.digest == digest)
                 )
             )
+
+    def forget_items(self, request: str, refs: Iterable[str]) -> None:
+        """Drop item rows Jira contradicts (issue gone, or not carrying this item's marker)."""
+        refs = list(refs)
+        if not refs:
+            return
+        with self.store.begin() as db:
+            db.execute(
+                tree_items.delete().where(
+                    and_(tree_items.c.request_key == request, tree_items.c.ref.in_(refs))
+                )
+            )
+
+    def forget_notices(self, request: str) -> None:
+        """Forget every comment recorded for a request whose stored record Jira contradicts."""
+        with self.store.begin() as db:
+            db.execute(tree_notices.delete().where(tree_notices.c.request_key == request))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -57,7 +58,7 @@ from plugin.planning import (
 )
 from plugin.routing import Router
 from plugin.rules import Rules
-from plugin.tree_records import TreeRecords
+from plugin.tree_records import ItemRecord, TreeRecords
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "not_subtask": "问题类型“{name}”不是子任务类型：请修改规则文件中的 jira.issue_types.deliverable。",
         "missing_user": "Jira 中找不到{role}的账号“{account}”：请管理员修正规则文件中的人员，或修正本需求中的人员字段。",
         "no_epic_link": "在 Jira Data Center 上找不到 Epic Link 字段：请在规则文件中设置 jira.epic_link_field。",
+        "summary_heading": "h3. 协作任务已建立：{key} {topic}",
+        "summary_intro": "crossdept 已按跨部门协作流程为本需求建立 {count} 项任务，分 {stages} 个阶段，每项任务都有唯一负责人和截止日期。各阶段如下：",
+        "summary_columns": "||阶段||任务||负责人||截止日期||",
+        "summary_stage": "阶段{number} {name}",
+        "summary_rest": "各阶段的 {deliverables} 项输出物任务挂在对应阶段任务之下：[查看全部 {count} 项任务|{url}]",
+        "summary_deleted": "以下任务已在 Jira 中被删除，crossdept 不会重建（如需重建，请管理员运行 crossdept apply {key} --recreate-deleted）：{items}",
+        "summary_marker": "_本评论由 crossdept 维护，任务树变化时会更新（tree:{key}）。_",
     },
     "en": {
         "problems": "crossdept cannot create the collaboration tree of {key}; nothing was created:",
@@ -95,6 +103,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "not_subtask": 'The issue type "{name}" is not a sub-task type: change jira.issue_types.deliverable in the rules file.',
         "missing_user": 'Jira does not know the account "{account}" ({role}): ask an admin to fix that person in the rules file, or fix the people fields of this request.',
         "no_epic_link": "No Epic Link field was found on Jira Data Center: set jira.epic_link_field in the rules file.",
+        "summary_heading": "h3. Collaboration items set up: {key} {topic}",
+        "summary_intro": "crossdept has set up {count} items for this request in {stages} stages, following the cross-department process; each item has exactly one owner and a due date. The stages:",
+        "summary_columns": "||Stage||Item||Owner||Due||",
+        "summary_stage": "Stage {number}: {name}",
+        "summary_rest": "The {deliverables} deliverable items sit under their stage: [see all {count} items|{url}]",
+        "summary_deleted": "These items were deleted in Jira and crossdept will not create them again (an admin can run crossdept apply {key} --recreate-deleted): {items}",
+        "summary_marker": "_crossdept keeps this comment up to date when the tree changes (tree:{key})._",
     },
 }
 
@@ -109,7 +124,11 @@ class TreeBusyError(TransientGatewayError):
 
 @dataclass
 class TreeOutcome:
-    """What one apply did: the tree's status, every known ref -> key, and what it created now."""
+    """What one apply did: the tree's status, every ref -> key Jira holds, and what changed now.
+
+    `deleted`: items people deleted in Jira, left deleted. `dropped`: records Jira contradicted
+    (the issue is gone or is not this item), forgotten before anything was built.
+    """
 
     request: str
     status: Status
@@ -117,6 +136,59 @@ class TreeOutcome:
     created: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     plan: TreePlan | None = None
+    deleted: dict[str, str] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordedTree:
+    """The `crossdept.tree` property as Jira holds it on the request: Jira's own record."""
+
+    items: dict[str, str] = field(default_factory=dict)
+    deleted: dict[str, str] = field(default_factory=dict)
+    comment_id: str | None = None
+    comment_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What Jira confirmed of the recorded items, in one bulk read."""
+
+    keys: dict[str, str]
+    deleted: dict[str, str]
+    dropped: dict[str, str]
+
+
+def confirm_items(
+    request: str,
+    recorded: RecordedTree,
+    stored: Mapping[str, str],
+    found: Sequence[Mapping[str, Any]],
+) -> Confirmation:
+    """Decide which recorded items Jira really holds, from the issues a bulk read returned.
+
+    An item is confirmed only by an issue carrying `crossdept.item` = {request, ref}; a key is
+    never believed alone. An item named in the request's own `crossdept.tree` whose issue no
+    longer exists was deleted by a person: it stays deleted. Any other unconfirmed record (the
+    store's, or a key that now belongs to another issue) is dropped.
+    """
+    keys: dict[str, str] = {}
+    present: set[str] = set()
+    for hit in found:
+        present.add(str(hit.get("key", "")).upper())
+        mark = (hit.get("properties") or {}).get(ITEM_PROPERTY)
+        if isinstance(mark, Mapping) and mark.get("request") == request and mark.get("ref"):
+            keys.setdefault(str(mark["ref"]), str(hit["key"]))
+    deleted = {ref: key for ref, key in recorded.deleted.items() if ref not in keys}
+    for ref, key in recorded.items.items():
+        if ref not in keys and key.upper() not in present:
+            deleted[ref] = key
+    dropped: dict[str, str] = {}
+    for source in (stored, recorded.items):
+        for ref, key in source.items():
+            if keys.get(ref) != key and ref not in deleted:
+                dropped.setdefault(ref, key)
+    return Confirmation(keys, deleted, dropped)
 
 
 def _holder() -> str:
@@ -127,8 +199,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def apply_tree(key: str, context: Context) -> TreeOutcome:
-    """Create whatever of the request's tree is missing; safe to repeat and to race."""
+def apply_tree(key: str, context: Context, *, recreate_deleted: bool = False) -> TreeOutcome:
+    """Create whatever of the request's tree is missing; safe to repeat and to race.
+
+    Items people deleted in Jira stay deleted unless `recreate_deleted` (crossdept apply
+    --recreate-deleted).
+    """
     records = TreeRecords(context.store)
     holder = _holder()
     now = context.clock().timestamp()
@@ -138,7 +214,7 @@ def apply_tree(key: str, context: Context) -> TreeOutcome:
     status = "building"
     digest = rules_digest(context.rules)
     try:
-        outcome = _Builder(key, context, records).build()
+        outcome = _Builder(key, context, records, recreate_deleted).build()
         status = outcome.status
         return outcome
     finally:
@@ -148,8 +224,11 @@ def apply_tree(key: str, context: Context) -> TreeOutcome:
 class _Builder:
     """One apply of one request's tree, with the claim held."""
 
-    def __init__(self, key: str, context: Context, records: TreeRecords) -> None:
+    def __init__(
+        self, key: str, context: Context, records: TreeRecords, recreate_deleted: bool = False
+    ) -> None:
         self.key = key
+        self.recreate_deleted = recreate_deleted
         self.context = context
         self.rules = context.rules
         self.jira: JiraGateway = context.jira
@@ -165,27 +244,32 @@ class _Builder:
         if not is_request(snapshot, self.rules):
             log.info("not a collaboration request; no tree", extra=self.extra)
             return TreeOutcome(self.key, "skipped")
-        recorded = _recorded_keys(issue)
+        recorded = read_tree_record(issue)
         stored = self.records.items(self.key)
-        keys = dict(recorded)
-        keys.update({ref: row.issue_key for ref, row in stored.items() if row.issue_key})
+        confirmed = self._confirm(recorded, stored)
+        keys = dict(confirmed.keys)
+        deleted = {} if self.recreate_deleted else dict(confirmed.deleted)
+        stored = {ref: row for ref, row in stored.items() if ref not in confirmed.dropped}
         calendar = WorkCalendar.from_rules(self.rules.calendar)
         try:
             plan = plan_tree(snapshot, self.rules, calendar, cloud=self.jira.is_cloud)
-            missing = [item for item in plan.items if item.ref not in keys]
+            missing = [item for item in plan.items if self._wanted(item, keys, deleted)]
             types = self._check_jira(plan, missing) if missing else {}
         except RequestProblemError as problem:
             self._tell_problems(problem.problems)
-            return TreeOutcome(self.key, "blocked", keys, problems=problem.problems)
-        if not missing:
-            if keys != recorded:
-                self._write_tree_record(keys)
-            return TreeOutcome(self.key, "complete", keys, plan=plan)
+            return TreeOutcome(
+                self.key,
+                "blocked",
+                keys,
+                problems=problem.problems,
+                deleted=deleted,
+                dropped=confirmed.dropped,
+            )
 
         created: dict[str, str] = {}
         refused: list[tuple[PlannedItem, str]] = []
         for level in ("epic", "stage", "deliverable"):
-            todo = [item for item in plan.level(level) if item.ref not in keys]
+            todo = [item for item in plan.level(level) if self._wanted(item, keys, deleted)]
             ready = [item for item in todo if self._parent_key(item, keys) is not None]
             refused += [(item, "") for item in todo if item not in ready]
             pending = [item for item in ready if item.ref in stored]
@@ -200,17 +284,70 @@ class _Builder:
                 created.update(new)
                 refused += failed
 
-        if keys != recorded:
-            self._write_tree_record(keys)
+        comment = self._tell_tree(
+            snapshot.topic, plan, keys, deleted, recorded, existed=bool(confirmed.keys)
+        )
+        if (keys, deleted, comment) != (
+            recorded.items,
+            recorded.deleted,
+            (recorded.comment_id, recorded.comment_digest),
+        ):
+            self._write_tree_record(keys, deleted, comment)
+        status: Status = "complete"
         if refused:
             self._tell_refusals(refused, len(created))
-            return TreeOutcome(self.key, "partial", keys, created, plan=plan)
-        log.info(
-            "tree built: %d issues created",
-            len(created),
-            extra={**self.extra, "issues_created": len(created)},
+            status = "partial"
+        elif created:
+            log.info(
+                "tree built: %d issues created",
+                len(created),
+                extra={**self.extra, "issues_created": len(created)},
+            )
+        return TreeOutcome(
+            self.key, status, keys, created, plan=plan, deleted=deleted, dropped=confirmed.dropped
         )
-        return TreeOutcome(self.key, "complete", keys, created, plan=plan)
+
+    def _wanted(
+        self, item: PlannedItem, keys: Mapping[str, str], deleted: Mapping[str, str]
+    ) -> bool:
+        """Say whether an item is still to be created: not in Jira, not deleted on purpose."""
+        return item.ref not in keys and item.ref not in deleted and item.parent not in deleted
+
+    # -- Jira is the truth ---------------------------------------------------------------------
+
+    def _confirm(self, recorded: RecordedTree, stored: Mapping[str, ItemRecord]) -> Confirmation:
+        """Check every recorded item against Jira in one bulk read, and forget what Jira denies."""
+        keyed = {ref: row.issue_key for ref, row in stored.items() if row.issue_key}
+        wanted = sorted(set(keyed.values()) | set(recorded.items.values()))
+        found = (
+            self.jira.read_issues(wanted, fields=["summary"], properties=[ITEM_PROPERTY])
+            if wanted
+            else []
+        )
+        confirmed = confirm_items(self.key, recorded, keyed, found)
+        self.records.forget_items(
+            self.key, [ref for ref, key in keyed.items() if confirmed.keys.get(ref) != key]
+        )
+        if confirmed.dropped:
+            if not confirmed.keys and not recorded.items:
+                # Nothing of the stored tree is in this Jira (a restored or recreated project, a
+                # data directory moved to another Jira): its notices belong to another issue too.
+                self.records.forget_notices(self.key)
+            log.warning(
+                "stored tree record contradicts Jira: forgot %d items (%s)",
+                len(confirmed.dropped),
+                ", ".join(f"{ref}={key}" for ref, key in sorted(confirmed.dropped.items())),
+                extra={**self.extra, "items_dropped": len(confirmed.dropped)},
+            )
+        if confirmed.deleted.keys() - recorded.deleted.keys():
+            log.info(
+                "items deleted in Jira are left deleted: %s",
+                ", ".join(f"{ref}={key}" for ref, key in sorted(confirmed.deleted.items())),
+                extra={**self.extra, "items_deleted": len(confirmed.deleted)},
+            )
+        unrecorded = {ref: key for ref, key in confirmed.keys.items() if keyed.get(ref) != key}
+        self.records.record_created(self.key, unrecorded, self.now())
+        return confirmed
 
     # -- checks before anything is created ---------------------------------------------------
 
@@ -372,12 +509,21 @@ class _Builder:
             log.info("adopted %d issues an earlier attempt created", len(adopted), extra=self.extra)
         return adopted
 
-    def _write_tree_record(self, keys: Mapping[str, str]) -> None:
-        value = {
+    def _write_tree_record(
+        self,
+        keys: Mapping[str, str],
+        deleted: Mapping[str, str],
+        comment: tuple[str | None, str | None],
+    ) -> None:
+        value: dict[str, Any] = {
             "version": TREE_RECORD_VERSION,
             "rules": rules_digest(self.rules),
             "items": dict(sorted(keys.items())),
         }
+        if deleted:
+            value["deleted"] = dict(sorted(deleted.items()))
+        if comment[0]:
+            value["comment"] = {"id": comment[0], "digest": comment[1]}
         self.jira.set_issue_property(self.key, TREE_PROPERTY, value)
 
     # -- telling people ----------------------------------------------------------------------
@@ -391,6 +537,56 @@ class _Builder:
         except Exception:
             self.records.forget_said(self.key, digest)
             raise
+
+    def _tell_tree(
+        self,
+        topic: str,
+        plan: TreePlan,
+        keys: Mapping[str, str],
+        deleted: Mapping[str, str],
+        recorded: RecordedTree,
+        *,
+        existed: bool,
+    ) -> tuple[str | None, str | None]:
+        """Keep one summary comment on the request in step with the tree: posted once, then edited.
+
+        `existed`: some items were there before this run, so an earlier run may have posted the
+        summary and died before recording it; only then are the request's comments searched.
+        """
+        kept = (recorded.comment_id, recorded.comment_digest)
+        if not self.rules.jira.request.summary_comment or not keys:
+            return kept
+        stages = [item for item in plan.level("stage") if item.ref in keys]
+        scope = ", ".join(keys[item.ref] for item in stages)
+        url = self.jira.search_url(f"key in ({scope}) OR parent in ({scope}) ORDER BY key")
+        text = render_tree_summary(self.rules, self.key, topic, plan, keys, deleted, url)
+        digest = _digest(text)
+        if recorded.comment_id and recorded.comment_digest == digest:
+            return kept
+        comment_id = recorded.comment_id or (self._find_summary_comment() if existed else None)
+        if comment_id:
+            try:
+                self.jira.edit_comment(self.key, comment_id, text)
+                return comment_id, digest
+            except RefusedError as error:
+                if error.status != 404:
+                    raise
+                # Someone deleted the summary; the tree changed since, so say it once more.
+        return self.jira.add_comment(self.key, text), digest
+
+    def _find_summary_comment(self) -> str | None:
+        """Find a summary posted before its id was recorded (a crash in between): no second copy."""
+        marker = re.compile(rf"tree:{re.escape(self.key)}[)）]")
+        me = self.jira.myself()
+        for comment in self.jira.list_comments(self.key):
+            author = comment.get("author") or {}
+            if marker.search(str(comment.get("body", ""))) and me in (
+                author.get("accountId"),
+                author.get("name"),
+                author.get("key"),
+            ):
+                return str(comment["id"])
+        return None
 
     def _tell_problems(self, problems: Sequence[str]) -> None:
         log.warning(
@@ -416,13 +612,64 @@ def _reason(refusal: ItemRefusal) -> str:
     return refusal.reason()
 
 
-def _recorded_keys(issue: Mapping[str, Any]) -> dict[str, str]:
-    """The ref -> key map of the `crossdept.tree` property, as read with the issue."""
-    record = (issue.get("properties") or {}).get(TREE_PROPERTY) or {}
-    items = record.get("items") if isinstance(record, Mapping) else None
-    if not isinstance(items, Mapping):
-        return {}
-    return {str(ref): str(key) for ref, key in items.items()}
+def read_tree_record(issue: Mapping[str, Any]) -> RecordedTree:
+    """The `crossdept.tree` property as read with the request; anything malformed reads as empty."""
+    record = (issue.get("properties") or {}).get(TREE_PROPERTY)
+    if not isinstance(record, Mapping):
+        return RecordedTree()
+
+    def refs(name: str) -> dict[str, str]:
+        found = record.get(name)
+        if not isinstance(found, Mapping):
+            return {}
+        return {str(ref): str(key) for ref, key in found.items()}
+
+    comment = record.get("comment")
+    comment = comment if isinstance(comment, Mapping) else {}
+    return RecordedTree(
+        refs("items"),
+        refs("deleted"),
+        str(comment["id"]) if comment.get("id") else None,
+        str(comment["digest"]) if comment.get("digest") else None,
+    )
+
+
+def render_tree_summary(
+    rules: Rules,
+    key: str,
+    topic: str,
+    plan: TreePlan,
+    keys: Mapping[str, str],
+    deleted: Mapping[str, str],
+    url: str,
+) -> str:
+    """The request's summary comment: a table of stages with owner and due date, and a link to all."""
+    stages = [item for item in plan.level("stage") if item.ref in keys]
+    lines = [
+        _say(rules, "summary_heading", key=key, topic=topic),
+        _say(rules, "summary_intro", count=len(keys), stages=len(stages)),
+        _say(rules, "summary_columns"),
+    ]
+    for item in stages:
+        number = item.stage or 0
+        stage = rules.stages[number - 1]
+        name = _say(
+            rules, "summary_stage", number=number, name=rules.text(stage.name, stage.name_en)
+        )
+        owner = owner_label(rules, item.owner)
+        lines.append(f"|{name}|{keys[item.ref]}|{owner}|{item.due.isoformat()}|")
+    deliverables = sum(1 for item in plan.level("deliverable") if item.ref in keys)
+    lines += ["", _say(rules, "summary_rest", deliverables=deliverables, count=len(keys), url=url)]
+    if deleted:
+        names = plan.by_ref()
+        listed = [
+            f"{deleted[ref]}（{names[ref].summary}）" if ref in names else deleted[ref]
+            for ref in sorted(deleted)
+        ]
+        separator = "、" if rules.language == "zh-CN" else ", "
+        lines += ["", _say(rules, "summary_deleted", key=key, items=separator.join(listed))]
+    lines += ["", _say(rules, "summary_marker", key=key)]
+    return "\n".join(lines)
 
 
 # -- webhook routing --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ Emit = Callable[[str, dict[str, Any]], object]
 Handler = Callable[["_Call"], SandboxResponse]
 
 MAX_BULK_CREATE = 50  # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
+_NO_ISSUE = -1  # an issue id no issue has: what an unknown key matches under validateQuery=warn
 MAX_PROPERTY_KEY = 255  # https://developer.atlassian.com/server/jira/platform/entity-properties/
 MAX_PROPERTY_VALUE = 32768
 NOT_FOUND_ISSUE = "Issue does not exist or you do not have permission to see it."
@@ -241,6 +242,8 @@ class JiraFake:
         self._next_history_id = 10000
         self._next_link_id = 10000
         self._next_remote_link_id = 10000
+        # Set while a /search runs with validateQuery=warn: unknown issue keys are collected here.
+        self._jql_warnings: list[str] | None = None
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._register_routes()
 
@@ -262,6 +265,7 @@ class JiraFake:
         r("GET", r"issue/createmeta/([^/]+)/issuetypes/([^/]+)", self._createmeta_fields)
         r("POST", r"issue", self._create_issue)
         r("POST", r"issue/bulk", self._bulk_create)
+        r("POST", r"issue/bulkfetch", self._bulk_fetch)
         r("GET", r"issue/([^/]+)", self._get_issue)
         r("PUT", r"issue/([^/]+)", self._edit_issue)
         r("DELETE", r"issue/([^/]+)", self._delete_issue)
@@ -1984,28 +1988,78 @@ class JiraFake:
                 ],
             )
         params = self._search_params(call)
-        found = self.find_issues(str(params.get("jql") or ""), call.actor)
+        # validateQuery: strict (default, also "true") answers 400 for an unknown issue key;
+        # warn (also "false") turns such errors into warningMessages and matches nothing for them.
+        validation = str(params.get("validateQuery") or "strict").lower()
+        warnings: list[str] | None = [] if validation in ("warn", "false", "none") else None
+        self._jql_warnings = warnings
+        try:
+            found = self.find_issues(str(params.get("jql") or ""), call.actor)
+        finally:
+            self._jql_warnings = None
         start = int(params.get("startAt") or 0)
         limit = min(int(params.get("maxResults") or 50), 1000)
         page = found[start : start + limit]
         fields = params.get("fields")
+        result: dict[str, Any] = {
+            "expand": "schema,names",
+            "startAt": start,
+            "maxResults": limit,
+            "total": len(found),
+            "issues": [
+                self.issue_json(
+                    issue,
+                    version=call.version,
+                    fields=fields if fields is not None else ["*navigable"],
+                    expand=params.get("expand") or (),
+                    properties=params.get("properties") or (),
+                )
+                for issue in page
+            ],
+        }
+        if warnings:
+            result["warningMessages"] = warnings
+        return SandboxResponse(200, result)
+
+    def _bulk_fetch(self, call: _Call) -> SandboxResponse:
+        """POST /issue/bulkfetch (Cloud only): up to 100 issues by id or key, errors for the rest."""
+        if not self.seed.is_cloud:
+            raise ApiError(404, ["null for uri: /rest/api/2/issue/bulkfetch"])
+        body = call.request.json()
+        wanted = body.get("issueIdsOrKeys") if isinstance(body, Mapping) else None
+        if not isinstance(wanted, list) or not wanted:
+            raise ApiError(400, ["issueIdsOrKeys must name at least one issue."])
+        if len(wanted) > 100:
+            raise ApiError(400, ["You can request up to 100 issues."])
+        fields = body.get("fields") or ["*navigable"]
+        properties = body.get("properties") or ()
+        found: dict[int, _Issue] = {}
+        errors: list[dict[str, str]] = []
+        for ident in wanted:
+            issue = self._find_issue(str(ident))
+            if issue is None:
+                errors.append(
+                    {
+                        "id": str(ident),
+                        "errorMessage": "Issue does not exist or you do not have permission to see it.",
+                    }
+                )
+            else:
+                found[issue.id] = issue
         return SandboxResponse(
             200,
             {
-                "expand": "schema,names",
-                "startAt": start,
-                "maxResults": limit,
-                "total": len(found),
+                "expand": "",
                 "issues": [
                     self.issue_json(
-                        issue,
+                        found[issue_id],
                         version=call.version,
-                        fields=fields if fields is not None else ["*navigable"],
-                        expand=params.get("expand") or (),
-                        properties=params.get("properties") or (),
+                        fields=[str(f) for f in fields],
+                        properties=[str(p) for p in properties],
                     )
-                    for issue in page
+                    for issue_id in sorted(found)  # ascending id order, as documented
                 ],
+                "issueErrors": errors,
             },
         )
 
@@ -2118,9 +2172,13 @@ class JiraFake:
                 )
             issue = self._find_issue(operand)
             if issue is None:
-                raise jql.JqlError(
-                    f"An issue with key '{operand}' does not exist for field '{field_name}'."
-                )
+                message = f"An issue with key '{operand}' does not exist for field '{field_name}'."
+                if self._jql_warnings is None:
+                    raise jql.JqlError(message)
+                # validateQuery=warn: the clause matches nothing and the error becomes a warning.
+                if message not in self._jql_warnings:
+                    self._jql_warnings.append(message)
+                return _NO_ISSUE
             return issue.id
 
         return convert

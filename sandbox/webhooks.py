@@ -86,7 +86,9 @@ class WebhookOutbox:
             return None
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         with self._lock:
-            identifier = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            # Unique across sandbox starts, as Jira's identifiers are unique within a site: a
+            # restarted sandbox must never look like a redelivery. The seed drives reordering only.
+            identifier = str(uuid.uuid4())
             delivery = Delivery(identifier, event, body)
             if self._duplicates_left > 0:
                 self._duplicates_left -= 1

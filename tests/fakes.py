@@ -184,7 +184,7 @@ class FakeJira(JiraGateway):
         self._observer = None
         self._lock = threading.RLock()
         self.issues: dict[str, dict[str, Any]] = {}
-        self.comments: dict[str, list[str]] = {}
+        self.comments: dict[str, list[str | None]] = {}
         self.links: list[tuple[str, str, str]] = []
         self.issue_types_by_project: dict[str, dict[str, IssueType]] = {"XD": dict(XD_TYPES)}
         default_users = set(HEADS.values()) | set(CONTACTS.values()) | {PM, REQUESTER, CROSSDEPT}
@@ -441,6 +441,69 @@ class FakeJira(JiraGateway):
         with self._lock:
             self.comments.setdefault(key, []).append(body)
             return str(len(self.comments[key]))
+
+    def list_comments(self, key: str) -> list[dict[str, Any]]:
+        self._hit("GET /rest/api/2/issue/{key}/comment")
+        me = CROSSDEPT if self.is_cloud else "crossdept"
+        author = {"accountId": me} if self.is_cloud else {"name": me}
+        with self._lock:
+            return [
+                {"id": str(number), "body": body, "author": author}
+                for number, body in enumerate(self.comments.get(key, []), start=1)
+                if body is not None
+            ]
+
+    def edit_comment(self, key: str, comment_id: str, body: str) -> None:
+        with self._lock:
+            bodies = self.comments.get(key, [])
+            index = int(comment_id) - 1
+            if not 0 <= index < len(bodies) or bodies[index] is None:
+                self._hit("PUT /rest/api/2/issue/{key}/comment/{comment}", 404)
+                raise RefusedError("PUT comment: HTTP 404", 404, ["Can not find a comment"])
+            self._hit("PUT /rest/api/2/issue/{key}/comment/{comment}")
+            bodies[index] = body
+
+    def delete_comment(self, key: str, comment_id: str) -> None:
+        """Delete a comment as a person would (its number is not reused)."""
+        with self._lock:
+            self.comments[key][int(comment_id) - 1] = None  # type: ignore[call-overload]
+
+    def delete_issue(self, key: str) -> None:
+        """Delete an issue (and its sub-tasks) as a person would."""
+        with self._lock:
+            doomed = {key} | {
+                k
+                for k, issue in self.issues.items()
+                if (issue["fields"].get("parent") or {}).get("key") == key
+            }
+            for gone in doomed:
+                del self.issues[gone]
+
+    def read_issues(
+        self, keys: Sequence[str], fields: Sequence[str] = ("summary",), properties: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        wanted = list(dict.fromkeys(keys))
+        for _ in range(0, len(wanted), 100):
+            self._hit(
+                "POST /rest/api/2/issue/bulkfetch" if self.is_cloud else "POST /rest/api/2/search"
+            )
+        with self._lock:
+            return [
+                {
+                    "key": key,
+                    "fields": {name: self.issues[key]["fields"].get(name) for name in fields},
+                    "properties": {
+                        name: copy.deepcopy(self.issues[key]["properties"][name])
+                        for name in properties
+                        if name in self.issues[key]["properties"]
+                    },
+                }
+                for key in wanted
+                if key in self.issues
+            ]
+
+    def search_url(self, jql: str) -> str:
+        return "https://jira.example.com/issues/?jql=" + jql.replace(" ", "+")
 
 
 def fail_with(error: BaseException) -> Callable[[int], None]:

@@ -18,8 +18,11 @@ from plugin.trees import (
     ITEM_PROPERTY,
     SETTLE_SECONDS,
     TREE_PROPERTY,
+    RecordedTree,
     TreeBusyError,
     apply_tree,
+    confirm_items,
+    render_tree_summary,
     router,
 )
 from tests.fakes import (
@@ -69,6 +72,20 @@ def cloud_with_request(**request: object) -> FakeJira:
     return jira
 
 
+def is_summary(text: str, key: str) -> bool:
+    return f"(tree:{key})" in text or f"（tree:{key}）" in text
+
+
+def summary_comments(jira: FakeJira, key: str = "XD-1") -> list[str]:
+    """The request's summary comment(s), recognised by crossdept's marker line."""
+    return [text for text in jira.comments.get(key, []) if text and is_summary(text, key)]
+
+
+def problem_comments(jira: FakeJira, key: str = "XD-1") -> list[str]:
+    """Every other comment crossdept wrote on the request."""
+    return [text for text in jira.comments.get(key, []) if text and not is_summary(text, key)]
+
+
 def calls_without_setup(jira: FakeJira) -> dict[str, int]:
     totals: dict[str, int] = {}
     for (endpoint, _status), count in jira.calls.items():
@@ -88,6 +105,7 @@ def test_a_new_request_gets_its_whole_tree_in_two_bulk_calls(store, rules, clock
         "GET /rest/api/2/user/bulk": 1,
         "POST /rest/api/2/issue/bulk": 2,  # stages, then sub-tasks
         "PUT /rest/api/2/issue/{key}/properties/{name}": 1,
+        "POST /rest/api/2/issue/{key}/comment": 1,  # the request's summary
     }
     record = jira.issues["XD-1"]["properties"][TREE_PROPERTY]
     assert record["items"] == outcome.keys
@@ -127,7 +145,8 @@ def test_a_redelivered_event_creates_nothing_and_reads_once(store, rules, clock)
     router.dispatch(event, context)
 
     assert len(jira.refs("XD-1")) == DEFAULT_4_DEPT_ITEMS
-    assert sum(jira.calls.values()) - before == 1  # one GET of the request, nothing else
+    # One GET of the request and one bulk read confirming its items in Jira, nothing else.
+    assert sum(jira.calls.values()) - before == 2
 
 
 def test_a_duplicate_apply_with_a_lost_store_trusts_the_tree_property(
@@ -315,7 +334,8 @@ def test_an_unknown_department_is_said_once_and_fixing_it_builds_the_tree(
     router.dispatch(event, context)  # redelivered
 
     assert jira.refs("XD-1") == []
-    assert len(jira.comments["XD-1"]) == 1
+    assert jira.comments["XD-1"] == problem_comments(jira)
+    assert len(problem_comments(jira)) == 1
     assert "法务部" in jira.comments["XD-1"][0]
     assert "crossdept apply XD-1" in jira.comments["XD-1"][0]
 
@@ -324,7 +344,8 @@ def test_an_unknown_department_is_said_once_and_fixing_it_builds_the_tree(
         parse_event(issue_event(issue, "jira:issue_updated", changelog={"items": []})), context
     )
     assert len(jira.refs("XD-1")) > 0
-    assert len(jira.comments["XD-1"]) == 1
+    assert len(problem_comments(jira)) == 1
+    assert len(summary_comments(jira)) == 1
 
 
 def test_a_missing_departments_field_is_a_problem(store, rules, clock) -> None:
@@ -364,7 +385,7 @@ def test_an_assignee_jira_refuses_is_reported_and_the_rest_is_kept(store, rules,
     assert outcome.status == "partial"
     refused = {ref for ref in outcome.plan.by_ref() if ref not in outcome.keys}  # type: ignore[union-attr]
     assert refused == {"s2.d1.财务部", "s3.d1.财务部", "s4.d1.财务部", "s5.d1.财务部"}
-    assert "cannot be assigned" in jira.comments["XD-1"][0]
+    assert any("cannot be assigned" in text for text in problem_comments(jira))
 
     jira.unassignable.clear()
     issue = jira.edit("XD-1", summary="新品推广")
@@ -551,3 +572,186 @@ def test_sandbox_apply_builds_the_tree_once_and_resumes_after_a_lost_answer(
             assert first_stage["fields"][EPIC_LINK_FIELD] == key
         assert first_stage["fields"]["duedate"] == "2026-03-05"
         assert sandbox.violations == []
+
+
+# -- Jira is the truth ------------------------------------------------------------------------
+
+
+def test_a_stored_tree_jira_does_not_hold_is_dropped_and_the_tree_rebuilt(
+    store, rules, clock
+) -> None:
+    # The same store, a Jira whose XD project was recreated: XD-1 is a new request and the
+    # recorded keys are gone (or belong to other issues).
+    old = cloud_with_request()
+    apply_tree("XD-1", make(old, rules, store, clock))
+    assert TreeRecords(store).items("XD-1")
+    TreeRecords(store).said("XD-1", "a problem said to the old XD-1", 0.0)
+
+    new = cloud_with_request(topic="另一个需求")
+    new.add_issue({**request_issue("XD-101"), "fields": {"summary": "someone else's issue"}})
+    outcome = apply_tree("XD-1", make(new, rules, store, clock))
+
+    assert outcome.status == "complete"
+    assert len(outcome.created) == DEFAULT_4_DEPT_ITEMS
+    assert "XD-101" in outcome.dropped.values()  # a recorded key now used by another issue
+    assert len(outcome.dropped) == DEFAULT_4_DEPT_ITEMS
+    assert outcome.deleted == {}
+    assert set(outcome.keys.values()) == {issue["key"] for issue in new.children("XD-1")}
+    assert new.issues["XD-1"]["properties"][TREE_PROPERTY]["items"] == outcome.keys
+    stored = {ref: row.issue_key for ref, row in TreeRecords(store).items("XD-1").items()}
+    assert stored == outcome.keys
+    assert TreeRecords(store).said("XD-1", "a problem said to the old XD-1", 0.0)  # forgotten
+
+
+def test_an_item_a_person_deleted_is_not_recreated_and_is_reported(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    first = apply_tree("XD-1", make(jira, rules, store, clock))
+    gone = first.keys["s6"]  # the retrospective stage, with its sub-task
+    jira.delete_issue(gone)
+
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+
+    assert outcome.created == {}
+    assert outcome.deleted == {"s6": gone, "s6.d1": first.keys["s6.d1"]}
+    assert "s6" not in outcome.keys
+    record = jira.issues["XD-1"]["properties"][TREE_PROPERTY]
+    assert record["deleted"] == outcome.deleted
+    assert gone in summary_comments(jira)[0]
+    assert "--recreate-deleted" in summary_comments(jira)[0]
+
+    again = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert again.created == {} and again.deleted == outcome.deleted
+
+    rebuilt = apply_tree("XD-1", make(jira, rules, store, clock), recreate_deleted=True)
+    assert set(rebuilt.created) == {"s6", "s6.d1"}
+    assert "deleted" not in jira.issues["XD-1"]["properties"][TREE_PROPERTY]
+
+
+def test_the_summary_comment_is_edited_not_repeated_when_the_tree_grows(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request(departments=("技术部",))
+    first = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert len(summary_comments(jira)) == 1
+    before = summary_comments(jira)[0]
+    assert f"{len(first.keys)} 项任务" in before
+
+    jira.edit("XD-1", customfield_10051=[{"value": "技术部"}, {"value": "产品部"}])
+    second = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert len(second.created) > 0
+
+    assert len(jira.comments["XD-1"]) == 1
+    assert f"{len(second.keys)} 项任务" in summary_comments(jira)[0]
+    apply_tree("XD-1", make(jira, rules, store, clock))  # nothing changed: no edit
+    assert jira.calls_to("PUT /rest/api/2/issue/{key}/comment/{comment}") == 1
+    assert jira.calls_to("POST /rest/api/2/issue/{key}/comment") == 1
+
+
+def test_a_summary_posted_before_a_crash_is_found_not_posted_again(store, rules, clock) -> None:
+    jira = cloud_with_request()
+    real = jira.set_issue_property
+
+    def die_writing_the_record(key: str, name: str, value: object) -> None:
+        raise CrashError("killed before the tree record was written")
+
+    jira.set_issue_property = die_writing_the_record  # type: ignore[method-assign]
+    with pytest.raises(CrashError):
+        apply_tree("XD-1", make(jira, rules, store, clock))
+    assert len(summary_comments(jira)) == 1
+    jira.set_issue_property = real  # type: ignore[method-assign]
+
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+
+    assert outcome.created == {}
+    assert len(summary_comments(jira)) == 1
+    assert jira.issues["XD-1"]["properties"][TREE_PROPERTY]["comment"]["id"] == "1"
+
+
+def test_a_summary_a_person_deleted_is_written_again_only_when_the_tree_changes(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request(departments=("技术部",))
+    apply_tree("XD-1", make(jira, rules, store, clock))
+    jira.delete_comment("XD-1", "1")
+
+    apply_tree("XD-1", make(jira, rules, store, clock))
+    assert summary_comments(jira) == []
+
+    jira.edit("XD-1", customfield_10051=[{"value": "技术部"}, {"value": "产品部"}])
+    apply_tree("XD-1", make(jira, rules, store, clock))
+    assert len(summary_comments(jira)) == 1
+
+
+def test_the_summary_comment_can_be_turned_off(store, rules, clock) -> None:
+    request = rules.jira.request.model_copy(update={"summary_comment": False})
+    quiet = rules.model_copy(update={"jira": rules.jira.model_copy(update={"request": request})})
+    jira = cloud_with_request()
+    apply_tree("XD-1", make(jira, quiet, store, clock))
+    assert jira.comments.get("XD-1", []) == []
+
+
+def test_confirm_items_believes_only_issues_carrying_the_item_marker() -> None:
+    def hit(key: str, request: str | None, ref: str) -> dict[str, object]:
+        marks = {ITEM_PROPERTY: {"request": request, "ref": ref}} if request else {}
+        return {"key": key, "properties": marks}
+
+    recorded = RecordedTree(
+        items={"s1": "XD-2", "s2": "XD-3", "s3": "XD-4"}, deleted={"s9": "XD-40"}
+    )
+    stored = {"s1": "XD-2", "s2": "XD-3", "s4": "XD-50"}
+    found = [
+        hit("XD-2", "XD-1", "s1"),  # confirmed
+        hit("XD-3", None, "s2"),  # exists, but is not our item: dropped, rebuilt
+        hit("YY-7", "XD-1", "s4"),  # our s4, moved to another project: confirmed under its key
+    ]  # XD-4 is gone: recorded by Jira itself, so a person deleted it
+
+    confirmed = confirm_items("XD-1", recorded, stored, found)
+
+    assert confirmed.keys == {"s1": "XD-2", "s4": "YY-7"}
+    assert confirmed.deleted == {"s3": "XD-4", "s9": "XD-40"}
+    assert confirmed.dropped == {"s2": "XD-3", "s4": "XD-50"}
+
+
+def test_an_item_marked_for_another_request_is_not_confirmed() -> None:
+    found = [{"key": "XD-2", "properties": {ITEM_PROPERTY: {"request": "XD-9", "ref": "s1"}}}]
+    confirmed = confirm_items("XD-1", RecordedTree(), {"s1": "XD-2"}, found)
+    assert confirmed.keys == {} and confirmed.dropped == {"s1": "XD-2"}
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "zh-CN",
+            [
+                "h3. 协作任务已建立：XD-1 新品推广",
+                "||阶段||任务||负责人||截止日期||",
+                "|阶段1 需求发起与目标对齐|{s1}|市场部 需求提出人|",
+            ],
+        ),
+        (
+            "en",
+            [
+                "h3. Collaboration items set up: XD-1 新品推广",
+                "||Stage||Item||Owner||Due||",
+                "|Stage 1: Request and goal alignment|{s1}|",
+            ],
+        ),
+    ],
+)
+def test_the_summary_names_each_stage_with_owner_and_due_date(
+    store, clock, language: str, expected: list[str]
+) -> None:
+    rules = load_default_rules(language=language)
+    jira = cloud_with_request()
+    outcome = apply_tree("XD-1", make(jira, rules, store, clock))
+    assert outcome.plan is not None
+    text = render_tree_summary(
+        rules, "XD-1", "新品推广", outcome.plan, outcome.keys, {}, "https://jira.example.com/x"
+    )
+    for line in expected:
+        assert line.format(s1=outcome.keys["s1"]) in text
+    assert text.count("\n|") - text.count("\n||") == 6  # one row per stage, below the header
+    stage1 = outcome.plan.by_ref()["s1"]
+    assert stage1.due.isoformat() in text
+    assert "[" in text and "https://jira.example.com/x]" in text
