@@ -113,6 +113,7 @@ class JiraGateway:
         self._issue_types: dict[str, dict[str, IssueType]] = {}
         self._known_users: set[str] = set()
         self._bulk_users = True
+        self.server_info: dict[str, Any] = {}
 
     @classmethod
     def connect(
@@ -231,6 +232,7 @@ class JiraGateway:
     def detect_deployment(self) -> bool:
         """Ask serverInfo whether this is Cloud or Data Center; one call at connect time."""
         info = self._json(self._call("GET", "/rest/api/2/serverInfo"))
+        self.server_info = dict(info)
         self.is_cloud = str(info.get("deploymentType", "")).lower() == "cloud"
         self._client.deploymentType = info.get("deploymentType")
         try:

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 metadata = MetaData()
 
 # Modules holding tables of their own, imported by `Store.create_all` so none is forgotten.
-_TABLE_MODULES = ("plugin.tree_records",)
+_TABLE_MODULES = ("plugin.tree_records", "plugin.jira_site")
 
 # One row per accepted webhook delivery: the source of truth, whatever the queue transport holds.
 deliveries = Table(

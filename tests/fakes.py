@@ -480,7 +480,10 @@ class FakeJira(JiraGateway):
                 del self.issues[gone]
 
     def read_issues(
-        self, keys: Sequence[str], fields: Sequence[str] = ("summary",), properties: Sequence[str] = ()
+        self,
+        keys: Sequence[str],
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         wanted = list(dict.fromkeys(keys))
         for _ in range(0, len(wanted), 100):

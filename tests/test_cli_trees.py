@@ -120,7 +120,9 @@ def test_apply_builds_a_tree_in_jira_and_a_second_apply_adds_nothing(
     assert second.exit_code == 0, second.output
     data = json.loads(second.output)
     assert data["status"] == "complete" and data["created"] == []
-    assert data["jira_calls"] == 2  # serverInfo at connect, then one read of the request
+    # serverInfo at connect, one read of the request, one bulk read confirming its items.
+    assert data["jira_calls"] == 3
+    assert data["deleted"] == {} and data["forgotten"] == {}
 
 
 def test_apply_of_a_missing_issue_says_what_jira_said(

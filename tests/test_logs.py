@@ -153,3 +153,29 @@ def test_gunicorn_lines_are_json_lines_in_the_same_stream(
         ("ERROR", "Worker (pid:4243) was sent SIGKILL!"),
     ]
     assert capsys.readouterr().err == ""  # gunicorn's own plain-text handler is gone
+
+
+@pytest.mark.parametrize("secret", ["e", "ting", "worker", "a-long-random-webhook-secret-0123"])
+def test_scrubbing_touches_whole_values_only_never_keys_or_parts_of_words(secret: str) -> None:
+    formatter = JsonFormatter([secret])
+
+    def logged(msg: str, *args: object, **extras: object) -> dict[str, object]:
+        record = logging.makeLogRecord(
+            {"msg": msg, "args": args, "name": "x", "levelname": "INFO", **extras}
+        )
+        entry: dict[str, object] = json.loads(formatter.format(record))  # every line parses
+        assert set(entry) == {"time", "level", "logger", "message", *extras}  # keys as logged
+        return entry
+
+    plain = logged("Worker exiting (pid: 42)", status="waiting", issue="XD-1")
+    assert plain["message"] == "Worker exiting (pid: 42)"  # no part of a word is touched
+    assert plain["status"] == "waiting"
+
+    said = logged("token is %s", secret, header=f"Bearer {secret}", nested={"list": [secret, 1]})
+    assert said["message"] == f"token is {REDACTED}"
+    assert said["header"] == f"Bearer {REDACTED}"
+    assert said["nested"] == {"list": [REDACTED, 1]}
+
+    keyed = logged(f"url ?token={secret}&x=1", **{secret: "a key is never scrubbed"})
+    assert keyed["message"] == f"url ?token={REDACTED}&x=1"
+    assert keyed[secret] == "a key is never scrubbed"

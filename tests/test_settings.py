@@ -13,7 +13,7 @@ from webhooks.settings import DEFAULT_MAX_BODY_BYTES, Settings, load_settings
 DC = {
     "CROSSDEPT_JIRA_URL": "https://jira.example.com/jira/",
     "CROSSDEPT_JIRA_PAT": "dc-personal-access-token",
-    "CROSSDEPT_WEBHOOK_SECRET": "whsec",
+    "CROSSDEPT_WEBHOOK_SECRET": "dc-webhook-secret-value",
 }
 
 
@@ -111,7 +111,10 @@ def test_a_missing_webhook_secret_names_the_variable_and_both_ways_out(
 
 def test_unsigned_delivery_can_be_allowed_with_a_token(environ: dict[str, str]) -> None:
     del environ["CROSSDEPT_WEBHOOK_SECRET"]
-    environ |= {"CROSSDEPT_ALLOW_UNSIGNED": "true", "CROSSDEPT_SHARED_TOKEN": "tok"}
+    environ |= {
+        "CROSSDEPT_ALLOW_UNSIGNED": "true",
+        "CROSSDEPT_SHARED_TOKEN": "automation-shared-token",
+    }
     settings = load_settings(environ)
     assert settings.webhook_secret is None and settings.shared_token is not None
 
@@ -129,7 +132,7 @@ def test_unsigned_delivery_without_a_token_starts_with_a_warning(
 def test_a_token_without_allowing_unsigned_delivery_is_contradictory(
     environ: dict[str, str],
 ) -> None:
-    environ["CROSSDEPT_SHARED_TOKEN"] = "tok"
+    environ["CROSSDEPT_SHARED_TOKEN"] = "automation-shared-token"
     assert refusal(environ).startswith(
         "CROSSDEPT_SHARED_TOKEN is set but CROSSDEPT_ALLOW_UNSIGNED is not true"
     )
@@ -278,3 +281,16 @@ def test_the_process_environment_is_the_default(monkeypatch: pytest.MonkeyPatch)
 def test_settings_need_no_environment_at_all_when_nothing_is_required() -> None:
     settings = load_settings({}, require_jira=False, require_webhook=False)
     assert settings.jira_url is None
+
+
+@pytest.mark.parametrize("variable", ["CROSSDEPT_WEBHOOK_SECRET", "CROSSDEPT_SHARED_TOKEN"])
+def test_a_short_webhook_secret_or_token_is_refused_saying_why(
+    environ: dict[str, str], variable: str
+) -> None:
+    short = {**environ, "CROSSDEPT_ALLOW_UNSIGNED": "true", variable: "fifteen-chars!!"}
+    message = refusal(short)
+    assert message.startswith(f"{variable} is 15 characters long")
+    assert "at least 16" in message
+    assert "fifteen-chars!!" not in message
+
+    load_settings({**short, variable: "sixteen-chars!!!"})  # 16 is enough

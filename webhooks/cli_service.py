@@ -19,7 +19,8 @@ from typing import Any, NoReturn
 import click
 
 from plugin import metrics
-from plugin.errors import ConfigError, SettingsError
+from plugin.errors import ConfigError, GatewayError, SettingsError
+from plugin.jira_site import JiraMismatchError
 from plugin.queue import Feeder
 from plugin.store import Delivery, DeliveryState
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
@@ -84,6 +85,30 @@ def _start_service(settings: Settings, router: str = DEFAULT_ROUTER) -> Service:
         _fail(f"the rules file {settings.rules} is invalid; not starting")
     service.create_tables()
     return service
+
+
+def mismatch_sentence(error: JiraMismatchError, service: Service) -> str:
+    """One sentence naming both Jiras and the ways forward."""
+    return (
+        f"the store {service.store_name()} serves {error.recorded.describe()}, but "
+        f"CROSSDEPT_JIRA_URL leads to {error.current.describe()}; point CROSSDEPT_JIRA_URL back "
+        "at that Jira, give this Jira a store of its own (CROSSDEPT_DATA_DIR or "
+        "CROSSDEPT_DATABASE_URL), or, if it is the same Jira at a new address, run "
+        "`crossdept rebind-jira`"
+    )
+
+
+def check_jira_site(service: Service) -> None:
+    """Refuse to start against a Jira the store does not serve; a Jira that is down is no reason."""
+    try:
+        service.gateway()
+    except JiraMismatchError as error:
+        _fail(mismatch_sentence(error, service))
+    except GatewayError as error:
+        log.warning(
+            "Jira did not answer at start; the store's Jira is checked at the first job",
+            extra={"error": str(error)},
+        )
 
 
 def _python_command(code: str, *arguments: str) -> list[str]:
@@ -154,6 +179,7 @@ def serve(
     """
     settings = _load_settings(require_jira=True, require_webhook=True)
     service = _start_service(settings)
+    check_jira_site(service)
     service.queue.pending_count()  # create the queue file before two processes race to
     service.store.dispose()
     metrics_dir = (settings.prometheus_multiproc_dir or settings.data_dir / "metrics").resolve()
@@ -347,6 +373,7 @@ def worker(
     settings = _load_settings(require_jira=True, require_webhook=False)
     service = _start_service(settings, router)
     service.router  # noqa: B018 - fail now if the router cannot be built
+    check_jira_site(service)
     if logging.getLogger().getEffectiveLevel() >= logging.INFO:
         # huey logs two lines per job ("Executing", "executed in"); the worker logs the outcome.
         logging.getLogger("huey").setLevel(logging.WARNING)
@@ -416,8 +443,26 @@ def retry(ids: tuple[int, ...], all_failed: bool) -> None:
         sys.exit(1)
 
 
-def _open_store_only() -> Service:
-    settings = _load_settings(require_jira=False, require_webhook=False)
+@click.command("rebind-jira", epilog=_ENVIRONMENT)
+def rebind_jira() -> None:
+    """Make the Jira at CROSSDEPT_JIRA_URL the one this store serves.
+
+    For the same Jira under a new address (a site rename, a new base URL). For a different Jira,
+    give it a store of its own instead: crossdept's records of one Jira mean nothing in another.
+    """
+    settings = _load_settings(require_jira=True, require_webhook=False)
+    service = _open_store_only(settings)
+    try:
+        previous, current = service.rebind_jira()
+    except GatewayError as error:
+        _fail(f"Jira did not answer: {error}")
+    was = previous.describe() if previous is not None else "no Jira yet"
+    click.echo(f"the store {service.store_name()} now serves {current.describe()} (was: {was})")
+
+
+def _open_store_only(settings: Settings | None = None) -> Service:
+    if settings is None:
+        settings = _load_settings(require_jira=False, require_webhook=False)
     configure_logging(settings.log_level, secrets=settings.secret_values())
     service = Service(settings)
     service.create_tables()
@@ -482,4 +527,4 @@ def _as_json(delivery: Delivery, now: float) -> dict[str, Any]:
     }
 
 
-__all__ = ["jobs", "serve", "supervise", "web", "worker"]
+__all__ = ["jobs", "rebind_jira", "serve", "supervise", "web", "worker"]

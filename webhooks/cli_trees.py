@@ -13,6 +13,7 @@ import click
 from plugin.calendar import WorkCalendar
 from plugin.errors import ConfigError, CrossdeptError, GatewayError, PayloadError, SettingsError
 from plugin.events import parse_event
+from plugin.jira_site import JiraMismatchError
 from plugin.planning import is_request, plan_tree, read_request, render_tree, tree_to_json
 from plugin.rulesfile import load_rules
 from plugin.trees import TreeBusyError, apply_tree
@@ -97,16 +98,29 @@ def plan_command(event_file: Path, rules_file: Path, today: Any, as_json: bool) 
 @click.command("apply")
 @click.argument("issue_key")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a tree.")
-def apply_command(issue_key: str, as_json: bool) -> None:
-    """Build (or complete) the tree of one request in Jira, e.g. one filed before crossdept."""
+@click.option(
+    "--recreate-deleted",
+    is_flag=True,
+    help="Create again the items people deleted in Jira (they are left deleted otherwise).",
+)
+def apply_command(issue_key: str, as_json: bool, recreate_deleted: bool) -> None:
+    """Build (or complete) the tree of one request in Jira, e.g. one filed before crossdept.
+
+    Every item crossdept recorded is checked against Jira first; records Jira contradicts are
+    forgotten and rebuilt, and items people deleted stay deleted unless --recreate-deleted.
+    """
+    from webhooks.cli_service import mismatch_sentence
     from webhooks.service import Service
     from webhooks.settings import load_settings
 
     try:
-        service = Service(load_settings())
+        service = Service(load_settings(require_webhook=False))
         service.create_tables()
         context = service.context_for(f"cli-apply-{issue_key}")
-        outcome = apply_tree(issue_key, context)
+        outcome = apply_tree(issue_key, context, recreate_deleted=recreate_deleted)
+    except JiraMismatchError as error:
+        _fail(mismatch_sentence(error, service))
+        return
     except (SettingsError, ConfigError) as error:
         _fail(str(error))
     except TreeBusyError as error:
@@ -123,6 +137,8 @@ def apply_command(issue_key: str, as_json: bool) -> None:
             status=outcome.status,
             keys=outcome.keys,
             created=sorted(outcome.created.values()),
+            deleted=outcome.deleted,
+            forgotten=outcome.dropped,
             problems=outcome.problems,
             jira_calls=calls,
         )
@@ -132,6 +148,14 @@ def apply_command(issue_key: str, as_json: bool) -> None:
         f"{issue_key}: {outcome.status}; created {len(outcome.created)}, "
         f"{len(outcome.keys)} in the tree; {calls} Jira calls"
     )
+    if outcome.deleted:
+        gone = ", ".join(f"{key} ({ref})" for ref, key in sorted(outcome.deleted.items()))
+        click.echo(
+            f"  deleted in Jira, left deleted: {gone}; --recreate-deleted creates them again"
+        )
+    if outcome.dropped:
+        stale = ", ".join(f"{key} ({ref})" for ref, key in sorted(outcome.dropped.items()))
+        click.echo(f"  records Jira contradicts, forgotten: {stale}")
     for problem in outcome.problems:
         click.echo(f"  problem: {problem}")
     if outcome.plan is not None:

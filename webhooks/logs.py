@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -15,23 +16,25 @@ REDACTED = "[redacted]"
 
 
 class JsonFormatter(logging.Formatter):
-    """Format records as one JSON object per line; scrub known secret values from the result.
+    """Format records as one JSON object per line; scrub known secret values from the values.
 
-    Runs once per webhook delivery, so it avoids per-call setup: one encoder, the secrets'
-    JSON-escaped forms computed up front, and the time's seconds part formatted once a second.
+    Scrubbing touches values only, never keys, and replaces a secret only where it stands whole:
+    not as part of a longer word, so a short value cannot mangle ordinary text. Runs once per
+    webhook delivery, so it avoids per-call setup: one encoder, one compiled pattern, and the
+    time's seconds part formatted once a second.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        # Longest first, so a secret containing another is scrubbed whole. A secret with quotes
-        # or backslashes appears escaped inside the JSON text, so its escaped form goes too.
-        scrub: list[str] = []
-        for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-            scrub.append(secret)
-            escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
-            if escaped != secret:
-                scrub.append(escaped)
-        self._secrets = scrub
+        # Longest first, so a secret containing another is scrubbed whole.
+        ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._scrub: re.Pattern[str] | None = (
+            re.compile(
+                r"(?<![\w])(?:" + "|".join(re.escape(secret) for secret in ordered) + r")(?![\w])"
+            )
+            if ordered
+            else None
+        )
         self._encoder = json.JSONEncoder(default=str, ensure_ascii=False)
         self._second: tuple[int, str] = (-1, "")
 
@@ -42,6 +45,19 @@ class JsonFormatter(logging.Formatter):
             cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
             self._second = cached
         return f"{cached[1]}.{int((created - second) * 1000):03d}+00:00"
+
+    def _clean(self, value: Any) -> Any:
+        """Scrub secrets from a value: strings, and the strings inside lists and mappings."""
+        assert self._scrub is not None
+        if isinstance(value, str):
+            return self._scrub.sub(REDACTED, value)
+        if isinstance(value, dict):
+            return {key: self._clean(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._clean(item) for item in value]
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        return self._scrub.sub(REDACTED, str(value))
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as a JSON line: time, level, logger, message, then the extras."""
@@ -56,10 +72,9 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        if self._scrub is not None:
+            entry = {key: self._clean(value) for key, value in entry.items()}
         line: str = self._encoder.encode(entry)
-        for secret in self._secrets:
-            if secret in line:
-                line = line.replace(secret, REDACTED)
         return line
 
 

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from plugin import metrics
 from plugin.context import Context
 from plugin.handlers import build_router
 from plugin.inbox import Inbox
+from plugin.jira_site import JiraSite, check_site, rebind_site
 from plugin.queue import DeliveryQueue, make_queue, recover
 from plugin.routing import Router
 from plugin.rulesfile import load_rules
-from plugin.store import Deliveries, Store
+from plugin.store import Deliveries, Store, driver_url
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
 from webhooks.settings import Settings
 
@@ -81,20 +84,42 @@ class Service:
         return self._router_factory()
 
     def gateway(self) -> JiraGateway:
-        """The Jira gateway, connected once per process on first use."""
+        """The Jira gateway, connected once per process on first use.
+
+        Raises JiraMismatchError when the store serves another Jira; the gateway is then not
+        kept, so every later use checks again.
+        """
         with self._gateway_lock:
             if self._gateway is None:
-                from plugin.jira_gateway import JiraGateway
-
-                settings = self.settings
-                self._gateway = JiraGateway.connect(
-                    settings.jira_url or "",
-                    email=settings.jira_email,
-                    api_token=_plain(settings.jira_api_token),
-                    pat=_plain(settings.jira_pat),
-                    observer=metrics.observe_jira_call,
-                )
+                gateway = self._connect()
+                check_site(self.store, self.site_of(gateway), time.time())
+                self._gateway = gateway
             return self._gateway
+
+    def _connect(self) -> JiraGateway:
+        from plugin.jira_gateway import JiraGateway
+
+        settings = self.settings
+        return JiraGateway.connect(
+            settings.jira_url or "",
+            email=settings.jira_email,
+            api_token=_plain(settings.jira_api_token),
+            pat=_plain(settings.jira_pat),
+            observer=metrics.observe_jira_call,
+        )
+
+    def site_of(self, gateway: JiraGateway) -> JiraSite:
+        """The Jira a connected gateway talks to, as serverInfo describes it."""
+        return JiraSite.from_server_info(gateway.server_info, self.settings.jira_url or "")
+
+    def rebind_jira(self) -> tuple[JiraSite | None, JiraSite]:
+        """Make the configured Jira the store's Jira; return (the previous one, the new one)."""
+        current = self.site_of(self._connect())
+        return rebind_site(self.store, current, time.time()), current
+
+    def store_name(self) -> str:
+        """The store's URL without its password, for messages."""
+        return make_url(driver_url(self.settings.database_url)).render_as_string(hide_password=True)
 
     def own_account(self) -> str | None:
         """crossdept's own Jira account, whose events the worker ignores."""

@@ -27,6 +27,11 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _CLOUD_HOSTS = (".atlassian.net", ".jira.com")
 
 
+# A webhook secret or shared token shorter than this is refused: guessable, and too short to
+# scrub from logs without touching ordinary words.
+MIN_SECRET_LENGTH = 16
+
+
 class Settings(BaseSettings):
     """Everything crossdept reads from the environment; secrets are SecretStr so reprs hide them."""
 
@@ -168,6 +173,15 @@ class Settings(BaseSettings):
                 f"{PREFIX}WEBHOOK_SECRET is not set: set it to the secret of the Jira webhook, "
                 f"or set {PREFIX}ALLOW_UNSIGNED=true and {PREFIX}SHARED_TOKEN for Jira Automation"
             )
+        for name, secret in (("WEBHOOK_SECRET", self.webhook_secret), ("SHARED_TOKEN", self.shared_token)):
+            length = len(secret.get_secret_value()) if secret is not None else MIN_SECRET_LENGTH
+            if length < MIN_SECRET_LENGTH:
+                return (
+                    f"{PREFIX}{name} is {length} characters long, too short to resist guessing: "
+                    f"use at least {MIN_SECRET_LENGTH} random characters (e.g. the output of "
+                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`) and set "
+                    "the same value in Jira"
+                )
         return None
 
 
