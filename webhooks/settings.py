@@ -173,7 +173,10 @@ class Settings(BaseSettings):
                 f"{PREFIX}WEBHOOK_SECRET is not set: set it to the secret of the Jira webhook, "
                 f"or set {PREFIX}ALLOW_UNSIGNED=true and {PREFIX}SHARED_TOKEN for Jira Automation"
             )
-        for name, secret in (("WEBHOOK_SECRET", self.webhook_secret), ("SHARED_TOKEN", self.shared_token)):
+        for name, secret in (
+            ("WEBHOOK_SECRET", self.webhook_secret),
+            ("SHARED_TOKEN", self.shared_token),
+        ):
             length = len(secret.get_secret_value()) if secret is not None else MIN_SECRET_LENGTH
             if length < MIN_SECRET_LENGTH:
                 return (
