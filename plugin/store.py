@@ -30,6 +30,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -64,6 +65,8 @@ deliveries = Table(
     Column("owner", String(200), nullable=True),
     # When the id was handed to the queue transport; NULL for a delivery the web just stored.
     Column("sent_at", Float, nullable=True),
+    # How a finished delivery ended, for people: "done", "skipped: own event", "skipped: no rule".
+    Column("outcome", String(64), nullable=True),
 )
 Index("deliveries_state_updated", deliveries.c.state, deliveries.c.updated_at)
 # Only the deliveries not yet handed to the transport: what the feeder polls for, kept tiny.
@@ -177,6 +180,33 @@ class Store:
                 if error.name != module:
                     raise
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Add nullable columns a newer crossdept declares to tables an older one created.
+
+        The one kind of schema change crossdept makes so far; anything else would need a
+        migration tool (Alembic), and a column that is not nullable is refused here.
+        """
+        inspector = inspect(self.engine)
+        present = set(inspector.get_table_names())
+        for table in metadata.sorted_tables:
+            if table.name not in present:
+                continue
+            have = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                if not column.nullable:
+                    raise RuntimeError(
+                        f"table {table.name} lacks the required column {column.name}: "
+                        "this store needs a migration"
+                    )
+                kind = column.type.compile(dialect=self.engine.dialect)
+                with self.engine.begin() as connection:
+                    connection.exec_driver_sql(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
+                    )
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -220,6 +250,12 @@ class Store:
         self.engine.dispose()
 
 
+# How a delivery ended, beside its state (see `Delivery.outcome`).
+DONE = "done"
+SKIPPED_OWN_EVENT = "skipped: own event"
+SKIPPED_NO_RULE = "skipped: no rule"
+
+
 class DeliveryState(StrEnum):
     """Where a delivery is: waiting (or waiting for a retry), being processed, or finished."""
 
@@ -247,6 +283,25 @@ class Delivery:
     owner: str | None
     body: bytes = b""
     sent_at: float | None = None
+    outcome: str | None = None
+
+    def describe(self, now: float) -> str:
+        """Say how it went, for people: done, skipped and why, retrying and when, failed."""
+        if self.state == DeliveryState.DONE:
+            return self.outcome or DONE
+        if self.state == DeliveryState.QUEUED and self.attempts > 0:
+            wait = self.run_after - now
+            return f"retrying in {format_age(wait)}" if wait >= 1 else "retrying"
+        return self.state.value
+
+
+def format_age(seconds: float) -> str:
+    """Say how long something is in one short unit: 45s, 12m, 5h, 3d."""
+    seconds = max(seconds, 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
 
 
 @dataclass(frozen=True)
@@ -300,6 +355,7 @@ _FINISH = (
     )
     .values(
         state=DeliveryState.DONE.value,
+        outcome=bindparam("b_outcome"),
         last_error=None,
         lease_until=None,
         updated_at=bindparam("b_now"),
@@ -427,7 +483,7 @@ class Deliveries:
                 connection.execute(
                     update(deliveries)
                     .where(deliveries.c.id.in_(idle), unsent, deliveries.c.state == queued)
-                    .values(state=DeliveryState.DONE.value, updated_at=now)
+                    .values(state=DeliveryState.DONE.value, outcome=SKIPPED_NO_RULE, updated_at=now)
                 )
             taken = connection.execute(
                 update(deliveries)
@@ -479,9 +535,14 @@ class Deliveries:
             )
         return bool(result.rowcount == 1)
 
-    def finish(self, delivery_id: int, owner: str) -> bool:
-        """Mark our running delivery done; False if another worker took it over meanwhile."""
-        parameters = {"b_id": delivery_id, "b_owner": owner, "b_now": self.clock()}
+    def finish(self, delivery_id: int, owner: str, outcome: str = DONE) -> bool:
+        """Mark our running delivery done (`outcome` says how); False if another worker took it."""
+        parameters = {
+            "b_id": delivery_id,
+            "b_owner": owner,
+            "b_now": self.clock(),
+            "b_outcome": outcome,
+        }
         with self.store.write() as connection:
             result = connection.execute(_FINISH, parameters)
         return bool(result.rowcount == 1)
@@ -505,18 +566,17 @@ class Deliveries:
             delivery_id, owner, state=DeliveryState.FAILED.value, lease_until=None, last_error=error
         )
 
-    def requeue(self, delivery_id: int) -> bool:
-        """Make a failed (or done) delivery due again with a fresh set of attempts."""
+    def requeue(self, delivery_id: int, *, force: bool = False) -> bool:
+        """Make a failed delivery (with `force`, a done one too) due again with fresh attempts."""
         now = self.clock()
+        states = [DeliveryState.FAILED.value] + ([DeliveryState.DONE.value] if force else [])
         with self.store.write() as connection:
             result = connection.execute(
                 update(deliveries)
-                .where(
-                    deliveries.c.id == delivery_id,
-                    deliveries.c.state.in_([DeliveryState.FAILED.value, DeliveryState.DONE.value]),
-                )
+                .where(deliveries.c.id == delivery_id, deliveries.c.state.in_(states))
                 .values(
                     state=DeliveryState.QUEUED.value,
+                    outcome=None,
                     attempts=0,
                     run_after=now,
                     updated_at=now,
@@ -575,11 +635,22 @@ class Deliveries:
                 .values(updated_at=self.clock(), sent_at=self.clock())
             )
 
-    def recent(self, state: DeliveryState | None = None, limit: int = 100) -> list[Delivery]:
-        """The most recent deliveries (without bodies), newest first, optionally in one state."""
+    def recent(
+        self,
+        state: DeliveryState | None = None,
+        limit: int = 100,
+        *,
+        issue: str | None = None,
+        since: float | None = None,
+    ) -> list[Delivery]:
+        """The most recent deliveries (without bodies), newest first, optionally filtered."""
         query = select(*_SUMMARY_COLUMNS).order_by(deliveries.c.id.desc()).limit(limit)
         if state is not None:
             query = query.where(deliveries.c.state == state.value)
+        if issue is not None:
+            query = query.where(func.upper(deliveries.c.issue) == issue.upper())
+        if since is not None:
+            query = query.where(deliveries.c.created_at >= since)
         with self.store.begin() as connection:
             rows = connection.execute(query).all()
         return [_to_delivery(row) for row in rows]

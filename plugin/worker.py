@@ -19,7 +19,7 @@ from plugin.errors import RefusedError, TransientGatewayError
 from plugin.events import JiraEvent, parse_event
 from plugin.queue import DeliveryQueue, retry_delay
 from plugin.routing import HandlerFailuresError, Router
-from plugin.store import Deliveries, Delivery
+from plugin.store import DONE, SKIPPED_NO_RULE, SKIPPED_OWN_EVENT, Deliveries, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -174,17 +174,19 @@ class Worker:
             log.error("delivery failed", extra={**fields, "error": error})
             return self._observe(started, Outcome.FAILED)
         try:
-            outcome = self.process(delivery)
+            outcome, note = self.process(delivery)
         except Exception as error:  # noqa: BLE001 - every failure is recorded on the delivery
             return self._observe(started, self._record_failure(delivery, error, fields))
-        if not self.deliveries.finish(delivery.id, self.owner):
+        if not self.deliveries.finish(delivery.id, self.owner, note):
             log.warning("delivery lease lost before finishing", extra=fields)
         duration_ms = round((time.monotonic() - started) * 1000, 2)
         log.info(f"delivery {outcome.value}", extra={**fields, "duration_ms": duration_ms})
         return self._observe(started, outcome)
 
-    def process(self, delivery: Delivery) -> Outcome:
+    def process(self, delivery: Delivery) -> tuple[Outcome, str]:
         """Parse the stored body and dispatch it, unless crossdept itself caused the event.
+
+        Returns the outcome and how to describe it to people (`crossdept jobs`).
 
         The web edge already drops our own events when it knows our account; this check also
         covers the account learnt from Jira (`/myself`) and deliveries accepted before.
@@ -192,16 +194,16 @@ class Worker:
         event = parse_event(json.loads(delivery.body))
         if not self.router.fetch(event):
             # Nothing to do: no Jira, no lease renewal; a parse takes far less than a lease.
-            return Outcome.DONE
+            return Outcome.DONE, SKIPPED_NO_RULE
         fields = {"delivery": delivery.key, "issue": delivery.issue, "attempt": delivery.attempts}
         with self.leases.held(delivery.id):  # from here on Jira may be slow: keep the job ours
             if self._caused_by_us(event):
                 log.info("delivery skipped: caused by crossdept's own account", extra=fields)
-                return Outcome.SKIPPED
+                return Outcome.SKIPPED, SKIPPED_OWN_EVENT
             log.debug("delivery started", extra=fields)
             context = self.context_factory(delivery.key)
             self.router.dispatch(event, context)
-        return Outcome.DONE
+        return Outcome.DONE, DONE
 
     def _caused_by_us(self, event: JiraEvent) -> bool:
         actor = event.actor.id if event.actor else None

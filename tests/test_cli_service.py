@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
         "CROSSDEPT_JIRA_API_TOKEN": "not-a-real-token",
         "CROSSDEPT_JIRA_ACCOUNT_ID": "crossdept-bot",
         "CROSSDEPT_ALLOW_UNSIGNED": "true",
-        "CROSSDEPT_SHARED_TOKEN": "shared-token",
+        "CROSSDEPT_SHARED_TOKEN": "shared-token-for-tests",
     }
 
 
@@ -96,7 +97,7 @@ def test_jobs_lists_deliveries_with_their_state_and_last_error(
 
     assert result.exit_code == 0, result.output
     header, failed, queued = result.output.splitlines()
-    assert header.split() == ["ID", "EVENT", "ISSUE", "STATE", "ATTEMPTS", "LAST", "ERROR", "AGE"]
+    assert header.split() == ["ID", "EVENT", "ISSUE", "OUTCOME", "ATTEMPTS", "LAST", "ERROR", "AGE"]
     assert failed.split()[:5] == ["2", "jira:issue_created", "CD-7", "failed", "1"]
     assert "Sprint is closed" in failed
     assert queued.split()[:5] == ["1", "jira:issue_updated", "CD-6", "queued", "0"]
@@ -150,6 +151,96 @@ def test_jobs_retry_says_why_it_cannot(runner: CliRunner, deliveries: Deliveries
     assert f"{queued}: not retried: it is queued" in result.output
     assert "999: not retried: no such delivery" in result.output
     assert runner.invoke(cli, ["jobs", "retry"]).exit_code == 1
+
+
+def finished(deliveries: Deliveries, key: str, outcome: str, issue: str = "CD-7") -> int:
+    delivery_id = deliveries.add(key, "jira:issue_updated", issue, b"{}")
+    assert delivery_id is not None
+    deliveries.claim(delivery_id, "w", lease_s=60)
+    deliveries.finish(delivery_id, "w", outcome)
+    return delivery_id
+
+
+def test_jobs_retry_refuses_a_finished_delivery_unless_forced(
+    runner: CliRunner, deliveries: Deliveries
+) -> None:
+    done = finished(deliveries, "d-1", "skipped: own event")
+
+    refused = runner.invoke(cli, ["jobs", "retry", str(done)])
+    assert refused.exit_code == 1
+    assert f"{done}: not retried: it is skipped: own event; --force runs it again" in refused.output
+    assert deliveries.get(done).state == DeliveryState.DONE  # type: ignore[union-attr]
+
+    forced = runner.invoke(cli, ["jobs", "retry", "--force", str(done)])
+    assert forced.exit_code == 0, forced.output
+    assert deliveries.get(done).state == DeliveryState.QUEUED  # type: ignore[union-attr]
+
+
+def test_jobs_show_each_real_outcome_and_filter_by_issue_and_time(
+    runner: CliRunner, deliveries: Deliveries
+) -> None:
+    hour_ago = float(int(time.time()) // 60 * 60 - 3600)
+    deliveries.clock = lambda: hour_ago - 3600
+    finished(deliveries, "old", "done", issue="XD-9")
+    deliveries.clock = lambda: hour_ago
+    finished(deliveries, "own", "skipped: own event", issue="XD-1")
+    finished(deliveries, "none", "skipped: no rule", issue="XD-1")
+    retrying = deliveries.add("retry", "jira:issue_updated", "XD-1", b"{}")
+    assert retrying is not None
+    deliveries.claim(retrying, "w", lease_s=60)
+    deliveries.defer(retrying, "w", 3 * 3600, "TransientGatewayError: HTTP 503")
+    add_failed(deliveries, "bad", "RefusedError 400: no")
+
+    listed = json.loads(runner.invoke(cli, ["jobs", "--json"]).output)
+    assert [(job["key"], job["outcome"]) for job in listed] == [
+        ("bad", "failed"),
+        ("retry", "retrying in 1h"),
+        ("none", "skipped: no rule"),
+        ("own", "skipped: own event"),
+        ("old", "done"),
+    ]
+    table = runner.invoke(cli, ["jobs", "--issue", "xd-1"])
+    assert table.exit_code == 0, table.output
+    rows = table.output.splitlines()[1:]
+    assert len(rows) == 3
+    for row, outcome in zip(
+        rows, ["retrying in 1h", "skipped: no rule", "skipped: own event"], strict=True
+    ):
+        assert f"  {outcome}  " in row
+
+    when = datetime.fromtimestamp(hour_ago - 1800, UTC)
+    since = runner.invoke(cli, ["jobs", "--json", "--since", when.strftime("%Y-%m-%dT%H:%M")])
+    assert [job["key"] for job in json.loads(since.output)] == ["bad", "retry", "none", "own"]
+    shifted = when.astimezone(timezone(timedelta(hours=8))).isoformat()
+    assert len(json.loads(runner.invoke(cli, ["jobs", "--json", "--since", shifted]).output)) == 4
+    bad = runner.invoke(cli, ["jobs", "--since", "yesterday"])
+    assert bad.exit_code == 2 and "not an ISO 8601 time" in bad.output
+
+
+@pytest.mark.parametrize("command", [["jobs"], ["jobs", "retry", "1"], ["rebind-jira"]])
+def test_store_commands_refuse_a_data_directory_that_does_not_exist(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    result = runner.invoke(cli, command)
+
+    assert result.exit_code == 1
+    assert f"the data directory {tmp_path / 'data'} does not exist" in result.output
+    assert "CROSSDEPT_DATA_DIR" in result.output
+    assert not (tmp_path / "data").exists()  # nothing was created
+
+
+def test_store_commands_refuse_a_missing_database_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("CROSSDEPT_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+
+    result = runner.invoke(cli, ["jobs"])
+
+    assert result.exit_code == 1
+    assert f"there is no crossdept store at {tmp_path / 'elsewhere.db'}" in result.output
+    assert not (tmp_path / "elsewhere.db").exists()
+    assert list((tmp_path / "data").iterdir()) == []
 
 
 def test_the_worker_refuses_an_invalid_rules_file(
@@ -307,7 +398,10 @@ def test_serve_receives_processes_and_stops_cleanly(
             request = urllib.request.Request(
                 f"{base}/webhooks/jira",
                 data=COMMENT.read_bytes(),
-                headers={"Content-Type": "application/json", "X-Crossdept-Token": "shared-token"},
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Crossdept-Token": "shared-token-for-tests",
+                },
                 method="POST",
             )
             with urllib.request.urlopen(request, timeout=10) as response:

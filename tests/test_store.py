@@ -248,3 +248,28 @@ def test_commits_leave_the_wal_checkpoint_to_the_workers(tmp_path: Path) -> None
         _busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
     assert frames > 2000 and copied == frames
     store.dispose()
+
+
+def test_a_store_an_older_crossdept_made_gains_the_new_nullable_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # deliveries as the previous release created it
+        old.execute(
+            "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, key VARCHAR(255) NOT NULL UNIQUE,"
+            " event VARCHAR(100) NOT NULL, issue VARCHAR(100), body BLOB NOT NULL,"
+            " state VARCHAR(16) NOT NULL, attempts INTEGER NOT NULL, last_error TEXT,"
+            " created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL, run_after FLOAT NOT NULL,"
+            " lease_until FLOAT, owner VARCHAR(200), sent_at FLOAT)"
+        )
+        old.execute(
+            "INSERT INTO deliveries (key, event, body, state, attempts, created_at, updated_at,"
+            " run_after) VALUES ('k', 'jira:issue_created', x'7b7d', 'done', 1, 1, 1, 1)"
+        )
+    store = Store(f"sqlite:///{path}")
+    store.create_all()
+    store.create_all()  # and again: nothing left to add
+
+    [delivery] = Deliveries(store).recent()
+    assert delivery.outcome is None and delivery.describe(0) == "done"
+    store.dispose()

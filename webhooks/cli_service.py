@@ -14,15 +14,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
 
 from plugin import metrics
 from plugin.errors import ConfigError, GatewayError, SettingsError
 from plugin.jira_site import JiraMismatchError
 from plugin.queue import Feeder
-from plugin.store import Delivery, DeliveryState
+from plugin.store import Delivery, DeliveryState, driver_url, format_age
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
 from webhooks.logs import configure_logging, gunicorn_logger_class
 from webhooks.service import DEFAULT_ROUTER, Service, import_router_factory
@@ -393,25 +396,57 @@ def worker(
         feeder.join(timeout=10)
 
 
+def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time, e.g. 2026-12-01 or 2026-12-01T09:00+08:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # a time without an offset is UTC, as in the log
+    return moment.timestamp()
+
+
 @click.group(invoke_without_command=True, epilog=_STORE_ENVIRONMENT)
 @click.option(
     "--state",
     type=click.Choice([state.value for state in DeliveryState]),
     help="Only deliveries in this state.",
 )
+@click.option("--issue", "issue_key", metavar="KEY", help="Only deliveries about this issue.")
+@click.option(
+    "--since",
+    callback=_parse_since,
+    metavar="ISO",
+    help="Only deliveries accepted at or after this time (ISO 8601; no offset means UTC).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
 @click.pass_context
-def jobs(ctx: click.Context, state: str | None, as_json: bool, limit: int) -> None:
-    """List recent deliveries and how their processing went, newest first.
+def jobs(
+    ctx: click.Context,
+    state: str | None,
+    issue_key: str | None,
+    since: float | None,
+    as_json: bool,
+    limit: int,
+) -> None:
+    """List recent deliveries and how each ended, newest first.
 
-    Failed deliveries keep their last error; `crossdept jobs retry ID` runs one again.
-    Needs only the store and queue settings, not Jira.
+    OUTCOME says what happened: done; skipped, with why (own event: crossdept's own change;
+    no rule: no rule handles the event); retrying, and when; failed, with the last error;
+    queued or running. `crossdept jobs retry ID` runs a failed one again.
+    Needs only the store settings, not Jira.
     """
     if ctx.invoked_subcommand is not None:
         return
     service = _open_store_only()
-    found = service.deliveries.recent(DeliveryState(state) if state else None, limit=limit)
+    found = service.deliveries.recent(
+        DeliveryState(state) if state else None, limit=limit, issue=issue_key, since=since
+    )
     now = time.time()
     if as_json:
         click.echo(json.dumps([_as_json(delivery, now) for delivery in found], indent=2))
@@ -422,22 +457,34 @@ def jobs(ctx: click.Context, state: str | None, as_json: bool, limit: int) -> No
 @jobs.command("retry", epilog=_STORE_ENVIRONMENT)
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all-failed", is_flag=True, help="Retry every failed delivery.")
-def retry(ids: tuple[int, ...], all_failed: bool) -> None:
-    """Run failed deliveries IDS again, with a fresh set of attempts."""
+@click.option(
+    "--force", is_flag=True, help="Also run deliveries that finished (done or skipped) again."
+)
+def retry(ids: tuple[int, ...], all_failed: bool, force: bool) -> None:
+    """Run failed deliveries IDS again, with a fresh set of attempts.
+
+    A delivery that finished is refused unless --force: running it again repeats its work
+    (safe, as every rule is, but rarely what you meant). Queued and running ones are refused.
+    """
     if not ids and not all_failed:
         _fail("name the deliveries to retry (see `crossdept jobs --state failed`) or --all-failed")
     service = _open_store_only()
     chosen = list(ids) + (service.deliveries.ids(DeliveryState.FAILED) if all_failed else [])
     refused = 0
     for delivery_id in dict.fromkeys(chosen):
-        if service.deliveries.requeue(delivery_id):
+        if service.deliveries.requeue(delivery_id, force=force):
             service.queue.enqueue_delivery(delivery_id)
             log.info("delivery re-queued by hand", extra={"delivery_id": delivery_id})
             click.echo(f"{delivery_id}: queued")
             continue
         found = service.deliveries.get(delivery_id)
-        where = "no such delivery" if found is None else f"it is {found.state.value}"
-        click.echo(f"{delivery_id}: not retried: {where}", err=True)
+        if found is None:
+            why = "no such delivery"
+        elif found.state == DeliveryState.DONE:
+            why = f"it is {found.describe(time.time())}; --force runs it again"
+        else:
+            why = f"it is {found.state.value}"
+        click.echo(f"{delivery_id}: not retried: {why}", err=True)
         refused += 1
     if refused:
         sys.exit(1)
@@ -461,32 +508,66 @@ def rebind_jira() -> None:
 
 
 def _open_store_only(settings: Settings | None = None) -> Service:
+    """Open an existing store for an operator's command; never create an empty one."""
     if settings is None:
         settings = _load_settings(require_jira=False, require_webhook=False)
     configure_logging(settings.log_level, secrets=settings.secret_values())
+    problem = missing_store(settings)
+    if problem:
+        _fail(problem)
     service = Service(settings)
-    service.create_tables()
+    service.create_tables()  # an older crossdept's store gains the newer tables and columns
     return service
 
 
-def format_age(seconds: float) -> str:
-    """Say how old something is in one short unit: 45s, 12m, 5h, 3d."""
-    seconds = max(seconds, 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
+def missing_store(settings: Settings) -> str | None:
+    """Say why there is no crossdept store where the settings point, or None when there is one."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        if not settings.data_dir.is_dir() and not url.database:
+            return f"the data directory {settings.data_dir} does not exist"
+        path = Path(url.database or "")
+        if not path.is_file():
+            where = (
+                f"the data directory {settings.data_dir} does not exist"
+                if not settings.data_dir.is_dir()
+                else f"there is no crossdept store at {path}"
+            )
+            return (
+                f"{where}: set CROSSDEPT_DATA_DIR (or CROSSDEPT_DATABASE_URL) to the one "
+                "`crossdept serve` or `crossdept worker` uses"
+            )
+        return None
+    shown = url.render_as_string(hide_password=True)
+    engine = create_engine(driver_url(settings.database_url))
+    try:
+        with engine.connect() as connection:
+            has_table = inspect(connection).has_table("deliveries")
+    except Exception as error:  # noqa: BLE001 - any failure to connect is the answer
+        return f"cannot open the store {shown}: {type(error).__name__}: {_first_line(error)}"
+    finally:
+        engine.dispose()
+    if not has_table:
+        return (
+            f"the database {shown} holds no crossdept store: set CROSSDEPT_DATABASE_URL to the "
+            "one `crossdept serve` or `crossdept worker` uses"
+        )
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:200]
 
 
 def format_jobs(deliveries: list[Delivery], now: float, *, error_width: int = 60) -> str:
-    """A fixed-width table: id, event, issue, state, attempts, last error, age."""
-    header = ("ID", "EVENT", "ISSUE", "STATE", "ATTEMPTS", "LAST ERROR", "AGE")
+    """A fixed-width table: id, event, issue, outcome, attempts, last error, age."""
+    header = ("ID", "EVENT", "ISSUE", "OUTCOME", "ATTEMPTS", "LAST ERROR", "AGE")
     rows = [header] + [
         (
             str(d.id),
             d.event,
             d.issue or "-",
-            d.state.value,
+            d.describe(now),
             str(d.attempts),
             _shorten(d.last_error or "-", error_width),
             format_age(now - d.created_at),
@@ -518,6 +599,7 @@ def _as_json(delivery: Delivery, now: float) -> dict[str, Any]:
         "event": delivery.event,
         "issue": delivery.issue,
         "state": delivery.state.value,
+        "outcome": delivery.describe(now),
         "attempts": delivery.attempts,
         "last_error": delivery.last_error,
         "created_at": iso(delivery.created_at),
@@ -527,4 +609,4 @@ def _as_json(delivery: Delivery, now: float) -> dict[str, Any]:
     }
 
 
-__all__ = ["jobs", "rebind_jira", "serve", "supervise", "web", "worker"]
+__all__ = ["format_age", "jobs", "rebind_jira", "serve", "supervise", "web", "worker"]
