@@ -182,10 +182,55 @@ def parse_event(data: Any) -> JiraEvent:
     try:
         event = JiraEvent.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise PayloadError(f"the body is not a Jira event: {where}: {first['msg']}") from error
+        raise PayloadError(f"the body is not a Jira event: {plain_reason(error)}") from error
     return event.model_copy(update={"raw": data})
+
+
+# JSON's own names for what a field held, as a Jira admin reads them.
+_JSON_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "true/false"),
+    ((int, float), "a number"),
+    (str, "text"),
+    (list, "a list"),
+    (dict, "an object"),
+    (type(None), "null"),
+)
+# What a field must be, by the kind of check that refused it.
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "a list",
+    "bool_type": "true or false",
+}
+
+
+def _json_kind(value: Any) -> str:
+    for kinds, name in _JSON_KINDS:
+        if isinstance(value, kinds):
+            return name
+    return type(value).__name__
+
+
+def plain_reason(error: ValidationError) -> str:
+    """Name the field and what was wrong with it in plain words, e.g. `issue.key must be text,
+    not a number`, instead of the validation library's wording."""
+    first = error.errors()[0]
+    fields = {name: info.alias or name for name, info in JiraEvent.model_fields.items()}
+    parts = [str(part) for part in first["loc"]]
+    if parts:
+        parts[0] = fields.get(parts[0], parts[0])
+    where = ".".join(parts) or "the body"
+    kind = first["type"]
+    if kind == "missing":
+        return f"{where} is missing"
+    expected = _EXPECTED.get(kind)
+    if expected is not None:
+        return f"{where} must be {expected}, not {_json_kind(first.get('input'))}"
+    return f"{where} holds a value Jira never sends ({_json_kind(first.get('input'))})"
 
 
 def decode_body(body: bytes) -> Any:

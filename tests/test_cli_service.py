@@ -406,6 +406,13 @@ def test_serve_receives_processes_and_stops_cleanly(
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 202
+            # Headers over the app's limit reach the app (gunicorn's own limit is wider) and
+            # are refused in the JSON every refusal uses.
+            request.add_header("X-Padding", "x" * 9000)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 431
+            assert json.loads(refused.value.read())["status"] == "rejected"
 
             deliveries = Deliveries(Store(f"sqlite:///{tmp_path}/data/crossdept.db"))
             deadline = time.monotonic() + 60
@@ -439,3 +446,20 @@ def test_the_worker_refuses_a_router_it_cannot_import(runner: CliRunner) -> None
 
     assert result.exit_code == 1
     assert "--router no_such_module:build" in result.output
+
+
+def test_serve_on_a_busy_port_stops_at_once_with_one_sentence(runner: CliRunner) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = runner.invoke(cli, ["serve", f"--port={port}"])
+        elapsed = time.monotonic() - started
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"crossdept: port {port} on 127.0.0.1 is already in use: stop whatever listens there, "
+        "or start crossdept serve with another --port"
+    )
+    assert elapsed < 1.0

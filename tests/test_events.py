@@ -122,6 +122,37 @@ def test_a_body_that_is_not_a_jira_event_is_a_payload_error(body: bytes, reason:
     assert raised.value.status == 400
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"webhookEvent": "comment_created", "comment": {"body": "x"}}', "comment.id is missing"),
+        (b'{"webhookEvent": 3}', "webhookEvent must be text, not a number"),
+        (b'{"webhookEvent": "x", "issue": []}', "issue must be an object, not a list"),
+        (b'{"webhookEvent": "x", "issue": {"key": null, "id": true}}', "issue.id must be text"),
+        (
+            b'{"webhookEvent": "x", "timestamp": "soon"}',
+            "timestamp must be a whole number, not text",
+        ),
+        (
+            b'{"webhookEvent": "x", "user": {"accountId": ["a"]}}',
+            "user.accountId must be text, not a list",
+        ),
+        (
+            b'{"webhookEvent": "x", "issue_event_type_name": {}}',
+            "issue_event_type_name must be text, not an object",
+        ),
+    ],
+)
+def test_a_wrong_field_is_named_in_plain_words(body: bytes, reason: str) -> None:
+    with pytest.raises(PayloadError) as raised:
+        from_http(body)
+    assert raised.value.reason == f"the body is not a Jira event: {reason}" or reason in str(
+        raised.value.reason
+    )
+    for library_wording in ("Input should", "Field required", "type=", "pydantic"):
+        assert library_wording not in raised.value.reason
+
+
 def test_the_signature_is_checked_before_the_body_is_decoded() -> None:
     with pytest.raises(SignatureError):
         JiraEvent.from_http({"X-Hub-Signature": "sha256=00"}, b"{not json", secret=SECRET)

@@ -368,3 +368,24 @@ def test_the_app_refuses_settings_that_cannot_authenticate_webhooks(
     )
     with pytest.raises(SettingsError, match="CROSSDEPT_WEBHOOK_SECRET is not set"):
         create_app(unchecked)
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"X-Padding": "x" * 9000}, "the X-Padding header is 9009 bytes; at most 8192"),
+        ({f"X-Extra-{n}": "1" for n in range(120)}, "headers; at most 100 are accepted"),
+    ],
+)
+def test_oversized_headers_are_refused_in_json_and_nothing_is_stored(
+    client: FlaskClient, inbox: Inbox, headers: dict[str, str], reason: str
+) -> None:
+    response = signed_post(
+        client,
+        load_sample("jira_issue_created__mattermost_mattermost-plugin-jira__1"),
+        headers=headers,
+    )
+    said = assert_json_refusal(response, 431)
+    assert reason in said
+    assert response.get_json()["status"] == "rejected"
+    assert stored(inbox) == []

@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
         secret=_plain(settings.webhook_secret),
         shared_token=_plain(settings.shared_token),
     )
+    app.before_request(_refuse_oversized_headers)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(health.bp)
     app.register_error_handler(EventError, _answer_event_error)
@@ -62,6 +63,28 @@ def _open_inbox(settings: Settings) -> Inbox:
 
 def _plain(secret: SecretStr | None) -> bytes | None:
     return secret.get_secret_value().encode() if secret is not None else None
+
+
+# Header limits the app answers itself, in JSON. The web server (gunicorn, see `crossdept web`)
+# is set wider, so only requests far beyond these meet its own plain answer.
+MAX_HEADER_BYTES = 8192
+MAX_HEADERS = 100
+
+
+def _refuse_oversized_headers() -> tuple[Response, int] | None:
+    """Refuse too many or too large headers with 431 and a JSON reason, like every other refusal."""
+    headers = list(request.headers.items())
+    if len(headers) > MAX_HEADERS:
+        reason = f"the request has {len(headers)} headers; at most {MAX_HEADERS} are accepted"
+        return _reject(reason, "headers", 431)
+    for name, value in headers:
+        size = len(name) + len(value)
+        if size > MAX_HEADER_BYTES:
+            reason = (
+                f"the {name[:100]} header is {size} bytes; at most {MAX_HEADER_BYTES} are accepted"
+            )
+            return _reject(reason, "headers", 431)
+    return None
 
 
 _REASON_CODES: dict[type[EventError], str] = {

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -114,6 +116,30 @@ def check_jira_site(service: Service) -> None:
         )
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Say in one sentence why `serve` could not listen on host:port, or None when it can.
+
+    Checked before anything starts: gunicorn would otherwise retry the bind for seconds.
+    """
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+            probe.bind(address)
+    except socket.gaierror as error:
+        return f"cannot listen on {host}:{port}: {host} is not an address of this machine ({error.strerror})"
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return (
+                f"port {port} on {host} is already in use: stop whatever listens there, or "
+                "start crossdept serve with another --port"
+            )
+        return f"cannot listen on {host}:{port}: {error.strerror}"
+    return None
+
+
 def _python_command(code: str, *arguments: str) -> list[str]:
     return [sys.executable, "-c", code, *arguments]
 
@@ -181,6 +207,9 @@ def serve(
     times out waiting for an answer, not for the work).
     """
     settings = _load_settings(require_jira=True, require_webhook=True)
+    problem = port_problem(host, port)
+    if problem:
+        _fail(problem)
     service = _start_service(settings)
     check_jira_site(service)
     service.queue.pending_count()  # create the queue file before two processes race to
@@ -295,7 +324,7 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
     """Run only the web processes under gunicorn (`serve` starts this beside the worker)."""
     from gunicorn.app.base import BaseApplication
 
-    from webhooks.app import create_app
+    from webhooks.app import MAX_HEADER_BYTES, MAX_HEADERS, create_app
 
     settings = _load_settings(require_jira=True, require_webhook=True)
     configure_logging(settings.log_level, secrets=settings.secret_values())
@@ -321,6 +350,10 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
         "child_exit": child_exit,
         # gunicorn 24+ opens a control socket in the home directory; nothing here uses it.
         "control_socket_disable": True,
+        # Wider than the app's own header limits (webhooks.app), so the app answers those in
+        # JSON; only requests far beyond them meet gunicorn's plain 400.
+        "limit_request_fields": MAX_HEADERS * 10,
+        "limit_request_field_size": MAX_HEADER_BYTES * 8,
     }
 
     class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
