@@ -61,6 +61,9 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     assert by_ref["s1.d2.技术部"]["assignee_name"] == "Example Engineering Head (技术部负责人)"
     assert all(issue["assignee"] and issue["duedate"] for issue in summary["issues"])
     assert len({issue["key"] for issue in summary["issues"]}) == FOUR_DEPARTMENTS
+    comment = summary["summary_comment"]
+    assert comment["count"] == 1
+    assert f"|阶段1 需求发起与目标对齐|{by_ref['s1']['key']}|市场部 需求提出人|" in comment["body"]
 
     duplicate = summary["duplicate"]
     assert [(a["retry"], a["status"], a["outcome"]) for a in duplicate["answers"]] == [
@@ -95,6 +98,7 @@ def test_json_summary_of_the_data_center_demo() -> None:
 
     assert summary["flavour"] == "datacenter"
     assert summary["issue_count"] == FOUR_DEPARTMENTS
+    assert summary["summary_comment"]["count"] == 1
     by_ref = {issue["ref"]: issue for issue in summary["issues"]}
     # Data Center names people by username.
     assert by_ref["s1.d2.技术部"]["assignee"] == "engineering.head"

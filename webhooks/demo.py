@@ -472,7 +472,22 @@ def scene_tree(demo: Demo) -> None:
         + ", ".join(f"{count} {kind}" for kind, count in kinds.items())
         + f"); {owned} of them with one owner and a due date."
     )
+    marker = re.compile(rf"tree:{re.escape(key)}[)）]")
+    summaries = [
+        str(comment.get("body", ""))
+        for comment in demo.requester.list_comments(key)
+        if marker.search(str(comment.get("body", "")))
+    ]
+    if len(summaries) != 1:
+        raise DemoError(f"{key} has {len(summaries)} summary comments from crossdept, not one")
+    demo.say(f"   crossdept's one comment on {key} (edited, never repeated, when the tree changes):")
+    for line in summaries[0].splitlines():
+        if line.startswith("h3. "):
+            demo.say(f"     {line.removeprefix('h3. ')}")
+        elif line.startswith("|") and not line.startswith("||"):
+            demo.say("       " + "  ".join(cell for cell in line.strip("|").split("|")))
     demo.say("")
+    demo.summary["summary_comment"] = {"count": len(summaries), "body": summaries[0]}
     demo.summary["issues"] = [
         {
             "key": item.key,
