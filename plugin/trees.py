@@ -657,6 +657,7 @@ def render_tree_summary(
             rules, "summary_stage", number=number, name=rules.text(stage.name, stage.name_en)
         )
         owner = owner_label(rules, item.owner)
+        owner = owner[:1].upper() + owner[1:]  # a table cell starts with a capital in English
         lines.append(f"|{name}|{keys[item.ref]}|{owner}|{item.due.isoformat()}|")
     deliverables = sum(1 for item in plan.level("deliverable") if item.ref in keys)
     lines += ["", _say(rules, "summary_rest", deliverables=deliverables, count=len(keys), url=url)]

@@ -480,7 +480,9 @@ def scene_tree(demo: Demo) -> None:
     ]
     if len(summaries) != 1:
         raise DemoError(f"{key} has {len(summaries)} summary comments from crossdept, not one")
-    demo.say(f"   crossdept's one comment on {key} (edited, never repeated, when the tree changes):")
+    demo.say(
+        f"   crossdept's one comment on {key} (edited, never repeated, when the tree changes):"
+    )
     for line in summaries[0].splitlines():
         if line.startswith("h3. "):
             demo.say(f"     {line.removeprefix('h3. ')}")
