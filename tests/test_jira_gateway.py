@@ -295,3 +295,38 @@ def test_missing_users_falls_back_to_one_by_one_without_the_bulk_endpoint(
     http.get(f"{URL}/rest/api/2/user?accountId=a", json={"accountId": "a"})
     http.get(f"{URL}/rest/api/2/user?accountId=b", status=404, json={"errorMessages": ["no"]})
     assert gateway.missing_users(["a", "b"]) == ["b"]
+
+
+def test_read_issues_cloud_bulk_fetches_a_hundred_at_a_time(http: responses.RequestsMock) -> None:
+    gateway = cloud(http)
+    keys = [f"XD-{n}" for n in range(1, 151)]
+    http.post(
+        f"{URL}/rest/api/2/issue/bulkfetch",
+        json={"issues": [{"key": "XD-1", "properties": {}}], "issueErrors": []},
+    )
+    http.post(f"{URL}/rest/api/2/issue/bulkfetch", json={"issues": [], "issueErrors": []})
+
+    found = gateway.read_issues(keys, fields=["summary"], properties=["crossdept.item"])
+
+    assert [issue["key"] for issue in found] == ["XD-1"]
+    bodies = [json.loads(call.request.body) for call in http.calls[1:]]
+    assert [len(body["issueIdsOrKeys"]) for body in bodies] == [100, 50]
+    assert bodies[0]["properties"] == ["crossdept.item"] and bodies[0]["fields"] == ["summary"]
+
+
+def test_read_issues_data_center_searches_keys_with_unknown_ones_as_warnings(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = data_center(http)
+    http.post(
+        f"{DC_URL}/rest/api/2/search",
+        json={"issues": [{"key": "XD-2"}], "total": 1, "warningMessages": ["XD-9 …"]},
+    )
+
+    found = gateway.read_issues(["XD-2", "XD-9"], properties=["crossdept.item"])
+
+    assert found == [{"key": "XD-2"}]
+    body = json.loads(http.calls[1].request.body)
+    assert body["jql"] == 'key in ("XD-2", "XD-9")'
+    assert body["validateQuery"] == "warn"
+    assert body["maxResults"] == 2

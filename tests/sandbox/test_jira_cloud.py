@@ -325,3 +325,29 @@ def test_bulk_user_lookup_returns_the_known_accounts_in_one_page(cloud: Sandbox)
 def test_legacy_search_is_gone_on_cloud(cloud: Sandbox) -> None:
     response = requests.get(f"{API}/search", params={"jql": "project = XD"}, auth=AUTH)
     assert response.status_code == 410
+
+
+def test_bulk_fetch_reads_many_issues_and_names_the_missing_ones(cloud: Sandbox) -> None:
+    made = [
+        requests.post(f"{API}/issue", json={"fields": task(f"#{n}")}, auth=AUTH).json()
+        for n in range(3)
+    ]
+    requests.put(
+        f"{API}/issue/{made[1]['key']}/properties/crossdept.item", json={"ref": "s1"}, auth=AUTH
+    )
+    wanted = [made[2]["key"], "XD-999", made[1]["key"].lower(), made[0]["id"]]
+
+    response = requests.post(
+        f"{API}/issue/bulkfetch",
+        json={"issueIdsOrKeys": wanted, "fields": ["summary"], "properties": ["crossdept.item"]},
+        auth=AUTH,
+    )
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert [issue["key"] for issue in answer["issues"]] == [m["key"] for m in made]  # by id
+    assert answer["issues"][1]["properties"] == {"crossdept.item": {"ref": "s1"}}
+    assert answer["issues"][0]["fields"] == {"summary": "#0"}
+    assert [error["id"] for error in answer["issueErrors"]] == ["XD-999"]
+    too_many = {"issueIdsOrKeys": [f"XD-{n}" for n in range(101)]}
+    assert requests.post(f"{API}/issue/bulkfetch", json=too_many, auth=AUTH).status_code == 400

@@ -156,3 +156,27 @@ def test_pat_acts_as_its_user_and_users_are_found_by_username(dc: Sandbox) -> No
         requests.get(f"{API}/user/bulk", params={"accountId": "pm"}, headers=BEARER).status_code
         == 404
     )
+
+
+def test_search_with_validate_query_warn_turns_unknown_keys_into_warnings(dc: Sandbox) -> None:
+    made = requests.post(
+        f"{API}/issue",
+        json={"fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"}},
+        headers=BEARER,
+    ).json()
+    query = {"jql": f"key in ({made['key']}, XD-999)", "fields": ["summary"]}
+
+    strict = requests.post(f"{API}/search", json=query, headers=BEARER)
+    warned = requests.post(f"{API}/search", json={**query, "validateQuery": "warn"}, headers=BEARER)
+
+    assert strict.status_code == 400
+    assert "An issue with key 'XD-999' does not exist" in strict.json()["errorMessages"][0]
+    assert warned.status_code == 200
+    assert [issue["key"] for issue in warned.json()["issues"]] == [made["key"]]
+    assert warned.json()["warningMessages"] == [
+        "An issue with key 'XD-999' does not exist for field 'key'."
+    ]
+    fetch = requests.post(
+        f"{API}/issue/bulkfetch", json={"issueIdsOrKeys": ["XD-1"]}, headers=BEARER
+    )
+    assert fetch.status_code == 404  # Data Center has no bulk fetch
