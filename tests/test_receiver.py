@@ -91,7 +91,7 @@ def test_a_different_identifier_is_a_new_delivery(client: FlaskClient, inbox: In
         ({}, None, "no X-Hub-Signature"),
         ({}, "another-secret", "does not match"),
         ({"X-Hub-Signature": "sha1=abc"}, None, "not `sha256="),
-        ({"X-Hub-Signature": "sha256=" + "a" * 100_000}, None, "does not match"),
+        ({"X-Hub-Signature": "sha256=" + "a" * 8000}, None, "does not match"),
         ({"X-Crossdept-Token": SHARED_TOKEN}, None, "no X-Hub-Signature"),
     ],
 )
@@ -177,7 +177,7 @@ def test_a_body_that_is_not_a_jira_event_is_a_400(
 
 
 def test_an_unusable_delivery_identifier_is_a_400(client: FlaskClient, inbox: Inbox) -> None:
-    response = signed_post(client, ISSUE_CREATED, delivery="x" * 20_000)
+    response = signed_post(client, ISSUE_CREATED, delivery="x" * 8000)
     assert "X-Atlassian-Webhook-Identifier" in assert_json_refusal(response, 400)
     assert stored(inbox) == []
 
@@ -271,7 +271,7 @@ def test_unknown_paths_are_a_json_404(client: FlaskClient, path: str) -> None:
         "application/x-www-form-urlencoded",
         "multipart/form-data; boundary=x",
         "",
-        "a" * 10_000,
+        "a" * 8000,
     ],
 )
 def test_the_body_counts_not_its_label(client: FlaskClient, content_type: str) -> None:
