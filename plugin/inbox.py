@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from plugin.deliveries import Deliveries, DeliveryState
 from plugin.queue import DeliveryQueue
-from plugin.store import Deliveries, DeliveryState, Store
+from plugin.store import Store
 
 log = logging.getLogger(__name__)
 

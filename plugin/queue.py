@@ -21,8 +21,8 @@ from typing import Any
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from plugin.deliveries import Deliveries
 from plugin.errors import SettingsError
-from plugin.store import Deliveries
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from enum import StrEnum
 
 from plugin.context import Context
+from plugin.deliveries import DONE, SKIPPED_NO_RULE, SKIPPED_OWN_EVENT, Deliveries, Delivery
 from plugin.errors import RefusedError, TransientGatewayError
 from plugin.events import JiraEvent, parse_event
 from plugin.queue import DeliveryQueue, retry_delay
 from plugin.routing import HandlerFailuresError, Router
-from plugin.store import DONE, SKIPPED_NO_RULE, SKIPPED_OWN_EVENT, Deliveries, Delivery
 
 log = logging.getLogger(__name__)
 

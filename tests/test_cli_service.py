@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from plugin.deliveries import Deliveries, DeliveryState
 from plugin.queue import make_queue
-from plugin.store import Deliveries, DeliveryState, Store
+from plugin.store import Store
 from webhooks.cli import cli
 from webhooks.cli_service import format_age, supervise
 

@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from plugin.context import Context
+from plugin.deliveries import Deliveries, DeliveryState
 from plugin.events import JiraEvent
 from plugin.inbox import Inbox
 from plugin.queue import make_queue
 from plugin.routing import Router
-from plugin.store import Deliveries, DeliveryState, Store
+from plugin.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = (

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from plugin.deliveries import Deliveries, DeliveryState
 from plugin.errors import SettingsError
 from plugin.queue import DeliveryQueue, Feeder, make_queue, recover, retry_delay
-from plugin.store import Deliveries, DeliveryState, Store
+from plugin.store import Store
 from tests.fakes import EpochClock
 
 

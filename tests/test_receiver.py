@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from plugin.deliveries import Deliveries, DeliveryState
 from plugin.inbox import Inbox
 from plugin.signature import sign
-from plugin.store import Deliveries, DeliveryState
 from tests.conftest import ALL_SAMPLES, SHARED_TOKEN, encode_body, load_sample, signed_post
 from webhooks.app import create_app
 from webhooks.settings import Settings

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from plugin.context import Context
+from plugin.deliveries import Deliveries, DeliveryState
 from plugin.errors import RefusedError, TransientGatewayError
 from plugin.events import JiraEvent
 from plugin.queue import DeliveryQueue, make_queue
 from plugin.routing import Router
-from plugin.store import Deliveries, DeliveryState, Store
+from plugin.store import Store
 from plugin.worker import LeaseKeeper, Outcome, Worker, describe_error, transient_retry_after
 from tests.fakes import EpochClock
 

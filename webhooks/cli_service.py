@@ -24,10 +24,11 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
 from plugin import metrics
+from plugin.deliveries import Delivery, DeliveryState, format_age
 from plugin.errors import ConfigError, GatewayError, SettingsError
 from plugin.jira_site import JiraMismatchError
 from plugin.queue import Feeder
-from plugin.store import Delivery, DeliveryState, driver_url, format_age
+from plugin.store import driver_url
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
 from webhooks.logs import configure_logging, gunicorn_logger_class
 from webhooks.service import DEFAULT_ROUTER, Service, import_router_factory

@@ -31,11 +31,12 @@ from typing import Any
 
 import requests
 
+from plugin.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.errors import GatewayError, RefusedError
 from plugin.jira_gateway import JiraGateway
 from plugin.rules import Rules
 from plugin.rulesfile import load_rules
-from plugin.store import Deliveries, Delivery, DeliveryState, Store
+from plugin.store import Store
 from sandbox.app import Sandbox
 from sandbox.seed import Seed, SeedUser, load_seed
 from sandbox.server import SandboxServer

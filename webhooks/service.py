@@ -15,13 +15,14 @@ from sqlalchemy.engine import make_url
 
 from plugin import metrics
 from plugin.context import Context
+from plugin.deliveries import Deliveries
 from plugin.handlers import build_router
 from plugin.inbox import Inbox
 from plugin.jira_site import JiraSite, check_site, rebind_site
 from plugin.queue import DeliveryQueue, make_queue, recover
 from plugin.routing import Router
 from plugin.rulesfile import load_rules
-from plugin.store import Deliveries, Store, driver_url
+from plugin.store import Store, driver_url
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
 from webhooks.settings import Settings
 

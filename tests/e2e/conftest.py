@@ -24,8 +24,8 @@ from flask.testing import FlaskClient
 from ruamel.yaml import YAML
 
 from plugin.context import Context
+from plugin.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.queue import Feeder
-from plugin.store import Deliveries, Delivery, DeliveryState
 from plugin.trees import ITEM_PROPERTY, TREE_PROPERTY
 from plugin.worker import Outcome
 from sandbox.app import Sandbox, installed_sandbox

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.deliveries import DeliveryState
 from plugin.rulesfile import load_rules
-from plugin.store import DeliveryState
 from plugin.worker import Outcome
 from sandbox.app import assert_no_violations
 
