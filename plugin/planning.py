@@ -11,94 +11,13 @@ from typing import Any, Literal
 
 from plugin.calendar import WorkCalendar
 from plugin.errors import RequestProblemError
+from plugin.owners import Owner, OwnerUnresolvedError, owner_label, resolve_owner
 from plugin.rules import Deliverable, Rules, Stage, format_duration
+from plugin.wording import department_name, join_names, mention, say
 
 Level = Literal["epic", "stage", "deliverable"]
 EPIC_REF = "epic"
 SUMMARY_LIMIT = 255  # Jira refuses longer summaries.
-
-# User-visible wording, one catalog per language. Jira wiki markup (REST v2) in descriptions.
-CATALOG: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "epic_summary": "【{key} {topic}】跨部门协作",
-        "stage_summary": "【{key} {topic}】阶段{number} {name}",
-        "deliverable_summary": "{name}",
-        "deliverable_department_summary": "{name} — {department}",
-        "role.head": "{department} 负责人",
-        "role.contact": "{department} 接口人",
-        "role.requester": "{department} 需求提出人",
-        "role.pm": "项目经理",
-        "heading.epic": "跨部门协作：{topic}",
-        "heading.stage": "阶段{number}：{name}",
-        "heading.deliverable": "输出物：{name}",
-        "line.request": "*协作需求：* {key} {topic}",
-        "line.stage": "*所属阶段：* 阶段{number} {name}",
-        "line.owner": "*唯一负责人：* {mention}（{role}）。配合部门只配合，不构成第二负责人。",
-        "line.due": "*截止日期：* {due}",
-        "why.epic": "整个协作的截止日期；各阶段依次推进。",
-        "why.stage_first": "需求开始日（{origin}）后第 {days} 个工作日。",
-        "why.stage_next": "上一阶段截止日（{origin}）后第 {days} 个工作日；上一阶段完成前本阶段不得开始。",
-        "why.deliverable": "阶段起点后第 {days} 个工作日，不晚于阶段截止日。",
-        "line.meeting": "*会议：* {kind}，时长 {low}–{high} 分钟。",
-        "line.signoff": "*签字规则：* 每个参与部门的负责人各自签字确认（每个部门一个子任务），全部签字后本阶段方可完成。",
-        "line.fanout": "*分工规则：* 每个参与部门由其{role}负责本部门的部分（每个部门一个子任务）。",
-        "line.warn": "*预警：* 如预计延期，请在截止前 {warn} 提出风险预警（风险类型、影响、应对方案）。",
-        "line.calendar": "工作日按 {calendar} 工作日历计算（含法定节假日与调休）。",
-        "line.calendar_plain": "工作日按配置的工作日历计算。",
-        "line.marker": "_由 crossdept 根据协作规则创建（{ref}）。_",
-        "problem.no_requesting": "需求部门（字段 {field}）未填写：请选择需求部门后再编辑本需求。",
-        "problem.no_departments": "协作部门（字段 {field}）未填写：请至少选择一个协作部门后再编辑本需求。",
-        "problem.unknown_department": "部门“{department}”不在协作规则中（已知部门：{known}）：请改选已知部门，或请管理员在规则文件 departments 中添加该部门。",
-        "problem.no_reporter": "本需求没有报告人，无法确定需求提出人：请设置报告人。",
-        "problem.no_pm": "未指定项目经理：请填写项目经理字段，或请管理员在规则文件中设置 project_manager。",
-        "problem.unknown_owner": "规则中的负责人“{owner}”无法解析（阶段{number}）：请管理员修正规则文件。",
-        "problem.too_late": "按协作规则，整套任务需要到 {needed} 才能完成（开始于 {start}），但本需求的截止日期是 {due}：请把截止日期推后到 {needed} 或更晚，或提前开始日期；未创建任何任务。",
-        "problem.no_start": "本需求没有开始日期也没有创建日期，无法计算截止日期：请填写开始日期。",
-        "problem.bad_date": "日期字段 {field} 的值“{value}”无法识别：请使用 YYYY-MM-DD。",
-    },
-    "en": {
-        "epic_summary": "[{key} {topic}] Cross-department collaboration",
-        "stage_summary": "[{key} {topic}] Stage {number}: {name}",
-        "deliverable_summary": "{name}",
-        "deliverable_department_summary": "{name} — {department}",
-        "role.head": "{department} head",
-        "role.contact": "{department} contact",
-        "role.requester": "{department} requester",
-        "role.pm": "project manager",
-        "heading.epic": "Cross-department collaboration: {topic}",
-        "heading.stage": "Stage {number}: {name}",
-        "heading.deliverable": "Deliverable: {name}",
-        "line.request": "*Request:* {key} {topic}",
-        "line.stage": "*Stage:* {number} {name}",
-        "line.owner": "*Single owner:* {mention} ({role}). Supporting departments help; they are never a second owner.",
-        "line.due": "*Due:* {due}",
-        "why.epic": "The due date of the whole collaboration; stages run in order.",
-        "why.stage_first": "{days} working days after the request's start ({origin}).",
-        "why.stage_next": "{days} working days after the previous stage's due date ({origin}); this stage starts only when the previous one is done.",
-        "why.deliverable": "{days} working days into the stage, never after the stage's due date.",
-        "line.meeting": "*Meeting:* {kind}, {low}–{high} minutes.",
-        "line.signoff": "*Sign-off:* the head of every participating department signs separately (one sub-task each); the stage is done when all have signed.",
-        "line.fanout": "*Split:* each participating department's {role} owns that department's part (one sub-task each).",
-        "line.warn": "*Early warning:* if you expect a delay, raise a risk warning {warn} before the due date (risk, impact, proposed solution).",
-        "line.calendar": "Working days follow the {calendar} calendar, public holidays and adjusted working days included.",
-        "line.calendar_plain": "Working days follow the configured working calendar.",
-        "line.marker": "_Created by crossdept from the collaboration rules ({ref})._",
-        "problem.no_requesting": "The requesting department (field {field}) is empty: choose it, then edit this request again.",
-        "problem.no_departments": "The collaborating departments (field {field}) are empty: choose at least one, then edit this request again.",
-        "problem.unknown_department": 'The department "{department}" is not in the collaboration rules (known: {known}): choose a known department, or ask an admin to add it under departments in the rules file.',
-        "problem.no_reporter": "This request has no reporter, so nobody is its requester: set the reporter.",
-        "problem.no_pm": "No project manager is named: fill in the project manager field, or ask an admin to set project_manager in the rules file.",
-        "problem.unknown_owner": 'The owner "{owner}" in the rules (stage {number}) cannot be resolved: ask an admin to fix the rules file.',
-        "problem.too_late": "The collaboration rules need until {needed} to finish (starting {start}), but this request is due {due}: move the due date to {needed} or later, or start earlier. Nothing was created.",
-        "problem.no_start": "This request has neither a start date nor a created date, so no due date can be computed: fill in the start date.",
-        "problem.bad_date": 'The date field {field} holds "{value}", which is not a date: use YYYY-MM-DD.',
-    },
-}
-
-
-def say(rules: Rules, entry: str, **values: Any) -> str:
-    """Return one catalog entry in the rules' language, filled in."""
-    return CATALOG[rules.language][entry].format(**values)
 
 
 @dataclass(frozen=True)
@@ -118,15 +37,6 @@ class RequestSnapshot:
     reporter: str | None = None
     project_manager: str | None = None
     date_problems: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Owner:
-    """The one person who owns an item, and why: their role and department."""
-
-    account: str
-    role: Literal["head", "contact", "requester", "pm"]
-    department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,24 +179,6 @@ def participating_departments(snapshot: RequestSnapshot) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in ordered if name))
 
 
-def department_name(rules: Rules, key: str) -> str:
-    """A department's name in the configured language."""
-    department = rules.departments.get(key)
-    return rules.text(key, department.name_en if department else None)
-
-
-def owner_label(rules: Rules, owner: Owner) -> str:
-    """Say who an owner is, for people: department and role."""
-    department = department_name(rules, owner.department) if owner.department else ""
-    return say(rules, f"role.{owner.role}", department=department).strip()
-
-
-def _mention(account: str, cloud: bool) -> str:
-    # Wiki-markup mentions: [~accountid:...] on Cloud, [~username] on Data Center.
-    # https://developer.atlassian.com/cloud/jira/platform/apis/document/nodes/mention
-    return f"[~accountid:{account}]" if cloud else f"[~{account}]"
-
-
 class _Planner:
     """Collects problems while resolving owners, so one comment can name all of them."""
 
@@ -296,26 +188,21 @@ class _Planner:
         self.problems: list[str] = list(snapshot.date_problems)
 
     def owner(self, spec: str, department: str | None, stage_number: int) -> Owner | None:
-        rules, snapshot = self.rules, self.snapshot
-        home = department or snapshot.requesting_department
-        if spec == "requester":
-            if not snapshot.reporter:
-                self.problems.append(say(rules, "problem.no_reporter"))
-                return None
-            return Owner(snapshot.reporter, "requester", snapshot.requesting_department)
-        if spec == "pm":
-            if not snapshot.project_manager:
-                self.problems.append(say(rules, "problem.no_pm"))
-                return None
-            return Owner(snapshot.project_manager, "pm")
-        if spec == "head" and home in rules.departments:
-            return Owner(rules.departments[home].head, "head", home)
-        if spec == "contact" and home in rules.departments:
-            return Owner(rules.departments[home].contact, "contact", home)
-        if spec in rules.departments:
-            return Owner(rules.departments[spec].head, "head", spec)
-        self.problems.append(say(rules, "problem.unknown_owner", owner=spec, number=stage_number))
-        return None
+        """Resolve an owner word, keeping a problem (not raising) so all are reported at once."""
+        snapshot = self.snapshot
+        try:
+            return resolve_owner(
+                self.rules,
+                spec,
+                department=department,
+                requesting_department=snapshot.requesting_department,
+                requester=snapshot.reporter,
+                project_manager=snapshot.project_manager,
+                stage_number=stage_number,
+            )
+        except OwnerUnresolvedError as error:
+            self.problems.append(error.problem)
+            return None
 
 
 def _summary(text: str) -> str:
@@ -334,9 +221,7 @@ def check_request(snapshot: RequestSnapshot, rules: Rules) -> list[str]:
         problems.append(say(rules, "problem.no_requesting", field=wanted.requesting_department))
     if not snapshot.has_departments:
         problems.append(say(rules, "problem.no_departments", field=wanted.departments))
-    known = (
-        "、".join(rules.departments) if rules.language == "zh-CN" else ", ".join(rules.departments)
-    )
+    known = join_names(rules, list(rules.departments))
     for name in participating_departments(snapshot):
         if name not in rules.departments:
             problems.append(say(rules, "problem.unknown_department", department=name, known=known))
@@ -492,7 +377,7 @@ def plan_tree(
                         say(
                             rules,
                             "line.owner",
-                            mention=_mention(epic_owner.account, cloud),
+                            mention=mention(epic_owner.account, cloud=cloud),
                             role=owner_label(rules, epic_owner),
                         ),
                         say(rules, "line.due", due=epic_due.isoformat())
@@ -547,7 +432,7 @@ def _stage_description(
         say(
             rules,
             "line.owner",
-            mention=_mention(owner.account, cloud),
+            mention=mention(owner.account, cloud=cloud),
             role=owner_label(rules, owner),
         ),
         say(rules, "line.due", due=due.isoformat()) + " — " + why,
@@ -590,7 +475,7 @@ def _deliverable_description(
         say(
             rules,
             "line.owner",
-            mention=_mention(owner.account, cloud),
+            mention=mention(owner.account, cloud=cloud),
             role=owner_label(rules, owner),
         ),
         say(rules, "line.due", due=due.isoformat())

@@ -46,11 +46,11 @@ from plugin.jira_gateway import (
     ItemRefusal,
     JiraGateway,
 )
+from plugin.owners import owner_label
 from plugin.planning import (
     PlannedItem,
     TreePlan,
     is_request,
-    owner_label,
     plan_tree,
     read_request,
     request_fields,
@@ -59,6 +59,7 @@ from plugin.planning import (
 from plugin.routing import Router
 from plugin.rules import Rules
 from plugin.tree_records import ItemRecord, TreeRecords
+from plugin.wording import join_names, say
 
 log = logging.getLogger(__name__)
 
@@ -71,51 +72,6 @@ SETTLE_SECONDS = 60.0
 EPIC_LINK_TYPE_NAME = "Relates"
 
 Status = Literal["complete", "partial", "blocked", "skipped"]
-
-CATALOG: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "problems": "crossdept 无法为 {key} 创建协作任务，未创建任何任务：",
-        "problems_fix": "修正后编辑本需求（或由管理员运行 crossdept apply {key}），即会创建全部任务。",
-        "refused": "crossdept 已为 {key} 创建 {created} 项任务，但 Jira 拒绝了以下 {count} 项：",
-        "refused_item": "{summary}（{ref}）：{reason}",
-        "skipped_item": "{summary}（{ref}）：其上级未能创建",
-        "refused_fix": "修正后编辑本需求（或由管理员运行 crossdept apply {key}），将只补建缺少的项。",
-        "missing_type": "项目 {project} 没有问题类型“{name}”：请项目管理员添加该类型，或修改规则文件中的 {setting}。",
-        "not_subtask": "问题类型“{name}”不是子任务类型：请修改规则文件中的 jira.issue_types.deliverable。",
-        "missing_user": "Jira 中找不到{role}的账号“{account}”：请管理员修正规则文件中的人员，或修正本需求中的人员字段。",
-        "no_epic_link": "在 Jira Data Center 上找不到 Epic Link 字段：请在规则文件中设置 jira.epic_link_field。",
-        "summary_heading": "h3. 协作任务已建立：{key} {topic}",
-        "summary_intro": "crossdept 已按跨部门协作流程为本需求建立 {count} 项任务，分 {stages} 个阶段，每项任务都有唯一负责人和截止日期。各阶段如下：",
-        "summary_columns": "||阶段||任务||负责人||截止日期||",
-        "summary_stage": "阶段{number} {name}",
-        "summary_rest": "各阶段的 {deliverables} 项输出物任务挂在对应阶段任务之下：[查看全部 {count} 项任务|{url}]",
-        "summary_deleted": "以下任务已在 Jira 中被删除，crossdept 不会重建（如需重建，请管理员运行 crossdept apply {key} --recreate-deleted）：{items}",
-        "summary_marker": "_本评论由 crossdept 维护，任务树变化时会更新（tree:{key}）。_",
-    },
-    "en": {
-        "problems": "crossdept cannot create the collaboration tree of {key}; nothing was created:",
-        "problems_fix": "Fix this and edit the request (or have an admin run crossdept apply {key}) to build the whole tree.",
-        "refused": "crossdept created {created} items for {key}, but Jira refused these {count}:",
-        "refused_item": "{summary} ({ref}): {reason}",
-        "skipped_item": "{summary} ({ref}): its parent could not be created",
-        "refused_fix": "Fix this and edit the request (or have an admin run crossdept apply {key}) to add only what is missing.",
-        "missing_type": 'Project {project} has no issue type "{name}": ask a project admin to add it, or change {setting} in the rules file.',
-        "not_subtask": 'The issue type "{name}" is not a sub-task type: change jira.issue_types.deliverable in the rules file.',
-        "missing_user": 'Jira does not know the account "{account}" ({role}): ask an admin to fix that person in the rules file, or fix the people fields of this request.',
-        "no_epic_link": "No Epic Link field was found on Jira Data Center: set jira.epic_link_field in the rules file.",
-        "summary_heading": "h3. Collaboration items set up: {key} {topic}",
-        "summary_intro": "crossdept has set up {count} items for this request in {stages} stages, following the cross-department process; each item has exactly one owner and a due date. The stages:",
-        "summary_columns": "||Stage||Item||Owner||Due||",
-        "summary_stage": "Stage {number}: {name}",
-        "summary_rest": "The {deliverables} deliverable items sit under their stage: [see all {count} items|{url}]",
-        "summary_deleted": "These items were deleted in Jira and crossdept will not create them again (an admin can run crossdept apply {key} --recreate-deleted): {items}",
-        "summary_marker": "_crossdept keeps this comment up to date when the tree changes (tree:{key})._",
-    },
-}
-
-
-def _say(rules: Rules, entry: str, **values: Any) -> str:
-    return CATALOG[rules.language][entry].format(**values)
 
 
 class TreeBusyError(TransientGatewayError):
@@ -364,20 +320,24 @@ class _Builder:
         for name, setting in settings.items():
             if name not in offered:
                 problems.append(
-                    _say(
-                        self.rules, "missing_type", project=plan.project, name=name, setting=setting
+                    say(
+                        self.rules,
+                        "tree.missing_type",
+                        project=plan.project,
+                        name=name,
+                        setting=setting,
                     )
                 )
         deliverable = offered.get(self.rules.jira.issue_types.deliverable)
         if deliverable is not None and not deliverable.subtask:
-            problems.append(_say(self.rules, "not_subtask", name=deliverable.name))
+            problems.append(say(self.rules, "tree.not_subtask", name=deliverable.name))
         owners = {item.owner.account: item.owner for item in missing}
         for account in self.jira.missing_users(owners):
             role = owner_label(self.rules, owners[account])
-            problems.append(_say(self.rules, "missing_user", account=account, role=role))
+            problems.append(say(self.rules, "tree.missing_user", account=account, role=role))
         if not self.jira.is_cloud and any(item.level == "stage" for item in missing):
             if self._epic_link_field() is None:
-                problems.append(_say(self.rules, "no_epic_link"))
+                problems.append(say(self.rules, "tree.no_epic_link"))
         if problems:
             raise RequestProblemError(problems)
         return offered
@@ -592,19 +552,19 @@ class _Builder:
         log.warning(
             "request %s cannot get its tree: %s", self.key, "; ".join(problems), extra=self.extra
         )
-        lines = [_say(self.rules, "problems", key=self.key)]
+        lines = [say(self.rules, "tree.problems", key=self.key)]
         lines += [f"* {problem}" for problem in problems]
-        lines += ["", _say(self.rules, "problems_fix", key=self.key)]
+        lines += ["", say(self.rules, "tree.problems_fix", key=self.key)]
         self._comment_once("\n".join(lines))
 
     def _tell_refusals(self, refused: Sequence[tuple[PlannedItem, str]], created: int) -> None:
-        lines = [_say(self.rules, "refused", key=self.key, created=created, count=len(refused))]
+        lines = [say(self.rules, "tree.refused", key=self.key, created=created, count=len(refused))]
         for item, reason in refused:
-            entry = "refused_item" if reason else "skipped_item"
+            entry = "tree.refused_item" if reason else "tree.skipped_item"
             lines.append(
-                "* " + _say(self.rules, entry, summary=item.summary, ref=item.ref, reason=reason)
+                "* " + say(self.rules, entry, summary=item.summary, ref=item.ref, reason=reason)
             )
-        lines += ["", _say(self.rules, "refused_fix", key=self.key)]
+        lines += ["", say(self.rules, "tree.refused_fix", key=self.key)]
         self._comment_once("\n".join(lines))
 
 
@@ -646,30 +606,32 @@ def render_tree_summary(
     """The request's summary comment: a table of stages with owner and due date, and a link to all."""
     stages = [item for item in plan.level("stage") if item.ref in keys]
     lines = [
-        _say(rules, "summary_heading", key=key, topic=topic),
-        _say(rules, "summary_intro", count=len(keys), stages=len(stages)),
-        _say(rules, "summary_columns"),
+        say(rules, "tree.summary_heading", key=key, topic=topic),
+        say(rules, "tree.summary_intro", count=len(keys), stages=len(stages)),
+        say(rules, "tree.summary_columns"),
     ]
     for item in stages:
         number = item.stage or 0
         stage = rules.stages[number - 1]
-        name = _say(
-            rules, "summary_stage", number=number, name=rules.text(stage.name, stage.name_en)
+        name = say(
+            rules, "tree.summary_stage", number=number, name=rules.text(stage.name, stage.name_en)
         )
         owner = owner_label(rules, item.owner)
         owner = owner[:1].upper() + owner[1:]  # a table cell starts with a capital in English
         lines.append(f"|{name}|{keys[item.ref]}|{owner}|{item.due.isoformat()}|")
     deliverables = sum(1 for item in plan.level("deliverable") if item.ref in keys)
-    lines += ["", _say(rules, "summary_rest", deliverables=deliverables, count=len(keys), url=url)]
+    lines += [
+        "",
+        say(rules, "tree.summary_rest", deliverables=deliverables, count=len(keys), url=url),
+    ]
     if deleted:
         names = plan.by_ref()
         listed = [
             f"{deleted[ref]}（{names[ref].summary}）" if ref in names else deleted[ref]
             for ref in sorted(deleted)
         ]
-        separator = "、" if rules.language == "zh-CN" else ", "
-        lines += ["", _say(rules, "summary_deleted", key=key, items=separator.join(listed))]
-    lines += ["", _say(rules, "summary_marker", key=key)]
+        lines += ["", say(rules, "tree.summary_deleted", key=key, items=join_names(rules, listed))]
+    lines += ["", say(rules, "tree.summary_marker", key=key)]
     return "\n".join(lines)
 
 

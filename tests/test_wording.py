@@ -1,0 +1,46 @@
+"""Every text crossdept writes exists in both languages, with the same blanks to fill in."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from plugin.wording import CATALOG, department_name, join_names, mention, say
+from tests.fakes import load_default_rules
+
+
+def blanks(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_both_languages_have_the_same_entries_with_the_same_blanks() -> None:
+    assert set(CATALOG["zh-CN"]) == set(CATALOG["en"])
+    for entry, chinese in CATALOG["zh-CN"].items():
+        assert blanks(chinese) == blanks(CATALOG["en"][entry]), entry
+
+
+def test_chinese_entries_use_full_width_punctuation() -> None:
+    for entry, text in CATALOG["zh-CN"].items():
+        if entry.startswith(("role.", "tree.summary_stage", "tree.summary_columns")):
+            continue
+        prose = text.split("|")[0]  # a wiki link's address is not prose
+        assert ", " not in prose and "; " not in prose, entry
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("zh-CN", "市场部 负责人"), ("en", "Marketing head")]
+)
+def test_say_fills_the_entry_in_the_rules_language(language: str, expected: str) -> None:
+    rules = load_default_rules(language=language)
+    assert say(rules, "role.head", department=department_name(rules, "市场部")) == expected
+
+
+def test_names_are_joined_as_the_language_writes_lists() -> None:
+    assert join_names(load_default_rules(), ["甲", "乙"]) == "甲、乙"
+    assert join_names(load_default_rules(language="en"), ["A", "B"]) == "A, B"
+
+
+def test_mentions_name_cloud_accounts_and_data_center_usernames() -> None:
+    assert mention("557058:x", cloud=True) == "[~accountid:557058:x]"
+    assert mention("alice", cloud=False) == "[~alice]"
