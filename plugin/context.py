@@ -1,4 +1,4 @@
-"""What a handler gets besides the event: rules, gateways, store and clock, passed in, never global."""
+"""What a handler gets besides the event: rules, the Jira and Confluence ports, store and clock."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from plugin.jira_gateway import JiraGateway
+    from plugin.ports import ConfluencePort, JiraPort
     from plugin.rules import Rules
     from plugin.store import Store
 
@@ -18,7 +18,8 @@ class Context:
     """Collaborators for one job; `delivery_id` ties log lines to the webhook delivery."""
 
     rules: Rules
-    jira: JiraGateway
+    jira: JiraPort
     store: Store
     clock: Callable[[], datetime]
     delivery_id: str | None = None
+    confluence: ConfluencePort | None = None  # None when no Confluence is configured

@@ -7,7 +7,6 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -15,16 +14,24 @@ import requests
 from jira import JIRA, JIRAError
 
 from plugin.errors import GatewayError, RefusedError, TransientGatewayError
+from plugin.ports import (
+    BULK_LIMIT,
+    BulkResult,
+    CreatedIssue,
+    IssueType,
+    ItemRefusal,
+    NewIssue,
+    Placement,
+)
 
 log = logging.getLogger(__name__)
 
 Observer = Callable[[str, str, int], None]
 
-# POST /rest/api/2/issue/bulk creates at most 50 issues per call.
-# https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
-BULK_LIMIT = 50
 # POST /rest/api/2/issue/bulkfetch reads at most 100 issues per call; DC searches the same number.
 READ_LIMIT = 100
+# Link from a created epic back to its request (epic: create). "Relates" exists on every Jira.
+EPIC_LINK_TYPE_NAME = "Relates"
 # Data Center's Epic Link / Epic Name custom field types (Jira Software).
 EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
 EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
@@ -33,45 +40,6 @@ EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
 PROPERTY_LIMIT = 32768
 TIMEOUT_SECONDS = (5.0, 30.0)
 CONNECTION_FAILED = 0  # the status recorded for a call that got no HTTP answer
-
-
-@dataclass(frozen=True)
-class IssueType:
-    """An issue type a project offers."""
-
-    id: str
-    name: str
-    subtask: bool
-
-
-@dataclass(frozen=True)
-class CreatedIssue:
-    """An issue a bulk call created."""
-
-    id: str
-    key: str
-
-
-@dataclass(frozen=True)
-class ItemRefusal:
-    """Why Jira refused one element of a bulk create."""
-
-    status: int
-    messages: tuple[str, ...] = ()
-    errors: Mapping[str, str] = field(default_factory=dict)
-
-    def reason(self) -> str:
-        """Say what Jira said, for a log line and a comment."""
-        parts = list(self.messages) + [f"{name}: {text}" for name, text in self.errors.items()]
-        return "; ".join(parts) or f"HTTP {self.status}"
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    """Per-input outcome of one bulk create: created by index, refused by index."""
-
-    created: Mapping[int, CreatedIssue]
-    refused: Mapping[int, ItemRefusal]
 
 
 def _retry_after(response: requests.Response | None) -> float | None:
@@ -334,8 +302,90 @@ class JiraGateway:
         )
         return dict(found)
 
-    def create_issues(self, updates: Sequence[Mapping[str, Any]]) -> BulkResult:
+    def epic_link_field(self, configured: str | None = None) -> str | None:
+        """Data Center's Epic Link field id: the configured one, else the one Jira declares."""
+        return configured or self.field_by_type(EPIC_LINK_TYPE)
+
+    def create_issues(
+        self, issues: Sequence[NewIssue], *, epic_link_field: str | None = None
+    ) -> BulkResult:
         """Create up to 50 issues in one call; a 201 may still refuse some of them."""
+        return self.create_bulk([self._payload(issue, epic_link_field) for issue in issues])
+
+    def _payload(self, issue: NewIssue, epic_link_field: str | None) -> dict[str, Any]:
+        """IssueUpdateDetails for one new issue, as Cloud or Data Center wants it."""
+        fields: dict[str, Any] = {
+            "project": {"key": issue.project},
+            "issuetype": {"id": issue.issue_type_id},
+            "summary": issue.summary,
+            "description": issue.description,
+            "duedate": issue.due.isoformat(),
+            "assignee": self.user_payload(issue.assignee),
+        }
+        payload: dict[str, Any] = {
+            "fields": fields,
+            # The identity travels with the issue from the moment it exists (IssueUpdateDetails
+            # accepts properties on create and bulk create).
+            # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
+            "properties": [{"key": k, "value": v} for k, v in issue.properties.items()],
+        }
+        if issue.placement == "subtask" or (issue.placement == "epic_child" and self.is_cloud):
+            # Cloud: `parent` links a child to its epic; Epic Link is deprecated in REST.
+            # https://community.developer.atlassian.com/t/deprecation-of-the-epic-link-parent-link-and-other-related-fields-in-rest-apis-and-webhooks/54048
+            fields["parent"] = {"key": issue.parent}
+        elif issue.placement == "epic_child":
+            link = self.epic_link_field(epic_link_field)
+            if link is None:
+                raise RefusedError("no Epic Link field on this Jira", 400)
+            fields[link] = issue.parent
+        else:
+            if not self.is_cloud:
+                name_field = self.field_by_type(EPIC_NAME_TYPE)
+                if name_field:
+                    fields[name_field] = issue.summary
+            payload["update"] = {
+                "issuelinks": [
+                    {
+                        "add": {
+                            "type": {"name": EPIC_LINK_TYPE_NAME},
+                            "outwardIssue": {"key": issue.parent},
+                        }
+                    }
+                ]
+            }
+        return payload
+
+    def find_children(
+        self,
+        parents: Sequence[str],
+        placement: Placement,
+        *,
+        properties: Sequence[str] = (),
+        epic_link_field: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The issues placed under (or, for linked epics, linked to) these parents, in one search.
+
+        Issue properties are JQL-searchable only when an app indexes them, so children are found
+        by their parent and the caller reads the properties returned with them.
+        """
+        quoted = ", ".join(f'"{parent}"' for parent in parents)
+        if placement == "linked_epic":
+            jql = " OR ".join(f'issue in linkedIssues("{parent}")' for parent in parents)
+        elif placement == "epic_child" and not self.is_cloud:
+            link = self.epic_link_field(epic_link_field) or "Epic Link"
+            number = link.removeprefix("customfield_")
+            jql = f"cf[{number}] in ({quoted})" if number.isdigit() else f'"{link}" in ({quoted})'
+        else:
+            jql = f"parent in ({quoted})"
+        return self.search_issues(jql, fields=["summary"], properties=properties)
+
+    def tree_url(self, stage_keys: Sequence[str]) -> str:
+        """A link people can open: Jira's issue navigator listing the stages and all under them."""
+        scope = ", ".join(stage_keys)
+        return self.search_url(f"key in ({scope}) OR parent in ({scope}) ORDER BY key")
+
+    def create_bulk(self, updates: Sequence[Mapping[str, Any]]) -> BulkResult:
+        """Create up to 50 issues from IssueUpdateDetails payloads; some may be refused."""
         if not updates:
             return BulkResult({}, {})
         if len(updates) > BULK_LIMIT:

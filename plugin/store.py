@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, text
 
-# Every table of every module registers here; `Store.create_all` creates them.
+# Every table declares itself on this metadata; `Store.create_all` creates the ones it is given
+# (plugin.composition lists them).
 metadata = MetaData()
-
-# Modules holding tables of their own, imported by `Store.create_all` so none is forgotten.
-_TABLE_MODULES = ("plugin.deliveries", "plugin.tree_records", "plugin.jira_site")
 
 # Pages (4 KiB each) the WAL may grow to before a committing writer checkpoints it itself.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -111,18 +108,12 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
 
-    def create_all(self) -> None:
-        """Create missing tables; safe to call at every start."""
-        for module in _TABLE_MODULES:  # Their tables register on `metadata` when imported.
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as error:
-                if error.name != module:
-                    raise
-        metadata.create_all(self.engine)
-        self._add_missing_columns()
+    def create_all(self, tables: Sequence[Table]) -> None:
+        """Create the missing ones of `tables`, and their missing columns; safe at every start."""
+        metadata.create_all(self.engine, tables=list(tables))
+        self._add_missing_columns(tables)
 
-    def _add_missing_columns(self) -> None:
+    def _add_missing_columns(self, tables: Sequence[Table]) -> None:
         """Add nullable columns a newer crossdept declares to tables an older one created.
 
         The one kind of schema change crossdept makes so far; anything else would need a
@@ -130,7 +121,7 @@ class Store:
         """
         inspector = inspect(self.engine)
         present = set(inspector.get_table_names())
-        for table in metadata.sorted_tables:
+        for table in tables:
             if table.name not in present:
                 continue
             have = {column["name"] for column in inspector.get_columns(table.name)}

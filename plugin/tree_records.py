@@ -1,4 +1,4 @@
-"""What crossdept remembers about each request's tree: who is building it, what it created, what it said."""
+"""What crossdept remembers about each request's tree: who is building it and what it created."""
 
 from __future__ import annotations
 
@@ -32,15 +32,6 @@ tree_items = Table(
     Column("issue_key", String(64), nullable=True),
     Column("intended_at", Float, nullable=False),
     Column("created_at", Float, nullable=True),
-)
-
-# One row per distinct problem comment posted on a request, so a redelivery does not repeat it.
-tree_notices = Table(
-    "tree_notices",
-    metadata,
-    Column("request_key", String(64), primary_key=True),
-    Column("digest", String(64), primary_key=True),
-    Column("said_at", Float, nullable=False),
 )
 
 
@@ -205,19 +196,6 @@ class TreeRecords:
                 )
             )
 
-    def said(self, request: str, digest: str, now: float) -> bool:
-        """Remember a comment; True when it is new (post it), False when already said."""
-        return self._insert(tree_notices, request_key=request, digest=digest, said_at=now)
-
-    def forget_said(self, request: str, digest: str) -> None:
-        """Forget a comment whose posting failed, so the next attempt posts it."""
-        with self.store.begin() as db:
-            db.execute(
-                tree_notices.delete().where(
-                    and_(tree_notices.c.request_key == request, tree_notices.c.digest == digest)
-                )
-            )
-
     def forget_items(self, request: str, refs: Iterable[str]) -> None:
         """Drop item rows Jira contradicts (issue gone, or not carrying this item's marker)."""
         refs = list(refs)
@@ -229,8 +207,3 @@ class TreeRecords:
                     and_(tree_items.c.request_key == request, tree_items.c.ref.in_(refs))
                 )
             )
-
-    def forget_notices(self, request: str) -> None:
-        """Forget every comment recorded for a request whose stored record Jira contradicts."""
-        with self.store.begin() as db:
-            db.execute(tree_notices.delete().where(tree_notices.c.request_key == request))

@@ -38,14 +38,15 @@ from plugin.calendar import WorkCalendar
 from plugin.context import Context
 from plugin.errors import RefusedError, RequestProblemError, TransientGatewayError
 from plugin.events import JiraEvent
-from plugin.jira_gateway import (
-    BULK_LIMIT,
-    EPIC_LINK_TYPE,
-    EPIC_NAME_TYPE,
-    IssueType,
-    ItemRefusal,
-    JiraGateway,
+from plugin.items import (
+    ITEM_PROPERTY,
+    TREE_PROPERTY,
+    RecordedTree,
+    item_mark,
+    may_be_request,
+    read_tree_record,
 )
+from plugin.notices import Notices
 from plugin.owners import owner_label
 from plugin.planning import (
     PlannedItem,
@@ -56,20 +57,25 @@ from plugin.planning import (
     request_fields,
     rules_digest,
 )
+from plugin.ports import BULK_LIMIT, IssueType, ItemRefusal, JiraPort, NewIssue, Placement
 from plugin.routing import Router
 from plugin.rules import Rules
+from plugin.schedule import Schedule
 from plugin.tree_records import ItemRecord, TreeRecords
 from plugin.wording import join_names, say
 
 log = logging.getLogger(__name__)
 
-TREE_PROPERTY = "crossdept.tree"
-ITEM_PROPERTY = "crossdept.item"
 TREE_RECORD_VERSION = 1
+RULE = "tree"  # how this rule signs its notices
 LEASE_SECONDS = 300.0
 SETTLE_SECONDS = 60.0
-# Link from a created epic back to its request (epic: create). "Relates" exists on every Jira.
-EPIC_LINK_TYPE_NAME = "Relates"
+# Where each level of the tree goes in Jira.
+PLACEMENTS: dict[str, Placement] = {
+    "epic": "linked_epic",
+    "stage": "epic_child",
+    "deliverable": "subtask",
+}
 
 Status = Literal["complete", "partial", "blocked", "skipped"]
 
@@ -94,16 +100,6 @@ class TreeOutcome:
     plan: TreePlan | None = None
     deleted: dict[str, str] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RecordedTree:
-    """The `crossdept.tree` property as Jira holds it on the request: Jira's own record."""
-
-    items: dict[str, str] = field(default_factory=dict)
-    deleted: dict[str, str] = field(default_factory=dict)
-    comment_id: str | None = None
-    comment_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +183,7 @@ class _Builder:
         self.recreate_deleted = recreate_deleted
         self.context = context
         self.rules = context.rules
-        self.jira: JiraGateway = context.jira
+        self.jira: JiraPort = context.jira
         self.records = records
         self.extra = {"delivery": context.delivery_id, "issue": key}
 
@@ -288,7 +284,7 @@ class _Builder:
             if not confirmed.keys and not recorded.items:
                 # Nothing of the stored tree is in this Jira (a restored or recreated project, a
                 # data directory moved to another Jira): its notices belong to another issue too.
-                self.records.forget_notices(self.key)
+                Notices(self.context.store).forget(self.key)
             log.warning(
                 "stored tree record contradicts Jira: forgot %d items (%s)",
                 len(confirmed.dropped),
@@ -336,70 +332,37 @@ class _Builder:
             role = owner_label(self.rules, owners[account])
             problems.append(say(self.rules, "tree.missing_user", account=account, role=role))
         if not self.jira.is_cloud and any(item.level == "stage" for item in missing):
-            if self._epic_link_field() is None:
+            if self.jira.epic_link_field(self.rules.jira.epic_link_field) is None:
                 problems.append(say(self.rules, "tree.no_epic_link"))
         if problems:
             raise RequestProblemError(problems)
         return offered
-
-    def _epic_link_field(self) -> str | None:
-        return self.rules.jira.epic_link_field or self.jira.field_by_type(EPIC_LINK_TYPE)
 
     # -- creating ------------------------------------------------------------------------------
 
     def _parent_key(self, item: PlannedItem, keys: Mapping[str, str]) -> str | None:
         return self.key if item.parent == self.key else keys.get(item.parent)
 
-    def _payload(
+    def _new_issue(
         self,
         item: PlannedItem,
         plan: TreePlan,
         keys: Mapping[str, str],
         types: Mapping[str, IssueType],
-    ) -> dict[str, Any]:
+    ) -> NewIssue:
         parent = self._parent_key(item, keys)
-        fields: dict[str, Any] = {
-            "project": {"key": plan.project},
-            "issuetype": {"id": types[item.issue_type].id},
-            "summary": item.summary,
-            "description": item.description,
-            "duedate": item.due.isoformat(),
-            "assignee": self.jira.user_payload(item.owner.account),
-        }
-        payload: dict[str, Any] = {
-            "fields": fields,
-            # The identity travels with the issue from the moment it exists (IssueUpdateDetails
-            # accepts properties on create and bulk create).
-            # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
-            "properties": [{"key": ITEM_PROPERTY, "value": {"request": self.key, "ref": item.ref}}],
-        }
-        if item.level == "deliverable":
-            fields["parent"] = {"key": parent}
-        elif item.level == "stage":
-            if self.jira.is_cloud:
-                # Cloud: `parent` links a child to its epic; Epic Link is deprecated in REST.
-                # https://community.developer.atlassian.com/t/deprecation-of-the-epic-link-parent-link-and-other-related-fields-in-rest-apis-and-webhooks/54048
-                fields["parent"] = {"key": parent}
-            else:
-                link = self._epic_link_field()
-                assert link is not None  # checked in _check_jira
-                fields[link] = parent
-        else:
-            if not self.jira.is_cloud:
-                name_field = self.jira.field_by_type(EPIC_NAME_TYPE)
-                if name_field:
-                    fields[name_field] = item.summary
-            payload["update"] = {
-                "issuelinks": [
-                    {
-                        "add": {
-                            "type": {"name": EPIC_LINK_TYPE_NAME},
-                            "outwardIssue": {"key": self.key},
-                        }
-                    }
-                ]
-            }
-        return payload
+        assert parent is not None  # only items whose parent exists are created
+        return NewIssue(
+            project=plan.project,
+            issue_type_id=types[item.issue_type].id,
+            summary=item.summary,
+            description=item.description,
+            due=item.due,
+            assignee=item.owner.account,
+            parent=parent,
+            placement=PLACEMENTS[item.level],
+            properties={ITEM_PROPERTY: {"request": self.key, "ref": item.ref}},
+        )
 
     def _create(
         self,
@@ -408,10 +371,12 @@ class _Builder:
         keys: Mapping[str, str],
         types: Mapping[str, IssueType],
     ) -> tuple[dict[str, str], list[tuple[PlannedItem, str]]]:
-        payloads = [self._payload(item, plan, keys, types) for item in chunk]
+        issues = [self._new_issue(item, plan, keys, types) for item in chunk]
         self.records.intend(self.key, [item.ref for item in chunk], self.now())
         try:
-            result = self.jira.create_issues(payloads)
+            result = self.jira.create_issues(
+                issues, epic_link_field=self.rules.jira.epic_link_field
+            )
         except RefusedError as error:
             self.records.drop_intents(self.key, [item.ref for item in chunk])
             return {}, [(item, error.reason()) for item in chunk]
@@ -449,21 +414,18 @@ class _Builder:
                 retry_after=SETTLE_SECONDS - age,
             )
         parents = sorted({key for item in pending if (key := self._parent_key(item, keys))})
-        quoted = ", ".join(f'"{parent}"' for parent in parents)
-        if level == "epic":
-            jql = f'issue in linkedIssues("{self.key}")'
-        elif level == "stage" and not self.jira.is_cloud:
-            link = self._epic_link_field() or "Epic Link"
-            number = link.removeprefix("customfield_")
-            jql = f"cf[{number}] in ({quoted})" if number.isdigit() else f'"{link}" in ({quoted})'
-        else:
-            jql = f"parent in ({quoted})"
+        found = self.jira.find_children(
+            parents,
+            PLACEMENTS[level],
+            properties=[ITEM_PROPERTY],
+            epic_link_field=self.rules.jira.epic_link_field,
+        )
         wanted = {item.ref for item in pending}
         adopted: dict[str, str] = {}
-        for hit in self.jira.search_issues(jql, fields=["summary"], properties=[ITEM_PROPERTY]):
-            mark = (hit.get("properties") or {}).get(ITEM_PROPERTY) or {}
-            if mark.get("request") == self.key and mark.get("ref") in wanted:
-                adopted.setdefault(str(mark["ref"]), str(hit["key"]))
+        for hit in found:
+            mark = item_mark(hit)
+            if mark is not None and mark.request == self.key and mark.ref in wanted:
+                adopted.setdefault(mark.ref, str(hit["key"]))
         self.records.record_created(self.key, adopted, self.now())
         if adopted:
             log.info("adopted %d issues an earlier attempt created", len(adopted), extra=self.extra)
@@ -489,14 +451,7 @@ class _Builder:
     # -- telling people ----------------------------------------------------------------------
 
     def _comment_once(self, text: str) -> None:
-        digest = _digest(text)
-        if not self.records.said(self.key, digest, self.now()):
-            return
-        try:
-            self.jira.add_comment(self.key, text)
-        except Exception:
-            self.records.forget_said(self.key, digest)
-            raise
+        Notices(self.context.store).comment_once(self.jira, self.key, RULE, text, self.now())
 
     def _tell_tree(
         self,
@@ -517,8 +472,7 @@ class _Builder:
         if not self.rules.jira.request.summary_comment or not keys:
             return kept
         stages = [item for item in plan.level("stage") if item.ref in keys]
-        scope = ", ".join(keys[item.ref] for item in stages)
-        url = self.jira.search_url(f"key in ({scope}) OR parent in ({scope}) ORDER BY key")
+        url = self.jira.tree_url([keys[item.ref] for item in stages])
         text = render_tree_summary(self.rules, self.key, topic, plan, keys, deleted, url)
         digest = _digest(text)
         if recorded.comment_id and recorded.comment_digest == digest:
@@ -572,28 +526,6 @@ def _reason(refusal: ItemRefusal) -> str:
     return refusal.reason()
 
 
-def read_tree_record(issue: Mapping[str, Any]) -> RecordedTree:
-    """The `crossdept.tree` property as read with the request; anything malformed reads as empty."""
-    record = (issue.get("properties") or {}).get(TREE_PROPERTY)
-    if not isinstance(record, Mapping):
-        return RecordedTree()
-
-    def refs(name: str) -> dict[str, str]:
-        found = record.get(name)
-        if not isinstance(found, Mapping):
-            return {}
-        return {str(ref): str(key) for ref, key in found.items()}
-
-    comment = record.get("comment")
-    comment = comment if isinstance(comment, Mapping) else {}
-    return RecordedTree(
-        refs("items"),
-        refs("deleted"),
-        str(comment["id"]) if comment.get("id") else None,
-        str(comment["digest"]) if comment.get("digest") else None,
-    )
-
-
 def render_tree_summary(
     rules: Rules,
     key: str,
@@ -638,22 +570,10 @@ def render_tree_summary(
 # -- webhook routing --------------------------------------------------------------------------
 
 router = Router()
+schedule = Schedule()  # the tree rule has no periodic work
 
 
-def _may_be_request(event: JiraEvent, rules: Rules) -> bool:
-    """Cheap filter on the payload; the issue is re-read from Jira before anything is created."""
-    key = event.issue_key
-    if not key:
-        return False
-    fields = event.issue.fields if event.issue else {}
-    project = (fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0]
-    if project not in rules.jira.projects:
-        return False
-    issue_type = (fields.get("issuetype") or {}).get("name")
-    return issue_type is None or issue_type == rules.jira.request.issue_type
-
-
-def touches_departments(event: JiraEvent, rules: Rules, jira: JiraGateway) -> bool:
+def touches_departments(event: JiraEvent, rules: Rules, jira: JiraPort) -> bool:
     """Say whether an update changed a department field (changelogs name custom fields by name)."""
     if event.changelog is None:
         return False
@@ -674,14 +594,14 @@ def touches_departments(event: JiraEvent, rules: Rules, jira: JiraGateway) -> bo
 @router.register("jira:issue_created")
 def build_tree(event: JiraEvent, context: Context) -> None:
     """A new collaboration request gets its whole tree."""
-    if _may_be_request(event, context.rules):
+    if may_be_request(event, context.rules):
         apply_tree(str(event.issue_key), context)
 
 
 @router.register("jira:issue_updated")
 def extend_tree(event: JiraEvent, context: Context) -> None:
     """An edited request: add departments' missing items, or retry a tree that was blocked."""
-    if not _may_be_request(event, context.rules):
+    if not may_be_request(event, context.rules):
         return
     key = str(event.issue_key)
     status = TreeRecords(context.store).status(key)

@@ -19,7 +19,7 @@ from plugin.inbox import Inbox
 from plugin.queue import DeliveryQueue, make_queue
 from plugin.signature import sign
 from plugin.store import Store, metadata
-from tests.fakes import EpochClock
+from tests.fakes import ALL_TABLES, EpochClock
 from webhooks.app import create_app
 from webhooks.settings import Settings, load_settings
 
@@ -87,7 +87,7 @@ def inbox(tmp_path: Path) -> Iterator[Inbox]:
     """The real inbox on a fresh SQLite store and SQLite queue in this test's directory."""
     (tmp_path / "store").mkdir(exist_ok=True)
     store = Store(f"sqlite:///{tmp_path / 'store' / 'crossdept.db'}")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     queue = make_queue(f"sqlite:///{tmp_path / 'queue' / 'queue.db'}", name=f"t{uuid.uuid4().hex}")
     yield Inbox(store, queue)
     store.dispose()
@@ -166,7 +166,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
             pytest.skip("CROSSDEPT_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
     store = Store(url)
     metadata.drop_all(store.engine)
-    store.create_all()
+    store.create_all(ALL_TABLES)
     yield store
     store.dispose()
 
@@ -175,7 +175,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     """A fresh SQLite store only, for modules whose tests need a real file but not every backend."""
     store = Store(f"sqlite:///{tmp_path}/crossdept.db")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     yield store
     store.dispose()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 import threading
 import time
 from collections import Counter
@@ -12,18 +11,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from plugin.composition import compose
 from plugin.errors import RefusedError, TransientGatewayError
-from plugin.jira_gateway import (
+from plugin.ports import (
     BULK_LIMIT,
     BulkResult,
     CreatedIssue,
     IssueType,
     ItemRefusal,
-    JiraGateway,
+    NewIssue,
+    Placement,
 )
 from plugin.rules import Rules
 
 REPO = Path(__file__).resolve().parent.parent
+ALL_TABLES = compose().tables  # every table of the service, as Service.create_tables creates them
 RULES_FILE = REPO / "config" / "rules.yaml"
 
 HEADS = {
@@ -169,8 +171,8 @@ class CrashError(RuntimeError):
     """The simulated death of a worker in the middle of a call."""
 
 
-class FakeJira(JiraGateway):
-    """An in-memory Jira with the gateway's interface; counts calls like the real one.
+class FakeJira:
+    """An in-memory Jira implementing JiraPort; counts calls like the real adapter.
 
     Hooks: `before_bulk(n)` runs before the n-th bulk call (raise to fail it before anything is
     created); `after_bulk(n)` after it created issues but before answering (raise to lose the
@@ -321,7 +323,68 @@ class FakeJira(JiraGateway):
                 }
             return found
 
-    def create_issues(self, updates: Sequence[Mapping[str, Any]]) -> BulkResult:
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def calls_to(self, endpoint: str) -> int:
+        return sum(count for (name, _status), count in self.calls.items() if name == endpoint)
+
+    def field_by_type(self, custom_type: str) -> str | None:
+        for item in self.fields():
+            if (item.get("schema") or {}).get("custom") == custom_type:
+                return str(item["id"])
+        return None
+
+    def field_names(self) -> dict[str, str]:
+        return {str(item.get("name")): str(item.get("id")) for item in self.fields()}
+
+    def epic_link_field(self, configured: str | None = None) -> str | None:
+        return configured or self.field_by_type("com.pyxis.greenhopper.jira:gh-epic-link")
+
+    def _fields_of(self, issue: NewIssue, epic_link_field: str | None) -> dict[str, Any]:
+        """The REST fields a real Jira would have stored for this new issue."""
+        fields: dict[str, Any] = {
+            "project": {"key": issue.project},
+            "issuetype": {"id": issue.issue_type_id},
+            "summary": issue.summary,
+            "description": issue.description,
+            "duedate": issue.due.isoformat(),
+            "assignee": {"accountId": issue.assignee}
+            if self.is_cloud
+            else {"name": issue.assignee},
+        }
+        if issue.placement == "subtask" or (issue.placement == "epic_child" and self.is_cloud):
+            fields["parent"] = {"key": issue.parent}
+        elif issue.placement == "epic_child":
+            link = self.epic_link_field(epic_link_field)
+            assert link is not None
+            fields[link] = issue.parent
+        elif not self.is_cloud:
+            fields[EPIC_NAME_FIELD] = issue.summary
+        return fields
+
+    def create_issues(
+        self, issues: Sequence[NewIssue], *, epic_link_field: str | None = None
+    ) -> BulkResult:
+        updates = []
+        for issue in issues:
+            update: dict[str, Any] = {
+                "fields": self._fields_of(issue, epic_link_field),
+                "properties": [{"key": k, "value": v} for k, v in issue.properties.items()],
+            }
+            if issue.placement == "linked_epic":
+                update["update"] = {
+                    "issuelinks": [
+                        {
+                            "add": {
+                                "type": {"name": "Relates"},
+                                "outwardIssue": {"key": issue.parent},
+                            }
+                        }
+                    ]
+                }
+            updates.append(update)
         if len(updates) > BULK_LIMIT:
             raise ValueError("too many")
         with self._lock:
@@ -384,47 +447,44 @@ class FakeJira(JiraGateway):
             )
         return errors
 
-    def search_issues(
+    def find_children(
         self,
-        jql: str,
-        fields: Sequence[str] = ("summary",),
+        parents: Sequence[str],
+        placement: Placement,
+        *,
         properties: Sequence[str] = (),
-        limit: int = 500,
+        epic_link_field: str | None = None,
     ) -> list[dict[str, Any]]:
         self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
         with self._lock:
-            linked = re.fullmatch(r'issue in linkedIssues\("([^"]+)"\)', jql)
-            parent_in = re.fullmatch(r"(parent|cf\[(\d+)\]) in \((.*)\)", jql)
-            if linked:
-                keys = {src for src, _type, dst in self.links if dst == linked.group(1)}
+            if placement == "linked_epic":
+                keys = {src for src, _type, dst in self.links if dst in parents}
                 hits = [issue for key, issue in self.issues.items() if key in keys]
-            elif parent_in:
-                parents = {p.strip().strip('"') for p in parent_in.group(3).split(",")}
-                field = (
-                    "parent"
-                    if parent_in.group(1) == "parent"
-                    else f"customfield_{parent_in.group(2)}"
-                )
+            else:
+                field = "parent"
+                if placement == "epic_child" and not self.is_cloud:
+                    field = self.epic_link_field(epic_link_field) or "Epic Link"
 
                 def parent_of(issue: Mapping[str, Any]) -> str | None:
                     value = issue["fields"].get(field)
                     return value.get("key") if isinstance(value, Mapping) else value
 
                 hits = [issue for issue in self.issues.values() if parent_of(issue) in parents]
-            else:
-                raise AssertionError(f"the fake does not understand {jql!r}")
             return [
                 {
                     "key": issue["key"],
-                    "fields": {name: issue["fields"].get(name) for name in fields},
+                    "fields": {"summary": issue["fields"].get("summary")},
                     "properties": {
                         name: issue["properties"][name]
                         for name in properties
                         if name in issue["properties"]
                     },
                 }
-                for issue in hits[:limit]
+                for issue in hits
             ]
+
+    def tree_url(self, stage_keys: Sequence[str]) -> str:
+        return "https://jira.example.com/issues/?jql=key+in+(" + ",+".join(stage_keys) + ")"
 
     def get_issue_property(self, key: str, name: str) -> Any:
         self._hit("GET /rest/api/2/issue/{key}/properties/{name}")
@@ -504,9 +564,6 @@ class FakeJira(JiraGateway):
                 for key in wanted
                 if key in self.issues
             ]
-
-    def search_url(self, jql: str) -> str:
-        return "https://jira.example.com/issues/?jql=" + jql.replace(" ", "+")
 
 
 def fail_with(error: BaseException) -> Callable[[int], None]:

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from plugin.deliveries import Deliveries, DeliveryState
 from plugin.queue import make_queue
 from plugin.store import Store
+from tests.fakes import ALL_TABLES
 from webhooks.cli import cli
 from webhooks.cli_service import format_age, supervise
 
@@ -66,7 +67,7 @@ def runner(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CliR
 def deliveries(tmp_path: Path) -> Deliveries:
     (tmp_path / "data").mkdir(exist_ok=True)
     store = Store(f"sqlite:///{tmp_path}/data/crossdept.db")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     return Deliveries(store)
 
 

@@ -26,6 +26,7 @@ from plugin.inbox import Inbox
 from plugin.queue import make_queue
 from plugin.routing import Router
 from plugin.store import Store
+from tests.fakes import ALL_TABLES
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = (
@@ -123,7 +124,7 @@ def test_a_job_interrupted_by_sigkill_is_done_exactly_once_after_a_restart(
     ]
     store = Store(f"sqlite:///{data_dir}/crossdept.db")
     data_dir.mkdir()
-    store.create_all()
+    store.create_all(ALL_TABLES)
     deliveries = Deliveries(store)
     inbox = Inbox(store, make_queue(f"sqlite:///{data_dir}/queue.db"))
     assert inbox.accept("delivery-1", "jira:issue_created", "KT-22", SAMPLE.read_bytes())

@@ -141,7 +141,7 @@ def test_bulk_create_maps_partial_success_by_input_index(http: responses.Request
         },
     )
     updates = [{"fields": {"summary": str(n)}} for n in range(3)]
-    result = gateway.create_issues(updates)
+    result = gateway.create_bulk(updates)
     assert {i: c.key for i, c in result.created.items()} == {0: "XD-10", 2: "XD-12"}
     assert result.refused[1].errors == {"assignee": "User 'x' cannot be assigned issues."}
     sent = json.loads(http.calls[-1].request.body)
@@ -167,7 +167,7 @@ def test_bulk_create_all_refused_is_a_400_with_per_item_errors(
             ],
         },
     )
-    result = gateway.create_issues([{"fields": {}}])
+    result = gateway.create_bulk([{"fields": {}}])
     assert result.created == {}
     assert result.refused[0].reason() == "issuetype: bad"
 
@@ -175,7 +175,7 @@ def test_bulk_create_all_refused_is_a_400_with_per_item_errors(
 def test_bulk_create_refuses_more_than_fifty() -> None:
     gateway = JiraGateway.__new__(JiraGateway)
     with pytest.raises(ValueError):
-        gateway.create_issues([{"fields": {}}] * (BULK_LIMIT + 1))
+        gateway.create_bulk([{"fields": {}}] * (BULK_LIMIT + 1))
 
 
 def test_fields_are_read_once_per_process(http: responses.RequestsMock) -> None:

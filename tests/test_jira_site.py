@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from plugin.jira_site import JiraMismatchError, JiraSite, check_site, rebind_site, recorded_site
 from plugin.store import Store
-from tests.fakes import REPO
+from tests.fakes import ALL_TABLES, REPO
 from webhooks.cli import cli
 
 CLOUD = JiraSite("https://a.atlassian.net", "Cloud", "A")
@@ -20,7 +20,7 @@ OTHER = JiraSite("https://b.atlassian.net", "Cloud", "B")
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     store = Store(f"sqlite:///{tmp_path / 'crossdept.db'}")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     yield store
     store.engine.dispose()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from plugin.deliveries import Deliveries
-from plugin.store import Store, driver_url, metadata
+from plugin.store import Store, driver_url
+from tests.fakes import ALL_TABLES
 
 
 def test_create_all_can_run_at_every_start(store: Store) -> None:
-    store.create_all()
-    store.create_all()
+    store.create_all(ALL_TABLES)
+    store.create_all(ALL_TABLES)
     assert store.ping() is True
 
 
@@ -20,12 +21,17 @@ def test_plain_postgresql_urls_use_psycopg_3() -> None:
     assert driver_url("sqlite:///data/x.db") == "sqlite:///data/x.db"
 
 
-def test_create_all_creates_the_tables_of_other_modules(store: Store) -> None:
+def test_create_all_creates_exactly_the_tables_it_is_given(tmp_path: Path) -> None:
     from sqlalchemy import inspect
 
-    assert "deliveries" in inspect(store.engine).get_table_names()
-    assert len(metadata.tables) > 1  # plugin.tree_records registered its tables
-    assert set(metadata.tables) <= set(inspect(store.engine).get_table_names())
+    from plugin.deliveries import deliveries
+
+    store = Store(f"sqlite:///{tmp_path / 'few.db'}")
+    store.create_all([deliveries])
+    assert inspect(store.engine).get_table_names() == ["deliveries"]
+    store.create_all(ALL_TABLES)
+    assert set(inspect(store.engine).get_table_names()) == {t.name for t in ALL_TABLES}
+    store.dispose()
 
 
 def test_sqlite_writers_of_different_processes_wait_for_each_other(tmp_path: Path) -> None:
@@ -34,7 +40,7 @@ def test_sqlite_writers_of_different_processes_wait_for_each_other(tmp_path: Pat
 
     url = f"sqlite:///{tmp_path}/crossdept.db"
     web, worker = Store(url), Store(url)  # two engines and two lock files handles, as two processes
-    web.create_all()
+    web.create_all(ALL_TABLES)
     finished: list[str] = []
     try:
         with worker.write_lock:  # the worker is writing...
@@ -53,7 +59,7 @@ def test_sqlite_writers_of_different_processes_wait_for_each_other(tmp_path: Pat
 
 def test_commits_leave_the_wal_checkpoint_to_the_workers(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     deliveries = Deliveries(store)
     for number in range(1200):  # ~3000 pages of WAL: SQLite's default would checkpoint at 1000
         deliveries.add(f"d-{number}", "jira:issue_updated", "XD-1", b"x" * 5000)
@@ -84,8 +90,8 @@ def test_a_store_an_older_crossdept_made_gains_the_new_nullable_columns(tmp_path
             " run_after) VALUES ('k', 'jira:issue_created', x'7b7d', 'done', 1, 1, 1, 1)"
         )
     store = Store(f"sqlite:///{path}")
-    store.create_all()
-    store.create_all()  # and again: nothing left to add
+    store.create_all(ALL_TABLES)
+    store.create_all(ALL_TABLES)  # and again: nothing left to add
 
     [delivery] = Deliveries(store).recent()
     assert delivery.outcome is None and delivery.describe(0) == "done"

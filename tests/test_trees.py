@@ -11,6 +11,7 @@ import pytest
 from plugin.context import Context
 from plugin.errors import TransientGatewayError
 from plugin.events import parse_event
+from plugin.notices import Notices
 from plugin.rules import Rules
 from plugin.store import Store
 from plugin.tree_records import TreeRecords
@@ -26,6 +27,7 @@ from plugin.trees import (
     router,
 )
 from tests.fakes import (
+    ALL_TABLES,
     CONTACTS,
     EPIC_LINK_FIELD,
     HEADS,
@@ -47,7 +49,7 @@ DEFAULT_4_DEPT_ITEMS = 35  # 6 stages + 29 sub-tasks for 市场部 + three colla
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     store = Store(f"sqlite:///{tmp_path / 'crossdept.db'}")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     yield store
     store.engine.dispose()
 
@@ -155,7 +157,7 @@ def test_a_duplicate_apply_with_a_lost_store_trusts_the_tree_property(
     jira = cloud_with_request()
     apply_tree("XD-1", make(jira, rules, store, clock))
     fresh = Store(f"sqlite:///{tmp_path / 'other.db'}")
-    fresh.create_all()
+    fresh.create_all(ALL_TABLES)
 
     outcome = apply_tree("XD-1", make(jira, rules, fresh, clock))
 
@@ -585,7 +587,7 @@ def test_a_stored_tree_jira_does_not_hold_is_dropped_and_the_tree_rebuilt(
     old = cloud_with_request()
     apply_tree("XD-1", make(old, rules, store, clock))
     assert TreeRecords(store).items("XD-1")
-    TreeRecords(store).said("XD-1", "a problem said to the old XD-1", 0.0)
+    Notices(store).comment_once(old, "XD-1", "tree", "a problem said to the old XD-1", 0.0)
 
     new = cloud_with_request(topic="另一个需求")
     new.add_issue({**request_issue("XD-101"), "fields": {"summary": "someone else's issue"}})
@@ -600,7 +602,8 @@ def test_a_stored_tree_jira_does_not_hold_is_dropped_and_the_tree_rebuilt(
     assert new.issues["XD-1"]["properties"][TREE_PROPERTY]["items"] == outcome.keys
     stored = {ref: row.issue_key for ref, row in TreeRecords(store).items("XD-1").items()}
     assert stored == outcome.keys
-    assert TreeRecords(store).said("XD-1", "a problem said to the old XD-1", 0.0)  # forgotten
+    # What was said to the old XD-1 is forgotten: the new XD-1 would be told it again.
+    assert Notices(store).comment_once(new, "XD-1", "tree", "a problem said to the old XD-1", 1.0)
 
 
 def test_an_item_a_person_deleted_is_not_recreated_and_is_reported(store, rules, clock) -> None:

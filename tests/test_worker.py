@@ -19,7 +19,7 @@ from plugin.queue import DeliveryQueue, make_queue
 from plugin.routing import Router
 from plugin.store import Store
 from plugin.worker import LeaseKeeper, Outcome, Worker, describe_error, transient_retry_after
-from tests.fakes import EpochClock
+from tests.fakes import ALL_TABLES, EpochClock
 
 SAMPLE = (
     Path(__file__).parent
@@ -259,7 +259,7 @@ def test_a_running_delivery_cannot_be_claimed_twice(
 
 def test_the_lease_is_renewed_while_a_long_job_runs(tmp_path: Path, queue: DeliveryQueue) -> None:
     store = Store(f"sqlite:///{tmp_path}/crossdept.db")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     deliveries = Deliveries(store)  # real clock: the lease must outlive its first term
     delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
     assert delivery_id is not None
@@ -277,7 +277,7 @@ def test_the_lease_is_renewed_while_a_long_job_runs(tmp_path: Path, queue: Deliv
 
 def test_one_thread_renews_every_running_job_and_stops_when_none_runs(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/crossdept.db")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     deliveries = Deliveries(store)  # real clock, as in production
     ids = [deliveries.add(f"d-{n}", "jira:issue_created", "KT-1", body()) for n in range(3)]
     assert None not in ids
@@ -310,7 +310,7 @@ def test_one_thread_renews_every_running_job_and_stops_when_none_runs(tmp_path: 
 
 def test_a_job_waiting_for_its_retry_does_not_block_the_next_one(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/crossdept.db")
-    store.create_all()
+    store.create_all(ALL_TABLES)
     deliveries = Deliveries(store)
     queue = make_queue(f"sqlite:///{tmp_path}/queue.db")
     rate_limited = Recorder(TransientGatewayError("429", retry_after=300))

@@ -383,7 +383,7 @@ def scene_request_filed(demo: Demo) -> None:
     # Jira sometimes delivers a webhook twice (a lost acknowledgement): make the next one so.
     demo.sandbox.duplicate_next(1)
     try:
-        result = demo.requester.create_issues([{"fields": fields}])
+        result = demo.requester.create_bulk([{"fields": fields}])
     except RefusedError as error:
         raise DemoError(f"Jira refused the request: {error.reason()}") from None
     if result.refused:

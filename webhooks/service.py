@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from plugin import metrics
+from plugin.composition import Composition, build_router, compose
 from plugin.context import Context
 from plugin.deliveries import Deliveries
-from plugin.handlers import build_router
 from plugin.inbox import Inbox
 from plugin.jira_site import JiraSite, check_site, rebind_site
 from plugin.queue import DeliveryQueue, make_queue, recover
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 RouterFactory = Callable[[], Router]
 
-DEFAULT_ROUTER = "plugin.handlers:build_router"
+DEFAULT_ROUTER = "plugin.composition:build_router"
 
 
 def utc_now() -> datetime:
@@ -72,12 +72,17 @@ class Service:
 
     def create_tables(self) -> None:
         """Create missing tables (every start; harmless when they exist)."""
-        self.store.create_all()
+        self.store.create_all(self.composition.tables)
 
     @cached_property
     def rules(self) -> Rules:
         """The validated rules file; ConfigError lists every problem."""
         return load_rules(self.settings.rules)
+
+    @cached_property
+    def composition(self) -> Composition:
+        """The rules' periodic work and tables (the router may come from --router instead)."""
+        return compose()
 
     @cached_property
     def router(self) -> Router:

@@ -1,0 +1,45 @@
+"""Compose every rule in one place: the router jobs go through, the periodic work, the tables.
+
+A new rule is a module with its own `router` (and `schedule`, and tables if it keeps any); it
+joins the service by being named here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Table
+
+from plugin.routing import Router
+from plugin.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Everything the rules bring: handlers by event, periodic work, and the tables they keep."""
+
+    router: Router
+    schedule: Schedule
+    tables: tuple[Table, ...]
+
+
+def compose() -> Composition:
+    """Return the composition of all rules; imported late so each rule stays its own module."""
+    from plugin import deliveries, jira_site, notices, tree_records, trees
+
+    return Composition(
+        router=Router(trees.router),
+        schedule=Schedule(trees.schedule),
+        tables=(
+            deliveries.deliveries,
+            jira_site.jira_site,
+            notices.notices,
+            tree_records.tree_requests,
+            tree_records.tree_items,
+        ),
+    )
+
+
+def build_router() -> Router:
+    """The router of all rules (the default of `crossdept worker --router`)."""
+    return compose().router
