@@ -14,7 +14,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,15 @@ BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 3600.0
 
 Processor = Callable[[int], object]
-Recoverer = Callable[[], object]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """Work the consumer runs every `minutes` minutes (recovery, the rules' periodic work)."""
+
+    name: str
+    minutes: int
+    run: Callable[[], object]
 
 
 class DeliveryQueue(Huey):  # type: ignore[misc]  # huey ships no type hints
@@ -49,15 +58,21 @@ class DeliveryQueue(Huey):  # type: ignore[misc]  # huey ships no type hints
             name, results=False, utc=True, storage_class=storage_class, **storage_kwargs
         )
         self._processor: Processor | None = None
-        self._recoverer: Recoverer | None = None
         self._process_task = self.task(name="process_delivery")(self._process)
-        # Every minute, on every consumer: recovery is cheap and safe to run concurrently.
-        self.periodic_task(crontab(minute="*"), name="recover_deliveries")(self._recover)
+        self.scheduled_jobs: dict[str, ScheduledJob] = {}
 
-    def attach(self, processor: Processor, recoverer: Recoverer | None = None) -> None:
-        """Make this process's consumer run deliveries with `processor` (and recover periodically)."""
+    def attach(self, processor: Processor, jobs: Sequence[ScheduledJob] = ()) -> None:
+        """Make this process's consumer run deliveries with `processor`, and `jobs` on schedule.
+
+        Every consumer's scheduler runs every job, so each must be safe to run concurrently
+        (recovery is; a rule's sweep takes a lease in the store).
+        """
         self._processor = processor
-        self._recoverer = recoverer
+        for job in jobs:
+            if job.name in self.scheduled_jobs:
+                continue  # attached before in this process: huey knows it already
+            self.scheduled_jobs[job.name] = job
+            self.periodic_task(crontab(minute=f"*/{job.minutes}"), name=job.name)(_logged(job))
 
     def enqueue_delivery(self, delivery_id: int, *, delay_s: float | None = None) -> None:
         """Send a delivery id to the workers, now or after `delay_s` seconds (a retry)."""
@@ -92,9 +107,18 @@ class DeliveryQueue(Huey):  # type: ignore[misc]  # huey ships no type hints
             raise RuntimeError("no worker is attached to this queue in this process")
         self._processor(delivery_id)
 
-    def _recover(self) -> None:
-        if self._recoverer is not None:
-            self._recoverer()
+
+def _logged(job: ScheduledJob) -> Callable[[], None]:
+    """Run a scheduled job, logging a failure instead of letting it reach huey's consumer."""
+
+    def run() -> None:
+        try:
+            job.run()
+        except Exception:  # noqa: BLE001 - the next run comes in a few minutes
+            log.exception("periodic work failed", extra={"task": job.name})
+
+    run.__name__ = job.name
+    return run
 
 
 def make_queue(url: str, *, name: str = "crossdept") -> DeliveryQueue:

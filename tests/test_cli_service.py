@@ -465,3 +465,19 @@ def test_serve_on_a_busy_port_stops_at_once_with_one_sentence(runner: CliRunner)
         "or start crossdept serve with another --port"
     )
     assert elapsed < 1.0
+
+
+def test_jobs_recover_re_enqueues_a_dead_workers_delivery(
+    runner: CliRunner, deliveries: Deliveries, tmp_path: Path
+) -> None:
+    lost = deliveries.add("d-1", "jira:issue_created", "XD-1", b"{}")
+    assert lost is not None
+    deliveries.claim(lost, "dead-worker", lease_s=-1)  # its lease has already run out
+
+    result = runner.invoke(cli, ["jobs", "recover"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"re-enqueued 1: {lost}"
+    assert deliveries.get(lost).state == DeliveryState.QUEUED  # type: ignore[union-attr]
+    queue = make_queue(f"sqlite:///{tmp_path}/data/queue.db")
+    assert lost in queue.delivery_ids_in_transport()

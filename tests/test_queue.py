@@ -10,7 +10,7 @@ import pytest
 
 from plugin.deliveries import Deliveries, DeliveryState
 from plugin.errors import SettingsError
-from plugin.queue import DeliveryQueue, Feeder, make_queue, recover, retry_delay
+from plugin.queue import DeliveryQueue, Feeder, ScheduledJob, make_queue, recover, retry_delay
 from plugin.store import Store
 from tests.fakes import EpochClock
 
@@ -46,6 +46,35 @@ def test_a_task_runs_through_the_attached_processor(queue: DeliveryQueue) -> Non
     queue.execute(queue.dequeue())
 
     assert ran == [7]
+
+
+def test_attached_jobs_become_periodic_tasks_whose_failures_are_logged(
+    queue: DeliveryQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import datetime
+
+    ran: list[str] = []
+
+    def sweep() -> None:
+        ran.append("sweep")
+        raise RuntimeError("Jira was down")
+
+    queue.attach(
+        ran.append, [ScheduledJob("sweep", 5, sweep), ScheduledJob("recover", 1, ran.clear)]
+    )
+    queue.attach(ran.append, [ScheduledJob("sweep", 5, sweep)])  # again: installed once
+
+    assert set(queue.scheduled_jobs) == {"sweep", "recover"}
+    due = {task.name for task in queue.read_periodic(datetime(2026, 12, 1, 10, 5))}
+    assert {"sweep", "recover"} <= due
+    assert {task.name for task in queue.read_periodic(datetime(2026, 12, 1, 10, 6))} >= {"recover"}
+    assert "sweep" not in {task.name for task in queue.read_periodic(datetime(2026, 12, 1, 10, 6))}
+    [sweep_task] = [
+        task for task in queue.read_periodic(datetime(2026, 12, 1, 10, 5)) if task.name == "sweep"
+    ]
+    queue.execute(sweep_task)  # raises inside, logged, the consumer goes on
+    assert ran == ["sweep"]
+    assert "periodic work failed" in caplog.text
 
 
 def test_backoff_doubles_with_jitter_and_is_capped() -> None:

@@ -7,7 +7,7 @@ import click
 from webhooks.cli_config import check_config, schema
 from webhooks.cli_demo import demo_command
 from webhooks.cli_sandbox import sandbox_command
-from webhooks.cli_service import jobs, rebind_jira, serve, worker
+from webhooks.cli_service import jobs, periodic_command, rebind_jira, serve, worker
 from webhooks.cli_trees import apply_command, plan_command
 
 
@@ -31,6 +31,7 @@ cli.add_command(check_config)
 cli.add_command(schema)
 cli.add_command(demo_command)
 cli.add_command(jobs)
+cli.add_command(periodic_command)
 cli.add_command(rebind_jira)
 cli.add_command(serve)
 cli.add_command(worker)

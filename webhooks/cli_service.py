@@ -31,7 +31,7 @@ from plugin.queue import Feeder
 from plugin.store import driver_url
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
 from webhooks.logs import configure_logging, gunicorn_logger_class
-from webhooks.service import DEFAULT_ROUTER, Service, import_router_factory
+from webhooks.service import DEFAULT_ROUTER, Service, import_router_factory, utc_now
 from webhooks.settings import MULTIPROC_VARIABLE, Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -524,6 +524,67 @@ def retry(ids: tuple[int, ...], all_failed: bool, force: bool) -> None:
         sys.exit(1)
 
 
+@jobs.command("recover", epilog=_STORE_ENVIRONMENT)
+def recover_command() -> None:
+    """Re-enqueue deliveries the queue lost (a dead worker's, a failed enqueue) now.
+
+    Every worker does this at start and every minute; this runs it once by hand.
+    """
+    service = _open_store_only()
+    recovered = service.recover()
+    click.echo(
+        f"re-enqueued {len(recovered)}"
+        + (f": {', '.join(map(str, recovered))}" if recovered else "")
+    )
+
+
+def _fixed_clock(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> Callable[[], datetime] | None:
+    moment = _parse_since(_ctx, _param, value)
+    if moment is None:
+        return None
+    fixed = datetime.fromtimestamp(moment, UTC)
+    return lambda: fixed
+
+
+@click.command("periodic", epilog=_ENVIRONMENT)
+@click.argument("name", required=False)
+@click.option(
+    "--now",
+    "clock",
+    callback=_fixed_clock,
+    metavar="ISO",
+    help="Run as if it were this time (ISO 8601; no offset means UTC), e.g. to catch up or test.",
+)
+def periodic_command(name: str | None, clock: Callable[[], datetime] | None) -> None:
+    """Run one rule's periodic work once, now; without NAME, list the periodic work.
+
+    Workers run each on its schedule; this is the same function with the clock in your hand.
+    """
+    settings = _load_settings(require_jira=name is not None, require_webhook=False)
+    service = _open_store_only(settings)
+    tasks = list(service.composition.schedule)
+    if name is None:
+        if not tasks:
+            click.echo("no rule has periodic work")
+        for task in tasks:
+            doc = (task.run.__doc__ or "").strip().splitlines()
+            click.echo(f"{task.name}  every {task.minutes} min  {doc[0] if doc else ''}".rstrip())
+        return
+    try:
+        service.composition.schedule.get(name)
+    except KeyError as error:
+        _fail(str(error.args[0]))
+    try:
+        result = service.run_periodic(name, clock=clock or utc_now)
+    except JiraMismatchError as error:
+        _fail(mismatch_sentence(error, service))
+    except GatewayError as error:
+        _fail(f"{name}: Jira: {error}")
+    click.echo(f"{name}: done" + (f": {result}" if result is not None else ""))
+
+
 @click.command("rebind-jira", epilog=_ENVIRONMENT)
 def rebind_jira() -> None:
     """Make the Jira at CROSSDEPT_JIRA_URL the one this store serves.
@@ -643,4 +704,13 @@ def _as_json(delivery: Delivery, now: float) -> dict[str, Any]:
     }
 
 
-__all__ = ["format_age", "jobs", "rebind_jira", "serve", "supervise", "web", "worker"]
+__all__ = [
+    "format_age",
+    "jobs",
+    "periodic_command",
+    "rebind_jira",
+    "serve",
+    "supervise",
+    "web",
+    "worker",
+]

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -19,7 +19,7 @@ from plugin.context import Context
 from plugin.deliveries import Deliveries
 from plugin.inbox import Inbox
 from plugin.jira_site import JiraSite, check_site, rebind_site
-from plugin.queue import DeliveryQueue, make_queue, recover
+from plugin.queue import DeliveryQueue, ScheduledJob, make_queue, recover
 from plugin.routing import Router
 from plugin.rulesfile import load_rules
 from plugin.store import Store, driver_url
@@ -131,13 +131,13 @@ class Service:
         """crossdept's own Jira account, whose events the worker ignores."""
         return self.settings.jira_account_id or self.gateway().myself()
 
-    def context_for(self, delivery_key: str) -> Context:
-        """The Context one job's handlers receive."""
+    def context_for(self, delivery_key: str, *, clock: Callable[[], datetime] = utc_now) -> Context:
+        """The Context one job's handlers (or one periodic run) receive."""
         return Context(
             rules=self.rules,
             jira=self.gateway(),
             store=self.store,
-            clock=utc_now,
+            clock=clock,
             delivery_id=delivery_key,
         )
 
@@ -155,8 +155,18 @@ class Service:
             lease_s=lease_s,
             observer=metrics.observe_job,
         )
-        self.queue.attach(worker.run, self.recover)
+        jobs = [ScheduledJob("recover_deliveries", 1, self.recover)]
+        jobs += [
+            ScheduledJob(task.name, task.minutes, partial(self.run_periodic, task.name))
+            for task in self.composition.schedule
+        ]
+        self.queue.attach(worker.run, jobs)
         return worker
+
+    def run_periodic(self, name: str, clock: Callable[[], datetime] = utc_now) -> object:
+        """Run one rule's periodic work now, with `clock` (the scheduler's, or a command's)."""
+        task = self.composition.schedule.get(name)
+        return task.run(self.context_for(f"periodic:{name}", clock=clock))
 
     def recover(self) -> list[int]:
         """Re-enqueue deliveries the queue lost (see plugin.queue.recover)."""

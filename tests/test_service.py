@@ -1,0 +1,115 @@
+"""The service wiring: every part built from settings in one place, periodic work installed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect
+
+from plugin.composition import Composition, compose
+from plugin.context import Context
+from plugin.routing import Router
+from plugin.schedule import Schedule
+from tests.fakes import FakeJira
+from webhooks.service import Service
+from webhooks.settings import Settings
+
+MOMENT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[Service]:
+    service = Service(settings)
+    service._gateway = FakeJira()  # no Jira to connect to: the port is all rules see
+    yield service
+    service.store.dispose()
+
+
+def test_create_tables_makes_every_table_the_rules_keep(service: Service) -> None:
+    service.create_tables()
+    names = set(inspect(service.store.engine).get_table_names())
+    assert {table.name for table in compose().tables} <= names
+
+
+def test_a_context_carries_the_rules_the_jira_port_the_store_and_the_clock(
+    service: Service,
+) -> None:
+    context = service.context_for("delivery-1", clock=lambda: MOMENT)
+    assert context.rules is service.rules
+    assert context.jira is service._gateway
+    assert context.store is service.store
+    assert context.clock() == MOMENT
+    assert context.delivery_id == "delivery-1"
+
+
+def with_periodic_work(service: Service, seen: list[Context]) -> None:
+    schedule = Schedule()
+
+    @schedule.every(minutes=5)
+    def sweep(context: Context) -> int:
+        """Look at what is late."""
+        seen.append(context)
+        return 3
+
+    service.composition = Composition(Router(), schedule, compose().tables)
+
+
+def test_periodic_work_runs_by_name_with_the_clock_given(service: Service) -> None:
+    seen: list[Context] = []
+    with_periodic_work(service, seen)
+
+    assert service.run_periodic("sweep", clock=lambda: MOMENT) == 3
+
+    assert seen[0].clock() == MOMENT
+    assert seen[0].delivery_id == "periodic:sweep"
+
+
+def test_a_worker_installs_recovery_and_every_rules_periodic_work(service: Service) -> None:
+    seen: list[Context] = []
+    with_periodic_work(service, seen)
+    service.create_tables()
+
+    service.worker()
+
+    jobs = service.queue.scheduled_jobs
+    assert [(name, job.minutes) for name, job in sorted(jobs.items())] == [
+        ("recover_deliveries", 1),
+        ("sweep", 5),
+    ]
+    jobs["sweep"].run()
+    assert len(seen) == 1 and seen[0].delivery_id == "periodic:sweep"
+
+
+def test_the_store_name_hides_the_password(settings: Settings) -> None:
+    secret = settings.model_copy(
+        update={"database_url": "postgresql://crossdept:hunter2-secret@db/crossdept"}
+    )
+    shown = Service.__new__(Service)
+    shown.settings = secret
+    assert shown.store_name() == "postgresql+psycopg://crossdept:***@db/crossdept"
+
+
+def test_periodic_command_lists_the_work_and_names_an_unknown_task(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+) -> None:
+    from click.testing import CliRunner
+
+    from webhooks.cli import cli
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    service = Service(Settings.model_validate({"data_dir": environ["CROSSDEPT_DATA_DIR"]}))
+    service.create_tables()  # an existing store, as `serve` leaves one
+    service.store.dispose()
+
+    listed = CliRunner().invoke(cli, ["periodic"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.strip() == "no rule has periodic work"
+
+    unknown = CliRunner().invoke(cli, ["periodic", "sweep"])
+    assert unknown.exit_code == 1
+    assert "no periodic task 'sweep'; known: none" in unknown.output
+    bad_time = CliRunner().invoke(cli, ["periodic", "sweep", "--now", "tomorrow"])
+    assert bad_time.exit_code == 2 and "not an ISO 8601 time" in bad_time.output
