@@ -477,7 +477,7 @@ def test_jobs_recover_re_enqueues_a_dead_workers_delivery(
     result = runner.invoke(cli, ["jobs", "recover"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"re-enqueued 1: {lost}"
+    assert result.output.strip().splitlines()[-1] == f"re-enqueued 1: {lost}"  # after the log line
     assert deliveries.get(lost).state == DeliveryState.QUEUED  # type: ignore[union-attr]
     queue = make_queue(f"sqlite:///{tmp_path}/data/queue.db")
     assert lost in queue.delivery_ids_in_transport()
