@@ -28,6 +28,7 @@ from webhooks.settings import Settings
 
 if TYPE_CHECKING:
     from plugin.jira_gateway import JiraGateway
+    from plugin.ports import ConfluencePort
     from plugin.rules import Rules
 
 RouterFactory = Callable[[], Router]
@@ -68,6 +69,7 @@ class Service:
         self.deliveries = Deliveries(self.store)
         self._router_factory = router_factory
         self._gateway: JiraGateway | None = None
+        self._confluence: ConfluencePort | None = None
         self._gateway_lock = threading.Lock()
 
     def create_tables(self) -> None:
@@ -114,6 +116,22 @@ class Service:
             observer=metrics.observe_jira_call,
         )
 
+    def confluence(self) -> ConfluencePort | None:
+        """The Confluence gateway (no call is made until a rule asks), or None when not set up."""
+        settings = self.settings
+        if settings.confluence_url is None:
+            return None
+        if self._confluence is None:
+            from plugin.confluence_gateway import ConfluenceGateway
+
+            self._confluence = ConfluenceGateway.connect(
+                settings.confluence_url,
+                email=settings.confluence_email,
+                api_token=_plain(settings.confluence_api_token),
+                pat=_plain(settings.confluence_pat),
+            )
+        return self._confluence
+
     def site_of(self, gateway: JiraGateway) -> JiraSite:
         """The Jira a connected gateway talks to, as serverInfo describes it."""
         return JiraSite.from_server_info(gateway.server_info, self.settings.jira_url or "")
@@ -139,6 +157,7 @@ class Service:
             store=self.store,
             clock=clock,
             delivery_id=delivery_key,
+            confluence=self.confluence(),
         )
 
     def worker(

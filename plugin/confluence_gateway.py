@@ -1,0 +1,131 @@
+"""The one door to Confluence: pages found, created and updated; failures become our errors.
+
+Uses atlassian-python-api's Server implementation, which speaks the v1 content API: on Cloud at
+`https://<site>.atlassian.net/wiki` (5.x's Cloud wrapper lacks create_page and update_page), on
+Data Center at its own base URL with a personal access token.
+https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-content/
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import requests
+from atlassian import Confluence
+
+from plugin.errors import GatewayError, RefusedError, TransientGatewayError
+from plugin.ports import Page
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Answers worth trying again: a stale version (someone saved meanwhile), rate limits, server faults.
+RETRYABLE = frozenset({408, 409, 425, 429})
+TIMEOUT_SECONDS = 30
+
+
+class ConfluenceGateway:
+    """Pages in a space, in crossdept's words (plugin.ports.ConfluencePort)."""
+
+    def __init__(self, client: Confluence) -> None:
+        self._client = client
+        self.calls = 0  # HTTP requests sent, counted as they are answered
+        client._session.hooks["response"].append(self._count)
+
+    def _count(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        self.calls += 1
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        email: str | None = None,
+        api_token: str | None = None,
+        pat: str | None = None,
+    ) -> ConfluenceGateway:
+        """Build the client (no call is made): Cloud email + API token, or a Data Center PAT."""
+        if email and api_token:
+            client = Confluence(  # type: ignore[no-untyped-call]
+                url=url, cloud=False, username=email, password=api_token, timeout=TIMEOUT_SECONDS
+            )
+        elif pat:
+            client = Confluence(url=url, token=pat, timeout=TIMEOUT_SECONDS)  # type: ignore[no-untyped-call]
+        else:
+            raise GatewayError(
+                "Confluence needs an email and API token (Cloud) or a personal access token"
+            )
+        return cls(client)
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        """Run one client call; map its failures to TransientGatewayError / RefusedError."""
+        try:
+            return call()
+        except requests.HTTPError as error:
+            response = error.response
+            status = response.status_code if response is not None else 0
+            reason = str(error).splitlines()[0] if str(error) else f"HTTP {status}"
+            if status in RETRYABLE or status >= 500 or status == 0:
+                retry = response.headers.get("Retry-After") if response is not None else None
+                raise TransientGatewayError(
+                    f"Confluence {what}: HTTP {status}: {reason}",
+                    retry_after=float(retry) if retry and retry.isdigit() else None,
+                    status=status or None,
+                ) from None
+            log.warning(
+                "confluence refused %s: HTTP %s: %s",
+                what,
+                status,
+                reason,
+                extra={"status": status, "reason": reason},
+            )
+            raise RefusedError(f"Confluence {what}: HTTP {status}", status, [reason]) from None
+        except requests.RequestException as error:
+            raise TransientGatewayError(f"Confluence {what}: {type(error).__name__}") from None
+
+    def find_page(self, space: str, title: str) -> Page | None:
+        """The current page with this title in the space, if any (titles are unique per space)."""
+        found = self._call(
+            "find page",
+            lambda: self._client.get_page_by_title(space, title, expand="version"),
+        )
+        if isinstance(found, Mapping) and "results" in found:
+            results = found.get("results") or []
+            found = results[0] if results else None
+        return self._page(found) if isinstance(found, Mapping) and found.get("id") else None
+
+    def create_page(
+        self, space: str, title: str, body: str, *, parent_id: str | None = None
+    ) -> Page:
+        """Create a page in storage format under `parent_id` (or at the space's top)."""
+        created = self._call(
+            "create page",
+            lambda: self._client.create_page(
+                space, title, body, parent_id=parent_id, representation="storage"
+            ),
+        )
+        return self._page(created)
+
+    def update_page(self, page: Page, title: str, body: str) -> Page:
+        """Replace a page's title and body as its next version (watchers are told)."""
+        updated = self._call(
+            "update page",
+            lambda: self._client.update_page(
+                page.id, title, body, representation="storage", always_update=True
+            ),
+        )
+        return self._page(updated)
+
+    @staticmethod
+    def _page(found: Any) -> Page:
+        if not isinstance(found, Mapping):
+            raise TransientGatewayError("Confluence answered without a page")
+        links = found.get("_links") or {}
+        return Page(
+            id=str(found["id"]),
+            title=str(found.get("title", "")),
+            version=int((found.get("version") or {}).get("number") or 1),
+            url=str(links.get("base", "")) + str(links.get("webui", "")),
+        )

@@ -1,0 +1,76 @@
+"""The Confluence gateway against the sandbox (Cloud under /wiki, Data Center on its own host)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from plugin.confluence_gateway import ConfluenceGateway
+from plugin.errors import GatewayError, RefusedError, TransientGatewayError
+from sandbox.app import Sandbox, installed_sandbox
+from tests.fakes import ManualClock
+
+CLOUD = "https://crossdept-sandbox.atlassian.net"
+DC_WIKI = "https://confluence.sandbox.example.com"
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def wiki(request: pytest.FixtureRequest) -> Iterator[tuple[ConfluenceGateway, Sandbox]]:
+    if request.param == "cloud":
+        with installed_sandbox(
+            "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=CLOUD
+        ) as sandbox:
+            yield (
+                ConfluenceGateway.connect(
+                    f"{CLOUD}/wiki", email="crossdept@example.com", api_token="t"
+                ),
+                sandbox,
+            )
+    else:
+        with installed_sandbox("config/sandbox-seed-dc.yaml", clock=ManualClock()) as sandbox:
+            yield ConfluenceGateway.connect(DC_WIKI, pat="sandbox-pat-crossdept"), sandbox
+
+
+def test_a_page_is_created_found_and_updated_as_new_versions(
+    wiki: tuple[ConfluenceGateway, Sandbox],
+) -> None:
+    gateway, sandbox = wiki
+    parent = gateway.create_page("XD", "跨部门协作会议纪要", "<p>纪要</p>")
+    page = gateway.create_page("XD", "2026-12-01 启动会 会议纪要", "<p>v1</p>", parent_id=parent.id)
+
+    assert page.version == 1 and page.title == "2026-12-01 启动会 会议纪要"
+    assert page.url.startswith("http") and page.id in page.url
+    assert gateway.find_page("XD", "2026-12-01 启动会 会议纪要") == page
+    assert gateway.find_page("XD", "no such page") is None
+
+    updated = gateway.update_page(page, page.title, "<p>v2</p>")
+    assert (updated.id, updated.version) == (page.id, 2)
+    assert gateway.calls == len([call for call in sandbox.calls if call.api == "confluence"])
+
+
+def test_a_title_taken_in_the_space_is_refused_with_confluences_reason(
+    wiki: tuple[ConfluenceGateway, Sandbox],
+) -> None:
+    gateway, _sandbox = wiki
+    gateway.create_page("XD", "纪要", "<p>one</p>")
+    with pytest.raises(RefusedError) as refused:
+        gateway.create_page("XD", "纪要", "<p>two</p>")
+    assert refused.value.status == 400
+    assert "A page with this title already exists" in refused.value.reason()
+
+
+def test_server_faults_are_transient(wiki: tuple[ConfluenceGateway, Sandbox]) -> None:
+    gateway, sandbox = wiki
+    sandbox.fail_next(1, 503)
+    with pytest.raises(TransientGatewayError) as failed:
+        gateway.create_page("XD", "纪要", "<p>one</p>")
+    assert failed.value.status == 503
+    assert (
+        gateway.create_page("XD", "纪要", "<p>one</p>").version == 1
+    )  # nothing was created before
+
+
+def test_connecting_needs_credentials() -> None:
+    with pytest.raises(GatewayError, match="personal access token"):
+        ConfluenceGateway.connect(DC_WIKI)
