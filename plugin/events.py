@@ -148,6 +148,16 @@ class JiraEvent(Lenient):
             return self.comment.update_author or self.comment.author
         return None
 
+    def caused_by(self, account: str | None) -> bool:
+        """Say whether `account` (crossdept's own) caused this event, so it must be ignored.
+
+        Cloud names users by accountId; Data Center by username, or by the older user key.
+        """
+        actor = self.actor
+        if actor is None or not account:
+            return False
+        return account in (actor.account_id, actor.name, actor.key)
+
     @property
     def issue_key(self) -> str | None:
         """The issue's key, when the payload has one."""

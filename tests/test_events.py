@@ -213,3 +213,24 @@ def test_automation_requests_without_timestamp_differ_by_their_content() -> None
     assert delivery_key({}, parse_event(body)) == first
     body["fields"]["status"]["name"] = "Done"
     assert delivery_key({}, parse_event(body)) != first
+
+
+@pytest.mark.parametrize(
+    ("actor", "own", "expected"),
+    [
+        ({"accountId": "557058:bot"}, "557058:bot", True),  # Cloud
+        ({"name": "crossdept", "key": "JIRAUSER10100"}, "crossdept", True),  # Data Center username
+        ({"name": "crossdept", "key": "JIRAUSER10100"}, "JIRAUSER10100", True),  # older user key
+        ({"accountId": "557058:someone"}, "557058:bot", False),
+        ({"accountId": "557058:bot"}, None, False),  # our account unknown: nothing is ours
+    ],
+)
+def test_one_check_says_whether_crossdept_caused_an_event(
+    actor: dict[str, str], own: str | None, expected: bool
+) -> None:
+    as_user = parse_event({"webhookEvent": "jira:issue_updated", "user": actor})
+    as_comment_author = parse_event(
+        {"webhookEvent": "comment_created", "comment": {"id": "1", "author": actor}}
+    )
+    assert as_user.caused_by(own) is expected
+    assert as_comment_author.caused_by(own) is expected

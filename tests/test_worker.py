@@ -201,11 +201,25 @@ def test_a_refusal_fails_at_once_with_jiras_reason(
 def test_a_body_that_is_not_a_jira_event_fails_without_retry(
     deliveries: Deliveries, queue: DeliveryQueue
 ) -> None:
-    delivery_id = deliveries.add("d-1", "x", None, b"[1, 2]")
+    delivery_id = deliveries.add("d-1", "jira:issue_created", None, b"[1, 2]")
     assert delivery_id is not None
 
-    assert make_worker(deliveries, queue, router_with()).run(delivery_id) is Outcome.FAILED
+    handler = Recorder()
+    assert make_worker(deliveries, queue, router_with(handler)).run(delivery_id) is Outcome.FAILED
     assert "PayloadError" in (deliveries.get(delivery_id).last_error or "")  # type: ignore[union-attr]
+    assert handler.seen == []
+
+
+def test_an_event_no_rule_handles_is_skipped_without_parsing_its_body(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    delivery_id = deliveries.add("d-1", "worklog_created", None, b"not even JSON")
+    assert delivery_id is not None
+
+    worker = make_worker(deliveries, queue, router_with(Recorder()))
+    assert worker.run(delivery_id) is Outcome.DONE
+    done = deliveries.get(delivery_id)
+    assert done is not None and done.outcome == "skipped: no rule"
 
 
 def test_after_the_last_attempt_a_transient_failure_is_kept_as_failed(

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, request
 
 from plugin import metrics
 from plugin.errors import PayloadTooLargeError
-from plugin.events import IDENTIFIER_HEADER, JiraEvent, JiraUser, delivery_key
+from plugin.events import IDENTIFIER_HEADER, JiraEvent, delivery_key
 from plugin.inbox import Inbox
 from webhooks.settings import Settings
 
@@ -61,7 +61,7 @@ def receive_jira_webhook() -> tuple[Response, int]:
     )
     key = delivery_key(request.headers, event)
     issue = event.issue_key
-    if _is_own(event.actor, state.settings.jira_account_id):
+    if event.caused_by(state.settings.jira_account_id):
         return _answer(
             {"status": "ignored", "reason": "own event"}, 200, "ignored", key, issue, event, started
         )
@@ -72,13 +72,6 @@ def receive_jira_webhook() -> tuple[Response, int]:
     return _answer(
         {"status": "duplicate", "delivery": key}, 200, "duplicate", key, issue, event, started
     )
-
-
-def _is_own(actor: JiraUser | None, own_account: str | None) -> bool:
-    # Cloud identifies users by accountId, Data Center by username (or the older user key).
-    if actor is None or not own_account:
-        return False
-    return own_account in (actor.account_id, actor.name, actor.key)
 
 
 def _answer(
