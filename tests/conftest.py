@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -32,6 +34,9 @@ ALL_SAMPLES = RECORDED_SAMPLES + HANDWRITTEN_SAMPLES
 
 WEBHOOK_SECRET = "test-webhook-secret"
 SHARED_TOKEN = "test-shared-token"
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_sample(name: str) -> bytes:
@@ -205,3 +210,48 @@ def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryQu
     queue = make_queue(url, name=f"test-{uuid.uuid4().hex}")
     yield queue
     queue.flush()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the root logger back as it was: CLI commands configure logging for their process."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def cli_environment(tmp_path: Path) -> dict[str, str]:
+    """A complete environment for commands, Jira unreachable, the data directory not yet made."""
+    return {
+        "CROSSDEPT_DATA_DIR": str(tmp_path / "data"),
+        "CROSSDEPT_RULES": str(REPO_ROOT / "config" / "rules.yaml"),
+        "CROSSDEPT_JIRA_URL": "http://127.0.0.1:9",
+        "CROSSDEPT_JIRA_EMAIL": "bot@example.com",
+        "CROSSDEPT_JIRA_API_TOKEN": "not-a-real-token",
+        "CROSSDEPT_JIRA_ACCOUNT_ID": "crossdept-bot",
+        "CROSSDEPT_ALLOW_UNSIGNED": "true",
+        "CROSSDEPT_SHARED_TOKEN": "shared-token-for-tests",
+    }
+
+
+@pytest.fixture
+def runner(cli_environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A CLI runner whose process environment is exactly `cli_environment`'s CROSSDEPT_*."""
+    for name in list(os.environ):
+        if name.startswith("CROSSDEPT_"):
+            monkeypatch.delenv(name)
+    for name, value in cli_environment.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner()
+
+
+@pytest.fixture
+def data_deliveries(tmp_path: Path) -> Deliveries:
+    """The deliveries of the store in `cli_environment`'s data directory, as commands see it."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    store = Store(f"sqlite:///{tmp_path}/data/crossdept.db")
+    store.create_all(ALL_TABLES)
+    return Deliveries(store)

@@ -6,8 +6,9 @@ import click
 
 from webhooks.cli_config import check_config, schema
 from webhooks.cli_demo import demo_command
+from webhooks.cli_jobs import jobs
 from webhooks.cli_sandbox import sandbox_command
-from webhooks.cli_service import jobs, periodic_command, rebind_jira, serve, worker
+from webhooks.cli_service import periodic_command, rebind_jira, serve, worker
 from webhooks.cli_trees import apply_command, plan_command
 
 
