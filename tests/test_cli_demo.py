@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
+from demo.harness import endpoint_of, next_monday
 from webhooks.cli import cli
-from webhooks.demo import endpoint_of, next_monday
 
 REPO = Path(__file__).resolve().parent.parent
 FOUR_DEPARTMENTS = 35  # 6 stages + 29 sub-tasks with the shipped rules (see tests/test_trees.py)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from demo import DemoError, DemoOptions, run_demo, summary_json
 from plugin.errors import ConfigError
-from webhooks.demo import DemoError, DemoOptions, run_demo, summary_json
 
 
 @click.command("demo")

@@ -23,6 +23,7 @@ import pytest
 from flask.testing import FlaskClient
 from ruamel.yaml import YAML
 
+from demo.harness import rules_for_data_center
 from plugin.context import Context
 from plugin.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.queue import Feeder
@@ -31,7 +32,6 @@ from plugin.worker import Outcome
 from sandbox.app import Sandbox, installed_sandbox
 from sandbox.seed import load_seed
 from webhooks.app import create_app
-from webhooks.demo import rules_for_data_center
 from webhooks.service import Service
 from webhooks.settings import load_settings
 

@@ -13,18 +13,18 @@ from pathlib import Path
 
 import requests
 
+from demo.harness import config_file
+from demo.processes import (
+    free_port,
+    seed_user,
+    service_environment,
+    service_process,
+    wait_healthy,
+)
 from plugin.jira_gateway import JiraGateway
 from sandbox.app import Sandbox, assert_no_violations
 from sandbox.seed import load_seed
 from sandbox.server import SandboxServer
-from webhooks.demo import (
-    _seed_user,
-    _service_process,
-    _wait_healthy,
-    config_file,
-    free_port,
-    service_environment,
-)
 
 FULL_TREE = 35
 CLI = "from webhooks.cli import main; main()"
@@ -79,7 +79,7 @@ def test_a_jira_restarted_empty_gets_new_trees_and_another_jira_is_refused(
     server = SandboxServer(first, "127.0.0.1", jira_port).start()
     environment = service_environment(
         seed,
-        _seed_user(seed, "crossdept"),
+        seed_user(seed, "crossdept"),
         sandbox_url=server.url,
         webhook_secret=secret,
         rules_path=config_file("rules.yaml"),
@@ -88,8 +88,8 @@ def test_a_jira_restarted_empty_gets_new_trees_and_another_jira_is_refused(
     service_url = f"http://127.0.0.1:{service_port}"
     answers: list[str] = []
     post = _post_to(service_url + "/webhooks/jira", answers)
-    with _service_process(environment, service_port, log, tmp_path) as service:
-        _wait_healthy(service_url, service, 60)
+    with service_process(environment, service_port, log, tmp_path) as service:
+        wait_healthy(service_url, service, 60)
         requester, key = _file_request(server)
         assert key == "XD-1"
         _wait_for_tree(first, requester, key, post)

@@ -1,0 +1,291 @@
+"""The demo's scenes: each acts as a user or as Jira would, says what happened, records the facts.
+
+New scenes slot into `SCENES`, in the order they play.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from demo.harness import (
+    REQUEST_SUMMARY,
+    Demo,
+    DemoError,
+    TreeIssue,
+    count_of,
+    endpoint_of,
+    next_monday,
+)
+from plugin.deliveries import Delivery, DeliveryState
+from plugin.errors import RefusedError
+
+log = logging.getLogger(__name__)
+
+
+def scene_started(demo: Demo) -> None:
+    """1. Say what runs, and how crossdept was configured."""
+    flavour = "Jira Cloud" if demo.seed.is_cloud else "Jira Data Center"
+    login = (
+        "the crossdept account's email and API token"
+        if demo.seed.is_cloud
+        else "the crossdept account's personal access token"
+    )
+    demo.say("1. Started on this machine (nothing leaves it)")
+    rules = (
+        f"the rules file {demo.rules_path}"
+        if demo.options.rules
+        else "the shipped rules file config/rules.yaml"
+    )
+    if not demo.seed.is_cloud:
+        rules += " with its people as Data Center usernames"
+    sandbox, service = f"{flavour} sandbox", "crossdept serve"
+    width = max(len(sandbox), len(service)) + 2
+    demo.say(f"   {sandbox.ljust(width)}{demo.sandbox_server.url}  (a stand-in Jira, test users)")
+    demo.say(f"   {service.ljust(width)}{demo.service_url}  (web edge + queue worker)")
+    demo.say("   crossdept is set up as for a real Jira, only through CROSSDEPT_* variables:")
+    demo.say(f"   the sandbox's URL, {login}, a generated webhook secret,")
+    demo.say(f"   and {rules}.")
+    demo.say("")
+    demo.summary["flavour"] = demo.flavour
+    demo.summary["sandbox_url"] = demo.sandbox_server.url
+    demo.summary["service_url"] = demo.service_url
+
+
+def scene_request_filed(demo: Demo) -> None:
+    """2. The requester files a collaboration request through Jira's REST API."""
+    rules, start = demo.rules, demo.options.start or next_monday(date.today())
+    fields_of = rules.jira.request.fields
+    departments = list(rules.departments)[:4]
+    requesting, collaborating = departments[0], departments[1:]
+    fields: dict[str, Any] = {
+        "project": {"key": rules.jira.projects[0]},
+        "issuetype": {"name": rules.jira.request.issue_type},
+        "summary": REQUEST_SUMMARY,
+        "description": "目标：Q1 新品 X 上市推广，市场部牵头，技术、产品、财务配合。",
+        fields_of.requesting_department: {"value": requesting},
+        fields_of.departments: [{"value": name} for name in collaborating],
+    }
+    if fields_of.start:
+        fields[fields_of.start] = start.isoformat()
+    demo.calls_before_request = len(demo.sandbox.calls)
+    # Jira sometimes delivers a webhook twice (a lost acknowledgement): make the next one so.
+    demo.sandbox.duplicate_next(1)
+    try:
+        result = demo.requester.create_bulk([{"fields": fields}])
+    except RefusedError as error:
+        raise DemoError(f"Jira refused the request: {error.reason()}") from None
+    if result.refused:
+        raise DemoError(f"Jira refused the request: {result.refused[0].reason()}")
+    key = result.created[0].key
+    demo.request_key = key
+    reporter = demo.requester.get_issue(key, ["reporter"])["fields"].get("reporter") or {}
+    demo.say("2. A collaboration request is filed in Jira")
+    demo.say(f"   {key}  {REQUEST_SUMMARY}  ({rules.jira.request.issue_type})")
+    demo.say(f"   by {reporter.get('displayName')}, through the Jira REST API")
+    demo.say(f"   需求部门 {requesting}; 协作部门 {', '.join(collaborating)}; start {start}")
+    demo.say("")
+    demo.summary["request"] = {
+        "key": key,
+        "summary": REQUEST_SUMMARY,
+        "reporter": reporter.get("displayName"),
+        "requesting_department": requesting,
+        "departments": collaborating,
+        "start": start.isoformat(),
+    }
+
+
+def scene_webhook_processed(demo: Demo) -> None:
+    """3. Jira's webhook reaches the service, which queues a job; the worker processes it."""
+    key = demo.request_key
+
+    def creation() -> Delivery | None:
+        return next(
+            (j for j in demo.jobs() if j.event == "jira:issue_created" and j.issue == key), None
+        )
+
+    def finished() -> bool:
+        job = creation()
+        if job is not None and job.state == DeliveryState.FAILED:
+            raise DemoError(f"the job for {key} failed: {job.last_error}" + demo.log_tail())
+        return job is not None and job.state == DeliveryState.DONE
+
+    seconds = demo.wait_for(f"the tree of {key}", finished)
+    demo.settle()
+    job = creation()
+    assert job is not None
+    first = next(a for a in demo.answers if a.identifier == job.key and a.retry == 0)
+    demo.say("3. Jira's webhook arrives; crossdept queues it and a worker processes it")
+    demo.say(
+        f"   {first.event} for {key}, delivery {job.key}: answered {first.status} {first.outcome}"
+    )
+    demo.say(
+        f"   job {job.id}: {job.state.value} after {count_of(job.attempts, 'attempt')}, "
+        f"{seconds:.1f} s after filing (`crossdept jobs` lists it)"
+    )
+    demo.say("")
+    demo.summary["delivery"] = {
+        "id": job.id,
+        "key": job.key,
+        "event": job.event,
+        "issue": job.issue,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "answer": {"status": first.status, "outcome": first.outcome},
+        "seconds_to_tree": round(seconds, 2),
+    }
+
+
+def scene_tree(demo: Demo) -> None:
+    """4. The tree crossdept built, read back from Jira as the requester sees it."""
+    key = demo.request_key
+    demo.tree = demo.read_tree(key)
+    if not demo.tree:
+        raise DemoError(f"crossdept reported {key} done but Jira shows no tree" + demo.log_tail())
+    children: dict[str, list[TreeIssue]] = {}
+    for item in demo.tree:
+        children.setdefault(item.parent, []).append(item)
+    demo.say(f"4. The tree crossdept built under {key} (read back from Jira)")
+    demo.say(f"   {key}  {REQUEST_SUMMARY}")
+
+    def show(parent: str, depth: int) -> None:
+        for item in children.get(parent, []):
+            owner = item.assignee_name or item.assignee or "nobody"
+            demo.say(f"   {'  ' * depth}{item.key}  {item.summary}  — {owner}, due {item.duedate}")
+            show(item.key, depth + 1)
+
+    show(key, 1)
+    kinds = Counter(item.issuetype for item in demo.tree)
+    owned = sum(1 for item in demo.tree if item.assignee and item.duedate)
+    demo.say(
+        f"   {len(demo.tree)} issues ("
+        + ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+        + f"); {owned} of them with one owner and a due date."
+    )
+    marker = re.compile(rf"tree:{re.escape(key)}[)）]")
+    summaries = [
+        str(comment.get("body", ""))
+        for comment in demo.requester.list_comments(key)
+        if marker.search(str(comment.get("body", "")))
+    ]
+    if len(summaries) != 1:
+        raise DemoError(f"{key} has {len(summaries)} summary comments from crossdept, not one")
+    demo.say(
+        f"   crossdept's one comment on {key} (edited, never repeated, when the tree changes):"
+    )
+    for line in summaries[0].splitlines():
+        if line.startswith("h3. "):
+            demo.say(f"     {line.removeprefix('h3. ')}")
+        elif line.startswith("|") and not line.startswith("||"):
+            demo.say("       " + "  ".join(cell for cell in line.strip("|").split("|")))
+    demo.say("")
+    demo.summary["summary_comment"] = {"count": len(summaries), "body": summaries[0]}
+    demo.summary["issues"] = [
+        {
+            "key": item.key,
+            "ref": item.ref,
+            "summary": item.summary,
+            "issuetype": item.issuetype,
+            "assignee": item.assignee,
+            "assignee_name": item.assignee_name,
+            "duedate": item.duedate,
+            "parent": item.parent,
+        }
+        for item in demo.tree
+    ]
+    demo.summary["issue_count"] = len(demo.tree)
+
+
+def scene_redelivery(demo: Demo) -> None:
+    """5. Jira delivered the creation webhook twice; the second is a duplicate and does nothing."""
+    job = demo.summary["delivery"]
+    sends = [a for a in demo.answers if a.identifier == job["key"]]
+    again = [a for a in sends if a.retry > 0]
+    if not again:
+        raise DemoError("the sandbox did not redeliver the request's webhook")
+    stored = [j for j in demo.jobs() if j.key == job["key"]]
+    project = demo.rules.jira.projects[0]
+    in_project = demo.project_issuecount_of(project)
+    still = len(demo.read_tree(demo.request_key))
+    demo.say("5. Jira delivers the same webhook again (as when an acknowledgement is lost)")
+    for answer in again:
+        demo.say(
+            f"   delivery {answer.identifier} (X-Atlassian-Webhook-Retry: {answer.retry}): "
+            f"answered {answer.status} {answer.outcome}"
+        )
+    demo.say(
+        f"   jobs for it: {len(stored)}; issues in the tree: still {still}; "
+        f"issues in project {project}: {in_project} (the request + its tree)"
+    )
+    demo.say("")
+    demo.summary["duplicate"] = {
+        "delivery": job["key"],
+        "answers": [{"retry": a.retry, "status": a.status, "outcome": a.outcome} for a in sends],
+        "jobs": len(stored),
+        "issues_in_tree_after": still,
+        "issues_in_project": in_project,
+    }
+
+
+def scene_loop_safety(demo: Demo) -> None:
+    """6. The webhooks caused by crossdept's own changes are ignored: no feedback loop."""
+    own = [a for a in demo.answers if a.actor == demo.own_identity]
+    outcomes = Counter(a.outcome for a in own)
+    events = Counter(a.event for a in own)
+    own_keys = {a.identifier for a in own}
+    jobs = [j for j in demo.jobs() if j.key in own_keys]
+    demo.say("6. Loop safety: Jira reports crossdept's own changes back to crossdept")
+    demo.say(
+        f"   {len(own)} webhooks caused by crossdept's account ("
+        + ", ".join(f"{n} {event}" for event, n in events.items())
+        + ")"
+    )
+    demo.say(
+        "   answered: "
+        + ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items())
+        + f"; jobs queued for them: {len(jobs)}"
+    )
+    demo.say("")
+    demo.summary["own_events"] = {
+        "sent": len(own),
+        "by_event": dict(events),
+        "answers": dict(outcomes),
+        "ignored": outcomes.get("ignored", 0),
+        "jobs": len(jobs),
+    }
+
+
+def scene_jira_calls(demo: Demo) -> None:
+    """7. How many Jira calls the whole tree cost."""
+    calls = demo.crossdept_calls()
+    by_endpoint = Counter(endpoint_of(method, path) for method, path, _status in calls)
+    refused = [c for c in calls if c[2] >= 400]
+    demo.say(f"7. Jira calls crossdept made for {demo.request_key}: {len(calls)}")
+    for endpoint, count in sorted(by_endpoint.items(), key=lambda item: -item[1]):
+        demo.say(f"   {count:>3}  {endpoint}")
+    if refused:
+        demo.say(f"   of which refused or failed: {len(refused)}")
+    demo.say("")
+    demo.summary["jira_calls"] = {
+        "total": len(calls),
+        "by_endpoint": dict(by_endpoint),
+        "failed": len(refused),
+    }
+
+
+Scene = Callable[[Demo], None]
+
+
+SCENES: tuple[Scene, ...] = (
+    scene_started,
+    scene_request_filed,
+    scene_webhook_processed,
+    scene_tree,
+    scene_redelivery,
+    scene_loop_safety,
+    scene_jira_calls,
+)
