@@ -1,0 +1,128 @@
+"""The Jira fake: every endpoint area composed, and the routes that reach them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from sandbox.http import ApiError, SandboxRequest, SandboxResponse
+from sandbox.jira.comments import CommentEndpoints
+from sandbox.jira.common import (
+    Emit,
+    Handler,
+    _Call,
+)
+from sandbox.jira.issues import IssueEndpoints
+from sandbox.jira.links import LinkEndpoints
+from sandbox.jira.meta import MetaEndpoints
+from sandbox.jira.properties import PropertyEndpoints
+from sandbox.jira.search import SearchEndpoints
+from sandbox.jira.users import UserEndpoints
+from sandbox.seed import Seed
+
+
+class JiraFake(
+    MetaEndpoints,
+    IssueEndpoints,
+    CommentEndpoints,
+    PropertyEndpoints,
+    LinkEndpoints,
+    UserEndpoints,
+    SearchEndpoints,
+):
+    """Jira's REST API over an in-memory store; `handle` answers one authenticated request."""
+
+    def __init__(
+        self, seed: Seed, *, now: Callable[[], datetime], base_url: str, emit: Emit
+    ) -> None:
+        super().__init__(seed, now=now, base_url=base_url, emit=emit)
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._register_routes()
+
+    # ------------------------------------------------------------------ routing
+
+    def _register_routes(self) -> None:
+        r = self._route
+        r("GET", r"serverInfo", self._server_info)
+        r("GET", r"myself", self._myself)
+        r("GET", r"field", self._list_fields)
+        r("GET", r"priority", self._list_priorities)
+        r("GET", r"issuetype", self._list_issue_types)
+        r("GET", r"issueLinkType", self._list_link_types)
+        r("GET", r"project", self._list_projects)
+        r("GET", r"project/([^/]+)", self._get_project)
+        r("GET", r"project/([^/]+)/statuses", self._project_statuses)
+        r("GET", r"issue/createmeta", self._createmeta)
+        r("GET", r"issue/createmeta/([^/]+)/issuetypes", self._createmeta_issue_types)
+        r("GET", r"issue/createmeta/([^/]+)/issuetypes/([^/]+)", self._createmeta_fields)
+        r("POST", r"issue", self._create_issue)
+        r("POST", r"issue/bulk", self._bulk_create)
+        r("POST", r"issue/bulkfetch", self._bulk_fetch)
+        r("GET", r"issue/([^/]+)", self._get_issue)
+        r("PUT", r"issue/([^/]+)", self._edit_issue)
+        r("DELETE", r"issue/([^/]+)", self._delete_issue)
+        r("PUT", r"issue/([^/]+)/assignee", self._assign)
+        r("GET", r"issue/([^/]+)/transitions", self._list_transitions)
+        r("POST", r"issue/([^/]+)/transitions", self._do_transition)
+        r("GET", r"issue/([^/]+)/comment", self._list_comments)
+        r("POST", r"issue/([^/]+)/comment", self._add_comment)
+        r("GET", r"issue/([^/]+)/comment/([^/]+)", self._get_comment)
+        r("PUT", r"issue/([^/]+)/comment/([^/]+)", self._edit_comment)
+        r("DELETE", r"issue/([^/]+)/comment/([^/]+)", self._delete_comment)
+        r("GET", r"issue/([^/]+)/properties", self._list_properties)
+        r("GET", r"issue/([^/]+)/properties/([^/]+)", self._get_property)
+        r("PUT", r"issue/([^/]+)/properties/([^/]+)", self._put_property)
+        r("DELETE", r"issue/([^/]+)/properties/([^/]+)", self._delete_property)
+        r("GET", r"issue/([^/]+)/remotelink", self._list_remote_links)
+        r("POST", r"issue/([^/]+)/remotelink", self._add_remote_link)
+        r("GET", r"issue/([^/]+)/remotelink/([^/]+)", self._get_remote_link)
+        r("PUT", r"issue/([^/]+)/remotelink/([^/]+)", self._put_remote_link)
+        r("DELETE", r"issue/([^/]+)/remotelink/([^/]+)", self._delete_remote_link)
+        r("POST", r"issue/([^/]+)/notify", self._notify)
+        r("POST", r"issueLink", self._create_link)
+        r("GET", r"issueLink/([^/]+)", self._get_link)
+        r("DELETE", r"issueLink/([^/]+)", self._delete_link)
+        r("GET", r"user", self._get_user)
+        r("GET", r"user/search", self._search_users)
+        r("GET", r"user/bulk", self._bulk_users)
+        r("GET", r"search", self._search)
+        r("POST", r"search", self._search)
+        r("GET", r"search/jql", self._search_jql)
+        r("POST", r"search/jql", self._search_jql)
+
+    def _route(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method, re.compile(pattern + r"/?"), handler))
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        """Answer one request whose caller is already authenticated (`request.user`)."""
+        match = re.fullmatch(r"/rest/api/(2|3|latest)/(.*)", request.path)
+        if match is None:
+            return ApiError(
+                404, [f"The sandbox has no Jira resource at {request.path}."]
+            ).response()
+        version = "3" if match.group(1) == "3" else "2"
+        rest = match.group(2)
+        allowed: list[str] = []
+        for method, pattern, handler in self._routes:
+            found = pattern.fullmatch(rest)
+            if found is None:
+                continue
+            if method != request.method:
+                allowed.append(method)
+                continue
+            actor = self._actor_of(request)
+            if actor is None:
+                return ApiError(
+                    401,
+                    [
+                        "You are not authenticated. Authentication required to perform this operation."
+                    ],
+                ).response()
+            try:
+                return handler(_Call(request, version, found.groups(), actor))
+            except ApiError as error:
+                return error.response()
+        if allowed:
+            return ApiError(405, [f"Method {request.method} is not allowed here."]).response()
+        return ApiError(404, [f"The sandbox has no Jira resource at {request.path}."]).response()

@@ -1,0 +1,511 @@
+"""Search: JQL over /search (Data Center) and /search/jql (Cloud), bulk fetch, and JQL's fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sandbox import jql
+from sandbox.http import ApiError, SandboxResponse
+from sandbox.jira.common import (
+    _NO_ISSUE,
+    DEFAULT_PRIORITY,
+    PRIORITIES,
+    _Call,
+    _decode_page_token,
+    _encode_page_token,
+    _Issue,
+    _JqlField,
+    _parse_jql_time,
+    _property_atom,
+    _split_values,
+    _text_only,
+)
+from sandbox.jira.state import JiraState
+from sandbox.seed import STATUS_CATEGORIES, SeedField
+
+
+class SearchEndpoints(JiraState):
+    """Endpoints that find issues, and the adapters JQL reads fields through."""
+
+    # ------------------------------------------------------------------ search
+
+    def _search_params(self, call: _Call) -> dict[str, Any]:
+        request = call.request
+        if request.method == "POST":
+            body = request.json()
+            if not isinstance(body, Mapping):
+                raise ApiError(400, ["A search body is required."])
+            params = dict(body)
+            for name in ("fields", "expand", "properties"):
+                value = params.get(name)
+                if isinstance(value, str):
+                    params[name] = _split_values([value])
+                elif value is None:
+                    params[name] = None
+                else:
+                    params[name] = _split_values([str(v) for v in value])
+            return params
+        query = request.query
+        return {
+            "jql": request.arg("jql", ""),
+            "startAt": request.arg("startAt"),
+            "maxResults": request.arg("maxResults"),
+            "nextPageToken": request.arg("nextPageToken"),
+            "fields": _split_values(query["fields"]) if "fields" in query else None,
+            "expand": _split_values(query.get("expand", [])),
+            "properties": _split_values(query.get("properties", [])),
+        }
+
+    def _search(self, call: _Call) -> SandboxResponse:
+        if self.seed.is_cloud:
+            # https://developer.atlassian.com/changelog/#CHANGE-2046 : removed in favour of /search/jql
+            raise ApiError(
+                410,
+                [
+                    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."
+                ],
+            )
+        params = self._search_params(call)
+        # validateQuery: strict (default, also "true") answers 400 for an unknown issue key;
+        # warn (also "false") turns such errors into warningMessages and matches nothing for them.
+        validation = str(params.get("validateQuery") or "strict").lower()
+        warnings: list[str] | None = [] if validation in ("warn", "false", "none") else None
+        self._jql_warnings = warnings
+        try:
+            found = self.find_issues(str(params.get("jql") or ""), call.actor)
+        finally:
+            self._jql_warnings = None
+        start = int(params.get("startAt") or 0)
+        limit = min(int(params.get("maxResults") or 50), 1000)
+        page = found[start : start + limit]
+        fields = params.get("fields")
+        result: dict[str, Any] = {
+            "expand": "schema,names",
+            "startAt": start,
+            "maxResults": limit,
+            "total": len(found),
+            "issues": [
+                self.issue_json(
+                    issue,
+                    version=call.version,
+                    fields=fields if fields is not None else ["*navigable"],
+                    expand=params.get("expand") or (),
+                    properties=params.get("properties") or (),
+                )
+                for issue in page
+            ],
+        }
+        if warnings:
+            result["warningMessages"] = warnings
+        return SandboxResponse(200, result)
+
+    def _bulk_fetch(self, call: _Call) -> SandboxResponse:
+        """POST /issue/bulkfetch (Cloud only): up to 100 issues by id or key, errors for the rest."""
+        if not self.seed.is_cloud:
+            raise ApiError(404, ["null for uri: /rest/api/2/issue/bulkfetch"])
+        body = call.request.json()
+        wanted = body.get("issueIdsOrKeys") if isinstance(body, Mapping) else None
+        if not isinstance(wanted, list) or not wanted:
+            raise ApiError(400, ["issueIdsOrKeys must name at least one issue."])
+        if len(wanted) > 100:
+            raise ApiError(400, ["You can request up to 100 issues."])
+        fields = body.get("fields") or ["*navigable"]
+        properties = body.get("properties") or ()
+        found: dict[int, _Issue] = {}
+        errors: list[dict[str, str]] = []
+        for ident in wanted:
+            issue = self._find_issue(str(ident))
+            if issue is None:
+                errors.append(
+                    {
+                        "id": str(ident),
+                        "errorMessage": "Issue does not exist or you do not have permission to see it.",
+                    }
+                )
+            else:
+                found[issue.id] = issue
+        return SandboxResponse(
+            200,
+            {
+                "expand": "",
+                "issues": [
+                    self.issue_json(
+                        found[issue_id],
+                        version=call.version,
+                        fields=[str(f) for f in fields],
+                        properties=[str(p) for p in properties],
+                    )
+                    for issue_id in sorted(found)  # ascending id order, as documented
+                ],
+                "issueErrors": errors,
+            },
+        )
+
+    def _search_jql(self, call: _Call) -> SandboxResponse:
+        if not self.seed.is_cloud:
+            raise ApiError(404, ["null for uri: /rest/api/2/search/jql"])
+        params = self._search_params(call)
+        text = str(params.get("jql") or "")
+        query = self._parse_jql(text)
+        if query.where is None:
+            raise ApiError(
+                400,
+                [
+                    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+                ],
+            )
+        found = self._run_query(query, call.actor)
+        token = params.get("nextPageToken")
+        start = _decode_page_token(token) if token else 0
+        limit = min(int(params.get("maxResults") or 50), 5000)
+        page = found[start : start + limit]
+        fields = params.get("fields")
+        result: dict[str, Any] = {
+            "issues": [
+                self.issue_json(
+                    issue,
+                    version=call.version,
+                    fields=fields if fields else ["id"],
+                    expand=params.get("expand") or (),
+                    properties=params.get("properties") or (),
+                )
+                for issue in page
+            ],
+            "isLast": start + limit >= len(found),
+        }
+        if not result["isLast"]:
+            result["nextPageToken"] = _encode_page_token(start + limit)
+        return SandboxResponse(200, result)
+
+    def _parse_jql(self, text: str) -> jql.Query:
+        try:
+            query = jql.parse(text)
+            resolve = self._jql_resolver("")
+            jql.validate(query.where, resolve)
+            for key in query.order_by:
+                resolve(key.field)
+        except jql.JqlError as error:
+            raise ApiError(400, [str(error)]) from error
+        return query
+
+    def _run_query(self, query: jql.Query, actor: str) -> list[_Issue]:
+        resolve = self._jql_resolver(actor)
+        try:
+            matched = [
+                issue
+                for issue in self.issues.values()
+                if query.where is None or jql.matches(query.where, issue, resolve)
+            ]
+            if query.order_by:
+                return jql.sort(matched, query.order_by, resolve)
+        except jql.JqlError as error:
+            raise ApiError(400, [str(error)]) from error
+        return sorted(matched, key=lambda i: i.id, reverse=True)
+
+    def find_issues(self, text: str, actor: str) -> list[_Issue]:
+        """Issues matching a JQL query, in the order Jira would return them."""
+        return self._run_query(self._parse_jql(text), actor)
+
+    def _jql_resolver(self, actor: str) -> Callable[[str], jql.FieldAdapter[_Issue]]:
+        """Map a JQL field name to an adapter that reads and compares that field."""
+        now = self.now()
+
+        def resolve(name: str) -> jql.FieldAdapter[_Issue]:
+            lowered = name.lower()
+            prop = re.fullmatch(r"issue\.property\[([^\]]+)\](?:\.(.+))?", name, re.IGNORECASE)
+            if prop:
+                return self._property_adapter(name, prop.group(1), prop.group(2))
+            cf = re.fullmatch(r"cf\[(\d+)\]|customfield_(\d+)", lowered)
+            if cf:
+                fid = "customfield_" + (cf.group(1) or cf.group(2))
+                if fid not in self.fields:
+                    raise jql.JqlError(
+                        f"Field '{name}' does not exist or you do not have permission to view it."
+                    )
+                return self._custom_adapter(self.fields[fid], actor, now)
+            system = self._system_adapter(lowered, name, actor, now)
+            if system is not None:
+                return system
+            for fld in self.fields.values():
+                if fld.name.lower() == lowered:
+                    return self._custom_adapter(fld, actor, now)
+            if lowered in _KNOWN_UNSUPPORTED_JQL_FIELDS:
+                raise jql.JqlError(
+                    f"{jql.PREFIX}the sandbox does not support searching the field '{name}'."
+                )
+            raise jql.JqlError(
+                f"Field '{name}' does not exist or you do not have permission to view it."
+            )
+
+        return resolve
+
+    def _unknown_value(self, value: Any, field_name: str) -> jql.JqlError:
+        return jql.JqlError(f"The value '{value}' does not exist for the field '{field_name}'.")
+
+    def _issue_operand(self, field_name: str) -> Callable[[jql.Operand, str], int]:
+        def convert(operand: jql.Operand, operator: str) -> int:
+            if not isinstance(operand, str):
+                raise jql.JqlError(
+                    f"{jql.PREFIX}the field '{field_name}' takes an issue key or id."
+                )
+            issue = self._find_issue(operand)
+            if issue is None:
+                message = f"An issue with key '{operand}' does not exist for field '{field_name}'."
+                if self._jql_warnings is None:
+                    raise jql.JqlError(message)
+                # validateQuery=warn: the clause matches nothing and the error becomes a warning.
+                if message not in self._jql_warnings:
+                    self._jql_warnings.append(message)
+                return _NO_ISSUE
+            return issue.id
+
+        return convert
+
+    def _user_operand(self, field_name: str, actor: str) -> Callable[[jql.Operand, str], str]:
+        def convert(operand: jql.Operand, operator: str) -> str:
+            if isinstance(operand, jql.Function):
+                if operand.name != "currentuser":
+                    raise jql.JqlError(
+                        f"{jql.PREFIX}the field '{field_name}' does not take {operand.name}()."
+                    )
+                return actor
+            if not isinstance(operand, str):
+                raise self._unknown_value(operand, field_name)
+            login = (
+                self.find_user(account_id=operand)
+                if self.seed.is_cloud
+                else self.find_user(name=operand)
+            )
+            if login is None:
+                raise self._unknown_value(operand, field_name)
+            return login
+
+        return convert
+
+    def _time_operand(
+        self, field_name: str, now: datetime
+    ) -> Callable[[jql.Operand, str], datetime]:
+        def convert(operand: jql.Operand, operator: str) -> datetime:
+            if isinstance(operand, jql.Function):
+                if operand.name != "now":
+                    raise jql.JqlError(
+                        f"{jql.PREFIX}the field '{field_name}' does not take {operand.name}()."
+                    )
+                return now
+            moment = _parse_jql_time(str(operand), now, self.tz)
+            if moment is None:
+                raise jql.JqlError(
+                    f"Date value '{operand}' for field '{field_name}' is invalid. Valid formats include: "
+                    "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
+                    "format e.g. '-5d', '4w 2d'."
+                )
+            return moment
+
+        return convert
+
+    def _system_adapter(
+        self, lowered: str, name: str, actor: str, now: datetime
+    ) -> _JqlField | None:
+        tz = self.tz
+
+        def day(value: str | None) -> list[Any]:
+            return [datetime.fromisoformat(value).replace(tzinfo=tz)] if value else []
+
+        if lowered == "project":
+
+            def project_operand(op: jql.Operand, operator: str) -> str:
+                project = self._find_project(str(op)) if isinstance(op, str) else None
+                if project is None:
+                    raise self._unknown_value(op, name)
+                return project.key
+
+            return _JqlField(name, False, lambda i: [i.project.key], project_operand)
+        if lowered in ("key", "issuekey", "id", "issue"):
+            return _JqlField(name, True, lambda i: [i.id], self._issue_operand(name))
+        if lowered in ("issuetype", "type"):
+
+            def type_operand(op: jql.Operand, operator: str) -> str:
+                for project in self.seed.projects:
+                    for issue_type in project.issue_types:
+                        if isinstance(op, str) and (
+                            op.lower() == issue_type.name.lower() or op == issue_type.id
+                        ):
+                            return issue_type.name
+                raise self._unknown_value(op, name)
+
+            return _JqlField(name, False, lambda i: [i.issue_type.name], type_operand)
+        if lowered == "status":
+
+            def status_operand(op: jql.Operand, operator: str) -> str:
+                for status in self.seed.statuses.values():
+                    if isinstance(op, str) and (
+                        op.lower() == status.name.lower() or op == status.id
+                    ):
+                        return status.name
+                raise self._unknown_value(op, name)
+
+            return _JqlField(name, False, lambda i: [i.status], status_operand)
+        if lowered in ("statuscategory", "category"):
+
+            def category_operand(op: jql.Operand, operator: str) -> str:
+                for key, category in STATUS_CATEGORIES.items():
+                    if isinstance(op, str) and op.lower() in (
+                        key,
+                        category["name"].lower(),
+                        str(category["id"]),
+                    ):
+                        return key
+                raise self._unknown_value(op, name)
+
+            return _JqlField(
+                name, False, lambda i: [self.seed.statuses[i.status].category], category_operand
+            )
+        if lowered == "parent":
+            return _JqlField(
+                name,
+                False,
+                lambda i: [i.values["parent"]] if "parent" in i.values else [],
+                self._issue_operand(name),
+            )
+        if lowered in ("assignee", "reporter", "creator"):
+
+            def people(i: _Issue) -> list[Any]:
+                login = i.creator if lowered == "creator" else i.values.get(lowered)
+                return [login] if login else []
+
+            return _JqlField(
+                name,
+                False,
+                people,
+                self._user_operand(name, actor),
+                sort=lambda i: (
+                    self.users[i.values[lowered]].display_name if i.values.get(lowered) else None
+                ),
+            )
+        if lowered in ("duedate", "due"):
+            return _JqlField(
+                name, True, lambda i: day(i.values.get("duedate")), self._time_operand(name, now)
+            )
+        if lowered in ("created", "createddate"):
+            return _JqlField(name, True, lambda i: [i.created], self._time_operand(name, now))
+        if lowered in ("updated", "updateddate"):
+            return _JqlField(name, True, lambda i: [i.updated], self._time_operand(name, now))
+        if lowered in ("resolved", "resolutiondate"):
+            return _JqlField(
+                name,
+                True,
+                lambda i: [i.resolution_date] if i.resolution_date else [],
+                self._time_operand(name, now),
+            )
+        if lowered == "labels":
+
+            def label_operand(op: jql.Operand, operator: str) -> str:
+                if not isinstance(op, str):
+                    raise jql.JqlError(f"{jql.PREFIX}labels are compared with words or strings.")
+                return op
+
+            return _JqlField(name, False, lambda i: list(i.values.get("labels", [])), label_operand)
+        if lowered == "priority":
+
+            def priority_operand(op: jql.Operand, operator: str) -> int:
+                for pid, pname in PRIORITIES:
+                    if isinstance(op, str) and op.lower() in (pname.lower(), pid):
+                        return -int(pid)  # higher priority compares greater, as in Jira
+                raise self._unknown_value(op, name)
+
+            return _JqlField(
+                name,
+                True,
+                lambda i: [-int(i.values.get("priority", DEFAULT_PRIORITY))],
+                priority_operand,
+            )
+        if lowered == "resolution":
+
+            def resolution_operand(op: jql.Operand, operator: str) -> str:
+                if isinstance(op, str) and op.lower() == "done":
+                    return "Done"
+                if isinstance(op, str) and op.lower() == "unresolved":
+                    return "__unresolved__"
+                raise self._unknown_value(op, name)
+
+            return _JqlField(
+                name,
+                False,
+                lambda i: [i.resolution["name"]] if i.resolution else ["__unresolved__"],
+                resolution_operand,
+            )
+        if lowered == "summary":
+            return _JqlField(name, True, lambda i: [i.values.get("summary", "")], _text_only(name))
+        return None
+
+    def _custom_adapter(self, fld: SeedField, actor: str, now: datetime) -> _JqlField:
+        kind = fld.type
+        name = fld.name
+
+        def raw(i: _Issue) -> list[Any]:
+            value = i.values.get(fld.id)
+            if value is None:
+                return []
+            return list(value) if isinstance(value, list) else [value]
+
+        if kind in ("select", "multiselect"):
+
+            def option_operand(op: jql.Operand, operator: str) -> str:
+                for option in fld.options:
+                    if isinstance(op, str) and op in (option.value, option.id):
+                        return option.id
+                raise jql.JqlError(f"The option '{op}' for field '{name}' does not exist.")
+
+            return _JqlField(name, False, raw, option_operand)
+        if kind == "datepicker":
+            tz = self.tz
+            return _JqlField(
+                name,
+                True,
+                lambda i: [datetime.fromisoformat(v).replace(tzinfo=tz) for v in raw(i)],
+                self._time_operand(name, now),
+            )
+        if kind == "datetime":
+            return _JqlField(name, True, raw, self._time_operand(name, now))
+        if kind in ("userpicker", "multiuserpicker"):
+            return _JqlField(name, False, raw, self._user_operand(name, actor))
+        if kind == "epiclink":
+            return _JqlField(name, False, raw, self._issue_operand(name))
+        if kind == "labels":
+            return _JqlField(name, False, raw, lambda op, operator: str(op))
+        return _JqlField(name, True, raw, _text_only(name))
+
+    def _property_adapter(self, name: str, key: str, path: str | None) -> _JqlField:
+        def read(i: _Issue) -> list[Any]:
+            if key not in i.properties:
+                return []
+            value: Any = i.properties[key]
+            for part in (path or "").split(".") if path else []:
+                if not isinstance(value, Mapping) or part not in value:
+                    return []
+                value = value[part]
+            if value is None:
+                return []
+            items = value if isinstance(value, list) else [value]
+            return [_property_atom(v) for v in items if not isinstance(v, Mapping | list)]
+
+        def convert(op: jql.Operand, operator: str) -> Any:
+            if not isinstance(op, str):
+                raise jql.JqlError(
+                    f"{jql.PREFIX}issue properties are compared with words, strings or numbers."
+                )
+            return _property_atom(op, from_query=True)
+
+        return _JqlField(name, True, read, convert)
+
+
+_KNOWN_UNSUPPORTED_JQL_FIELDS = {
+    "text", "description", "comment", "environment", "component", "fixversion", "affectedversion",
+    "sprint", "watcher", "watchers", "votes", "voter", "worklogauthor", "worklogdate", "filter",
+    "attachments", "level", "lastviewed", "originalestimate", "remainingestimate", "timespent",
+    "issuefunction", "approvals", "request-channel-type", "subtasks", "issuelinktype", "team",
+    "epic link", "parent link",
+}  # fmt: skip
