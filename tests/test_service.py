@@ -22,7 +22,7 @@ MOMENT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 @pytest.fixture
 def service(settings: Settings) -> Iterator[Service]:
     service = Service(settings)
-    service._gateway = FakeJira()  # no Jira to connect to: the port is all rules see
+    service._jira = FakeJira()  # no Jira to connect to: the port is all rules see
     yield service
     service.store.dispose()
 
@@ -38,7 +38,7 @@ def test_a_context_carries_the_rules_the_jira_port_the_store_and_the_clock(
 ) -> None:
     context = service.context_for("delivery-1", clock=lambda: MOMENT)
     assert context.rules is service.rules
-    assert context.jira is service._gateway
+    assert context.jira is service._jira
     assert context.store is service.store
     assert context.clock() == MOMENT
     assert context.delivery_id == "delivery-1"

@@ -57,7 +57,7 @@ def _start_service(settings: Settings, router: str = DEFAULT_ROUTER) -> Service:
 def check_jira_site(service: Service) -> None:
     """Refuse to start against a Jira the store does not serve; a Jira that is down is no reason."""
     try:
-        service.gateway()
+        service.jira()
     except JiraMismatchError as error:
         fail(mismatch_sentence(error, service))
     except GatewayError as error:

@@ -68,7 +68,7 @@ class Service:
         self.inbox = Inbox(self.store, self.queue)
         self.deliveries = Deliveries(self.store)
         self._router_factory = router_factory
-        self._gateway: JiraGateway | None = None
+        self._jira: JiraGateway | None = None
         self._confluence: ConfluencePort | None = None
         self._gateway_lock = threading.Lock()
 
@@ -91,18 +91,18 @@ class Service:
         """The router every job is dispatched through."""
         return self._router_factory()
 
-    def gateway(self) -> JiraGateway:
+    def jira(self) -> JiraGateway:
         """The Jira gateway, connected once per process on first use.
 
         Raises JiraMismatchError when the store serves another Jira; the gateway is then not
         kept, so every later use checks again.
         """
         with self._gateway_lock:
-            if self._gateway is None:
+            if self._jira is None:
                 gateway = self._connect()
                 check_site(self.store, self.site_of(gateway), time.time())
-                self._gateway = gateway
-            return self._gateway
+                self._jira = gateway
+            return self._jira
 
     def _connect(self) -> JiraGateway:
         from plugin.jira_gateway import JiraGateway
@@ -147,13 +147,13 @@ class Service:
 
     def own_account(self) -> str | None:
         """crossdept's own Jira account, whose events the worker ignores."""
-        return self.settings.jira_account_id or self.gateway().myself()
+        return self.settings.jira_account_id or self.jira().myself()
 
     def context_for(self, delivery_key: str, *, clock: Callable[[], datetime] = utc_now) -> Context:
         """The Context one job's handlers (or one periodic run) receive."""
         return Context(
             rules=self.rules,
-            jira=self.gateway(),
+            jira=self.jira(),
             store=self.store,
             clock=clock,
             delivery_id=delivery_key,
