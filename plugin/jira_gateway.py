@@ -42,6 +42,69 @@ TIMEOUT_SECONDS = (5.0, 30.0)
 CONNECTION_FAILED = 0  # the status recorded for a call that got no HTTP answer
 
 
+def field_of_type(fields: Sequence[Mapping[str, Any]], custom_type: str) -> str | None:
+    """The id of the field (from GET /field) whose schema.custom is `custom_type`."""
+    for item in fields:
+        if (item.get("schema") or {}).get("custom") == custom_type:
+            return str(item["id"])
+    return None
+
+
+def field_ids_by_name(fields: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Field name → id, from GET /field."""
+    return {str(item.get("name")): str(item.get("id")) for item in fields}
+
+
+def issue_payload(
+    issue: NewIssue,
+    *,
+    cloud: bool,
+    epic_link_field: str | None = None,
+    epic_name_field: str | None = None,
+) -> dict[str, Any]:
+    """IssueUpdateDetails for one new issue, as Cloud or Data Center wants it.
+
+    Cloud places sub-tasks and epic children with `parent` (Epic Link is deprecated in REST);
+    Data Center puts an epic's children in its Epic Link field and needs an Epic Name on epics.
+    https://community.developer.atlassian.com/t/deprecation-of-the-epic-link-parent-link-and-other-related-fields-in-rest-apis-and-webhooks/54048
+    """
+    fields: dict[str, Any] = {
+        "project": {"key": issue.project},
+        "issuetype": {"id": issue.issue_type_id},
+        "summary": issue.summary,
+        "description": issue.description,
+        "duedate": issue.due.isoformat(),
+        "assignee": {"accountId": issue.assignee} if cloud else {"name": issue.assignee},
+    }
+    payload: dict[str, Any] = {
+        "fields": fields,
+        # The identity travels with the issue from the moment it exists (IssueUpdateDetails
+        # accepts properties on create and bulk create).
+        # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
+        "properties": [{"key": k, "value": v} for k, v in issue.properties.items()],
+    }
+    if issue.placement == "subtask" or (issue.placement == "epic_child" and cloud):
+        fields["parent"] = {"key": issue.parent}
+    elif issue.placement == "epic_child":
+        if epic_link_field is None:
+            raise ValueError("a Data Center epic child needs the Epic Link field")
+        fields[epic_link_field] = issue.parent
+    else:
+        if not cloud and epic_name_field:
+            fields[epic_name_field] = issue.summary
+        payload["update"] = {
+            "issuelinks": [
+                {
+                    "add": {
+                        "type": {"name": EPIC_LINK_TYPE_NAME},
+                        "outwardIssue": {"key": issue.parent},
+                    }
+                }
+            ]
+        }
+    return payload
+
+
 def _retry_after(response: requests.Response | None) -> float | None:
     if response is None:
         return None
@@ -229,14 +292,11 @@ class JiraGateway:
 
     def field_by_type(self, custom_type: str) -> str | None:
         """The id of the field whose schema.custom is `custom_type` (e.g. Data Center's Epic Link)."""
-        for item in self.fields():
-            if (item.get("schema") or {}).get("custom") == custom_type:
-                return str(item["id"])
-        return None
+        return field_of_type(self.fields(), custom_type)
 
     def field_names(self) -> dict[str, str]:
         """Field name → id; changelog items name custom fields by name."""
-        return {str(item.get("name")): str(item.get("id")) for item in self.fields()}
+        return field_ids_by_name(self.fields())
 
     def issue_types(self, project: str) -> dict[str, IssueType]:
         """The issue types a project offers, by name; one GET /project per project per process."""
@@ -313,47 +373,11 @@ class JiraGateway:
         return self.create_bulk([self._payload(issue, epic_link_field) for issue in issues])
 
     def _payload(self, issue: NewIssue, epic_link_field: str | None) -> dict[str, Any]:
-        """IssueUpdateDetails for one new issue, as Cloud or Data Center wants it."""
-        fields: dict[str, Any] = {
-            "project": {"key": issue.project},
-            "issuetype": {"id": issue.issue_type_id},
-            "summary": issue.summary,
-            "description": issue.description,
-            "duedate": issue.due.isoformat(),
-            "assignee": self.user_payload(issue.assignee),
-        }
-        payload: dict[str, Any] = {
-            "fields": fields,
-            # The identity travels with the issue from the moment it exists (IssueUpdateDetails
-            # accepts properties on create and bulk create).
-            # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
-            "properties": [{"key": k, "value": v} for k, v in issue.properties.items()],
-        }
-        if issue.placement == "subtask" or (issue.placement == "epic_child" and self.is_cloud):
-            # Cloud: `parent` links a child to its epic; Epic Link is deprecated in REST.
-            # https://community.developer.atlassian.com/t/deprecation-of-the-epic-link-parent-link-and-other-related-fields-in-rest-apis-and-webhooks/54048
-            fields["parent"] = {"key": issue.parent}
-        elif issue.placement == "epic_child":
-            link = self.epic_link_field(epic_link_field)
-            if link is None:
-                raise RefusedError("no Epic Link field on this Jira", 400)
-            fields[link] = issue.parent
-        else:
-            if not self.is_cloud:
-                name_field = self.field_by_type(EPIC_NAME_TYPE)
-                if name_field:
-                    fields[name_field] = issue.summary
-            payload["update"] = {
-                "issuelinks": [
-                    {
-                        "add": {
-                            "type": {"name": EPIC_LINK_TYPE_NAME},
-                            "outwardIssue": {"key": issue.parent},
-                        }
-                    }
-                ]
-            }
-        return payload
+        link = self.epic_link_field(epic_link_field) if issue.placement == "epic_child" else None
+        name = self.field_by_type(EPIC_NAME_TYPE) if issue.placement == "linked_epic" else None
+        if issue.placement == "epic_child" and not self.is_cloud and link is None:
+            raise RefusedError("no Epic Link field on this Jira", 400)
+        return issue_payload(issue, cloud=self.is_cloud, epic_link_field=link, epic_name_field=name)
 
     def find_children(
         self,

@@ -79,21 +79,23 @@ def recorded_site(store: Store) -> JiraSite | None:
     return JiraSite(row.base_url, row.deployment, row.title)
 
 
+def _row(site: JiraSite, now: float) -> dict[str, object]:
+    return {
+        "id": _ONLY_ROW,
+        "base_url": site.base_url,
+        "deployment": site.deployment,
+        "title": site.title,
+        "recorded_at": now,
+    }
+
+
 def check_site(store: Store, current: JiraSite, now: float) -> JiraSite:
     """Record the Jira on first use; raise JiraMismatchError when the store serves another."""
     recorded = recorded_site(store)
     if recorded is None:
         try:
             with store.begin() as db:
-                db.execute(
-                    insert(jira_site).values(
-                        id=_ONLY_ROW,
-                        base_url=current.base_url,
-                        deployment=current.deployment,
-                        title=current.title,
-                        recorded_at=now,
-                    )
-                )
+                db.execute(insert(jira_site).values(**_row(current, now)))
             return current
         except IntegrityError:  # another process recorded it first: compare with theirs
             recorded = recorded_site(store)
@@ -108,13 +110,5 @@ def rebind_site(store: Store, current: JiraSite, now: float) -> JiraSite | None:
     previous = recorded_site(store)
     with store.begin() as db:
         db.execute(delete(jira_site))
-        db.execute(
-            insert(jira_site).values(
-                id=_ONLY_ROW,
-                base_url=current.base_url,
-                deployment=current.deployment,
-                title=current.title,
-                recorded_at=now,
-            )
-        )
+        db.execute(insert(jira_site).values(**_row(current, now)))
     return previous

@@ -13,6 +13,7 @@ from typing import Any
 
 from plugin.composition import compose
 from plugin.errors import RefusedError, TransientGatewayError
+from plugin.jira_gateway import field_ids_by_name, field_of_type, issue_payload
 from plugin.ports import (
     BULK_LIMIT,
     BulkResult,
@@ -331,60 +332,25 @@ class FakeJira:
         return sum(count for (name, _status), count in self.calls.items() if name == endpoint)
 
     def field_by_type(self, custom_type: str) -> str | None:
-        for item in self.fields():
-            if (item.get("schema") or {}).get("custom") == custom_type:
-                return str(item["id"])
-        return None
+        return field_of_type(self.fields(), custom_type)
 
     def field_names(self) -> dict[str, str]:
-        return {str(item.get("name")): str(item.get("id")) for item in self.fields()}
+        return field_ids_by_name(self.fields())
 
     def epic_link_field(self, configured: str | None = None) -> str | None:
         return configured or self.field_by_type("com.pyxis.greenhopper.jira:gh-epic-link")
 
-    def _fields_of(self, issue: NewIssue, epic_link_field: str | None) -> dict[str, Any]:
-        """The REST fields a real Jira would have stored for this new issue."""
-        fields: dict[str, Any] = {
-            "project": {"key": issue.project},
-            "issuetype": {"id": issue.issue_type_id},
-            "summary": issue.summary,
-            "description": issue.description,
-            "duedate": issue.due.isoformat(),
-            "assignee": {"accountId": issue.assignee}
-            if self.is_cloud
-            else {"name": issue.assignee},
-        }
-        if issue.placement == "subtask" or (issue.placement == "epic_child" and self.is_cloud):
-            fields["parent"] = {"key": issue.parent}
-        elif issue.placement == "epic_child":
-            link = self.epic_link_field(epic_link_field)
-            assert link is not None
-            fields[link] = issue.parent
-        elif not self.is_cloud:
-            fields[EPIC_NAME_FIELD] = issue.summary
-        return fields
-
     def create_issues(
         self, issues: Sequence[NewIssue], *, epic_link_field: str | None = None
     ) -> BulkResult:
-        updates = []
-        for issue in issues:
-            update: dict[str, Any] = {
-                "fields": self._fields_of(issue, epic_link_field),
-                "properties": [{"key": k, "value": v} for k, v in issue.properties.items()],
-            }
-            if issue.placement == "linked_epic":
-                update["update"] = {
-                    "issuelinks": [
-                        {
-                            "add": {
-                                "type": {"name": "Relates"},
-                                "outwardIssue": {"key": issue.parent},
-                            }
-                        }
-                    ]
-                }
-            updates.append(update)
+        # The payload the real adapter sends, so the fake stores what Jira would.
+        link = None if self.is_cloud else self.epic_link_field(epic_link_field)
+        updates = [
+            issue_payload(
+                issue, cloud=self.is_cloud, epic_link_field=link, epic_name_field=EPIC_NAME_FIELD
+            )
+            for issue in issues
+        ]
         if len(updates) > BULK_LIMIT:
             raise ValueError("too many")
         with self._lock:

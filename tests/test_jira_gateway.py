@@ -6,13 +6,15 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 import requests
 import responses
 
 from plugin.errors import RefusedError, TransientGatewayError
-from plugin.jira_gateway import BULK_LIMIT, JiraGateway
+from plugin.jira_gateway import BULK_LIMIT, JiraGateway, issue_payload
+from plugin.ports import NewIssue
 
 URL = "https://example.atlassian.net"
 DC_URL = "https://jira.example.com/jira"
@@ -330,3 +332,73 @@ def test_read_issues_data_center_searches_keys_with_unknown_ones_as_warnings(
     assert body["jql"] == 'key in ("XD-2", "XD-9")'
     assert body["validateQuery"] == "warn"
     assert body["maxResults"] == 2
+
+
+def new_issue(placement: str, parent: str = "XD-2") -> NewIssue:
+    return NewIssue(
+        project="XD",
+        issue_type_id="10003",
+        summary="阶段1",
+        description="d",
+        due=date(2026, 3, 5),
+        assignee="alice",
+        parent=parent,
+        placement=placement,  # type: ignore[arg-type]
+        properties={"crossdept.item": {"request": "XD-1", "ref": "s1"}},
+    )
+
+
+def test_payloads_place_issues_as_cloud_and_data_center_want() -> None:
+    sub = issue_payload(new_issue("subtask"), cloud=True)
+    assert sub["fields"]["parent"] == {"key": "XD-2"}
+    assert sub["fields"]["assignee"] == {"accountId": "alice"}
+    assert sub["fields"]["duedate"] == "2026-03-05"
+    assert sub["properties"] == [
+        {"key": "crossdept.item", "value": {"request": "XD-1", "ref": "s1"}}
+    ]
+
+    cloud_child = issue_payload(new_issue("epic_child"), cloud=True)
+    assert cloud_child["fields"]["parent"] == {"key": "XD-2"}
+    dc_child = issue_payload(
+        new_issue("epic_child"), cloud=False, epic_link_field="customfield_10101"
+    )
+    assert dc_child["fields"]["customfield_10101"] == "XD-2" and "parent" not in dc_child["fields"]
+    assert dc_child["fields"]["assignee"] == {"name": "alice"}
+    with pytest.raises(ValueError, match="Epic Link"):
+        issue_payload(new_issue("epic_child"), cloud=False)
+
+    epic = issue_payload(
+        new_issue("linked_epic", "XD-1"), cloud=False, epic_name_field="customfield_10102"
+    )
+    assert epic["fields"]["customfield_10102"] == "阶段1"
+    assert epic["update"]["issuelinks"][0]["add"]["outwardIssue"] == {"key": "XD-1"}
+    assert "parent" not in epic["fields"]
+
+
+def test_children_are_found_by_parent_epic_link_or_link(http: responses.RequestsMock) -> None:
+    gateway = data_center(http)
+    http.get(
+        f"{DC_URL}/rest/api/2/field",
+        json=[
+            {
+                "id": "customfield_10101",
+                "name": "Epic Link",
+                "schema": {"custom": "com.pyxis.greenhopper.jira:gh-epic-link"},
+            }
+        ],
+    )
+    for _ in range(3):
+        http.post(f"{DC_URL}/rest/api/2/search", json={"issues": [], "total": 0})
+
+    gateway.find_children(["XD-2", "XD-3"], "subtask", properties=["crossdept.item"])
+    gateway.find_children(["XD-1"], "epic_child")
+    gateway.find_children(["XD-1"], "linked_epic")
+
+    queries = [
+        json.loads(call.request.body)["jql"] for call in http.calls if call.request.method == "POST"
+    ]
+    assert queries == [
+        'parent in ("XD-2", "XD-3")',
+        'cf[10101] in ("XD-1")',
+        'issue in linkedIssues("XD-1")',
+    ]

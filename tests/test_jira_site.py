@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from click.testing import CliRunner
 
 from plugin.jira_site import JiraMismatchError, JiraSite, check_site, rebind_site, recorded_site
 from plugin.store import Store
-from tests.fakes import ALL_TABLES, REPO
+from tests.fakes import REPO
 from webhooks.cli import cli
 
 CLOUD = JiraSite("https://a.atlassian.net", "Cloud", "A")
@@ -18,11 +17,8 @@ OTHER = JiraSite("https://b.atlassian.net", "Cloud", "B")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'crossdept.db'}")
-    store.create_all(ALL_TABLES)
-    yield store
-    store.engine.dispose()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 def test_server_info_names_the_site_by_its_own_base_url_and_deployment() -> None:

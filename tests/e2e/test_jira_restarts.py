@@ -25,17 +25,10 @@ from plugin.jira_gateway import JiraGateway
 from sandbox.app import Sandbox, assert_no_violations
 from sandbox.seed import load_seed
 from sandbox.server import SandboxServer
+from tests.test_trees import REQUEST_FIELDS
 
 FULL_TREE = 35
 CLI = "from webhooks.cli import main; main()"
-REQUEST_FIELDS = {
-    "project": {"key": "XD"},
-    "issuetype": {"name": "跨部门协作需求"},
-    "summary": "新品推广",
-    "customfield_10050": {"value": "市场部"},
-    "customfield_10051": [{"value": "技术部"}, {"value": "产品部"}, {"value": "财务部"}],
-    "customfield_10015": "2026-03-02",
-}
 
 
 def _post_to(url: str, answers: list[str]) -> Callable[[dict[str, str], bytes], int]:
