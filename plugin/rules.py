@@ -381,6 +381,10 @@ class OwnershipRules(Model):
         default=timedelta(hours=24),
         description="Owners who expect a delay must warn this long before the due date.",
     )
+    violation_label: Text | None = Field(
+        default=None,
+        description="Label on an item that breaks a rule, removed once fixed (default: crossdept-违规 / crossdept-violation by language).",
+    )
 
 
 class EscalationStep(Model):
