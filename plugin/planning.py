@@ -53,6 +53,7 @@ class PlannedItem:
     due: date
     stage: int | None = None
     department: str | None = None
+    starts: date | None = None  # when the item's stage starts: nothing in it is due before
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,7 @@ def plan_tree(
                     owner=owner,
                     due=stage_due,
                     stage=number,
+                    starts=stage_start,
                 )
             )
         for index, deliverable in enumerate(stage.deliverables, start=1):
@@ -337,6 +339,7 @@ def plan_tree(
                         due=due,
                         stage=number,
                         department=department,
+                        starts=stage_start,
                     )
                 )
         origin = stage_due

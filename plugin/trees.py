@@ -361,7 +361,7 @@ class _Builder:
             assignee=item.owner.account,
             parent=parent,
             placement=PLACEMENTS[item.level],
-            properties={ITEM_PROPERTY: {"request": self.key, "ref": item.ref}},
+            properties={ITEM_PROPERTY: item_record(self.key, item)},
         )
 
     def _create(
@@ -524,6 +524,17 @@ class _Builder:
 
 def _reason(refusal: ItemRefusal) -> str:
     return refusal.reason()
+
+
+def item_record(request: str, item: PlannedItem) -> dict[str, str]:
+    """The `crossdept.item` property of a new item: its identity, and what the ownership rule
+    checks it against (its department, when its stage starts)."""
+    record = {"request": request, "ref": item.ref}
+    if item.department:
+        record["department"] = item.department
+    if item.starts:
+        record["stage_start"] = item.starts.isoformat()
+    return record
 
 
 def render_tree_summary(

@@ -130,8 +130,17 @@ def test_items_have_one_owner_due_dates_within_parents_and_cloud_parents(
     assert signoff["assignee"] == {"accountId": HEADS["技术部"]}
     assert signoff["parent"] == {"key": outcome.keys["s1"]}
     assert by_ref["s2.d1.财务部"]["fields"]["assignee"] == {"accountId": CONTACTS["财务部"]}
+    assert by_ref["s1.d2.技术部"]["properties"][ITEM_PROPERTY] == {
+        "request": "XD-1",
+        "ref": "s1.d2.技术部",
+        "department": "技术部",  # whose item it is, for the ownership rule
+        "stage_start": "2026-03-02",
+    }
+    assert by_ref["s2"]["properties"][ITEM_PROPERTY]["stage_start"] == "2026-03-06"
     for ref, issue in by_ref.items():
-        assert issue["properties"][ITEM_PROPERTY] == {"request": "XD-1", "ref": ref}
+        mark = issue["properties"][ITEM_PROPERTY]
+        assert (mark["request"], mark["ref"]) == ("XD-1", ref)
+        assert mark["stage_start"] <= issue["fields"]["duedate"]
         if "." in ref:
             parent = by_ref[ref.split(".")[0]]
             assert issue["fields"]["duedate"] <= parent["fields"]["duedate"]
