@@ -25,15 +25,16 @@ class Composition:
 
 def compose() -> Composition:
     """Return the composition of all rules; imported late so each rule stays its own module."""
-    from plugin import deliveries, jira_site, notices, tree_records, trees
+    from plugin import audit, deliveries, jira_site, notices, ownership, tree_records, trees
 
     return Composition(
-        router=Router(trees.router),
-        schedule=Schedule(trees.schedule),
+        router=Router(trees.router, ownership.router),
+        schedule=Schedule(trees.schedule, ownership.schedule),
         tables=(
             deliveries.deliveries,
             jira_site.jira_site,
             notices.notices,
+            audit.audit,
             tree_records.tree_requests,
             tree_records.tree_items,
         ),

@@ -384,6 +384,7 @@ class JiraGateway:
         parents: Sequence[str],
         placement: Placement,
         *,
+        fields: Sequence[str] = ("summary",),
         properties: Sequence[str] = (),
         epic_link_field: str | None = None,
     ) -> list[dict[str, Any]]:
@@ -401,7 +402,20 @@ class JiraGateway:
             jql = f"cf[{number}] in ({quoted})" if number.isdigit() else f'"{link}" in ({quoted})'
         else:
             jql = f"parent in ({quoted})"
-        return self.search_issues(jql, fields=["summary"], properties=properties)
+        return self.search_issues(jql, fields=fields, properties=properties)
+
+    def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        """Add and remove labels with the edit's `update` verbs, leaving other labels alone."""
+        operations = [{"add": label} for label in add] + [{"remove": label} for label in remove]
+        if not operations:
+            return
+        # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-put
+        self._call(
+            "PUT",
+            "/rest/api/2/issue/{key}",
+            path={"key": key},
+            body={"update": {"labels": operations}},
+        )
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         """A link people can open: Jira's issue navigator listing the stages and all under them."""

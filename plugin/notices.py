@@ -1,17 +1,24 @@
 """One comment per issue and rule: what crossdept says once is never said again.
 
-Jira redelivers webhooks and workers retry, so a rule that comments must remember what it said.
-Each comment a rule posts is recorded by a digest of its text before it is posted (and forgotten
-again if posting fails), so a second worker or a redelivery finds it said.
+Two kinds. `Notices.comment_once` posts a text once ever (a problem that blocks a tree): each
+text is recorded by digest before it is posted, and forgotten if posting fails. `RuleComments`
+keeps one living comment per issue and rule (a rule the issue breaks), edited as things change,
+whose id Jira itself holds in the issue property `crossdept.comments`, so crossdept finds it
+again after a restart or with a new store.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, Float, String, Table, and_, insert
 from sqlalchemy.exc import IntegrityError
 
+from plugin.errors import RefusedError
 from plugin.ports import JiraPort
 from plugin.store import Store, metadata
 
@@ -74,3 +81,120 @@ class Notices:
                     )
                 )
             )
+
+
+COMMENTS_PROPERTY = "crossdept.comments"
+
+
+@dataclass(frozen=True)
+class KeptComment:
+    """The living comment of one rule on one issue, as the issue property records it.
+
+    `topics` names what the comment is about (e.g. the checks an item broke), so the rule can
+    say later what was fixed.
+    """
+
+    id: str
+    digest: str
+    open: bool
+    topics: tuple[str, ...] = ()
+
+
+def kept_comments(issue: Mapping[str, Any]) -> dict[str, KeptComment]:
+    """Every rule's comment recorded on an issue read with `crossdept.comments`, by rule."""
+    raw = (issue.get("properties") or {}).get(COMMENTS_PROPERTY)
+    found: dict[str, KeptComment] = {}
+    if isinstance(raw, Mapping):
+        for rule, entry in raw.items():
+            if isinstance(entry, Mapping) and entry.get("id"):
+                topics = entry.get("topics")
+                found[str(rule)] = KeptComment(
+                    str(entry["id"]),
+                    str(entry.get("digest", "")),
+                    bool(entry.get("open", True)),
+                    tuple(str(t) for t in topics) if isinstance(topics, list) else (),
+                )
+    return found
+
+
+class RuleComments:
+    """One comment per issue and rule, posted once and edited after; never a second one."""
+
+    def __init__(self, jira: JiraPort) -> None:
+        self.jira = jira
+
+    def show(
+        self,
+        issue: Mapping[str, Any],
+        rule: str,
+        text: str,
+        marker: str,
+        topics: tuple[str, ...] = (),
+    ) -> str:
+        """Make the rule's comment say `text`: "posted", "edited" or "unchanged".
+
+        `marker` is a string only this rule's comment on this issue contains (its last line),
+        used to find a comment posted just before a crash, before its id was recorded.
+        """
+        key = str(issue["key"])
+        comments = kept_comments(issue)
+        kept = comments.get(rule)
+        fingerprint = digest(text)
+        if kept is not None and kept.digest == fingerprint and kept.open:
+            return "unchanged"
+        comment_id = kept.id if kept is not None else self._find(key, marker)
+        action = "edited"
+        if comment_id is not None:
+            try:
+                self.jira.edit_comment(key, comment_id, text)
+            except RefusedError as error:
+                if error.status != 404:
+                    raise
+                comment_id = None  # a person deleted it: the rule speaks again
+        if comment_id is None:
+            comment_id = self.jira.add_comment(key, text)
+            action = "posted"
+        comments[rule] = KeptComment(comment_id, fingerprint, True, topics)
+        self._record(key, comments)
+        return action
+
+    def close(self, issue: Mapping[str, Any], rule: str, text: str) -> bool:
+        """Turn an open comment into `text` (the issue is fixed); False when there was none open."""
+        key = str(issue["key"])
+        comments = kept_comments(issue)
+        kept = comments.get(rule)
+        if kept is None or not kept.open:
+            return False
+        try:
+            self.jira.edit_comment(key, kept.id, text)
+        except RefusedError as error:
+            if error.status != 404:
+                raise
+        comments[rule] = KeptComment(kept.id, digest(text), False, kept.topics)
+        self._record(key, comments)
+        return True
+
+    def _find(self, key: str, marker: str) -> str | None:
+        me = self.jira.myself()
+        pattern = re.compile(re.escape(marker))
+        for comment in self.jira.list_comments(key):
+            author = comment.get("author") or {}
+            if pattern.search(str(comment.get("body", ""))) and me in (
+                author.get("accountId"),
+                author.get("name"),
+                author.get("key"),
+            ):
+                return str(comment["id"])
+        return None
+
+    def _record(self, key: str, comments: Mapping[str, KeptComment]) -> None:
+        value = {
+            rule: {
+                "id": kept.id,
+                "digest": kept.digest,
+                "open": kept.open,
+                "topics": list(kept.topics),
+            }
+            for rule, kept in sorted(comments.items())
+        }
+        self.jira.set_issue_property(key, COMMENTS_PROPERTY, value)

@@ -134,10 +134,15 @@ class JiraPort(Protocol):
         parents: Sequence[str],
         placement: Placement,
         *,
+        fields: Sequence[str] = ("summary",),
         properties: Sequence[str] = (),
         epic_link_field: str | None = None,
     ) -> list[dict[str, Any]]:
         """The issues placed under (or, for linked epics, linked to) these parents."""
+        ...
+
+    def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        """Add and remove labels in one edit, leaving the others as they are."""
         ...
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:

@@ -418,6 +418,7 @@ class FakeJira:
         parents: Sequence[str],
         placement: Placement,
         *,
+        fields: Sequence[str] = ("summary",),
         properties: Sequence[str] = (),
         epic_link_field: str | None = None,
     ) -> list[dict[str, Any]]:
@@ -439,7 +440,7 @@ class FakeJira:
             return [
                 {
                     "key": issue["key"],
-                    "fields": {"summary": issue["fields"].get("summary")},
+                    "fields": {name: copy.deepcopy(issue["fields"].get(name)) for name in fields},
                     "properties": {
                         name: issue["properties"][name]
                         for name in properties
@@ -448,6 +449,16 @@ class FakeJira:
                 }
                 for issue in hits
             ]
+
+    def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        if not add and not remove:
+            return
+        self._hit("PUT /rest/api/2/issue/{key}", 204)
+        with self._lock:
+            labels = list(self.issues[key]["fields"].get("labels") or [])
+            labels = [label for label in labels if label not in remove]
+            labels += [label for label in add if label not in labels]
+            self.issues[key]["fields"]["labels"] = labels
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         return "https://jira.example.com/issues/?jql=key+in+(" + ",+".join(stage_keys) + ")"

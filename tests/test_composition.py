@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin import trees
+from plugin import ownership, trees
 from plugin.composition import build_router, compose
 from plugin.store import metadata
 
@@ -11,14 +11,16 @@ def test_every_rule_router_is_composed() -> None:
     router = build_router()
     for event in ("jira:issue_created", "jira:issue_updated"):
         assert router.handles(event)
-        assert set(trees.router._routes[(event, None)]) <= set(router._routes[(event, None)])
+        for rule in (trees, ownership):
+            assert set(rule.router._routes[(event, None)]) <= set(router._routes[(event, None)])
 
 
 def test_every_declared_table_is_listed_so_none_is_forgotten() -> None:
     listed = {table.name for table in compose().tables}
     assert listed == set(metadata.tables)  # importing the rules declared nothing unlisted
-    assert {"deliveries", "jira_site", "notices", "tree_requests", "tree_items"} <= listed
+    assert {"deliveries", "jira_site", "notices", "audit", "tree_requests", "tree_items"} <= listed
 
 
 def test_the_schedule_holds_every_rules_periodic_work() -> None:
-    assert {task.name for task in compose().schedule} == {task.name for task in trees.schedule}
+    expected = {task.name for rule in (trees, ownership) for task in rule.schedule}
+    assert {task.name for task in compose().schedule} == expected

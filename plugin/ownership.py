@@ -1,0 +1,185 @@
+"""The ownership rule: every item keeps one owner and a due date inside its parent, while people work.
+
+A webhook cannot veto a change, so crossdept reacts in the issue, once: on every created or
+updated item (an issue of the stage or deliverable type in a project under enforcement), it
+re-reads the item and its parent, runs the pure checks (plugin.ownership_checks), and keeps one
+comment per item for this rule, mentioning whoever made the change; a label marks the item while
+it breaks a rule. When the item is fixed, the comment says so and the label goes. Every
+enforcement is one audit row. Nothing is written when nothing is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from plugin.audit import Audit
+from plugin.calendar import WorkCalendar
+from plugin.context import Context
+from plugin.events import JiraEvent
+from plugin.items import ITEM_PROPERTY, in_projects, item_mark
+from plugin.notices import COMMENTS_PROPERTY, RuleComments, kept_comments
+from plugin.ownership_checks import (
+    Violation,
+    check_item,
+    item_view,
+    render_fixed,
+    render_violations,
+)
+from plugin.ports import Placement
+from plugin.routing import Router
+from plugin.rules import Rules
+from plugin.schedule import Schedule
+from plugin.wording import mention, say
+
+log = logging.getLogger(__name__)
+
+RULE = "ownership"
+# What the checks read of an item, in one GET (with its crossdept properties).
+ITEM_FIELDS = (
+    "summary",
+    "issuetype",
+    "project",
+    "assignee",
+    "duedate",
+    "parent",
+    "labels",
+    "status",
+)
+# Changes that can break or fix an ownership rule; any other edit is not worth a read.
+WATCHED = frozenset({"assignee", "duedate", "parent", "issuetype", "project"})
+
+router = Router()
+schedule = Schedule()
+
+
+def violation_label(rules: Rules) -> str:
+    """The label an item carries while it breaks a rule (the rules file's, else by language)."""
+    return rules.ownership.violation_label or say(rules, "ownership.label")
+
+
+def worth_checking(event: JiraEvent, rules: Rules) -> bool:
+    """Cheap filter on the payload: an issue in a project under enforcement, changed in a way
+    that matters (created, or an owner, due date, parent, type or project changed)."""
+    if not in_projects(event, rules):
+        return False
+    kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
+    if kind is not None and kind not in _item_types(rules):
+        return False  # a request, a meeting, a bug: not an item, known without a read
+    if event.name == "jira:issue_created":
+        return True
+    changed = {
+        (item.field_id or item.field or "").lower()
+        for item in (event.changelog.items if event.changelog else [])
+    }
+    return bool(changed & WATCHED) or "due date" in changed
+
+
+def _item_types(rules: Rules) -> tuple[str, str]:
+    return (rules.jira.issue_types.stage, rules.jira.issue_types.deliverable)
+
+
+def is_checked_item(issue: Mapping[str, Any], rules: Rules) -> bool:
+    """Items crossdept made, and any issue of the stage or deliverable type."""
+    if item_mark(issue) is not None:
+        return True
+    kind = ((issue.get("fields") or {}).get("issuetype") or {}).get("name")
+    return kind in _item_types(rules)
+
+
+@router.register("jira:issue_created")
+@router.register("jira:issue_updated")
+def check_ownership(event: JiraEvent, context: Context) -> None:
+    """Re-read a changed item and its parent; say once what is wrong, or that it is fixed."""
+    if not worth_checking(event, context.rules):
+        return
+    jira = context.jira
+    issue = jira.get_issue(str(event.issue_key), ITEM_FIELDS, [ITEM_PROPERTY, COMMENTS_PROPERTY])
+    if not is_checked_item(issue, context.rules):
+        return
+    parent_ref = (issue.get("fields") or {}).get("parent") or {}
+    parent = jira.get_issue(str(parent_ref["key"]), ["duedate"]) if parent_ref.get("key") else None
+    actor = event.actor.id if event.actor else None
+    enforce(issue, parent, context, actor=actor)
+    if _due_date_changed(event):
+        recheck_children(issue, context)
+
+
+def enforce(
+    issue: Mapping[str, Any],
+    parent: Mapping[str, Any] | None,
+    context: Context,
+    *,
+    actor: str | None = None,
+) -> list[Violation]:
+    """Check one item as Jira holds it, and make Jira show the outcome: comment and label."""
+    rules, jira = context.rules, context.jira
+    calendar = WorkCalendar.from_rules(rules.calendar)
+    view = item_view(issue, parent)
+    violations = check_item(view, rules, calendar)
+    audit = Audit(context.store)
+    now = context.clock().timestamp()
+    cause = context.delivery_id
+
+    def note(action: str, detail: str | None = None) -> None:
+        audit.record(now, view.key, RULE, action, detail, cause)
+        log.info(
+            "ownership %s", action, extra={"issue": view.key, "delivery": cause, "detail": detail}
+        )
+
+    label = violation_label(rules)
+    labels = set((issue.get("fields") or {}).get("labels") or [])
+    comments = RuleComments(jira)
+    kept = kept_comments(issue).get(RULE)
+    if violations:
+        checks = ",".join(v.check for v in violations)
+        who = mention(actor, cloud=jira.is_cloud) if actor else None
+        text = render_violations(rules, view.key, violations, who)
+        action = comments.show(
+            issue,
+            RULE,
+            text,
+            marker=f"ownership:{view.key}",
+            topics=tuple(v.check for v in violations),
+        )
+        if action != "unchanged":
+            note("check failed", checks)
+            note(f"comment {action}")
+        if label not in labels:
+            jira.edit_labels(view.key, add=[label])
+            note("label added", label)
+        return violations
+    if kept is not None and kept.open:
+        comments.close(issue, RULE, render_fixed(rules, view.key, list(kept.topics)))
+        note("check passed again")
+        note("comment edited", "fixed")
+    if label in labels:
+        jira.edit_labels(view.key, remove=[label])
+        note("label removed", label)
+    return violations
+
+
+def _due_date_changed(event: JiraEvent) -> bool:
+    items = event.changelog.items if event.changelog else []
+    return any(
+        (item.field_id or item.field or "").lower() in ("duedate", "due date") for item in items
+    )
+
+
+def recheck_children(parent: Mapping[str, Any], context: Context) -> None:
+    """A parent's due date moved: its children may now be late. One search, then each child."""
+    rules = context.rules
+    kind = ((parent.get("fields") or {}).get("issuetype") or {}).get("name")
+    epics = (rules.jira.request.issue_type, rules.jira.request.epic_issue_type)
+    placement: Placement = "epic_child" if kind in epics else "subtask"
+    children = context.jira.find_children(
+        [str(parent["key"])],
+        placement,
+        fields=ITEM_FIELDS,
+        properties=[ITEM_PROPERTY, COMMENTS_PROPERTY],
+        epic_link_field=rules.jira.epic_link_field,
+    )
+    for child in children:
+        if is_checked_item(child, rules):
+            enforce(child, parent, context)
