@@ -154,6 +154,8 @@ class RuleComments:
         if comment_id is None:
             comment_id = self.jira.add_comment(key, text)
             action = "posted"
+        if kept is not None and kept.open:  # still the same episode: remember all it covered
+            topics = tuple(dict.fromkeys(kept.topics + topics))
         comments[rule] = KeptComment(comment_id, fingerprint, True, topics)
         self._record(key, comments)
         return action

@@ -102,8 +102,9 @@ def check_ownership(event: JiraEvent, context: Context) -> None:
     parent = jira.get_issue(str(parent_ref["key"]), ["duedate"]) if parent_ref.get("key") else None
     actor = event.actor.id if event.actor else None
     enforce(issue, parent, context, actor=actor)
-    if _due_date_changed(event):
-        recheck_children(issue, context)
+    kind = ((issue.get("fields") or {}).get("issuetype") or {}).get("name")
+    if _due_date_changed(event) and kind != context.rules.jira.issue_types.deliverable:
+        recheck_children(issue, context)  # a sub-task has no children to make late
 
 
 def enforce(

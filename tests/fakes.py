@@ -371,6 +371,12 @@ class FakeJira:
                 key = f"XD-{self._next}"
                 self._next += 1
                 fields = copy.deepcopy(dict(update["fields"]))
+                kinds = {
+                    k.id: k
+                    for k in self.issue_types_by_project.get(fields["project"]["key"], {}).values()
+                }
+                kind = kinds[fields["issuetype"]["id"]]  # as Jira shows it: with its name
+                fields["issuetype"] = {"id": kind.id, "name": kind.name, "subtask": kind.subtask}
                 self.issues[key] = {
                     "id": str(20000 + self._next),
                     "key": key,

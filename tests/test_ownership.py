@@ -1,0 +1,218 @@
+"""The ownership rule at work: one comment per item and rule, edited not repeated, closed when fixed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plugin.audit import Audit
+from plugin.context import Context
+from plugin.events import parse_event
+from plugin.notices import COMMENTS_PROPERTY
+from plugin.ownership import check_ownership, router
+from plugin.rules import Rules
+from plugin.store import Store
+from plugin.trees import apply_tree
+from tests.fakes import (
+    ALL_TABLES,
+    CONTACTS,
+    REQUESTER,
+    CrashError,
+    FakeJira,
+    ManualClock,
+    issue_event,
+    load_default_rules,
+    request_issue,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'crossdept.db'}")
+    store.create_all(ALL_TABLES)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return load_default_rules()
+
+
+class World:
+    """A built tree in the fake Jira, and people editing its items."""
+
+    def __init__(self, store: Store, rules: Rules) -> None:
+        self.jira = FakeJira()
+        self.jira.add_issue(request_issue())
+        self.store, self.rules, self.clock = store, rules, ManualClock()
+        self.keys = apply_tree("XD-1", self.context("build")).keys
+        self.jira.comments.clear()
+        self.jira.calls.clear()
+
+    def context(self, cause: str = "test") -> Context:
+        return Context(
+            rules=self.rules, jira=self.jira, store=self.store, clock=self.clock, delivery_id=cause
+        )
+
+    def edit(self, ref: str, changed: str, cause: str = "d-1", **fields: Any) -> None:
+        """A person edits an item; Jira sends jira:issue_updated with the changelog."""
+        key = self.keys[ref]
+        issue = self.jira.edit(key, **fields)
+        changelog = {
+            "id": "1",
+            "items": [{"field": changed, "fieldId": changed, "fieldtype": "jira"}],
+        }
+        body = issue_event(issue, "jira:issue_updated", changelog=changelog)
+        router.dispatch(parse_event(body), self.context(cause))
+
+    def comments(self, ref: str) -> list[str]:
+        return [text for text in self.jira.comments.get(self.keys[ref], []) if text]
+
+    def labels(self, ref: str) -> list[str]:
+        return list(self.jira.issues[self.keys[ref]]["fields"].get("labels") or [])
+
+    def writes(self) -> int:
+        return sum(
+            n for (endpoint, _), n in self.jira.calls.items() if not endpoint.startswith("GET")
+        )
+
+
+@pytest.fixture
+def world(store: Store, rules: Rules) -> World:
+    return World(store, rules)
+
+
+def test_a_cleared_assignee_gets_one_comment_mentioning_who_did_it_and_a_label(
+    world: World,
+) -> None:
+    world.edit("s1.d2.技术部", "assignee", assignee=None)
+
+    [comment] = world.comments("s1.d2.技术部")
+    assert comment.startswith(f"h4. 协作规则提醒：{world.keys['s1.d2.技术部']}")
+    assert f"[~accountid:{REQUESTER}] 本次修改后" in comment
+    assert "没有负责人" in comment
+    assert world.labels("s1.d2.技术部") == ["crossdept-违规"]
+    actions = [e.action for e in Audit(world.store).entries(world.keys["s1.d2.技术部"])]
+    assert actions == ["check failed", "comment posted", "label added"]
+
+    writes = world.writes()
+    world.edit("s1.d2.技术部", "assignee", cause="d-2")  # redelivered, or a second unrelated save
+    assert world.writes() == writes  # already said: nothing written
+
+
+def test_a_second_problem_edits_the_comment_and_the_fix_closes_it(world: World) -> None:
+    ref = "s1.d2.技术部"
+    world.edit(ref, "assignee", assignee=None)
+    world.edit(ref, "duedate", duedate=None)
+
+    [comment] = world.comments(ref)
+    assert "没有负责人" in comment and "没有截止日期" in comment
+
+    world.edit(ref, "assignee", assignee={"accountId": CONTACTS["技术部"]})
+    world.edit(ref, "duedate", duedate="2026-03-05")
+
+    [fixed] = world.comments(ref)
+    assert fixed.startswith(f"h4. 已符合协作规则：{world.keys[ref]}")
+    assert "负责人、截止日期" in fixed
+    assert world.labels(ref) == []
+    actions = [e.action for e in Audit(world.store).entries(world.keys[ref])]
+    assert actions == [
+        "check failed",
+        "comment posted",
+        "label added",
+        "check failed",
+        "comment edited",
+        "check failed",
+        "comment edited",
+        "check passed again",
+        "comment edited",
+        "label removed",
+    ]
+
+
+def test_nothing_wrong_costs_one_read_of_the_item_and_one_of_its_parent(world: World) -> None:
+    world.edit("s1.d2.技术部", "duedate", duedate="2026-03-04")
+    assert {endpoint for (endpoint, _), _n in world.jira.calls.items()} == {
+        "GET /rest/api/2/issue/{key}"
+    }
+    assert world.jira.calls_to("GET /rest/api/2/issue/{key}") == 2
+    assert world.writes() == 0
+
+
+def test_an_owner_from_a_supporting_department_is_named_with_the_department(world: World) -> None:
+    world.edit("s2.d1.技术部", "assignee", assignee={"accountId": CONTACTS["财务部"]})
+    [comment] = world.comments("s2.d1.技术部")
+    assert "负责人不属于技术部" in comment
+
+
+def test_moving_a_parent_earlier_rechecks_its_children(world: World) -> None:
+    world.edit("s1", "duedate", duedate="2026-03-03")  # Tuesday; its sign-offs are due Thursday
+    late = [ref for ref in world.keys if ref.startswith("s1.") and world.comments(ref)]
+    assert sorted(late) == sorted(ref for ref in world.keys if ref.startswith("s1.d2."))
+    for ref in late:
+        assert "晚于上级任务" in world.comments(ref)[0]
+
+
+def test_after_a_restart_with_a_new_store_the_same_comment_is_edited(
+    world: World, tmp_path: Path
+) -> None:
+    ref = "s1.d2.技术部"
+    world.edit(ref, "assignee", assignee=None)
+    fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh.create_all(ALL_TABLES)
+    world.store = fresh
+
+    world.edit(ref, "duedate", duedate=None)
+
+    assert len(world.comments(ref)) == 1  # found through the issue's own property
+    assert "没有截止日期" in world.comments(ref)[0]
+    fresh.dispose()
+
+
+def test_a_comment_posted_just_before_a_crash_is_found_not_posted_twice(world: World) -> None:
+    ref = "s1.d2.技术部"
+    real = world.jira.set_issue_property
+
+    def crash(key: str, name: str, value: object) -> None:
+        if name == COMMENTS_PROPERTY:
+            raise CrashError("killed after posting, before recording")
+        real(key, name, value)
+
+    world.jira.set_issue_property = crash  # type: ignore[method-assign]
+    with pytest.raises(Exception, match="killed"):
+        world.edit(ref, "assignee", assignee=None)
+    world.jira.set_issue_property = real  # type: ignore[method-assign]
+
+    world.edit(ref, "assignee", cause="retry")
+
+    assert len(world.comments(ref)) == 1
+
+
+def test_events_that_cannot_break_a_rule_cost_no_call(world: World) -> None:
+    request = world.jira.issues["XD-1"]
+    check_ownership(
+        parse_event(
+            issue_event(request, "jira:issue_updated", changelog={"items": [{"field": "assignee"}]})
+        ),
+        world.context(),
+    )
+    item = world.jira.issues[world.keys["s1"]]
+    commented = issue_event(
+        item,
+        "jira:issue_updated",
+        changelog={"items": [{"field": "summary", "fieldId": "summary"}]},
+    )
+    check_ownership(parse_event(commented), world.context())
+    assert sum(world.jira.calls.values()) == 0
+
+
+def test_english_rules_write_english_and_their_own_label(store: Store) -> None:
+    world = World(store, load_default_rules(language="en"))
+    world.edit("s1.d2.技术部", "duedate", duedate="2026-03-07")
+    [comment] = world.comments("s1.d2.技术部")
+    assert "is not a working day" in comment and "after your change" in comment
+    assert world.labels("s1.d2.技术部") == ["crossdept-violation"]
