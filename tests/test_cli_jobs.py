@@ -201,3 +201,34 @@ def test_jobs_recover_re_enqueues_a_dead_workers_delivery(
     assert data_deliveries.get(lost).state == DeliveryState.QUEUED  # type: ignore[union-attr]
     queue = make_queue(f"sqlite:///{tmp_path}/data/queue.db")
     assert lost in queue.delivery_ids_in_transport()
+
+
+def test_audit_prints_what_crossdept_did_per_issue_and_since_a_time(
+    runner: CliRunner, data_deliveries: Deliveries
+) -> None:
+    from plugin.audit import Audit
+
+    audit = Audit(data_deliveries.store)
+    audit.record(1_800_000_000.0, "XD-9", "ownership", "check failed", "single_owner", "d-1")
+    audit.record(1_800_000_001.0, "XD-9", "ownership", "comment posted", None, "d-1")
+    audit.record(1_800_003_600.0, "XD-10", "ownership", "label removed", "crossdept-违规", "d-2")
+
+    lines = runner.invoke(cli, ["audit", "xd-9"]).output.splitlines()
+    assert lines == [
+        "2027-01-15T08:00:00+00:00  XD-9  ownership  check failed  single_owner  (d-1)",
+        "2027-01-15T08:00:01+00:00  XD-9  ownership  comment posted  (d-1)",
+    ]
+    later = json.loads(
+        runner.invoke(cli, ["audit", "--since", "2027-01-15T08:30", "--json"]).output
+    )
+    assert later == [
+        {
+            "at": "2027-01-15T09:00:00+00:00",
+            "issue": "XD-10",
+            "rule": "ownership",
+            "action": "label removed",
+            "detail": "crossdept-违规",
+            "cause": "d-2",
+        }
+    ]
+    assert runner.invoke(cli, ["audit", "XD-404"]).output.strip() == "(nothing recorded)"
