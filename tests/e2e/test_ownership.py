@@ -1,0 +1,76 @@
+"""People break and fix ownership rules in Jira; crossdept answers once each, in the issue itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.app import assert_no_violations
+from tests.e2e.conftest import MakeWorld, World
+
+FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+LABEL = "crossdept-违规"
+
+
+def person(world: World, login: str) -> dict[str, str]:
+    """How a user is written in an edit: Cloud by accountId, Data Center by username."""
+    user = world.sandbox.jira.users[login]
+    return {"accountId": user.account_id} if world.flavour.name == "cloud" else {"name": login}
+
+
+def labels(world: World, key: str) -> list[str]:
+    return list(world.requester.issue(key, fields="labels").fields.labels or [])
+
+
+@FLAVOURS
+def test_each_broken_rule_is_said_once_in_one_comment_and_closed_when_fixed(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    items = world.items(key)
+    signoff, stage = items["s1.d2.技术部"][0], items["s1"][0]
+
+    world.requester.issue(signoff).update(fields={"assignee": None})
+    world.settle()
+    [comment] = world.crossdept_comments(signoff)
+    assert "没有负责人" in comment
+    assert labels(world, signoff) == [LABEL]
+
+    world.requester.issue(signoff).update(fields={"assignee": person(world, "finance.contact")})
+    world.settle()
+    [comment] = world.crossdept_comments(signoff)  # edited, not a second comment
+    assert "负责人不属于技术部" in comment
+
+    world.requester.issue(signoff).update(fields={"duedate": "2026-04-06"})  # 清明节, after s1
+    world.settle()
+    [comment] = world.crossdept_comments(signoff)
+    assert "不是工作日" in comment and f"晚于上级任务 {stage}" in comment
+
+    world.requester.issue(signoff).update(
+        fields={"assignee": person(world, "engineering.head"), "duedate": "2026-03-04"}
+    )
+    world.settle()
+    [comment] = world.crossdept_comments(signoff)
+    assert comment.startswith(f"h4. 已符合协作规则：{signoff}")
+    assert labels(world, signoff) == []
+    assert world.crossdept_comments(stage) == []  # nothing was wrong with the stage
+    assert {job.state.value for job in world.jobs()} == {"done"}
+    assert_no_violations(world.sandbox)
+
+
+def test_moving_a_stage_earlier_tells_each_late_child_once(make_world: MakeWorld) -> None:
+    world = make_world("cloud")
+    key = world.file_request()
+    world.settle()
+    items = world.items(key)
+
+    world.requester.issue(items["s1"][0]).update(fields={"duedate": "2026-03-03"})
+    world.settle()
+
+    late = sorted(ref for ref, keys in items.items() if world.crossdept_comments(keys[0]))
+    assert late == sorted(ref for ref in items if ref.startswith("s1.d2."))
+    for ref in late:
+        [comment] = world.crossdept_comments(items[ref][0])
+        assert "晚于上级任务" in comment
+    assert_no_violations(world.sandbox)
