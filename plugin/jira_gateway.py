@@ -7,6 +7,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 Observer = Callable[[str, str, int], None]
 
+# The most items one sweep reads (100 per page): far above any project's open items.
+SWEEP_LIMIT = 100_000
 # POST /rest/api/2/issue/bulkfetch reads at most 100 issues per call; DC searches the same number.
 READ_LIMIT = 100
 # Link from a created epic back to its request (epic: create). "Relates" exists on every Jira.
@@ -40,6 +43,13 @@ EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
 PROPERTY_LIMIT = 32768
 TIMEOUT_SECONDS = (5.0, 30.0)
 CONNECTION_FAILED = 0  # the status recorded for a call that got no HTTP answer
+
+
+def _quoted(values: Sequence[str]) -> str:
+    """JQL string literals: double-quoted, with quotes and backslashes escaped."""
+    return ", ".join(
+        '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
+    )
 
 
 def field_of_type(fields: Sequence[Mapping[str, Any]], custom_type: str) -> str | None:
@@ -403,6 +413,23 @@ class JiraGateway:
         else:
             jql = f"parent in ({quoted})"
         return self.search_issues(jql, fields=fields, properties=properties)
+
+    def find_due_items(
+        self,
+        projects: Sequence[str],
+        issue_types: Sequence[str],
+        *,
+        due_by: date,
+        or_label: str,
+        fields: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """One JQL search (paged by 100): not done and due by `due_by`, or still labelled."""
+        jql = (
+            f"project in ({_quoted(projects)}) AND issuetype in ({_quoted(issue_types)}) AND "
+            f'((statusCategory != Done AND duedate <= "{due_by.isoformat()}") '
+            f'OR labels = "{or_label}")'
+        )
+        return self.search_issues(jql, fields=fields, limit=SWEEP_LIMIT)
 
     def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Add and remove labels with the edit's `update` verbs, leaving other labels alone."""

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Float, String, Table, and_, insert
+from sqlalchemy import Column, Float, String, Table, and_, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from plugin.errors import RefusedError
@@ -61,6 +61,20 @@ class Notices:
             self._forget(issue, rule, fingerprint)
             raise
         return True
+
+    def has_said(self, issue: str, rule: str, text: str) -> bool:
+        """Say whether this rule said exactly this on the issue before (for dry runs)."""
+        with self.store.begin() as db:
+            found = db.execute(
+                select(notices.c.said_at).where(
+                    and_(
+                        notices.c.issue_key == issue,
+                        notices.c.rule == rule,
+                        notices.c.digest == digest(text),
+                    )
+                )
+            ).first()
+        return found is not None
 
     def forget(self, issue: str, rule: str | None = None) -> None:
         """Forget what was said on an issue (by one rule), e.g. when the issue is not what it was."""

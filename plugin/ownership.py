@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from plugin.audit import Audit
 from plugin.calendar import WorkCalendar
 from plugin.context import Context
+from plugin.delays import DelayDecision, DueItem, decide, delayed_label, due_item
 from plugin.events import JiraEvent
 from plugin.items import ITEM_PROPERTY, in_projects, item_mark
-from plugin.notices import COMMENTS_PROPERTY, RuleComments, kept_comments
+from plugin.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
 from plugin.ownership_checks import (
     Violation,
     check_item,
@@ -29,7 +31,7 @@ from plugin.ownership_checks import (
 )
 from plugin.ports import Placement
 from plugin.routing import Router
-from plugin.rules import Rules
+from plugin.rules import Rules, format_duration
 from plugin.schedule import Schedule
 from plugin.wording import mention, say
 
@@ -184,3 +186,137 @@ def recheck_children(parent: Mapping[str, Any], context: Context) -> None:
     for child in children:
         if is_checked_item(child, rules):
             enforce(child, parent, context)
+
+
+# -- the delay sweep ---------------------------------------------------------------------------
+
+SWEEP_FIELDS = ("summary", "duedate", "status", "labels", "assignee")
+DELAYS = "delays"  # the sweep's notices: one reminder per item and due date
+DELAYS_PM = "delays-pm"  # and one notice to the project manager per item and due date
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep found and did (or, dry, would do)."""
+
+    read: int
+    decisions: tuple[DelayDecision, ...]
+    dry_run: bool
+
+    def lines(self) -> list[str]:
+        """One line per item acted on, for `crossdept sweep`."""
+        found = []
+        for decision in self.decisions:
+            said = []
+            if decision.add_label:
+                said.append(f"delayed ({decision.days_late} working days late)")
+            if decision.remove_label:
+                said.append("no longer delayed")
+            if decision.remind_owner:
+                said.append("owner reminded")
+            if decision.tell_pm:
+                said.append("project manager told")
+            found.append(f"{decision.key}: {', '.join(said)}")
+        return found
+
+
+@schedule.every(minutes=5)
+def sweep_delays(context: Context) -> str:
+    """Mark late items delayed, unmark done or re-dated ones, remind owners, tell the PM."""
+    report = run_sweep(context)
+    return f"{report.read} items read, {len(report.decisions)} acted on"
+
+
+def run_sweep(context: Context, *, dry_run: bool = False) -> SweepReport:
+    """The delay sweep: one search (paged) over every project, then only the writes needed."""
+    rules, jira = context.rules, context.jira
+    calendar = WorkCalendar.from_rules(rules.calendar)
+    now = context.clock()
+    label = delayed_label(rules)
+    horizon = (now + rules.ownership.warn_before_due).astimezone(rules.tz).date()
+    hits = jira.find_due_items(
+        rules.jira.projects, _item_types(rules), due_by=horizon, or_label=label, fields=SWEEP_FIELDS
+    )
+    notices = Notices(context.store)
+    decisions: list[DelayDecision] = []
+    for hit in hits:
+        item = due_item(hit, rules)
+        wanted = decide(item, now, rules, calendar)
+        texts = _notices_for(wanted, item, context)
+        # A reminder or a PM notice goes out once per due date: drop those already sent.
+        decision = replace(
+            wanted,
+            remind_owner=DELAYS in texts and not notices.has_said(item.key, DELAYS, texts[DELAYS]),
+            tell_pm=DELAYS_PM in texts
+            and not notices.has_said(item.key, DELAYS_PM, texts[DELAYS_PM]),
+        )
+        if not decision.acts:
+            continue
+        if not dry_run:
+            _act(decision, item, texts, context, notices, label)
+        decisions.append(decision)
+    return SweepReport(len(hits), tuple(decisions), dry_run)
+
+
+def _notices_for(decision: DelayDecision, item: DueItem, context: Context) -> dict[str, str]:
+    """The texts of the reminder and the PM notice this decision calls for, by notice kind."""
+    rules, jira = context.rules, context.jira
+    due = item.due.isoformat() if item.due else ""
+    texts: dict[str, str] = {}
+    if decision.remind_owner and item.assignee:
+        texts[DELAYS] = say(
+            rules,
+            "delays.remind",
+            key=item.key,
+            mention=mention(item.assignee, cloud=jira.is_cloud),
+            due=due,
+            warn=format_duration(rules.ownership.warn_before_due),
+        )
+    if decision.tell_pm:
+        if rules.project_manager is None:
+            log.warning(
+                "an item is late but no project_manager is set to tell",
+                extra={"issue": item.key, "days_late": decision.days_late},
+            )
+        else:
+            owner = mention(item.assignee, cloud=jira.is_cloud) if item.assignee else "-"
+            texts[DELAYS_PM] = say(
+                rules,
+                "delays.tell_pm",
+                key=item.key,
+                mention=mention(rules.project_manager, cloud=jira.is_cloud),
+                due=due,
+                days=decision.days_late,
+                limit=rules.ownership.overdue_after_days,
+                owner=owner,
+            )
+    return texts
+
+
+def _act(
+    decision: DelayDecision,
+    item: DueItem,
+    texts: Mapping[str, str],
+    context: Context,
+    notices: Notices,
+    label: str,
+) -> None:
+    """Carry out one decision in Jira, auditing each step."""
+    jira, audit = context.jira, Audit(context.store)
+    stamp, cause = context.clock().timestamp(), context.delivery_id
+    if decision.add_label or decision.remove_label:
+        jira.edit_labels(
+            item.key,
+            add=[label] if decision.add_label else [],
+            remove=[label] if decision.remove_label else [],
+        )
+        action = "label added" if decision.add_label else "label removed"
+        audit.record(stamp, item.key, DELAYS, action, label, cause)
+    due = item.due.isoformat() if item.due else ""
+    if decision.remind_owner and notices.comment_once(jira, item.key, DELAYS, texts[DELAYS], stamp):
+        audit.record(stamp, item.key, DELAYS, "owner reminded", due, cause)
+    if decision.tell_pm and notices.comment_once(
+        jira, item.key, DELAYS_PM, texts[DELAYS_PM], stamp
+    ):
+        detail = f"{decision.days_late} working days late"
+        audit.record(stamp, item.key, DELAYS, "project manager told", detail, cause)

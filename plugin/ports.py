@@ -141,6 +141,18 @@ class JiraPort(Protocol):
         """The issues placed under (or, for linked epics, linked to) these parents."""
         ...
 
+    def find_due_items(
+        self,
+        projects: Sequence[str],
+        issue_types: Sequence[str],
+        *,
+        due_by: date,
+        or_label: str,
+        fields: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """Items of these types due by `due_by` and not done, or carrying `or_label`, paged."""
+        ...
+
     def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Add and remove labels in one edit, leaving the others as they are."""
         ...

@@ -381,6 +381,10 @@ class OwnershipRules(Model):
         default=timedelta(hours=24),
         description="Owners who expect a delay must warn this long before the due date.",
     )
+    delayed_label: Text | None = Field(
+        default=None,
+        description="Label on an item past its due date and not done (default: 延期 / delayed by language).",
+    )
     violation_label: Text | None = Field(
         default=None,
         description="Label on an item that breaks a rule, removed once fixed (default: crossdept-违规 / crossdept-violation by language).",
@@ -466,6 +470,11 @@ class Rules(Model):
     escalation: EscalationRules = EscalationRules()
     meetings: MeetingRules | None = None
     confluence: ConfluenceRules | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The timezone of the working calendar, as a tzinfo."""
+        return ZoneInfo(self.timezone)
 
     def text(self, zh: str, en: str | None) -> str:
         """Pick the configured language's wording, falling back to the Chinese original."""

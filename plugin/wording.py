@@ -85,6 +85,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "ownership.name.due_within_parent": "不晚于上级任务",
         "ownership.name.due_after_stage_start": "不早于阶段开始",
         "ownership.label": "crossdept-违规",
+        "delays.label": "延期",
+        "delays.remind": "h4. 即将到期：{key}\n{mention} 本任务将于 {due} 到期。如预计不能按时完成，请现在（截止前 {warn}）在本任务中提出风险预警：风险类型、影响、应对方案。\n\n_本评论由 crossdept 发送（delays:{key}:{due}）。_",
+        "delays.tell_pm": "h4. 延期超过 {limit} 个工作日：{key}\n{mention} 本任务已于 {due} 到期，至今延期 {days} 个工作日，负责人：{owner}。请项目经理介入，与负责人确定原因和补救措施。\n\n_本评论由 crossdept 发送（delays-pm:{key}:{due}）。_",
     },
     "en": {
         "epic_summary": "[{key} {topic}] Cross-department collaboration",
@@ -159,6 +162,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "ownership.name.due_within_parent": "not after the parent",
         "ownership.name.due_after_stage_start": "not before the stage starts",
         "ownership.label": "crossdept-violation",
+        "delays.label": "delayed",
+        "delays.remind": "h4. Due soon: {key}\n{mention} this item is due {due}. If you expect to miss it, raise a risk warning here now ({warn} before the due date): the risk, its impact, and your plan.\n\n_Sent by crossdept (delays:{key}:{due})._",
+        "delays.tell_pm": "h4. More than {limit} working days late: {key}\n{mention} this item was due {due} and is {days} working days late; owner: {owner}. Please step in with the owner on the cause and the measures.\n\n_Sent by crossdept (delays-pm:{key}:{due})._",
     },
 }
 

@@ -456,6 +456,39 @@ class FakeJira:
                 for issue in hits
             ]
 
+    def find_due_items(
+        self,
+        projects: Sequence[str],
+        issue_types: Sequence[str],
+        *,
+        due_by: Any,
+        or_label: str,
+        fields: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
+        with self._lock:
+            found = []
+            for issue in self.issues.values():
+                f = issue["fields"]
+                if (
+                    f["project"]["key"] not in projects
+                    or f["issuetype"].get("name") not in issue_types
+                ):
+                    continue
+                status = f.get("status") or {}
+                done = (status.get("statusCategory") or {}).get("key") == "done"
+                due = f.get("duedate")
+                if (not done and due and due <= due_by.isoformat()) or or_label in (
+                    f.get("labels") or []
+                ):
+                    found.append(
+                        {
+                            "key": issue["key"],
+                            "fields": {name: copy.deepcopy(f.get(name)) for name in fields},
+                        }
+                    )
+            return found
+
     def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         if not add and not remove:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,14 @@ from plugin.audit import Audit
 from plugin.context import Context
 from plugin.events import parse_event
 from plugin.notices import COMMENTS_PROPERTY
-from plugin.ownership import check_ownership, router
+from plugin.ownership import SweepReport, check_ownership, router, run_sweep
 from plugin.rules import Rules
 from plugin.store import Store
 from plugin.trees import apply_tree
 from tests.fakes import (
     ALL_TABLES,
     CONTACTS,
+    PM,
     REQUESTER,
     CrashError,
     FakeJira,
@@ -76,8 +78,11 @@ class World:
         return list(self.jira.issues[self.keys[ref]]["fields"].get("labels") or [])
 
     def writes(self) -> int:
+        """Calls that change Jira (searches are POSTs that only read)."""
         return sum(
-            n for (endpoint, _), n in self.jira.calls.items() if not endpoint.startswith("GET")
+            n
+            for (endpoint, _), n in self.jira.calls.items()
+            if not endpoint.startswith("GET") and "/search" not in endpoint
         )
 
 
@@ -216,3 +221,72 @@ def test_english_rules_write_english_and_their_own_label(store: Store) -> None:
     [comment] = world.comments("s1.d2.技术部")
     assert "is not a working day" in comment and "after your change" in comment
     assert world.labels("s1.d2.技术部") == ["crossdept-violation"]
+
+
+# -- the delay sweep ---------------------------------------------------------------------------
+
+
+def sweep_at(world: World, when: datetime, *, dry_run: bool = False) -> SweepReport:
+    world.clock.now = when
+    return run_sweep(world.context("periodic:sweep_delays"), dry_run=dry_run)
+
+
+def test_the_sweep_marks_late_items_tells_the_pm_once_and_then_writes_nothing(world: World) -> None:
+    wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    late = {
+        ref
+        for ref, key in world.keys.items()
+        if world.jira.issues[key]["fields"]["duedate"] < "2026-03-11"
+    }
+
+    report = sweep_at(world, wednesday)
+
+    assert {world_ref(world, d.key) for d in report.decisions if d.add_label} == late
+    for ref in late:
+        assert world.labels(ref) == ["延期"]
+    told = {world_ref(world, d.key) for d in report.decisions if d.tell_pm}
+    assert told == {
+        ref
+        for ref in late
+        if world.jira.issues[world.keys[ref]]["fields"]["duedate"] < "2026-03-09"
+    }
+    for ref in told:
+        [notice] = world.comments(ref)
+        assert notice.startswith(f"h4. 延期超过 2 个工作日：{world.keys[ref]}")
+        assert f"[~accountid:{PM}]" in notice
+    due_today = {
+        ref
+        for ref, key in world.keys.items()
+        if world.jira.issues[key]["fields"]["duedate"] == "2026-03-11"
+    }
+    assert {world_ref(world, d.key) for d in report.decisions if d.remind_owner} == due_today
+    assert world.jira.calls_to("POST /rest/api/2/search/jql") == 1  # one search for the lot
+
+    writes = world.writes()
+    again = sweep_at(world, wednesday.replace(minute=5))
+    assert again.decisions == () and world.writes() == writes  # nothing changed: nothing written
+    assert "project manager told" in [
+        e.action for e in Audit(world.store).entries(world.keys[next(iter(told))])
+    ]
+
+
+def test_done_or_re_dated_items_lose_the_mark_and_a_dry_run_changes_nothing(world: World) -> None:
+    wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
+    sweep_at(world, wednesday)
+    world.jira.edit(
+        world.keys["s1.d1"], status={"name": "已完成", "statusCategory": {"key": "done"}}
+    )
+    world.jira.edit(world.keys["s1"], duedate="2026-03-20")
+
+    writes = world.writes()
+    dry = sweep_at(world, wednesday.replace(hour=3), dry_run=True)
+    assert {world_ref(world, d.key) for d in dry.decisions} == {"s1.d1", "s1"}
+    assert all(d.remove_label for d in dry.decisions)
+    assert world.writes() == writes and world.labels("s1") == ["延期"]
+
+    sweep_at(world, wednesday.replace(hour=3))
+    assert world.labels("s1.d1") == [] and world.labels("s1") == []
+
+
+def world_ref(world: World, key: str) -> str:
+    return next(ref for ref, found in world.keys.items() if found == key)

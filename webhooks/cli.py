@@ -9,7 +9,7 @@ from webhooks.cli_config import check_config, schema
 from webhooks.cli_demo import demo_command
 from webhooks.cli_jobs import jobs
 from webhooks.cli_sandbox import sandbox_command
-from webhooks.cli_service import periodic_command, rebind_jira, serve, worker
+from webhooks.cli_service import periodic_command, rebind_jira, serve, sweep_command, worker
 from webhooks.cli_trees import apply_command, plan_command
 
 
@@ -37,6 +37,7 @@ cli.add_command(jobs)
 cli.add_command(periodic_command)
 cli.add_command(rebind_jira)
 cli.add_command(serve)
+cli.add_command(sweep_command)
 cli.add_command(worker)
 cli.add_command(sandbox_command)
 cli.add_command(plan_command)

@@ -318,6 +318,38 @@ def periodic_command(name: str | None, clock: Callable[[], datetime] | None) -> 
     click.echo(f"{name}: done" + (f": {result}" if result is not None else ""))
 
 
+@click.command("sweep", epilog=ENVIRONMENT)
+@click.option(
+    "--now",
+    "clock",
+    callback=fixed_clock,
+    metavar="ISO",
+    help="Sweep as if it were this time (ISO 8601; no offset means UTC).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change in Jira; change nothing.")
+def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
+    """Run the delay sweep once: mark late items delayed (延期), unmark done or re-dated ones,
+    remind owners before their due date, and tell the project manager of long delays.
+
+    Workers run it every 5 minutes; each reminder and notice is sent once per due date.
+    """
+    from plugin.ownership import run_sweep
+
+    settings = settings_or_fail(require_jira=True, require_webhook=False)
+    service = open_store(settings)
+    try:
+        context = service.context_for("cli-sweep", clock=clock or utc_now)
+        report = run_sweep(context, dry_run=dry_run)
+    except JiraMismatchError as error:
+        fail(mismatch_sentence(error, service))
+    except GatewayError as error:
+        fail(f"sweep: Jira: {error}")
+    for line in report.lines():
+        click.echo(("would: " if dry_run else "") + line)
+    verb = "would act on" if dry_run else "acted on"
+    click.echo(f"{report.read} items read; {verb} {len(report.decisions)}")
+
+
 @click.command("rebind-jira", epilog=ENVIRONMENT)
 def rebind_jira() -> None:
     """Make the Jira at CROSSDEPT_JIRA_URL the one this store serves.
