@@ -106,10 +106,13 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
 
     listed = CliRunner().invoke(cli, ["periodic"])
     assert listed.exit_code == 0, listed.output
-    assert listed.output.strip() == "no rule has periodic work"
+    assert listed.output.strip() == (
+        "sweep_delays  every 5 min  Mark late items delayed, unmark done or re-dated ones, "
+        "remind owners, tell the PM."
+    )
 
     unknown = CliRunner().invoke(cli, ["periodic", "sweep"])
     assert unknown.exit_code == 1
-    assert "no periodic task 'sweep'; known: none" in unknown.output
+    assert "no periodic task 'sweep'; known: sweep_delays" in unknown.output
     bad_time = CliRunner().invoke(cli, ["periodic", "sweep", "--now", "tomorrow"])
     assert bad_time.exit_code == 2 and "not an ISO 8601 time" in bad_time.output
