@@ -104,8 +104,10 @@ class E2EService(Service):
 
     clock: SkewClock
 
-    def context_for(self, delivery_key: str) -> Context:
-        return replace(super().context_for(delivery_key), clock=self.clock.now)
+    def context_for(
+        self, delivery_key: str, *, clock: Callable[[], datetime] | None = None
+    ) -> Context:
+        return replace(super().context_for(delivery_key), clock=clock or self.clock.now)
 
 
 @dataclass(frozen=True)

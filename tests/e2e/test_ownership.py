@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from sandbox.app import assert_no_violations
@@ -73,4 +75,33 @@ def test_moving_a_stage_earlier_tells_each_late_child_once(make_world: MakeWorld
     for ref in late:
         [comment] = world.crossdept_comments(items[ref][0])
         assert "晚于上级任务" in comment
+    assert_no_violations(world.sandbox)
+
+
+@FLAVOURS
+def test_the_sweep_marks_late_items_in_jira_and_a_second_sweep_writes_nothing(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    items = world.items(key)
+    first = items["s1.d1"][0]  # due 2026-03-03, the request having started on 2026-03-02
+
+    wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
+    world.service.run_periodic("sweep_delays", clock=lambda: wednesday)
+    world.settle()  # crossdept's own label edits and comments come back as webhooks: ignored
+
+    assert labels(world, first) == ["延期"]
+    [notice] = world.crossdept_comments(first)
+    assert notice.startswith(f"h4. 延期超过 2 个工作日：{first}")
+    calls = world.crossdept_calls()
+    world.service.run_periodic("sweep_delays", clock=lambda: wednesday)
+    assert world.crossdept_calls() == calls + 1  # one search, no write
+    assert world.sandbox.outbox.pending == []
+
+    world.requester.transition_issue(first, "进行中")
+    world.requester.transition_issue(first, "已完成")
+    world.service.run_periodic("sweep_delays", clock=lambda: wednesday)
+    assert labels(world, first) == []
     assert_no_violations(world.sandbox)
