@@ -25,11 +25,20 @@ class Composition:
 
 def compose() -> Composition:
     """Return the composition of all rules; imported late so each rule stays its own module."""
-    from plugin import audit, deliveries, jira_site, notices, ownership, tree_records, trees
+    from plugin import (
+        audit,
+        deliveries,
+        jira_site,
+        notices,
+        ownership,
+        stage_gate,
+        tree_records,
+        trees,
+    )
 
     return Composition(
-        router=Router(trees.router, ownership.router),
-        schedule=Schedule(trees.schedule, ownership.schedule),
+        router=Router(trees.router, ownership.router, stage_gate.router),
+        schedule=Schedule(trees.schedule, ownership.schedule, stage_gate.schedule),
         tables=(
             deliveries.deliveries,
             jira_site.jira_site,
@@ -37,6 +46,7 @@ def compose() -> Composition:
             audit.audit,
             tree_records.tree_requests,
             tree_records.tree_items,
+            stage_gate.gate_reverts,
         ),
     )
 

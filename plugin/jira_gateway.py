@@ -431,6 +431,23 @@ class JiraGateway:
         )
         return self.search_issues(jql, fields=fields, limit=SWEEP_LIMIT)
 
+    def transition_to(self, key: str, status: str) -> bool:
+        """Move an issue to the named status: find a transition leading there, then take it."""
+        # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-transitions-get
+        found = self._json(
+            self._call("GET", "/rest/api/2/issue/{key}/transitions", path={"key": key})
+        )
+        for transition in found.get("transitions") or []:
+            if (transition.get("to") or {}).get("name") == status:
+                self._call(
+                    "POST",
+                    "/rest/api/2/issue/{key}/transitions",
+                    path={"key": key},
+                    body={"transition": {"id": str(transition["id"])}},
+                )
+                return True
+        return False
+
     def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Add and remove labels with the edit's `update` verbs, leaving other labels alone."""
         operations = [{"add": label} for label in add] + [{"remove": label} for label in remove]

@@ -153,6 +153,10 @@ class JiraPort(Protocol):
         """Items of these types due by `due_by` and not done, or carrying `or_label`, paged."""
         ...
 
+    def transition_to(self, key: str, status: str) -> bool:
+        """Move an issue to the named status; False when its workflow has no way there."""
+        ...
+
     def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Add and remove labels in one edit, leaving the others as they are."""
         ...

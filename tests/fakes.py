@@ -195,6 +195,7 @@ class FakeJira:
             default_users = {DC_USERS[u] for u in default_users}
         self.users: set[str] = set(users) if users is not None else default_users
         self.unassignable: set[str] = set()
+        self.unreachable_statuses: set[str] = set()  # statuses no transition leads back to
         self.bulk_calls = 0
         self.before_bulk: Callable[[int], None] | None = None
         self.after_bulk: Callable[[int], None] | None = None
@@ -488,6 +489,22 @@ class FakeJira:
                         }
                     )
             return found
+
+    def transition_to(self, key: str, status: str) -> bool:
+        self._hit("GET /rest/api/2/issue/{key}/transitions")
+        if status in self.unreachable_statuses:
+            return False
+        self._hit("POST /rest/api/2/issue/{key}/transitions", 204)
+        with self._lock:
+            done = status in ("已完成", "Done")
+            category = (
+                "done" if done else ("new" if status in ("未开始", "To Do") else "indeterminate")
+            )
+            self.issues[key]["fields"]["status"] = {
+                "name": status,
+                "statusCategory": {"key": category},
+            }
+        return True
 
     def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         if not add and not remove:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin import ownership, trees
+from plugin import ownership, stage_gate, trees
 from plugin.composition import build_router, compose
 from plugin.store import metadata
 
@@ -11,8 +11,9 @@ def test_every_rule_router_is_composed() -> None:
     router = build_router()
     for event in ("jira:issue_created", "jira:issue_updated"):
         assert router.handles(event)
-        for rule in (trees, ownership):
-            assert set(rule.router._routes[(event, None)]) <= set(router._routes[(event, None)])
+        for rule in (trees, ownership, stage_gate):
+            mine = set(rule.router._routes.get((event, None), []))
+            assert mine <= set(router._routes[(event, None)])
 
 
 def test_every_declared_table_is_listed_so_none_is_forgotten() -> None:
@@ -22,5 +23,5 @@ def test_every_declared_table_is_listed_so_none_is_forgotten() -> None:
 
 
 def test_the_schedule_holds_every_rules_periodic_work() -> None:
-    expected = {task.name for rule in (trees, ownership) for task in rule.schedule}
+    expected = {task.name for rule in (trees, ownership, stage_gate) for task in rule.schedule}
     assert {task.name for task in compose().schedule} == expected
