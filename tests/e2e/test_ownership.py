@@ -105,3 +105,51 @@ def test_the_sweep_marks_late_items_in_jira_and_a_second_sweep_writes_nothing(
     world.service.run_periodic("sweep_delays", clock=lambda: wednesday)
     assert labels(world, first) == []
     assert_no_violations(world.sandbox)
+
+
+def status(world: World, key: str) -> str:
+    return str(world.requester.issue(key, fields="status").fields.status.name)
+
+
+@FLAVOURS
+def test_starting_stage_3_while_stage_2_is_open_is_moved_back_once_then_only_warned(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    items = world.items(key)
+    stage3 = items["s3"][0]
+
+    world.requester.transition_issue(stage3, "进行中")
+    world.settle()
+
+    assert status(world, stage3) == "未开始"  # moved back to where it came from
+    [comment] = world.crossdept_comments(stage3)
+    assert "crossdept 已把它移回“未开始”" in comment
+    assert f"阶段1：{items['s1'][0]}" in comment and f"阶段2：{items['s2'][0]}" in comment
+
+    world.requester.transition_issue(stage3, "进行中")  # the same person insists
+    world.settle()
+    assert status(world, stage3) == "进行中"  # never fight a person
+    [comment] = world.crossdept_comments(stage3)
+    assert "crossdept 不再把它移回" in comment
+    assert_no_violations(world.sandbox)
+
+
+def test_a_deliverable_of_a_later_stage_is_held_too_and_stage_1_is_free(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world("cloud")
+    key = world.file_request()
+    world.settle()
+    items = world.items(key)
+
+    world.requester.transition_issue(items["s1.d1"][0], "进行中")
+    world.requester.transition_issue(items["s2.d1.技术部"][0], "进行中")
+    world.settle()
+
+    assert status(world, items["s1.d1"][0]) == "进行中"
+    assert world.crossdept_comments(items["s1.d1"][0]) == []
+    assert status(world, items["s2.d1.技术部"][0]) == "未开始"
+    assert_no_violations(world.sandbox)
