@@ -85,6 +85,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "ownership.name.due_within_parent": "不晚于上级任务",
         "ownership.name.due_after_stage_start": "不早于阶段开始",
         "ownership.label": "crossdept-违规",
+        "validator.single_owner": "每项任务必须有一个负责人：请设置经办人。",
+        "validator.owner_in_department": "本部门的任务只能由该部门的负责人、接口人或成员负责：请改派给该部门的人员。",
+        "validator.due_date": "每项任务都必须有截止日期：请填写截止日期。",
+        "validator.due_on_workday": "截止日期必须是工作日（含法定节假日与调休）：请改为工作日。",
+        "validator.due_within_parent": "子任务的截止日期不得晚于上级任务：请提前截止日期。",
         # The stage gate (plugin.stage_gate): one comment per item started too early.
         "gate.heading": "h4. 阶段顺序：{key}",
         "gate.reverted": "{mention} 前面的阶段尚未完成，本任务还不能开始，crossdept 已把它移回“{status}”。",
@@ -173,6 +178,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "ownership.name.due_within_parent": "not after the parent",
         "ownership.name.due_after_stage_start": "not before the stage starts",
         "ownership.label": "crossdept-violation",
+        "validator.single_owner": "Every item needs one owner: set the assignee.",
+        "validator.owner_in_department": "A department's item is owned by its head, contact or members: assign it to someone in that department.",
+        "validator.due_date": "Every item needs a due date: set it.",
+        "validator.due_on_workday": "The due date must be a working day (public holidays and adjusted working days included): move it to one.",
+        "validator.due_within_parent": "No child is due after its parent: bring the due date forward.",
         # The stage gate (plugin.stage_gate): one comment per item started too early.
         "gate.heading": "h4. Stages run in order: {key}",
         "gate.reverted": '{mention} an earlier stage is not done, so this item cannot start yet; crossdept moved it back to "{status}".',

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from webhooks.cli_audit import audit_command
-from webhooks.cli_config import check_config, schema
+from webhooks.cli_config import check_config, schema, validators_command
 from webhooks.cli_demo import demo_command
 from webhooks.cli_jobs import jobs
 from webhooks.cli_sandbox import sandbox_command
@@ -32,6 +32,7 @@ def main() -> None:
 cli.add_command(audit_command)
 cli.add_command(check_config)
 cli.add_command(schema)
+cli.add_command(validators_command)
 cli.add_command(demo_command)
 cli.add_command(jobs)
 cli.add_command(periodic_command)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import click
@@ -95,3 +97,54 @@ def schema(output: Path | None) -> None:
         return
     output.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}", err=True)
+
+
+@click.command("validators")
+@click.argument("path", default=DEFAULT_RULES, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--year",
+    "years",
+    multiple=True,
+    type=click.IntRange(2000, 2100),
+    help="Years whose days off the working-day validator lists (default: this year and next).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def validators_command(path: Path, years: tuple[int, ...], as_json: bool) -> None:
+    """Print Jira expressions to paste as workflow validators, so Jira refuses what breaks a rule.
+
+    On Jira Cloud, edit the workflow of the stage and deliverable issue types, add a validator of
+    the kind "Jira expression" (Jira's own, or an app's such as ScriptRunner or JMWE) to the
+    Create transition and to the transitions people use, and paste each expression with its
+    message. Regenerate them after changing departments or the calendar.
+    """
+    from plugin.calendar import WorkCalendar
+    from plugin.validators import validators
+
+    try:
+        rules = load_rules(path)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise SystemExit(1) from None
+    chosen = years or (date.today().year, date.today().year + 1)
+    found = validators(rules, WorkCalendar.from_rules(rules.calendar), tuple(sorted(chosen)))
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"check": v.check, "expression": v.expression, "message": v.message}
+                    for v in found
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"Workflow validators for {path} (days off of {', '.join(map(str, sorted(chosen)))}):"
+    )
+    for number, validator in enumerate(found, start=1):
+        click.echo("")
+        click.echo(f"{number}. {validator.check}")
+        click.echo(f"   expression: {validator.expression}")
+        click.echo(f"   message:    {validator.message}")

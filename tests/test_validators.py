@@ -1,0 +1,93 @@
+"""Workflow validators: Jira expressions built from the rules file, pinned for the shipped rules."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from plugin.calendar import WorkCalendar
+from plugin.validators import validators
+from tests.fakes import CONTACTS, HEADS, RULES_FILE, data_center_rules, load_default_rules
+from webhooks.cli import cli
+
+RULES = load_default_rules()
+
+
+def by_check(rules=RULES, years=(2026,)):  # type: ignore[no-untyped-def]
+    return {v.check: v for v in validators(rules, WorkCalendar.from_rules(rules.calendar), years)}
+
+
+def lists_in(expression: str) -> list[list[str]]:
+    return [json.loads(found) for found in re.findall(r"\[[^\[\]]*\]", expression)]
+
+
+def test_the_shipped_rules_give_five_validators_with_pinned_expressions() -> None:
+    found = by_check()
+    assert list(found) == [
+        "single_owner",
+        "owner_in_department",
+        "due_date",
+        "due_on_workday",
+        "due_within_parent",
+    ]
+    assert found["single_owner"].expression == "issue.assignee != null"
+    assert found["due_date"].expression == "issue.dueDate != null"
+    assert found["due_within_parent"].expression == (
+        "issue.dueDate == null || issue.parent == null || issue.parent.dueDate == null"
+        " || issue.dueDate <= issue.parent.dueDate"
+    )
+    assert found["single_owner"].message == "每项任务必须有一个负责人：请设置经办人。"
+
+
+def test_department_owners_are_listed_per_department_by_account_id() -> None:
+    expression = by_check()["owner_in_department"].expression
+    assert expression.startswith(
+        "issue.assignee == null || issue.properties['crossdept.item'] == null"
+        " || issue.properties['crossdept.item'].department == null || "
+    )
+    clause = re.search(
+        r"department == \"技术部\" && (\[[^\]]*\])\.includes\(issue\.assignee\.accountId\)",
+        expression,
+    )
+    assert clause is not None
+    assert set(json.loads(clause.group(1))) >= {HEADS["技术部"], CONTACTS["技术部"]}
+    dc = by_check(data_center_rules(RULES))["owner_in_department"].expression
+    assert ".includes(issue.assignee.name)" in dc and "engineering.contact" in dc
+
+
+def test_the_working_day_validator_lists_holidays_and_adjusted_working_weekends() -> None:
+    expression = by_check()["due_on_workday"].expression
+    off, on, weekdays = lists_in(expression)
+    assert "2026-10-01" in off and "2026-01-01" in off  # National Day, New Year
+    assert "2026-10-03" not in off  # a Saturday: off anyway, so not listed
+    assert "2026-01-04" in on  # a Sunday worked to make up for New Year (调休)
+    assert weekdays == [1, 2, 3, 4, 5]  # Jira's getDay(): Sunday is 0
+    two_years = by_check(years=(2026, 2027))["due_on_workday"].expression
+    assert "2027-10-01" in two_years
+
+
+def test_a_changed_rules_file_changes_its_validators() -> None:
+    english = load_default_rules(language="en")
+    relaxed = english.model_copy(
+        update={
+            "ownership": english.ownership.model_copy(
+                update={"due_on_workday": False, "owner_in_department": False}
+            )
+        }
+    )
+    found = by_check(relaxed)
+    assert list(found) == ["single_owner", "due_date", "due_within_parent"]
+    assert found["due_date"].message == "Every item needs a due date: set it."
+
+
+def test_the_command_prints_each_validator_and_json() -> None:
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["validators", str(RULES_FILE), "--year", "2026"])
+    assert shown.exit_code == 0, shown.output
+    assert "1. single_owner\n   expression: issue.assignee != null\n" in shown.output
+    data = json.loads(
+        runner.invoke(cli, ["validators", str(RULES_FILE), "--json", "--year", "2026"]).output
+    )
+    assert [entry["check"] for entry in data] == list(by_check())
