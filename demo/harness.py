@@ -19,6 +19,7 @@ import requests
 from plugin.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.jira_gateway import JiraGateway
 from plugin.rules import Rules
+from plugin.store import Store
 from sandbox.app import Sandbox
 from sandbox.seed import Seed, SeedUser
 from sandbox.server import SandboxServer
@@ -297,9 +298,28 @@ class Demo:
                 )
         return sorted(found, key=lambda item: _key_number(item.key))
 
-    def project_issuecount_of(self, project: str) -> int:
+    def project_issue_count(self, project: str) -> int:
         """How many issues the project holds now (to show nothing was created twice)."""
         return len(self.requester.search_issues(f"project = {project}", limit=10_000))
+
+    @property
+    def store(self) -> Store:
+        """crossdept's store, as `crossdept jobs` and `crossdept audit` read it."""
+        return self.deliveries.store
+
+    def crossdept_comments(self, key: str) -> list[str]:
+        """The comments crossdept's account wrote on an issue, read as the requester."""
+        found = []
+        for comment in self.requester.list_comments(key):
+            author = comment.get("author") or {}
+            if self.own_identity in (author.get("accountId"), author.get("name")):
+                found.append(str(comment.get("body", "")))
+        return found
+
+    def labels(self, key: str) -> list[str]:
+        """An issue's labels, read as the requester."""
+        fields = self.requester.get_issue(key, ["labels"]).get("fields") or {}
+        return [str(label) for label in fields.get("labels") or []]
 
     def crossdept_calls(self) -> list[tuple[str, str, int]]:
         """Every Jira call crossdept's account made since the request was filed (method, path, status)."""

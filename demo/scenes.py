@@ -9,7 +9,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from demo.harness import (
@@ -21,6 +21,8 @@ from demo.harness import (
     endpoint_of,
     next_monday,
 )
+from plugin.audit import Audit
+from plugin.calendar import WorkCalendar
 from plugin.deliveries import Delivery, DeliveryState
 from plugin.errors import RefusedError
 
@@ -209,7 +211,7 @@ def scene_redelivery(demo: Demo) -> None:
         raise DemoError("the sandbox did not redeliver the request's webhook")
     stored = [j for j in demo.jobs() if j.key == job["key"]]
     project = demo.rules.jira.projects[0]
-    in_project = demo.project_issuecount_of(project)
+    in_project = demo.project_issue_count(project)
     still = len(demo.read_tree(demo.request_key))
     demo.say("5. Jira delivers the same webhook again (as when an acknowledgement is lost)")
     for answer in again:
@@ -277,6 +279,79 @@ def scene_jira_calls(demo: Demo) -> None:
     }
 
 
+def scene_ownership(demo: Demo) -> None:
+    """8. A person breaks two ownership rules; crossdept answers once each, and sees one fixed."""
+    by_ref = {item.ref: item for item in demo.tree}
+    signoff, stage = by_ref["s1.d2.技术部"], by_ref["s4"]
+    # A day off inside stage 4 (a weekend or a holiday), so only the working-day rule breaks.
+    calendar = WorkCalendar.from_rules(demo.rules.calendar)
+    due = date.fromisoformat(str(stage.duedate))
+    day_off = next(
+        due - timedelta(days=n)
+        for n in range(1, 10)
+        if not calendar.is_working_day(due - timedelta(days=n))
+    )
+    before = len(demo.jobs())
+    demo.requester._call(
+        "PUT",
+        "/rest/api/2/issue/{key}",
+        path={"key": signoff.key},
+        body={"fields": {"assignee": None}},
+    )
+    demo.requester._call(
+        "PUT",
+        "/rest/api/2/issue/{key}",
+        path={"key": stage.key},
+        body={"fields": {"duedate": day_off.isoformat()}},
+    )
+    demo.wait_for("both edits to be checked", lambda: _finished(demo, before, 2))
+    demo.say("8. Ownership: the requester breaks two rules; crossdept answers in Jira, once each")
+    demo.say(
+        f"   {signoff.key}: assignee cleared;  {stage.key}: due date moved to {day_off} (a day off)"
+    )
+    for item in (signoff, stage):
+        comments = demo.crossdept_comments(item.key)
+        if len(comments) != 1:
+            raise DemoError(f"{item.key} has {len(comments)} comments from crossdept, not one")
+        bullet = next(line for line in comments[0].splitlines() if line.startswith("* "))
+        demo.say(
+            f"   {item.key} comment: {bullet[2:60]}…  labels: {', '.join(demo.labels(item.key))}"
+        )
+    before = len(demo.jobs())
+    owner = signoff.assignee or ""
+    person = {"accountId": owner} if demo.seed.is_cloud else {"name": owner}
+    demo.requester._call(
+        "PUT",
+        "/rest/api/2/issue/{key}",
+        path={"key": signoff.key},
+        body={"fields": {"assignee": person}},
+    )
+    demo.wait_for("the fix to be checked", lambda: _finished(demo, before, 1))
+    [fixed] = demo.crossdept_comments(signoff.key)
+    demo.say(f"   the requester assigns {signoff.key} again: its comment now says")
+    demo.say(
+        f"     {fixed.splitlines()[1]}  labels: {', '.join(demo.labels(signoff.key)) or 'none'}"
+    )
+    demo.say(f"   crossdept audit {signoff.key}:")
+    entries = Audit(demo.store).entries(signoff.key)
+    for entry in entries:
+        detail = f"  {entry.detail}" if entry.detail else ""
+        demo.say(f"     {entry.rule}  {entry.action}{detail}")
+    demo.say("")
+    demo.summary["ownership"] = {
+        "broken": {signoff.key: "single_owner", stage.key: "due_on_workday"},
+        "comments": {item.key: len(demo.crossdept_comments(item.key)) for item in (signoff, stage)},
+        "fixed_comment": fixed,
+        "audit": [entry.action for entry in entries],
+    }
+
+
+def _finished(demo: Demo, before: int, count: int) -> bool:
+    jobs = demo.jobs()[before:]
+    done = [job for job in jobs if job.state.value in ("done", "failed")]
+    return len(done) >= count and len(done) == len(jobs)
+
+
 Scene = Callable[[Demo], None]
 
 
@@ -288,4 +363,5 @@ SCENES: tuple[Scene, ...] = (
     scene_redelivery,
     scene_loop_safety,
     scene_jira_calls,
+    scene_ownership,
 )

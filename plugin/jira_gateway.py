@@ -383,8 +383,13 @@ class JiraGateway:
         return self.create_bulk([self._payload(issue, epic_link_field) for issue in issues])
 
     def _payload(self, issue: NewIssue, epic_link_field: str | None) -> dict[str, Any]:
-        link = self.epic_link_field(epic_link_field) if issue.placement == "epic_child" else None
-        name = self.field_by_type(EPIC_NAME_TYPE) if issue.placement == "linked_epic" else None
+        # Only Data Center names an epic's children through its Epic Link field (and wants an
+        # Epic Name on epics); Cloud needs neither, so it is not asked for the field list.
+        link = name = None
+        if not self.is_cloud and issue.placement == "epic_child":
+            link = self.epic_link_field(epic_link_field)
+        if not self.is_cloud and issue.placement == "linked_epic":
+            name = self.field_by_type(EPIC_NAME_TYPE)
         if issue.placement == "epic_child" and not self.is_cloud and link is None:
             raise RefusedError("no Epic Link field on this Jira", 400)
         return issue_payload(issue, cloud=self.is_cloud, epic_link_field=link, epic_name_field=name)

@@ -82,6 +82,18 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     assert calls["failed"] == 0
     assert calls["by_endpoint"]["POST /rest/api/2/issue/bulk"] == 2  # stages, then sub-tasks
     assert calls["total"] == sum(calls["by_endpoint"].values()) < 12
+    assert "GET /rest/api/2/field" not in calls["by_endpoint"]  # Cloud needs no field list
+    ownership = summary["ownership"]
+    assert set(ownership["comments"].values()) == {1}  # each broken rule said once
+    assert ownership["fixed_comment"].startswith("h4. 已符合协作规则")
+    assert ownership["audit"] == [
+        "check failed",
+        "comment posted",
+        "label added",
+        "check passed again",
+        "comment edited",
+        "label removed",
+    ]
     assert summary["spec_violations"] == []
 
     # Everything it started has stopped, and the user's own settings were left alone.
@@ -124,6 +136,7 @@ def test_the_story_a_newcomer_reads() -> None:
         "5. Jira delivers the same webhook again",
         "6. Loop safety",
         "7. Jira calls crossdept made for XD-1",
+        "8. Ownership: the requester breaks two rules",
     ):
         assert any(line.startswith(heading) for line in lines), heading
     assert "   XD-1  2026年Q1新品X推广  (跨部门协作需求)" in lines
