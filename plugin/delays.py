@@ -28,6 +28,7 @@ class DueItem:
     done: bool
     labels: frozenset[str]
     assignee: str | None
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,22 @@ def due_item(issue: Mapping[str, Any], rules: Rules) -> DueItem:
         done=is_done(fields, rules),
         labels=frozenset(fields.get("labels") or []),
         assignee=person_of(fields.get("assignee")),
+        status=(fields.get("status") or {}).get("name"),
     )
 
 
 def decide(item: DueItem, now: datetime, rules: Rules, calendar: WorkCalendar) -> DelayDecision:
-    """What the delay rules want Jira to show for this item at `now` (in the rules' timezone)."""
-    label = delayed_label(rules)
-    marked = label in item.labels
+    """What the delay rules want Jira to show for this item at `now` (in the rules' timezone).
+
+    The mark is the delayed label, or the delayed status when the rules file names one (then
+    `add_label` / `remove_label` mean: move into that status / back out of it).
+    """
+    by_status = rules.ownership.delayed_status
+    marked = item.status == by_status.status if by_status else delayed_label(rules) in item.labels
     today = now.astimezone(rules.tz).date()
     if item.done or item.due is None:
-        return DelayDecision(item.key, remove_label=marked)
+        # A done item in the delayed status is done: its workflow moved it out already.
+        return DelayDecision(item.key, remove_label=marked and not (by_status and item.done))
     if item.due < today:
         late = calendar.working_days_between(item.due, today)
         return DelayDecision(

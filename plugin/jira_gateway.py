@@ -425,14 +425,20 @@ class JiraGateway:
         issue_types: Sequence[str],
         *,
         due_by: date,
-        or_label: str,
-        fields: Sequence[str],
+        or_label: str | None = None,
+        or_status: str | None = None,
+        fields: Sequence[str] = ("summary",),
     ) -> list[dict[str, Any]]:
-        """One JQL search (paged by 100): not done and due by `due_by`, or still labelled."""
+        """One JQL search (paged by 100): not done and due by `due_by`, or still marked delayed
+        (by `or_label`, or by being in the status `or_status`)."""
+        marked = ""
+        if or_label is not None:
+            marked = f" OR labels = {_quoted([or_label])}"
+        elif or_status is not None:
+            marked = f" OR status = {_quoted([or_status])}"
         jql = (
             f"project in ({_quoted(projects)}) AND issuetype in ({_quoted(issue_types)}) AND "
-            f'((statusCategory != Done AND duedate <= "{due_by.isoformat()}") '
-            f'OR labels = "{or_label}")'
+            f'((statusCategory != Done AND duedate <= "{due_by.isoformat()}"){marked})'
         )
         return self.search_issues(jql, fields=fields, limit=SWEEP_LIMIT)
 

@@ -234,8 +234,14 @@ def run_sweep(context: Context, *, dry_run: bool = False) -> SweepReport:
     now = context.clock()
     label = delayed_label(rules)
     horizon = (now + rules.ownership.warn_before_due).astimezone(rules.tz).date()
+    by_status = rules.ownership.delayed_status
     hits = jira.find_due_items(
-        rules.jira.projects, _item_types(rules), due_by=horizon, or_label=label, fields=SWEEP_FIELDS
+        rules.jira.projects,
+        _item_types(rules),
+        due_by=horizon,
+        or_label=None if by_status else label,
+        or_status=by_status.status if by_status else None,
+        fields=SWEEP_FIELDS,
     )
     notices = Notices(context.store)
     decisions: list[DelayDecision] = []
@@ -304,7 +310,18 @@ def _act(
     """Carry out one decision in Jira, auditing each step."""
     jira, audit = context.jira, Audit(context.store)
     stamp, cause = context.clock().timestamp(), context.delivery_id
-    if decision.add_label or decision.remove_label:
+    by_status = context.rules.ownership.delayed_status
+    if by_status and (decision.add_label or decision.remove_label):
+        target = by_status.status if decision.add_label else by_status.back_to
+        moved = jira.transition_to(item.key, target)
+        action = f"moved to {target}" if moved else f"no transition to {target}"
+        audit.record(stamp, item.key, DELAYS, action, None, cause)
+        if not moved:
+            log.warning(
+                "the workflow has no transition to the delayed status",
+                extra={"issue": item.key, "status": target},
+            )
+    elif decision.add_label or decision.remove_label:
         jira.edit_labels(
             item.key,
             add=[label] if decision.add_label else [],

@@ -147,10 +147,12 @@ class JiraPort(Protocol):
         issue_types: Sequence[str],
         *,
         due_by: date,
-        or_label: str,
-        fields: Sequence[str],
+        or_label: str | None = None,
+        or_status: str | None = None,
+        fields: Sequence[str] = ("summary",),
     ) -> list[dict[str, Any]]:
-        """Items of these types due by `due_by` and not done, or carrying `or_label`, paged."""
+        """Items of these types due by `due_by` and not done, or marked delayed (by `or_label`,
+        or by being in the status `or_status`), in one search paged by 100."""
         ...
 
     def transition_to(self, key: str, status: str) -> bool:

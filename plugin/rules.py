@@ -359,6 +359,15 @@ class Stage(Model):
     deliverables: list[Deliverable] = Field(default_factory=list)
 
 
+class DelayedStatus(Model):
+    """A workflow status meaning 延期: the sweep moves late items there instead of labelling them."""
+
+    status: Text = Field(description="The status of a delayed item, e.g. 延期.")
+    back_to: Text = Field(
+        description="Where a delayed item goes once re-dated and no longer late, e.g. 进行中."
+    )
+
+
 class OwnershipRules(Model):
     """Every item has one owner and one due date (唯一负责人, 时间节点)."""
 
@@ -380,6 +389,10 @@ class OwnershipRules(Model):
     warn_before_due: Duration = Field(
         default=timedelta(hours=24),
         description="Owners who expect a delay must warn this long before the due date.",
+    )
+    delayed_status: DelayedStatus | None = Field(
+        default=None,
+        description="Mark delayed items with this workflow status (and move them back) instead of the label.",
     )
     delayed_label: Text | None = Field(
         default=None,

@@ -463,8 +463,9 @@ class FakeJira:
         issue_types: Sequence[str],
         *,
         due_by: Any,
-        or_label: str,
-        fields: Sequence[str],
+        or_label: str | None = None,
+        or_status: str | None = None,
+        fields: Sequence[str] = ("summary",),
     ) -> list[dict[str, Any]]:
         self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
         with self._lock:
@@ -479,9 +480,10 @@ class FakeJira:
                 status = f.get("status") or {}
                 done = (status.get("statusCategory") or {}).get("key") == "done"
                 due = f.get("duedate")
-                if (not done and due and due <= due_by.isoformat()) or or_label in (
-                    f.get("labels") or []
-                ):
+                marked = (or_label is not None and or_label in (f.get("labels") or [])) or (
+                    or_status is not None and status.get("name") == or_status
+                )
+                if (not done and due and due <= due_by.isoformat()) or marked:
                     found.append(
                         {
                             "key": issue["key"],

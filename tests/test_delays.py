@@ -81,9 +81,29 @@ def test_english_rules_use_their_own_label_and_a_search_hit_reads_as_an_item() -
         },
     }
     assert due_item(hit, RULES) == DueItem(
-        "XD-9", date(2026, 3, 10), False, frozenset({"延期"}), "alice"
+        "XD-9", date(2026, 3, 10), False, frozenset({"延期"}), "alice", "进行中"
     )
     assert is_done(
         {"status": {"name": "已完成", "statusCategory": {"key": "indeterminate"}}}, RULES
     )
     assert is_done({"status": {"name": "Closed", "statusCategory": {"key": "done"}}}, RULES)
+
+
+def test_with_a_delayed_status_the_mark_is_the_status_not_the_label() -> None:
+    from plugin.rules import DelayedStatus
+
+    rules = RULES.model_copy(
+        update={
+            "ownership": RULES.ownership.model_copy(
+                update={"delayed_status": DelayedStatus(status="延期", back_to="进行中")}
+            )
+        }
+    )
+    late = DueItem("XD-9", date(2026, 3, 10), False, frozenset(), "alice", "进行中")
+    assert decide(late, NOW, rules, CALENDAR).add_label  # move it into 延期
+    already = DueItem("XD-9", date(2026, 3, 10), False, frozenset({"延期"}), "alice", "延期")
+    assert not decide(already, NOW, rules, CALENDAR).add_label
+    redated = DueItem("XD-9", date(2026, 3, 20), False, frozenset(), "alice", "延期")
+    assert decide(redated, NOW, rules, CALENDAR).remove_label  # back to 进行中
+    done = DueItem("XD-9", date(2026, 3, 10), True, frozenset(), "alice", "已完成")
+    assert not decide(done, NOW, rules, CALENDAR).acts

@@ -402,3 +402,22 @@ def test_children_are_found_by_parent_epic_link_or_link(http: responses.Requests
         'cf[10101] in ("XD-1")',
         'issue in linkedIssues("XD-1")',
     ]
+
+
+def test_the_sweep_search_is_one_paged_jql_query_with_the_mark(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = cloud(http)
+    http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [], "isLast": True})
+    http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [], "isLast": True})
+
+    gateway.find_due_items(["XD"], ["Task", "Sub-task"], due_by=date(2026, 3, 12), or_label="延期")
+    gateway.find_due_items(["XD"], ["Task"], due_by=date(2026, 3, 12), or_status="延期")
+
+    queries = [json.loads(call.request.body) for call in http.calls[1:]]
+    assert queries[0]["jql"] == (
+        'project in ("XD") AND issuetype in ("Task", "Sub-task") AND '
+        '((statusCategory != Done AND duedate <= "2026-03-12") OR labels = "延期")'
+    )
+    assert queries[1]["jql"].endswith('OR status = "延期")')
+    assert queries[0]["maxResults"] == 100

@@ -290,3 +290,27 @@ def test_done_or_re_dated_items_lose_the_mark_and_a_dry_run_changes_nothing(worl
 
 def world_ref(world: World, key: str) -> str:
     return next(ref for ref, found in world.keys.items() if found == key)
+
+
+def test_a_delayed_status_moves_late_items_there_and_back_when_re_dated(store: Store) -> None:
+    from plugin.rules import DelayedStatus
+
+    rules = load_default_rules()
+    rules = rules.model_copy(
+        update={
+            "ownership": rules.ownership.model_copy(
+                update={"delayed_status": DelayedStatus(status="延期", back_to="进行中")}
+            )
+        }
+    )
+    world = World(store, rules)
+    wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
+    sweep_at(world, wednesday)
+    status = world.jira.issues[world.keys["s1"]]["fields"]["status"]["name"]
+    assert status == "延期" and world.labels("s1") == []
+
+    world.jira.edit(world.keys["s1"], duedate="2026-03-20")
+    sweep_at(world, wednesday.replace(hour=3))
+    assert world.jira.issues[world.keys["s1"]]["fields"]["status"]["name"] == "进行中"
+    actions = [e.action for e in Audit(world.store).entries(world.keys["s1"])]
+    assert actions[0] == "moved to 延期" and "moved to 进行中" in actions
