@@ -131,6 +131,26 @@ def kept_comments(issue: Mapping[str, Any]) -> dict[str, KeptComment]:
     return found
 
 
+def find_own_comment(jira: JiraPort, key: str, marker: str) -> str | None:
+    """The id of crossdept's own comment on an issue that ends with `(marker)`, if there is one.
+
+    Finds a comment posted just before a crash, before its id was recorded anywhere. The marker
+    stands in the comment's last line in parentheses (full-width in Chinese), so `tree:XD-1`
+    never matches `tree:XD-10`.
+    """
+    pattern = re.compile(re.escape(marker) + "[)）]")
+    me = jira.myself()
+    for comment in jira.list_comments(key):
+        author = comment.get("author") or {}
+        if pattern.search(str(comment.get("body", ""))) and me in (
+            author.get("accountId"),
+            author.get("name"),
+            author.get("key"),
+        ):
+            return str(comment["id"])
+    return None
+
+
 class RuleComments:
     """One comment per issue and rule, posted once and edited after; never a second one."""
 
@@ -156,7 +176,7 @@ class RuleComments:
         fingerprint = digest(text)
         if kept is not None and kept.digest == fingerprint and kept.open:
             return "unchanged"
-        comment_id = kept.id if kept is not None else self._find(key, marker)
+        comment_id = kept.id if kept is not None else find_own_comment(self.jira, key, marker)
         action = "edited"
         if comment_id is not None:
             try:
@@ -189,19 +209,6 @@ class RuleComments:
         comments[rule] = KeptComment(kept.id, digest(text), False, kept.topics)
         self._record(key, comments)
         return True
-
-    def _find(self, key: str, marker: str) -> str | None:
-        me = self.jira.myself()
-        pattern = re.compile(re.escape(marker))
-        for comment in self.jira.list_comments(key):
-            author = comment.get("author") or {}
-            if pattern.search(str(comment.get("body", ""))) and me in (
-                author.get("accountId"),
-                author.get("name"),
-                author.get("key"),
-            ):
-                return str(comment["id"])
-        return None
 
     def _record(self, key: str, comments: Mapping[str, KeptComment]) -> None:
         value = {

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -46,7 +45,7 @@ from plugin.items import (
     may_be_request,
     read_tree_record,
 )
-from plugin.notices import Notices
+from plugin.notices import Notices, find_own_comment
 from plugin.owners import owner_label
 from plugin.planning import (
     PlannedItem,
@@ -477,7 +476,10 @@ class _Builder:
         digest = _digest(text)
         if recorded.comment_id and recorded.comment_digest == digest:
             return kept
-        comment_id = recorded.comment_id or (self._find_summary_comment() if existed else None)
+        # Only when items existed before this run can an earlier run have posted the summary
+        # and died before recording it.
+        found = find_own_comment(self.jira, self.key, f"tree:{self.key}") if existed else None
+        comment_id = recorded.comment_id or found
         if comment_id:
             try:
                 self.jira.edit_comment(self.key, comment_id, text)
@@ -487,20 +489,6 @@ class _Builder:
                     raise
                 # Someone deleted the summary; the tree changed since, so say it once more.
         return self.jira.add_comment(self.key, text), digest
-
-    def _find_summary_comment(self) -> str | None:
-        """Find a summary posted before its id was recorded (a crash in between): no second copy."""
-        marker = re.compile(rf"tree:{re.escape(self.key)}[)）]")
-        me = self.jira.myself()
-        for comment in self.jira.list_comments(self.key):
-            author = comment.get("author") or {}
-            if marker.search(str(comment.get("body", ""))) and me in (
-                author.get("accountId"),
-                author.get("name"),
-                author.get("key"),
-            ):
-                return str(comment["id"])
-        return None
 
     def _tell_problems(self, problems: Sequence[str]) -> None:
         log.warning(

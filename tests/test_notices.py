@@ -69,3 +69,13 @@ def test_forgetting_an_issue_lets_every_rule_speak_again(notices: Notices) -> No
     assert not notices.comment_once(jira, "XD-1", "ownership", "B.", 2.0)
     notices.forget("XD-1")
     assert notices.comment_once(jira, "XD-1", "ownership", "B.", 3.0)
+
+
+def test_an_own_comment_is_found_by_its_marker_never_by_a_longer_one() -> None:
+    from plugin.notices import find_own_comment
+
+    jira = FakeJira()
+    jira.add_comment("XD-1", "h4. …\n_本评论由 crossdept 维护（ownership:XD-10）。_")
+    assert find_own_comment(jira, "XD-1", "ownership:XD-1") is None
+    jira.add_comment("XD-1", "h4. …\n_crossdept keeps this comment up to date (ownership:XD-1)._")
+    assert find_own_comment(jira, "XD-1", "ownership:XD-1") == "2"

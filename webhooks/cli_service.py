@@ -71,6 +71,15 @@ def _python_command(code: str, *arguments: str) -> list[str]:
     return [sys.executable, "-c", code, *arguments]
 
 
+# A fixed clock for work that runs on a schedule, the same under `periodic` and `sweep`.
+now_option = click.option(
+    "--now",
+    "clock",
+    callback=fixed_clock,
+    metavar="ISO",
+    help="Run as if it were this time (ISO 8601; no offset means UTC), e.g. to catch up or test.",
+)
+
 # Options of the queue consumer, the same under `serve` and `worker`.
 concurrency_option = click.option(
     "--concurrency",
@@ -283,13 +292,7 @@ def worker(
 
 @click.command("periodic", epilog=ENVIRONMENT)
 @click.argument("name", required=False)
-@click.option(
-    "--now",
-    "clock",
-    callback=fixed_clock,
-    metavar="ISO",
-    help="Run as if it were this time (ISO 8601; no offset means UTC), e.g. to catch up or test.",
-)
+@now_option
 def periodic_command(name: str | None, clock: Callable[[], datetime] | None) -> None:
     """Run one rule's periodic work once, now; without NAME, list the periodic work.
 
@@ -319,13 +322,7 @@ def periodic_command(name: str | None, clock: Callable[[], datetime] | None) -> 
 
 
 @click.command("sweep", epilog=ENVIRONMENT)
-@click.option(
-    "--now",
-    "clock",
-    callback=fixed_clock,
-    metavar="ISO",
-    help="Sweep as if it were this time (ISO 8601; no offset means UTC).",
-)
+@now_option
 @click.option("--dry-run", is_flag=True, help="Say what would change in Jira; change nothing.")
 def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
     """Run the delay sweep once: mark late items delayed (延期), unmark done or re-dated ones,
