@@ -94,6 +94,11 @@ def is_checked_item(issue: Mapping[str, Any], rules: Rules) -> bool:
 @router.register("jira:issue_updated")
 def check_ownership(event: JiraEvent, context: Context) -> None:
     """Re-read a changed item and its parent; say once what is wrong, or that it is fixed."""
+    if _request_due_date_moved(event, context.rules):
+        # The request (the stages' epic) is not an item, but its stages may now be late.
+        request = context.jira.get_issue(str(event.issue_key), ["issuetype", "duedate"])
+        recheck_children(request, context)
+        return
     if not worth_checking(event, context.rules):
         return
     jira = context.jira
@@ -161,6 +166,17 @@ def enforce(
         jira.edit_labels(view.key, remove=[label])
         note("label removed", label)
     return violations
+
+
+def _request_due_date_moved(event: JiraEvent, rules: Rules) -> bool:
+    kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
+    request_types = (rules.jira.request.issue_type, rules.jira.request.epic_issue_type)
+    return (
+        event.name == "jira:issue_updated"
+        and kind in request_types
+        and in_projects(event, rules)
+        and _due_date_changed(event)
+    )
 
 
 def _due_date_changed(event: JiraEvent) -> bool:

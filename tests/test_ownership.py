@@ -310,3 +310,16 @@ def test_a_delayed_status_moves_late_items_there_and_back_when_re_dated(store: S
     assert world.jira.issues[world.keys["s1"]]["fields"]["status"]["name"] == "进行中"
     actions = [e.action for e in Audit(world.store).entries(world.keys["s1"])]
     assert actions[0] == "moved to 延期" and "moved to 进行中" in actions
+
+
+def test_moving_the_request_earlier_rechecks_its_stages(world: World) -> None:
+    request = world.jira.edit("XD-1", duedate="2026-03-06")  # before stages 2 to 6 are due
+    changelog = {"items": [{"field": "duedate", "fieldId": "duedate"}]}
+    router.dispatch(
+        parse_event(issue_event(request, "jira:issue_updated", changelog=changelog)),
+        world.context(),
+    )
+
+    late = sorted(ref for ref in world.keys if world.comments(ref))
+    assert late == ["s2", "s3", "s4", "s5", "s6"]
+    assert world.jira.comments.get("XD-1") in (None, [])  # the request itself is not an item
