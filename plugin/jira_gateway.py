@@ -428,6 +428,7 @@ class JiraGateway:
         or_label: str | None = None,
         or_status: str | None = None,
         fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """One JQL search (paged by 100): not done and due by `due_by`, or still marked delayed
         (by `or_label`, or by being in the status `or_status`)."""
@@ -440,7 +441,7 @@ class JiraGateway:
             f"project in ({_quoted(projects)}) AND issuetype in ({_quoted(issue_types)}) AND "
             f'((statusCategory != Done AND duedate <= "{due_by.isoformat()}"){marked})'
         )
-        return self.search_issues(jql, fields=fields, limit=SWEEP_LIMIT)
+        return self.search_issues(jql, fields=fields, properties=properties, limit=SWEEP_LIMIT)
 
     def transition_to(self, key: str, status: str) -> bool:
         """Move an issue to the named status: find a transition leading there, then take it."""

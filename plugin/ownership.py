@@ -11,7 +11,7 @@ enforcement is one audit row. Nothing is written when nothing is wrong.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +26,7 @@ from plugin.ownership_checks import (
     Violation,
     check_item,
     item_view,
+    person_of,
     render_fixed,
     render_violations,
 )
@@ -258,13 +259,20 @@ def run_sweep(context: Context, *, dry_run: bool = False) -> SweepReport:
         or_label=None if by_status else label,
         or_status=by_status.status if by_status else None,
         fields=SWEEP_FIELDS,
+        properties=[ITEM_PROPERTY],
     )
     notices = Notices(context.store)
+    wanted_by_key = {
+        str(hit.get("key")): decide(due_item(hit, rules), now, rules, calendar) for hit in hits
+    }
+    managers = _project_managers(hits, wanted_by_key, context)
     decisions: list[DelayDecision] = []
     for hit in hits:
         item = due_item(hit, rules)
-        wanted = decide(item, now, rules, calendar)
-        texts = _notices_for(wanted, item, context)
+        wanted = wanted_by_key[item.key]
+        mark = item_mark(hit)
+        pm = managers.get(mark.request, rules.project_manager) if mark else rules.project_manager
+        texts = _notices_for(wanted, item, context, pm)
         # A reminder or a PM notice goes out once per due date: drop those already sent.
         decision = replace(
             wanted,
@@ -280,7 +288,36 @@ def run_sweep(context: Context, *, dry_run: bool = False) -> SweepReport:
     return SweepReport(len(hits), tuple(decisions), dry_run)
 
 
-def _notices_for(decision: DelayDecision, item: DueItem, context: Context) -> dict[str, str]:
+def _project_managers(
+    hits: Sequence[Mapping[str, Any]],
+    decisions: Mapping[str, DelayDecision],
+    context: Context,
+) -> dict[str, str]:
+    """The project manager each request names in its PM field, for the requests whose items are
+    late enough to tell one; one bulk read of those requests, none when the field is not mapped."""
+    field = context.rules.jira.request.fields.project_manager
+    if field is None:
+        return {}
+    requests = sorted(
+        {
+            mark.request
+            for hit in hits
+            if decisions[str(hit.get("key"))].tell_pm and (mark := item_mark(hit)) is not None
+        }
+    )
+    if not requests:
+        return {}
+    found: dict[str, str] = {}
+    for request in context.jira.read_issues(requests, fields=[field]):
+        person = person_of((request.get("fields") or {}).get(field))
+        if person:
+            found[str(request.get("key"))] = person
+    return found
+
+
+def _notices_for(
+    decision: DelayDecision, item: DueItem, context: Context, pm: str | None
+) -> dict[str, str]:
     """The texts of the reminder and the PM notice this decision calls for, by notice kind."""
     rules, jira = context.rules, context.jira
     due = item.due.isoformat() if item.due else ""
@@ -295,9 +332,9 @@ def _notices_for(decision: DelayDecision, item: DueItem, context: Context) -> di
             warn=format_duration(rules.ownership.warn_before_due),
         )
     if decision.tell_pm:
-        if rules.project_manager is None:
+        if pm is None:
             log.warning(
-                "an item is late but no project_manager is set to tell",
+                "an item is late but no project manager is named to tell",
                 extra={"issue": item.key, "days_late": decision.days_late},
             )
         else:
@@ -306,7 +343,7 @@ def _notices_for(decision: DelayDecision, item: DueItem, context: Context) -> di
                 rules,
                 "delays.tell_pm",
                 key=item.key,
-                mention=mention(rules.project_manager, cloud=jira.is_cloud),
+                mention=mention(pm, cloud=jira.is_cloud),
                 due=due,
                 days=decision.days_late,
                 limit=rules.ownership.overdue_after_days,

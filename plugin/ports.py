@@ -150,6 +150,7 @@ class JiraPort(Protocol):
         or_label: str | None = None,
         or_status: str | None = None,
         fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """Items of these types due by `due_by` and not done, or marked delayed (by `or_label`,
         or by being in the status `or_status`), in one search paged by 100."""

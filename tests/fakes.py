@@ -466,6 +466,7 @@ class FakeJira:
         or_label: str | None = None,
         or_status: str | None = None,
         fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
         with self._lock:
@@ -488,6 +489,11 @@ class FakeJira:
                         {
                             "key": issue["key"],
                             "fields": {name: copy.deepcopy(f.get(name)) for name in fields},
+                            "properties": {
+                                name: copy.deepcopy(issue["properties"][name])
+                                for name in properties
+                                if name in issue["properties"]
+                            },
                         }
                     )
             return found

@@ -323,3 +323,19 @@ def test_moving_the_request_earlier_rechecks_its_stages(world: World) -> None:
     late = sorted(ref for ref in world.keys if world.comments(ref))
     assert late == ["s2", "s3", "s4", "s5", "s6"]
     assert world.jira.comments.get("XD-1") in (None, [])  # the request itself is not an item
+
+
+def test_the_pm_told_of_a_long_delay_is_the_one_the_request_names(store: Store) -> None:
+    rules = load_default_rules()
+    fields = rules.jira.request.fields.model_copy(update={"project_manager": "customfield_10070"})
+    request = rules.jira.request.model_copy(update={"fields": fields})
+    rules = rules.model_copy(update={"jira": rules.jira.model_copy(update={"request": request})})
+    world = World(store, rules)
+    named = CONTACTS["产品部"]
+    world.jira.edit("XD-1", customfield_10070={"accountId": named})
+
+    sweep_at(world, datetime(2026, 3, 11, 2, 0, tzinfo=UTC))
+
+    [notice] = world.comments("s1.d1")
+    assert f"[~accountid:{named}]" in notice and f"[~accountid:{PM}]" not in notice
+    assert world.jira.calls_to("POST /rest/api/2/issue/bulkfetch") == 1  # one read of the request
