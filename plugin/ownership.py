@@ -6,6 +6,10 @@ re-reads the item and its parent, runs the pure checks (plugin.ownership_checks)
 comment per item for this rule, mentioning whoever made the change; a label marks the item while
 it breaks a rule. When the item is fixed, the comment says so and the label goes. Every
 enforcement is one audit row. Nothing is written when nothing is wrong.
+
+Its periodic work, the delay sweep (`sweep_delays`, also `crossdept sweep`), marks late items
+延期, unmarks done or re-dated ones, reminds owners before the due date and tells the project
+manager of long delays, as plugin.delays decides.
 """
 
 from __future__ import annotations
