@@ -316,6 +316,15 @@ class Demo:
                 found.append(str(comment.get("body", "")))
         return found
 
+    def rule_comments(self, key: str, rule: str) -> list[str]:
+        """crossdept's comments on an issue for one rule (their last line names it: `(rule:KEY)`).
+
+        Other rules may speak on the same issue meanwhile, e.g. the delay sweep when the demo's
+        dates lie in the past.
+        """
+        marker = re.compile(rf"{re.escape(rule)}:{re.escape(key)}[)）]")
+        return [text for text in self.crossdept_comments(key) if marker.search(text)]
+
     def labels(self, key: str) -> list[str]:
         """An issue's labels, read as the requester."""
         fields = self.requester.get_issue(key, ["labels"]).get("fields") or {}

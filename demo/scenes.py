@@ -310,7 +310,7 @@ def scene_ownership(demo: Demo) -> None:
         f"   {signoff.key}: assignee cleared;  {stage.key}: due date moved to {day_off} (a day off)"
     )
     for item in (signoff, stage):
-        comments = demo.crossdept_comments(item.key)
+        comments = demo.rule_comments(item.key, "ownership")
         if len(comments) != 1:
             raise DemoError(f"{item.key} has {len(comments)} comments from crossdept, not one")
         bullet = next(line for line in comments[0].splitlines() if line.startswith("* "))
@@ -327,7 +327,7 @@ def scene_ownership(demo: Demo) -> None:
         body={"fields": {"assignee": person}},
     )
     demo.wait_for("the fix to be checked", lambda: _finished(demo, before, 1))
-    [fixed] = demo.crossdept_comments(signoff.key)
+    [fixed] = demo.rule_comments(signoff.key, "ownership")
     demo.say(f"   the requester assigns {signoff.key} again: its comment now says")
     demo.say(
         f"     {fixed.splitlines()[1]}  labels: {', '.join(demo.labels(signoff.key)) or 'none'}"
@@ -340,7 +340,9 @@ def scene_ownership(demo: Demo) -> None:
     demo.say("")
     demo.summary["ownership"] = {
         "broken": {signoff.key: "single_owner", stage.key: "due_on_workday"},
-        "comments": {item.key: len(demo.crossdept_comments(item.key)) for item in (signoff, stage)},
+        "comments": {
+            item.key: len(demo.rule_comments(item.key, "ownership")) for item in (signoff, stage)
+        },
         "fixed_comment": fixed,
         "audit": [entry.action for entry in entries],
     }
