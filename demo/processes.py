@@ -91,6 +91,9 @@ def service_process(
         f"--port={port}",
         "--workers=1",
         "--concurrency=2",
+        # The demo shows what crossdept does on events; a sweep landing mid-scene would blur
+        # its call counts (and with past dates it would mark everything late).
+        "--no-periodic",
     ]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(

@@ -116,3 +116,9 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
     assert "no periodic task 'sweep'; known: sweep_delays" in unknown.output
     bad_time = CliRunner().invoke(cli, ["periodic", "sweep", "--now", "tomorrow"])
     assert bad_time.exit_code == 2 and "not an ISO 8601 time" in bad_time.output
+
+
+def test_a_worker_without_periodic_work_still_recovers(service: Service) -> None:
+    service.create_tables()
+    service.worker(periodic=False)
+    assert list(service.queue.scheduled_jobs) == ["recover_deliveries"]

@@ -80,6 +80,15 @@ now_option = click.option(
     help="Run as if it were this time (ISO 8601; no offset means UTC), e.g. to catch up or test.",
 )
 
+# Whether this process's consumer runs the rules' periodic work, the same under `serve` and
+# `worker` (recovery of lost deliveries always runs).
+periodic_option = click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Run the rules' periodic work (the delay sweep) here; with many workers, one is enough.",
+)
+
 # Options of the queue consumer, the same under `serve` and `worker`.
 concurrency_option = click.option(
     "--concurrency",
@@ -118,6 +127,7 @@ max_attempts_option = click.option(
 )
 @concurrency_option
 @max_attempts_option
+@periodic_option
 @click.option(
     "--worker-nice",
     default=DEFAULT_WORKER_NICE,
@@ -132,6 +142,7 @@ def serve(
     threads: int,
     concurrency: int,
     max_attempts: int,
+    periodic: bool,
     worker_nice: int,
 ) -> None:
     """Run the web service and the queue consumer together on this machine.
@@ -169,6 +180,7 @@ def serve(
             "worker",
             f"--concurrency={concurrency}",
             f"--max-attempts={max_attempts}",
+            "--periodic" if periodic else "--no-periodic",
             f"--nice={worker_nice}",
         ),
     }
@@ -232,6 +244,7 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
 @click.command(epilog=ENVIRONMENT)
 @concurrency_option
 @max_attempts_option
+@periodic_option
 @click.option(
     "--lease-seconds",
     default=DEFAULT_LEASE_S,
@@ -254,7 +267,12 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
     help="Lower this process's CPU priority by this much (`serve` uses 10).",
 )
 def worker(
-    concurrency: int, max_attempts: int, lease_seconds: float, router: str, niceness: int
+    concurrency: int,
+    max_attempts: int,
+    periodic: bool,
+    lease_seconds: float,
+    router: str,
+    niceness: int,
 ) -> None:
     """Process queued deliveries (without the web part): run several to scale out.
 
@@ -274,7 +292,7 @@ def worker(
     if logging.getLogger().getEffectiveLevel() >= logging.INFO:
         # huey logs two lines per job ("Executing", "executed in"); the worker logs the outcome.
         logging.getLogger("huey").setLevel(logging.WARNING)
-    service.worker(max_attempts=max_attempts, lease_s=lease_seconds)
+    service.worker(max_attempts=max_attempts, lease_s=lease_seconds, periodic=periodic)
     recovered = service.recover()
     feeder, stop_feeding = Feeder(
         service.deliveries, service.queue, needs_work=service.router.handles

@@ -161,9 +161,14 @@ class Service:
         )
 
     def worker(
-        self, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, lease_s: float = DEFAULT_LEASE_S
+        self,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        lease_s: float = DEFAULT_LEASE_S,
+        periodic: bool = True,
     ) -> Worker:
-        """A worker attached to this process's queue, with periodic recovery."""
+        """A worker attached to this process's queue, with recovery every minute and, unless
+        `periodic` is off, the rules' periodic work."""
         worker = Worker(
             self.deliveries,
             self.queue,
@@ -175,10 +180,11 @@ class Service:
             observer=metrics.observe_job,
         )
         jobs = [ScheduledJob("recover_deliveries", 1, self.recover)]
-        jobs += [
-            ScheduledJob(task.name, task.minutes, partial(self.run_periodic, task.name))
-            for task in self.composition.schedule
-        ]
+        if periodic:
+            jobs += [
+                ScheduledJob(task.name, task.minutes, partial(self.run_periodic, task.name))
+                for task in self.composition.schedule
+            ]
         self.queue.attach(worker.run, jobs)
         return worker
 
