@@ -44,6 +44,13 @@ def cloud(
     )
 
 
+EPIC_LINK = {
+    "id": "customfield_10101",
+    "name": "Epic Link",
+    "schema": {"custom": "com.pyxis.greenhopper.jira:gh-epic-link"},
+}
+
+
 def data_center(http: responses.RequestsMock) -> JiraGateway:
     http.get(
         f"{DC_URL}/rest/api/2/serverInfo",
@@ -377,16 +384,7 @@ def test_payloads_place_issues_as_cloud_and_data_center_want() -> None:
 
 def test_children_are_found_by_parent_epic_link_or_link(http: responses.RequestsMock) -> None:
     gateway = data_center(http)
-    http.get(
-        f"{DC_URL}/rest/api/2/field",
-        json=[
-            {
-                "id": "customfield_10101",
-                "name": "Epic Link",
-                "schema": {"custom": "com.pyxis.greenhopper.jira:gh-epic-link"},
-            }
-        ],
-    )
+    http.get(f"{DC_URL}/rest/api/2/field", json=[EPIC_LINK])
     for _ in range(3):
         http.post(f"{DC_URL}/rest/api/2/search", json={"issues": [], "total": 0})
 

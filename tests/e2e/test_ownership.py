@@ -19,6 +19,14 @@ def person(world: World, login: str) -> dict[str, str]:
     return {"accountId": user.account_id} if world.flavour.name == "cloud" else {"name": login}
 
 
+def built(make_world: MakeWorld, flavour: str) -> tuple[World, dict[str, str]]:
+    """A world whose requester filed a request and got its tree: ref -> the item's key."""
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    return world, {ref: keys[0] for ref, keys in world.items(key).items()}
+
+
 def labels(world: World, key: str) -> list[str]:
     return list(world.requester.issue(key, fields="labels").fields.labels or [])
 
@@ -27,11 +35,8 @@ def labels(world: World, key: str) -> list[str]:
 def test_each_broken_rule_is_said_once_in_one_comment_and_closed_when_fixed(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    items = world.items(key)
-    signoff, stage = items["s1.d2.技术部"][0], items["s1"][0]
+    world, items = built(make_world, flavour)
+    signoff, stage = items["s1.d2.技术部"], items["s1"]
 
     world.requester.issue(signoff).update(fields={"assignee": None})
     world.settle()
@@ -62,18 +67,15 @@ def test_each_broken_rule_is_said_once_in_one_comment_and_closed_when_fixed(
 
 
 def test_moving_a_stage_earlier_tells_each_late_child_once(make_world: MakeWorld) -> None:
-    world = make_world("cloud")
-    key = world.file_request()
-    world.settle()
-    items = world.items(key)
+    world, items = built(make_world, "cloud")
 
-    world.requester.issue(items["s1"][0]).update(fields={"duedate": "2026-03-03"})
+    world.requester.issue(items["s1"]).update(fields={"duedate": "2026-03-03"})
     world.settle()
 
-    late = sorted(ref for ref, keys in items.items() if world.crossdept_comments(keys[0]))
+    late = sorted(ref for ref, item in items.items() if world.crossdept_comments(item))
     assert late == sorted(ref for ref in items if ref.startswith("s1.d2."))
     for ref in late:
-        [comment] = world.crossdept_comments(items[ref][0])
+        [comment] = world.crossdept_comments(items[ref])
         assert "晚于上级任务" in comment
     assert_no_violations(world.sandbox)
 
@@ -82,11 +84,8 @@ def test_moving_a_stage_earlier_tells_each_late_child_once(make_world: MakeWorld
 def test_the_sweep_marks_late_items_in_jira_and_a_second_sweep_writes_nothing(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    items = world.items(key)
-    first = items["s1.d1"][0]  # due 2026-03-03, the request having started on 2026-03-02
+    world, items = built(make_world, flavour)
+    first = items["s1.d1"]  # due 2026-03-03, the request having started on 2026-03-02
 
     wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
     world.service.run_periodic("sweep_delays", clock=lambda: wednesday)
@@ -115,11 +114,8 @@ def status(world: World, key: str) -> str:
 def test_starting_stage_3_while_stage_2_is_open_is_moved_back_once_then_only_warned(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    items = world.items(key)
-    stage3 = items["s3"][0]
+    world, items = built(make_world, flavour)
+    stage3 = items["s3"]
 
     world.requester.transition_issue(stage3, "进行中")
     world.settle()
@@ -127,7 +123,7 @@ def test_starting_stage_3_while_stage_2_is_open_is_moved_back_once_then_only_war
     assert status(world, stage3) == "未开始"  # moved back to where it came from
     [comment] = world.crossdept_comments(stage3)
     assert "crossdept 已把它移回“未开始”" in comment
-    assert f"阶段1：{items['s1'][0]}" in comment and f"阶段2：{items['s2'][0]}" in comment
+    assert f"阶段1：{items['s1']}" in comment and f"阶段2：{items['s2']}" in comment
 
     world.requester.transition_issue(stage3, "进行中")  # the same person insists
     world.settle()
@@ -140,16 +136,13 @@ def test_starting_stage_3_while_stage_2_is_open_is_moved_back_once_then_only_war
 def test_a_deliverable_of_a_later_stage_is_held_too_and_stage_1_is_free(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
-    key = world.file_request()
-    world.settle()
-    items = world.items(key)
+    world, items = built(make_world, "cloud")
 
-    world.requester.transition_issue(items["s1.d1"][0], "进行中")
-    world.requester.transition_issue(items["s2.d1.技术部"][0], "进行中")
+    world.requester.transition_issue(items["s1.d1"], "进行中")
+    world.requester.transition_issue(items["s2.d1.技术部"], "进行中")
     world.settle()
 
-    assert status(world, items["s1.d1"][0]) == "进行中"
-    assert world.crossdept_comments(items["s1.d1"][0]) == []
-    assert status(world, items["s2.d1.技术部"][0]) == "未开始"
+    assert status(world, items["s1.d1"]) == "进行中"
+    assert world.crossdept_comments(items["s1.d1"]) == []
+    assert status(world, items["s2.d1.技术部"]) == "未开始"
     assert_no_violations(world.sandbox)
