@@ -1,0 +1,65 @@
+"""Mentions that ask someone: Cloud and Data Center markup, ADF, never in quotes, code or by oneself."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugin.mentions import first_lines, mentioned
+
+ALICE = "557058:00000000-0000-4000-8000-000000000004"
+BOB = "5b10ac8d82e05b22cc7d4ef5"
+
+
+@pytest.mark.parametrize(
+    ("body", "author", "expected"),
+    [
+        (f"[~accountid:{ALICE}] 请确认预算", None, [ALICE]),
+        (
+            f"[~accountid:{ALICE}] and [~accountid:{BOB}], also [~accountid:{ALICE}]",
+            None,
+            [ALICE, BOB],
+        ),
+        ("[~engineering.contact] 请在周五前回复", None, ["engineering.contact"]),  # Data Center
+        (f"自己提醒自己 [~accountid:{ALICE}]", ALICE, []),  # mentioning oneself asks nobody
+        (f"{{quote}}[~accountid:{ALICE}] 之前说过{{quote}} 同意", None, []),
+        (f"{{code:python}}print('[~accountid:{ALICE}]'){{code}}", None, []),
+        ("{noformat}[~bob]{noformat}[~alice]", None, ["alice"]),
+        (f"bq. [~accountid:{BOB}] wrote this\n[~accountid:{ALICE}] your turn", None, [ALICE]),
+        (f"{{quote}}unclosed [~accountid:{ALICE}]", None, []),
+        ("no mention here, just ~tilde and [brackets]", None, []),
+        (None, None, []),
+    ],
+)
+def test_mentions_in_wiki_markup(body: object, author: str | None, expected: list[str]) -> None:
+    assert mentioned(body, author=author) == expected
+
+
+def test_mentions_in_an_adf_document_outside_quotes_and_code() -> None:
+    document = {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {
+                "type": "paragraph",
+                "content": [
+                    {"type": "mention", "attrs": {"id": ALICE, "text": "@Alice"}},
+                    {"type": "text", "text": " please review"},
+                ],
+            },
+            {
+                "type": "blockquote",
+                "content": [
+                    {"type": "paragraph", "content": [{"type": "mention", "attrs": {"id": BOB}}]}
+                ],
+            },
+            {"type": "codeBlock", "content": [{"type": "mention", "attrs": {"id": BOB}}]},
+        ],
+    }
+    assert mentioned(document) == [ALICE]
+    assert mentioned(document, author=ALICE) == []
+
+
+def test_the_first_lines_of_an_ask_leave_quotes_out_and_stay_short() -> None:
+    body = f"{{quote}}old words{{quote}}\n[~accountid:{ALICE}] 请确认预算\n金额 50 万\n第三行"
+    assert first_lines(body) == f"[~accountid:{ALICE}] 请确认预算 / 金额 50 万"
+    assert first_lines("x" * 300).endswith("…") and len(first_lines("x" * 300)) == 120
