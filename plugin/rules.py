@@ -28,6 +28,7 @@ Language = Literal["zh-CN", "en"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Ask = Literal["mention", "assignment", "waiting_status"]
+Answer = Literal["comment", "transition", "edit"]
 
 
 def _monday_to_friday() -> list[Weekday]:
@@ -413,6 +414,20 @@ class EscalationStep(Model):
     )
 
 
+def _process_reminders() -> list[EscalationStep]:
+    return [EscalationStep(after=timedelta(hours=24), to="asked")]
+
+
+def _process_ladder() -> list[EscalationStep]:
+    # The PM step the process adds after the head needs a project manager, so it is in the
+    # shipped rules file rather than in the defaults every file gets.
+    return [EscalationStep(after=timedelta(hours=48), to="head")]
+
+
+def _every_answer() -> list[Answer]:
+    return ["comment", "transition", "edit"]
+
+
 class EscalationRules(Model):
     """Unanswered asks remind, then escalate (seed 003: 48 hours → the department head)."""
 
@@ -426,8 +441,25 @@ class EscalationRules(Model):
     clock: Literal["hours", "working_hours"] = Field(
         default="hours", description="Count wall-clock hours or working hours only."
     )
-    reminders: list[EscalationStep] = Field(default_factory=list)
-    ladder: list[EscalationStep] = Field(default_factory=list)
+    reminders: list[EscalationStep] = Field(
+        default_factory=_process_reminders,
+        description="Reminders to the person asked (default: after 24 hours).",
+    )
+    ladder: list[EscalationStep] = Field(
+        default_factory=_process_ladder,
+        description="Escalation steps (default: the department head after 48 hours).",
+    )
+    answered_by: list[Answer] = Field(
+        default_factory=_every_answer,
+        description="What the person asked does that answers: comment, transition, edit.",
+    )
+    label: Text | None = Field(
+        default=None,
+        description="Label of an issue with an escalated ask (default: crossdept-催办 / crossdept-escalated).",
+    )
+    notify: bool = Field(
+        default=False, description="Also e-mail each step's recipient through Jira's notify call."
+    )
 
 
 class MeetingFields(Model):

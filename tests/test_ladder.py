@@ -23,8 +23,12 @@ def with_ladder(reminders: list[tuple[int, str]], ladder: list[tuple[int, str]])
     return RULES.model_copy(update={"escalation": escalation})
 
 
-def test_the_shipped_ladder_reminds_at_24_hours_and_tells_the_head_at_48() -> None:
-    assert steps(RULES) == [Step(1, "reminder", 24.0, "asked"), Step(2, "escalation", 48.0, "head")]
+def test_the_shipped_ladder_reminds_at_24_hours_tells_the_head_at_48_then_the_pm() -> None:
+    assert steps(RULES) == [
+        Step(1, "reminder", 24.0, "asked"),
+        Step(2, "escalation", 48.0, "head"),
+        Step(3, "escalation", 72.0, "pm"),
+    ]
 
 
 def test_steps_come_in_time_order_reminders_first_when_equal() -> None:
@@ -39,7 +43,14 @@ def test_steps_come_in_time_order_reminders_first_when_equal() -> None:
 
 @pytest.mark.parametrize(
     ("done", "elapsed", "expected"),
-    [(0, 23.9, None), (0, 24.0, 1), (1, 47.0, None), (1, 50.0, 2), (2, 500.0, None)],
+    [
+        (0, 23.9, None),
+        (0, 24.0, 1),
+        (1, 47.0, None),
+        (1, 50.0, 2),
+        (2, 71.0, None),
+        (3, 500.0, None),
+    ],
 )
 def test_one_step_is_due_at_a_time(done: int, elapsed: float, expected: int | None) -> None:
     step = due_step(RULES, done, elapsed)

@@ -130,7 +130,10 @@ def test_the_shipped_timings_are_the_guides_numbers() -> None:
     assert rules.ownership.overdue_after_days == 2
     assert rules.ownership.warn_before_due == timedelta(hours=24)
     assert [(s.after, s.to) for s in rules.escalation.reminders] == [(timedelta(hours=24), "asked")]
-    assert [(s.after, s.to) for s in rules.escalation.ladder] == [(timedelta(hours=48), "head")]
+    assert [(s.after, s.to) for s in rules.escalation.ladder] == [
+        (timedelta(hours=48), "head"),
+        (timedelta(hours=72), "pm"),  # "then the project manager"
+    ]
     assert rules.meetings is not None
     assert rules.meetings.notice == timedelta(days=3)
     assert rules.meetings.minutes_within == timedelta(hours=24)
