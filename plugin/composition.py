@@ -26,6 +26,7 @@ class Composition:
 def compose() -> Composition:
     """Return the composition of all rules; imported late so each rule stays its own module."""
     from plugin import (
+        asks,
         audit,
         deliveries,
         jira_site,
@@ -47,6 +48,7 @@ def compose() -> Composition:
             tree_records.tree_requests,
             tree_records.tree_items,
             stage_gate.gate_reverts,
+            asks.asks,
         ),
     )
 

@@ -1,0 +1,212 @@
+"""Open asks: one clock per person asked on an issue, kept in the store and found by due time.
+
+An ask is a mention of someone in a comment, an assignment to them, or the issue entering a
+waiting status (an ask of its assignee). It is open until that person answers, or until it is
+cancelled (the asking comment was deleted or no longer mentions them, the issue is done). Each
+ask takes the ladder's steps one at a time: `steps_done` counts those taken and `next_due` says
+when the next one is due, indexed so a sweep finds what is due in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from plugin.store import Store, metadata
+
+OPEN, ANSWERED, CANCELLED = "open", "answered", "cancelled"
+
+asks = Table(
+    "asks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("issue", String(64), nullable=False),
+    Column("asked", String(200), nullable=False),
+    Column("asked_by", String(200), nullable=True),
+    # What asked: mention (source_id = the comment's id), assignment or waiting_status
+    # (source_id = the changelog's id), so a redelivered webhook finds its ask already there.
+    Column("source", String(16), nullable=False),
+    Column("source_id", String(64), nullable=False),
+    Column("department", String(64), nullable=True),
+    Column("excerpt", Text, nullable=True),
+    Column("asked_at", Float, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("steps_done", Integer, nullable=False, default=0),
+    Column("next_due", Float, nullable=True),
+    Column("closed_at", Float, nullable=True),
+    Column("response_hours", Float, nullable=True),
+    UniqueConstraint("issue", "asked", "source", "source_id", name="asks_once"),
+)
+Index("asks_open_due", asks.c.state, asks.c.next_due)
+Index("asks_issue_state", asks.c.issue, asks.c.state)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One ask and where its clock stands."""
+
+    id: int
+    issue: str
+    asked: str
+    asked_by: str | None
+    source: str
+    source_id: str
+    department: str | None
+    excerpt: str | None
+    asked_at: float
+    state: str
+    steps_done: int
+    next_due: float | None
+    closed_at: float | None
+    response_hours: float | None
+
+
+def _ask(row: Any) -> Ask:
+    return Ask(**dict(row._mapping))
+
+
+class Asks:
+    """The asks table, behind the verbs the escalation rule and `crossdept asks` use."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def open(
+        self,
+        *,
+        issue: str,
+        asked: str,
+        asked_by: str | None,
+        source: str,
+        source_id: str,
+        asked_at: float,
+        next_due: float | None,
+        department: str | None = None,
+        excerpt: str | None = None,
+    ) -> bool:
+        """Start a clock; False when this very ask was recorded before (a redelivery)."""
+        try:
+            with self.store.begin() as db:
+                db.execute(
+                    insert(asks).values(
+                        issue=issue,
+                        asked=asked,
+                        asked_by=asked_by,
+                        source=source,
+                        source_id=source_id,
+                        department=department,
+                        excerpt=excerpt,
+                        asked_at=asked_at,
+                        state=OPEN,
+                        steps_done=0,
+                        next_due=next_due,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def answer(
+        self, issue: str, person: str, at: float, hours: Callable[[float, float], float]
+    ) -> list[Ask]:
+        """Close every open ask of `person` on `issue` as answered at `at`; return them.
+
+        `hours(asked_at, at)` measures the response time in the configured clock. Asks made
+        after `at` (a reordered webhook) are left open: an answer cannot precede its question.
+        """
+        with self.store.begin() as db:
+            found = [
+                _ask(row)
+                for row in db.execute(
+                    select(asks).where(
+                        asks.c.issue == issue,
+                        asks.c.asked == person,
+                        asks.c.state == OPEN,
+                        asks.c.asked_at <= at,
+                    )
+                )
+            ]
+            for ask in found:
+                db.execute(
+                    update(asks)
+                    .where(asks.c.id == ask.id, asks.c.state == OPEN)
+                    .values(
+                        state=ANSWERED,
+                        closed_at=at,
+                        next_due=None,
+                        response_hours=hours(ask.asked_at, at),
+                    )
+                )
+        return found
+
+    def cancel(
+        self,
+        issue: str,
+        at: float,
+        *,
+        source: str | None = None,
+        source_id: str | None = None,
+        keep: Iterable[str] = (),
+    ) -> int:
+        """Cancel open asks on an issue (of one source, except for the people in `keep`)."""
+        condition = and_(asks.c.issue == issue, asks.c.state == OPEN)
+        if source is not None:
+            condition = and_(condition, asks.c.source == source)
+        if source_id is not None:
+            condition = and_(condition, asks.c.source_id == source_id)
+        kept = list(keep)
+        if kept:
+            condition = and_(condition, asks.c.asked.not_in(kept))
+        with self.store.begin() as db:
+            result = db.execute(
+                update(asks).where(condition).values(state=CANCELLED, closed_at=at, next_due=None)
+            )
+        return int(result.rowcount or 0)
+
+    def due(self, now: float, limit: int = 1000) -> list[Ask]:
+        """Open asks whose next step is due, oldest first: one query on the (state, next_due) index."""
+        with self.store.begin() as db:
+            rows = db.execute(
+                select(asks)
+                .where(asks.c.state == OPEN, asks.c.next_due <= now)
+                .order_by(asks.c.next_due, asks.c.id)
+                .limit(limit)
+            ).all()
+        return [_ask(row) for row in rows]
+
+    def record_step(self, ask_id: int, step: int, next_due: float | None) -> bool:
+        """Record that step `step` was taken; False when it was already (another sweep, a retry)."""
+        with self.store.begin() as db:
+            result = db.execute(
+                update(asks)
+                .where(asks.c.id == ask_id, asks.c.state == OPEN, asks.c.steps_done == step - 1)
+                .values(steps_done=step, next_due=next_due)
+            )
+        return bool(result.rowcount == 1)
+
+    def listing(self, *, state: str | None = OPEN, department: str | None = None) -> list[Ask]:
+        """Asks for `crossdept asks`: open ones by default, oldest first."""
+        query = select(asks).order_by(asks.c.asked_at, asks.c.id)
+        if state is not None:
+            query = query.where(asks.c.state == state)
+        if department is not None:
+            query = query.where(asks.c.department == department)
+        with self.store.begin() as db:
+            return [_ask(row) for row in db.execute(query).all()]

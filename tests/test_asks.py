@@ -1,0 +1,91 @@
+"""Asks in the store: one clock per person asked, found by due time, each step taken once."""
+
+from __future__ import annotations
+
+import threading
+
+from plugin.asks import ANSWERED, CANCELLED, OPEN, Asks
+from plugin.store import Store
+
+
+def hours(start: float, end: float) -> float:
+    return (end - start) / 3600
+
+
+def ask(asks: Asks, asked: str = "alice", source_id: str = "c1", at: float = 0.0) -> bool:
+    return asks.open(
+        issue="XD-9",
+        asked=asked,
+        asked_by="bob",
+        source="mention",
+        source_id=source_id,
+        asked_at=at,
+        next_due=at + 24 * 3600,
+        department="技术部",
+        excerpt="请确认预算",
+    )
+
+
+def test_an_ask_is_recorded_once_however_often_its_webhook_comes(store: Store) -> None:
+    asks = Asks(store)
+    assert ask(asks) and not ask(asks)
+    [only] = asks.listing()
+    assert (only.asked, only.state, only.steps_done) == ("alice", OPEN, 0)
+
+
+def test_due_asks_are_found_in_due_order_and_each_step_is_taken_once(store: Store) -> None:
+    asks = Asks(store)
+    ask(asks, "alice", "c1", at=0.0)
+    ask(asks, "carol", "c2", at=-3600.0)
+    ask(asks, "dave", "c3", at=10 * 3600.0)
+
+    due = asks.due(now=24 * 3600.0)
+    assert [a.asked for a in due] == ["carol", "alice"]
+
+    first = due[1]
+    assert asks.record_step(first.id, 1, next_due=48 * 3600.0)
+    assert not asks.record_step(first.id, 1, next_due=48 * 3600.0)  # a second sweep, a retry
+    assert [a.asked for a in asks.due(now=24 * 3600.0)] == ["carol"]
+
+
+def test_racing_sweeps_take_a_step_once(store: Store) -> None:
+    asks = Asks(store)
+    ask(asks)
+    [due] = asks.due(now=10**9)
+    taken: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda: taken.append(asks.record_step(due.id, 1, None)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == [False, False, False, True]
+
+
+def test_an_answer_closes_that_persons_asks_with_the_response_time(store: Store) -> None:
+    asks = Asks(store)
+    ask(asks, "alice", "c1", at=0.0)
+    ask(asks, "alice", "c9", at=7200.0)  # asked again after the answer below: stays open
+    ask(asks, "carol", "c2", at=0.0)
+
+    answered = asks.answer("XD-9", "alice", at=3600.0, hours=hours)
+
+    assert [a.source_id for a in answered] == ["c1"]
+    by_source = {a.source_id: a for a in asks.listing(state=None)}
+    assert (by_source["c1"].state, by_source["c1"].response_hours) == (ANSWERED, 1.0)
+    assert by_source["c9"].state == OPEN and by_source["c2"].state == OPEN
+
+
+def test_cancelling_by_source_keeps_those_still_asked(store: Store) -> None:
+    asks = Asks(store)
+    ask(asks, "alice", "c1")
+    ask(asks, "carol", "c1")
+    ask(asks, "dave", "c2")
+
+    assert asks.cancel("XD-9", 5.0, source="mention", source_id="c1", keep=["carol"]) == 1
+    states = {a.asked: a.state for a in asks.listing(state=None)}
+    assert states == {"alice": CANCELLED, "carol": OPEN, "dave": OPEN}
+    assert asks.cancel("XD-9", 6.0) == 2  # the issue is done
+    assert asks.listing() == [] and asks.listing(department="技术部", state=CANCELLED)
