@@ -30,6 +30,7 @@ def compose() -> Composition:
         audit,
         deliveries,
         jira_site,
+        leases,
         notices,
         ownership,
         stage_gate,
@@ -49,6 +50,7 @@ def compose() -> Composition:
             tree_records.tree_items,
             stage_gate.gate_reverts,
             asks.asks,
+            leases.leases,
         ),
     )
 

@@ -89,3 +89,15 @@ def test_cancelling_by_source_keeps_those_still_asked(store: Store) -> None:
     assert states == {"alice": CANCELLED, "carol": OPEN, "dave": OPEN}
     assert asks.cancel("XD-9", 6.0) == 2  # the issue is done
     assert asks.listing() == [] and asks.listing(department="技术部", state=CANCELLED)
+
+
+def test_a_lease_has_one_holder_until_it_expires_or_is_given_back(store: Store) -> None:
+    from plugin.leases import Leases
+
+    leases = Leases(store)
+    assert leases.take("sweep_asks", "w1", now=0.0, seconds=60)
+    assert not leases.take("sweep_asks", "w2", now=30.0, seconds=60)
+    assert leases.take("sweep_asks", "w1", now=30.0, seconds=60)  # renewed by its holder
+    assert leases.take("sweep_asks", "w2", now=91.0, seconds=60)  # w1 died: expired
+    leases.give_back("sweep_asks", "w2")
+    assert leases.take("sweep_asks", "w3", now=92.0, seconds=60)
