@@ -333,7 +333,7 @@ def scene_ownership(demo: Demo) -> None:
         f"     {fixed.splitlines()[1]}  labels: {', '.join(demo.labels(signoff.key)) or 'none'}"
     )
     demo.say(f"   crossdept audit {signoff.key}:")
-    entries = Audit(demo.store).entries(signoff.key)
+    entries = [e for e in Audit(demo.store).entries(signoff.key) if e.rule == "ownership"]
     for entry in entries:
         detail = f"  {entry.detail}" if entry.detail else ""
         demo.say(f"     {entry.rule}  {entry.action}{detail}")

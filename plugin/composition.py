@@ -29,6 +29,7 @@ def compose() -> Composition:
         asks,
         audit,
         deliveries,
+        escalation,
         jira_site,
         leases,
         notices,
@@ -39,8 +40,10 @@ def compose() -> Composition:
     )
 
     return Composition(
-        router=Router(trees.router, ownership.router, stage_gate.router),
-        schedule=Schedule(trees.schedule, ownership.schedule, stage_gate.schedule),
+        router=Router(trees.router, ownership.router, stage_gate.router, escalation.router),
+        schedule=Schedule(
+            trees.schedule, ownership.schedule, stage_gate.schedule, escalation.schedule
+        ),
         tables=(
             deliveries.deliveries,
             jira_site.jira_site,

@@ -38,7 +38,7 @@ def test_a_context_carries_the_rules_the_jira_port_the_store_and_the_clock(
 ) -> None:
     context = service.context_for("delivery-1", clock=lambda: MOMENT)
     assert context.rules is service.rules
-    assert context.jira is service._jira
+    assert context.jira.myself() == service._jira.myself()  # the port, connected on first use
     assert context.store is service.store
     assert context.clock() == MOMENT
     assert context.delivery_id == "delivery-1"
@@ -106,14 +106,15 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
 
     listed = CliRunner().invoke(cli, ["periodic"])
     assert listed.exit_code == 0, listed.output
-    assert listed.output.strip() == (
+    assert listed.output.strip().splitlines() == [
+        "sweep_asks  every 1 min  Remind, then escalate, every ask whose next step is due, once each.",
         "sweep_delays  every 5 min  Mark late items delayed, unmark done or re-dated ones, "
-        "remind owners, tell the PM."
-    )
+        "remind owners, tell the PM.",
+    ]
 
     unknown = CliRunner().invoke(cli, ["periodic", "sweep"])
     assert unknown.exit_code == 1
-    assert "no periodic task 'sweep'; known: sweep_delays" in unknown.output
+    assert "no periodic task 'sweep'; known: sweep_asks, sweep_delays" in unknown.output
     bad_time = CliRunner().invoke(cli, ["periodic", "sweep", "--now", "tomorrow"])
     assert bad_time.exit_code == 2 and "not an ISO 8601 time" in bad_time.output
 

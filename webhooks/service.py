@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -28,7 +28,7 @@ from webhooks.settings import Settings
 
 if TYPE_CHECKING:
     from plugin.jira_gateway import JiraGateway
-    from plugin.ports import ConfluencePort
+    from plugin.ports import ConfluencePort, JiraPort
     from plugin.rules import Rules
 
 RouterFactory = Callable[[], Router]
@@ -150,10 +150,14 @@ class Service:
         return self.settings.jira_account_id or self.jira().myself()
 
     def context_for(self, delivery_key: str, *, clock: Callable[[], datetime] = utc_now) -> Context:
-        """The Context one job's handlers (or one periodic run) receive."""
+        """The Context one job's handlers (or one periodic run) receive.
+
+        Jira is connected on a handler's first use of it, so a job whose handlers find nothing
+        to do (an event of a project not under enforcement) needs no Jira at all.
+        """
         return Context(
             rules=self.rules,
-            jira=self.jira(),
+            jira=cast("JiraPort", _LazyJira(self.jira)),
             store=self.store,
             clock=clock,
             delivery_id=delivery_key,
@@ -196,6 +200,16 @@ class Service:
     def recover(self) -> list[int]:
         """Re-enqueue deliveries the queue lost (see plugin.queue.recover)."""
         return recover(self.deliveries, self.queue)
+
+
+class _LazyJira:
+    """Stands for the Jira gateway and connects it (once per process) when first used."""
+
+    def __init__(self, connect: Callable[[], JiraPort]) -> None:
+        self._connect = connect
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connect(), name)
 
 
 def _plain(secret: SecretStr | None) -> str | None:

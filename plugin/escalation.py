@@ -1,0 +1,369 @@
+"""The escalation rule: nobody waits more than 48 hours; one clock per ask, reminders, escalation.
+
+PROCESS.md §4 (seed 003): a department that has not responded for more than 48 hours is
+escalated to its head. An ask starts a clock for one person on one issue (a mention in a
+comment, an assignment, or the issue entering a waiting status); the person's own comment,
+transition or edit answers it (`escalation.answered_by`); an asking comment deleted or edited
+so it no longer mentions them, or the issue done, cancels it. The sweep, on one worker at a time
+(a lease in the store), finds the asks whose next step is due with one indexed query, re-reads
+their issues from Jira in bulk to confirm nobody answered meanwhile, and takes each step once:
+one comment mentioning its recipient, and the escalation label.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from plugin.asks import Ask, Asks
+from plugin.audit import Audit
+from plugin.calendar import WorkCalendar
+from plugin.clocks import WorkClock
+from plugin.context import Context
+from plugin.delays import is_done
+from plugin.events import JiraEvent
+from plugin.items import in_projects
+from plugin.ladder import Step, recipient, steps
+from plugin.leases import Leases
+from plugin.mentions import first_lines, mentioned
+from plugin.owners import departments_of
+from plugin.ownership_checks import person_of
+from plugin.routing import Router
+from plugin.rules import Rules
+from plugin.schedule import Schedule
+from plugin.wording import mention, say
+
+log = logging.getLogger(__name__)
+
+RULE = "escalation"
+LEASE = "sweep_asks"
+LEASE_SECONDS = 120.0
+BATCH = 50  # due asks re-checked per bulk read of their issues
+DUE_LIMIT = 1000  # due asks one sweep takes on; the next sweep (a minute later) takes the rest
+
+router = Router()
+schedule = Schedule()
+
+
+def work_clock(rules: Rules) -> WorkClock:
+    """The clock asks run on (`escalation.clock`)."""
+    return WorkClock(
+        rules.escalation.clock,
+        WorkCalendar.from_rules(rules.calendar),
+        rules.calendar.work_hours,
+        rules.tz,
+    )
+
+
+def next_due(rules: Rules, asked_at: float, steps_done: int) -> float | None:
+    """When the ask's next step is due, or None after the last one."""
+    ladder = steps(rules)
+    if steps_done >= len(ladder):
+        return None
+    start = datetime.fromtimestamp(asked_at, UTC)
+    return work_clock(rules).add(start, ladder[steps_done].after_hours).timestamp()
+
+
+def _moment(text: str | None, fallback: float) -> float:
+    """A Jira timestamp ("2026-03-02T10:00:00.000+0800") as epoch seconds, else `fallback`."""
+    if not text:
+        return fallback
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return fallback
+
+
+def _event_time(event: JiraEvent, context: Context) -> float:
+    return event.timestamp / 1000 if event.timestamp else context.clock().timestamp()
+
+
+def _hours(rules: Rules) -> Callable[[float, float], float]:
+    clock = work_clock(rules)
+
+    def measure(start: float, end: float) -> float:
+        return clock.elapsed(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+
+    return measure
+
+
+def _open_ask(
+    context: Context,
+    *,
+    issue: str,
+    asked: str,
+    asked_by: str | None,
+    source: str,
+    source_id: str,
+    at: float,
+    excerpt: str | None = None,
+) -> None:
+    rules = context.rules
+    homes = departments_of(rules, asked)
+    opened = Asks(context.store).open(
+        issue=issue,
+        asked=asked,
+        asked_by=asked_by,
+        source=source,
+        source_id=source_id,
+        asked_at=at,
+        next_due=next_due(rules, at, 0),
+        department=homes[0] if homes else None,
+        excerpt=excerpt,
+    )
+    if opened:
+        Audit(context.store).record(
+            at, issue, RULE, "ask started", f"{source}: {asked}", context.delivery_id
+        )
+
+
+def _answer(context: Context, issue: str, person: str | None, at: float, how: str) -> None:
+    if person is None or how not in context.rules.escalation.answered_by:
+        return
+    for ask in Asks(context.store).answer(issue, person, at, _hours(context.rules)):
+        Audit(context.store).record(
+            at,
+            issue,
+            RULE,
+            "ask answered",
+            f"{how} by {person} ({ask.response_hours:.1f} h)",
+            context.delivery_id,
+        )
+
+
+@router.register("comment_created")
+@router.register("comment_updated")
+def record_comment(event: JiraEvent, context: Context) -> None:
+    """A comment may ask people (a mention) and answers its author's asks on the issue."""
+    rules = context.rules
+    comment = event.comment
+    if comment is None or event.issue_key is None or not in_projects(event, rules):
+        return
+    issue = event.issue_key
+    author = comment.author.id if comment.author else None
+    created = _moment(comment.created, _event_time(event, context))
+    at = _moment(comment.updated, created) if event.name == "comment_updated" else created
+    asked = mentioned(comment.body, author=author) if "mention" in rules.escalation.asks else []
+    if event.name == "comment_updated":
+        # An edit that no longer mentions someone cancels that person's ask from this comment.
+        Asks(context.store).cancel(issue, at, source="mention", source_id=comment.id, keep=asked)
+    for person in asked:
+        _open_ask(
+            context,
+            issue=issue,
+            asked=person,
+            asked_by=author,
+            source="mention",
+            source_id=comment.id,
+            at=at,
+            excerpt=first_lines(comment.body),
+        )
+    if event.name == "comment_created":
+        _answer(context, issue, author, at, "comment")
+
+
+@router.register("comment_deleted")
+def drop_comment(event: JiraEvent, context: Context) -> None:
+    """A deleted asking comment cancels the asks it made."""
+    if event.comment is None or event.issue_key is None:
+        return
+    Asks(context.store).cancel(
+        event.issue_key, _event_time(event, context), source="mention", source_id=event.comment.id
+    )
+
+
+@router.register("jira:issue_updated")
+def record_change(event: JiraEvent, context: Context) -> None:
+    """Assignments and waiting statuses ask; the actor's transition or edit answers; done cancels."""
+    rules = context.rules
+    if event.issue_key is None or event.changelog is None or not event.changelog.items:
+        return
+    if not in_projects(event, rules):
+        return
+    issue, at = event.issue_key, _event_time(event, context)
+    actor = event.actor.id if event.actor else None
+    fields: Mapping[str, Any] = event.issue.fields if event.issue else {}
+    changed = {(item.field_id or item.field or "").lower(): item for item in event.changelog.items}
+    source_id = event.changelog.id or str(event.timestamp or "")
+    if "status" in changed and is_done(fields, rules):
+        if Asks(context.store).cancel(issue, at):
+            Audit(context.store).record(
+                at, issue, RULE, "asks cancelled", "the issue is done", context.delivery_id
+            )
+        return
+    assignee = person_of(fields.get("assignee"))
+    if (
+        "assignee" in changed
+        and "assignment" in rules.escalation.asks
+        and assignee
+        and assignee != actor
+    ):
+        _open_ask(
+            context,
+            issue=issue,
+            asked=assignee,
+            asked_by=actor,
+            source="assignment",
+            source_id=source_id,
+            at=at,
+        )
+    status = changed.get("status")
+    waiting = rules.escalation.waiting_statuses
+    if (
+        status is not None
+        and "waiting_status" in rules.escalation.asks
+        and status.to_string in waiting
+        and assignee
+    ):
+        _open_ask(
+            context,
+            issue=issue,
+            asked=assignee,
+            asked_by=actor,
+            source="waiting_status",
+            source_id=source_id,
+            at=at,
+        )
+    _answer(context, issue, actor, at, "transition" if status is not None else "edit")
+
+
+# -- the sweep -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AskSweepReport:
+    """What one sweep did: steps taken, asks found answered or cancelled on Jira, or skipped."""
+
+    due: int
+    stepped: tuple[tuple[int, int, str], ...] = ()  # (ask id, step number, recipient)
+    closed: int = 0
+    skipped: str | None = None  # why the sweep did nothing (another one runs)
+
+
+@schedule.every(minutes=1)
+def sweep_asks(context: Context) -> str:
+    """Remind, then escalate, every ask whose next step is due, once each."""
+    report = run_ask_sweep(context)
+    if report.skipped:
+        return report.skipped
+    return f"{report.due} due, {len(report.stepped)} steps taken, {report.closed} closed"
+
+
+def run_ask_sweep(context: Context) -> AskSweepReport:
+    """One sweep under the lease: one indexed query; then a bulk read of Jira per 50 due asks."""
+    store = context.store
+    now = context.clock().timestamp()
+    holder = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    leases = Leases(store)
+    if not leases.take(LEASE, holder, now, LEASE_SECONDS):
+        return AskSweepReport(0, skipped="another sweep holds the lease")
+    try:
+        due = Asks(store).due(now, limit=DUE_LIMIT)
+        stepped: list[tuple[int, int, str]] = []
+        closed = 0
+        for start in range(0, len(due), BATCH):
+            batch = due[start : start + BATCH]
+            keys = sorted({ask.issue for ask in batch})
+            found = context.jira.read_issues(
+                keys, fields=["summary", "status", "assignee", "comment"]
+            )
+            by_key = {str(issue.get("key")): issue for issue in found}
+            for ask in batch:
+                result = _step(ask, by_key.get(ask.issue), context, now)
+                if result == "closed":
+                    closed += 1
+                elif isinstance(result, tuple):
+                    stepped.append(result)
+        return AskSweepReport(len(due), tuple(stepped), closed)
+    finally:
+        leases.give_back(LEASE, holder)
+
+
+def _comments(issue: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = ((issue.get("fields") or {}).get("comment") or {}).get("comments") or []
+    return [comment for comment in found if isinstance(comment, Mapping)]
+
+
+def _step(
+    ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: float
+) -> tuple[int, int, str] | Literal["closed", "raced"]:
+    """Take the ask's due step: (ask, step, recipient); "closed" when Jira shows it answered or
+    moot; "raced" when another sweep recorded the step first."""
+    rules, store = context.rules, context.store
+    asks, audit = Asks(store), Audit(store)
+    if issue is None or is_done(issue.get("fields") or {}, rules):
+        asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+        return "closed"
+    replies = [
+        comment
+        for comment in _comments(issue)
+        if person_of(comment.get("author")) == ask.asked
+        and _moment(str(comment.get("created") or ""), 0.0) >= ask.asked_at
+    ]
+    if replies and "comment" in rules.escalation.answered_by:
+        at = _moment(str(replies[0].get("created")), now)
+        asks.answer(ask.issue, ask.asked, at, _hours(rules))
+        audit.record(
+            now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_id
+        )
+        return "closed"
+    if (
+        ask.source == "assignment"
+        and person_of((issue.get("fields") or {}).get("assignee")) != ask.asked
+    ):
+        asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+        return "closed"
+    ladder = steps(rules)
+    step = ladder[ask.steps_done]
+    pm = rules.project_manager
+    heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=pm)
+    if heard.missing:
+        log.warning(
+            "escalation recipient missing from the rules' directory",
+            extra={"issue": ask.issue, "missing": heard.missing},
+        )
+    marker = f"ask:{ask.id}:{step.number}"
+    already = any(marker in str(comment.get("body", "")) for comment in _comments(issue))
+    if heard.person is not None and not already:
+        context.jira.add_comment(ask.issue, _text(ask, step, heard.person, rules, context, now))
+        label = rules.escalation.label or say(rules, "ask.label")
+        if step.kind == "escalation":
+            context.jira.edit_labels(ask.issue, add=[label])
+    if not asks.record_step(ask.id, step.number, next_due(rules, ask.asked_at, step.number)):
+        return "raced"  # another sweep took it (its comment carries the same marker)
+    audit.record(
+        now,
+        ask.issue,
+        RULE,
+        f"{step.kind} sent",
+        f"step {step.number} to {heard.person or '-'}",
+        context.delivery_id,
+    )
+    return (ask.id, step.number, heard.person or "")
+
+
+def _text(ask: Ask, step: Step, person: str, rules: Rules, context: Context, now: float) -> str:
+    cloud = context.jira.is_cloud
+    when = datetime.fromtimestamp(ask.asked_at, rules.tz).strftime("%Y-%m-%d %H:%M")
+    hours = _hours(rules)(ask.asked_at, now)
+    asker = mention(ask.asked_by, cloud=cloud) if ask.asked_by else say(rules, "ask.someone")
+    values = {
+        "key": ask.issue,
+        "mention": mention(person, cloud=cloud),
+        "asked": mention(ask.asked, cloud=cloud),
+        "asker": asker,
+        "when": when,
+        "hours": f"{hours:.0f}",
+        "clock": say(rules, f"ask.clock.{rules.escalation.clock}"),
+    }
+    entry = "ask.reminder" if step.kind == "reminder" else "ask.escalation"
+    lines = [say(rules, entry, **values)]
+    if ask.excerpt:
+        lines.append("{quote}" + ask.excerpt + "{quote}")
+    lines += ["", say(rules, "ask.marker", id=ask.id, step=step.number)]
+    return "\n".join(lines)

@@ -1,0 +1,137 @@
+"""Nobody waits more than 48 hours: an ask in a comment, a reminder, the head, and an answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jira
+import pytest
+
+from plugin.asks import ANSWERED, Asks
+from sandbox.app import assert_no_violations
+from tests.e2e.conftest import MakeWorld, World
+
+FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+
+
+def as_person(world: World, login: str) -> jira.JIRA:
+    """A Jira client logged in as one of the seed's people."""
+    user = login + "@example.com" if world.flavour.name == "cloud" else login
+    return jira.JIRA(
+        world.flavour.url,
+        basic_auth=(user, "password"),
+        max_retries=0,
+        options={"check_update": False},
+    )
+
+
+def mention_of(world: World, login: str) -> str:
+    if world.flavour.name == "cloud":
+        return f"[~accountid:{world.sandbox.jira.users[login].account_id}]"
+    return f"[~{login}]"
+
+
+def sweep_at(world: World, later: timedelta) -> None:
+    moment = world.clock.now() + later
+    world.service.run_periodic("sweep_asks", clock=lambda: moment)
+    world.settle()  # crossdept's own comments come back as webhooks: skipped
+
+
+def crossdept_lines(world: World, key: str) -> list[str]:
+    return [comment.splitlines()[0] for comment in world.crossdept_comments(key)]
+
+
+@FLAVOURS
+def test_an_unanswered_mention_is_reminded_then_escalated_once_each(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    world.requester.add_comment(
+        item, f"{mention_of(world, 'engineering.contact')} 请在周五前确认技术方案的预算"
+    )
+    world.settle()
+    [ask] = Asks(world.service.store).listing()
+    assert ask.asked == (
+        world.sandbox.jira.users["engineering.contact"].account_id
+        if flavour == "cloud"
+        else "engineering.contact"
+    )
+
+    calls = world.crossdept_calls()
+    sweep_at(world, timedelta(hours=1))
+    assert world.crossdept_calls() == calls  # nothing due: not a single Jira call
+
+    sweep_at(world, timedelta(hours=25))
+    [reminder] = world.crossdept_comments(item)
+    assert reminder.startswith(f"h4. 提醒回复：{item}")
+    assert mention_of(world, "engineering.contact") in reminder
+    assert "请在周五前确认技术方案的预算" in reminder
+
+    sweep_at(world, timedelta(hours=25))  # a second sweep at the same time does nothing
+    assert len(world.crossdept_comments(item)) == 1
+
+    sweep_at(world, timedelta(hours=49))
+    escalation = world.crossdept_comments(item)[1]
+    assert escalation.startswith(f"h4. 升级：{item}")
+    assert mention_of(world, "engineering.head") in escalation
+    assert "crossdept-催办" in (world.requester.issue(item, fields="labels").fields.labels or [])
+    assert_no_violations(world.sandbox)
+
+
+@FLAVOURS
+def test_the_person_asked_answering_stops_the_clock(make_world: MakeWorld, flavour: str) -> None:
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算多少？")
+    world.settle()
+
+    as_person(world, "engineering.contact").add_comment(item, "预算 50 万，周四前给方案。")
+    world.settle()
+
+    [ask] = Asks(world.service.store).listing(state=None)
+    assert ask.state == ANSWERED and ask.response_hours is not None
+    sweep_at(world, timedelta(hours=80))
+    assert world.crossdept_comments(item) == []
+    assert_no_violations(world.sandbox)
+
+
+def test_a_deleted_asking_comment_cancels_its_clock(make_world: MakeWorld) -> None:
+    world = make_world("cloud")
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    asked = world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 在吗？")
+    world.settle()
+
+    asked.delete()
+    world.settle()
+
+    assert Asks(world.service.store).listing() == []
+    sweep_at(world, timedelta(hours=80))
+    assert world.crossdept_comments(item) == []
+    assert_no_violations(world.sandbox)
+
+
+def test_a_reply_the_webhook_missed_is_found_on_jira_before_reminding(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world("cloud")
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算？")
+    world.settle()
+    as_person(world, "engineering.contact").add_comment(item, "50 万。")
+    world.sandbox.outbox.pending.clear()  # Jira never delivered that webhook
+
+    sweep_at(world, timedelta(hours=25))
+
+    assert world.crossdept_comments(item) == []  # the reply was found in the bulk re-read
+    [ask] = Asks(world.service.store).listing(state=None)
+    assert ask.state == ANSWERED
+    assert_no_violations(world.sandbox)
