@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
+    func,
     insert,
     select,
     update,
@@ -210,3 +212,40 @@ class Asks:
             query = query.where(asks.c.department == department)
         with self.store.begin() as db:
             return [_ask(row) for row in db.execute(query).all()]
+
+
+# Response-time buckets, in hours of the configured clock: 2 h (a simple question), 24 h (a
+# progress reply), 48 h (escalation), and around them.
+RESPONSE_BUCKETS = (1.0, 2.0, 4.0, 8.0, 24.0, 48.0, 72.0, 120.0)
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    """Answered asks of one department: cumulative counts per bucket, their sum and count."""
+
+    department: str
+    buckets: tuple[int, ...]
+    total_hours: float
+    count: int
+
+
+def response_times(
+    store: Store, buckets: tuple[float, ...] = RESPONSE_BUCKETS
+) -> list[ResponseTimes]:
+    """Answered asks per department, aggregated in the database (one query, any number of rows)."""
+    department = func.coalesce(asks.c.department, "")
+    columns = [func.sum(case((asks.c.response_hours <= bound, 1), else_=0)) for bound in buckets]
+    query = (
+        select(department, func.sum(asks.c.response_hours), func.count(), *columns)
+        .where(asks.c.state == ANSWERED, asks.c.response_hours.is_not(None))
+        .group_by(department)
+        .order_by(department)
+    )
+    with store.begin() as db:
+        rows = db.execute(query).all()
+    return [
+        ResponseTimes(
+            str(row[0]), tuple(int(n or 0) for n in row[3:]), float(row[1] or 0), int(row[2])
+        )
+        for row in rows
+    ]

@@ -22,7 +22,7 @@ from prometheus_client import (
     multiprocess,
     values,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -114,6 +114,32 @@ class QueueDepthCollector(Collector):
             family.add_metric([], float(self._depth()))
         except Exception:  # noqa: BLE001 - /healthz reports the failure; metrics stay available
             return []
+        return [family]
+
+
+class AskResponseCollector(Collector):
+    """Report how long people took to answer asks, per department, read from the store at scrape
+    time (so every process reports the same figures, and nothing is kept in memory)."""
+
+    def __init__(self, read: Callable[[], Iterable[Any]], buckets: Iterable[float]) -> None:
+        self._read = read
+        self._bounds = [str(bound) for bound in buckets]
+
+    def collect(self) -> Iterable[Metric]:
+        """Yield one histogram, labelled by department; nothing when the store does not answer."""
+        family = HistogramMetricFamily(
+            "crossdept_ask_response_hours",
+            "Hours (in the configured clock) until the person asked answered, by department.",
+            labels=["department"],
+        )
+        try:
+            found = list(self._read())
+        except Exception:  # noqa: BLE001 - /healthz reports the failure; metrics stay available
+            return []
+        for times in found:
+            points = list(zip(self._bounds, (float(n) for n in times.buckets), strict=True))
+            points.append(("+Inf", float(times.count)))
+            family.add_metric([times.department], points, times.total_hours)
         return [family]
 
 

@@ -101,3 +101,43 @@ def test_a_lease_has_one_holder_until_it_expires_or_is_given_back(store: Store) 
     assert leases.take("sweep_asks", "w2", now=91.0, seconds=60)  # w1 died: expired
     leases.give_back("sweep_asks", "w2")
     assert leases.take("sweep_asks", "w3", now=92.0, seconds=60)
+
+
+def test_response_times_are_aggregated_per_department_in_the_database(store: Store) -> None:
+    from plugin.asks import response_times
+
+    asks = Asks(store)
+    for n, (person, answered_after) in enumerate([("a", 1.5), ("b", 30.0), ("c", None)]):
+        asks.open(
+            issue="XD-9",
+            asked=person,
+            asked_by="x",
+            source="mention",
+            source_id=f"c{n}",
+            asked_at=0.0,
+            next_due=None,
+            department="技术部",
+        )
+        if answered_after is not None:
+            asks.answer("XD-9", person, answered_after * 3600, hours)
+
+    [engineering] = response_times(store, (2.0, 24.0, 48.0))
+    assert engineering.department == "技术部"
+    assert engineering.buckets == (1, 1, 2) and engineering.count == 2
+    assert engineering.total_hours == 31.5
+
+
+def test_metrics_show_the_response_time_histogram(store: Store) -> None:
+    from plugin import metrics
+    from plugin.asks import RESPONSE_BUCKETS, response_times
+
+    asks = Asks(store)
+    ask(asks, "alice")
+    asks.answer("XD-9", "alice", 3 * 3600.0, hours)
+    text, _ = metrics.render_metrics(
+        extra=[metrics.AskResponseCollector(lambda: response_times(store), RESPONSE_BUCKETS)]
+    )
+    body = text.decode()
+    assert 'crossdept_ask_response_hours_bucket{department="技术部",le="2.0"} 0.0' in body
+    assert 'crossdept_ask_response_hours_bucket{department="技术部",le="4.0"} 1.0' in body
+    assert 'crossdept_ask_response_hours_count{department="技术部"} 1.0' in body

@@ -232,3 +232,42 @@ def test_audit_prints_what_crossdept_did_per_issue_and_since_a_time(
         }
     ]
     assert runner.invoke(cli, ["audit", "XD-404"]).output.strip() == "(nothing recorded)"
+
+
+def test_asks_lists_open_clocks_with_their_next_step(
+    runner: CliRunner, data_deliveries: Deliveries
+) -> None:
+    from plugin.asks import Asks
+
+    asks = Asks(data_deliveries.store)
+    asks.open(
+        issue="XD-9",
+        asked="engineering.contact",
+        asked_by="requester",
+        source="mention",
+        source_id="c1",
+        asked_at=0.0,
+        next_due=1.0,
+        department="技术部",
+    )
+    asks.open(
+        issue="XD-10",
+        asked="finance.contact",
+        asked_by="requester",
+        source="mention",
+        source_id="c2",
+        asked_at=time.time(),
+        next_due=time.time() + 86400,
+        department="财务部",
+    )
+
+    listed = json.loads(runner.invoke(cli, ["asks", "--json"]).output)
+    assert [(a["issue"], a["next_step"]) for a in listed] == [
+        ("XD-9", "reminder to asked"),
+        ("XD-10", "reminder to asked"),
+    ]
+    overdue = json.loads(runner.invoke(cli, ["asks", "--overdue", "--json"]).output)
+    assert [a["issue"] for a in overdue] == ["XD-9"]
+    finance = runner.invoke(cli, ["asks", "--department", "财务部"]).output
+    assert finance.startswith("XD-10  requester → finance.contact  since ")
+    assert "next: reminder to asked at " in finance

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from webhooks.cli_asks import asks_command
 from webhooks.cli_audit import audit_command
 from webhooks.cli_config import check_config, schema, validators_command
 from webhooks.cli_demo import demo_command
@@ -29,6 +30,7 @@ def main() -> None:
 
 
 # Commands, one module per concern (keep this list sorted by module).
+cli.add_command(asks_command)
 cli.add_command(audit_command)
 cli.add_command(check_config)
 cli.add_command(schema)

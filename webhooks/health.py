@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, Response, jsonify
 
 from plugin import metrics
+from plugin.asks import RESPONSE_BUCKETS, response_times
 from webhooks.receiver import edge
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,12 @@ def expose_metrics() -> Response:
     """Expose Prometheus metrics, merged over every process when they share a directory."""
     state = edge()
     text, content_type = metrics.render_metrics(
-        extra=[metrics.QueueDepthCollector(state.inbox.depth)],
+        extra=[
+            metrics.QueueDepthCollector(state.inbox.depth),
+            metrics.AskResponseCollector(
+                lambda: response_times(state.inbox.store), RESPONSE_BUCKETS
+            ),
+        ],
         directory=state.settings.prometheus_multiproc_dir,
     )
     return Response(text, content_type=content_type)
