@@ -330,7 +330,11 @@ def _step(
     marker = f"ask:{ask.id}:{step.number}"
     already = any(marker in str(comment.get("body", "")) for comment in _comments(issue))
     if heard.person is not None and not already:
-        context.jira.add_comment(ask.issue, _text(ask, step, heard.person, rules, context, now))
+        text = _text(ask, step, heard.person, rules, context, now)
+        context.jira.add_comment(ask.issue, text)
+        if rules.escalation.notify:
+            subject = text.splitlines()[0].removeprefix("h4. ")
+            context.jira.notify(ask.issue, [heard.person], subject, text)
         label = rules.escalation.label or say(rules, "ask.label")
         if step.kind == "escalation":
             context.jira.edit_labels(ask.issue, add=[label])

@@ -443,6 +443,18 @@ class JiraGateway:
         )
         return self.search_issues(jql, fields=fields, properties=properties, limit=SWEEP_LIMIT)
 
+    def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
+        """Have Jira e-mail these people about an issue; Jira queues the mail.
+
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-notify-post
+        """
+        body = {
+            "subject": subject,
+            "textBody": text,
+            "to": {"users": [self.user_payload(person) for person in people]},
+        }
+        self._call("POST", "/rest/api/2/issue/{key}/notify", path={"key": key}, body=body)
+
     def transition_to(self, key: str, status: str) -> bool:
         """Move an issue to the named status: find a transition leading there, then take it."""
         # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-transitions-get

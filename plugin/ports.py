@@ -156,6 +156,10 @@ class JiraPort(Protocol):
         or by being in the status `or_status`), in one search paged by 100."""
         ...
 
+    def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
+        """Have Jira e-mail these people about an issue (its notify call)."""
+        ...
+
     def transition_to(self, key: str, status: str) -> bool:
         """Move an issue to the named status; False when its workflow has no way there."""
         ...

@@ -196,6 +196,7 @@ class FakeJira:
         self.users: set[str] = set(users) if users is not None else default_users
         self.unassignable: set[str] = set()
         self.unreachable_statuses: set[str] = set()  # statuses no transition leads back to
+        self.notified: list[tuple[str, tuple[str, ...], str]] = []
         self.bulk_calls = 0
         self.before_bulk: Callable[[int], None] | None = None
         self.after_bulk: Callable[[int], None] | None = None
@@ -497,6 +498,11 @@ class FakeJira:
                         }
                     )
             return found
+
+    def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
+        self._hit("POST /rest/api/2/issue/{key}/notify", 204)
+        with self._lock:
+            self.notified.append((key, tuple(people), subject))
 
     def transition_to(self, key: str, status: str) -> bool:
         self._hit("GET /rest/api/2/issue/{key}/transitions")

@@ -135,3 +135,46 @@ def test_a_reply_the_webhook_missed_is_found_on_jira_before_reminding(
     [ask] = Asks(world.service.store).listing(state=None)
     assert ask.state == ANSWERED
     assert_no_violations(world.sandbox)
+
+
+def test_a_sweep_killed_between_the_comment_and_the_record_does_not_say_it_twice(
+    make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = make_world("cloud")
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算？")
+    world.settle()
+
+    def killed(self: Asks, ask_id: int, step: int, next_due: float | None) -> bool:
+        raise RuntimeError("killed after posting, before recording")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Asks, "record_step", killed)
+        with pytest.raises(RuntimeError, match="killed"):
+            world.service.run_periodic(
+                "sweep_asks", clock=lambda: world.clock.now() + timedelta(hours=25)
+            )
+    assert len(world.crossdept_comments(item)) == 1
+
+    sweep_at(world, timedelta(hours=26))  # the next sweep finds its marker on Jira
+
+    assert len(world.crossdept_comments(item)) == 1
+    [ask] = Asks(world.service.store).listing()
+    assert ask.steps_done == 1
+    assert_no_violations(world.sandbox)
+
+
+def test_duplicated_and_reordered_webhooks_start_one_clock(make_world: MakeWorld) -> None:
+    world = make_world("cloud")
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    world.sandbox.duplicate_next(2)
+    world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算？")
+    world.deliver(reorder=True)
+    world.settle()
+
+    assert len(Asks(world.service.store).listing()) == 1
+    assert_no_violations(world.sandbox)

@@ -1,0 +1,126 @@
+"""The escalation rule against the shared fake: asks from changes, the lease, notify."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from plugin.asks import CANCELLED, OPEN, Asks
+from plugin.context import Context
+from plugin.escalation import LEASE, router, run_ask_sweep
+from plugin.events import parse_event
+from plugin.leases import Leases
+from plugin.rules import Rules
+from plugin.store import Store
+from tests.fakes import CONTACTS, HEADS, REQUESTER, FakeJira, ManualClock, load_default_rules
+
+START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
+
+
+def context(
+    store: Store, jira: FakeJira, rules: Rules | None = None, at: datetime = START
+) -> Context:
+    return Context(
+        rules=rules or load_default_rules(),
+        jira=jira,
+        store=store,
+        clock=ManualClock(at),
+        delivery_id="test",
+    )
+
+
+def update(changes: list[dict[str, Any]], fields: dict[str, Any], actor: str = REQUESTER) -> Any:
+    return parse_event(
+        {
+            "webhookEvent": "jira:issue_updated",
+            "timestamp": int(START.timestamp() * 1000),
+            "user": {"accountId": actor},
+            "issue": {"key": "XD-9", "fields": {"project": {"key": "XD"}, **fields}},
+            "changelog": {"id": "100", "items": changes},
+        }
+    )
+
+
+def test_an_assignment_asks_the_new_assignee_and_done_cancels_every_ask(store: Store) -> None:
+    ctx = context(store, FakeJira())
+    router.dispatch(
+        update(
+            [{"field": "assignee", "fieldId": "assignee"}],
+            {"assignee": {"accountId": CONTACTS["技术部"]}},
+        ),
+        ctx,
+    )
+    [ask] = Asks(store).listing()
+    assert (ask.asked, ask.source, ask.department) == (CONTACTS["技术部"], "assignment", "技术部")
+    assert ask.next_due == (START + timedelta(hours=24)).timestamp()
+
+    done = {"status": {"name": "已完成", "statusCategory": {"key": "done"}}}
+    router.dispatch(
+        update([{"field": "status", "fieldId": "status", "toString": "已完成"}], done), ctx
+    )
+    assert Asks(store).listing(state=CANCELLED)[0].id == ask.id
+
+
+def test_self_assignment_asks_nobody_and_a_waiting_status_asks_the_assignee(store: Store) -> None:
+    rules = load_default_rules()
+    escalation = rules.escalation.model_copy(
+        update={"asks": ["assignment", "waiting_status"], "waiting_statuses": ["等待反馈"]}
+    )
+    ctx = context(store, FakeJira(), rules.model_copy(update={"escalation": escalation}))
+    me = CONTACTS["技术部"]
+    router.dispatch(update([{"field": "assignee"}], {"assignee": {"accountId": me}}, actor=me), ctx)
+    assert Asks(store).listing() == []
+
+    waiting = [
+        {"field": "status", "fieldId": "status", "fromString": "进行中", "toString": "等待反馈"}
+    ]
+    router.dispatch(update(waiting, {"assignee": {"accountId": HEADS["技术部"]}}), ctx)
+    [ask] = Asks(store).listing()
+    assert (ask.asked, ask.source) == (HEADS["技术部"], "waiting_status")
+
+
+def test_only_one_sweep_runs_at_a_time_and_nothing_due_costs_no_call(store: Store) -> None:
+    jira = FakeJira()
+    Leases(store).take(LEASE, "another-worker", START.timestamp(), 120)
+    assert run_ask_sweep(context(store, jira)).skipped == "another sweep holds the lease"
+    Leases(store).give_back(LEASE, "another-worker")
+    report = run_ask_sweep(context(store, jira))
+    assert report.due == 0 and sum(jira.calls.values()) == 0
+
+
+def test_notify_also_emails_the_recipient(store: Store) -> None:
+    jira = FakeJira()
+    jira.add_issue(
+        {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
+    )
+    rules = load_default_rules()
+    rules = rules.model_copy(
+        update={"escalation": rules.escalation.model_copy(update={"notify": True})}
+    )
+    Asks(store).open(
+        issue="XD-9",
+        asked=CONTACTS["技术部"],
+        asked_by=REQUESTER,
+        source="mention",
+        source_id="c1",
+        asked_at=START.timestamp(),
+        next_due=(START + timedelta(hours=24)).timestamp(),
+        department="技术部",
+        excerpt="预算？",
+    )
+
+    report = run_ask_sweep(context(store, jira, rules, START + timedelta(hours=25)))
+
+    assert [step for _ask, step, _who in report.stepped] == [1]
+    [(key, people, subject)] = jira.notified
+    assert (key, people) == ("XD-9", (CONTACTS["技术部"],))
+    assert subject == "提醒回复：XD-9"
+    [ask] = Asks(store).listing(state=OPEN)
+    assert ask.steps_done == 1
