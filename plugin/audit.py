@@ -63,6 +63,14 @@ class Audit:
                 )
             )
 
+    def record_many(self, rows: list[tuple[float, str, str, str, str | None, str | None]]) -> None:
+        """Add rows (at, issue, rule, action, detail, cause) in one transaction."""
+        if not rows:
+            return
+        names = ("at", "issue", "rule", "action", "detail", "cause")
+        with self.store.begin() as db:
+            db.execute(insert(audit), [dict(zip(names, row, strict=True)) for row in rows])
+
     def entries(
         self, issue: str | None = None, since: float | None = None, limit: int = 1000
     ) -> list[AuditEntry]:

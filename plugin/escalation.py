@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from plugin.asks import Ask, Asks
 from plugin.audit import Audit
@@ -273,12 +274,14 @@ def run_ask_sweep(context: Context) -> AskSweepReport:
                 keys, fields=["summary", "status", "assignee", "comment"]
             )
             by_key = {str(issue.get("key")): issue for issue in found}
+            taken: list[Taken] = []
             for ask in batch:
                 result = _step(ask, by_key.get(ask.issue), context, now)
-                if result == "closed":
+                if result is None:
                     closed += 1
-                elif isinstance(result, tuple):
-                    stepped.append(result)
+                else:
+                    taken.append(result)
+            stepped += _record(taken, context, now)
         return AskSweepReport(len(due), tuple(stepped), closed)
     finally:
         leases.give_back(LEASE, holder)
@@ -289,16 +292,22 @@ def _comments(issue: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [comment for comment in found if isinstance(comment, Mapping)]
 
 
-def _step(
-    ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: float
-) -> tuple[int, int, str] | Literal["closed", "raced"]:
-    """Take the ask's due step: (ask, step, recipient); "closed" when Jira shows it answered or
-    moot; "raced" when another sweep recorded the step first."""
+@dataclass(frozen=True)
+class Taken:
+    """A step taken in Jira (or found taken there), to record in the store with its batch."""
+
+    ask: Ask
+    step: Step
+    person: str | None
+
+
+def _step(ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: float) -> Taken | None:
+    """Take the ask's due step in Jira; None when Jira shows the ask answered or moot (closed)."""
     rules, store = context.rules, context.store
     asks, audit = Asks(store), Audit(store)
     if issue is None or is_done(issue.get("fields") or {}, rules):
         asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
-        return "closed"
+        return None
     replies = [
         comment
         for comment in _comments(issue)
@@ -311,44 +320,61 @@ def _step(
         audit.record(
             now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_id
         )
-        return "closed"
+        return None
     if (
         ask.source == "assignment"
         and person_of((issue.get("fields") or {}).get("assignee")) != ask.asked
     ):
         asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
-        return "closed"
-    ladder = steps(rules)
-    step = ladder[ask.steps_done]
-    pm = rules.project_manager
-    heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=pm)
+        return None
+    step = steps(rules)[ask.steps_done]
+    heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)
     if heard.missing:
         log.warning(
             "escalation recipient missing from the rules' directory",
             extra={"issue": ask.issue, "missing": heard.missing},
         )
-    marker = f"ask:{ask.id}:{step.number}"
-    already = any(marker in str(comment.get("body", "")) for comment in _comments(issue))
-    if heard.person is not None and not already:
+    if heard.person is not None and not already_sent(issue, ask.id, step.number):
         text = _text(ask, step, heard.person, rules, context, now)
         context.jira.add_comment(ask.issue, text)
         if rules.escalation.notify:
             subject = text.splitlines()[0].removeprefix("h4. ")
             context.jira.notify(ask.issue, [heard.person], subject, text)
-        label = rules.escalation.label or say(rules, "ask.label")
         if step.kind == "escalation":
-            context.jira.edit_labels(ask.issue, add=[label])
-    if not asks.record_step(ask.id, step.number, next_due(rules, ask.asked_at, step.number)):
-        return "raced"  # another sweep took it (its comment carries the same marker)
-    audit.record(
-        now,
-        ask.issue,
-        RULE,
-        f"{step.kind} sent",
-        f"step {step.number} to {heard.person or '-'}",
-        context.delivery_id,
+            context.jira.edit_labels(
+                ask.issue, add=[rules.escalation.label or say(rules, "ask.label")]
+            )
+    return Taken(ask, step, heard.person)
+
+
+def already_sent(issue: Mapping[str, Any], ask_id: int, step: int) -> bool:
+    """Say whether the issue, as just read, holds this step's comment (a sweep died after
+    posting it). The marker ends the comment in parentheses: ask:1:1 never matches ask:11:1."""
+    marker = re.compile(re.escape(f"ask:{ask_id}:{step}") + "[)）]")
+    return any(marker.search(str(comment.get("body", ""))) for comment in _comments(issue))
+
+
+def _record(taken: list[Taken], context: Context, now: float) -> list[tuple[int, int, str]]:
+    """Record a batch's steps in one transaction; a step another sweep recorded first is left."""
+    rules = context.rules
+    recorded = Asks(context.store).record_steps(
+        [(t.ask.id, t.step.number, next_due(rules, t.ask.asked_at, t.step.number)) for t in taken]
     )
-    return (ask.id, step.number, heard.person or "")
+    done = [t for t in taken if t.ask.id in recorded]
+    Audit(context.store).record_many(
+        [
+            (
+                now,
+                t.ask.issue,
+                RULE,
+                f"{t.step.kind} sent",
+                f"step {t.step.number} to {t.person or '-'}",
+                context.delivery_id,
+            )
+            for t in done
+        ]
+    )
+    return [(t.ask.id, t.step.number, t.person or "") for t in done]
 
 
 def _text(ask: Ask, step: Step, person: str, rules: Rules, context: Context, now: float) -> str:

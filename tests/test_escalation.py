@@ -124,3 +124,18 @@ def test_notify_also_emails_the_recipient(store: Store) -> None:
     assert subject == "提醒回复：XD-9"
     [ask] = Asks(store).listing(state=OPEN)
     assert ask.steps_done == 1
+
+
+def test_a_step_already_sent_is_recognised_by_its_exact_marker() -> None:
+    from plugin.escalation import already_sent
+
+    issue = {
+        "fields": {
+            "comment": {"comments": [{"body": "h4. …\n_本评论由 crossdept 发送（ask:11:1）。_"}]}
+        }
+    }
+    assert already_sent(issue, 11, 1)
+    assert not already_sent(issue, 1, 1)  # ask 1's first step is not ask 11's
+    assert not already_sent(issue, 11, 2)
+    english = {"fields": {"comment": {"comments": [{"body": "_Sent by crossdept (ask:3:2)._"}]}}}
+    assert already_sent(english, 3, 2)

@@ -147,11 +147,11 @@ def test_a_sweep_killed_between_the_comment_and_the_record_does_not_say_it_twice
     world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算？")
     world.settle()
 
-    def killed(self: Asks, ask_id: int, step: int, next_due: float | None) -> bool:
+    def killed(self: Asks, taken: object) -> set[int]:
         raise RuntimeError("killed after posting, before recording")
 
     with monkeypatch.context() as patched:
-        patched.setattr(Asks, "record_step", killed)
+        patched.setattr(Asks, "record_steps", killed)
         with pytest.raises(RuntimeError, match="killed"):
             world.service.run_periodic(
                 "sweep_asks", clock=lambda: world.clock.now() + timedelta(hours=25)
