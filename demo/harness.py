@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -153,6 +154,7 @@ class Demo:
     deliveries: Deliveries
     requester: JiraGateway  # the requester's own login, not crossdept's
     crossdept: SeedUser
+    environment: Mapping[str, str] = field(default_factory=dict)  # the service's CROSSDEPT_*
     answers: list[WebhookAnswer] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     request_key: str = ""
@@ -324,6 +326,20 @@ class Demo:
         """
         marker = re.compile(rf"{re.escape(rule)}:{re.escape(key)}[)）]")
         return [text for text in self.crossdept_comments(key) if marker.search(text)]
+
+    def crossdept_command(self, *arguments: str) -> str:
+        """Run a `crossdept` command as an operator would on the service's machine; its output."""
+        done = subprocess.run(
+            [sys.executable, "-c", "from webhooks.cli import main; main()", *arguments],
+            env=dict(self.environment),
+            cwd=self.data_dir,
+            capture_output=True,
+            text=True,
+            timeout=self.options.timeout_s,
+        )
+        if done.returncode != 0:
+            raise DemoError(f"crossdept {' '.join(arguments)} failed: {done.stderr.strip()[-500:]}")
+        return done.stdout.strip()
 
     def labels(self, key: str) -> list[str]:
         """An issue's labels, read as the requester."""

@@ -116,6 +116,7 @@ def run_demo(
                 deliveries=Deliveries(store),
                 requester=requester,
                 crossdept=crossdept,
+                environment=environment,
             )
             stack.callback(demo.close)
             for scene in scenes:

@@ -9,7 +9,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from demo.harness import (
@@ -25,6 +25,7 @@ from plugin.audit import Audit
 from plugin.calendar import WorkCalendar
 from plugin.deliveries import Delivery, DeliveryState
 from plugin.errors import RefusedError
+from plugin.wording import mention
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +349,46 @@ def scene_ownership(demo: Demo) -> None:
     }
 
 
+def scene_escalation(demo: Demo) -> None:
+    """9. A contact asked in a comment does not answer: reminded, then the head hears; once each."""
+    stage = {item.ref: item for item in demo.tree}["s2"]
+    engineering = demo.rules.departments["技术部"]
+    cloud = demo.seed.is_cloud
+    before = len(demo.jobs())
+    asked_at = datetime.now(UTC)
+    demo.requester.add_comment(
+        stage.key, f"{mention(engineering.contact, cloud=cloud)} 技术方案的预算能在周五前确认吗？"
+    )
+    demo.wait_for("the ask to be recorded", lambda: _finished(demo, before, 1))
+    demo.say("9. Escalation: the requester asks the engineering contact in a comment; no answer")
+    demo.say(
+        f'   {stage.key}: "{mention(engineering.contact, cloud=cloud)} 技术方案的预算能在周五前确认吗？"'
+    )
+    said: list[str] = []
+    for hours in (25, 49, 49):
+        moment = (asked_at + timedelta(hours=hours)).isoformat(timespec="seconds")
+        demo.crossdept_command("periodic", "sweep_asks", "--now", moment)
+        comments = [c for c in demo.crossdept_comments(stage.key) if "ask:" in c]
+        new = comments[len(said) :]
+        said += new
+        shown = "; ".join(c.splitlines()[0].removeprefix("h4. ") for c in new) or "nothing new"
+        demo.say(f"   `crossdept periodic sweep_asks`, {hours} hours later → {shown}")
+    head_heard = any(mention(engineering.head, cloud=cloud) in c for c in said)
+    if len(said) != 2 or not head_heard:
+        raise DemoError(
+            f"{stage.key}: expected a reminder and one escalation to the head, got {len(said)}"
+        )
+    demo.say(
+        f"   the head ({mention(engineering.head, cloud=cloud)}) is mentioned once; labels: {', '.join(demo.labels(stage.key))}"
+    )
+    demo.say("")
+    demo.summary["escalation"] = {
+        "issue": stage.key,
+        "comments": said,
+        "head_mentioned": head_heard,
+    }
+
+
 def _finished(demo: Demo, before: int, count: int) -> bool:
     jobs = demo.jobs()[before:]
     done = [job for job in jobs if job.state.value in ("done", "failed")]
@@ -366,4 +407,5 @@ SCENES: tuple[Scene, ...] = (
     scene_loop_safety,
     scene_jira_calls,
     scene_ownership,
+    scene_escalation,
 )

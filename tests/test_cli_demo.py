@@ -94,6 +94,10 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
         "comment edited",
         "label removed",
     ]
+    escalation = summary["escalation"]
+    headings = [c.splitlines()[0].split("：")[0] for c in escalation["comments"]]
+    assert headings == ["h4. 提醒回复", "h4. 升级"]  # a reminder, then the head; once each
+    assert escalation["head_mentioned"]
     assert summary["spec_violations"] == []
 
     # Everything it started has stopped, and the user's own settings were left alone.
@@ -137,6 +141,7 @@ def test_the_story_a_newcomer_reads() -> None:
         "6. Loop safety",
         "7. Jira calls crossdept made for XD-1",
         "8. Ownership: the requester breaks two rules",
+        "9. Escalation: the requester asks the engineering contact",
     ):
         assert any(line.startswith(heading) for line in lines), heading
     assert "   XD-1  2026年Q1新品X推广  (跨部门协作需求)" in lines

@@ -178,3 +178,28 @@ def test_duplicated_and_reordered_webhooks_start_one_clock(make_world: MakeWorld
 
     assert len(Asks(world.service.store).listing()) == 1
     assert_no_violations(world.sandbox)
+
+
+@FLAVOURS
+def test_an_asking_comment_edited_to_ask_someone_else_moves_the_clock(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    comment = world.requester.add_comment(
+        item, f"{mention_of(world, 'engineering.contact')} 预算？"
+    )
+    world.settle()
+
+    comment.update(body=f"{mention_of(world, 'finance.contact')} 预算？")
+    world.settle()
+
+    store = Asks(world.service.store)
+    [open_ask] = store.listing()
+    assert open_ask.asked.endswith("finance.contact") or open_ask.asked == (
+        world.sandbox.jira.users["finance.contact"].account_id
+    )
+    assert len(store.listing(state="cancelled")) == 1
+    assert_no_violations(world.sandbox)
