@@ -255,8 +255,11 @@ def sweep_asks(context: Context) -> str:
     return f"{report.due} due, {len(report.stepped)} steps taken, {report.closed} closed"
 
 
-def run_ask_sweep(context: Context) -> AskSweepReport:
-    """One sweep under the lease: one indexed query; then a bulk read of Jira per 50 due asks."""
+def run_ask_sweep(context: Context, *, dry_run: bool = False) -> AskSweepReport:
+    """One sweep under the lease: one indexed query; then a bulk read of Jira per 50 due asks.
+
+    `dry_run` reads as usual and reports the steps it would take, writing nothing anywhere.
+    """
     store = context.store
     now = context.clock().timestamp()
     holder = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
@@ -276,12 +279,15 @@ def run_ask_sweep(context: Context) -> AskSweepReport:
             by_key = {str(issue.get("key")): issue for issue in found}
             taken: list[Taken] = []
             for ask in batch:
-                result = _step(ask, by_key.get(ask.issue), context, now)
+                result = _step(ask, by_key.get(ask.issue), context, now, dry_run=dry_run)
                 if result is None:
                     closed += 1
                 else:
                     taken.append(result)
-            stepped += _record(taken, context, now)
+            if dry_run:
+                stepped += [(t.ask.id, t.step.number, t.person or "") for t in taken]
+            else:
+                stepped += _record(taken, context, now)
         return AskSweepReport(len(due), tuple(stepped), closed)
     finally:
         leases.give_back(LEASE, holder)
@@ -301,12 +307,18 @@ class Taken:
     person: str | None
 
 
-def _step(ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: float) -> Taken | None:
-    """Take the ask's due step in Jira; None when Jira shows the ask answered or moot (closed)."""
+def _step(
+    ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: float, *, dry_run: bool
+) -> Taken | None:
+    """Take the ask's due step in Jira; None when Jira shows the ask answered or moot (closed).
+
+    A dry run decides the same and writes nothing.
+    """
     rules, store = context.rules, context.store
     asks, audit = Asks(store), Audit(store)
     if issue is None or is_done(issue.get("fields") or {}, rules):
-        asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+        if not dry_run:
+            asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
         return None
     replies = [
         comment
@@ -315,17 +327,19 @@ def _step(ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: floa
         and _moment(str(comment.get("created") or ""), 0.0) >= ask.asked_at
     ]
     if replies and "comment" in rules.escalation.answered_by:
-        at = _moment(str(replies[0].get("created")), now)
-        asks.answer(ask.issue, ask.asked, at, _hours(rules))
-        audit.record(
-            now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_id
-        )
+        if not dry_run:
+            at = _moment(str(replies[0].get("created")), now)
+            asks.answer(ask.issue, ask.asked, at, _hours(rules))
+            audit.record(
+                now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_id
+            )
         return None
     if (
         ask.source == "assignment"
         and person_of((issue.get("fields") or {}).get("assignee")) != ask.asked
     ):
-        asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+        if not dry_run:
+            asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
         return None
     step = steps(rules)[ask.steps_done]
     heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)
@@ -334,7 +348,7 @@ def _step(ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: floa
             "escalation recipient missing from the rules' directory",
             extra={"issue": ask.issue, "missing": heard.missing},
         )
-    if heard.person is not None and not already_sent(issue, ask.id, step.number):
+    if heard.person is not None and not dry_run and not already_sent(issue, ask.id, step.number):
         text = _text(ask, step, heard.person, rules, context, now)
         context.jira.add_comment(ask.issue, text)
         if rules.escalation.notify:

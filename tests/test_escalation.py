@@ -139,3 +139,51 @@ def test_a_step_already_sent_is_recognised_by_its_exact_marker() -> None:
     assert not already_sent(issue, 11, 2)
     english = {"fields": {"comment": {"comments": [{"body": "_Sent by crossdept (ask:3:2)._"}]}}}
     assert already_sent(english, 3, 2)
+
+
+def open_ask(store: Store, asked: str = CONTACTS["技术部"]) -> None:
+    Asks(store).open(
+        issue="XD-9",
+        asked=asked,
+        asked_by=REQUESTER,
+        source="mention",
+        source_id="c1",
+        asked_at=START.timestamp(),
+        next_due=(START + timedelta(hours=24)).timestamp(),
+        department="技术部",
+    )
+
+
+def test_a_dry_run_says_which_steps_it_would_take_and_writes_nothing(store: Store) -> None:
+    jira = FakeJira()
+    jira.add_issue(
+        {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
+    )
+    open_ask(store)
+
+    report = run_ask_sweep(context(store, jira, at=START + timedelta(hours=25)), dry_run=True)
+
+    assert [(step, who) for _id, step, who in report.stepped] == [(1, CONTACTS["技术部"])]
+    assert jira.comments == {}
+    [ask] = Asks(store).listing()
+    assert ask.steps_done == 0
+
+
+def test_someone_elses_reply_does_not_stop_the_clock(store: Store) -> None:
+    open_ask(store)
+    reply = parse_event(
+        {
+            "webhookEvent": "comment_created",
+            "timestamp": int((START + timedelta(hours=1)).timestamp() * 1000),
+            "comment": {
+                "id": "c2",
+                "body": "我来回答：50 万。",
+                "author": {"accountId": HEADS["财务部"]},
+                "created": "2026-03-02T11:00:00.000+0800",
+            },
+            "issue": {"key": "XD-9", "fields": {"project": {"key": "XD"}}},
+        }
+    )
+    router.dispatch(reply, context(store, FakeJira()))
+    [ask] = Asks(store).listing()
+    assert ask.state == OPEN

@@ -343,11 +343,12 @@ def periodic_command(name: str | None, clock: Callable[[], datetime] | None) -> 
 @now_option
 @click.option("--dry-run", is_flag=True, help="Say what would change in Jira; change nothing.")
 def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
-    """Run the delay sweep once: mark late items delayed (延期), unmark done or re-dated ones,
-    remind owners before their due date, and tell the project manager of long delays.
-
-    Workers run it every 5 minutes; each reminder and notice is sent once per due date.
+    """Run both sweeps once. The delay sweep marks late items delayed (延期), unmarks done or
+    re-dated ones, reminds owners before their due date, and tells the project manager of long
+    delays. The escalation sweep reminds, then escalates, every unanswered ask whose next step is
+    due. Workers run them every 5 minutes and every minute; each step is taken once.
     """
+    from plugin.escalation import run_ask_sweep
     from plugin.ownership import run_sweep
 
     settings = settings_or_fail(require_jira=True, require_webhook=False)
@@ -355,14 +356,23 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
     try:
         context = service.context_for("cli-sweep", clock=clock or utc_now)
         report = run_sweep(context, dry_run=dry_run)
+        asked = run_ask_sweep(context, dry_run=dry_run)
     except JiraMismatchError as error:
         fail(mismatch_sentence(error, service))
     except GatewayError as error:
         fail(f"sweep: Jira: {error}")
+    prefix = "would: " if dry_run else ""
     for line in report.lines():
-        click.echo(("would: " if dry_run else "") + line)
+        click.echo(prefix + line)
     verb = "would act on" if dry_run else "acted on"
-    click.echo(f"{report.read} items read; {verb} {len(report.decisions)}")
+    click.echo(f"delays: {report.read} items read; {verb} {len(report.decisions)}")
+    if asked.skipped:
+        click.echo(f"asks: {asked.skipped}")
+        return
+    for ask_id, step, person in asked.stepped:
+        click.echo(f"{prefix}ask {ask_id}: step {step} to {person or '-'}")
+    taken = "would take" if dry_run else "took"
+    click.echo(f"asks: {asked.due} due; {taken} {len(asked.stepped)} steps; {asked.closed} closed")
 
 
 @click.command("rebind-jira", epilog=ENVIRONMENT)
