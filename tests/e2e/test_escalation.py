@@ -31,6 +31,14 @@ def mention_of(world: World, login: str) -> str:
     return f"[~{login}]"
 
 
+def stage_2(make_world: MakeWorld, flavour: str) -> tuple[World, str]:
+    """A world whose requester filed a request and got its tree; the key of its stage 2."""
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    return world, world.items(key)["s2"][0]
+
+
 def sweep_at(world: World, later: timedelta) -> None:
     moment = world.clock.now() + later
     world.service.run_periodic("sweep_asks", clock=lambda: moment)
@@ -45,10 +53,7 @@ def crossdept_lines(world: World, key: str) -> list[str]:
 def test_an_unanswered_mention_is_reminded_then_escalated_once_each(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    item = world.items(key)["s2"][0]
+    world, item = stage_2(make_world, flavour)
     world.requester.add_comment(
         item, f"{mention_of(world, 'engineering.contact')} 请在周五前确认技术方案的预算"
     )
@@ -83,10 +88,7 @@ def test_an_unanswered_mention_is_reminded_then_escalated_once_each(
 
 @FLAVOURS
 def test_the_person_asked_answering_stops_the_clock(make_world: MakeWorld, flavour: str) -> None:
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    item = world.items(key)["s2"][0]
+    world, item = stage_2(make_world, flavour)
     world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算多少？")
     world.settle()
 
@@ -101,10 +103,7 @@ def test_the_person_asked_answering_stops_the_clock(make_world: MakeWorld, flavo
 
 
 def test_a_deleted_asking_comment_cancels_its_clock(make_world: MakeWorld) -> None:
-    world = make_world("cloud")
-    key = world.file_request()
-    world.settle()
-    item = world.items(key)["s2"][0]
+    world, item = stage_2(make_world, "cloud")
     asked = world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 在吗？")
     world.settle()
 
@@ -120,10 +119,7 @@ def test_a_deleted_asking_comment_cancels_its_clock(make_world: MakeWorld) -> No
 def test_a_reply_the_webhook_missed_is_found_on_jira_before_reminding(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
-    key = world.file_request()
-    world.settle()
-    item = world.items(key)["s2"][0]
+    world, item = stage_2(make_world, "cloud")
     world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算？")
     world.settle()
     as_person(world, "engineering.contact").add_comment(item, "50 万。")
@@ -140,10 +136,7 @@ def test_a_reply_the_webhook_missed_is_found_on_jira_before_reminding(
 def test_a_sweep_killed_between_the_comment_and_the_record_does_not_say_it_twice(
     make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = make_world("cloud")
-    key = world.file_request()
-    world.settle()
-    item = world.items(key)["s2"][0]
+    world, item = stage_2(make_world, "cloud")
     world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算？")
     world.settle()
 
@@ -167,10 +160,7 @@ def test_a_sweep_killed_between_the_comment_and_the_record_does_not_say_it_twice
 
 
 def test_duplicated_and_reordered_webhooks_start_one_clock(make_world: MakeWorld) -> None:
-    world = make_world("cloud")
-    key = world.file_request()
-    world.settle()
-    item = world.items(key)["s2"][0]
+    world, item = stage_2(make_world, "cloud")
     world.sandbox.duplicate_next(2)
     world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 预算？")
     world.deliver(reorder=True)
@@ -184,10 +174,7 @@ def test_duplicated_and_reordered_webhooks_start_one_clock(make_world: MakeWorld
 def test_an_asking_comment_edited_to_ask_someone_else_moves_the_clock(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    item = world.items(key)["s2"][0]
+    world, item = stage_2(make_world, flavour)
     comment = world.requester.add_comment(
         item, f"{mention_of(world, 'engineering.contact')} 预算？"
     )
