@@ -133,3 +133,13 @@ def _action(minutes: Minutes, rest: str, line: str, meeting_day: date) -> None:
     else:
         text = re.sub(r"\s+", " ", re.sub(r"\[~(?:accountid:)?[^\]\s]+\]", "", rest)).strip()
         minutes.actions.append(Action(text, owners[0], due, line))
+
+
+def agenda(description: str | None) -> str:
+    """The description without its minutes lines: what the meeting was called to discuss."""
+    kept = [
+        raw.rstrip()
+        for raw in (description or "").splitlines()
+        if _MARKER.match(_PREFIX.sub("", raw.strip(), count=1).strip()) is None
+    ]
+    return "\n".join(kept).strip()

@@ -488,7 +488,10 @@ class ConfluenceRules(Model):
     parent_page: Text | None = Field(default=None, description="Title of the parent page.")
     title: Text = Field(
         default="{date} {request_summary} {meeting_summary} 会议纪要",
-        description="Page title; placeholders {date}, {request_summary}, {meeting_summary}.",
+        description=(
+            "Page title; placeholders {date}, {request_summary}, {meeting_summary}, "
+            "{meeting_key}, {kind} (会议纪要 / Minutes)."
+        ),
     )
 
 
