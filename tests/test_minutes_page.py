@@ -140,7 +140,10 @@ def test_an_empty_meeting_says_none_under_each_heading() -> None:
 
 
 def test_the_title_follows_the_naming_convention_date_topic_kind() -> None:
-    assert page_title(rules_in("zh-CN"), MEETING) == "2026-03-05 会员积分改版 规划会 <方案 & 分工> 会议纪要"
+    assert (
+        page_title(rules_in("zh-CN"), MEETING)
+        == "2026-03-05 会员积分改版 规划会 <方案 & 分工> 会议纪要"
+    )
 
 
 def test_the_preview_is_plain_html_with_names_not_ids() -> None:
