@@ -97,16 +97,97 @@ class ConfluenceGateway:
         return self._page(found) if isinstance(found, Mapping) and found.get("id") else None
 
     def create_page(
-        self, space: str, title: str, body: str, *, parent_id: str | None = None
+        self,
+        space: str,
+        title: str,
+        body: str,
+        *,
+        parent_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> Page:
-        """Create a page in storage format under `parent_id` (or at the space's top)."""
+        """Create a page in storage format under `parent_id` (or at the space's top).
+
+        `properties` are content properties written in the create call itself
+        (`metadata.properties`), so the page never exists without them.
+        """
+        if not properties:
+            created = self._call(
+                "create page",
+                lambda: self._client.create_page(
+                    space, title, body, parent_id=parent_id, representation="storage"
+                ),
+            )
+            return self._page(created)
+        data: dict[str, Any] = {
+            "type": "page",
+            "title": title,
+            "space": {"key": space},
+            "body": {"storage": {"value": body, "representation": "storage"}},
+            "metadata": {
+                "properties": {
+                    key: {"key": key, "value": value} for key, value in properties.items()
+                }
+            },
+        }
+        if parent_id:
+            data["ancestors"] = [{"type": "page", "id": parent_id}]
         created = self._call(
-            "create page",
-            lambda: self._client.create_page(
-                space, title, body, parent_id=parent_id, representation="storage"
-            ),
+            "create page", lambda: self._client.post("rest/api/content", data=data)
         )
         return self._page(created)
+
+    def get_page(self, page_id: str) -> Page | None:
+        """A page by id, or None when it is gone (deleted or trashed)."""
+        try:
+            found = self._call(
+                "read page",
+                lambda: self._client.get(
+                    f"rest/api/content/{page_id}", params={"expand": "version"}
+                ),
+            )
+        except RefusedError as error:
+            if error.status == 404:
+                return None
+            raise
+        if isinstance(found, Mapping) and found.get("status", "current") != "current":
+            return None
+        return self._page(found)
+
+    def page_property(self, page_id: str, key: str) -> Any:
+        """A content property's value, or None when the page has no such property."""
+        try:
+            found = self._call(
+                "read page property",
+                lambda: self._client.get(f"rest/api/content/{page_id}/property/{key}"),
+            )
+        except RefusedError as error:
+            if error.status == 404:
+                return None
+            raise
+        return found.get("value") if isinstance(found, Mapping) else None
+
+    def set_page_property(self, page_id: str, key: str, value: Any) -> None:
+        """Create a content property (used when a create call dropped `metadata.properties`)."""
+        self._call(
+            "write page property",
+            lambda: self._client.post(
+                f"rest/api/content/{page_id}/property", data={"key": key, "value": value}
+            ),
+        )
+
+    def user_key(self, username: str) -> str | None:
+        """Confluence Data Center's user key for a username (what `ri:userkey` mentions need)."""
+        try:
+            found = self._call(
+                "read user",
+                lambda: self._client.get("rest/api/user", params={"username": username}),
+            )
+        except RefusedError as error:
+            if error.status == 404:
+                return None
+            raise
+        key = found.get("userKey") if isinstance(found, Mapping) else None
+        return str(key) if key else None
 
     def update_page(self, page: Page, title: str, body: str) -> Page:
         """Replace a page's title and body as its next version (watchers are told)."""

@@ -200,16 +200,38 @@ class Page:
 
 
 class ConfluencePort(Protocol):
-    """Confluence as rules see it: pages in a space, found by title, created and updated."""
+    """Confluence as rules see it: pages in a space, found by title or id, created and updated."""
 
     def find_page(self, space: str, title: str) -> Page | None:
         """The current page with this title in the space, if any."""
         ...
 
     def create_page(
-        self, space: str, title: str, body: str, *, parent_id: str | None = None
+        self,
+        space: str,
+        title: str,
+        body: str,
+        *,
+        parent_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> Page:
-        """Create a page in storage format under `parent_id` (or at the space's top)."""
+        """Create a page in storage format under `parent_id`, with these content properties."""
+        ...
+
+    def get_page(self, page_id: str) -> Page | None:
+        """A page by id, or None when it is gone."""
+        ...
+
+    def page_property(self, page_id: str, key: str) -> Any:
+        """A content property's value, or None."""
+        ...
+
+    def set_page_property(self, page_id: str, key: str, value: Any) -> None:
+        """Create a content property."""
+        ...
+
+    def user_key(self, username: str) -> str | None:
+        """Confluence Data Center's user key for a username."""
         ...
 
     def update_page(self, page: Page, title: str, body: str) -> Page:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import re
 import threading
@@ -225,6 +226,30 @@ class ConfluenceFake:
         if space is None:
             raise ConfluenceError(404, f"No space with key : {parts[1]}")
         return SandboxResponse(200, self._v1_space(call, space))
+
+    def _v1_get_user(self, call: Call, parts: list[str]) -> SandboxResponse:
+        """One user, by accountId on Cloud, by username or key on Data Center."""
+        query = call.request
+        wanted = query.arg("accountId") or query.arg("username") or query.arg("key")
+        if not wanted:
+            raise ConfluenceError(400, "accountId, username or key is required")
+        for login, seed in self._users.items():
+            key = _user_key(login)
+            if wanted in (seed.get("accountId"), seed.get("username"), key):
+                user = self._user(login)
+                if call.context == "":  # Data Center: username and user key, no account id
+                    user = {
+                        "type": "known",
+                        "username": seed.get("username") or login,
+                        "userKey": key,
+                        "displayName": user["displayName"],
+                    }
+                return SandboxResponse(200, user)
+        raise ConfluenceError(404, f"No user found with {wanted}")
+
+    def user_key(self, login: str) -> str:
+        """The Confluence Data Center user key of a seeded user (for test assertions)."""
+        return _user_key(login)
 
     def _v1_create(self, call: Call, parts: list[str]) -> SandboxResponse:
         data = _object_body(call.request)
@@ -845,6 +870,11 @@ class ConfluenceFake:
 # ---- request reading ------------------------------------------------------------------------
 
 
+def _user_key(login: str) -> str:
+    """Confluence Data Center user keys are 32 hex digits, distinct from usernames and Jira's keys."""
+    return "8a7f8080" + hashlib.sha1(login.encode()).hexdigest()[:24]
+
+
 def _read_call(request: SandboxRequest) -> Call | None:
     path = request.path.rstrip("/") or "/"
     host = request.headers.get("Host") or request.headers.get("host") or "confluence.example.com"
@@ -1067,6 +1097,7 @@ Handler = Callable[[ConfluenceFake, Call, list[str]], SandboxResponse]
 
 ROUTES: dict[tuple[str, ...], Handler] = {
     ("v1", "GET", "space"): ConfluenceFake._v1_get_spaces,
+    ("v1", "GET", "user"): ConfluenceFake._v1_get_user,
     ("v1", "GET", "space", "{}"): ConfluenceFake._v1_get_space,
     ("v1", "POST", "content"): ConfluenceFake._v1_create,
     ("v1", "GET", "content"): ConfluenceFake._v1_find,

@@ -74,3 +74,35 @@ def test_server_faults_are_transient(wiki: tuple[ConfluenceGateway, Sandbox]) ->
 def test_connecting_needs_credentials() -> None:
     with pytest.raises(GatewayError, match="personal access token"):
         ConfluenceGateway.connect(DC_WIKI)
+
+
+def test_a_page_is_created_with_its_properties_in_the_same_call(
+    wiki: tuple[ConfluenceGateway, Sandbox],
+) -> None:
+    gateway, sandbox = wiki
+    before = len(sandbox.calls)
+    page = gateway.create_page(
+        "XD", "纪要", "<p>one</p>", properties={"crossdept.minutes": {"meeting": "XD-7"}}
+    )
+    assert len(sandbox.calls) == before + 1
+    assert gateway.page_property(page.id, "crossdept.minutes") == {"meeting": "XD-7"}
+    assert gateway.page_property(page.id, "no.such.property") is None
+    assert gateway.get_page(page.id) == page
+    assert gateway.get_page("999999") is None
+
+
+def test_a_property_can_be_added_to_a_page_later(wiki: tuple[ConfluenceGateway, Sandbox]) -> None:
+    gateway, _sandbox = wiki
+    page = gateway.create_page("XD", "纪要", "<p>one</p>")
+    gateway.set_page_property(page.id, "crossdept.minutes", {"meeting": "XD-7"})
+    assert gateway.page_property(page.id, "crossdept.minutes") == {"meeting": "XD-7"}
+
+
+def test_data_center_user_keys_are_confluences_own() -> None:
+    with installed_sandbox("config/sandbox-seed-dc.yaml", clock=ManualClock()) as sandbox:
+        gateway = ConfluenceGateway.connect(DC_WIKI, pat="sandbox-pat-crossdept")
+        login = sandbox.seed.users[1].login
+        key = gateway.user_key(login)
+        assert key is not None and key != login and len(key) == 32
+        assert key == sandbox.confluence.user_key(login)  # type: ignore[union-attr]
+        assert gateway.user_key("nobody-here") is None
