@@ -32,6 +32,8 @@ def compose() -> Composition:
         escalation,
         jira_site,
         leases,
+        meeting_records,
+        minutes,
         notices,
         ownership,
         stage_gate,
@@ -40,9 +42,15 @@ def compose() -> Composition:
     )
 
     return Composition(
-        router=Router(trees.router, ownership.router, stage_gate.router, escalation.router),
+        router=Router(
+            trees.router, ownership.router, stage_gate.router, escalation.router, minutes.router
+        ),
         schedule=Schedule(
-            trees.schedule, ownership.schedule, stage_gate.schedule, escalation.schedule
+            trees.schedule,
+            ownership.schedule,
+            stage_gate.schedule,
+            escalation.schedule,
+            minutes.schedule,
         ),
         tables=(
             deliveries.deliveries,
@@ -54,6 +62,8 @@ def compose() -> Composition:
             stage_gate.gate_reverts,
             asks.asks,
             leases.leases,
+            meeting_records.meetings,
+            meeting_records.meeting_actions,
         ),
     )
 

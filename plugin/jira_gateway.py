@@ -649,6 +649,30 @@ class JiraGateway:
             body={"body": body},
         )
 
+    def link_issues(self, from_key: str, to_key: str, link_type: str = "Relates") -> None:
+        """Link two issues (`from_key` outward to `to_key`), e.g. an action to its meeting.
+
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-links/#api-rest-api-2-issuelink-post
+        """
+        body = {
+            "type": {"name": link_type},
+            "inwardIssue": {"key": to_key},
+            "outwardIssue": {"key": from_key},
+        }
+        self._call("POST", "/rest/api/2/issueLink", body=body)
+
+    def add_remote_link(self, key: str, *, url: str, title: str, global_id: str) -> None:
+        """Link an issue to a web page; the same `global_id` updates the link instead of adding one.
+
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-remote-links/#api-rest-api-2-issue-issueidorkey-remotelink-post
+        """
+        body = {"globalId": global_id, "object": {"url": url, "title": title}}
+        self._call("POST", "/rest/api/2/issue/{key}/remotelink", path={"key": key}, body=body)
+
+    def issue_url(self, key: str) -> str:
+        """The address people open to see an issue."""
+        return f"{self._base}/browse/{quote(key, safe='')}"
+
     def search_url(self, jql: str) -> str:
         """A link people can open: Jira's issue navigator showing a JQL search."""
         return f"{self._base}/issues/?jql={quote(jql, safe='')}"

@@ -180,6 +180,18 @@ class JiraPort(Protocol):
         """Comment in wiki markup; returns the comment id."""
         ...
 
+    def link_issues(self, from_key: str, to_key: str, link_type: str = "Relates") -> None:
+        """Link two issues."""
+        ...
+
+    def add_remote_link(self, key: str, *, url: str, title: str, global_id: str) -> None:
+        """Link an issue to a web page, once per `global_id`."""
+        ...
+
+    def issue_url(self, key: str) -> str:
+        """The address people open to see an issue."""
+        ...
+
     def edit_comment(self, key: str, comment_id: str, body: str) -> None:
         """Replace a comment's text; RefusedError 404 when someone deleted it."""
         ...

@@ -467,6 +467,9 @@ class MeetingFields(Model):
 
     start: Text = Field(description="Date-time field: when the meeting starts.")
     attendees: Text = Field(description="Multi-user field: who attends.")
+    organiser: Text | None = Field(
+        default=None, description="User field of the organiser; default: the reporter."
+    )
 
 
 class MeetingRules(Model):

@@ -321,7 +321,10 @@ class Sandbox:
             limited = self._per_issue_limited(path)
             if limited is not None:
                 return limited
-        request = SandboxRequest(method, path, query, dict(headers), raw, user)
+        headers = dict(headers)
+        if not any(name.lower() == "host" for name in headers):
+            headers["Host"] = urlsplit(url).netloc  # behind `responses` there is no Host header
+        request = SandboxRequest(method, path, query, headers, raw, user)
         if api == "jira":
             return self.jira.handle(request)
         if self.confluence is None:

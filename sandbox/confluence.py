@@ -165,6 +165,12 @@ class ConfluenceFake:
             _check_storage(body)
             return self._add_page(space, title, body, parent_id, author=None, message="").id
 
+    def titles(self, space_key: str) -> list[str]:
+        """The titles of a space's current pages, oldest first (for test assertions)."""
+        with self._lock:
+            space = self._space(space_key)
+            return [p.title for p in self._live_pages() if p.space_key == space.key]
+
     def find_page(self, space_key: str, title: str) -> dict[str, Any] | None:
         """Return a page's id, title, parent, body and version number, for test assertions."""
         with self._lock:

@@ -189,6 +189,8 @@ class FakeJira:
         self.issues: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, list[str | None]] = {}
         self.links: list[tuple[str, str, str]] = []
+        self.issue_links: list[tuple[str, str, str]] = []  # from, to, type (link_issues)
+        self.remote_links: dict[tuple[str, str], tuple[str, str]] = {}  # (key, global id) -> page
         self.issue_types_by_project: dict[str, dict[str, IssueType]] = {"XD": dict(XD_TYPES)}
         default_users = set(HEADS.values()) | set(CONTACTS.values()) | {PM, REQUESTER, CROSSDEPT}
         if not cloud:
@@ -548,6 +550,19 @@ class FakeJira:
         with self._lock:
             self.comments.setdefault(key, []).append(body)
             return str(len(self.comments[key]))
+
+    def link_issues(self, from_key: str, to_key: str, link_type: str = "Relates") -> None:
+        self._hit("POST /rest/api/2/issueLink", 201)
+        with self._lock:
+            self.issue_links.append((from_key, to_key, link_type))
+
+    def add_remote_link(self, key: str, *, url: str, title: str, global_id: str) -> None:
+        self._hit("POST /rest/api/2/issue/{key}/remotelink", 201)
+        with self._lock:
+            self.remote_links[(key, global_id)] = (url, title)
+
+    def issue_url(self, key: str) -> str:
+        return f"https://example.atlassian.net/browse/{key}"
 
     def list_comments(self, key: str) -> list[dict[str, Any]]:
         self._hit("GET /rest/api/2/issue/{key}/comment")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin import escalation, ownership, stage_gate, trees
+from plugin import escalation, minutes, ownership, stage_gate, trees
 from plugin.composition import build_router, compose
 from plugin.store import metadata
 
@@ -11,7 +11,7 @@ def test_every_rule_router_is_composed() -> None:
     router = build_router()
     for event in ("jira:issue_created", "jira:issue_updated"):
         assert router.handles(event)
-        for rule in (trees, ownership, stage_gate, escalation):
+        for rule in (trees, ownership, stage_gate, escalation, minutes):
             mine = set(rule.router._routes.get((event, None), []))
             assert mine <= set(router._routes[(event, None)])
 
@@ -24,6 +24,8 @@ def test_every_declared_table_is_listed_so_none_is_forgotten() -> None:
 
 def test_the_schedule_holds_every_rules_periodic_work() -> None:
     expected = {
-        task.name for rule in (trees, ownership, stage_gate, escalation) for task in rule.schedule
+        task.name
+        for rule in (trees, ownership, stage_gate, escalation, minutes)
+        for task in rule.schedule
     }
     assert {task.name for task in compose().schedule} == expected

@@ -110,6 +110,8 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
         "sweep_asks  every 1 min  Remind, then escalate, every ask whose next step is due, once each.",
         "sweep_delays  every 5 min  Mark late items delayed, unmark done or re-dated ones, "
         "remind owners, tell the PM.",
+        "sweep_minutes  every 5 min  Minutes past due and unpublished become an ask to the "
+        "organiser, once per meeting.",
     ]
 
     unknown = CliRunner().invoke(cli, ["periodic", "sweep"])

@@ -347,6 +347,7 @@ def make_world(tmp_path: Path) -> Iterator[MakeWorld]:
                 "CROSSDEPT_RULES": str(rules),
                 "CROSSDEPT_DATA_DIR": str(tmp_path / "data"),
                 "CROSSDEPT_QUEUE_URL": "memory://",
+                "CROSSDEPT_CONFLUENCE_URL": sandbox.confluence_url or "",
             }
             if own_account:
                 environ["CROSSDEPT_JIRA_ACCOUNT_ID"] = kind.crossdept_id

@@ -1,0 +1,285 @@
+"""Meetings as people hold them: minutes in Confluence, each action a tracked item, once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from plugin.asks import Asks
+from plugin.minutes import publish_minutes
+from plugin.minutes_page import parse_storage
+from sandbox.app import assert_no_violations
+from tests.e2e.conftest import MakeWorld, World
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the shipped rules' timezone: page titles carry its date
+FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+START_FIELD = "customfield_10060"
+ATTENDEES_FIELD = "customfield_10061"
+AC = "{http://atlassian.com/content}"
+RI = "{http://atlassian.com/resource/identifier}"
+
+
+def user(world: World, login: str) -> dict[str, str]:
+    if world.flavour.name == "cloud":
+        return {"accountId": world.sandbox.jira.users[login].account_id}
+    return {"name": login}
+
+
+def person(world: World, login: str) -> str:
+    return next(iter(user(world, login).values()))
+
+
+def mention_of(world: World, login: str) -> str:
+    if world.flavour.name == "cloud":
+        return f"[~accountid:{person(world, login)}]"
+    return f"[~{login}]"
+
+
+def jira_time(world: World, days: float) -> str:
+    moment = world.clock.now() + timedelta(days=days)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def due(world: World, days: int) -> date:
+    """A due date this many days after today."""
+    return world.clock.now().date() + timedelta(days=days)
+
+
+def link(world: World, meeting: str, request: str) -> None:
+    """The requester links the meeting to its request, as Jira's "Link issue" dialog does."""
+    body = {
+        "type": {"name": "Relates"},
+        "inwardIssue": {"key": request},
+        "outwardIssue": {"key": meeting},
+    }
+    world.requester._session.post(
+        world.flavour.url + "/rest/api/2/issueLink", data=json.dumps(body)
+    ).raise_for_status()
+
+
+def hold_meeting(world: World, request: str, *, days_ahead: float = 4) -> str:
+    """The requester schedules a planning meeting linked to the request, then it is held."""
+    meeting = world.requester.create_issue(
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "summary": "规划会",
+            "description": "议程：\n1. 确认分工\n2. 确认时间表",
+            START_FIELD: jira_time(world, days_ahead),
+            ATTENDEES_FIELD: [user(world, "engineering.contact"), user(world, "finance.contact")],
+        }
+    )
+    link(world, meeting.key, request)
+    world.settle()
+    world.requester.add_comment(
+        meeting.key,
+        "会议记录\n"
+        "* 决议：采用方案 B\n"
+        f"* 待办：{mention_of(world, 'engineering.contact')} {due(world, 14).isoformat()} 提交技术方案\n"
+        f"* 待办：{mention_of(world, 'finance.contact')} {due(world, 20):%-m月%-d日} 完成预算复核\n"
+        "* 待定：财务由谁签字？\n"
+        f"记录人：{mention_of(world, 'pm')}",
+    )
+    world.requester.transition_issue(meeting.key, "已召开")
+    world.settle()
+    return str(meeting.key)
+
+
+def page_of(world: World, title: str) -> dict[str, Any]:
+    found = world.sandbox.confluence.find_page("XD", title)  # type: ignore[union-attr]
+    assert found is not None, title
+    return found
+
+
+def action_items(world: World, meeting: str) -> list[Any]:
+    links = world.requester.issue(meeting, fields="issuelinks").fields.issuelinks
+    keys = [
+        end.key
+        for link in links
+        for end in (getattr(link, "inwardIssue", None), getattr(link, "outwardIssue", None))
+        if end is not None
+    ]
+    found = [world.requester.issue(key) for key in keys]
+    return [issue for issue in found if issue.fields.issuetype.name == "Task"]
+
+
+@FLAVOURS
+def test_a_held_meeting_is_published_with_its_actions_tracked(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    request = world.file_request()
+    world.settle()
+    meeting = hold_meeting(world, request)
+
+    items = action_items(world, meeting)
+    assert sorted(i.fields.assignee and person_of(world, i) for i in items) == sorted(
+        [person(world, "engineering.contact"), person(world, "finance.contact")]
+    )
+    assert sorted(str(i.fields.duedate) for i in items) == [
+        due(world, 14).isoformat(),
+        due(world, 20).isoformat(),
+    ]
+
+    [title] = [
+        p
+        for p in world.sandbox.confluence.titles("XD")  # type: ignore[union-attr]
+        if p.endswith("会议纪要") and "规划会" in p
+    ]
+    page = page_of(world, title)
+    assert page["version"] == 1
+    assert page["properties"]["crossdept.minutes"]["meeting"] == meeting
+    root = parse_storage(page["body"])
+    tasks = root.findall(f"{AC}task-list/{AC}task")
+    assert len(tasks) == 2
+    linked = {a.text for t in tasks for a in t.iter("a")}
+    assert linked == {i.key for i in items}
+    users = [u for u in root.iter(f"{RI}user")]
+    if flavour == "cloud":
+        assert all(u.get(f"{RI}account-id") for u in users)
+    else:
+        assert all(u.get(f"{RI}userkey") for u in users)
+
+    remote = world.requester.remote_links(meeting)
+    assert [link.object.title for link in remote] == [title]
+    assert remote[0].object.url.startswith(world.sandbox.confluence_url + "/")
+    [published] = [
+        c for c in world.crossdept_comments(meeting) if c.startswith("h4. 会议纪要已发布")
+    ]
+    for login in ("engineering.contact", "finance.contact", "engineering.head", "finance.head"):
+        assert mention_of(world, login) in published
+
+    # A re-run (the CLI, a redelivery) changes nothing: no new items, no new version, no comment.
+    comments = len(world.crossdept_comments(meeting))
+    outcome = publish_minutes(meeting, world.service.context_for("test"))
+    assert outcome.created == [] and page_of(world, title)["version"] == 1
+    assert len(world.crossdept_comments(meeting)) == comments
+
+    # An edit of the record adds a decision: the same page gets a new version, items stay two.
+    world.requester.add_comment(meeting, "决议：下周一启动开发")
+    publish_minutes(meeting, world.service.context_for("test"))
+    assert page_of(world, title)["version"] == 2
+    assert "下周一启动开发" in page_of(world, title)["body"]
+    assert len(action_items(world, meeting)) == 2
+    assert_no_violations(world.sandbox)
+
+
+def person_of(world: World, issue: Any) -> str:
+    assignee = issue.fields.assignee
+    return str(assignee.accountId if world.flavour.name == "cloud" else assignee.name)
+
+
+def test_a_page_of_that_title_crossdept_did_not_make_is_not_overwritten(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    meeting = world.requester.create_issue(
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "summary": "规划会",
+            "description": "议程：确认分工",
+            START_FIELD: jira_time(world, 4),
+            ATTENDEES_FIELD: [user(world, "engineering.contact")],
+        }
+    ).key
+    link(world, meeting, request)
+    day = (world.clock.now() + timedelta(days=4)).astimezone(SHANGHAI).date().isoformat()
+    title = f"{day} 2026年Q1新品X推广 规划会 会议纪要"
+    world.sandbox.confluence.add_page("XD", title, "<p>someone's own notes</p>")  # type: ignore[union-attr]
+    world.requester.transition_issue(meeting, "已召开")
+    world.settle()
+
+    assert page_of(world, title)["body"] == "<p>someone's own notes</p>"
+    assert any(c.startswith("h4. 会议纪要未发布") for c in world.crossdept_comments(meeting))
+    assert_no_violations(world.sandbox)
+
+
+def test_unfixable_action_lines_are_reported_once_by_line(make_world: MakeWorld) -> None:
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    meeting = hold_meeting(world, request)
+    world.requester.add_comment(meeting, "待办：下周五前准备物料")  # no owner, no date
+    publish_minutes(meeting, world.service.context_for("test"))
+    publish_minutes(meeting, world.service.context_for("test"))
+    reports = [
+        c
+        for c in world.crossdept_comments(meeting)
+        if c.startswith("h4. 会议纪要：以下待办未能登记")
+    ]
+    assert len(reports) == 1 and "待办：下周五前准备物料 — 没有负责人" in reports[0]
+    assert len(action_items(world, meeting)) == 2
+    assert_no_violations(world.sandbox)
+
+
+def test_an_action_removed_from_the_record_is_reported_and_its_item_kept(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    meeting = hold_meeting(world, request)
+    [record] = [c for c in world.requester.comments(meeting) if "会议记录" in c.body]
+    record.update(
+        body=record.body.replace("* 待办：" + mention_of(world, "finance.contact"), "* 已取消：")
+    )
+    publish_minutes(meeting, world.service.context_for("test"))
+    [removed] = [c for c in world.crossdept_comments(meeting) if "已从会议记录中移除" in c]
+    assert "完成预算复核" in removed
+    assert len(action_items(world, meeting)) == 2  # nothing deleted
+    assert_no_violations(world.sandbox)
+
+
+def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    meeting = world.requester.create_issue(
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "summary": "规划会",
+            "description": "议程：确认分工",
+            START_FIELD: jira_time(world, 4),
+            ATTENDEES_FIELD: [user(world, "engineering.contact")],
+        }
+    ).key
+    link(world, meeting, request)
+    world.settle()
+    later = world.clock.now() + timedelta(days=4, hours=25)
+    world.service.run_periodic("sweep_minutes", clock=lambda: later)
+    world.service.run_periodic("sweep_minutes", clock=lambda: later)
+    world.settle()
+    [ask] = Asks(world.service.store).listing()
+    assert ask.issue == meeting and ask.asked == person(world, "requester")
+    [overdue] = [c for c in world.crossdept_comments(meeting) if c.startswith("h4. 会议纪要逾期")]
+    assert mention_of(world, "requester") in overdue
+    assert_no_violations(world.sandbox)
+
+
+def test_short_notice_and_a_missing_agenda_get_one_comment_each(make_world: MakeWorld) -> None:
+    world = make_world("cloud")
+    meeting = world.requester.create_issue(
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "summary": "临时碰头会",
+            START_FIELD: jira_time(world, 1),
+            ATTENDEES_FIELD: [user(world, "engineering.contact")],
+        }
+    ).key
+    world.settle()
+    world.requester.issue(meeting).update(fields={"summary": "临时碰头会（改）"})
+    world.settle()
+    lines = [c.splitlines()[0] for c in world.crossdept_comments(meeting)]
+    assert sorted(lines) == ["h4. 会议缺少议程", "h4. 会议通知不足 3 天"]
+    assert_no_violations(world.sandbox)
