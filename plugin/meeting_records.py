@@ -92,13 +92,23 @@ class MeetingRecords:
                 db.execute(update(meetings).where(meetings.c.meeting_key == key).values(**values))
 
     def published(self, key: str, page_id: str, page_digest: str, now: float) -> None:
-        """Record the page that holds the meeting's minutes."""
+        """Record the page that holds the meeting's minutes (a meeting never seen before too)."""
+        values = {
+            "page_id": page_id,
+            "page_digest": page_digest,
+            "published_at": now,
+            "updated_at": now,
+        }
         with self.store.begin() as db:
-            db.execute(
-                update(meetings)
-                .where(meetings.c.meeting_key == key)
-                .values(page_id=page_id, page_digest=page_digest, published_at=now, updated_at=now)
+            done = db.execute(
+                update(meetings).where(meetings.c.meeting_key == key).values(**values)
             )
+        if done.rowcount == 0:
+            try:
+                with self.store.begin() as db:
+                    db.execute(insert(meetings).values(meeting_key=key, overdue_asked=0, **values))
+            except IntegrityError:  # noted meanwhile by a webhook: update that row
+                self.published(key, page_id, page_digest, now)
 
     def overdue(self, now: float, limit: int = 500) -> list[MeetingRecord]:
         """Meetings whose minutes are past due, unpublished, and not yet made an ask."""

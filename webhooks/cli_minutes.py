@@ -1,0 +1,88 @@
+"""`crossdept minutes KEY`: write and publish one meeting's minutes now, or preview them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from plugin.errors import ConfigError, GatewayError, SettingsError
+from plugin.jira_site import JiraMismatchError
+from plugin.minutes import MeetingBusyError, MinutesOutcome, action_ref, publish_minutes
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.command("minutes")
+@click.argument("issue_key")
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the page to this local HTML file; publish nothing, create no items.",
+)
+def minutes_command(issue_key: str, preview: Path | None) -> None:
+    """Collect a meeting's minutes from Jira, track its actions and publish the page.
+
+    Without --preview this does what a meeting entering its held status does: safe to repeat
+    (the same items, the same page, a new version only when the minutes changed).
+    """
+    from webhooks.cli_shared import mismatch_sentence
+    from webhooks.service import Service
+    from webhooks.settings import load_settings
+
+    try:
+        service = Service(load_settings(require_webhook=False))
+        service.create_tables()
+        context = service.context_for(f"cli-minutes-{issue_key}")
+        if context.rules.meetings is None:
+            _fail("the rules file has no meetings section: crossdept does not handle meetings")
+        if preview is None and context.confluence is None:
+            _fail("Confluence is not set up: set CROSSDEPT_CONFLUENCE_URL (or use --preview)")
+        outcome = publish_minutes(issue_key, context, preview=preview)
+    except JiraMismatchError as error:
+        _fail(mismatch_sentence(error, service))
+        return
+    except (SettingsError, ConfigError) as error:
+        _fail(str(error))
+        return
+    except MeetingBusyError as error:
+        _fail(f"{issue_key}: {error}; try again in {error.retry_after or 10:.0f} s")
+        return
+    except GatewayError as error:
+        reason = error.reason() if hasattr(error, "reason") else str(error)
+        _fail(f"{issue_key}: {reason}")
+        return
+    _report(outcome, preview)
+
+
+def _report(outcome: MinutesOutcome, preview: Path | None) -> None:
+    """Say what happened in a few lines a person reads at a terminal."""
+    if outcome.status == "skipped":
+        _fail(f"{outcome.meeting}: {outcome.reason}")
+    minutes = outcome.minutes
+    assert minutes is not None
+    click.echo(f"{outcome.meeting}: {outcome.title}")
+    if preview is not None:
+        click.echo(f"  preview written to {preview} (nothing published, no item created)")
+    elif outcome.page is not None:
+        click.echo(f"  page {outcome.page.url} (version {outcome.page.version})")
+    else:
+        click.echo(f"  not published: {outcome.reason}")
+    click.echo(
+        f"  {len(minutes.decisions)} decisions, {len(minutes.actions)} actions, "
+        f"{len(minutes.open_points)} open points"
+    )
+    for action in minutes.actions:
+        key = outcome.items.get(action_ref(action), "(no item yet)")
+        click.echo(f"  {key}  {action.owner}  {action.due.isoformat()}  {action.text}")
+    for problem in minutes.problems:
+        click.echo(f"  not tracked ({problem.reason}): {problem.line}")
+    for refused in outcome.refused:
+        click.echo(f"  refused by Jira: {refused}")
+    if outcome.status == "blocked":
+        sys.exit(1)
