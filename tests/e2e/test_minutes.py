@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from plugin.asks import Asks
 from plugin.minutes import publish_minutes
@@ -282,4 +283,66 @@ def test_short_notice_and_a_missing_agenda_get_one_comment_each(make_world: Make
     world.settle()
     lines = [c.splitlines()[0] for c in world.crossdept_comments(meeting)]
     assert sorted(lines) == ["h4. 会议缺少议程", "h4. 会议通知不足 3 天"]
+    assert_no_violations(world.sandbox)
+
+
+@FLAVOURS
+def test_a_lost_answer_to_the_bulk_create_adopts_the_items_instead_of_doubling_them(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    request = world.file_request()
+    world.settle()
+    original = world.sandbox.jira.handle
+    lost = []
+
+    def lose_the_first_action_answer(request):  # type: ignore[no-untyped-def]
+        response = original(request)
+        body = request.body.decode("utf-8", "replace")
+        if request.path.endswith("/issue/bulk") and "minutes:" in body and not lost:
+            lost.append(request.path)
+            raise requests.ConnectionError("connection reset after the issues were created")
+        return response
+
+    world.sandbox.jira.handle = lose_the_first_action_answer  # type: ignore[method-assign]
+    meeting = hold_meeting(world, request)  # settles: the job is retried after the index settles
+    world.sandbox.jira.handle = original  # type: ignore[method-assign]
+
+    assert lost, "the bulk create of the actions was not reached"
+    assert len(action_items(world, meeting)) == 2
+    marks = [
+        issue.properties.get("crossdept.item", {}).get("ref", "")
+        for issue in world.sandbox.jira.issues.values()
+    ]
+    assert len([ref for ref in marks if ref.startswith(f"minutes:{meeting}:")]) == 2
+    assert_no_violations(world.sandbox)
+
+
+def test_confluence_failing_for_a_while_delays_the_page_but_loses_nothing(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    confluence = world.sandbox.confluence
+    assert confluence is not None
+    original = confluence.handle
+    failures = []
+
+    def unavailable_twice(request):  # type: ignore[no-untyped-def]
+        if request.method == "POST" and request.path.endswith("/content") and len(failures) < 2:
+            failures.append(request.path)
+            from sandbox.http import SandboxResponse
+
+            return SandboxResponse(503, {"statusCode": 503, "message": "Service Unavailable"})
+        return original(request)
+
+    confluence.handle = unavailable_twice  # type: ignore[method-assign]
+    meeting = hold_meeting(world, request)
+    confluence.handle = original  # type: ignore[method-assign]
+
+    assert len(failures) == 2
+    pages = [t for t in confluence.titles("XD") if t.endswith("会议纪要") and "规划会" in t]
+    assert len(pages) == 1 and page_of(world, pages[0])["version"] == 1
+    assert len(action_items(world, meeting)) == 2
     assert_no_violations(world.sandbox)
