@@ -417,10 +417,11 @@ class _Minutes:
     def _new_issue(self, action: Action, ref: str, place: RequestPlace, type_id: str) -> NewIssue:
         due = action.due.isoformat()
         text = action.text
+        what = re.sub(r"\s+", " ", _DATES.sub("", text)).strip() or text  # the date is a field
         return NewIssue(
             project=place.project,
             issue_type_id=type_id,
-            summary=say(self.rules, "minutes.action_summary", meeting=self.key, text=text)[:255],
+            summary=say(self.rules, "minutes.action_summary", meeting=self.key, text=what)[:255],
             description=say(
                 self.rules,
                 "minutes.action_description",

@@ -98,6 +98,15 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     headings = [c.splitlines()[0].split("：")[0] for c in escalation["comments"]]
     assert headings == ["h4. 提醒回复", "h4. 升级"]  # a reminder, then the head; once each
     assert escalation["head_mentioned"]
+    minutes = summary["minutes"]
+    assert minutes["version"] == 1 and minutes["title"].endswith("规划会 会议纪要")
+    assert minutes["url"].startswith(summary["sandbox_url"] + "/wiki/spaces/XD/pages/")
+    assert minutes["decisions"] == ["采用方案 B，按计划启动开发"]
+    assert [a["owner"] for a in minutes["actions"]] == [
+        "Example Engineering Contact (技术部接口人)",
+        "Example Finance Contact (财务部接口人)",
+    ]
+    assert all(a["key"].startswith("XD-") and a["due"] for a in minutes["actions"])
     assert summary["spec_violations"] == []
 
     # Everything it started has stopped, and the user's own settings were left alone.
@@ -122,6 +131,7 @@ def test_json_summary_of_the_data_center_demo() -> None:
     assert by_ref["s1"]["parent"] == summary["request"]["key"]
     assert summary["duplicate"]["jobs"] == 1
     assert summary["own_events"]["ignored"] >= FOUR_DEPARTMENTS
+    assert len(summary["minutes"]["actions"]) == 2
     assert summary["jira_calls"]["by_endpoint"]["POST /rest/api/2/issue/bulk"] == 2
     assert not is_listening(summary["service_url"])
 
