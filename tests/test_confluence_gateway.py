@@ -106,3 +106,29 @@ def test_data_center_user_keys_are_confluences_own() -> None:
         assert key is not None and key != login and len(key) == 32
         assert key == sandbox.confluence.user_key(login)  # type: ignore[union-attr]
         assert gateway.user_key("nobody-here") is None
+
+
+def test_a_stale_version_is_transient_and_the_next_attempt_saves(
+    wiki: tuple[ConfluenceGateway, Sandbox],
+) -> None:
+    gateway, sandbox = wiki
+    page = gateway.create_page("XD", "纪要", "<p>v1</p>")
+    someone_else = gateway.update_page(page, page.title, "<p>someone's edit</p>")
+    assert someone_else.version == 2
+    # Our copy says version 1; atlassian-python-api re-reads the version, so a 409 only comes
+    # from a save racing ours. The sandbox's 409 stands in for that race.
+    sandbox.fail_next(1, 409)
+    with pytest.raises(TransientGatewayError) as failed:
+        gateway.update_page(page, page.title, "<p>v3</p>")
+    assert failed.value.status == 409
+    assert gateway.update_page(page, page.title, "<p>v3</p>").version == 3
+
+
+def test_rate_limits_are_transient(
+    wiki: tuple[ConfluenceGateway, Sandbox],
+) -> None:
+    gateway, sandbox = wiki
+    sandbox.fail_next(1, 429)
+    with pytest.raises(TransientGatewayError) as failed:
+        gateway.create_page("XD", "纪要", "<p>one</p>")
+    assert failed.value.status == 429
