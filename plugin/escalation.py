@@ -84,7 +84,8 @@ def _event_time(event: JiraEvent, context: Context) -> float:
     return event.timestamp / 1000 if event.timestamp else context.clock().timestamp()
 
 
-def _hours(rules: Rules) -> Callable[[float, float], float]:
+def hours_between(rules: Rules) -> Callable[[float, float], float]:
+    """How an ask's response time is measured: in the configured clock."""
     clock = work_clock(rules)
 
     def measure(start: float, end: float) -> float:
@@ -93,7 +94,7 @@ def _hours(rules: Rules) -> Callable[[float, float], float]:
     return measure
 
 
-def _open_ask(
+def open_ask(
     context: Context,
     *,
     issue: str,
@@ -104,6 +105,7 @@ def _open_ask(
     at: float,
     excerpt: str | None = None,
 ) -> None:
+    """Start one clock (once, however often it is asked for) and audit it."""
     rules = context.rules
     homes = departments_of(rules, asked)
     opened = Asks(context.store).open(
@@ -126,7 +128,7 @@ def _open_ask(
 def _answer(context: Context, issue: str, person: str | None, at: float, how: str) -> None:
     if person is None or how not in context.rules.escalation.answered_by:
         return
-    for ask in Asks(context.store).answer(issue, person, at, _hours(context.rules)):
+    for ask in Asks(context.store).answer(issue, person, at, hours_between(context.rules)):
         Audit(context.store).record(
             at,
             issue,
@@ -154,7 +156,7 @@ def record_comment(event: JiraEvent, context: Context) -> None:
         # An edit that no longer mentions someone cancels that person's ask from this comment.
         Asks(context.store).cancel(issue, at, source="mention", source_id=comment.id, keep=asked)
     for person in asked:
-        _open_ask(
+        open_ask(
             context,
             issue=issue,
             asked=person,
@@ -204,7 +206,7 @@ def record_change(event: JiraEvent, context: Context) -> None:
         and assignee
         and assignee != actor
     ):
-        _open_ask(
+        open_ask(
             context,
             issue=issue,
             asked=assignee,
@@ -221,7 +223,7 @@ def record_change(event: JiraEvent, context: Context) -> None:
         and status.to_string in waiting
         and assignee
     ):
-        _open_ask(
+        open_ask(
             context,
             issue=issue,
             asked=assignee,
@@ -329,7 +331,7 @@ def _step(
     if replies and "comment" in rules.escalation.answered_by:
         if not dry_run:
             at = _moment(str(replies[0].get("created")), now)
-            asks.answer(ask.issue, ask.asked, at, _hours(rules))
+            asks.answer(ask.issue, ask.asked, at, hours_between(rules))
             audit.record(
                 now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_id
             )
@@ -394,7 +396,7 @@ def _record(taken: list[Taken], context: Context, now: float) -> list[tuple[int,
 def _text(ask: Ask, step: Step, person: str, rules: Rules, context: Context, now: float) -> str:
     cloud = context.jira.is_cloud
     when = datetime.fromtimestamp(ask.asked_at, rules.tz).strftime("%Y-%m-%d %H:%M")
-    hours = _hours(rules)(ask.asked_at, now)
+    hours = hours_between(rules)(ask.asked_at, now)
     asker = mention(ask.asked_by, cloud=cloud) if ask.asked_by else say(rules, "ask.someone")
     values = {
         "key": ask.issue,

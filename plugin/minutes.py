@@ -37,7 +37,7 @@ from typing import Any, Literal
 from plugin.asks import Asks
 from plugin.context import Context
 from plugin.errors import RefusedError, TransientGatewayError
-from plugin.escalation import next_due
+from plugin.escalation import hours_between, open_ask
 from plugin.events import JiraEvent
 from plugin.items import ITEM_PROPERTY, TREE_PROPERTY, in_projects, item_mark, read_tree_record
 from plugin.leases import Leases
@@ -322,7 +322,7 @@ class _Minutes:
         self._tell_published(issue, meeting, minutes, page)
         if meeting.organiser:
             Asks(self.context.store).answer(
-                self.key, meeting.organiser, self.now(), lambda asked, at: (at - asked) / 3600
+                self.key, meeting.organiser, self.now(), hours_between(self.rules)
             )
         return outcome
 
@@ -735,7 +735,6 @@ def sweep_minutes(context: Context) -> str:
         return "meetings not configured"
     now = context.clock().timestamp()
     records = MeetingRecords(context.store)
-    asks = Asks(context.store)
     opened = 0
     for record in records.overdue(now):
         if not record.organiser or record.minutes_due is None:
@@ -752,14 +751,14 @@ def sweep_minutes(context: Context) -> str:
             continue
         if not records.mark_asked(record.meeting_key):
             continue
-        asks.open(
+        open_ask(
+            context,
             issue=record.meeting_key,
             asked=meeting.organiser or record.organiser,
             asked_by=None,
             source="minutes",
             source_id=record.meeting_key,
-            asked_at=due,
-            next_due=next_due(rules, due, 0),
+            at=due,
             excerpt=meeting.summary[:200],
         )
         text = say(

@@ -264,6 +264,12 @@ def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
     assert ask.issue == meeting and ask.asked == person(world, "requester")
     [overdue] = [c for c in world.crossdept_comments(meeting) if c.startswith("h4. 会议纪要逾期")]
     assert mention_of(world, "requester") in overdue
+
+    # Publishing (here by `crossdept minutes`, nobody having touched the meeting) answers it.
+    publish_minutes(meeting, world.service.context_for("test", clock=lambda: later))
+    assert Asks(world.service.store).listing() == []
+    [answered] = Asks(world.service.store).listing(state=None)
+    assert answered.response_hours is not None and answered.response_hours >= 0
     assert_no_violations(world.sandbox)
 
 
