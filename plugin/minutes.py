@@ -53,6 +53,7 @@ from plugin.minutes_page import (
 from plugin.minutes_parser import Action, Minutes, agenda, parse_minutes
 from plugin.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.owners import departments_of
+from plugin.ownership import check_now
 from plugin.ownership_checks import person_of
 from plugin.planning import EPIC_REF
 from plugin.ports import BULK_LIMIT, NewIssue, Page
@@ -307,6 +308,8 @@ class _Minutes:
             outcome.status, outcome.reason = "blocked", "not linked to a collaboration request"
             return outcome
         keys = self._track_actions(minutes.actions, place, stored, outcome)
+        for created in outcome.created:  # crossdept's own creation: its webhook is ignored
+            check_now(created, self.context, actor=meeting.organiser)
         self._tell_removed(minutes.actions)
         tracked = [self._tracked_key(a, keys) for a in minutes.actions]
         people = self._people(meeting, minutes, names)

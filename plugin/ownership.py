@@ -106,17 +106,30 @@ def check_ownership(event: JiraEvent, context: Context) -> None:
         return
     if not worth_checking(event, context.rules):
         return
-    jira = context.jira
-    issue = jira.get_issue(str(event.issue_key), ITEM_FIELDS, [ITEM_PROPERTY, COMMENTS_PROPERTY])
-    if not is_checked_item(issue, context.rules):
-        return
-    parent_ref = (issue.get("fields") or {}).get("parent") or {}
-    parent = jira.get_issue(str(parent_ref["key"]), ["duedate"]) if parent_ref.get("key") else None
     actor = event.actor.id if event.actor else None
-    enforce(issue, parent, context, actor=actor)
+    issue = check_now(str(event.issue_key), context, actor=actor)
+    if issue is None:
+        return
     kind = ((issue.get("fields") or {}).get("issuetype") or {}).get("name")
     if _due_date_changed(event) and kind != context.rules.jira.issue_types.deliverable:
         recheck_children(issue, context)  # a sub-task has no children to make late
+
+
+def check_now(key: str, context: Context, *, actor: str | None = None) -> dict[str, Any] | None:
+    """Re-read one issue and its parent and enforce the rules on it, if it is an item.
+
+    Other rules call this for items crossdept itself creates from what people decided (a
+    meeting's actions): the webhook of crossdept's own change is ignored, the checks are not.
+    Returns the issue as read, or None when it is not an item.
+    """
+    jira = context.jira
+    issue = jira.get_issue(key, ITEM_FIELDS, [ITEM_PROPERTY, COMMENTS_PROPERTY])
+    if not is_checked_item(issue, context.rules):
+        return None
+    parent_ref = (issue.get("fields") or {}).get("parent") or {}
+    parent = jira.get_issue(str(parent_ref["key"]), ["duedate"]) if parent_ref.get("key") else None
+    enforce(issue, parent, context, actor=actor)
+    return issue
 
 
 def enforce(

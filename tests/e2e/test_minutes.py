@@ -352,3 +352,34 @@ def test_confluence_failing_for_a_while_delays_the_page_but_loses_nothing(
     assert len(pages) == 1 and page_of(world, pages[0])["version"] == 1
     assert len(action_items(world, meeting)) == 2
     assert_no_violations(world.sandbox)
+
+
+def test_the_ownership_rule_holds_action_items_like_any_other(make_world: MakeWorld) -> None:
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    saturday = due(world, 7)
+    while saturday.weekday() != 5:
+        saturday += timedelta(days=1)
+    meeting = world.requester.create_issue(
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "summary": "评审会",
+            "description": "议程：方案评审",
+            START_FIELD: jira_time(world, 4),
+            ATTENDEES_FIELD: [user(world, "engineering.contact")],
+        }
+    ).key
+    link(world, meeting, request)
+    world.requester.add_comment(
+        meeting, f"待办：{mention_of(world, 'engineering.contact')} {saturday.isoformat()} 出方案"
+    )
+    world.requester.transition_issue(meeting, "已召开")
+    world.settle()
+
+    [item] = action_items(world, meeting)
+    [comment] = world.crossdept_comments(item.key)
+    assert comment.startswith(f"h4. 协作规则提醒：{item.key}")
+    assert f"截止日期 {saturday.isoformat()} 不是工作日" in comment
+    assert_no_violations(world.sandbox)
