@@ -14,6 +14,14 @@ from typing import Any, TypeVar
 
 import requests
 from atlassian import Confluence
+from atlassian.errors import (
+    ApiConflictError,
+    ApiError,
+    ApiNotAcceptable,
+    ApiNotFoundError,
+    ApiPermissionError,
+    ApiValueError,
+)
 
 from plugin.errors import GatewayError, RefusedError, TransientGatewayError
 from plugin.ports import Page
@@ -24,6 +32,14 @@ T = TypeVar("T")
 # Answers worth trying again: a stale version (someone saved meanwhile), rate limits, server faults.
 RETRYABLE = frozenset({408, 409, 425, 429})
 TIMEOUT_SECONDS = 30
+# Some client methods turn an HTTP error into their own exception first: the status it stands for.
+CLIENT_ERRORS: tuple[tuple[type[ApiError], int], ...] = (
+    (ApiPermissionError, 403),
+    (ApiNotFoundError, 404),
+    (ApiConflictError, 409),
+    (ApiNotAcceptable, 406),
+    (ApiValueError, 400),
+)
 
 
 class ConfluenceGateway:
@@ -84,6 +100,21 @@ class ConfluenceGateway:
             raise RefusedError(f"Confluence {what}: HTTP {status}", status, [reason]) from None
         except requests.RequestException as error:
             raise TransientGatewayError(f"Confluence {what}: {type(error).__name__}") from None
+        except ApiError as error:
+            status = next((code for kind, code in CLIENT_ERRORS if isinstance(error, kind)), 400)
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if status in RETRYABLE:
+                raise TransientGatewayError(
+                    f"Confluence {what}: HTTP {status}: {reason}", status=status
+                ) from None
+            log.warning(
+                "confluence refused %s: HTTP %s: %s",
+                what,
+                status,
+                reason,
+                extra={"status": status, "reason": reason},
+            )
+            raise RefusedError(f"Confluence {what}: HTTP {status}", status, [reason]) from None
 
     def find_page(self, space: str, title: str) -> Page | None:
         """The current page with this title in the space, if any (titles are unique per space)."""

@@ -383,3 +383,33 @@ def test_the_ownership_rule_holds_action_items_like_any_other(make_world: MakeWo
     assert comment.startswith(f"h4. 协作规则提醒：{item.key}")
     assert f"截止日期 {saturday.isoformat()} 不是工作日" in comment
     assert_no_violations(world.sandbox)
+
+
+def test_a_confluence_refusal_is_said_on_the_meeting_and_the_job_kept(
+    make_world: MakeWorld,
+) -> None:
+    from sandbox.http import SandboxResponse
+
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    confluence = world.sandbox.confluence
+    assert confluence is not None
+    original = confluence.handle
+
+    def no_permission(request):  # type: ignore[no-untyped-def]
+        if request.method == "POST" and request.path.endswith("/content"):
+            message = "Not permitted to create content in space XD"
+            return SandboxResponse(403, {"statusCode": 403, "message": message})
+        return original(request)
+
+    confluence.handle = no_permission  # type: ignore[method-assign]
+    meeting = hold_meeting(world, request)
+    confluence.handle = original  # type: ignore[method-assign]
+
+    [refused] = [c for c in world.crossdept_comments(meeting) if c.startswith("h4. 会议纪要未发布")]
+    assert "Cannot create a page in space 'XD'" in refused  # what Confluence (via the client) said
+    failed = [job for job in world.jobs() if job.state.value == "failed"]
+    assert [job.issue for job in failed] == [meeting]  # kept: `crossdept jobs retry` runs it again
+    assert len(action_items(world, meeting)) == 2  # the actions are tracked all the same
+    assert_no_violations(world.sandbox)
