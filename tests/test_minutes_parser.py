@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from plugin.minutes_parser import Action, LineProblem, due_date, parse_minutes
+from plugin.minutes_parser import Action, LineProblem, agenda, due_date, parse_minutes
 
 ALICE = "557058:00000000-0000-4000-8000-000000000004"
 BOB = "557058:00000000-0000-4000-8000-000000000007"
@@ -100,3 +100,9 @@ def test_lines_that_are_not_minutes_and_quoted_mentions_are_ignored() -> None:
     text = f"讨论了很多\n决议：\n{{quote}}待办：[~accountid:{ALICE}] 3月10日{{quote}}\n普通的一行：不是纪要"
     minutes = parse_minutes([text], MEETING)
     assert minutes.decisions == [] and minutes.problems == []
+
+
+def test_the_agenda_is_the_description_without_its_minutes_lines() -> None:
+    description = "议程：\n1. 确认方案\n* 决议：采用方案 B\n2. 分工\n待办：[~alice] 2026-03-10 报价"
+    assert agenda(description) == "议程：\n1. 确认方案\n2. 分工"
+    assert agenda(None) == "" and agenda("决议：只有结论") == ""

@@ -413,3 +413,32 @@ def test_a_confluence_refusal_is_said_on_the_meeting_and_the_job_kept(
     assert [job.issue for job in failed] == [meeting]  # kept: `crossdept jobs retry` runs it again
     assert len(action_items(world, meeting)) == 2  # the actions are tracked all the same
     assert_no_violations(world.sandbox)
+
+
+def test_a_meeting_created_under_the_request_needs_no_link(make_world: MakeWorld) -> None:
+    world = make_world("cloud")
+    request = world.file_request()
+    world.settle()
+    meeting = world.requester.create_issue(
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "parent": {"key": request},  # on Cloud the request sits at the epic level
+            "summary": "周例会",
+            "description": "议程：进度",
+            START_FIELD: jira_time(world, 4),
+            ATTENDEES_FIELD: [user(world, "engineering.contact")],
+        }
+    ).key
+    world.requester.add_comment(
+        meeting,
+        f"待办：{mention_of(world, 'engineering.contact')} {due(world, 9).isoformat()} 更新进度",
+    )
+    world.requester.transition_issue(meeting, "已召开")
+    world.settle()
+
+    [item] = action_items(world, meeting)
+    assert item.fields.parent.key == request  # no epic in the shipped tree: under the request
+    mark = world.requester.issue_property(item.key, "crossdept.item").value
+    assert mark.request == request and mark.ref.startswith(f"minutes:{meeting}:")
+    assert_no_violations(world.sandbox)
