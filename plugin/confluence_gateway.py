@@ -42,6 +42,24 @@ CLIENT_ERRORS: tuple[tuple[type[ApiError], int], ...] = (
 )
 
 
+def _failure(what: str, status: int, reason: str, retry: str | None) -> Exception:
+    """The error for a failed call: transient when worth trying again, else refused (logged)."""
+    if status in RETRYABLE or status >= 500 or status == 0:
+        return TransientGatewayError(
+            f"Confluence {what}: HTTP {status}: {reason}",
+            retry_after=float(retry) if retry and retry.isdigit() else None,
+            status=status or None,
+        )
+    log.warning(
+        "confluence refused %s: HTTP %s: %s",
+        what,
+        status,
+        reason,
+        extra={"status": status, "reason": reason},
+    )
+    return RefusedError(f"Confluence {what}: HTTP {status}", status, [reason])
+
+
 class ConfluenceGateway:
     """Pages in a space, in crossdept's words (plugin.ports.ConfluencePort)."""
 
@@ -82,39 +100,15 @@ class ConfluenceGateway:
         except requests.HTTPError as error:
             response = error.response
             status = response.status_code if response is not None else 0
+            retry = response.headers.get("Retry-After") if response is not None else None
             reason = str(error).splitlines()[0] if str(error) else f"HTTP {status}"
-            if status in RETRYABLE or status >= 500 or status == 0:
-                retry = response.headers.get("Retry-After") if response is not None else None
-                raise TransientGatewayError(
-                    f"Confluence {what}: HTTP {status}: {reason}",
-                    retry_after=float(retry) if retry and retry.isdigit() else None,
-                    status=status or None,
-                ) from None
-            log.warning(
-                "confluence refused %s: HTTP %s: %s",
-                what,
-                status,
-                reason,
-                extra={"status": status, "reason": reason},
-            )
-            raise RefusedError(f"Confluence {what}: HTTP {status}", status, [reason]) from None
+            raise _failure(what, status, reason, retry) from None
         except requests.RequestException as error:
             raise TransientGatewayError(f"Confluence {what}: {type(error).__name__}") from None
         except ApiError as error:
             status = next((code for kind, code in CLIENT_ERRORS if isinstance(error, kind)), 400)
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            if status in RETRYABLE:
-                raise TransientGatewayError(
-                    f"Confluence {what}: HTTP {status}: {reason}", status=status
-                ) from None
-            log.warning(
-                "confluence refused %s: HTTP %s: %s",
-                what,
-                status,
-                reason,
-                extra={"status": status, "reason": reason},
-            )
-            raise RefusedError(f"Confluence {what}: HTTP {status}", status, [reason]) from None
+            raise _failure(what, status, reason, None) from None
 
     def find_page(self, space: str, title: str) -> Page | None:
         """The current page with this title in the space, if any (titles are unique per space)."""

@@ -62,22 +62,46 @@ def link(world: World, meeting: str, request: str) -> None:
     ).raise_for_status()
 
 
+def schedule_meeting(
+    world: World,
+    request: str | None,
+    *,
+    summary: str = "规划会",
+    description: str | None = "议程：确认分工",
+    days_ahead: float = 4,
+    attendees: tuple[str, ...] = ("engineering.contact",),
+    parent: str | None = None,
+) -> str:
+    """The requester creates a meeting (linked to the request unless it is its parent)."""
+    fields: dict[str, Any] = {
+        "project": {"key": "XD"},
+        "issuetype": {"name": "会议"},
+        "summary": summary,
+        START_FIELD: jira_time(world, days_ahead),
+        ATTENDEES_FIELD: [user(world, login) for login in attendees],
+    }
+    if description is not None:
+        fields["description"] = description
+    if parent is not None:
+        fields["parent"] = {"key": parent}
+    key = str(world.requester.create_issue(fields=fields).key)
+    if request is not None and parent is None:
+        link(world, key, request)
+    return key
+
+
 def hold_meeting(world: World, request: str, *, days_ahead: float = 4) -> str:
     """The requester schedules a planning meeting linked to the request, then it is held."""
-    meeting = world.requester.create_issue(
-        fields={
-            "project": {"key": "XD"},
-            "issuetype": {"name": "会议"},
-            "summary": "规划会",
-            "description": "议程：\n1. 确认分工\n2. 确认时间表",
-            START_FIELD: jira_time(world, days_ahead),
-            ATTENDEES_FIELD: [user(world, "engineering.contact"), user(world, "finance.contact")],
-        }
+    meeting = schedule_meeting(
+        world,
+        request,
+        description="议程：\n1. 确认分工\n2. 确认时间表",
+        days_ahead=days_ahead,
+        attendees=("engineering.contact", "finance.contact"),
     )
-    link(world, meeting.key, request)
     world.settle()
     world.requester.add_comment(
-        meeting.key,
+        meeting,
         "会议记录\n"
         "* 决议：采用方案 B\n"
         f"* 待办：{mention_of(world, 'engineering.contact')} {due(world, 14).isoformat()} 提交技术方案\n"
@@ -85,9 +109,9 @@ def hold_meeting(world: World, request: str, *, days_ahead: float = 4) -> str:
         "* 待定：财务由谁签字？\n"
         f"记录人：{mention_of(world, 'pm')}",
     )
-    world.requester.transition_issue(meeting.key, "已召开")
+    world.requester.transition_issue(meeting, "已召开")
     world.settle()
-    return str(meeting.key)
+    return meeting
 
 
 def page_of(world: World, title: str) -> dict[str, Any]:
@@ -180,17 +204,7 @@ def test_a_page_of_that_title_crossdept_did_not_make_is_not_overwritten(
     world = make_world("cloud")
     request = world.file_request()
     world.settle()
-    meeting = world.requester.create_issue(
-        fields={
-            "project": {"key": "XD"},
-            "issuetype": {"name": "会议"},
-            "summary": "规划会",
-            "description": "议程：确认分工",
-            START_FIELD: jira_time(world, 4),
-            ATTENDEES_FIELD: [user(world, "engineering.contact")],
-        }
-    ).key
-    link(world, meeting, request)
+    meeting = schedule_meeting(world, request)
     day = (world.clock.now() + timedelta(days=4)).astimezone(SHANGHAI).date().isoformat()
     title = f"{day} 2026年Q1新品X推广 规划会 会议纪要"
     world.sandbox.confluence.add_page("XD", title, "<p>someone's own notes</p>")  # type: ignore[union-attr]
@@ -244,17 +258,7 @@ def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
     world = make_world("cloud")
     request = world.file_request()
     world.settle()
-    meeting = world.requester.create_issue(
-        fields={
-            "project": {"key": "XD"},
-            "issuetype": {"name": "会议"},
-            "summary": "规划会",
-            "description": "议程：确认分工",
-            START_FIELD: jira_time(world, 4),
-            ATTENDEES_FIELD: [user(world, "engineering.contact")],
-        }
-    ).key
-    link(world, meeting, request)
+    meeting = schedule_meeting(world, request)
     world.settle()
     later = world.clock.now() + timedelta(days=4, hours=25)
     world.service.run_periodic("sweep_minutes", clock=lambda: later)
@@ -275,15 +279,7 @@ def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
 
 def test_short_notice_and_a_missing_agenda_get_one_comment_each(make_world: MakeWorld) -> None:
     world = make_world("cloud")
-    meeting = world.requester.create_issue(
-        fields={
-            "project": {"key": "XD"},
-            "issuetype": {"name": "会议"},
-            "summary": "临时碰头会",
-            START_FIELD: jira_time(world, 1),
-            ATTENDEES_FIELD: [user(world, "engineering.contact")],
-        }
-    ).key
+    meeting = schedule_meeting(world, None, summary="临时碰头会", description=None, days_ahead=1)
     world.settle()
     world.requester.issue(meeting).update(fields={"summary": "临时碰头会（改）"})
     world.settle()
@@ -361,17 +357,7 @@ def test_the_ownership_rule_holds_action_items_like_any_other(make_world: MakeWo
     saturday = due(world, 7)
     while saturday.weekday() != 5:
         saturday += timedelta(days=1)
-    meeting = world.requester.create_issue(
-        fields={
-            "project": {"key": "XD"},
-            "issuetype": {"name": "会议"},
-            "summary": "评审会",
-            "description": "议程：方案评审",
-            START_FIELD: jira_time(world, 4),
-            ATTENDEES_FIELD: [user(world, "engineering.contact")],
-        }
-    ).key
-    link(world, meeting, request)
+    meeting = schedule_meeting(world, request, summary="评审会", description="议程：方案评审")
     world.requester.add_comment(
         meeting, f"待办：{mention_of(world, 'engineering.contact')} {saturday.isoformat()} 出方案"
     )
@@ -419,17 +405,9 @@ def test_a_meeting_created_under_the_request_needs_no_link(make_world: MakeWorld
     world = make_world("cloud")
     request = world.file_request()
     world.settle()
-    meeting = world.requester.create_issue(
-        fields={
-            "project": {"key": "XD"},
-            "issuetype": {"name": "会议"},
-            "parent": {"key": request},  # on Cloud the request sits at the epic level
-            "summary": "周例会",
-            "description": "议程：进度",
-            START_FIELD: jira_time(world, 4),
-            ATTENDEES_FIELD: [user(world, "engineering.contact")],
-        }
-    ).key
+    meeting = schedule_meeting(
+        world, request, summary="周例会", description="议程：进度", parent=request
+    )
     world.requester.add_comment(
         meeting,
         f"待办：{mention_of(world, 'engineering.contact')} {due(world, 9).isoformat()} 更新进度",
