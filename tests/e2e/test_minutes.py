@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from plugin.asks import Asks
 from plugin.minutes import publish_minutes
 from plugin.minutes_page import parse_storage
 from sandbox.app import assert_no_violations
+from sandbox.http import SandboxResponse
 from tests.e2e.conftest import MakeWorld, World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the shipped rules' timezone: page titles carry its date
@@ -320,31 +323,40 @@ def test_a_lost_answer_to_the_bulk_create_adopts_the_items_instead_of_doubling_t
     assert_no_violations(world.sandbox)
 
 
+@contextmanager
+def confluence_refusing_pages(world: World, status: int, times: int) -> Iterator[list[str]]:
+    """Confluence answers `status` to the next `times` page creations; yields those it refused."""
+    confluence = world.sandbox.confluence
+    assert confluence is not None
+    original = confluence.handle
+    refused: list[str] = []
+
+    def refusing(request):  # type: ignore[no-untyped-def]
+        if request.method == "POST" and request.path.endswith("/content") and len(refused) < times:
+            refused.append(request.path)
+            message = {403: "Not permitted to create content", 503: "Service Unavailable"}[status]
+            return SandboxResponse(status, {"statusCode": status, "message": message})
+        return original(request)
+
+    confluence.handle = refusing  # type: ignore[method-assign]
+    try:
+        yield refused
+    finally:
+        confluence.handle = original  # type: ignore[method-assign]
+
+
 def test_confluence_failing_for_a_while_delays_the_page_but_loses_nothing(
     make_world: MakeWorld,
 ) -> None:
     world = make_world("cloud")
     request = world.file_request()
     world.settle()
-    confluence = world.sandbox.confluence
-    assert confluence is not None
-    original = confluence.handle
-    failures = []
-
-    def unavailable_twice(request):  # type: ignore[no-untyped-def]
-        if request.method == "POST" and request.path.endswith("/content") and len(failures) < 2:
-            failures.append(request.path)
-            from sandbox.http import SandboxResponse
-
-            return SandboxResponse(503, {"statusCode": 503, "message": "Service Unavailable"})
-        return original(request)
-
-    confluence.handle = unavailable_twice  # type: ignore[method-assign]
-    meeting = hold_meeting(world, request)
-    confluence.handle = original  # type: ignore[method-assign]
+    with confluence_refusing_pages(world, 503, times=2) as failures:
+        meeting = hold_meeting(world, request)
 
     assert len(failures) == 2
-    pages = [t for t in confluence.titles("XD") if t.endswith("会议纪要") and "规划会" in t]
+    titles = world.sandbox.confluence.titles("XD")  # type: ignore[union-attr]
+    pages = [t for t in titles if t.endswith("会议纪要") and "规划会" in t]
     assert len(pages) == 1 and page_of(world, pages[0])["version"] == 1
     assert len(action_items(world, meeting)) == 2
     assert_no_violations(world.sandbox)
@@ -374,24 +386,11 @@ def test_the_ownership_rule_holds_action_items_like_any_other(make_world: MakeWo
 def test_a_confluence_refusal_is_said_on_the_meeting_and_the_job_kept(
     make_world: MakeWorld,
 ) -> None:
-    from sandbox.http import SandboxResponse
-
     world = make_world("cloud")
     request = world.file_request()
     world.settle()
-    confluence = world.sandbox.confluence
-    assert confluence is not None
-    original = confluence.handle
-
-    def no_permission(request):  # type: ignore[no-untyped-def]
-        if request.method == "POST" and request.path.endswith("/content"):
-            message = "Not permitted to create content in space XD"
-            return SandboxResponse(403, {"statusCode": 403, "message": message})
-        return original(request)
-
-    confluence.handle = no_permission  # type: ignore[method-assign]
-    meeting = hold_meeting(world, request)
-    confluence.handle = original  # type: ignore[method-assign]
+    with confluence_refusing_pages(world, 403, times=100):
+        meeting = hold_meeting(world, request)
 
     [refused] = [c for c in world.crossdept_comments(meeting) if c.startswith("h4. 会议纪要未发布")]
     assert "Cannot create a page in space 'XD'" in refused  # what Confluence (via the client) said
