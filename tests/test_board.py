@@ -1,0 +1,150 @@
+"""The board's figures on hand-made facts: rates, delays, response times, and what cannot be known."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from plugin.board import (
+    AskFact,
+    ItemFact,
+    compute_board,
+    hours_text,
+    item_fact,
+    percent,
+    percentile,
+)
+from plugin.calendar import WorkCalendar
+from tests.fakes import load_default_rules
+
+TODAY = date(2026, 3, 16)  # a Monday
+CALENDAR = WorkCalendar()  # Monday to Friday, no public holidays
+
+
+def item(
+    key: str,
+    department: str | None,
+    due: date | None,
+    *,
+    done_on: date | None = None,
+    done: bool | None = None,
+    request: str = "XD-1",
+    stage: int | None = None,
+) -> ItemFact:
+    finished = done if done is not None else done_on is not None
+    return ItemFact(
+        key, f"item {key}", request, department, "someone", due, finished, done_on, stage
+    )
+
+
+def ask(department: str | None, hours: float | None, *, escalated: bool = False) -> AskFact:
+    return AskFact(department, date(2026, 3, 10), hours is not None, hours, escalated)
+
+
+def board(items: list[ItemFact], asks: list[AskFact] = [], **kwargs: object):  # type: ignore[no-untyped-def]  # noqa: B006
+    return compute_board(
+        items, asks, today=TODAY, calendar=CALENDAR, departments=["市场部", "技术部"], **kwargs
+    )
+
+
+def test_on_time_late_open_and_delayed_per_department() -> None:
+    result = board(
+        [
+            item("XD-2", "技术部", date(2026, 3, 10), done_on=date(2026, 3, 9)),  # on time
+            item("XD-3", "技术部", date(2026, 3, 10), done_on=date(2026, 3, 12)),  # late
+            item("XD-4", "技术部", date(2026, 3, 11)),  # open, 3 working days late
+            item("XD-5", "技术部", date(2026, 3, 20)),  # open, not due
+        ]
+    )
+    engineering = {row.department: row for row in result.departments}["技术部"]
+    assert (engineering.items, engineering.done_on_time, engineering.done_late) == (4, 1, 1)
+    assert (engineering.open, engineering.delayed) == (2, 1)
+    assert engineering.on_time_rate == pytest.approx(1 / 3)
+    [late] = result.delayed
+    assert (late.key, late.days_late, late.department) == ("XD-4", 3, "技术部")
+
+
+def test_a_department_with_nothing_due_yet_has_no_rate_not_zero() -> None:
+    result = board([item("XD-5", "市场部", date(2026, 3, 20))])
+    marketing = {row.department: row for row in result.departments}["市场部"]
+    assert marketing.on_time_rate is None and percent(marketing.on_time_rate) == "—"
+    engineering = {row.department: row for row in result.departments}["技术部"]
+    assert engineering.items == 0 and engineering.median_hours is None
+    assert hours_text(engineering.median_hours) == "—"
+
+
+def test_response_times_median_p90_and_escalations() -> None:
+    asks = [ask("技术部", h) for h in (1.0, 2.0, 3.0, 4.0, 50.0)]
+    asks += [ask("技术部", None, escalated=True), ask("市场部", 6.0)]
+    result = board([], asks)
+    engineering = {row.department: row for row in result.departments}["技术部"]
+    assert (engineering.asks, engineering.answered, engineering.escalations) == (6, 5, 1)
+    assert engineering.median_hours == 3.0
+    assert engineering.p90_hours == pytest.approx(31.6)
+    assert result.response_hours == [1.0, 2.0, 3.0, 4.0, 6.0, 50.0]
+
+
+def test_the_period_and_request_filters() -> None:
+    items = [
+        item("XD-2", "技术部", date(2026, 2, 10), done_on=date(2026, 2, 9)),
+        item("XD-3", "技术部", date(2026, 3, 10), done_on=date(2026, 3, 9)),
+        item("XD-9", "技术部", date(2026, 3, 10), done_on=date(2026, 3, 12), request="XD-8"),
+    ]
+    since = board(items, since=date(2026, 3, 1))
+    assert {row.department: row for row in since.departments}["技术部"].items == 2
+    one = board(items, request="XD-8")
+    assert {row.department: row for row in one.departments}["技术部"].done_late == 1
+
+
+def test_items_of_no_known_department_get_their_own_row_and_stage_progress_counts() -> None:
+    result = board(
+        [
+            item("XD-2", None, date(2026, 3, 10), done_on=date(2026, 3, 9), stage=1),
+            item("XD-3", "技术部", date(2026, 3, 12), stage=2),
+            item("XD-4", "技术部", date(2026, 3, 30), stage=3),
+        ]
+    )
+    assert [row.department for row in result.departments] == ["市场部", "技术部", ""]
+    [progress] = result.requests
+    assert (progress.request, progress.stages_done, progress.stages, progress.delayed) == (
+        "XD-1",
+        1,
+        3,
+        1,
+    )
+
+
+def test_a_done_item_without_a_resolution_date_is_done_but_not_timed() -> None:
+    result = board([item("XD-2", "技术部", date(2026, 3, 10), done=True)])
+    engineering = {row.department: row for row in result.departments}["技术部"]
+    assert (engineering.done_on_time, engineering.done_late, engineering.open) == (0, 0, 0)
+    assert engineering.on_time_rate is None
+
+
+def test_percentiles() -> None:
+    assert percentile([], 0.5) is None
+    assert percentile([4.0], 0.9) == 4.0
+    assert percentile([1.0, 3.0], 0.5) == 2.0
+
+
+def test_an_item_is_read_from_jira_with_its_mark_and_resolution_in_local_time() -> None:
+    rules = load_default_rules()
+    fact = item_fact(
+        {
+            "key": "XD-3",
+            "fields": {
+                "summary": "阶段2",
+                "assignee": {"accountId": "a-1"},
+                "duedate": "2026-03-10",
+                "resolutiondate": "2026-03-10T20:00:00.000+0000",  # 04:00 on the 11th in Shanghai
+                "status": {"name": "Done", "statusCategory": {"key": "done"}},
+            },
+            "properties": {
+                "crossdept.item": {"request": "XD-1", "ref": "s2", "department": "技术部"}
+            },
+        },
+        rules,
+    )
+    assert (fact.request, fact.department, fact.stage, fact.done) == ("XD-1", "技术部", 2, True)
+    assert fact.done_on == date(2026, 3, 11)
