@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 Observer = Callable[[str, str, int], None]
 
 # The most items one sweep reads (100 per page): far above any project's open items.
+BOARD_LIMIT = 20_000  # items one board reads at the most (200 pages)
 SWEEP_LIMIT = 100_000
 # POST /rest/api/2/issue/bulkfetch reads at most 100 issues per call; DC searches the same number.
 READ_LIMIT = 100
@@ -442,6 +443,23 @@ class JiraGateway:
             f'((statusCategory != Done AND duedate <= "{due_by.isoformat()}"){marked})'
         )
         return self.search_issues(jql, fields=fields, properties=properties, limit=SWEEP_LIMIT)
+
+    def find_items(
+        self,
+        projects: Sequence[str],
+        issue_types: Sequence[str],
+        *,
+        due_from: date | None = None,
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """Every item of these types (due on or after `due_from`), in one search paged by 100."""
+        jql = f"project in ({_quoted(projects)}) AND issuetype in ({_quoted(issue_types)})"
+        if due_from is not None:
+            jql += f' AND duedate >= "{due_from.isoformat()}"'
+        return self.search_issues(
+            jql + " ORDER BY key", fields=fields, properties=properties, limit=BOARD_LIMIT
+        )
 
     def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
         """Have Jira e-mail these people about an issue; Jira queues the mail.

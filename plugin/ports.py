@@ -156,6 +156,18 @@ class JiraPort(Protocol):
         or by being in the status `or_status`), in one search paged by 100."""
         ...
 
+    def find_items(
+        self,
+        projects: Sequence[str],
+        issue_types: Sequence[str],
+        *,
+        due_from: date | None = None,
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """Every item of these types in these projects (due on or after `due_from`)."""
+        ...
+
     def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
         """Have Jira e-mail these people about an issue (its notify call)."""
         ...

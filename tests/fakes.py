@@ -501,6 +501,36 @@ class FakeJira:
                     )
             return found
 
+    def find_items(
+        self,
+        projects: Sequence[str],
+        issue_types: Sequence[str],
+        *,
+        due_from: Any = None,
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
+        with self._lock:
+            return [
+                {
+                    "key": issue["key"],
+                    "fields": {name: copy.deepcopy(issue["fields"].get(name)) for name in fields},
+                    "properties": {
+                        name: copy.deepcopy(issue["properties"][name])
+                        for name in properties
+                        if name in issue["properties"]
+                    },
+                }
+                for issue in self.issues.values()
+                if issue["fields"]["project"]["key"] in projects
+                and issue["fields"]["issuetype"].get("name") in issue_types
+                and (
+                    due_from is None
+                    or (issue["fields"].get("duedate") or "") >= due_from.isoformat()
+                )
+            ]
+
     def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
         self._hit("POST /rest/api/2/issue/{key}/notify", 204)
         with self._lock:

@@ -10,6 +10,7 @@ from webhooks.cli_config import check_config, schema, validators_command
 from webhooks.cli_demo import demo_command
 from webhooks.cli_jobs import jobs
 from webhooks.cli_minutes import minutes_command
+from webhooks.cli_report import report
 from webhooks.cli_sandbox import sandbox_command
 from webhooks.cli_service import periodic_command, rebind_jira, serve, sweep_command, worker
 from webhooks.cli_trees import apply_command, plan_command
@@ -40,6 +41,7 @@ cli.add_command(demo_command)
 cli.add_command(jobs)
 cli.add_command(minutes_command)
 cli.add_command(periodic_command)
+cli.add_command(report)
 cli.add_command(rebind_jira)
 cli.add_command(serve)
 cli.add_command(sweep_command)

@@ -1,0 +1,138 @@
+"""`crossdept report`: the goal board's figures at a terminal, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from datetime import date
+
+import click
+
+from plugin.board import Board, hours_text, percent
+from plugin.board_sources import read_board
+from plugin.errors import ConfigError, GatewayError, SettingsError
+from plugin.jira_site import JiraMismatchError
+from webhooks.cli_shared import fail
+
+COLUMNS = (
+    "department",
+    "items",
+    "done_on_time",
+    "done_late",
+    "open",
+    "delayed",
+    "on_time_rate",
+    "asks",
+    "answered",
+    "median_hours",
+    "p90_hours",
+    "escalations",
+)
+HEADINGS = (
+    "DEPARTMENT",
+    "ITEMS",
+    "ON TIME",
+    "LATE",
+    "OPEN",
+    "DELAYED",
+    "ON-TIME RATE",
+    "ASKS",
+    "ANSWERED",
+    "MEDIAN",
+    "P90",
+    "ESCALATED",
+)
+
+
+@click.group("report")
+def report() -> None:
+    """Reports from what crossdept sees in Jira and keeps in its store."""
+
+
+@report.command("departments")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Items due from this day.")
+@click.option("--request", "request_key", metavar="KEY", help="Only this request's items.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def departments_command(since: object, request_key: str | None, output: str) -> None:
+    """Each department's items (on time, late, open, delayed), on-time rate and response times.
+
+    A figure that cannot be known yet (nothing due, nothing answered) is "—" (null in JSON).
+    """
+    from webhooks.cli_shared import mismatch_sentence
+    from webhooks.service import Service
+    from webhooks.settings import load_settings
+
+    day = since.date() if hasattr(since, "date") else None
+    try:
+        service = Service(load_settings(require_webhook=False))
+        service.create_tables()
+        board = read_board(service.context_for("cli-report"), since=day, request=request_key)
+    except JiraMismatchError as error:
+        fail(mismatch_sentence(error, service))
+        return
+    except (SettingsError, ConfigError) as error:
+        fail(str(error))
+        return
+    except GatewayError as error:
+        fail(f"Jira: {error.reason() if hasattr(error, 'reason') else error}")
+        return
+    click.echo(render_departments(board, output), nl=False)
+
+
+def render_departments(board: Board, output: str) -> str:
+    """The department figures as a table for people, CSV or JSON."""
+    rows = [asdict(row) for row in board.departments]
+    if output == "json":
+        data = {
+            "today": board.today.isoformat(),
+            "since": board.since.isoformat() if isinstance(board.since, date) else None,
+            "departments": rows,
+            "delayed": [asdict(d) | {"due": d.due.isoformat()} for d in board.delayed],
+            "requests": [asdict(r) for r in board.requests],
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow(["" if row[name] is None else row[name] for name in COLUMNS])
+        return buffer.getvalue()
+    cells = [HEADINGS] + [
+        (
+            row.department or "(none)",
+            str(row.items),
+            str(row.done_on_time),
+            str(row.done_late),
+            str(row.open),
+            str(row.delayed),
+            percent(row.on_time_rate),
+            str(row.asks),
+            str(row.answered),
+            hours_text(row.median_hours),
+            hours_text(row.p90_hours),
+            str(row.escalations),
+        )
+        for row in board.departments
+    ]
+    widths = [max(_width(line[i]) for line in cells) for i in range(len(HEADINGS))]
+    return "".join(
+        "  ".join(
+            cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+        + "\n"
+        for line in cells
+    )
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: CJK characters take two."""
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
