@@ -199,7 +199,9 @@ def compute_board(
         late = sum(1 for i in mine if i.done and i.done_on and i.due and i.done_on > i.due)
         delayed_here = sum(1 for i in mine if i.key in late_keys)
         measured = on_time + late + delayed_here
-        hours = [a.response_hours for a in their_asks if a.answered and a.response_hours is not None]
+        hours = [
+            a.response_hours for a in their_asks if a.answered and a.response_hours is not None
+        ]
         rows.append(
             DepartmentFigures(
                 department=name,

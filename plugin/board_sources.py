@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from plugin.asks import ANSWERED, Asks
-from plugin.board import AskFact, Board, compute_board, item_fact
+from plugin.board import AskFact, Board, ItemFact, compute_board, item_fact
 from plugin.calendar import WorkCalendar
 from plugin.context import Context
 from plugin.items import ITEM_PROPERTY
@@ -14,8 +15,22 @@ from plugin.ladder import steps
 ITEM_FIELDS = ("summary", "assignee", "duedate", "status", "resolutiondate")
 
 
-def read_board(context: Context, *, since: date | None = None, request: str | None = None) -> Board:
-    """The board as Jira and the store stand now."""
+@dataclass(frozen=True)
+class BoardFacts:
+    """Everything the board is computed from, read once (the web page keeps it a minute)."""
+
+    items: list[ItemFact]
+    asks: list[AskFact]
+    today: date
+
+    def requests(self) -> list[str]:
+        """The requests the items belong to, for the board's filter."""
+        keys = {item.request for item in self.items if item.request}
+        return sorted(keys, key=lambda key: (key.rsplit("-", 1)[0], int(key.rsplit("-", 1)[-1])))
+
+
+def read_facts(context: Context, *, since: date | None = None) -> BoardFacts:
+    """Read the items (due from `since`) from Jira and every ask from the store."""
     rules = context.rules
     types = [rules.jira.issue_types.stage, rules.jira.issue_types.deliverable]
     issues = context.jira.find_items(
@@ -32,12 +47,26 @@ def read_board(context: Context, *, since: date | None = None, request: str | No
         )
         for ask in Asks(context.store).listing(state=None)
     ]
+    today = context.clock().astimezone(rules.tz).date()
+    return BoardFacts([item_fact(issue, rules) for issue in issues], asks, today)
+
+
+def board_of(
+    facts: BoardFacts, context: Context, *, since: date | None = None, request: str | None = None
+) -> Board:
+    """The board for a period and a request, from facts already read."""
+    rules = context.rules
     return compute_board(
-        [item_fact(issue, rules) for issue in issues],
-        asks,
-        today=context.clock().astimezone(rules.tz).date(),
+        facts.items,
+        facts.asks,
+        today=facts.today,
         calendar=WorkCalendar.from_rules(rules.calendar),
         departments=list(rules.departments),
         since=since,
         request=request,
     )
+
+
+def read_board(context: Context, *, since: date | None = None, request: str | None = None) -> Board:
+    """The board as Jira and the store stand now."""
+    return board_of(read_facts(context, since=since), context, since=since, request=request)

@@ -17,7 +17,7 @@ from plugin.errors import (
     SignatureError,
 )
 from plugin.inbox import Inbox
-from webhooks import health, receiver
+from webhooks import board, health, receiver
 from webhooks.receiver import Edge, delivery_header
 from webhooks.settings import Settings
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
     app.before_request(_refuse_oversized_headers)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(board.bp)
     app.register_error_handler(EventError, _answer_event_error)
     app.register_error_handler(HTTPException, _answer_http_error)
     app.register_error_handler(Exception, _answer_our_bug)

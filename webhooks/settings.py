@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     allow_unsigned: bool = False
     shared_token: SecretStr | None = None
+    board_token: SecretStr | None = None  # the goal board at /board is off without it
     rules: Path = Path("config/rules.yaml")
     data_dir: Path = Path("data")
     # URLs may hold a password (postgresql://user:pw@host/db), so they stay out of reprs.
@@ -123,6 +124,7 @@ class Settings(BaseSettings):
                 self.confluence_pat,
                 self.webhook_secret,
                 self.shared_token,
+                self.board_token,
             )
             if secret is not None and secret.get_secret_value()
         ]
@@ -176,14 +178,15 @@ class Settings(BaseSettings):
         for name, secret in (
             ("WEBHOOK_SECRET", self.webhook_secret),
             ("SHARED_TOKEN", self.shared_token),
+            ("BOARD_TOKEN", self.board_token),
         ):
             length = len(secret.get_secret_value()) if secret is not None else MIN_SECRET_LENGTH
             if length < MIN_SECRET_LENGTH:
                 return (
                     f"{PREFIX}{name} is {length} characters long, too short to resist guessing: "
                     f"use at least {MIN_SECRET_LENGTH} random characters (e.g. the output of "
-                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`) and set "
-                    "the same value in Jira"
+                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                    + ("" if name == "BOARD_TOKEN" else " and set the same value in Jira")
                 )
         return None
 

@@ -1,0 +1,140 @@
+"""GET /board: off without a token, 401 with a wrong one, the figures for the right one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from plugin.asks import Asks
+from plugin.context import Context
+from plugin.store import Store
+from tests.fakes import HEADS, FakeJira, load_default_rules
+from webhooks.board import BoardView
+from webhooks.settings import Settings
+
+TOKEN = "board-token-0123456789abcdef"
+NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+
+
+def board_item(key: str, ref: str, department: str, due: str, *, resolved: str | None = None):  # type: ignore[no-untyped-def]
+    status = (
+        {"name": "Done", "statusCategory": {"key": "done"}}
+        if resolved
+        else {"name": "To Do", "statusCategory": {"key": "new"}}
+    )
+    return {
+        "key": key,
+        "fields": {
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Sub-task"},
+            "summary": f"<交付物> {key}",
+            "assignee": {"accountId": HEADS[department]},
+            "duedate": due,
+            "status": status,
+            "resolutiondate": resolved,
+        },
+        "properties": {"crossdept.item": {"request": "XD-1", "ref": ref, "department": department}},
+    }
+
+
+@pytest.fixture
+def board_client(
+    make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask], store: Store
+) -> Callable[..., FlaskClient]:
+    def build(token: str | None = TOKEN) -> FlaskClient:
+        settings = make_settings(CROSSDEPT_BOARD_TOKEN=token)
+        app = make_app(settings)
+        jira = FakeJira()
+        jira.add_issue(
+            board_item(
+                "XD-2", "s1.d1", "技术部", "2026-03-10", resolved="2026-03-09T10:00:00.000+0800"
+            )
+        )
+        jira.add_issue(
+            board_item(
+                "XD-3",
+                "s1.d2.技术部",
+                "技术部",
+                "2026-03-10",
+                resolved="2026-03-12T10:00:00.000+0800",
+            )
+        )
+        jira.add_issue(board_item("XD-4", "s2.d1", "技术部", "2026-03-11"))
+        jira.add_issue(board_item("XD-5", "s2.d2", "市场部", "2026-03-30"))
+        asks = Asks(store)
+        for number, hours in enumerate((2.0, 4.0, 30.0)):
+            asks.open(
+                issue="XD-4",
+                asked="x",
+                asked_by=None,
+                source="mention",
+                source_id=str(number),
+                asked_at=NOW.timestamp() - 90000,
+                next_due=None,
+                department="技术部",
+            )
+            asks.answer("XD-4", "x", NOW.timestamp(), lambda _a, _b, h=hours: h)
+        rules = load_default_rules()
+        context = Context(rules=rules, jira=jira, store=store, clock=lambda: NOW)
+        app.extensions["crossdept.board"] = BoardView(
+            lambda: context, "https://example.atlassian.net"
+        )
+        return app.test_client()
+
+    return build
+
+
+def test_the_board_is_off_without_a_token(board_client: Callable[..., FlaskClient]) -> None:
+    answer = board_client(token=None).get("/board")
+    assert answer.status_code == 401
+    assert answer.get_json()["reason"].startswith("the board is off")
+
+
+def test_a_wrong_or_missing_token_is_refused(board_client: Callable[..., FlaskClient]) -> None:
+    client = board_client()
+    assert client.get("/board").status_code == 401
+    assert client.get("/board", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get("/board?token=nope").status_code == 401
+
+
+def test_a_token_in_the_address_becomes_a_cookie_and_leaves_the_address(
+    board_client: Callable[..., FlaskClient],
+) -> None:
+    client = board_client()
+    first = client.get(f"/board?token={TOKEN}&lang=en")
+    assert first.status_code == 303 and first.headers["Location"] == "/board?lang=en"
+    cookie = first.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert client.get("/board?lang=en").status_code == 200
+
+
+def test_the_page_shows_the_figures(board_client: Callable[..., FlaskClient]) -> None:
+    page = (
+        board_client()
+        .get("/board?lang=en", headers={"Authorization": f"Bearer {TOKEN}"})
+        .get_data(as_text=True)
+    )
+    assert "<h1>Cross-department goal board</h1>" in page
+    engineering = page.split("<td>Engineering</td>", 1)[1].split("</tr>", 1)[0]
+    cells = [cell.split("</td>")[0] for cell in engineering.split("<td>")[1:]]
+    # items, on time, late, open, delayed, rate, asks, answered, median, p90, escalated
+    assert cells == ["3", "1", "1", "1", "1", "33%", "3", "3", "4.0 h", "24.8 h", "0"]
+    assert '<a href="https://example.atlassian.net/browse/XD-4">XD-4</a>' in page
+    assert "&lt;交付物&gt; XD-4" in page  # summaries are escaped
+    assert "<script" not in page and "//cdn" not in page and 'src="http' not in page
+    assert 'name="viewport"' in page
+
+
+def test_filters_and_the_chinese_page(board_client: Callable[..., FlaskClient]) -> None:
+    client = board_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    page = client.get("/board?since=2026-03-11", headers=auth).get_data(as_text=True)
+    assert "跨部门协作目标看板" in page and "按时完成率" in page
+    engineering = page.split("<td>技术部</td>", 1)[1].split("</tr>", 1)[0]
+    assert engineering.startswith("<td>1</td>")  # only XD-4 is due from the 11th
+    bad = client.get("/board?since=next-week", headers=auth)
+    assert bad.status_code == 400 and "since must be a date" in bad.get_json()["reason"]

@@ -1,0 +1,135 @@
+"""GET /board: the goal board, read-only, behind CROSSDEPT_BOARD_TOKEN (off without one).
+
+The token comes as `Authorization: Bearer …`, or once as `?token=…`, which is then kept in an
+HttpOnly cookie and taken out of the address (so it does not stay in browser history or logs).
+Figures are read from Jira and the store at most once a minute.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
+
+from plugin.board_page import LANGUAGES, render_board_page
+from plugin.board_sources import BoardFacts, board_of, read_facts
+from plugin.context import Context
+from plugin.rules import Rules
+from webhooks.receiver import edge
+
+bp = Blueprint("board", __name__)
+COOKIE = "crossdept_board"
+FRESH_SECONDS = 60.0
+
+
+class BoardView:
+    """The board's data for the web edge: facts cached a minute, read through a Context."""
+
+    def __init__(self, context: Callable[[], Context], issue_base: str) -> None:
+        self._context = context
+        self._issue_base = issue_base.rstrip("/")
+        self._lock = threading.Lock()
+        self._facts: tuple[float, BoardFacts] | None = None
+
+    def context(self) -> Context:
+        """A Context for one page (rules, Jira, store)."""
+        return self._context()
+
+    def facts(self, context: Context) -> BoardFacts:
+        """Facts no older than a minute."""
+        with self._lock:
+            if self._facts is None or time.monotonic() - self._facts[0] > FRESH_SECONDS:
+                self._facts = (time.monotonic(), read_facts(context))
+            return self._facts[1]
+
+    def issue_url(self, key: str) -> str:
+        """Where a person opens an issue."""
+        return f"{self._issue_base}/browse/{key}"
+
+
+def default_view() -> BoardView:
+    """The view `serve` uses: the service's own Jira, store and rules, built on first use."""
+    from webhooks.service import Service
+
+    settings = edge().settings
+    service = Service(settings)
+    return BoardView(lambda: service.context_for("board"), settings.jira_url or "")
+
+
+def _view() -> BoardView:
+    view = current_app.extensions.get("crossdept.board")
+    if view is None:
+        view = current_app.extensions["crossdept.board"] = default_view()
+    assert isinstance(view, BoardView)
+    return view
+
+
+def _refuse(reason: str) -> tuple[Response, int]:
+    response = jsonify({"status": "unauthorized", "reason": reason})
+    response.headers["WWW-Authenticate"] = 'Bearer realm="crossdept board"'
+    return response, 401
+
+
+@bp.get("/board")
+def show_board() -> ResponseReturnValue:
+    """The board page; 401 without the right token, 400 for a date that is not one."""
+    configured = edge().settings.board_token
+    if configured is None:
+        return _refuse("the board is off: set CROSSDEPT_BOARD_TOKEN to turn it on")
+    header = request.headers.get("Authorization", "")
+    given = (
+        request.args.get("token")
+        or (header[7:] if header.startswith("Bearer ") else "")
+        or request.cookies.get(COOKIE, "")
+    )
+    if not hmac.compare_digest(given.encode(), configured.get_secret_value().encode()):
+        return _refuse("a valid board token is needed (Authorization: Bearer, or ?token=)")
+    if "token" in request.args:
+        kept = {k: v for k, v in request.args.items() if k != "token"}
+        answer = redirect(request.path + ("?" + urlencode(kept) if kept else ""), code=303)
+        answer.set_cookie(
+            COOKIE, given, httponly=True, samesite="Strict", secure=request.is_secure, path="/board"
+        )
+        return answer
+    since_text = request.args.get("since") or ""
+    try:
+        since = date.fromisoformat(since_text) if since_text else None
+    except ValueError:
+        response = jsonify(
+            {
+                "status": "error",
+                "reason": f"since must be a date like 2026-03-02, not {since_text!r}",
+            }
+        )
+        return response, 400
+    view = _view()
+    context = view.context()
+    rules = context.rules
+    language = request.args.get("lang") or rules.language
+    if language not in LANGUAGES:
+        language = rules.language
+    facts = view.facts(context)
+    chosen = request.args.get("request") or None
+    board = board_of(facts, context, since=since, request=chosen)
+    page = render_board_page(
+        board,
+        language=language,
+        issue_url=view.issue_url,
+        request_keys=facts.requests(),
+        chosen_request=chosen,
+        department_name=lambda key: _department_name(rules, key, language),
+    )
+    return Response(
+        page, content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+    )
+
+
+def _department_name(rules: Rules, key: str, language: str) -> str:
+    department = rules.departments.get(key)
+    return department.name_en if language == "en" and department and department.name_en else key
