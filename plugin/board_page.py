@@ -15,7 +15,7 @@ from plugin.wording import say_in
 
 LANGUAGES = ("zh-CN", "en")
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:70em;padding:.8em;color:#172b4d}"
+    "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:84em;padding:.8em;color:#172b4d}"
     "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}"
     ".scroll{overflow-x:auto}table{border-collapse:collapse;min-width:100%}"
     "th,td{border-bottom:1px solid #dfe1e6;padding:.35em .5em;text-align:right;white-space:nowrap}"

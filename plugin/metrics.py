@@ -7,6 +7,7 @@ directory and `render_metrics` merges them; without it, samples live in this pro
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -101,6 +102,9 @@ def observe_jira_call(endpoint: str, method: str, status: int) -> None:
     ).inc()
 
 
+log = logging.getLogger(__name__)
+
+
 class QueueDepthCollector(Collector):
     """Report the jobs waiting in the queue, read when Prometheus scrapes, not kept in a gauge."""
 
@@ -141,6 +145,43 @@ class AskResponseCollector(Collector):
             points.append(("+Inf", float(times.count)))
             family.add_metric([times.department], points, times.total_hours)
         return [family]
+
+
+class DepartmentItemsCollector(Collector):
+    """Report each department's items by state and its on-time rate, from the goal board's facts
+    (read from Jira at most once a minute; nothing when Jira or the store does not answer)."""
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterable[Metric]:
+        """Yield the items gauge (by department and state) and the on-time ratio gauge."""
+        items = GaugeMetricFamily(
+            "crossdept_department_items",
+            "Items owned by each department, by state (on_time, late, open, delayed).",
+            labels=["department", "state"],
+        )
+        on_time = GaugeMetricFamily(
+            "crossdept_department_on_time_ratio",
+            "Done on time / (done + delayed), per department; absent while it cannot be known.",
+            labels=["department"],
+        )
+        try:
+            board = self._read()
+        except Exception:  # noqa: BLE001 - a Jira outage must not take /metrics down
+            log.warning("board figures unavailable for /metrics", exc_info=True)
+            return []
+        for row in board.departments:
+            for state, count in (
+                ("on_time", row.done_on_time),
+                ("late", row.done_late),
+                ("open", row.open),
+                ("delayed", row.delayed),
+            ):
+                items.add_metric([row.department, state], float(count))
+            if row.on_time_rate is not None:
+                on_time.add_metric([row.department], row.on_time_rate)
+        return [items, on_time]
 
 
 def multiprocess_mode() -> bool:

@@ -298,7 +298,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "board.asks": "Asked",
         "board.answered": "Answered",
         "board.median": "Median reply",
-        "board.p90": "90th percentile reply",
+        "board.p90": "P90 reply",
         "board.escalations": "Escalated",
         "board.rate_chart": "On-time rate by department",
         "board.response_chart": "Reply times",

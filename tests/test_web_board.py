@@ -41,6 +41,30 @@ def board_item(key: str, ref: str, department: str, due: str, *, resolved: str |
     }
 
 
+def seed_board(store: Store) -> FakeJira:
+    """Four items of request XD-1 (on time, late, delayed, not due) and three answered asks."""
+    jira = FakeJira()
+    done_early, done_late = "2026-03-09T10:00:00.000+0800", "2026-03-12T10:00:00.000+0800"
+    jira.add_issue(board_item("XD-2", "s1.d1", "技术部", "2026-03-10", resolved=done_early))
+    jira.add_issue(board_item("XD-3", "s1.d2.技术部", "技术部", "2026-03-10", resolved=done_late))
+    jira.add_issue(board_item("XD-4", "s2.d1", "技术部", "2026-03-11"))
+    jira.add_issue(board_item("XD-5", "s2.d2", "市场部", "2026-03-30"))
+    asks = Asks(store)
+    for number, hours in enumerate((2.0, 4.0, 30.0)):
+        asks.open(
+            issue="XD-4",
+            asked="x",
+            asked_by=None,
+            source="mention",
+            source_id=str(number),
+            asked_at=NOW.timestamp() - 90000,
+            next_due=None,
+            department="技术部",
+        )
+        asks.answer("XD-4", "x", NOW.timestamp(), lambda _a, _b, h=hours: h)
+    return jira
+
+
 @pytest.fixture
 def board_client(
     make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask], store: Store
@@ -48,36 +72,7 @@ def board_client(
     def build(token: str | None = TOKEN) -> FlaskClient:
         settings = make_settings(CROSSDEPT_BOARD_TOKEN=token)
         app = make_app(settings)
-        jira = FakeJira()
-        jira.add_issue(
-            board_item(
-                "XD-2", "s1.d1", "技术部", "2026-03-10", resolved="2026-03-09T10:00:00.000+0800"
-            )
-        )
-        jira.add_issue(
-            board_item(
-                "XD-3",
-                "s1.d2.技术部",
-                "技术部",
-                "2026-03-10",
-                resolved="2026-03-12T10:00:00.000+0800",
-            )
-        )
-        jira.add_issue(board_item("XD-4", "s2.d1", "技术部", "2026-03-11"))
-        jira.add_issue(board_item("XD-5", "s2.d2", "市场部", "2026-03-30"))
-        asks = Asks(store)
-        for number, hours in enumerate((2.0, 4.0, 30.0)):
-            asks.open(
-                issue="XD-4",
-                asked="x",
-                asked_by=None,
-                source="mention",
-                source_id=str(number),
-                asked_at=NOW.timestamp() - 90000,
-                next_due=None,
-                department="技术部",
-            )
-            asks.answer("XD-4", "x", NOW.timestamp(), lambda _a, _b, h=hours: h)
+        jira = seed_board(store)
         rules = load_default_rules()
         context = Context(rules=rules, jira=jira, store=store, clock=lambda: NOW)
         app.extensions["crossdept.board"] = BoardView(
@@ -138,3 +133,14 @@ def test_filters_and_the_chinese_page(board_client: Callable[..., FlaskClient]) 
     assert engineering.startswith("<td>1</td>")  # only XD-4 is due from the 11th
     bad = client.get("/board?since=next-week", headers=auth)
     assert bad.status_code == 400 and "since must be a date" in bad.get_json()["reason"]
+
+
+def test_metrics_export_the_board_figures_when_the_board_is_on(
+    board_client: Callable[..., FlaskClient],
+) -> None:
+    text = board_client().get("/metrics").get_data(as_text=True)
+    assert 'crossdept_department_items{department="技术部",state="delayed"} 1.0' in text
+    assert 'crossdept_department_on_time_ratio{department="技术部"} 0.333' in text
+    assert 'crossdept_department_on_time_ratio{department="产品部"}' not in text  # unknown
+    off = board_client(token=None).get("/metrics").get_data(as_text=True)
+    assert "crossdept_department_items" not in off

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
+from plugin.board import Board
 from plugin.board_page import LANGUAGES, render_board_page
 from plugin.board_sources import BoardFacts, board_of, read_facts
 from plugin.context import Context
@@ -68,6 +69,13 @@ def _view() -> BoardView:
         view = current_app.extensions["crossdept.board"] = default_view()
     assert isinstance(view, BoardView)
     return view
+
+
+def current_board() -> Board:
+    """The whole board now (facts at most a minute old), for /metrics."""
+    view = _view()
+    context = view.context()
+    return board_of(view.facts(context), context)
 
 
 def _refuse(reason: str) -> tuple[Response, int]:
