@@ -55,6 +55,7 @@ from plugin.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.owners import departments_of
 from plugin.ownership import check_now
 from plugin.ownership_checks import person_of
+from plugin.pages import parent_page, publish_page
 from plugin.planning import EPIC_REF
 from plugin.ports import BULK_LIMIT, NewIssue, Page
 from plugin.routing import Router
@@ -200,10 +201,6 @@ def action_ref(action: Action) -> str:
 
 def _holder() -> str:
     return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -515,67 +512,33 @@ class _Minutes:
             raise TransientGatewayError("Confluence is not configured (CROSSDEPT_CONFLUENCE_URL)")
         mark = {"meeting": self.key, "site": self.jira.issue_url("")[: -len("/browse/")]}
         record = self.records.get(self.key)
-        page = confluence.get_page(record.page_id) if record and record.page_id else None
-        if page is not None and not self._ours(page, mark):
-            page = None
-        if page is None:
-            same_title = confluence.find_page(settings.space, title)
-            if same_title is not None:
-                if not self._ours(same_title, mark):
-                    self._tell_title_taken(title)
-                    return None
-                page = same_title
-        digest = _digest(title + "\n" + body)
         try:
-            if page is None:
-                parent = self._parent_page()
-                page = confluence.create_page(
-                    settings.space,
-                    title,
-                    body,
-                    parent_id=parent.id if parent else None,
-                    properties={PAGE_PROPERTY: mark},
-                )
-                if confluence.page_property(page.id, PAGE_PROPERTY) is None:
-                    confluence.set_page_property(page.id, PAGE_PROPERTY, mark)
-            elif record is None or record.page_digest != digest or record.page_id != page.id:
-                page = confluence.update_page(page, title, body)
-        except RefusedError as error:
-            self.notices.comment_once(
-                self.jira,
-                self.key,
-                RULE,
-                say(
-                    self.rules,
-                    "minutes.refused",
-                    reason=error.reason(),
-                    space=settings.space,
-                    key=self.key,
-                ),
-                self.now(),
+            published = publish_page(
+                confluence,
+                space=settings.space,
+                title=title,
+                body=body,
+                parent=lambda: parent_page(confluence, settings.space, settings.parent_page),
+                name=PAGE_PROPERTY,
+                mark=mark,
+                known_id=record.page_id if record else None,
+                known_digest=record.page_digest if record else None,
             )
+        except RefusedError as error:
+            text = say(
+                self.rules,
+                "minutes.refused",
+                reason=error.reason(),
+                space=settings.space,
+                key=self.key,
+            )
+            self.notices.comment_once(self.jira, self.key, RULE, text, self.now())
             raise
-        self.records.published(self.key, page.id, digest, self.now())
-        return page
-
-    def _parent_page(self) -> Page | None:
-        """The page minutes go under (`confluence.parent_page`); made at the space's top if missing."""
-        confluence = self.context.confluence
-        settings = self.rules.confluence
-        assert confluence is not None and settings is not None
-        if not settings.parent_page:
+        if published.page is None:
+            self._tell_title_taken(title)
             return None
-        found = confluence.find_page(settings.space, settings.parent_page)
-        if found is not None:
-            return found
-        log.info("creating the minutes parent page %s", settings.parent_page, extra=self.extra)
-        return confluence.create_page(settings.space, settings.parent_page, "")
-
-    def _ours(self, page: Page, mark: Mapping[str, str]) -> bool:
-        confluence = self.context.confluence
-        assert confluence is not None
-        found = confluence.page_property(page.id, PAGE_PROPERTY)
-        return isinstance(found, Mapping) and found.get("meeting") == mark["meeting"]
+        self.records.published(self.key, published.page.id, published.digest, self.now())
+        return published.page
 
     # -- telling people ---------------------------------------------------------------------
 
