@@ -39,6 +39,7 @@ def compose() -> Composition:
         stage_gate,
         tree_records,
         trees,
+        weekly,
     )
 
     return Composition(
@@ -51,6 +52,7 @@ def compose() -> Composition:
             stage_gate.schedule,
             escalation.schedule,
             minutes.schedule,
+            weekly.schedule,
         ),
         tables=(
             deliveries.deliveries,
@@ -64,6 +66,7 @@ def compose() -> Composition:
             leases.leases,
             meeting_records.meetings,
             meeting_records.meeting_actions,
+            weekly.weekly_reports,
         ),
     )
 

@@ -484,6 +484,21 @@ class MeetingRules(Model):
     )
 
 
+class WeeklyReport(Model):
+    """When the weekly progress table (《项目进度跟踪表》) is published."""
+
+    day: Weekday = Field(default="fri", description="Day of the week, in the rules' timezone.")
+    at: time = Field(default=time(17, 0), description="Time of day, e.g. 17:00.")
+
+
+class ReportRules(Model):
+    """Reports crossdept publishes to Confluence."""
+
+    weekly: WeeklyReport | None = Field(
+        default=None, description="The weekly progress page per active request; off when absent."
+    )
+
+
 class ConfluenceRules(Model):
     """Where meeting minutes are published."""
 
@@ -521,6 +536,7 @@ class Rules(Model):
     escalation: EscalationRules = EscalationRules()
     meetings: MeetingRules | None = None
     confluence: ConfluenceRules | None = None
+    reports: ReportRules = ReportRules()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -47,3 +47,68 @@ def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department(
     table = as_table.output.splitlines()
     assert table[0].split()[:3] == ["DEPARTMENT", "ITEMS", "ON"]
     assert "0%" in table[1] and "—" in table[1]
+
+
+@pytest.mark.usefixtures("cloud_env")
+def test_the_weekly_page_is_published_once_and_updated_in_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sandbox.app import installed_sandbox
+    from tests.fakes import ManualClock
+    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
+
+    with installed_sandbox(
+        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
+    ) as sandbox:
+        requester, _bot = sandbox_gateways(True)
+        key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
+            "key"
+        ]
+        assert CliRunner().invoke(cli, ["apply", key]).exit_code == 0
+        preview = tmp_path / "weekly.html"
+        previewed = CliRunner().invoke(cli, ["report", "weekly", key, "--preview", str(preview)])
+        titles_after_preview = sandbox.confluence.titles("XD")  # type: ignore[union-attr]
+        first = CliRunner().invoke(cli, ["report", "weekly", key])
+        stage = requester.get_issue_property(key, "crossdept.tree")["items"]["s1"]
+        requester.add_comment(stage, "原因：需求方案反复修改\n措施：本周五前冻结需求")
+        second = CliRunner().invoke(cli, ["report", "weekly", key])
+        third = CliRunner().invoke(cli, ["report", "weekly", key])
+        pages = [t for t in sandbox.confluence.titles("XD") if t.endswith("项目进度跟踪表")]  # type: ignore[union-attr]
+        page = sandbox.confluence.find_page("XD", pages[0])  # type: ignore[union-attr]
+        stage_comments = [c["body"] for c in requester.list_comments(stage)]
+        assert sandbox.violations == []
+
+    assert previewed.exit_code == 0, previewed.output
+    assert "35 delayed" in previewed.output and titles_after_preview == ["跨部门协作 Home"]
+    assert "项目进度跟踪表" in preview.read_text(encoding="utf-8")
+    assert first.exit_code == 0, first.output
+    assert "(version 1)" in first.output and "asked 35 owners for the reason" in first.output
+    assert "(version 2)" in second.output and "asked" not in second.output
+    assert "(version 2)" in third.output  # nothing changed: no new version
+    assert len(pages) == 1 and page["properties"]["crossdept.report"]["request"] == key
+    assert "需求方案反复修改" in page["body"] and "本周五前冻结需求" in page["body"]
+    assert sum("请说明延期原因与措施" in body for body in stage_comments) == 1
+
+
+@pytest.mark.usefixtures("cloud_env")
+def test_the_scheduled_run_publishes_each_active_request_once_a_week() -> None:
+    from sandbox.app import installed_sandbox
+    from tests.fakes import ManualClock
+    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
+
+    with installed_sandbox(
+        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
+    ) as sandbox:
+        requester, _bot = sandbox_gateways(True)
+        key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
+            "key"
+        ]
+        assert CliRunner().invoke(cli, ["apply", key]).exit_code == 0
+        run = ["periodic", "publish_weekly_reports", "--now"]
+        early = CliRunner().invoke(cli, [*run, "2026-03-13T08:00:00+00:00"])  # Fri 16:00 there
+        first = CliRunner().invoke(cli, [*run, "2026-03-13T09:30:00+00:00"])
+        again = CliRunner().invoke(cli, [*run, "2026-03-13T10:30:00+00:00"])
+        pages = [t for t in sandbox.confluence.titles("XD") if t.endswith("项目进度跟踪表")]  # type: ignore[union-attr]
+
+    assert "not the time" in early.output, early.output
+    assert "1 weekly pages published for 2026-W11" in first.output, first.output
+    assert "0 weekly pages published for 2026-W11" in again.output
+    assert len(pages) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin import escalation, minutes, ownership, stage_gate, trees
+from plugin import escalation, minutes, ownership, stage_gate, trees, weekly
 from plugin.composition import build_router, compose
 from plugin.store import metadata
 
@@ -25,7 +25,7 @@ def test_every_declared_table_is_listed_so_none_is_forgotten() -> None:
 def test_the_schedule_holds_every_rules_periodic_work() -> None:
     expected = {
         task.name
-        for rule in (trees, ownership, stage_gate, escalation, minutes)
+        for rule in (trees, ownership, stage_gate, escalation, minutes, weekly)
         for task in rule.schedule
     }
     assert {task.name for task in compose().schedule} == expected

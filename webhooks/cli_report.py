@@ -7,6 +7,7 @@ import io
 import json
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -14,6 +15,7 @@ from plugin.board import Board, hours_text, percent
 from plugin.board_sources import read_board
 from plugin.errors import ConfigError, GatewayError, SettingsError
 from plugin.jira_site import JiraMismatchError
+from plugin.weekly import publish_weekly
 from webhooks.cli_shared import fail
 
 COLUMNS = (
@@ -85,6 +87,54 @@ def departments_command(since: object, request_key: str | None, output: str) -> 
         fail(f"Jira: {error.reason() if hasattr(error, 'reason') else error}")
         return
     click.echo(render_departments(board, output), nl=False)
+
+
+@report.command("weekly")
+@click.argument("request_key")
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the page to this local HTML file; publish nothing, ask nobody.",
+)
+def weekly_command(request_key: str, preview: Path | None) -> None:
+    """Publish (or preview) one request's weekly progress table (《项目进度跟踪表》) now."""
+    from webhooks.cli_shared import mismatch_sentence
+    from webhooks.service import Service
+    from webhooks.settings import load_settings
+
+    try:
+        service = Service(load_settings(require_webhook=False))
+        service.create_tables()
+        context = service.context_for(f"cli-weekly-{request_key}")
+        if preview is None and context.confluence is None:
+            fail("Confluence is not set up: set CROSSDEPT_CONFLUENCE_URL (or use --preview)")
+        outcome = publish_weekly(request_key, context, preview=preview)
+    except JiraMismatchError as error:
+        fail(mismatch_sentence(error, service))
+        return
+    except (SettingsError, ConfigError) as error:
+        fail(str(error))
+        return
+    except GatewayError as error:
+        fail(f"{request_key}: {error.reason() if hasattr(error, 'reason') else error}")
+        return
+    if outcome.status == "skipped":
+        fail(f"{request_key}: not a collaboration request")
+    click.echo(f"{request_key}: {outcome.title}")
+    if preview is not None:
+        click.echo(f"  preview written to {preview} (nothing published, nobody asked)")
+    elif outcome.page is not None:
+        click.echo(f"  page {outcome.page.url} (version {outcome.page.version})")
+    else:
+        fail("  not published: a page of that title exists that crossdept did not make")
+    counts = {
+        state: sum(1 for r in outcome.rows if r.state == state)
+        for state in ("done", "in_progress", "delayed")
+    }
+    click.echo(
+        f"  {counts['done']} done, {counts['in_progress']} in progress, {counts['delayed']} delayed"
+        + (f"; asked {len(outcome.asked)} owners for the reason" if outcome.asked else "")
+    )
 
 
 def render_departments(board: Board, output: str) -> str:
