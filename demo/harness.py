@@ -107,6 +107,7 @@ class DemoOptions:
     start: date | None = None
     timeout_s: float = 60.0
     verbose: bool = False
+    keep: bool = False  # leave the sandbox and the service running after the scenes
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def service_environment(
         CROSSDEPT_RULES=str(rules_path),
         CROSSDEPT_DATA_DIR=str(data_dir),
         CROSSDEPT_LOG_LEVEL="INFO",
+        CROSSDEPT_BOARD_TOKEN=secrets.token_urlsafe(24),
         # Jira and Confluence share the sandbox's address; Cloud's Confluence lives under /wiki.
         CROSSDEPT_CONFLUENCE_URL=sandbox_url + "/wiki" if seed.is_cloud else sandbox_url,
     )

@@ -126,6 +126,16 @@ def run_demo(
                 raise DemoError(f"requests the real Jira would refuse: {listing}")
             summary = demo.summary
             summary["spec_violations"] = []
+            if options.keep:
+                say(
+                    f"Kept running: the board at {service_url}/board, Jira at {sandbox_server.url}."
+                )
+                say("Press Ctrl-C to stop everything.")
+                try:
+                    while True:
+                        time.sleep(1)
+                except KeyboardInterrupt:
+                    say("")
         summary["seconds"] = round(time.monotonic() - began, 2)
         if keep:
             summary["data_dir"] = str(data_dir)

@@ -5,12 +5,15 @@ New scenes slot into `SCENES`, in the order they play.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import requests
 
 from demo.harness import (
     REQUEST_SUMMARY,
@@ -492,6 +495,29 @@ def scene_minutes(demo: Demo) -> None:
     }
 
 
+def scene_board(demo: Demo) -> None:
+    """11. The goal board: its address, and the department figures for this run."""
+    token = demo.environment["CROSSDEPT_BOARD_TOKEN"]
+    address = f"{demo.service_url}/board"
+    answer = requests.get(address, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    if answer.status_code != 200 or "跨部门协作目标看板" not in answer.text:
+        raise DemoError(f"the board answered {answer.status_code}")
+    refused = requests.get(address, timeout=30).status_code
+    table = demo.crossdept_command("report", "departments")
+    figures = json.loads(demo.crossdept_command("report", "departments", "--format", "json"))
+    demo.say("11. The goal board (without the token it answers " + str(refused) + ")")
+    demo.say(f"   {address}?token={token}")
+    for line in table.splitlines():
+        demo.say(f"   {line}")
+    demo.say("")
+    demo.summary["board"] = {
+        "url": address,
+        "status": answer.status_code,
+        "without_token": refused,
+        "departments": figures["departments"],
+    }
+
+
 def _finished(demo: Demo, before: int, count: int) -> bool:
     jobs = demo.jobs()[before:]
     done = [job for job in jobs if job.state.value in ("done", "failed")]
@@ -512,4 +538,5 @@ SCENES: tuple[Scene, ...] = (
     scene_ownership,
     scene_escalation,
     scene_minutes,
+    scene_board,
 )

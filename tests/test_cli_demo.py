@@ -107,6 +107,14 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
         "Example Finance Contact (财务部接口人)",
     ]
     assert all(a["key"].startswith("XD-") and a["due"] for a in minutes["actions"])
+    board = summary["board"]
+    assert (board["status"], board["without_token"]) == (200, 401)
+    assert board["url"] == summary["service_url"] + "/board"
+    rows = {row["department"]: row for row in board["departments"]}
+    assert list(rows)[:4] == ["市场部", "技术部", "产品部", "财务部"]
+    # Started 2026-03-02, nothing done: every item is delayed, so the rates are a known 0%.
+    assert sum(row["items"] for row in rows.values()) == FOUR_DEPARTMENTS + 2  # + 2 actions
+    assert rows["技术部"]["asks"] >= 1 and rows["技术部"]["escalations"] >= 1
     assert summary["spec_violations"] == []
 
     # Everything it started has stopped, and the user's own settings were left alone.
@@ -212,3 +220,35 @@ def test_a_request_starts_on_the_next_monday_by_default() -> None:
 
     assert next_monday(date(2026, 11, 22)) == date(2026, 11, 23)  # a Sunday
     assert next_monday(date(2026, 11, 23)) == date(2026, 11, 23)  # a Monday
+
+
+def test_keep_leaves_the_board_up_until_ctrl_c() -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with subprocess.Popen(
+        [sys.executable, "-c", "from webhooks.cli import main; main()", "demo", "--keep"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as demo:
+        assert demo.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = demo.stdout.readline()
+            lines.append(line)
+            if line.startswith("Press Ctrl-C") or not line:
+                break
+        kept = next(line for line in lines if "Kept running" in line)
+        board = kept.split(" the board at ")[1].split(",")[0]
+        address = next(line.strip() for line in lines if "/board?token=" in line)
+        assert requests.get(address, timeout=10).status_code == 200  # token hand-off followed
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=60) == 0, "".join(lines) + demo.stdout.read()
+    assert not is_listening(board)

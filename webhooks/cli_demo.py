@@ -43,6 +43,11 @@ from plugin.errors import ConfigError
 @click.option(
     "--verbose", is_flag=True, help="Keep the temporary data directory and say where its log is."
 )
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Leave the sandbox and the service (and its /board) running until Ctrl-C.",
+)
 def demo_command(
     data_center: bool,
     rules_file: Path | None,
@@ -50,6 +55,7 @@ def demo_command(
     timeout_s: float,
     as_json: bool,
     verbose: bool,
+    keep: bool,
 ) -> None:
     """File a collaboration request in a local Jira sandbox and watch crossdept build its tree.
 
@@ -63,6 +69,7 @@ def demo_command(
         start=start.date() if start is not None else None,
         timeout_s=timeout_s,
         verbose=verbose,
+        keep=keep,
     )
 
     def say(line: str) -> None:
