@@ -38,6 +38,7 @@ class ItemFact:
     done: bool
     done_on: date | None  # the resolution date, in the rules' timezone
     stage: int | None  # the stage number of a stage item (None for deliverables and others)
+    owner_name: str | None = None  # the owner's display name, as Jira gave it
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class DelayedItem:
     owner: str | None
     due: date
     days_late: int  # working days
+    owner_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def item_fact(issue: Mapping[str, Any], rules: Rules) -> ItemFact:
         done=done,
         done_on=_day(fields.get("resolutiondate"), rules) if done else None,
         stage=stage if is_stage else None,
+        owner_name=(fields.get("assignee") or {}).get("displayName") if owner else None,
     )
 
 
@@ -179,6 +182,7 @@ def compute_board(
                 item.owner,
                 item.due,
                 calendar.working_days_between(item.due, today),
+                item.owner_name,
             )
             for item in chosen
             if not item.done and item.due is not None and item.due < today

@@ -122,7 +122,7 @@ def render_board_page(
     )
     delayed = "".join(
         f'<tr><td><a href="{escape(issue_url(d.key))}">{escape(d.key)}</a> {escape(d.summary)}</td>'
-        f"<td>{escape(name(d.department or ''))}</td><td>{escape(d.owner or '—')}</td>"
+        f"<td>{escape(name(d.department or ''))}</td><td>{escape(d.owner_name or d.owner or '—')}</td>"
         f"<td>{d.due.isoformat()}</td><td>{d.days_late}</td></tr>"
         for d in board.delayed
     )

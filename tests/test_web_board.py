@@ -32,7 +32,7 @@ def board_item(key: str, ref: str, department: str, due: str, *, resolved: str |
             "project": {"key": "XD"},
             "issuetype": {"name": "Sub-task"},
             "summary": f"<交付物> {key}",
-            "assignee": {"accountId": HEADS[department]},
+            "assignee": {"accountId": HEADS[department], "displayName": f"{department}负责人"},
             "duedate": due,
             "status": status,
             "resolutiondate": resolved,
@@ -120,6 +120,7 @@ def test_the_page_shows_the_figures(board_client: Callable[..., FlaskClient]) ->
     assert cells == ["3", "1", "1", "1", "1", "33%", "3", "3", "4.0 h", "24.8 h", "0"]
     assert '<a href="https://example.atlassian.net/browse/XD-4">XD-4</a>' in page
     assert "&lt;交付物&gt; XD-4" in page  # summaries are escaped
+    assert "<td>技术部负责人</td>" in page  # the owner by name, not account id
     assert "<script" not in page and "//cdn" not in page and 'src="http' not in page
     assert 'name="viewport"' in page
 
