@@ -249,3 +249,20 @@ def percent(rate: float | None) -> str:
 def hours_text(value: float | None) -> str:
     """Hours for people: "12.5 h", or "—"."""
     return "—" if value is None else f"{value:.1f} h"
+
+
+def figure_cells(row: DepartmentFigures) -> tuple[str, ...]:
+    """A department's figures as people read them, after its name, in the board's column order."""
+    return (
+        str(row.items),
+        str(row.done_on_time),
+        str(row.done_late),
+        str(row.open),
+        str(row.delayed),
+        percent(row.on_time_rate),
+        str(row.asks),
+        str(row.answered),
+        hours_text(row.median_hours),
+        hours_text(row.p90_hours),
+        str(row.escalations),
+    )

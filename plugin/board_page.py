@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from plugin.asks import RESPONSE_BUCKETS
-from plugin.board import Board, hours_text, percent
+from plugin.board import Board, figure_cells, percent
 from plugin.wording import say_in
 
 LANGUAGES = ("zh-CN", "en")
@@ -85,23 +85,7 @@ def render_board_page(
     ]
     rows = "".join(
         "<tr>"
-        + "".join(
-            f"<td>{escape(str(cell))}</td>"
-            for cell in (
-                name(row.department),
-                row.items,
-                row.done_on_time,
-                row.done_late,
-                row.open,
-                row.delayed,
-                percent(row.on_time_rate),
-                row.asks,
-                row.answered,
-                hours_text(row.median_hours),
-                hours_text(row.p90_hours),
-                row.escalations,
-            )
-        )
+        + "".join(f"<td>{escape(cell)}</td>" for cell in (name(row.department), *figure_cells(row)))
         + "</tr>"
         for row in board.departments
     )

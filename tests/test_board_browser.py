@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from plugin.board import hours_text, percent
+from plugin.board import figure_cells
 from plugin.board_sources import read_board
 from plugin.context import Context
 from plugin.store import Store
@@ -104,21 +104,7 @@ def test_the_board_in_chromium_shows_the_stores_figures(
             "财务部": "Finance",
         }
         assert shown == [
-            [
-                names.get(row.department, row.department),
-                str(row.items),
-                str(row.done_on_time),
-                str(row.done_late),
-                str(row.open),
-                str(row.delayed),
-                percent(row.on_time_rate),
-                str(row.asks),
-                str(row.answered),
-                hours_text(row.median_hours),
-                hours_text(row.p90_hours),
-                str(row.escalations),
-            ]
-            for row in expected
+            [names.get(row.department, row.department), *figure_cells(row)] for row in expected
         ]
         bars = browser.find_elements(By.CSS_SELECTOR, "svg rect")
         assert bars[1].get_attribute("data-value") == "0.3333"  # Engineering's on-time rate

@@ -118,4 +118,4 @@ def test_a_meeting_key_that_is_not_a_meeting_is_said_plainly(cloud_env: None) ->
         ]
         result = CliRunner().invoke(cli, ["minutes", key])
     assert result.exit_code == 1
-    assert result.output.strip() == f"{key}: not a meeting"
+    assert result.output.strip() == f"crossdept: {key}: not a meeting"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -11,18 +14,27 @@ from tests.test_cli_minutes import cloud_env  # noqa: F401 - the fixture
 from webhooks.cli import cli
 
 
-@pytest.mark.usefixtures("cloud_env")
-def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department() -> None:
+@contextmanager
+def request_with_tree() -> Iterator[tuple[Any, Any, str]]:
+    """A Cloud sandbox holding a request whose tree `crossdept apply` built: (sandbox, requester, key)."""
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
     from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
 
-    with installed_sandbox("config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
+    with installed_sandbox(
+        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
+    ) as sandbox:
         requester, _bot = sandbox_gateways(True)
         key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
             "key"
         ]
         assert CliRunner().invoke(cli, ["apply", key]).exit_code == 0
+        yield sandbox, requester, key
+
+
+@pytest.mark.usefixtures("cloud_env")
+def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department() -> None:
+    with request_with_tree() as (sandbox, requester, key):
         as_json = CliRunner().invoke(cli, ["report", "departments", "--format", "json"])
         as_csv = CliRunner().invoke(cli, ["report", "departments", "--format", "csv"])
         as_table = CliRunner().invoke(cli, ["report", "departments", "--request", key])
@@ -51,18 +63,7 @@ def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department(
 
 @pytest.mark.usefixtures("cloud_env")
 def test_the_weekly_page_is_published_once_and_updated_in_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from sandbox.app import installed_sandbox
-    from tests.fakes import ManualClock
-    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
-
-    with installed_sandbox(
-        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
-    ) as sandbox:
-        requester, _bot = sandbox_gateways(True)
-        key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
-            "key"
-        ]
-        assert CliRunner().invoke(cli, ["apply", key]).exit_code == 0
+    with request_with_tree() as (sandbox, requester, key):
         preview = tmp_path / "weekly.html"
         previewed = CliRunner().invoke(cli, ["report", "weekly", key, "--preview", str(preview)])
         titles_after_preview = sandbox.confluence.titles("XD")  # type: ignore[union-attr]
@@ -90,18 +91,7 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(tmp_path) -> Non
 
 @pytest.mark.usefixtures("cloud_env")
 def test_the_scheduled_run_publishes_each_active_request_once_a_week() -> None:
-    from sandbox.app import installed_sandbox
-    from tests.fakes import ManualClock
-    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
-
-    with installed_sandbox(
-        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
-    ) as sandbox:
-        requester, _bot = sandbox_gateways(True)
-        key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
-            "key"
-        ]
-        assert CliRunner().invoke(cli, ["apply", key]).exit_code == 0
+    with request_with_tree() as (sandbox, requester, key):
         run = ["periodic", "publish_weekly_reports", "--now"]
         early = CliRunner().invoke(cli, [*run, "2026-03-13T08:00:00+00:00"])  # Fri 16:00 there
         first = CliRunner().invoke(cli, [*run, "2026-03-13T09:30:00+00:00"])

@@ -7,14 +7,9 @@ from pathlib import Path
 
 import click
 
-from plugin.errors import ConfigError, GatewayError, SettingsError
-from plugin.jira_site import JiraMismatchError
-from plugin.minutes import MeetingBusyError, MinutesOutcome, action_ref, publish_minutes
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
+from plugin.context import Context
+from plugin.minutes import MinutesOutcome, action_ref, publish_minutes
+from webhooks.cli_shared import fail, with_context
 
 
 @click.command("minutes")
@@ -31,39 +26,22 @@ def minutes_command(issue_key: str, preview: Path | None) -> None:
     Without --preview this does what a meeting entering its held status does: safe to repeat
     (the same items, the same page, a new version only when the minutes changed).
     """
-    from webhooks.cli_shared import mismatch_sentence
-    from webhooks.service import Service
-    from webhooks.settings import load_settings
 
-    try:
-        service = Service(load_settings(require_webhook=False))
-        service.create_tables()
-        context = service.context_for(f"cli-minutes-{issue_key}")
+    def work(context: Context) -> MinutesOutcome:
         if context.rules.meetings is None:
-            _fail("the rules file has no meetings section: crossdept does not handle meetings")
+            fail("the rules file has no meetings section: crossdept does not handle meetings")
         if preview is None and context.confluence is None:
-            _fail("Confluence is not set up: set CROSSDEPT_CONFLUENCE_URL (or use --preview)")
-        outcome = publish_minutes(issue_key, context, preview=preview)
-    except JiraMismatchError as error:
-        _fail(mismatch_sentence(error, service))
-        return
-    except (SettingsError, ConfigError) as error:
-        _fail(str(error))
-        return
-    except MeetingBusyError as error:
-        _fail(f"{issue_key}: {error}; try again in {error.retry_after or 10:.0f} s")
-        return
-    except GatewayError as error:
-        reason = error.reason() if hasattr(error, "reason") else str(error)
-        _fail(f"{issue_key}: {reason}")
-        return
+            fail("Confluence is not set up: set CROSSDEPT_CONFLUENCE_URL (or use --preview)")
+        return publish_minutes(issue_key, context, preview=preview)
+
+    outcome = with_context(f"cli-minutes-{issue_key}", work, subject=issue_key)
     _report(outcome, preview)
 
 
 def _report(outcome: MinutesOutcome, preview: Path | None) -> None:
     """Say what happened in a few lines a person reads at a terminal."""
     if outcome.status == "skipped":
-        _fail(f"{outcome.meeting}: {outcome.reason}")
+        fail(f"{outcome.meeting}: {outcome.reason}")
     minutes = outcome.minutes
     assert minutes is not None
     click.echo(f"{outcome.meeting}: {outcome.title}")

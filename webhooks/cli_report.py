@@ -11,12 +11,11 @@ from pathlib import Path
 
 import click
 
-from plugin.board import Board, hours_text, percent
+from plugin.board import Board, figure_cells
 from plugin.board_sources import read_board
-from plugin.errors import ConfigError, GatewayError, SettingsError
-from plugin.jira_site import JiraMismatchError
-from plugin.weekly import publish_weekly
-from webhooks.cli_shared import fail
+from plugin.context import Context
+from plugin.weekly import WeeklyOutcome, publish_weekly
+from webhooks.cli_shared import fail, with_context
 
 COLUMNS = (
     "department",
@@ -68,24 +67,10 @@ def departments_command(since: object, request_key: str | None, output: str) -> 
 
     A figure that cannot be known yet (nothing due, nothing answered) is "—" (null in JSON).
     """
-    from webhooks.cli_shared import mismatch_sentence
-    from webhooks.service import Service
-    from webhooks.settings import load_settings
-
     day = since.date() if hasattr(since, "date") else None
-    try:
-        service = Service(load_settings(require_webhook=False))
-        service.create_tables()
-        board = read_board(service.context_for("cli-report"), since=day, request=request_key)
-    except JiraMismatchError as error:
-        fail(mismatch_sentence(error, service))
-        return
-    except (SettingsError, ConfigError) as error:
-        fail(str(error))
-        return
-    except GatewayError as error:
-        fail(f"Jira: {error.reason() if hasattr(error, 'reason') else error}")
-        return
+    board = with_context(
+        "cli-report", lambda context: read_board(context, since=day, request=request_key)
+    )
     click.echo(render_departments(board, output), nl=False)
 
 
@@ -98,26 +83,13 @@ def departments_command(since: object, request_key: str | None, output: str) -> 
 )
 def weekly_command(request_key: str, preview: Path | None) -> None:
     """Publish (or preview) one request's weekly progress table (《项目进度跟踪表》) now."""
-    from webhooks.cli_shared import mismatch_sentence
-    from webhooks.service import Service
-    from webhooks.settings import load_settings
 
-    try:
-        service = Service(load_settings(require_webhook=False))
-        service.create_tables()
-        context = service.context_for(f"cli-weekly-{request_key}")
+    def work(context: Context) -> WeeklyOutcome:
         if preview is None and context.confluence is None:
             fail("Confluence is not set up: set CROSSDEPT_CONFLUENCE_URL (or use --preview)")
-        outcome = publish_weekly(request_key, context, preview=preview)
-    except JiraMismatchError as error:
-        fail(mismatch_sentence(error, service))
-        return
-    except (SettingsError, ConfigError) as error:
-        fail(str(error))
-        return
-    except GatewayError as error:
-        fail(f"{request_key}: {error.reason() if hasattr(error, 'reason') else error}")
-        return
+        return publish_weekly(request_key, context, preview=preview)
+
+    outcome = with_context(f"cli-weekly-{request_key}", work, subject=request_key)
     if outcome.status == "skipped":
         fail(f"{request_key}: not a collaboration request")
     click.echo(f"{request_key}: {outcome.title}")
@@ -157,21 +129,7 @@ def render_departments(board: Board, output: str) -> str:
             writer.writerow(["" if row[name] is None else row[name] for name in COLUMNS])
         return buffer.getvalue()
     cells = [HEADINGS] + [
-        (
-            row.department or "(none)",
-            str(row.items),
-            str(row.done_on_time),
-            str(row.done_late),
-            str(row.open),
-            str(row.delayed),
-            percent(row.on_time_rate),
-            str(row.asks),
-            str(row.answered),
-            hours_text(row.median_hours),
-            hours_text(row.p90_hours),
-            str(row.escalations),
-        )
-        for row in board.departments
+        (row.department or "(none)", *figure_cells(row)) for row in board.departments
     ]
     widths = [max(_width(line[i]) for line in cells) for i in range(len(HEADINGS))]
     return "".join(

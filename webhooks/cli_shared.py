@@ -7,13 +7,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import click
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from plugin.errors import SettingsError
+from plugin.context import Context
+from plugin.errors import ConfigError, GatewayError, SettingsError, TransientGatewayError
 from plugin.jira_site import JiraMismatchError
 from plugin.store import driver_url
 from webhooks.logs import configure_logging
@@ -59,6 +60,30 @@ def settings_or_fail(*, require_jira: bool, require_webhook: bool) -> Settings:
         return load_settings(require_jira=require_jira, require_webhook=require_webhook)
     except SettingsError as error:
         fail(str(error))
+
+
+T = TypeVar("T")
+
+
+def with_context(name: str, work: Callable[[Context], T], *, subject: str = "") -> T:
+    """Run a command's work with the service's Context (rules, Jira, Confluence, store); settings,
+    rules, a different Jira or a Jira/Confluence failure end it with one sentence, exit 1."""
+    prefix = f"{subject}: " if subject else ""
+    service: Service | None = None
+    try:
+        service = Service(load_settings(require_webhook=False))
+        service.create_tables()
+        return work(service.context_for(name))
+    except JiraMismatchError as error:
+        assert service is not None
+        fail(mismatch_sentence(error, service))
+    except (SettingsError, ConfigError) as error:
+        fail(str(error))
+    except TransientGatewayError as error:
+        wait = f"; try again in {error.retry_after:.0f} s" if error.retry_after else ""
+        fail(f"{prefix}{error}{wait}")
+    except GatewayError as error:
+        fail(f"{prefix}{error.reason() if hasattr(error, 'reason') else error}")
 
 
 def mismatch_sentence(error: JiraMismatchError, service: Service) -> str:
