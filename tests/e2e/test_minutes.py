@@ -27,6 +27,14 @@ AC = "{http://atlassian.com/content}"
 RI = "{http://atlassian.com/resource/identifier}"
 
 
+def filed(make_world: MakeWorld, flavour: str) -> tuple[World, str]:
+    """A world whose requester filed a request and got its tree; the request's key."""
+    world = make_world(flavour)
+    request = world.file_request()
+    world.settle()
+    return world, request
+
+
 def user(world: World, login: str) -> dict[str, str]:
     if world.flavour.name == "cloud":
         return {"accountId": world.sandbox.jira.users[login].account_id}
@@ -139,9 +147,7 @@ def action_items(world: World, meeting: str) -> list[Any]:
 def test_a_held_meeting_is_published_with_its_actions_tracked(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    world = make_world(flavour)
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, flavour)
     meeting = hold_meeting(world, request)
 
     items = action_items(world, meeting)
@@ -204,9 +210,7 @@ def person_of(world: World, issue: Any) -> str:
 def test_a_page_of_that_title_crossdept_did_not_make_is_not_overwritten(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     meeting = schedule_meeting(world, request)
     day = (world.clock.now() + timedelta(days=4)).astimezone(SHANGHAI).date().isoformat()
     title = f"{day} 2026年Q1新品X推广 规划会 会议纪要"
@@ -220,9 +224,7 @@ def test_a_page_of_that_title_crossdept_did_not_make_is_not_overwritten(
 
 
 def test_unfixable_action_lines_are_reported_once_by_line(make_world: MakeWorld) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     meeting = hold_meeting(world, request)
     world.requester.add_comment(meeting, "待办：下周五前准备物料")  # no owner, no date
     publish_minutes(meeting, world.service.context_for("test"))
@@ -240,9 +242,7 @@ def test_unfixable_action_lines_are_reported_once_by_line(make_world: MakeWorld)
 def test_an_action_removed_from_the_record_is_reported_and_its_item_kept(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     meeting = hold_meeting(world, request)
     [record] = [c for c in world.requester.comments(meeting) if "会议记录" in c.body]
     record.update(
@@ -258,9 +258,7 @@ def test_an_action_removed_from_the_record_is_reported_and_its_item_kept(
 def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     meeting = schedule_meeting(world, request)
     world.settle()
     later = world.clock.now() + timedelta(days=4, hours=25)
@@ -295,9 +293,7 @@ def test_short_notice_and_a_missing_agenda_get_one_comment_each(make_world: Make
 def test_a_lost_answer_to_the_bulk_create_adopts_the_items_instead_of_doubling_them(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    world = make_world(flavour)
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, flavour)
     original = world.sandbox.jira.handle
     lost = []
 
@@ -348,9 +344,7 @@ def confluence_refusing_pages(world: World, status: int, times: int) -> Iterator
 def test_confluence_failing_for_a_while_delays_the_page_but_loses_nothing(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     with confluence_refusing_pages(world, 503, times=2) as failures:
         meeting = hold_meeting(world, request)
 
@@ -363,9 +357,7 @@ def test_confluence_failing_for_a_while_delays_the_page_but_loses_nothing(
 
 
 def test_the_ownership_rule_holds_action_items_like_any_other(make_world: MakeWorld) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     saturday = due(world, 7)
     while saturday.weekday() != 5:
         saturday += timedelta(days=1)
@@ -386,9 +378,7 @@ def test_the_ownership_rule_holds_action_items_like_any_other(make_world: MakeWo
 def test_a_confluence_refusal_is_said_on_the_meeting_and_the_job_kept(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     with confluence_refusing_pages(world, 403, times=100):
         meeting = hold_meeting(world, request)
 
@@ -401,9 +391,7 @@ def test_a_confluence_refusal_is_said_on_the_meeting_and_the_job_kept(
 
 
 def test_a_meeting_created_under_the_request_needs_no_link(make_world: MakeWorld) -> None:
-    world = make_world("cloud")
-    request = world.file_request()
-    world.settle()
+    world, request = filed(make_world, "cloud")
     meeting = schedule_meeting(
         world, request, summary="周例会", description="议程：进度", parent=request
     )
