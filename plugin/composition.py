@@ -28,6 +28,7 @@ def compose() -> Composition:
     from plugin import (
         asks,
         audit,
+        budget,
         deliveries,
         escalation,
         jira_site,
@@ -64,6 +65,7 @@ def compose() -> Composition:
             stage_gate.gate_reverts,
             asks.asks,
             leases.leases,
+            budget.jira_budget,
             meeting_records.meetings,
             meeting_records.meeting_actions,
             weekly.weekly_reports,

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import requests
 from jira import JIRA, JIRAError
 
+from plugin.budget import RequestBudget
 from plugin.errors import GatewayError, RefusedError, TransientGatewayError
 from plugin.ports import (
     BULK_LIMIT,
@@ -156,6 +157,8 @@ class JiraGateway:
         self._known_users: set[str] = set()
         self._bulk_users = True
         self.server_info: dict[str, Any] = {}
+        # Shared pacing across workers (plugin.budget); set by the service once connected.
+        self.budget: RequestBudget | None = None
 
     @classmethod
     def connect(
@@ -228,6 +231,8 @@ class JiraGateway:
             kwargs["params"] = params
         if body is not None:
             kwargs["data"] = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if self.budget is not None:
+            self.budget.take()
         try:
             response: requests.Response = self._client._session.request(method, url, **kwargs)
         except JIRAError as error:
@@ -244,8 +249,11 @@ class JiraGateway:
         if status < 400 or status in accept:
             return response
         if status == 429 or status >= 500:
+            wait = _retry_after(response)
+            if wait and self.budget is not None:
+                self.budget.hold_off(wait)  # every worker waits, not only this one
             raise TransientGatewayError(
-                f"{endpoint}: HTTP {status}", retry_after=_retry_after(response), status=status
+                f"{endpoint}: HTTP {status}", retry_after=wait, status=status
             )
         try:
             parsed = response.json()

@@ -105,16 +105,20 @@ class Service:
             return self._jira
 
     def _connect(self) -> JiraGateway:
+        from plugin.budget import RequestBudget
         from plugin.jira_gateway import JiraGateway
 
         settings = self.settings
-        return JiraGateway.connect(
+        gateway = JiraGateway.connect(
             settings.jira_url or "",
             email=settings.jira_email,
             api_token=_plain(settings.jira_api_token),
             pat=_plain(settings.jira_pat),
             observer=metrics.observe_jira_call,
         )
+        site = (settings.jira_url or "").rstrip("/")
+        gateway.budget = RequestBudget(self.store, site, settings.jira_max_rps)
+        return gateway
 
     def confluence(self) -> ConfluencePort | None:
         """The Confluence gateway (no call is made until a rule asks), or None when not set up."""

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     allow_unsigned: bool = False
     shared_token: SecretStr | None = None
     board_token: SecretStr | None = None  # the goal board at /board is off without it
+    jira_max_rps: float | None = Field(default=None, gt=0)  # all workers together, per Jira site
     rules: Path = Path("config/rules.yaml")
     data_dir: Path = Path("data")
     # URLs may hold a password (postgresql://user:pw@host/db), so they stay out of reprs.
