@@ -271,3 +271,20 @@ def test_asks_lists_open_clocks_with_their_next_step(
     finance = runner.invoke(cli, ["asks", "--department", "财务部"]).output
     assert finance.startswith("XD-10  requester → finance.contact  since ")
     assert "next: reminder to asked at " in finance
+
+
+def test_failed_shorthand_and_top_level_retry(
+    runner: CliRunner, data_deliveries: Deliveries
+) -> None:
+    data_deliveries.add("d-1", "jira:issue_updated", "CD-6", b"{}")
+    failed_id = add_failed(data_deliveries, "d-2", "boom")
+
+    listed = runner.invoke(cli, ["jobs", "--failed", "--json"])
+    assert [job["id"] for job in json.loads(listed.output)] == [failed_id]
+    contradiction = runner.invoke(cli, ["jobs", "--failed", "--state", "done"])
+    assert contradiction.exit_code == 1 and "contradict" in contradiction.output
+
+    retried = runner.invoke(cli, ["retry", str(failed_id)])
+    assert retried.exit_code == 0, retried.output
+    again = data_deliveries.get(failed_id)
+    assert again is not None and again.state == DeliveryState.QUEUED

@@ -8,7 +8,7 @@ from webhooks.cli_asks import asks_command
 from webhooks.cli_audit import audit_command
 from webhooks.cli_config import check_config, schema, validators_command
 from webhooks.cli_demo import demo_command
-from webhooks.cli_jobs import jobs
+from webhooks.cli_jobs import jobs, retry
 from webhooks.cli_minutes import minutes_command
 from webhooks.cli_report import report
 from webhooks.cli_sandbox import sandbox_command
@@ -39,6 +39,7 @@ cli.add_command(schema)
 cli.add_command(validators_command)
 cli.add_command(demo_command)
 cli.add_command(jobs)
+cli.add_command(retry)  # also `crossdept jobs retry`
 cli.add_command(minutes_command)
 cli.add_command(periodic_command)
 cli.add_command(report)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
     type=click.Choice([state.value for state in DeliveryState]),
     help="Only deliveries in this state.",
 )
+@click.option("--failed", is_flag=True, help="Only failed deliveries (the same as --state failed).")
 @click.option("--issue", "issue_key", metavar="KEY", help="Only deliveries about this issue.")
 @click.option(
     "--since",
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 def jobs(
     ctx: click.Context,
     state: str | None,
+    failed: bool,
     issue_key: str | None,
     since: float | None,
     as_json: bool,
@@ -45,11 +47,15 @@ def jobs(
 
     OUTCOME says what happened: done; skipped, with why (own event: crossdept's own change;
     no rule: no rule handles the event); retrying, and when; failed, with the last error;
-    queued or running. `crossdept jobs retry ID` runs a failed one again.
+    queued or running. `crossdept retry ID` (or `crossdept jobs retry ID`) runs a failed one again.
     Needs only the store settings, not Jira.
     """
     if ctx.invoked_subcommand is not None:
         return
+    if failed:
+        if state not in (None, DeliveryState.FAILED.value):
+            fail(f"--failed and --state {state} contradict each other")
+        state = DeliveryState.FAILED.value
     service = open_store()
     found = service.deliveries.recent(
         DeliveryState(state) if state else None, limit=limit, issue=issue_key, since=since
