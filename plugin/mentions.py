@@ -17,7 +17,8 @@ from typing import Any
 # {quote}…{quote}, {code}…{code} or {code:python}…{code}, {noformat}…{noformat}.
 _BLOCKS = re.compile(r"\{(quote|code|noformat)(?::[^}]*)?\}.*?\{\1\}", re.DOTALL | re.IGNORECASE)
 _BLOCK_QUOTE_LINE = re.compile(r"^bq\.\s.*$", re.MULTILINE)
-_MENTION = re.compile(r"\[~(?:accountid:)?([^\]\s]+)\]")
+# A wiki-markup mention; group 1 is the account id (Cloud) or username (Data Center).
+MENTION = re.compile(r"\[~(?:accountid:)?([^\]\s]+)\]")
 
 
 def _asked_text(body: str) -> str:
@@ -37,7 +38,7 @@ def mentioned(body: Any, *, author: str | None = None) -> list[str]:
     if isinstance(body, Mapping):
         found = _adf_mentions(body)
     elif isinstance(body, str):
-        found = _MENTION.findall(_asked_text(body))
+        found = MENTION.findall(_asked_text(body))
     else:
         found = []
     return [person for person in dict.fromkeys(found) if person != author]

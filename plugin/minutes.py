@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ from plugin.minutes_page import (
     preview_html,
     render_page,
 )
-from plugin.minutes_parser import Action, Minutes, agenda, parse_minutes
+from plugin.minutes_parser import Action, Minutes, agenda, parse_minutes, without_dates
 from plugin.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.owners import departments_of
 from plugin.ownership import check_now
@@ -69,7 +68,6 @@ RULE = "minutes"
 PAGE_PROPERTY = "crossdept.minutes"  # on the page: {"meeting": KEY, "site": Jira base URL}
 LEASE_SECONDS = 300.0
 SETTLE_SECONDS = 60.0  # Jira Cloud's search index lags writes; the adoption search waits this long
-_DATES = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}月\d{1,2}[日号]")
 
 router = Router()
 schedule = Schedule()
@@ -195,7 +193,7 @@ def read_meeting(issue: Mapping[str, Any], rules: Rules) -> MeetingIssue:
 
 def action_ref(action: Action) -> str:
     """An action's identity across edits of the meeting: its owner and its words, dates aside."""
-    words = re.sub(r"\s+", " ", _DATES.sub("", action.text)).strip().casefold()
+    words = without_dates(action.text).casefold()
     return "a" + hashlib.sha256(f"{action.owner}\n{words}".encode()).hexdigest()[:16]
 
 
@@ -241,12 +239,9 @@ class _Minutes:
         self.key = key
         self.context = context
         self.rules = context.rules
-        assert self.rules.meetings is not None
-        self.meetings = self.rules.meetings
         self.jira = context.jira
         self.records = MeetingRecords(context.store)
         self.notices = Notices(context.store)
-        self.extra = {"delivery": context.delivery_id, "issue": key}
 
     def now(self) -> float:
         return self.context.clock().timestamp()
@@ -285,11 +280,12 @@ class _Minutes:
         outcome = MinutesOutcome(self.key, "preview", title=title, minutes=minutes)
         stored = self.records.actions(self.key)
         if preview is not None:
-            tracked = [self._tracked(a, stored.get(action_ref(a))) for a in minutes.actions]
+            keys = {ref: row.issue_key for ref, row in stored.items() if row.issue_key}
+            tracked = [self._tracked(a, keys) for a in minutes.actions]
             people = People(names, cloud=self.jira.is_cloud)
             body = render_page(self.rules, page_meeting, minutes, tracked, people)
             preview.write_text(preview_html(title, body, people), encoding="utf-8")
-            outcome.items = {r: s.issue_key for r, s in stored.items() if s.issue_key}
+            outcome.items = keys
             return outcome
 
         if minutes.problems:
@@ -308,7 +304,7 @@ class _Minutes:
         for created in outcome.created:  # crossdept's own creation: its webhook is ignored
             check_now(created, self.context, actor=meeting.organiser)
         self._tell_removed(minutes.actions)
-        tracked = [self._tracked_key(a, keys) for a in minutes.actions]
+        tracked = [self._tracked(a, keys) for a in minutes.actions]
         people = self._people(meeting, minutes, names)
         body = render_page(self.rules, page_meeting, minutes, tracked, people)
         page = self._publish(title, body)
@@ -417,7 +413,7 @@ class _Minutes:
     def _new_issue(self, action: Action, ref: str, place: RequestPlace, type_id: str) -> NewIssue:
         due = action.due.isoformat()
         text = action.text
-        what = re.sub(r"\s+", " ", _DATES.sub("", text)).strip() or text  # the date is a field
+        what = without_dates(text) or text  # the date is in the due date field
         return NewIssue(
             project=place.project,
             issue_type_id=type_id,
@@ -481,11 +477,8 @@ class _Minutes:
             if self.key not in linked:
                 self.jira.link_issues(str(item["key"]), self.key)
 
-    def _tracked(self, action: Action, row: ActionRecord | None) -> TrackedAction:
-        key = row.issue_key if row else None
-        return TrackedAction(action, key, self.jira.issue_url(key) if key else None)
-
-    def _tracked_key(self, action: Action, keys: Mapping[str, str]) -> TrackedAction:
+    def _tracked(self, action: Action, keys: Mapping[str, str]) -> TrackedAction:
+        """An action with its item's key and address, once it has one."""
         key = keys.get(action_ref(action))
         return TrackedAction(action, key, self.jira.issue_url(key) if key else None)
 

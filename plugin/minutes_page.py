@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
 
+from plugin.mentions import MENTION
 from plugin.minutes_parser import Action, Minutes
 from plugin.rules import Rules
 from plugin.wording import say
 
-_MENTION = re.compile(r"\[~(?:accountid:)?([^\]\s]+)\]")
 _TITLE_MAX = 255  # Confluence refuses longer titles
 
 
@@ -88,7 +88,7 @@ def _text(value: str, people: People) -> str:
     """Escape what someone typed, showing Jira mentions as the person's name."""
     parts: list[str] = []
     last = 0
-    for found in _MENTION.finditer(value):
+    for found in MENTION.finditer(value):
         parts.append(escape(value[last : found.start()]))
         parts.append(people.mention(found.group(1)))
         last = found.end()
@@ -198,7 +198,8 @@ def parse_storage(body: str) -> ElementTree.Element:
 def preview_html(title: str, body: str, people: People) -> str:
     """A standalone HTML page showing the minutes as Confluence would, for `--preview`."""
     root = parse_storage(body)
-    _to_html(root, people)
+    by_user_key = {key: account for account, key in people.user_keys.items()}
+    _to_html(root, people, by_user_key)
     inner = "".join(
         ElementTree.tostring(child, encoding="unicode", method="html") for child in root
     )
@@ -212,11 +213,10 @@ def preview_html(title: str, body: str, people: People) -> str:
     )
 
 
-def _to_html(element: ElementTree.Element, people: People) -> None:
+def _to_html(element: ElementTree.Element, people: People, by_user_key: Mapping[str, str]) -> None:
     """Rewrite Confluence elements in place into plain HTML."""
-    by_user_key = {key: account for account, key in people.user_keys.items()}
     for child in list(element):
-        _to_html(child, people)
+        _to_html(child, people, by_user_key)
         if child.tag == f"{_AC}link":
             user = child.find(f"{_RI}user")
             reference = next(iter(user.attrib.values()), "") if user is not None else ""

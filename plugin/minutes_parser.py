@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from plugin.mentions import mentioned
+from plugin.mentions import MENTION, mentioned
 
 _PREFIX = re.compile(r"^\s*(?:[*#•·\-]+\s*|\d+[.、)]\s*|[(（]\d+[)）]\s*)*")
 _MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -92,6 +92,11 @@ def due_date(text: str, meeting_day: date) -> date | None:
     return None
 
 
+def without_dates(text: str) -> str:
+    """The text with the dates an action may name taken out (they live in the due date)."""
+    return re.sub(r"\s+", " ", _MONTH_DAY.sub("", _ISO.sub("", text))).strip()
+
+
 def _kind(word: str) -> str:
     lowered = word.lower()
     return next(kind for kind, words in _MARKERS if lowered in (w.lower() for w in words))
@@ -131,7 +136,7 @@ def _action(minutes: Minutes, rest: str, line: str, meeting_day: date) -> None:
     elif due is None:
         minutes.problems.append(LineProblem(line, "no_date"))
     else:
-        text = re.sub(r"\s+", " ", re.sub(r"\[~(?:accountid:)?[^\]\s]+\]", "", rest)).strip()
+        text = re.sub(r"\s+", " ", MENTION.sub("", rest)).strip()
         minutes.actions.append(Action(text, owners[0], due, line))
 
 

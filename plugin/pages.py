@@ -21,7 +21,6 @@ class Published:
 
     page: Page | None
     digest: str
-    changed: bool = False
 
 
 def content_digest(title: str, body: str) -> str:
@@ -75,7 +74,7 @@ def publish_page(
         )
         if confluence.page_property(page.id, name) is None:  # an API that dropped metadata
             confluence.set_page_property(page.id, name, dict(mark))
-        return Published(page, digest, changed=True)
+        return Published(page, digest)
     if known_digest != digest or known_id != page.id:
-        return Published(confluence.update_page(page, title, body), digest, changed=True)
+        return Published(confluence.update_page(page, title, body), digest)
     return Published(page, digest)

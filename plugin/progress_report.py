@@ -40,6 +40,12 @@ class ProgressRow:
     measures: str | None = None
 
 
+def state_counts(rows: Sequence[ProgressRow]) -> dict[State, int]:
+    """How many rows are done, in progress and delayed."""
+    states: tuple[State, ...] = ("done", "in_progress", "delayed")
+    return {state: sum(1 for r in rows if r.state == state) for state in states}
+
+
 def reason_and_measures(comments: Sequence[Mapping[str, Any]]) -> tuple[str | None, str | None]:
     """From the latest comment that gives a reason (and its measures), newest first."""
     for comment in reversed(comments):
@@ -104,10 +110,7 @@ def render_progress_page(
     def label(entry: str, **values: object) -> str:
         return escape(say(rules, entry, **values))
 
-    counts = {
-        state: sum(1 for r in rows if r.state == state)
-        for state in ("done", "in_progress", "delayed")
-    }
+    counts = state_counts(rows)
     intro = label(
         "weekly.intro",
         key=request_key,

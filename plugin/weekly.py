@@ -223,8 +223,11 @@ def publish_weekly_reports(context: Context) -> str:
                     )
                 )
             ]
-        done_weeks = {key: _stored(context.store, key).get("week") for key in requests}
-        todo = [key for key in requests if done_weeks[key] != week]
+            done_weeks = {
+                str(row.request_key): row.week
+                for row in db.execute(select(weekly_reports.c.request_key, weekly_reports.c.week))
+            }
+        todo = [key for key in requests if done_weeks.get(key) != week]
         if todo:
             found = context.jira.read_issues(todo, ["status"])
             active = [

@@ -14,6 +14,7 @@ import click
 from plugin.board import Board, figure_cells
 from plugin.board_sources import read_board
 from plugin.context import Context
+from plugin.progress_report import state_counts
 from plugin.weekly import WeeklyOutcome, publish_weekly
 from webhooks.cli_shared import fail, with_context
 
@@ -99,10 +100,7 @@ def weekly_command(request_key: str, preview: Path | None) -> None:
         click.echo(f"  page {outcome.page.url} (version {outcome.page.version})")
     else:
         fail("  not published: a page of that title exists that crossdept did not make")
-    counts = {
-        state: sum(1 for r in outcome.rows if r.state == state)
-        for state in ("done", "in_progress", "delayed")
-    }
+    counts = state_counts(outcome.rows)
     click.echo(
         f"  {counts['done']} done, {counts['in_progress']} in progress, {counts['delayed']} delayed"
         + (f"; asked {len(outcome.asked)} owners for the reason" if outcome.asked else "")
