@@ -10,7 +10,7 @@ when the next one is due, indexed so a sweep finds what is due in one query.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -145,18 +145,28 @@ class Asks:
                     )
                 )
             ]
+            answered = []
             for ask in found:
-                db.execute(
+                closed = replace(
+                    ask,
+                    state=ANSWERED,
+                    closed_at=at,
+                    next_due=None,
+                    response_hours=hours(ask.asked_at, at),
+                )
+                result = db.execute(
                     update(asks)
                     .where(asks.c.id == ask.id, asks.c.state == OPEN)
                     .values(
-                        state=ANSWERED,
-                        closed_at=at,
+                        state=closed.state,
+                        closed_at=closed.closed_at,
                         next_due=None,
-                        response_hours=hours(ask.asked_at, at),
+                        response_hours=closed.response_hours,
                     )
                 )
-        return found
+                if result.rowcount == 1:  # not answered meanwhile by another worker
+                    answered.append(closed)
+        return answered
 
     def cancel(
         self,

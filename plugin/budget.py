@@ -17,7 +17,7 @@ from collections.abc import Callable
 from sqlalchemy import Column, Float, String, Table, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from plugin.errors import TransientGatewayError
+from plugin.errors import NotYetError
 from plugin.store import Store, metadata
 
 MAX_INLINE_WAIT = 2.0  # seconds a call may wait for its slot in the worker thread
@@ -67,7 +67,7 @@ class RequestBudget:
             if ahead is None:
                 self._create(now + self.interval)
                 return 0.0
-            raise TransientGatewayError(
+            raise NotYetError(
                 f"Jira budget: the next call to {self.site} may go in {ahead - now:.1f} s",
                 retry_after=ahead - now,
                 status=429,

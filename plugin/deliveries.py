@@ -366,12 +366,27 @@ class Deliveries:
             result = connection.execute(_FINISH, parameters)
         return bool(result.rowcount == 1)
 
-    def defer(self, delivery_id: int, owner: str, delay_s: float, error: str) -> bool:
-        """Put our running delivery back in the queue, due after `delay_s`, keeping the error."""
+    def defer(
+        self,
+        delivery_id: int,
+        owner: str,
+        delay_s: float,
+        error: str,
+        *,
+        count_attempt: bool = True,
+    ) -> bool:
+        """Put our running delivery back in the queue, due after `delay_s`, keeping the error.
+
+        Without `count_attempt` the attempt this run used is given back (it only had to wait).
+        """
         now = self.clock()
+        given_back: dict[str, Any] = (
+            {} if count_attempt else {"attempts": deliveries.c.attempts - 1}
+        )
         return self._update_own_running(
             delivery_id,
             owner,
+            **given_back,
             state=DeliveryState.QUEUED.value,
             lease_until=None,
             run_after=now + delay_s,

@@ -69,6 +69,20 @@ class TransientGatewayError(GatewayError):
         return self.status == 429
 
 
+class NotYetError(TransientGatewayError):
+    """Nothing failed: the work waits its turn (another worker holds it, or the shared request
+    budget is spent) and comes back at `retry_after`, without using up one of its attempts."""
+
+
+def uses_an_attempt(error: TransientGatewayError) -> bool:
+    """Whether a transient error counts against a job's attempts: not when it only had to wait.
+
+    A 429 means Jira turned the call away unread; waiting for Retry-After is the protocol, not
+    a failure, so a job is never given up because Jira was busy.
+    """
+    return not (isinstance(error, NotYetError) or error.rate_limited)
+
+
 class RefusedError(GatewayError):
     """Jira or Confluence refused the request for good (4xx): retrying the same request won't help."""
 

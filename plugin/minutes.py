@@ -27,7 +27,7 @@ import hashlib
 import logging
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from plugin.asks import Asks
 from plugin.context import Context
-from plugin.errors import RefusedError, TransientGatewayError
+from plugin.errors import NotYetError, RefusedError, TransientGatewayError
 from plugin.escalation import hours_between, open_ask
 from plugin.events import JiraEvent
 from plugin.items import ITEM_PROPERTY, TREE_PROPERTY, in_projects, item_mark, read_tree_record
@@ -66,7 +66,10 @@ log = logging.getLogger(__name__)
 
 RULE = "minutes"
 PAGE_PROPERTY = "crossdept.minutes"  # on the page: {"meeting": KEY, "site": Jira base URL}
-LEASE_SECONDS = 300.0
+# Renewed before each write, so it need only outlast one Jira or Confluence call (30 s at most);
+# a crashed worker's lease frees the meeting a minute later.
+LEASE_SECONDS = 60.0
+BUSY_RETRY_S = 5.0  # how soon a job that found the meeting held by another worker looks again
 SETTLE_SECONDS = 60.0  # Jira Cloud's search index lags writes; the adoption search waits this long
 
 router = Router()
@@ -75,7 +78,7 @@ schedule = Schedule()
 Status = Literal["published", "preview", "blocked", "skipped"]
 
 
-class MeetingBusyError(TransientGatewayError):
+class MeetingBusyError(NotYetError):
     """Another worker is writing this meeting's minutes, or Jira's index needs a moment."""
 
 
@@ -220,14 +223,20 @@ def publish_minutes(key: str, context: Context, *, preview: Path | None = None) 
     if rules.meetings is None or (rules.confluence is None and preview is None):
         return MinutesOutcome(key, "skipped", reason="meetings or confluence not configured")
     if preview is not None:
-        return _Minutes(key, context).run(preview)
+        return _Minutes(key, context, keep_lease=lambda: None).run(preview)
     leases = Leases(context.store)
     holder = _holder()
     name = f"minutes:{key}"
-    if not leases.take(name, holder, context.clock().timestamp(), LEASE_SECONDS):
-        raise MeetingBusyError(f"{key}: another worker is writing these minutes", retry_after=10)
+
+    def keep_lease() -> None:
+        if not leases.take(name, holder, context.clock().timestamp(), LEASE_SECONDS):
+            raise MeetingBusyError(
+                f"{key}: another worker is writing these minutes", retry_after=BUSY_RETRY_S
+            )
+
+    keep_lease()
     try:
-        return _Minutes(key, context).run(None)
+        return _Minutes(key, context, keep_lease).run(None)
     finally:
         leases.give_back(name, holder)
 
@@ -235,9 +244,10 @@ def publish_minutes(key: str, context: Context, *, preview: Path | None = None) 
 class _Minutes:
     """One run of the minutes rule for one meeting."""
 
-    def __init__(self, key: str, context: Context) -> None:
+    def __init__(self, key: str, context: Context, keep_lease: Callable[[], None]) -> None:
         self.key = key
         self.context = context
+        self.keep_lease = keep_lease  # renews the meeting's lease before each write; raises if lost
         self.rules = context.rules
         self.jira = context.jira
         self.records = MeetingRecords(context.store)
@@ -300,6 +310,7 @@ class _Minutes:
             )
             outcome.status, outcome.reason = "blocked", "not linked to a collaboration request"
             return outcome
+        self.keep_lease()
         keys = self._track_actions(minutes.actions, place, stored, outcome)
         for created in outcome.created:  # crossdept's own creation: its webhook is ignored
             check_now(created, self.context, actor=meeting.organiser)
@@ -307,6 +318,7 @@ class _Minutes:
         tracked = [self._tracked(a, keys) for a in minutes.actions]
         people = self._people(meeting, minutes, names)
         body = render_page(self.rules, page_meeting, minutes, tracked, people)
+        self.keep_lease()
         page = self._publish(title, body)
         if page is None:
             outcome.status, outcome.reason = "blocked", "page title taken"

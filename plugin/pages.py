@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from plugin.errors import RefusedError
 from plugin.ports import ConfluencePort, Page
 
 
@@ -41,7 +42,16 @@ def parent_page(confluence: ConfluencePort, space: str, title: str | None) -> Pa
     if not title:
         return None
     found = confluence.find_page(space, title)
-    return found if found is not None else confluence.create_page(space, title, "")
+    if found is not None:
+        return found
+    try:
+        return confluence.create_page(space, title, "")
+    except RefusedError:
+        # Another worker made it a moment ago (Confluence refuses a second page of that title).
+        found = confluence.find_page(space, title)
+        if found is None:
+            raise
+        return found
 
 
 def publish_page(

@@ -17,6 +17,8 @@ metadata = MetaData()
 
 # Pages (4 KiB each) the WAL may grow to before a committing writer checkpoints it itself.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+# PostgreSQL advisory lock key under which one process at a time creates tables ("xd" in ASCII).
+SCHEMA_LOCK_ID = 0x7864
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -109,17 +111,25 @@ class Store:
             event.listen(self.engine, "connect", _tune_sqlite)
 
     def create_all(self, tables: Sequence[Table]) -> None:
-        """Create the missing ones of `tables`, and their missing columns; safe at every start."""
-        metadata.create_all(self.engine, tables=list(tables))
-        self._add_missing_columns(tables)
+        """Create the missing ones of `tables`, and their missing columns; safe at every start.
 
-    def _add_missing_columns(self, tables: Sequence[Table]) -> None:
+        Several processes starting at once on a new store would each see a table missing and
+        the second CREATE would fail, so one at a time: SQLite's writer lock, or a PostgreSQL
+        advisory lock held until the transaction ends.
+        """
+        with self.write() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
+            metadata.create_all(connection, tables=list(tables))
+            self._add_missing_columns(connection, tables)
+
+    def _add_missing_columns(self, connection: Connection, tables: Sequence[Table]) -> None:
         """Add nullable columns a newer crossdept declares to tables an older one created.
 
         The one kind of schema change crossdept makes so far; anything else would need a
         migration tool (Alembic), and a column that is not nullable is refused here.
         """
-        inspector = inspect(self.engine)
+        inspector = inspect(connection)
         present = set(inspector.get_table_names())
         for table in tables:
             if table.name not in present:
@@ -134,10 +144,9 @@ class Store:
                         "this store needs a migration"
                     )
                 kind = column.type.compile(dialect=self.engine.dialect)
-                with self.engine.begin() as connection:
-                    connection.exec_driver_sql(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
-                    )
+                connection.exec_driver_sql(
+                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
+                )
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from plugin.calendar import WorkCalendar
 from plugin.context import Context
-from plugin.errors import RefusedError, RequestProblemError, TransientGatewayError
+from plugin.errors import NotYetError, RefusedError, RequestProblemError, TransientGatewayError
 from plugin.events import JiraEvent
 from plugin.items import (
     ITEM_PROPERTY,
@@ -67,7 +67,10 @@ log = logging.getLogger(__name__)
 
 TREE_RECORD_VERSION = 1
 RULE = "tree"  # how this rule signs its notices
-LEASE_SECONDS = 300.0
+# A claim is renewed before every create, so it need only outlast one Jira call (30 s at most)
+# and the budget's wait; a crashed worker's claim frees the tree a minute later.
+LEASE_SECONDS = 60.0
+BUSY_RETRY_S = 3.0  # how soon a job that found the tree claimed by another worker looks again
 SETTLE_SECONDS = 60.0
 # Where each level of the tree goes in Jira.
 PLACEMENTS: dict[str, Placement] = {
@@ -79,7 +82,7 @@ PLACEMENTS: dict[str, Placement] = {
 Status = Literal["complete", "partial", "blocked", "skipped"]
 
 
-class TreeBusyError(TransientGatewayError):
+class TreeBusyError(NotYetError):
     """Another worker is building this request's tree (or Jira's index must settle): retry later."""
 
 
@@ -161,11 +164,15 @@ def apply_tree(key: str, context: Context, *, recreate_deleted: bool = False) ->
     now = context.clock().timestamp()
     if not records.claim(key, holder, now, LEASE_SECONDS):
         wait = records.lease_left(key, now)
-        raise TreeBusyError(f"{key}: another worker is building this tree", retry_after=wait or 5)
+        # Builds take seconds; the lease only bounds a crashed holder. Look again soon.
+        raise TreeBusyError(
+            f"{key}: another worker is building this tree",
+            retry_after=min(wait, BUSY_RETRY_S) or BUSY_RETRY_S,
+        )
     status = "building"
     digest = rules_digest(context.rules)
     try:
-        outcome = _Builder(key, context, records, recreate_deleted).build()
+        outcome = _Builder(key, context, records, holder, recreate_deleted).build()
         status = outcome.status
         return outcome
     finally:
@@ -176,9 +183,15 @@ class _Builder:
     """One apply of one request's tree, with the claim held."""
 
     def __init__(
-        self, key: str, context: Context, records: TreeRecords, recreate_deleted: bool = False
+        self,
+        key: str,
+        context: Context,
+        records: TreeRecords,
+        holder: str,
+        recreate_deleted: bool = False,
     ) -> None:
         self.key = key
+        self.holder = holder
         self.recreate_deleted = recreate_deleted
         self.context = context
         self.rules = context.rules
@@ -371,6 +384,9 @@ class _Builder:
         types: Mapping[str, IssueType],
     ) -> tuple[dict[str, str], list[tuple[PlannedItem, str]]]:
         issues = [self._new_issue(item, plan, keys, types) for item in chunk]
+        if not self.records.claim(self.key, self.holder, self.now(), LEASE_SECONDS):
+            # Too slow: the claim ran out and another worker took the tree over. Leave it to it.
+            raise TreeBusyError(f"{self.key}: another worker took this tree over", BUSY_RETRY_S)
         self.records.intend(self.key, [item.ref for item in chunk], self.now())
         try:
             result = self.jira.create_issues(

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from plugin.context import Context
 from plugin.deliveries import DONE, SKIPPED_NO_RULE, SKIPPED_OWN_EVENT, Deliveries, Delivery
-from plugin.errors import RefusedError, TransientGatewayError
+from plugin.errors import RefusedError, TransientGatewayError, uses_an_attempt
 from plugin.events import decode_body, parse_event
 from plugin.queue import DeliveryQueue, retry_delay
 from plugin.routing import HandlerFailuresError, Router
@@ -111,6 +111,19 @@ def transient_retry_after(error: BaseException) -> tuple[bool, float | None]:
             given = [wait for wait in waits if wait is not None]
             return True, max(given) if given else None
     return False, None
+
+
+def counts_as_attempt(error: BaseException) -> bool:
+    """Whether a failure uses up one of the job's attempts: not when every cause only waited
+    (a busy tree, the shared Jira budget, Jira's own 429), so waiting never ends in `failed`."""
+    causes = (
+        [cause for _name, cause in error.failures]
+        if isinstance(error, HandlerFailuresError) and error.failures
+        else [error]
+    )
+    return not all(
+        isinstance(cause, TransientGatewayError) and not uses_an_attempt(cause) for cause in causes
+    )
 
 
 def describe_error(error: BaseException) -> str:
@@ -213,11 +226,12 @@ class Worker:
     ) -> Outcome:
         transient, retry_after = transient_retry_after(error)
         text = describe_error(error)
-        if transient and delivery.attempts < self.max_attempts:
+        counted = counts_as_attempt(error)
+        if transient and (delivery.attempts < self.max_attempts or not counted):
             delay_s = retry_delay(delivery.attempts, retry_after, rng=self.rng)
             # Store first: if the enqueue below fails, recovery finds the delivery queued and
             # absent from the transport, and enqueues it when it is due.
-            if self.deliveries.defer(delivery.id, self.owner, delay_s, text):
+            if self.deliveries.defer(delivery.id, self.owner, delay_s, text, count_attempt=counted):
                 self.queue.enqueue_delivery(delivery.id, delay_s=delay_s)
             log.warning(
                 "delivery retry scheduled",

@@ -260,9 +260,19 @@ class Sandbox:
         return api, rest
 
     def handle(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | str | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | str | None,
+        *,
+        delay: bool = True,
     ) -> SandboxResponse:
-        """Answer one HTTP request: auth, spec check, bad-day switches, then the fake."""
+        """Answer one HTTP request: auth, spec check, bad-day switches, then the fake.
+
+        `delay=False` leaves the latency switch to the caller (the HTTP server waits outside its
+        lock, so concurrent callers wait side by side, as they do on a real Jira).
+        """
         raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
         method = method.upper()
         routed = self.route(url)
@@ -270,7 +280,7 @@ class Sandbox:
             return ApiError(404, [f"The sandbox does not serve {url}."]).response()
         api, path = routed
         user = self.authenticate(headers)
-        response = self._answer(api, method, url, path, headers, raw, user)
+        response = self._answer(api, method, url, path, headers, raw, user, delay=delay)
         self.calls.append(RecordedCall(api, method, path, response.status, user))
         if response.body is not None and "Content-Type" not in response.headers:
             response.headers["Content-Type"] = "application/json;charset=UTF-8"
@@ -285,6 +295,8 @@ class Sandbox:
         headers: Mapping[str, str],
         raw: bytes,
         user: str | None,
+        *,
+        delay: bool = True,
     ) -> SandboxResponse:
         query = parse_qs(urlsplit(url).query, keep_blank_values=True)
         anonymous_ok = api == "jira" and path.endswith("/serverInfo")
@@ -293,7 +305,7 @@ class Sandbox:
                 401,
                 ["You are not authenticated. Authentication required to perform this operation."],
             ).response()
-        if self.bad_day.latency_ms:
+        if delay and self.bad_day.latency_ms:
             self.sleep(self.bad_day.latency_ms / 1000)
         if self._failures.remaining > 0:
             self._failures.remaining -= 1

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -26,8 +27,13 @@ class SandboxWsgi:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         body = request.get_data()
+        latency_ms = self.sandbox.bad_day.latency_ms
+        if latency_ms:
+            time.sleep(latency_ms / 1000)  # outside the lock: Jira answers callers side by side
         with self.lock:
-            answer = self.sandbox.handle(request.method, request.url, dict(request.headers), body)
+            answer = self.sandbox.handle(
+                request.method, request.url, dict(request.headers), body, delay=False
+            )
         response = Response(answer.content(), status=answer.status, headers=answer.headers)
         return response(environ, start_response)
 
@@ -49,7 +55,7 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        webhook_url: str | None = None,
+        webhook_url: str | Sequence[str] | None = None,
         pump_interval: float = 0.5,
     ) -> None:
         self.sandbox = sandbox
@@ -62,6 +68,13 @@ class SandboxServer:
             if webhook_url
             else None
         )
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while a request is answered: hold it to read the sandbox's state consistently."""
+        app = self.server.app
+        assert isinstance(app, SandboxWsgi)
+        return app.lock
 
     @property
     def url(self) -> str:
@@ -90,8 +103,10 @@ class SandboxServer:
         self.stop()
 
 
-def serve(sandbox: Sandbox, host: str, port: int, *, webhook_url: str | None = None) -> None:
-    """Serve until interrupted (Ctrl-C), pumping webhooks to `webhook_url` if given."""
+def serve(
+    sandbox: Sandbox, host: str, port: int, *, webhook_url: str | Sequence[str] | None = None
+) -> None:
+    """Serve until interrupted (Ctrl-C), pumping webhooks to `webhook_url` (or URLs) if given."""
     running = SandboxServer(sandbox, host, port, webhook_url=webhook_url)
     if running.pump is not None:
         running.pump.start()

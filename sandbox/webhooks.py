@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import random
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +47,7 @@ class Delivery:
     body: bytes
     attempts: int = 0
     duplicate: bool = False
+    not_before: float = 0.0  # time.monotonic() before which a retry is not sent
 
     def payload(self) -> Any:
         """The decoded JSON body, for tests."""
@@ -70,11 +73,16 @@ class WebhookOutbox:
     events: frozenset[str] = frozenset()
     rng_seed: int = 0
     reorder: bool = False
+    duplicate_share: float = 0.0  # each webhook is delivered twice with this probability
+    # Seconds between a failed send and its retry, drawn from this range. Jira Cloud waits
+    # 5 to 15 minutes; 0 (the default) retries on the next delivery round.
+    retry_delay_s: tuple[float, float] = (0.0, 0.0)
     pending: list[Delivery] = field(default_factory=list)
     sent: list[Delivery] = field(default_factory=list)
     failed: list[Delivery] = field(default_factory=list)
     results: list[DeliveryResult] = field(default_factory=list)
     _duplicates_left: int = 0
+    _delivering: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -92,6 +100,8 @@ class WebhookOutbox:
             delivery = Delivery(identifier, event, body)
             if self._duplicates_left > 0:
                 self._duplicates_left -= 1
+                delivery.duplicate = True
+            elif self.duplicate_share and self._rng.random() < self.duplicate_share:
                 delivery.duplicate = True
             self.pending.append(delivery)
         return delivery
@@ -123,14 +133,29 @@ class WebhookOutbox:
 
     def deliver(self, deliver: Deliver, *, reorder: bool | None = None) -> list[DeliveryResult]:
         """Send everything pending once; keep retryable failures for the next call."""
+        now = time.monotonic()
         with self._lock:
-            batch = list(self.pending)
-            self.pending.clear()
+            batch = [delivery for delivery in self.pending if delivery.not_before <= now]
+            self.pending[:] = [delivery for delivery in self.pending if delivery.not_before > now]
+            self._delivering += 1
             if (self.reorder if reorder is None else reorder) and len(batch) > 1:
                 original = list(batch)
                 self._rng.shuffle(batch)
                 if batch == original:
                     batch.reverse()
+        try:
+            return self._deliver_batch(batch, deliver)
+        finally:
+            with self._lock:
+                self._delivering -= 1
+
+    @property
+    def busy(self) -> bool:
+        """Whether a webhook is waiting or being sent (a retry waiting counts)."""
+        with self._lock:
+            return bool(self.pending) or self._delivering > 0
+
+    def _deliver_batch(self, batch: list[Delivery], deliver: Deliver) -> list[DeliveryResult]:
         results: list[DeliveryResult] = []
         keep: list[Delivery] = []
         for delivery in batch:
@@ -142,6 +167,7 @@ class WebhookOutbox:
             if outcome.status is not None and 200 <= outcome.status < 300:
                 self.sent.append(delivery)
             elif is_retryable(outcome.status) and delivery.attempts <= MAX_RETRIES:
+                delivery.not_before = time.monotonic() + self._rng.uniform(*self.retry_delay_s)
                 keep.append(delivery)
             else:
                 self.failed.append(delivery)
@@ -162,12 +188,25 @@ class WebhookOutbox:
         return DeliveryResult(delivery.identifier, delivery.event, status, retry, error)
 
 
-def http_deliverer(url: str, *, timeout: tuple[float, float] = (5.0, 20.0)) -> Deliver:
-    """POST webhooks to a URL with Jira Cloud's timeouts (5 s connect, 20 s response)."""
+def http_deliverer(
+    url: str | Sequence[str], *, timeout: tuple[float, float] = (5.0, 20.0)
+) -> Deliver:
+    """POST webhooks to a URL with Jira Cloud's timeouts (5 s connect, 20 s response).
+
+    Given several URLs, each send goes to the next one in turn, as a load balancer in front of
+    several web processes would spread them; a retry may so land on another process.
+    """
+    urls = [url] if isinstance(url, str) else list(url)
+    if not urls:
+        raise ValueError("no webhook URL")
+    turns = itertools.cycle(urls)
+    turn_lock = threading.Lock()
     session = requests.Session()
 
     def deliver(headers: dict[str, str], body: bytes) -> int:
-        response = session.post(url, data=body, headers=headers, timeout=timeout)
+        with turn_lock:
+            target = next(turns)
+        response = session.post(target, data=body, headers=headers, timeout=timeout)
         return response.status_code
 
     return deliver

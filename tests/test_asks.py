@@ -72,7 +72,8 @@ def test_an_answer_closes_that_persons_asks_with_the_response_time(store: Store)
 
     answered = asks.answer("XD-9", "alice", at=3600.0, hours=hours)
 
-    assert [a.source_id for a in answered] == ["c1"]
+    assert [(a.source_id, a.state, a.response_hours) for a in answered] == [("c1", ANSWERED, 1.0)]
+    assert asks.answer("XD-9", "alice", at=3700.0, hours=hours) == []  # a redelivered answer
     by_source = {a.source_id: a for a in asks.listing(state=None)}
     assert (by_source["c1"].state, by_source["c1"].response_hours) == (ANSWERED, 1.0)
     assert by_source["c9"].state == OPEN and by_source["c2"].state == OPEN

@@ -132,3 +132,23 @@ def test_rate_limits_are_transient(
     with pytest.raises(TransientGatewayError) as failed:
         gateway.create_page("XD", "纪要", "<p>one</p>")
     assert failed.value.status == 429
+
+
+def test_a_parent_page_another_worker_made_a_moment_ago_is_used_not_refused(
+    wiki: tuple[ConfluenceGateway, Sandbox],
+) -> None:
+    from plugin.pages import parent_page
+
+    gateway, _sandbox = wiki
+    made_meanwhile: list[str] = []
+    find = gateway.find_page
+
+    def find_before_the_other_worker(space: str, title: str):  # type: ignore[no-untyped-def]
+        found = find(space, title)
+        if found is None and not made_meanwhile:  # the other worker creates it right after
+            made_meanwhile.append(gateway.create_page(space, title, "").id)
+        return found
+
+    gateway.find_page = find_before_the_other_worker  # type: ignore[method-assign]
+    parent = parent_page(gateway, "XD", "跨部门协作会议纪要")
+    assert parent is not None and [parent.id] == made_meanwhile

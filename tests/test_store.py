@@ -15,6 +15,35 @@ def test_create_all_can_run_at_every_start(store: Store) -> None:
     assert store.ping() is True
 
 
+def test_processes_starting_together_on_a_new_store_each_find_it_ready(store: Store) -> None:
+    import threading
+
+    from plugin.store import metadata
+
+    metadata.drop_all(store.engine)
+    url = store.engine.url.render_as_string(hide_password=False)
+    starting = [Store(url) for _ in range(6)]  # one engine each, as six processes would have
+    barrier = threading.Barrier(len(starting))
+    failures: list[BaseException] = []
+
+    def start(own: Store) -> None:
+        barrier.wait()
+        try:
+            own.create_all(ALL_TABLES)
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=start, args=(own,)) for own in starting]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for own in starting:
+        own.dispose()
+    assert failures == []
+    assert Deliveries(store).add("d-1", "e", None, b"{}") is not None
+
+
 def test_plain_postgresql_urls_use_psycopg_3() -> None:
     assert driver_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
     assert driver_url("postgres://h/db") == "postgresql+psycopg://h/db"

@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 
 from plugin.context import Context
-from plugin.errors import TransientGatewayError
+from plugin.errors import TransientGatewayError, uses_an_attempt
 from plugin.events import parse_event
 from plugin.notices import Notices
 from plugin.rules import Rules
 from plugin.store import Store
 from plugin.tree_records import TreeRecords
 from plugin.trees import (
+    BUSY_RETRY_S,
     ITEM_PROPERTY,
+    LEASE_SECONDS,
     SETTLE_SECONDS,
     TREE_PROPERTY,
     RecordedTree,
@@ -212,15 +214,36 @@ def test_a_live_claim_makes_the_second_apply_back_off(store, rules, clock) -> No
     assert TreeRecords(store).claim("XD-1", "someone-else", clock().timestamp(), 300)
     with pytest.raises(TreeBusyError) as busy:
         apply_tree("XD-1", make(jira, rules, store, clock))
-    assert busy.value.retry_after == pytest.approx(300)
+    # Look again soon (builds take seconds), without using up an attempt.
+    assert busy.value.retry_after == pytest.approx(BUSY_RETRY_S)
+    assert not uses_an_attempt(busy.value)
     assert jira.refs("XD-1") == []
 
 
 def test_a_crashed_workers_claim_expires(store, rules, clock) -> None:
     jira = cloud_with_request()
-    TreeRecords(store).claim("XD-1", "dead-worker", clock().timestamp(), 300)
-    clock.advance(seconds=301)
+    TreeRecords(store).claim("XD-1", "dead-worker", clock().timestamp(), LEASE_SECONDS)
+    clock.advance(seconds=LEASE_SECONDS + 1)
     assert apply_tree("XD-1", make(jira, rules, store, clock)).status == "complete"
+
+
+def test_a_slow_build_keeps_its_claim_by_renewing_it_before_each_create(
+    store, rules, clock
+) -> None:
+    jira = cloud_with_request()
+    records = TreeRecords(store)
+    seen: list[float] = []
+    create = jira.create_issues
+
+    def slow_create(issues, **options):  # type: ignore[no-untyped-def]
+        seen.append(records.lease_left("XD-1", clock().timestamp()))
+        clock.advance(seconds=LEASE_SECONDS * 0.75)  # each bulk call takes most of a lease
+        return create(issues, **options)
+
+    jira.create_issues = slow_create  # type: ignore[method-assign]
+    assert apply_tree("XD-1", make(jira, rules, store, clock)).status == "complete"
+    assert len(seen) == 2 and seen == [pytest.approx(LEASE_SECONDS)] * 2
+    assert jira.refs("XD-1") == sorted(set(jira.refs("XD-1")))
 
 
 def test_a_crash_after_the_second_bulk_call_is_resumed_by_adoption(store, rules, clock) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from plugin.context import Context
 from plugin.deliveries import Deliveries, DeliveryState
-from plugin.errors import RefusedError, TransientGatewayError
+from plugin.errors import NotYetError, RefusedError, TransientGatewayError
 from plugin.events import JiraEvent
 from plugin.queue import DeliveryQueue, make_queue
 from plugin.routing import Router
@@ -240,6 +240,30 @@ def test_after_the_last_attempt_a_transient_failure_is_kept_as_failed(
     assert stored is not None
     assert (stored.state, stored.attempts) == (DeliveryState.FAILED, 3)
     assert "503 #3" in (stored.last_error or "")
+
+
+def test_waiting_for_jira_or_another_worker_never_uses_up_the_attempts(
+    deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
+) -> None:
+    waits = [
+        TransientGatewayError("429 from Jira", retry_after=30, status=429),
+        NotYetError("the shared budget is spent", retry_after=2),
+    ]
+    handler = Recorder(*(waits * 5), TransientGatewayError("503"), TransientGatewayError("503"))
+    delivery_id = deliveries.add("d-1", "jira:issue_created", "KT-1", body())
+    assert delivery_id is not None
+    worker = make_worker(deliveries, queue, router_with(handler), max_attempts=2)
+
+    outcomes = []
+    for _ in range(12):
+        outcomes.append(worker.run(delivery_id))
+        clock.now += 7200
+
+    # Ten waits, then two real failures: only those two count, so the second one is the last.
+    assert outcomes == [Outcome.RETRIED] * 11 + [Outcome.FAILED]
+    stored = deliveries.get(delivery_id)
+    assert stored is not None
+    assert (stored.state, stored.attempts) == (DeliveryState.FAILED, 2)
 
 
 def test_a_delivery_whose_worker_died_every_time_is_given_up(

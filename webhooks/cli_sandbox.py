@@ -25,7 +25,11 @@ DEFAULT_SEED = Path("config/sandbox-seed.yaml")
     help="Seed YAML: users, projects, workflows, fields; `deployment:` picks Cloud or Data Center.",
 )
 @click.option(
-    "--webhook-url", default=None, help="POST Jira webhooks here (e.g. crossdept's receiver)."
+    "--webhook-url",
+    "webhook_urls",
+    multiple=True,
+    help="POST Jira webhooks here (e.g. crossdept's receiver). Repeat it to spread them over "
+    "several web processes in turn, as a load balancer would.",
 )
 @click.option(
     "--webhook-secret",
@@ -53,6 +57,13 @@ DEFAULT_SEED = Path("config/sandbox-seed.yaml")
     "--duplicate-webhooks", default=0, type=int, help="Deliver the first N webhooks twice."
 )
 @click.option(
+    "--duplicate-share",
+    default=0.0,
+    type=click.FloatRange(0.0, 1.0),
+    help="Deliver this share of all webhooks twice (0.2: one in five), as a lost answer makes "
+    "Jira do.",
+)
+@click.option(
     "--reorder-webhooks", is_flag=True, help="Deliver each batch of webhooks out of order."
 )
 @click.option(
@@ -62,13 +73,14 @@ def sandbox_command(
     host: str,
     port: int,
     seed_path: str,
-    webhook_url: str | None,
+    webhook_urls: tuple[str, ...],
     webhook_secret: str | None,
     latency_ms: int,
     rate_limit: int | None,
     per_issue_writes: int | None,
     fail_first: int,
     duplicate_webhooks: int,
+    duplicate_share: float,
     reorder_webhooks: bool,
     no_spec_check: bool,
 ) -> None:
@@ -92,9 +104,10 @@ def sandbox_command(
     if duplicate_webhooks:
         sandbox.duplicate_next(duplicate_webhooks)
     sandbox.outbox.reorder = reorder_webhooks
+    sandbox.outbox.duplicate_share = duplicate_share
     flavour = "Cloud" if sandbox.seed.is_cloud else "Data Center"
     click.echo(
         f"sandbox ({flavour}) on http://{host}:{port}"
-        + (f", webhooks to {webhook_url}" if webhook_url else "")
+        + (f", webhooks to {', '.join(webhook_urls)}" if webhook_urls else "")
     )
-    serve(sandbox, host, port, webhook_url=webhook_url)
+    serve(sandbox, host, port, webhook_url=list(webhook_urls) or None)

@@ -135,6 +135,14 @@ max_attempts_option = click.option(
     type=click.IntRange(0, 19),
     help="CPU niceness of the queue consumer, so webhooks are answered first in a burst.",
 )
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=True,
+    show_default=True,
+    help="Run the queue consumer here too; --no-worker serves the web part alone, beside "
+    "`crossdept worker` processes elsewhere (PostgreSQL and Redis).",
+)
 def serve(
     host: str,
     port: int,
@@ -144,12 +152,14 @@ def serve(
     max_attempts: int,
     periodic: bool,
     worker_nice: int,
+    with_worker: bool,
 ) -> None:
     """Run the web service and the queue consumer together on this machine.
 
     Webhooks arrive at /webhooks/jira; /healthz and /metrics are served too. With the default
     settings everything lives in SQLite files in the data directory (created if missing), so no
-    other server is needed. Stops both cleanly on SIGTERM or Ctrl-C.
+    other server is needed. Stops both cleanly on SIGTERM or Ctrl-C. With --no-worker only the
+    web part runs: scaled out, web hosts run that and `crossdept worker` runs elsewhere.
 
     The queue consumer runs at a lower CPU priority (--worker-nice): in a burst of webhooks the
     answers come first and the jobs right after, which is what the queue is there for (Jira
@@ -167,7 +177,7 @@ def serve(
     shutil.rmtree(metrics_dir, ignore_errors=True)  # samples of processes that are gone
     metrics_dir.mkdir(parents=True)
     environment = {**os.environ, MULTIPROC_VARIABLE: str(metrics_dir)}
-    children = {
+    children: dict[str, list[str]] = {
         "web": _python_command(
             "from webhooks.cli_service import web; web()",
             f"--host={host}",
@@ -175,16 +185,20 @@ def serve(
             f"--workers={workers}",
             f"--threads={threads}",
         ),
-        "worker": _python_command(
+    }
+    if with_worker:
+        children["worker"] = _python_command(
             "from webhooks.cli import main; main()",
             "worker",
             f"--concurrency={concurrency}",
             f"--max-attempts={max_attempts}",
             "--periodic" if periodic else "--no-periodic",
             f"--nice={worker_nice}",
-        ),
-    }
-    log.info("serving", extra={"bind": f"{host}:{port}", "workers": workers})
+        )
+    log.info(
+        "serving",
+        extra={"bind": f"{host}:{port}", "workers": workers, "queue_consumer": with_worker},
+    )
     sys.exit(supervise(children, environment))
 
 

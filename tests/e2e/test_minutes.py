@@ -407,3 +407,28 @@ def test_a_meeting_created_under_the_request_needs_no_link(make_world: MakeWorld
     mark = world.requester.issue_property(item.key, "crossdept.item").value
     assert mark.request == request and mark.ref.startswith(f"minutes:{meeting}:")
     assert_no_violations(world.sandbox)
+
+
+def test_minutes_held_by_a_dead_worker_wait_for_its_lease_without_using_up_attempts(
+    make_world: MakeWorld,
+) -> None:
+    from plugin.leases import Leases
+    from plugin.minutes import LEASE_SECONDS
+
+    world, request = filed(make_world, "cloud")
+    meeting = schedule_meeting(world, request, attendees=("engineering.contact",))
+    world.settle()
+    # A worker took the meeting and died: its lease runs for another minute.
+    Leases(world.service.store).take(
+        f"minutes:{meeting}", "dead", world.clock.time(), LEASE_SECONDS
+    )
+    world.requester.add_comment(meeting, f"* 决议：采用方案 B\n记录人：{mention_of(world, 'pm')}")
+    world.requester.transition_issue(meeting, "已召开")
+    world.settle(rounds=60)
+
+    held = [
+        job for job in world.jobs() if job.issue == meeting and job.event == "jira:issue_updated"
+    ]
+    assert held and {(job.state.value, job.attempts) for job in held} == {("done", 1)}
+    titles = world.sandbox.confluence.titles("XD")  # type: ignore[union-attr]
+    assert len([t for t in titles if t.endswith("会议纪要") and "规划会" in t]) == 1

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 
 import jira
+import responses as responses_lib
 
 from sandbox.app import Sandbox
 from sandbox.webhooks import WebhookOutbox, sign
@@ -123,3 +125,46 @@ def test_unsubscribed_events_are_not_queued() -> None:
     outbox = WebhookOutbox(events=frozenset({"comment_created"}))
     assert outbox.enqueue("jira:issue_updated", {}) is None
     assert outbox.enqueue("comment_created", {}) is not None
+
+
+def test_a_failed_send_is_retried_only_after_the_retry_delay() -> None:
+    outbox = WebhookOutbox(retry_delay_s=(0.3, 0.3))
+    outbox.enqueue("jira:issue_updated", {"n": 1})
+    answers = iter([503, 200])
+    sent: list[str | None] = []
+
+    def deliver(headers: dict[str, str], _body: bytes) -> int:
+        sent.append(headers.get("X-Atlassian-Webhook-Retry"))
+        return next(answers)
+
+    outbox.deliver(deliver)
+    outbox.deliver(deliver)  # too soon: Jira waits before a retry
+    assert sent == [None] and outbox.busy
+    time.sleep(0.35)
+    outbox.deliver(deliver)
+    assert sent == [None, "1"] and not outbox.busy
+
+
+def test_a_duplicate_share_delivers_that_share_twice() -> None:
+    outbox = WebhookOutbox(duplicate_share=0.2, rng_seed=3)
+    for n in range(1000):
+        outbox.enqueue("jira:issue_updated", {"n": n})
+    sent: list[str] = []
+    outbox.deliver(
+        lambda headers, _body: sent.append(headers["X-Atlassian-Webhook-Identifier"]) or 200
+    )
+    repeated = len(sent) - len(set(sent))
+    assert len(set(sent)) == 1000 and 150 < repeated < 250
+
+
+def test_several_webhook_urls_are_sent_to_in_turn() -> None:
+    from sandbox.webhooks import http_deliverer
+
+    with responses_lib.RequestsMock() as mocked:
+        for url in ("http://a.test/hook", "http://b.test/hook"):
+            mocked.add(responses_lib.POST, url, status=202)
+        deliver = http_deliverer(["http://a.test/hook", "http://b.test/hook"])
+        for _ in range(4):
+            deliver({}, b"{}")
+        hosts = [call.request.url.split("/")[2] for call in mocked.calls]
+    assert hosts == ["a.test", "b.test", "a.test", "b.test"]
