@@ -14,7 +14,7 @@ from urllib.parse import quote
 import requests
 from jira import JIRA, JIRAError
 
-from plugin.budget import RequestBudget
+from plugin.budget import MAX_INLINE_WAIT, RequestBudget
 from plugin.errors import GatewayError, RefusedError, TransientGatewayError
 from plugin.ports import (
     BULK_LIMIT,
@@ -44,6 +44,9 @@ EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
 # https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
 PROPERTY_LIMIT = 32768
 TIMEOUT_SECONDS = (5.0, 30.0)
+# A call Jira answered 429 with a short Retry-After is sent again this many times in the worker
+# (after the wait, taken from the shared budget) before the job is handed back to the queue.
+INLINE_429_RETRIES = 3
 CONNECTION_FAILED = 0  # the status recorded for a call that got no HTTP answer
 
 
@@ -231,30 +234,24 @@ class JiraGateway:
             kwargs["params"] = params
         if body is not None:
             kwargs["data"] = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        if self.budget is not None:
-            self.budget.take()
-        try:
-            response: requests.Response = self._client._session.request(method, url, **kwargs)
-        except JIRAError as error:
-            # Only the status and body are used: the error's text includes request headers (auth).
-            if error.response is None:
-                self._count(endpoint, method, CONNECTION_FAILED)
-                raise TransientGatewayError(f"{endpoint}: no response") from None
-            response = error.response
-        except requests.RequestException as error:
-            self._count(endpoint, method, CONNECTION_FAILED)
-            raise TransientGatewayError(f"{endpoint}: {type(error).__name__}") from None
-        status = response.status_code
-        self._count(endpoint, method, status)
-        if status < 400 or status in accept:
-            return response
-        if status == 429 or status >= 500:
-            wait = _retry_after(response)
-            if wait and self.budget is not None:
-                self.budget.hold_off(wait)  # every worker waits, not only this one
-            raise TransientGatewayError(
-                f"{endpoint}: HTTP {status}", retry_after=wait, status=status
-            )
+        for tries_left in range(INLINE_429_RETRIES, -1, -1):
+            response = self._send(method, url, endpoint, kwargs)
+            status = response.status_code
+            if status < 400 or status in accept:
+                return response
+            if status == 429 or status >= 500:
+                wait = _retry_after(response)
+                if wait and self.budget is not None:
+                    self.budget.hold_off(wait, slow_down=status == 429)  # every worker waits
+                if status == 429 and self.budget is not None and tries_left and wait is not None:
+                    if wait <= MAX_INLINE_WAIT:
+                        # Jira did nothing (429): send the same call again once the wait is
+                        # over (the budget sleeps it), rather than abandon the job's progress.
+                        continue
+                raise TransientGatewayError(
+                    f"{endpoint}: HTTP {status}", retry_after=wait, status=status
+                )
+            break
         try:
             parsed = response.json()
         except ValueError:
@@ -269,6 +266,26 @@ class JiraGateway:
             extra={"endpoint": endpoint, "status": status, "reason": refused.reason()},
         )
         raise refused
+
+    def _send(
+        self, method: str, url: str, endpoint: str, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """One HTTP request after its slot in the budget; a lost connection is transient."""
+        if self.budget is not None:
+            self.budget.take()
+        try:
+            response: requests.Response = self._client._session.request(method, url, **kwargs)
+        except JIRAError as error:
+            # Only the status and body are used: the error's text includes request headers (auth).
+            if error.response is None:
+                self._count(endpoint, method, CONNECTION_FAILED)
+                raise TransientGatewayError(f"{endpoint}: no response") from None
+            response = error.response
+        except requests.RequestException as error:
+            self._count(endpoint, method, CONNECTION_FAILED)
+            raise TransientGatewayError(f"{endpoint}: {type(error).__name__}") from None
+        self._count(endpoint, method, response.status_code)
+        return response
 
     @staticmethod
     def _json(response: requests.Response) -> Any:

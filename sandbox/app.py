@@ -87,6 +87,8 @@ class RecordedCall:
     path: str
     status: int
     user: str | None
+    at: float = 0.0  # when it was answered (Unix seconds), to check waits across callers
+    retry_after: str | None = None  # the Retry-After the answer carried, if any
 
 
 @dataclass
@@ -103,6 +105,7 @@ class BadDay:
 class _Failures:
     remaining: int = 0
     status: int = 503
+    user: str | None = None  # only this caller's requests fail; None: anyone's
 
 
 def _load_spec_checker() -> Callable[..., list[str]] | None:
@@ -201,9 +204,15 @@ class Sandbox:
             raise ValueError("On Cloud the Confluence URL is the site URL followed by /wiki")
         self.jira.base_url = self.jira_url
 
-    def fail_next(self, count: int, status: int = 503) -> None:
-        """Answer the next `count` requests with `status` (a burst of server errors)."""
-        self._failures = _Failures(count, status)
+    def fail_next(self, count: int, status: int = 503, *, user: str | None = None) -> None:
+        """Answer the next `count` requests (of `user`, if given) with `status`: a burst of
+        server errors, or with a 4xx a refusal that will not go away."""
+        self._failures = _Failures(count, status, user)
+
+    @property
+    def failures_left(self) -> int:
+        """How many of the requests `fail_next` asked for are still to fail."""
+        return self._failures.remaining
 
     def duplicate_next(self, count: int) -> None:
         """Deliver the next `count` webhooks twice, as Jira does when an acknowledgement is lost."""
@@ -281,7 +290,17 @@ class Sandbox:
         api, path = routed
         user = self.authenticate(headers)
         response = self._answer(api, method, url, path, headers, raw, user, delay=delay)
-        self.calls.append(RecordedCall(api, method, path, response.status, user))
+        self.calls.append(
+            RecordedCall(
+                api,
+                method,
+                path,
+                response.status,
+                user,
+                at=time.time(),
+                retry_after=response.headers.get("Retry-After"),
+            )
+        )
         if response.body is not None and "Content-Type" not in response.headers:
             response.headers["Content-Type"] = "application/json;charset=UTF-8"
         return response
@@ -307,7 +326,7 @@ class Sandbox:
             ).response()
         if delay and self.bad_day.latency_ms:
             self.sleep(self.bad_day.latency_ms / 1000)
-        if self._failures.remaining > 0:
+        if self._failures.remaining > 0 and self._failures.user in (None, user):
             self._failures.remaining -= 1
             return ApiError(
                 self._failures.status,

@@ -66,6 +66,22 @@ def test_a_retry_after_holds_every_worker_back(store: Store) -> None:
     assert MAX_INLINE_WAIT < 30
 
 
+def test_a_retry_after_learnt_while_waiting_for_a_slot_is_waited_out_too(store: Store) -> None:
+    clock = Clock()
+    site = "https://example.atlassian.net"
+    other = RequestBudget(store, site, None, clock=clock, sleep=clock.sleep)
+
+    def meanwhile_a_429(seconds: float) -> None:
+        clock.slept.append(seconds)
+        if len(clock.slept) == 1:  # while this worker sleeps for its slot, another learns of a 429
+            other.hold_off(1.8)
+
+    waiting = RequestBudget(store, site, 10, clock=clock, sleep=meanwhile_a_429)
+    waiting.take()
+    waiting.take()  # its slot is 0.1 s off; the 429 arrives while it sleeps
+    assert clock.slept == pytest.approx([0.1, 1.8])
+
+
 def test_a_shorter_retry_after_never_shortens_a_longer_one(store: Store) -> None:
     clock = Clock()
     budget = RequestBudget(
@@ -106,11 +122,29 @@ def test_gateways_share_jiras_retry_after_and_send_nothing_before_it(store: Stor
         for _ in range(3):
             first.myself()
             first._myself = None  # ask again: one call each
-        with pytest.raises(TransientGatewayError) as limited:
-            first.myself()
-        assert limited.value.status == 429 and limited.value.retry_after == 1
         before = manual()
-        second.myself()  # waits out Retry-After (in the budget), then goes through
+        first.myself()  # 429: the same call goes again once Retry-After is over
         assert manual() - before >= timedelta(seconds=1)
+        second.myself()  # at the slower pace the 429 set: no second 429
     statuses = [call.status for call in sandbox.calls if call.api == "jira"]
-    assert statuses[-5:] == [200, 200, 200, 429, 200]  # one 429, nothing sent during the wait
+    assert statuses[-6:] == [200, 200, 200, 429, 200, 200]  # nothing sent during the wait
+
+
+def test_each_429_halves_the_pace_and_calls_that_go_through_win_it_back(store: Store) -> None:
+    clock = Clock()
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    budget = RequestBudget(store, "https://x.atlassian.net", 10, clock=clock, sleep=sleep)
+    budget.take()
+    budget.hold_off(0.0, slow_down=True)
+    budget.hold_off(0.0, slow_down=True)  # two 429s: a quarter of the pace
+    gaps = []
+    for _ in range(40):
+        before = clock.now
+        budget.take()
+        gaps.append(round(clock.now - before, 3))
+    assert gaps[1] == pytest.approx(0.4, abs=0.01)  # 4 x the configured 0.1 s
+    assert gaps[-1] == pytest.approx(0.1)  # back to the configured pace
+    assert gaps[1:] == sorted(gaps[1:], reverse=True)

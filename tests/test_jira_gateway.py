@@ -15,6 +15,7 @@ import responses
 from plugin.errors import RefusedError, TransientGatewayError
 from plugin.jira_gateway import BULK_LIMIT, JiraGateway, issue_payload
 from plugin.ports import NewIssue
+from plugin.store import Store
 
 URL = "https://example.atlassian.net"
 DC_URL = "https://jira.example.com/jira"
@@ -94,6 +95,26 @@ def test_429_is_transient_with_retry_after_and_does_not_sleep(http: responses.Re
     assert caught.value.retry_after == 7
     assert time.monotonic() - started < 1
     assert gateway.calls[("GET /rest/api/2/myself", 429)] == 1
+
+
+def test_with_a_budget_a_short_429_is_sent_again_after_its_wait_and_a_long_one_is_not(
+    http: responses.RequestsMock, sqlite_store: Store
+) -> None:
+    from plugin.budget import RequestBudget
+
+    gateway = cloud(http)
+    slept: list[float] = []
+    gateway.budget = RequestBudget(sqlite_store, URL, None, sleep=slept.append)
+    http.get(f"{URL}/rest/api/2/myself", status=429, headers={"Retry-After": "1"})
+    http.get(f"{URL}/rest/api/2/myself", json={"accountId": "557058:bot"})
+    assert gateway.myself() == "557058:bot"  # Jira did nothing the first time: safe to resend
+    assert slept and slept[-1] == pytest.approx(1, abs=0.1)
+
+    http.get(f"{URL}/rest/api/2/field", status=429, headers={"Retry-After": "7"})
+    with pytest.raises(TransientGatewayError) as caught:
+        gateway.fields()  # too long to wait in a worker: the queue runs the job again later
+    assert caught.value.retry_after == 7
+    assert gateway.calls[("GET /rest/api/2/field", 429)] == 1
 
 
 def test_5xx_and_connection_errors_are_transient(http: responses.RequestsMock) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -48,6 +49,7 @@ from tests.fakes import ALL_TABLES
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "config" / "sandbox-seed.yaml"
 RULES = REPO / "config" / "rules.yaml"
+UNITS = REPO / "deploy" / "systemd"
 CROSSDEPT_LOGIN = "crossdept"
 REQUESTER_LOGIN = "requester"
 # A job whose worker was killed is taken over once its lease runs out; short, so tests wait less.
@@ -120,6 +122,7 @@ class Cluster:
     server: SandboxServer = field(init=False)
     environment: dict[str, str] = field(init=False)
     web_ports: list[int] = field(init=False)
+    worker_arguments: list[str] = field(default_factory=list)  # after the unit's own
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     store: Store = field(init=False)
     requester: JiraGateway = field(init=False)
@@ -212,25 +215,21 @@ class Cluster:
         return process
 
     def start_web(self, index: int) -> None:
-        """`crossdept serve --no-worker` on its own port, with its own metrics directory."""
+        """The web unit's command on its own port, with its own metrics directory."""
         self._spawn(
             f"web{index}",
-            "serve",
-            "--no-worker",
-            "--host=127.0.0.1",
-            f"--port={self.web_ports[index]}",
-            "--workers=1",
+            *unit_command("crossdept-web@.service", instance=str(self.web_ports[index])),
             PROMETHEUS_MULTIPROC_DIR=str(self.root / f"metrics-web{index}"),
         )
 
     def start_worker(self, index: int) -> None:
-        """`crossdept worker`; only the first runs the periodic work, as the README advises."""
+        """The scheduler unit's command for the first worker, the worker unit's for the rest."""
+        unit = "crossdept-scheduler.service" if index == 0 else "crossdept-worker@.service"
         self._spawn(
             f"worker{index}",
-            "worker",
-            "--concurrency=2",
+            *unit_command(unit, instance=str(index)),
             f"--lease-seconds={LEASE_S}",
-            "--periodic" if index == 0 else "--no-periodic",
+            *self.worker_arguments,
         )
 
     def wait_healthy(self, index: int, timeout_s: float = 60) -> None:
@@ -391,6 +390,18 @@ class Cluster:
         assert isinstance(confluence, ConfluenceFake) and space is not None
         with self.server.lock:
             return [title for title in confluence.titles(space.space) if containing in title]
+
+
+def unit_command(unit: str, *, instance: str) -> list[str]:
+    """The crossdept arguments of a shipped systemd unit's ExecStart, `%i` filled in.
+
+    The tests run exactly what the README tells operators to install.
+    """
+    text = (UNITS / unit).read_text(encoding="utf-8")
+    [line] = [line for line in text.splitlines() if line.startswith("ExecStart=")]
+    program, *arguments = shlex.split(line.removeprefix("ExecStart=").replace("%i", instance))
+    assert program.endswith("/crossdept"), program
+    return arguments
 
 
 def start_date() -> date:

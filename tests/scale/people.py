@@ -7,17 +7,20 @@ one the sandbox sent for a real change.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import jira
 
+from plugin.errors import TransientGatewayError
 from plugin.wording import mention
 from tests.scale.cluster import Cluster
 
+T = TypeVar("T")
 MEETING_EVERY = 10  # one meeting for every tenth request
 
 
@@ -66,10 +69,21 @@ def file_requests(cluster: Cluster, count: int, start: date, storm: Storm) -> No
             fields[fields_of.start] = start.isoformat()
         payloads.append({"fields": fields})
     for first in range(0, count, 50):
-        result = cluster.requester.create_bulk(payloads[first : first + 50])
+        chunk = payloads[first : first + 50]
+        result = patiently(lambda chunk=chunk: cluster.requester.create_bulk(chunk))
         assert not result.refused, result.refused
         storm.requests += [result.created[i].key for i in sorted(result.created)]
     storm.actions += count
+
+
+def patiently(call: Callable[[], T]) -> T:
+    """A person trying again after Jira's Retry-After, when Jira is too busy (429) or down."""
+    for _ in range(60):
+        try:
+            return call()
+        except TransientGatewayError as error:
+            time.sleep(error.retry_after or 1.0)
+    return call()
 
 
 def in_parallel(work: Iterable[Callable[[], None]], threads: int = 4) -> None:
