@@ -62,21 +62,22 @@ class RequestBudget:
         """Wait for this call's slot; return how long it waited. Raise when it is too far off."""
         now = self.clock()
         row = jira_budget.c
+        columns = select(row.next_free, row.slowdown, row.held_until).where(row.site == self.site)
+        if not self.interval:
+            # No pace set: unless Jira's 429s slowed the site down, there is no slot to take,
+            # only a Retry-After to respect, and a plain read (no lock, no write) tells it.
+            with self.store.begin() as db:
+                found = db.execute(columns).first()
+            if found is not None and found.slowdown is None:
+                return self._wait_for(max(float(found.held_until or 0.0), now), now)
         with self.store.write() as db:
             # The row stays locked until the slot is written, so no two callers share a slot.
-            found = db.execute(
-                select(row.next_free, row.slowdown, row.held_until)
-                .where(row.site == self.site)
-                .with_for_update()
-            ).first()
-            if found is not None:
+            found = db.execute(columns.with_for_update()).first()
+            if found is None:
+                start = None
+            else:
                 start = max(float(found.next_free), float(found.held_until or 0.0), now)
-                if start - now > MAX_INLINE_WAIT:
-                    raise NotYetError(
-                        f"Jira budget: the next call to {self.site} may go in {start - now:.1f} s",
-                        retry_after=start - now,
-                        status=429,
-                    )
+                self._refuse_long_waits(start, now)
                 slowdown = float(found.slowdown or 1.0)
                 faster = slowdown * SPEED_UP
                 db.execute(
@@ -87,12 +88,26 @@ class RequestBudget:
                         slowdown=faster if faster > 1.0 else None,
                     )
                 )
-        if found is None:
+        if start is None:
             self._create(now + self.interval)
             return 0.0
+        return self._wait_for(start, now)
+
+    def _refuse_long_waits(self, start: float, now: float) -> None:
+        if start - now > MAX_INLINE_WAIT:
+            raise NotYetError(
+                f"Jira budget: the next call to {self.site} may go in {start - now:.1f} s",
+                retry_after=start - now,
+                status=429,
+            )
+
+    def _wait_for(self, start: float, now: float) -> float:
+        """Sleep until the slot at `start`, then out any Retry-After learnt meanwhile."""
+        self._refuse_long_waits(start, now)
         wait = start - now
-        if wait > 0:
-            self.sleep(wait)
+        if wait <= 0:
+            return 0.0  # nothing slept: the hold read above is still the latest
+        self.sleep(wait)
         return wait + self._wait_out_hold(start)
 
     def _wait_out_hold(self, slot: float) -> float:
@@ -144,10 +159,14 @@ class RequestBudget:
                 moved = db.execute(
                     update(jira_budget).where(row.site == self.site).values(**values)
                 )
-            if moved.rowcount or self._create(until, slowdown=2.0 if slow_down else None):
+            if moved.rowcount or self._create(
+                until, slowdown=2.0 if slow_down else None, held_until=until
+            ):
                 return
 
-    def _create(self, next_free: float, *, slowdown: float | None = None) -> bool:
+    def _create(
+        self, next_free: float, *, slowdown: float | None = None, held_until: float | None = None
+    ) -> bool:
         """Make the site's row; False when another worker made it first (its slot stands)."""
         try:
             with self.store.begin() as db:
@@ -156,7 +175,7 @@ class RequestBudget:
                         site=self.site,
                         next_free=next_free,
                         slowdown=slowdown,
-                        held_until=next_free if slowdown else None,
+                        held_until=held_until,
                     )
                 )
         except IntegrityError:

@@ -117,6 +117,7 @@ class Cluster:
     webs: int = 2
     workers: int = 3
     latency_ms: int = 0
+    check_spec: bool = True  # the sandbox checks every request against Atlassian's specs
     rules: Rules = field(init=False)
     sandbox: Sandbox = field(init=False)
     server: SandboxServer = field(init=False)
@@ -134,7 +135,7 @@ class Cluster:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_hex(32)
         self.web_ports = [free_port() for _ in range(self.webs)]
-        self.sandbox = Sandbox(seed, webhook_secret=secret)
+        self.sandbox = Sandbox(seed, webhook_secret=secret, check_spec=self.check_spec)
         self.sandbox.bad_day.latency_ms = self.latency_ms
         # Jira waits 5 to 15 minutes before each of its 5 retries; seconds here.
         self.sandbox.outbox.retry_delay_s = (1.0, 3.0)
