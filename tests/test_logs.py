@@ -46,7 +46,7 @@ def receiver_lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [line for line in lines(stream) if line["logger"].startswith("webhooks.")]
 
 
-def test_an_accepted_delivery_logs_one_line_with_delivery_and_issue(
+def test_an_accepted_delivery_logs_one_debug_line_with_delivery_and_issue(
     all_settings: Settings, make_app: Callable[[Settings], Flask], log_stream: io.StringIO
 ) -> None:
     client = make_app(all_settings).test_client()
@@ -60,7 +60,7 @@ def test_an_accepted_delivery_logs_one_line_with_delivery_and_issue(
         "jira:issue_created",
         202,
     )
-    assert line["level"] == "INFO" and line["duration_ms"] >= 0 and line["time"]
+    assert line["level"] == "DEBUG" and line["duration_ms"] >= 0 and line["time"]
 
 
 def test_a_rejected_delivery_logs_its_reason(
@@ -124,6 +124,19 @@ def test_an_accepted_delivery_costs_exactly_one_log_line_in_all(
     signed_post(client, ISSUE_CREATED, delivery="log-3")
 
     assert [line["message"] for line in lines(log_stream)] == ["delivery accepted"]
+
+
+def test_at_info_the_web_logs_rejections_but_not_each_accepted_delivery(
+    all_settings: Settings, make_app: Callable[[Settings], Flask], log_stream: io.StringIO
+) -> None:
+    logging.getLogger().setLevel("INFO")
+    client = make_app(all_settings).test_client()
+    signed_post(client, ISSUE_CREATED, delivery="log-4")
+    client.post("/webhooks/jira", data=b"{}", headers={"X-Hub-Signature": "sha256=00"})
+
+    assert [(line["level"], line["message"]) for line in receiver_lines(log_stream)] == [
+        ("INFO", "delivery rejected")
+    ]
 
 
 def test_times_are_utc_iso_8601_with_milliseconds() -> None:

@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+import orjson
+
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 REDACTED = "[redacted]"
@@ -74,8 +76,11 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         if self._scrub is not None:
             entry = {key: self._clean(value) for key, value in entry.items()}
-        line: str = self._encoder.encode(entry)
-        return line
+        try:
+            return orjson.dumps(entry, default=str).decode("utf-8")
+        except TypeError:  # e.g. a dict with non-string keys: the standard library's ways
+            line: str = self._encoder.encode(entry)
+            return line
 
 
 def configure_logging(
