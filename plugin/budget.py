@@ -89,8 +89,9 @@ class RequestBudget:
                     )
                 )
         if start is None:
-            self._create(now + self.interval)
-            return 0.0
+            if self._create(now + self.interval):
+                return 0.0
+            return self.take()  # another worker made the row a moment ago: take a slot in it
         return self._wait_for(start, now)
 
     def _refuse_long_waits(self, start: float, now: float) -> None:

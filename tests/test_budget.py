@@ -39,6 +39,21 @@ def test_slots_are_spaced_by_the_rate_whoever_takes_them(store: Store) -> None:
     assert clock.slept == pytest.approx([n / 10 for n in range(1, 12)])
 
 
+def test_a_worker_that_loses_the_race_to_make_the_row_takes_a_slot_in_it(store: Store) -> None:
+    clock = Clock()
+    site = "https://example.atlassian.net"
+    first = RequestBudget(store, site, 10, clock=clock, sleep=clock.sleep)
+    second = RequestBudget(store, site, 10, clock=clock, sleep=clock.sleep)
+    make_row = second._create
+
+    def racing(next_free: float, **options: float | None) -> bool:
+        first.take()  # the other worker makes the row first
+        return make_row(next_free, **options)
+
+    second._create = racing  # type: ignore[method-assign]
+    assert second.take() == pytest.approx(0.1)  # the slot after the first's, not a free pass
+
+
 def test_sites_have_budgets_of_their_own(store: Store) -> None:
     clock = Clock()
     one = RequestBudget(store, "https://one.atlassian.net", 1, clock=clock, sleep=clock.sleep)

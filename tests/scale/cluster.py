@@ -118,6 +118,8 @@ class Cluster:
     workers: int = 3
     latency_ms: int = 0
     check_spec: bool = True  # the sandbox checks every request against Atlassian's specs
+    duplicate_share: float = 0.0  # of the webhooks, delivered twice
+    reorder: bool = False  # every batch of webhooks shuffled
     rules: Rules = field(init=False)
     sandbox: Sandbox = field(init=False)
     server: SandboxServer = field(init=False)
@@ -139,6 +141,8 @@ class Cluster:
         self.sandbox.bad_day.latency_ms = self.latency_ms
         # Jira waits 5 to 15 minutes before each of its 5 retries; seconds here.
         self.sandbox.outbox.retry_delay_s = (1.0, 3.0)
+        self.sandbox.outbox.duplicate_share = self.duplicate_share
+        self.sandbox.outbox.reorder = self.reorder
         self.server = SandboxServer(
             self.sandbox,
             webhook_url=[f"http://127.0.0.1:{port}/webhooks/jira" for port in self.web_ports],
@@ -391,6 +395,10 @@ class Cluster:
         assert isinstance(confluence, ConfluenceFake) and space is not None
         with self.server.lock:
             return [title for title in confluence.titles(space.space) if containing in title]
+
+
+# start_cluster(**Cluster options, configure=...) -> a started Cluster (tests/scale/conftest.py)
+StartCluster = Callable[..., "Cluster"]
 
 
 def unit_command(unit: str, *, instance: str) -> list[str]:

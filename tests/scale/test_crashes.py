@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.scale.cluster import LEASE_S, Cluster, backend_named, start_date, wait_for
+from tests.scale.cluster import LEASE_S, Backend, Cluster, StartCluster, start_date, wait_for
 from tests.scale.people import Storm, file_requests, hold_meetings, now_plus, person
 
 REQUESTS = 40
@@ -26,23 +24,12 @@ RESTART_DATABASE = "CROSSDEPT_TEST_RESTART_DATABASE"  # a shell command, set by 
 RESTART_QUEUE = "CROSSDEPT_TEST_RESTART_QUEUE"
 
 
-@pytest.fixture(params=["sqlite", "postgresql+redis"])
-def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
-    backend = backend_named(request.param)
-    if backend.database_url and not (
-        os.environ.get(RESTART_DATABASE) and os.environ.get(RESTART_QUEUE)
-    ):
-        pytest.skip(
-            f"{RESTART_DATABASE} and {RESTART_QUEUE} are not set: cannot restart the servers"
-        )
-    running = Cluster(tmp_path, backend, latency_ms=LATENCY_MS)
-    running.sandbox.outbox.duplicate_share = 0.2
-    running.sandbox.outbox.reorder = True
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
+@pytest.fixture
+def cluster(start_cluster: StartCluster, backend: Backend) -> Cluster:
+    restarts = os.environ.get(RESTART_DATABASE) and os.environ.get(RESTART_QUEUE)
+    if backend.database_url and not restarts:
+        pytest.skip(f"{RESTART_DATABASE} and {RESTART_QUEUE} are not set: cannot restart them")
+    return start_cluster(latency_ms=LATENCY_MS, duplicate_share=0.2, reorder=True)
 
 
 def kill_and_restart_worker(cluster: Cluster, name: str) -> None:

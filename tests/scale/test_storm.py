@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+import requests
 
 from plugin.deliveries import DeliveryState
 from plugin.events import parse_event
-from tests.scale.cluster import Cluster, backend_named, start_date
+from tests.scale.cluster import Cluster, StartCluster, start_date
 from tests.scale.people import (
     Storm,
     file_requests,
@@ -33,16 +32,9 @@ DUPLICATE_SHARE = 0.2
 LADDER_HOURS = (25, 49, 73)  # just past the reminder, the head and the project manager
 
 
-@pytest.fixture(params=["sqlite", "postgresql+redis"])
-def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
-    running = Cluster(tmp_path, backend_named(request.param))
-    running.sandbox.outbox.duplicate_share = DUPLICATE_SHARE
-    running.sandbox.outbox.reorder = True
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
+@pytest.fixture
+def cluster(start_cluster: StartCluster) -> Cluster:
+    return start_cluster(duplicate_share=DUPLICATE_SHARE, reorder=True)
 
 
 def test_a_storm_through_two_web_and_three_worker_processes_keeps_every_promise(
@@ -124,6 +116,15 @@ def test_a_storm_through_two_web_and_three_worker_processes_keeps_every_promise(
         assert sum(1 for issue, _ask, _step in steps if issue == key) == expected, key
     assert actions == 2 * len(storm.meetings)
     assert len(minutes_pages) == len(storm.meetings) + 1  # and the parent page
+    # The goal board, from either web process, reads the same Jira and store.
+    token = cluster.environment["CROSSDEPT_BOARD_TOKEN"]
+    for port in cluster.web_ports:
+        board = requests.get(
+            f"http://127.0.0.1:{port}/board",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
+        assert board.status_code == 200 and "技术部" in board.text, board.status_code
 
 
 def _own(cluster: Cluster, body: bytes) -> bool:
