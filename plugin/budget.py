@@ -2,10 +2,11 @@
 
 Jira Cloud rate-limits per site and answers 429 with Retry-After. Workers on several machines
 each pacing themselves would still add up; so each call first takes the next free slot from one
-row in the store (`jira_budget`: the site and the earliest moment the next call may go), in one
-atomic UPDATE. At `per_second` calls per second the slots are 1/per_second apart, whoever takes
-them. A 429's Retry-After moves the row forward for everybody, so no call reaches Jira before
-it. A wait longer than MAX_INLINE_WAIT is not slept in the worker: the call fails as transient
+row in the store (`jira_budget`: the site and the earliest moment the next call may go), read
+and moved on under a row lock. At `per_second` calls per second the slots are 1/per_second
+apart, whoever takes them. A 429's Retry-After (`held_until`) holds back everybody, also a
+worker already sleeping for its slot, so no call reaches Jira before it. With no rate set and
+no 429 seen, a call only reads the row. A wait longer than MAX_INLINE_WAIT is not slept in the worker: the call fails as transient
 with that wait, and the queue runs the job again then, keeping the worker free for other jobs.
 
 A 429 also means the budget is above what Jira allows today (other apps share the site's

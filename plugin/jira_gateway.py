@@ -241,8 +241,9 @@ class JiraGateway:
                 return response
             if status == 429 or status >= 500:
                 wait = _retry_after(response)
-                if wait and self.budget is not None:
-                    self.budget.hold_off(wait, slow_down=status == 429)  # every worker waits
+                if self.budget is not None and (wait or status == 429):
+                    # Every worker waits; a 429 also slows the shared pace, Retry-After or not.
+                    self.budget.hold_off(wait or 0.0, slow_down=status == 429)
                 if status == 429 and self.budget is not None and tries_left and wait is not None:
                     if wait <= MAX_INLINE_WAIT:
                         # Jira did nothing (429): send the same call again once the wait is

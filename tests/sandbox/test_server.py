@@ -70,3 +70,23 @@ def test_the_pump_posts_signed_webhooks_to_the_receiver() -> None:
     signature, body = received[0]
     assert signature == sign("pump-secret", body)
     assert json.loads(body)["webhookEvent"] == "jira:issue_created"
+
+
+def test_callers_wait_out_the_latency_side_by_side_as_on_a_real_jira() -> None:
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    sandbox = Sandbox.from_seed(CLOUD_SEED)
+    sandbox.bad_day.latency_ms = 300
+    with SandboxServer(sandbox, "127.0.0.1", 0) as server:
+        url = f"{server.url}/rest/api/2/serverInfo"
+        began = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(
+                pool.map(lambda _n: requests.get(url, timeout=10).status_code, range(4))
+            )
+        took = time.monotonic() - began
+    assert statuses == [200] * 4
+    assert 0.3 <= took < 1.1  # one after another, four calls would take at least 1.2 s
