@@ -11,6 +11,8 @@ as a new version when the table changed.
 from __future__ import annotations
 
 import logging
+import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -208,7 +210,8 @@ def publish_weekly_reports(context: Context) -> str:
     week = due_week(context.rules, context.clock())
     if week is None:
         return "not the time"
-    leases, holder = Leases(context.store), f"weekly-{week}"
+    # Unique per run: a holder name shared by every worker would let each take the lease.
+    leases, holder = Leases(context.store), f"weekly-{week}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     now = context.clock().timestamp()
     if not leases.take(LEASE, holder, now, LEASE_SECONDS):
         return "another worker is publishing"

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from plugin.leases import Leases
+from plugin.store import Store
+from plugin.weekly import LEASE as WEEKLY_LEASE
 from tests.test_cli_minutes import cloud_env  # noqa: F401 - the fixture
 from webhooks.cli import cli
 
@@ -94,11 +99,18 @@ def test_the_scheduled_run_publishes_each_active_request_once_a_week() -> None:
     with request_with_tree() as (sandbox, requester, key):
         run = ["periodic", "publish_weekly_reports", "--now"]
         early = CliRunner().invoke(cli, [*run, "2026-03-13T08:00:00+00:00"])  # Fri 16:00 there
+        # Another worker's run holds the week's lease: this one leaves the pages to it.
+        other = Leases(Store(f"sqlite:///{os.environ['CROSSDEPT_DATA_DIR']}/crossdept.db"))
+        moment = datetime(2026, 3, 13, 9, 30, tzinfo=UTC).timestamp()
+        assert other.take(WEEKLY_LEASE, "weekly-2026-W11", moment, 60)
+        busy = CliRunner().invoke(cli, [*run, "2026-03-13T09:30:00+00:00"])
+        other.give_back(WEEKLY_LEASE, "weekly-2026-W11")
         first = CliRunner().invoke(cli, [*run, "2026-03-13T09:30:00+00:00"])
         again = CliRunner().invoke(cli, [*run, "2026-03-13T10:30:00+00:00"])
         pages = [t for t in sandbox.confluence.titles("XD") if t.endswith("项目进度跟踪表")]  # type: ignore[union-attr]
 
     assert "not the time" in early.output, early.output
+    assert "another worker is publishing" in busy.output, busy.output
     assert "1 weekly pages published for 2026-W11" in first.output, first.output
     assert "0 weekly pages published for 2026-W11" in again.output
     assert len(pages) == 1
