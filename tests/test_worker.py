@@ -222,6 +222,17 @@ def test_an_event_no_rule_handles_is_skipped_without_parsing_its_body(
     assert done is not None and done.outcome == "skipped: no rule"
 
 
+def run_repeatedly(
+    worker: Worker, delivery_id: int, clock: EpochClock, *, times: int
+) -> list[Outcome]:
+    """Run a delivery `times` times, two hours apart, so every retry is due when it runs."""
+    outcomes = []
+    for _ in range(times):
+        outcomes.append(worker.run(delivery_id))
+        clock.now += 7200
+    return outcomes
+
+
 def test_after_the_last_attempt_a_transient_failure_is_kept_as_failed(
     deliveries: Deliveries, queue: DeliveryQueue, clock: EpochClock
 ) -> None:
@@ -230,10 +241,7 @@ def test_after_the_last_attempt_a_transient_failure_is_kept_as_failed(
     assert delivery_id is not None
     worker = make_worker(deliveries, queue, router_with(handler), max_attempts=3)
 
-    outcomes = []
-    for _ in range(4):
-        outcomes.append(worker.run(delivery_id))
-        clock.now += 7200
+    outcomes = run_repeatedly(worker, delivery_id, clock, times=4)
 
     assert outcomes == [Outcome.RETRIED, Outcome.RETRIED, Outcome.FAILED, Outcome.NOT_CLAIMED]
     stored = deliveries.get(delivery_id)
@@ -254,10 +262,7 @@ def test_waiting_for_jira_or_another_worker_never_uses_up_the_attempts(
     assert delivery_id is not None
     worker = make_worker(deliveries, queue, router_with(handler), max_attempts=2)
 
-    outcomes = []
-    for _ in range(12):
-        outcomes.append(worker.run(delivery_id))
-        clock.now += 7200
+    outcomes = run_repeatedly(worker, delivery_id, clock, times=12)
 
     # Ten waits, then two real failures: only those two count, so the second one is the last.
     assert outcomes == [Outcome.RETRIED] * 11 + [Outcome.FAILED]
