@@ -70,7 +70,9 @@ class RequestBudget:
             with self.store.begin() as db:
                 found = db.execute(columns).first()
             if found is not None and found.slowdown is None:
-                return self._wait_for(max(float(found.held_until or 0.0), now), now)
+                held = max(float(found.held_until or 0.0), now)
+                self._refuse_long_waits(held, now)
+                return self._wait_for(held, now)
         with self.store.write() as db:
             # The row stays locked until the slot is written, so no two callers share a slot.
             found = db.execute(columns.with_for_update()).first()
@@ -105,7 +107,6 @@ class RequestBudget:
 
     def _wait_for(self, start: float, now: float) -> float:
         """Sleep until the slot at `start`, then out any Retry-After learnt meanwhile."""
-        self._refuse_long_waits(start, now)
         wait = start - now
         if wait <= 0:
             return 0.0  # nothing slept: the hold read above is still the latest

@@ -105,7 +105,7 @@ def transient_retry_after(error: BaseException) -> tuple[bool, float | None]:
     if isinstance(error, TransientGatewayError):
         return True, error.retry_after
     if isinstance(error, HandlerFailuresError) and error.failures:
-        causes = [cause for _name, cause in error.failures]
+        causes = _causes(error)
         if all(isinstance(cause, TransientGatewayError) for cause in causes):
             waits = [c.retry_after for c in causes if isinstance(c, TransientGatewayError)]
             given = [wait for wait in waits if wait is not None]
@@ -113,16 +113,19 @@ def transient_retry_after(error: BaseException) -> tuple[bool, float | None]:
     return False, None
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """The errors behind a failure: each handler's, or the error itself."""
+    if isinstance(error, HandlerFailuresError) and error.failures:
+        return [cause for _name, cause in error.failures]
+    return [error]
+
+
 def counts_as_attempt(error: BaseException) -> bool:
     """Whether a failure uses up one of the job's attempts: not when every cause only waited
     (a busy tree, the shared Jira budget, Jira's own 429), so waiting never ends in `failed`."""
-    causes = (
-        [cause for _name, cause in error.failures]
-        if isinstance(error, HandlerFailuresError) and error.failures
-        else [error]
-    )
     return not all(
-        isinstance(cause, TransientGatewayError) and not uses_an_attempt(cause) for cause in causes
+        isinstance(cause, TransientGatewayError) and not uses_an_attempt(cause)
+        for cause in _causes(error)
     )
 
 

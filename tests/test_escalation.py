@@ -104,17 +104,7 @@ def test_notify_also_emails_the_recipient(store: Store) -> None:
     rules = rules.model_copy(
         update={"escalation": rules.escalation.model_copy(update={"notify": True})}
     )
-    Asks(store).open(
-        issue="XD-9",
-        asked=CONTACTS["技术部"],
-        asked_by=REQUESTER,
-        source="mention",
-        source_id="c1",
-        asked_at=START.timestamp(),
-        next_due=(START + timedelta(hours=24)).timestamp(),
-        department="技术部",
-        excerpt="预算？",
-    )
+    open_ask(store, excerpt="预算？")
 
     report = run_ask_sweep(context(store, jira, rules, START + timedelta(hours=25)))
 
@@ -141,7 +131,7 @@ def test_a_step_already_sent_is_recognised_by_its_exact_marker() -> None:
     assert already_sent(english, 3, 2)
 
 
-def open_ask(store: Store, asked: str = CONTACTS["技术部"]) -> None:
+def open_ask(store: Store, asked: str = CONTACTS["技术部"], excerpt: str | None = None) -> None:
     Asks(store).open(
         issue="XD-9",
         asked=asked,
@@ -151,6 +141,7 @@ def open_ask(store: Store, asked: str = CONTACTS["技术部"]) -> None:
         asked_at=START.timestamp(),
         next_due=(START + timedelta(hours=24)).timestamp(),
         department="技术部",
+        excerpt=excerpt,
     )
 
 

@@ -54,6 +54,8 @@ CROSSDEPT_LOGIN = "crossdept"
 REQUESTER_LOGIN = "requester"
 # A job whose worker was killed is taken over once its lease runs out; short, so tests wait less.
 LEASE_S = 4.0
+# `crossdept` as this checkout runs it, installed or not.
+CROSSDEPT = [sys.executable, "-c", "from webhooks.cli import main; main()"]
 ASK_MARKER = re.compile(r"ask:(\d+):(\d+)[)）]")
 
 
@@ -194,20 +196,17 @@ class Cluster:
             self.wait_healthy(index)
         return self
 
-    def spawn(self, name: str, *arguments: str, **extra: str) -> subprocess.Popen[bytes]:
-        """Start one crossdept command (e.g. a sweep) in the background; its output goes to NAME.log."""
-        return self._spawn(name, *arguments, **extra)
-
     def restart_service(self, variable: str) -> None:
         """Run the shell command in `variable` that restarts PostgreSQL or Redis (.ci/run sets it)."""
         command = os.environ.get(variable)
         assert command, f"{variable} is not set"
         subprocess.run(command, shell=True, check=True, timeout=120, capture_output=True)  # noqa: S602 - the test runner's own command
 
-    def _spawn(self, name: str, *arguments: str, **extra: str) -> subprocess.Popen[bytes]:
+    def spawn(self, name: str, *arguments: str, **extra: str) -> subprocess.Popen[bytes]:
+        """Start one crossdept command in the background; its output goes to NAME.log."""
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            [sys.executable, "-c", "from webhooks.cli import main; main()", *arguments],
+            [*CROSSDEPT, *arguments],
             env={**self.environment, **extra},
             cwd=self.root,
             stdin=subprocess.DEVNULL,
@@ -221,7 +220,7 @@ class Cluster:
 
     def start_web(self, index: int) -> None:
         """The web unit's command on its own port, with its own metrics directory."""
-        self._spawn(
+        self.spawn(
             f"web{index}",
             *unit_command("crossdept-web@.service", instance=str(self.web_ports[index])),
             PROMETHEUS_MULTIPROC_DIR=str(self.root / f"metrics-web{index}"),
@@ -230,7 +229,7 @@ class Cluster:
     def start_worker(self, index: int) -> None:
         """The scheduler unit's command for the first worker, the worker unit's for the rest."""
         unit = "crossdept-scheduler.service" if index == 0 else "crossdept-worker@.service"
-        self._spawn(
+        self.spawn(
             f"worker{index}",
             *unit_command(unit, instance=str(index)),
             f"--lease-seconds={LEASE_S}",
@@ -282,7 +281,7 @@ class Cluster:
     ) -> subprocess.CompletedProcess[str]:
         """Run one crossdept command (e.g. `periodic sweep_asks --now …`) like an operator would."""
         return subprocess.run(
-            [sys.executable, "-c", "from webhooks.cli import main; main()", *arguments],
+            [*CROSSDEPT, *arguments],
             env=self.environment,
             cwd=self.root,
             capture_output=True,

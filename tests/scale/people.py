@@ -32,7 +32,6 @@ class Storm:
     asked: dict[str, str] = field(default_factory=dict)  # request -> the contact asked there
     answered: set[str] = field(default_factory=set)  # requests whose contact answered
     meetings: dict[str, str] = field(default_factory=dict)  # meeting -> its request
-    actions: int = 0  # people's REST calls that should each make one webhook
 
 
 def person(cluster: Cluster, login: str) -> jira.JIRA:
@@ -73,7 +72,6 @@ def file_requests(cluster: Cluster, count: int, start: date, storm: Storm) -> No
         result = patiently(lambda chunk=chunk: cluster.requester.create_bulk(chunk))
         assert not result.refused, result.refused
         storm.requests += [result.created[i].key for i in sorted(result.created)]
-    storm.actions += count
 
 
 def patiently(call: Callable[[], T]) -> T:
@@ -132,11 +130,9 @@ def work_on_requests(cluster: Cluster, storm: Storm, *, edits: int = 4) -> None:
         if number % 4 == 0:
             storm.answered.add(key)
     in_parallel(work)
-    storm.actions += len(work)
     # Answers come after the asks they answer (a reply before the ask answers nothing).
     answers = [lambda k=key, c=storm.asked[key]: answer(k, c) for key in sorted(storm.answered)]
     in_parallel(answers)
-    storm.actions += len(answers)
 
 
 def hold_meetings(
@@ -188,7 +184,6 @@ def hold_meetings(
         (key, number) for number, key in enumerate(storm.requests) if number % every == every - 1
     ]
     in_parallel([lambda k=key, n=number: meeting_for(k, n) for key, number in chosen])
-    storm.actions += 4 * len(chosen)
 
 
 def now_plus(hours: float) -> str:
