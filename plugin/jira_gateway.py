@@ -225,7 +225,10 @@ class JiraGateway:
         body: Any = None,
         accept: Iterable[int] = (),
     ) -> requests.Response:
-        """Send one request; map failures to TransientGatewayError / RefusedError; never sleep."""
+        """Send one request; map failures to TransientGatewayError / RefusedError.
+
+        Only the budget sleeps (its slot, or a Retry-After of at most MAX_INLINE_WAIT).
+        """
         route = template.format(**{k: quote(v, safe="") for k, v in (path or {}).items()})
         endpoint = f"{method} {template}"
         url = self._base + route
@@ -244,11 +247,11 @@ class JiraGateway:
                 if self.budget is not None and (wait or status == 429):
                     # Every worker waits; a 429 also slows the shared pace, Retry-After or not.
                     self.budget.hold_off(wait or 0.0, slow_down=status == 429)
-                if status == 429 and self.budget is not None and tries_left and wait is not None:
-                    if wait <= MAX_INLINE_WAIT:
-                        # Jira did nothing (429): send the same call again once the wait is
-                        # over (the budget sleeps it), rather than abandon the job's progress.
-                        continue
+                short_429 = status == 429 and wait is not None and wait <= MAX_INLINE_WAIT
+                if short_429 and self.budget is not None and tries_left:
+                    # Jira did nothing (429): send the same call again once the wait is over
+                    # (the budget sleeps it), rather than abandon the job's progress.
+                    continue
                 raise TransientGatewayError(
                     f"{endpoint}: HTTP {status}", retry_after=wait, status=status
                 )
