@@ -139,20 +139,81 @@ def _answer(context: Context, issue: str, person: str | None, at: float, how: st
         )
 
 
+# What a comment delivery says happened. Jira sends two deliveries for each comment: `comment_*`
+# and a companion `jira:issue_updated` named by `issue_event_type_name`, with the comment and the
+# whole issue. On Data Center the `comment_*` one carries no `issue` at all, only the comment and
+# its `self` (.../rest/api/2/issue/10013/comment/12000). Whichever arrives first, or alone, acts;
+# the other finds the ask already open (asks are unique per comment and person) or closed.
+# Captures: zulip's Jira fixtures (comment_created_no_issue_details.json, commented_v1.json,
+# comment_edited_v2.json), mattermost-plugin-jira PR #118, Commit451/skyhook#152.
+COMMENT_EVENTS = {
+    "comment_created": "created",
+    "comment_updated": "edited",
+    "comment_deleted": "deleted",
+}
+COMMENT_ISSUE_EVENTS = {
+    "issue_commented": "created",
+    "issue_comment_edited": "edited",
+    "issue_comment_deleted": "deleted",
+}
+
+
+def comment_change(event: JiraEvent) -> str | None:
+    """Say what a delivery did to a comment ("created", "edited", "deleted"), if it is about one."""
+    if event.comment is None or not event.comment.id:
+        return None
+    if event.name in COMMENT_EVENTS:
+        return COMMENT_EVENTS[event.name]
+    if event.name == "jira:issue_updated" and event.issue_event_type:
+        return COMMENT_ISSUE_EVENTS.get(event.issue_event_type)
+    return None
+
+
+def commented_issue(event: JiraEvent, context: Context) -> str | None:
+    """The key of the commented issue in a project under enforcement, or None.
+
+    A Data Center `comment_*` delivery names its issue only by id in the comment's address, so
+    the issue is read once to learn its key and project.
+    """
+    if event.issue_key is not None:
+        return event.issue_key if in_projects(event, context.rules) else None
+    if event.issue_id is None:
+        return None
+    issue = context.jira.get_issue(event.issue_id, ["project"])
+    project = ((issue.get("fields") or {}).get("project") or {}).get("key")
+    key = issue.get("key")
+    if not key or project not in context.rules.jira.projects:
+        return None
+    return str(key)
+
+
 @router.register("comment_created")
 @router.register("comment_updated")
+@router.register("comment_deleted")
+@router.register("jira:issue_updated", "issue_commented")
+@router.register("jira:issue_updated", "issue_comment_edited")
+@router.register("jira:issue_updated", "issue_comment_deleted")
 def record_comment(event: JiraEvent, context: Context) -> None:
-    """A comment may ask people (a mention) and answers its author's asks on the issue."""
-    rules = context.rules
+    """A comment may ask people (a mention) and answers its author's asks; an edit or a delete
+    cancels the asks it no longer makes."""
+    change = comment_change(event)
     comment = event.comment
-    if comment is None or event.issue_key is None or not in_projects(event, rules):
+    if change is None or comment is None:
         return
-    issue = event.issue_key
+    issue = commented_issue(event, context)
+    if issue is None:
+        return
+    if change == "deleted":
+        Asks(context.store).cancel(
+            issue, _event_time(event, context), source="mention", source_id=comment.id
+        )
+        return
+    rules = context.rules
     author = comment.author.id if comment.author else None
     created = _moment(comment.created, _event_time(event, context))
-    at = _moment(comment.updated, created) if event.name == "comment_updated" else created
+    at = _moment(comment.updated, created) if change == "edited" else created
     asked = mentioned(comment.body, author=author) if "mention" in rules.escalation.asks else []
-    if event.name == "comment_updated":
+    if change == "edited":
         # An edit that no longer mentions someone cancels that person's ask from this comment.
         Asks(context.store).cancel(issue, at, source="mention", source_id=comment.id, keep=asked)
     for person in asked:
@@ -166,18 +227,8 @@ def record_comment(event: JiraEvent, context: Context) -> None:
             at=at,
             excerpt=first_lines(comment.body),
         )
-    if event.name == "comment_created":
+    if change == "created":
         _answer(context, issue, author, at, "comment")
-
-
-@router.register("comment_deleted")
-def drop_comment(event: JiraEvent, context: Context) -> None:
-    """A deleted asking comment cancels the asks it made."""
-    if event.comment is None or event.issue_key is None:
-        return
-    Asks(context.store).cancel(
-        event.issue_key, _event_time(event, context), source="mention", source_id=event.comment.id
-    )
 
 
 @router.register("jira:issue_updated")

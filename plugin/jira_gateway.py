@@ -16,6 +16,7 @@ from jira import JIRA, JIRAError
 
 from plugin.budget import MAX_INLINE_WAIT, RequestBudget
 from plugin.errors import GatewayError, RefusedError, TransientGatewayError
+from plugin.marks import MarkBook
 from plugin.ports import (
     BULK_LIMIT,
     BulkResult,
@@ -162,6 +163,10 @@ class JiraGateway:
         self.server_info: dict[str, Any] = {}
         # Shared pacing across workers (plugin.budget); set by the service once connected.
         self.budget: RequestBudget | None = None
+        # Write-once properties kept by issue id (plugin.marks), so a Data Center search, which
+        # returns no properties, is completed without reading every issue again.
+        self.marks: MarkBook | None = None
+        self.remembered: frozenset[str] = frozenset()
 
     @classmethod
     def connect(
@@ -570,7 +575,61 @@ class JiraGateway:
             if issue is None:
                 break
             created[index] = CreatedIssue(str(issue["id"]), str(issue["key"]))
+        self._remember_created(updates, created)
         return BulkResult(created, refused)
+
+    def _remember_created(
+        self, updates: Sequence[Mapping[str, Any]], created: Mapping[int, CreatedIssue]
+    ) -> None:
+        """Record the write-once properties crossdept just created issues with (or their absence)."""
+        if self.marks is None or not self.remembered or not created:
+            return
+        for name in sorted(self.remembered):
+            values: dict[str, Any] = {}
+            for index, issue in created.items():
+                given = {
+                    str(p.get("key")): p.get("value")
+                    for p in updates[index].get("properties") or []
+                    if isinstance(p, Mapping)
+                }
+                values[issue.id] = given.get(name)
+            self.marks.record(name, values)
+
+    def _fill_properties(
+        self, issues: list[dict[str, Any]], properties: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Give Data Center search results the properties asked for, as Cloud's search does.
+
+        Write-once properties come from the mark book; anything it does not know is read with
+        one GET per issue (which DC answers with properties) and, if write-once, recorded.
+        """
+        if not properties or not issues:
+            return issues
+        wanted = list(dict.fromkeys(properties))
+        ids = [str(issue.get("id")) for issue in issues]
+        known: dict[str, dict[str, Any]] = {issue_id: {} for issue_id in ids}
+        if self.marks is not None:
+            for name in wanted:
+                if name in self.remembered:
+                    for issue_id, value in self.marks.lookup(name, ids).items():
+                        known[issue_id][name] = value
+        learnt: dict[str, dict[str, Any]] = {}
+        for issue, issue_id in zip(issues, ids, strict=True):
+            missing = [name for name in wanted if name not in known[issue_id]]
+            if missing:
+                read = self.get_issue(issue_id, ["summary"], missing)
+                props = read.get("properties") or {}
+                for name in missing:
+                    known[issue_id][name] = props.get(name)
+                    if name in self.remembered:
+                        learnt.setdefault(name, {})[issue_id] = props.get(name)
+            issue["properties"] = {
+                name: value for name, value in known[issue_id].items() if value is not None
+            }
+        if self.marks is not None:
+            for name, values in learnt.items():
+                self.marks.record(name, values)
+        return issues
 
     def search_issues(
         self,
@@ -582,7 +641,8 @@ class JiraGateway:
         """Run a JQL search and return up to `limit` issues (Cloud: /search/jql, DC: /search)."""
         found: list[dict[str, Any]] = []
         body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": min(limit, 100)}
-        if properties:
+        if properties and self.is_cloud:
+            # Data Center's search bean refuses `properties` (HTTP 400); see _fill_properties.
             body["properties"] = list(properties)
         if self.is_cloud:
             # /rest/api/2/search is being removed on Cloud; /search/jql pages with nextPageToken.
@@ -603,6 +663,7 @@ class JiraGateway:
                 body["startAt"] += len(issues)
                 if not issues or body["startAt"] >= int(page.get("total") or 0):
                     break
+            return self._fill_properties(found[:limit], properties)
         return found[:limit]
 
     def read_issues(
@@ -615,8 +676,9 @@ class JiraGateway:
 
         Cloud: POST /issue/bulkfetch, 100 per call, answers issueErrors for unknown keys.
         https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulkfetch-post
-        Data Center has no bulk fetch: a JQL `key in (...)` search with validateQuery=warn, where
-        an unknown key is a warning instead of a 400 for the whole query.
+        Data Center has no bulk fetch: a JQL `key in (...)` search with validateQuery=false, where
+        an unknown key is a warning instead of a 400 for the whole query; its properties come
+        from the mark book (`_fill_properties`).
         A moved issue answers under its new key, so callers match what they get by its content.
         """
         wanted = list(dict.fromkeys(keys))
@@ -630,17 +692,19 @@ class JiraGateway:
                 page = self._json(self._call("POST", "/rest/api/2/issue/bulkfetch", body=body))
                 issues = page.get("issues") or []
             else:
+                # DC reads validateQuery as a Boolean (a string is a 400); false makes an unknown
+                # key a warning. Jira DC 11.3 SearchRequestBean, sandbox/specs/jira-dc.contract.json
                 search: dict[str, Any] = {
                     "jql": "key in ({})".format(", ".join(f'"{key}"' for key in chunk)),
                     "fields": list(fields),
                     "maxResults": len(chunk),
                     "startAt": 0,
-                    "validateQuery": "warn",
+                    "validateQuery": False,
                 }
-                if properties:
-                    search["properties"] = list(properties)
                 page = self._json(self._call("POST", "/rest/api/2/search", body=search))
-                issues = page.get("issues") or []
+                issues = self._fill_properties(
+                    [dict(issue) for issue in page.get("issues") or []], properties
+                )
             found += [dict(issue) for issue in issues]
         return found
 

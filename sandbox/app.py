@@ -342,9 +342,12 @@ class Sandbox:
                 400, ["Unexpected character in the request body: it is not valid JSON."]
             ).response()
         if self._check is not None:
-            reasons = self._check(api, method, path, query, decoded)
+            data_center = not self.seed.is_cloud
+            reasons = self._check(api, method, path, query, decoded, data_center=data_center)
             if reasons:
                 self.violations.append(Violation(api, method, path, tuple(reasons)))
+                if data_center and api == "jira":
+                    return _data_center_refusal(method, path, reasons)
                 return ApiError(
                     400, [f"The real {api.title()} would refuse this request: {r}" for r in reasons]
                 ).response()
@@ -466,6 +469,17 @@ class Sandbox:
     def _responses_callback(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         response = self.handle(request.method, request.url, dict(request.headers), request.body)
         return response.status, response.headers, response.content()
+
+
+def _data_center_refusal(method: str, path: str, reasons: list[str]) -> SandboxResponse:
+    """Refuse as Data Center does: Jersey's 404 or 405 for a resource or method it lacks, else a
+    400 carrying the Jackson reader's own words in the usual {"errorMessages", "errors"}."""
+    if any(reason.startswith("no such operation") for reason in reasons):
+        return ApiError(404, [f"null for uri: {path}"]).response()
+    if any(reason.startswith("method not allowed") for reason in reasons):
+        return SandboxResponse(405)
+    prefix = f"{method} {path}: "
+    return ApiError(400, [reason.removeprefix(prefix) for reason in reasons]).response()
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

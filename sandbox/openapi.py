@@ -22,6 +22,8 @@ from referencing.jsonschema import DRAFT4
 Api = Literal["jira", "confluence"]
 
 JIRA_SPEC = "jira-platform.openapi.json.gz"
+# Data Center's own contract, derived from its 11.3 REST description (provenance inside the file).
+JIRA_DC_CONTRACT = "jira-dc.contract.json"
 CONFLUENCE_V2_SPEC = "confluence.openapi.json.gz"
 CONFLUENCE_V1_SPEC = "confluence-v1.openapi.json.gz"
 
@@ -111,12 +113,23 @@ class Spec:
 
 
 def check_request(
-    api: Api, method: str, path: str, query: Mapping[str, list[str]], body: Any
+    api: Api,
+    method: str,
+    path: str,
+    query: Mapping[str, list[str]],
+    body: Any,
+    *,
+    data_center: bool = False,
 ) -> list[str]:
-    """Return why the real service would refuse this request's shape; empty if it would accept it."""
+    """Return why the real service would refuse this request's shape; empty if it would accept it.
+
+    Jira Data Center is checked against its own contract, never Cloud's description.
+    """
     method = method.upper()
     path = _normalise_path(path)
     if api == "jira":
+        if data_center:
+            return _check_jira_dc(method, path, query, body)
         return _check_jira(method, path, query, body)
     return _check_confluence(method, path, query, body)
 
@@ -144,6 +157,100 @@ def _check_jira(method: str, path: str, query: Mapping[str, list[str]], body: An
     if version is not None and body is not None:
         reasons += _check_rich_text(spec, operation, body, version)
     return [f"{method} {path}: {reason}" for reason in reasons]
+
+
+# Data Center serves v2 and `latest` (the same resources); there is no v3 and no ADF.
+# https://docs.atlassian.com/software/jira/docs/api/REST/latest/
+JIRA_DC_PREFIX = re.compile(r"^/rest/api/(?:2|latest)(?=/|$)")
+
+
+def _check_jira_dc(
+    method: str, path: str, query: Mapping[str, list[str]], body: Any
+) -> list[str]:
+    """Check a Data Center call against DC's contract; reasons read as DC's own refusals."""
+    spec = _jira_dc_spec()
+    match = JIRA_DC_PREFIX.match(path)
+    spec_path = "/rest/api/2" + path[match.end() :] if match else path
+    found = _find_operation(spec, method, spec_path)
+    if isinstance(found, str):
+        return [found.format(api="Jira Data Center's REST API", method=method, path=path)]
+    operation, path_params = found
+    reasons = _check_parameters(spec, operation, path_params, query)
+    reasons += _check_body_dc(spec, operation, body)
+    if body is not None:
+        reasons += _check_rich_text(spec, operation, body, "2")
+    return [f"{method} {path}: {reason}" for reason in reasons]
+
+
+def _check_body_dc(spec: Spec, operation: Operation, body: Any) -> list[str]:
+    """Jackson's words for a body DC cannot read: an unknown field of a closed bean, a wrong type."""
+    if body is None:
+        return ["No content to map to Object due to end of input"] if operation.body_required else []
+    if operation.body_schema is None:
+        return []
+    bean = _DC_BEANS.get(operation.operation_id, "the request bean")
+    validator = _validator(spec, json.dumps(operation.body_schema, sort_keys=True))
+    reasons = []
+    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
+        reasons.append(_jackson_message(error, bean))
+    return reasons
+
+
+def _jackson_message(error: ValidationError, bean: str) -> str:
+    """Word a refusal as Data Center's Jackson reader does (public captures in the contract)."""
+    if error.context:
+        deepest = best_match(error.context)
+        if deepest is not None:
+            return _jackson_message(deepest, bean)
+    chain = bean + "".join(f'["{part}"]' for part in error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        known = set((error.schema.get("properties") or {}) if isinstance(error.schema, Mapping) else ())
+        extra = sorted(str(name) for name in error.instance if name not in known)
+        name = extra[0] if extra else "?"
+        return (
+            f'Unrecognized field "{name}" (Class {bean}), not marked as ignorable '
+            f'(through reference chain: {chain}["{name}"])'
+        )
+    if error.validator == "type":
+        wanted = error.validator_value
+        kinds = [wanted] if isinstance(wanted, str) else list(wanted)
+        java = {
+            "boolean": "java.lang.Boolean",
+            "integer": "java.lang.Integer",
+            "number": "java.lang.Integer",
+            "string": "java.lang.String",
+            "array": "java.util.ArrayList",
+            "object": "java.util.LinkedHashMap",
+        }.get(str(kinds[0]), "java.lang.Object")
+        value = error.instance
+        if "boolean" in kinds and isinstance(value, str):
+            return (
+                f"Can not construct instance of java.lang.Boolean from String value '{value}': "
+                f'only "true" or "false" recognized (through reference chain: {chain})'
+            )
+        return (
+            f"Can not deserialize instance of {java} out of {_json_token(value)} token "
+            f"(through reference chain: {chain})"
+        )
+    return f"{error.message} (through reference chain: {chain})"
+
+
+def _json_token(value: Any) -> str:
+    if isinstance(value, bool):
+        return "VALUE_TRUE" if value else "VALUE_FALSE"
+    if isinstance(value, dict):
+        return "START_OBJECT"
+    if isinstance(value, list):
+        return "START_ARRAY"
+    if isinstance(value, str):
+        return "VALUE_STRING"
+    if value is None:
+        return "VALUE_NULL"
+    return "VALUE_NUMBER_INT" if isinstance(value, int) else "VALUE_NUMBER_FLOAT"
+
+
+# The Java bean behind an operation's body, where a public capture names it.
+_DC_BEANS = {"searchUsingSearchRequest": "com.atlassian.jira.rest.v2.search.SearchRequestBean"}
 
 
 def _check_confluence(
@@ -301,6 +408,8 @@ def _lenient_type(
     is_scalar = isinstance(instance, int | float) and not isinstance(instance, bool)
     if "string" in kinds and is_scalar:
         return
+    if "boolean" in kinds and instance in ("true", "false"):
+        return  # Jackson reads the strings "true" and "false" as booleans
     if isinstance(instance, str):
         if "integer" in kinds and re.fullmatch(r"-?\d+", instance):
             return
@@ -420,6 +529,35 @@ def _jira_spec() -> Spec:
     document = _read_document(JIRA_SPEC)
     document["paths"] = {**document["paths"], **JIRA_SOFTWARE_PATHS}
     return _compile(document, "urn:crossdept:jira-platform")
+
+
+@functools.cache
+def _jira_dc_spec() -> Spec:
+    """Data Center's contract as an OpenAPI-like document, compiled like the others."""
+    raw = resources.files("sandbox").joinpath("specs", JIRA_DC_CONTRACT).read_text("utf-8")
+    contract = json.loads(raw)
+    paths: dict[str, dict[str, Any]] = {}
+    for entry in contract["operations"]:
+        parameters: list[dict[str, Any]] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"\{(\w+)\}", entry["path"])
+        ]
+        parameters += [
+            {"name": name, "in": "query", "schema": schema}
+            for name, schema in (entry.get("query") or {}).items()
+        ]
+        operation: dict[str, Any] = {
+            "operationId": entry["operationId"],
+            "parameters": parameters,
+        }
+        if "body" in entry:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": entry["body"]}},
+            }
+        paths.setdefault(entry["path"], {})[entry["method"].lower()] = operation
+    document = {"info": {"title": contract["title"]}, "paths": paths}
+    return _compile(document, "urn:crossdept:jira-dc")
 
 
 @functools.cache

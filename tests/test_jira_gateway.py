@@ -14,6 +14,7 @@ import responses
 
 from plugin.errors import RefusedError, TransientGatewayError
 from plugin.jira_gateway import BULK_LIMIT, JiraGateway, issue_payload
+from plugin.marks import MarkBook, issue_marks
 from plugin.ports import NewIssue
 from plugin.store import Store
 
@@ -350,16 +351,53 @@ def test_read_issues_data_center_searches_keys_with_unknown_ones_as_warnings(
     gateway = data_center(http)
     http.post(
         f"{DC_URL}/rest/api/2/search",
-        json={"issues": [{"key": "XD-2"}], "total": 1, "warningMessages": ["XD-9 …"]},
+        json={"issues": [{"id": "10002", "key": "XD-2"}], "total": 1, "warningMessages": ["…"]},
+    )
+    mark = {"request": "XD-1", "ref": "s1"}
+    http.get(
+        f"{DC_URL}/rest/api/2/issue/10002",
+        json={"id": "10002", "key": "XD-2", "properties": {"crossdept.item": mark}},
     )
 
     found = gateway.read_issues(["XD-2", "XD-9"], properties=["crossdept.item"])
 
-    assert found == [{"key": "XD-2"}]
+    assert found == [{"id": "10002", "key": "XD-2", "properties": {"crossdept.item": mark}}]
     body = json.loads(http.calls[1].request.body)
     assert body["jql"] == 'key in ("XD-2", "XD-9")'
-    assert body["validateQuery"] == "warn"
-    assert body["maxResults"] == 2
+    # DC's SearchRequestBean: validateQuery is a Boolean, and there is no `properties`.
+    assert body["validateQuery"] is False
+    assert "properties" not in body
+    assert "properties=crossdept.item" in http.calls[2].request.url
+
+
+def test_data_center_search_takes_marks_from_the_book_not_from_jira(
+    http: responses.RequestsMock, sqlite_store: Store
+) -> None:
+    gateway = data_center(http)
+    sqlite_store.create_all([issue_marks])
+    gateway.marks = MarkBook(sqlite_store)
+    gateway.remembered = frozenset({"crossdept.item"})
+    http.post(
+        f"{DC_URL}/rest/api/2/issue/bulk",
+        status=201,
+        json={"issues": [{"id": "10005", "key": "XD-5"}], "errors": []},
+    )
+    gateway.create_issues([new_issue("subtask")])
+    http.post(
+        f"{DC_URL}/rest/api/2/search",
+        json={"issues": [{"id": "10005", "key": "XD-5"}, {"id": "10006", "key": "XD-6"}], "total": 2},
+    )
+    http.get(f"{DC_URL}/rest/api/2/issue/10006", json={"id": "10006", "key": "XD-6"})
+
+    first = gateway.search_issues("project = XD", properties=["crossdept.item"])
+    second = gateway.search_issues("project = XD", properties=["crossdept.item"])
+
+    mark = {"request": "XD-1", "ref": "s1"}
+    assert [issue.get("properties") for issue in first] == [{"crossdept.item": mark}, {}]
+    assert second == first
+    # XD-5 was created by crossdept, XD-6 read once (it has no mark); the second search reads none.
+    assert gateway.calls_to("GET /rest/api/2/issue/{key}") == 1
+    assert gateway.calls_to("POST /rest/api/2/search") == 2
 
 
 def new_issue(placement: str, parent: str = "XD-2") -> NewIssue:

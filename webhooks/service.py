@@ -106,7 +106,9 @@ class Service:
 
     def _connect(self) -> JiraGateway:
         from plugin.budget import RequestBudget
+        from plugin.items import ITEM_PROPERTY
         from plugin.jira_gateway import JiraGateway
+        from plugin.marks import MarkBook
 
         settings = self.settings
         gateway = JiraGateway.connect(
@@ -118,6 +120,8 @@ class Service:
         )
         site = (settings.jira_url or "").rstrip("/")
         gateway.budget = RequestBudget(self.store, site, settings.jira_max_rps)
+        gateway.marks = MarkBook(self.store)
+        gateway.remembered = frozenset({ITEM_PROPERTY})
         return gateway
 
     def confluence(self) -> ConfluencePort | None:

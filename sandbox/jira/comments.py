@@ -79,7 +79,7 @@ class CommentEndpoints(JiraState):
         issue.updated = comment.updated
         self._emit(
             "comment_updated",
-            {"comment": self._comment_json(issue, comment), "issue": self._reduced_issue(issue)},
+            self._comment_event(issue, self._comment_json(issue, comment)),
         )
         self._emit(
             "jira:issue_updated",
@@ -98,7 +98,7 @@ class CommentEndpoints(JiraState):
         issue.comments.remove(comment)
         issue.updated = self.now()
         rendered = self._comment_json(issue, comment)
-        self._emit("comment_deleted", {"comment": rendered, "issue": self._reduced_issue(issue)})
+        self._emit("comment_deleted", self._comment_event(issue, rendered))
         self._emit(
             "jira:issue_updated",
             {

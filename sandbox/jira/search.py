@@ -69,9 +69,11 @@ class SearchEndpoints(JiraState):
                 ],
             )
         params = self._search_params(call)
-        # validateQuery: strict (default, also "true") answers 400 for an unknown issue key;
-        # warn (also "false") turns such errors into warningMessages and matches nothing for them.
-        validation = str(params.get("validateQuery") or "strict").lower()
+        # Data Center reads validateQuery as a Boolean: true (the default) answers 400 for an
+        # unknown issue key; false turns such errors into warningMessages and matches nothing for
+        # them. (Cloud's strict/warn/none belong to its removed /search.)
+        validation = params.get("validateQuery")
+        validation = "true" if validation is None else str(validation).lower()
         warnings: list[str] | None = [] if validation in ("warn", "false", "none") else None
         self._jql_warnings = warnings
         try:
@@ -93,7 +95,9 @@ class SearchEndpoints(JiraState):
                     version=call.version,
                     fields=fields if fields is not None else ["*navigable"],
                     expand=params.get("expand") or (),
-                    properties=params.get("properties") or (),
+                    # DC's search has no `properties`: its bean refuses one in a body, and JAX-RS
+                    # ignores one in a query string. Properties are read per issue on DC.
+                    properties=(),
                 )
                 for issue in page
             ],

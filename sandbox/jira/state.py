@@ -412,7 +412,7 @@ class JiraState:
         issue.updated = now
         self._emit(
             "comment_created",
-            {"comment": self._comment_json(issue, comment), "issue": self._reduced_issue(issue)},
+            self._comment_event(issue, self._comment_json(issue, comment)),
         )
         self._emit(
             "jira:issue_updated",
@@ -424,6 +424,16 @@ class JiraState:
             },
         )
         return comment
+
+    def _comment_event(self, issue: _Issue, comment: dict[str, Any]) -> dict[str, Any]:
+        """The body of a comment_* webhook. Cloud adds the issue with a handful of fields; Data
+        Center sends the comment alone, its issue only in `comment.self` (.../issue/10013/comment/
+        12000), and the issue's data in the companion jira:issue_updated. Public DC captures:
+        zulip's Jira fixture comment_created_no_issue_details.json, mattermost-plugin-jira PR #118
+        (tests/samples/comment_created__mattermost_mattermost-plugin-jira__2.json)."""
+        if not self.seed.is_cloud:
+            return {"comment": comment}
+        return {"comment": comment, "issue": self._reduced_issue(issue)}
 
     def _reduced_issue(self, issue: _Issue) -> dict[str, Any]:
         """The issue as comment_* webhooks carry it: only a handful of fields."""

@@ -156,9 +156,12 @@ def test_pat_acts_as_its_user_and_users_are_found_by_username(dc: Sandbox) -> No
         requests.get(f"{API}/user/bulk", params={"accountId": "pm"}, headers=BEARER).status_code
         == 404
     )
+    # Both are calls DC's contract lacks: reported, then cleared for the teardown's check.
+    assert [v.path for v in dc.violations] == ["/rest/api/2/search/jql", "/rest/api/2/user/bulk"]
+    dc.violations.clear()
 
 
-def test_search_with_validate_query_warn_turns_unknown_keys_into_warnings(dc: Sandbox) -> None:
+def test_search_with_validate_query_false_turns_unknown_keys_into_warnings(dc: Sandbox) -> None:
     made = requests.post(
         f"{API}/issue",
         json={"fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"}},
@@ -167,7 +170,7 @@ def test_search_with_validate_query_warn_turns_unknown_keys_into_warnings(dc: Sa
     query = {"jql": f"key in ({made['key']}, XD-999)", "fields": ["summary"]}
 
     strict = requests.post(f"{API}/search", json=query, headers=BEARER)
-    warned = requests.post(f"{API}/search", json={**query, "validateQuery": "warn"}, headers=BEARER)
+    warned = requests.post(f"{API}/search", json={**query, "validateQuery": False}, headers=BEARER)
 
     assert strict.status_code == 400
     assert "An issue with key 'XD-999' does not exist" in strict.json()["errorMessages"][0]
@@ -179,4 +182,82 @@ def test_search_with_validate_query_warn_turns_unknown_keys_into_warnings(dc: Sa
     fetch = requests.post(
         f"{API}/issue/bulkfetch", json={"issueIdsOrKeys": ["XD-1"]}, headers=BEARER
     )
-    assert fetch.status_code == 404  # Data Center has no bulk fetch
+    assert fetch.status_code == 405  # Data Center has no bulk fetch: only GET/PUT/DELETE issue/{key}
+    assert [v.path for v in dc.violations] == ["/rest/api/2/issue/bulkfetch"]
+    dc.violations.clear()
+
+
+def test_search_refuses_cloud_parameters_in_data_centers_own_words(dc: Sandbox) -> None:
+    """DC's SearchRequestBean: validateQuery is a Boolean and there is no `properties`.
+
+    Captured refusals: github.com/ljay79/jira-tools/issues/12 (validateQuery 'strict', properties)
+    and github.com/floralvikings/jira-connector/issues/219 (an unrecognized field).
+    """
+    query = {"jql": "project = XD", "fields": ["summary"]}
+
+    as_string = requests.post(f"{API}/search", json={**query, "validateQuery": "warn"}, headers=BEARER)
+    with_properties = requests.post(
+        f"{API}/search", json={**query, "properties": ["crossdept.item"]}, headers=BEARER
+    )
+
+    assert as_string.status_code == 400
+    assert as_string.json() == {
+        "errorMessages": [
+            "Can not construct instance of java.lang.Boolean from String value 'warn': only "
+            '"true" or "false" recognized (through reference chain: '
+            'com.atlassian.jira.rest.v2.search.SearchRequestBean["validateQuery"])'
+        ],
+        "errors": {},
+    }
+    assert with_properties.status_code == 400
+    assert with_properties.json()["errorMessages"] == [
+        'Unrecognized field "properties" (Class com.atlassian.jira.rest.v2.search.SearchRequestBean),'
+        " not marked as ignorable (through reference chain: "
+        'com.atlassian.jira.rest.v2.search.SearchRequestBean["properties"])'
+    ]
+    assert len(dc.violations) == 2
+    dc.violations.clear()
+
+
+def test_search_returns_no_properties_even_when_a_query_string_asks(dc: Sandbox) -> None:
+    made = requests.post(
+        f"{API}/issue",
+        json={
+            "fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"},
+            "properties": [{"key": "crossdept.item", "value": {"request": "XD-9", "ref": "r"}}],
+        },
+        headers=BEARER,
+    ).json()
+    found = requests.get(
+        f"{API}/search",
+        params={"jql": f"key = {made['key']}", "properties": "crossdept.item"},
+        headers=BEARER,
+    ).json()
+    single = requests.get(
+        f"{API}/issue/{made['key']}", params={"properties": "crossdept.item"}, headers=BEARER
+    ).json()
+
+    assert "properties" not in found["issues"][0]  # JAX-RS ignores a parameter DC lacks
+    assert single["properties"] == {"crossdept.item": {"request": "XD-9", "ref": "r"}}
+
+
+def test_comment_webhooks_carry_no_issue_and_the_companion_carries_it(dc: Sandbox) -> None:
+    made = requests.post(
+        f"{API}/issue",
+        json={"fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"}},
+        headers=BEARER,
+    ).json()
+    dc.outbox.pending.clear()
+    requests.post(f"{API}/issue/{made['key']}/comment", json={"body": "hi"}, headers=BEARER)
+
+    sent = {d.event: d.payload() for d in dc.outbox.pending}
+    comment = sent["comment_created"]
+    companion = sent["jira:issue_updated"]
+    assert "issue" not in comment
+    assert comment["comment"]["self"].endswith(f"/rest/api/2/issue/{made['id']}/comment/10000")
+    assert comment["comment"]["author"]["name"] == "pm"
+    assert "accountId" not in comment["comment"]["author"]
+    assert companion["issue_event_type_name"] == "issue_commented"
+    assert companion["issue"]["key"] == made["key"]
+    assert companion["comment"]["id"] == comment["comment"]["id"]
+    assert "changelog" not in companion
