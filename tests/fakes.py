@@ -309,6 +309,10 @@ class FakeJira:
     ) -> dict[str, Any]:
         with self._lock:
             issue = self.issues.get(key)
+            if issue is None:  # Jira takes an issue's id where it takes its key
+                key, issue = next(
+                    ((k, i) for k, i in self.issues.items() if str(i.get("id")) == key), (key, None)
+                )
             if issue is None:
                 self._hit("GET /rest/api/2/issue/{key}", 404)
                 raise RefusedError(

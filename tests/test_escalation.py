@@ -178,3 +178,97 @@ def test_someone_elses_reply_does_not_stop_the_clock(store: Store) -> None:
     router.dispatch(reply, context(store, FakeJira()))
     [ask] = Asks(store).listing()
     assert ask.state == OPEN
+
+
+# -- Data Center's comment deliveries ------------------------------------------------------------
+# DC sends `comment_*` without the issue (only comment.self names it by id) and a companion
+# jira:issue_updated (issue_commented / issue_comment_edited / issue_comment_deleted) with the issue
+# and the comment. Shapes from public captures: zulip's Jira fixtures
+# (comment_created_no_issue_details.json, commented_v1.json, comment_edited_v2.json) and
+# mattermost-plugin-jira PR #118 (tests/samples/comment_created__mattermost_...__2.json).
+
+DC_CREATED = "comment_created__handwritten__datacenter_no_issue"
+DC_COMMENTED = "jira_issue_updated__handwritten__datacenter_issue_commented"
+DC_EDITED = "comment_updated__handwritten__datacenter_no_issue"
+DC_EDITED_COMPANION = "jira_issue_updated__handwritten__datacenter_issue_comment_edited"
+DC_DELETED = "comment_deleted__handwritten__datacenter_no_issue"
+DC_DELETED_COMPANION = "jira_issue_updated__handwritten__datacenter_issue_comment_deleted"
+
+
+def dc_jira() -> FakeJira:
+    jira = FakeJira()
+    jira.add_issue({"id": "10013", "key": "XD-9", "fields": {"project": {"key": "XD"}}})
+    return jira
+
+
+def dc_event(name: str) -> Any:
+    from tests.conftest import load_sample_json
+
+    return parse_event(load_sample_json(name))
+
+
+@pytest.mark.parametrize(
+    "deliveries",
+    [
+        [DC_CREATED],
+        [DC_COMMENTED],
+        [DC_CREATED, DC_COMMENTED],
+        [DC_COMMENTED, DC_CREATED],
+        [DC_COMMENTED, DC_CREATED, DC_COMMENTED],  # a retry on top
+    ],
+    ids=["comment alone", "companion alone", "comment first", "companion first", "retried"],
+)
+def test_a_data_center_comment_is_one_ask_whichever_delivery_comes(
+    store: Store, deliveries: list[str]
+) -> None:
+    jira = dc_jira()
+    ctx = context(store, jira)
+    for name in deliveries:
+        router.dispatch(dc_event(name), ctx)
+
+    [ask] = Asks(store).listing()
+    assert (ask.issue, ask.asked, ask.source, ask.source_id) == (
+        "XD-9",
+        "engineering.contact",
+        "mention",
+        "12000",
+    )
+    assert ask.asked_by == "requester"
+    assert ask.asked_at == datetime(2026, 3, 2, 2, 0, tzinfo=UTC).timestamp()
+    # Only the issue-less delivery costs a read, to learn the issue's key and project.
+    assert jira.calls_to("GET /rest/api/2/issue/{key}") == deliveries.count(DC_CREATED)
+
+
+@pytest.mark.parametrize("edit", [DC_EDITED, DC_EDITED_COMPANION])
+def test_a_data_center_edit_that_drops_the_mention_cancels_the_ask(store: Store, edit: str) -> None:
+    ctx = context(store, dc_jira())
+    router.dispatch(dc_event(DC_COMMENTED), ctx)
+    router.dispatch(dc_event(edit), ctx)
+    assert Asks(store).listing(state=OPEN) == []
+    assert [ask.source_id for ask in Asks(store).listing(state=CANCELLED)] == ["12000"]
+
+
+@pytest.mark.parametrize("delete", [DC_DELETED, DC_DELETED_COMPANION])
+def test_a_data_center_delete_cancels_the_ask(store: Store, delete: str) -> None:
+    ctx = context(store, dc_jira())
+    router.dispatch(dc_event(DC_CREATED), ctx)
+    router.dispatch(dc_event(delete), ctx)
+    assert Asks(store).listing(state=OPEN) == []
+
+
+def test_a_real_server_comment_without_issue_is_read_by_its_id_and_left_outside_the_projects(
+    store: Store,
+) -> None:
+    """The mattermost capture (a real Server comment_created, issue 10013 in project other than
+    ours): crossdept reads the issue once by id and, finding it outside `jira.projects`, asks no one."""
+    from tests.conftest import load_sample_json
+
+    jira = FakeJira()
+    jira.add_issue({"id": "10013", "key": "MM-1", "fields": {"project": {"key": "MM"}}})
+    event = parse_event(load_sample_json("comment_created__mattermost_mattermost-plugin-jira__2"))
+    assert event.issue_key is None and event.issue_id == "10013"
+
+    router.dispatch(event, context(store, jira))
+
+    assert Asks(store).listing() == []
+    assert jira.calls_to("GET /rest/api/2/issue/{key}") == 1

@@ -27,6 +27,9 @@ def test_there_are_recorded_and_handwritten_samples() -> None:
         "issuelink_created",
         "automation_issue_data",
         "jira_issue_updated",
+        "comment_created",
+        "comment_updated",
+        "comment_deleted",
     }
 
 
