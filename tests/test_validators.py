@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from plugin.calendar import WorkCalendar
 from plugin.validators import validators
-from tests.fakes import CONTACTS, HEADS, RULES_FILE, data_center_rules, load_default_rules
+from tests.fakes import CONTACTS, DC_USERS, HEADS, RULES_FILE, load_default_rules
 from webhooks.cli import cli
 
 RULES = load_default_rules()
@@ -53,19 +54,50 @@ def test_department_owners_are_listed_per_department_by_account_id() -> None:
     )
     assert clause is not None
     assert set(json.loads(clause.group(1))) >= {HEADS["技术部"], CONTACTS["技术部"]}
-    dc = by_check(data_center_rules(RULES))["owner_in_department"].expression
-    assert ".includes(issue.assignee.name)" in dc and "engineering.contact" in dc
 
 
 def test_the_working_day_validator_lists_holidays_and_adjusted_working_weekends() -> None:
     expression = by_check()["due_on_workday"].expression
     off, on, weekdays = lists_in(expression)
-    assert "2026-10-01" in off and "2026-01-01" in off  # National Day, New Year
-    assert "2026-10-03" not in off  # a Saturday: off anyway, so not listed
-    assert "2026-01-04" in on  # a Sunday worked to make up for New Year (调休)
+    assert 20261001 in off and 20260101 in off  # National Day, New Year
+    assert 20261003 not in off  # a Saturday: off anyway, so not listed
+    assert 20260104 in on  # a Sunday worked to make up for New Year (调休)
     assert weekdays == [1, 2, 3, 4, 5]  # Jira's getDay(): Sunday is 0
     two_years = by_check(years=(2026, 2027))["due_on_workday"].expression
-    assert "2027-10-01" in two_years
+    assert "20271001" in two_years
+
+
+def test_the_due_day_is_compared_as_numbers_not_as_a_locale_string() -> None:
+    """A CalendarDate's toString() is not documented as YYYY-MM-DD; its parts are numbers."""
+    expression = by_check()["due_on_workday"].expression
+    assert "toString" not in expression
+    day = (
+        "(issue.dueDate.getFullYear() * 10000 + (issue.dueDate.getMonth() + 1) * 100"
+        " + issue.dueDate.getDate())"
+    )
+    assert expression.count(f".includes({day})") == 2
+    # The day number the expression computes for 2026-10-01 (getMonth() is 0-based) is listed.
+    year, month, date = 2026, 10 - 1, 1
+    assert year * 10000 + (month + 1) * 100 + date in lists_in(expression)[0]
+
+
+def data_center_rules_text() -> str:
+    text = RULES_FILE.read_text(encoding="utf-8")
+    for account, name in DC_USERS.items():
+        text = text.replace(account, name)
+    return text
+
+
+def test_data_center_rules_get_a_plain_answer_and_no_expression(tmp_path: Path) -> None:
+    runner = CliRunner()
+    rules = tmp_path / "dc-rules.yaml"
+    rules.write_text(data_center_rules_text(), encoding="utf-8")
+    shown = runner.invoke(cli, ["validators", str(rules)])
+    as_json = runner.invoke(cli, ["validators", str(rules), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert "exist only on Jira Cloud" in shown.output
+    assert "expression:" not in shown.output and "engineering.contact" not in shown.output
+    assert json.loads(as_json.stdout) == []
 
 
 def test_a_changed_rules_file_changes_its_validators() -> None:

@@ -112,13 +112,13 @@ def schema(output: Path | None) -> None:
 def validators_command(path: Path, years: tuple[int, ...], as_json: bool) -> None:
     """Print Jira expressions to paste as workflow validators, so Jira refuses what breaks a rule.
 
-    On Jira Cloud, edit the workflow of the stage and deliverable issue types, add a validator of
+    Jira expressions exist only on Jira Cloud. On Jira Cloud, edit the workflow of the stage and deliverable issue types, add a validator of
     the kind "Jira expression" (Jira's own, or an app's such as ScriptRunner or JMWE) to the
     Create transition and to the transitions people use, and paste each expression with its
     message. Regenerate them after changing departments or the calendar.
     """
     from plugin.calendar import WorkCalendar
-    from plugin.validators import validators
+    from plugin.validators import names_cloud_accounts, validators
 
     try:
         rules = load_rules(path)
@@ -126,6 +126,17 @@ def validators_command(path: Path, years: tuple[int, ...], as_json: bool) -> Non
         for problem in error.problems:
             click.echo(problem, err=True)
         raise SystemExit(1) from None
+    if not names_cloud_accounts(rules):
+        # No expression to print: Data Center has no Jira expressions to paste them into.
+        click.echo(
+            f"{path} names people by username, so it is for Jira Data Center. Workflow validators "
+            "written as Jira expressions exist only on Jira Cloud; on Data Center crossdept "
+            "enforces the same rules after each change (a comment, a label, the stage gate).",
+            err=as_json,
+        )
+        if as_json:
+            click.echo("[]")
+        return
     chosen = years or (date.today().year, date.today().year + 1)
     found = validators(rules, WorkCalendar.from_rules(rules.calendar), tuple(sorted(chosen)))
     if as_json:
