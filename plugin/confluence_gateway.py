@@ -79,17 +79,22 @@ class ConfluenceGateway:
         email: str | None = None,
         api_token: str | None = None,
         pat: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
     ) -> ConfluenceGateway:
-        """Build the client (no call is made): Cloud email + API token, or a Data Center PAT."""
-        if email and api_token:
+        """Build the client (no call is made): Cloud email + API token, a Data Center PAT, or an
+        older Server's username + password."""
+        login = (email, api_token) if email and api_token else (username, password)
+        if login[0] and login[1]:
             client = Confluence(  # type: ignore[no-untyped-call]
-                url=url, cloud=False, username=email, password=api_token, timeout=TIMEOUT_SECONDS
+                url=url, cloud=False, username=login[0], password=login[1], timeout=TIMEOUT_SECONDS
             )
         elif pat:
             client = Confluence(url=url, token=pat, timeout=TIMEOUT_SECONDS)  # type: ignore[no-untyped-call]
         else:
             raise GatewayError(
-                "Confluence needs an email and API token (Cloud) or a personal access token"
+                "Confluence needs an email and API token (Cloud), a personal access token (Data "
+                "Center), or a username and password (older Server)"
             )
         return cls(client)
 

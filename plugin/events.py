@@ -122,6 +122,7 @@ class JiraEvent(Lenient):
         shared_token: bytes | None = None,
         allow_unsigned: bool = False,
         max_body_bytes: int | None = None,
+        url_token: str | None = None,
     ) -> JiraEvent:
         """Check a delivery's size and credentials on the raw bytes, then decode and parse it.
 
@@ -131,7 +132,12 @@ class JiraEvent(Lenient):
         if max_body_bytes is not None and len(body) > max_body_bytes:
             raise PayloadTooLargeError(f"the body is over the limit of {max_body_bytes} bytes")
         authenticate(
-            headers, body, secret=secret, shared_token=shared_token, allow_unsigned=allow_unsigned
+            headers,
+            body,
+            secret=secret,
+            shared_token=shared_token,
+            allow_unsigned=allow_unsigned,
+            url_token=url_token,
         )
         return parse_event(decode_body(body))
 

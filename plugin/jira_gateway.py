@@ -176,16 +176,22 @@ class JiraGateway:
         email: str | None = None,
         api_token: str | None = None,
         pat: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
         observer: Observer | None = None,
     ) -> JiraGateway:
-        """Log in (Cloud: email + API token; Data Center: bearer PAT) and learn which Jira this is."""
+        """Log in and learn which Jira this is. Cloud: email + API token (basic); Data Center 8.14
+        and later: a personal access token (bearer); older Server: username + password (basic)."""
         if email and api_token:
             auth: dict[str, Any] = {"basic_auth": (email, api_token)}
         elif pat:
             auth = {"token_auth": pat}
+        elif username and password:
+            auth = {"basic_auth": (username, password)}
         else:
             raise GatewayError(
-                "Jira needs an email and API token (Cloud) or a personal access token"
+                "Jira needs an email and API token (Cloud), a personal access token (Data "
+                "Center), or a username and password (older Server)"
             )
         # max_retries=0: the jira client would sleep in this thread on 429/503; the queue retries instead.
         client = JIRA(

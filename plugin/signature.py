@@ -15,6 +15,10 @@ from plugin.errors import SignatureError
 SIGNATURE_HEADER = "X-Hub-Signature"
 # Jira Automation's "Send web request" cannot sign; it sends this header with a shared token.
 TOKEN_HEADER = "X-Crossdept-Token"
+# A Jira Server webhook (before Data Center 10) has no secret and no custom headers: its URL
+# carries the shared token instead, /webhooks/jira?token=..., as other Jira receivers take it
+# (e.g. n8n's Jira trigger "query auth", github.com/n8n-io/n8n/pull/8822).
+TOKEN_QUERY = "token"
 
 
 class Headers(Protocol):
@@ -63,12 +67,14 @@ def verify_signature(secret: bytes, body: bytes, header: str | None) -> None:
         raise SignatureError(f"the {SIGNATURE_HEADER} signature does not match the body")
 
 
-def verify_token(expected: bytes, header: str | None) -> None:
+def verify_token(expected: bytes, header: str | None, *, where: str = TOKEN_HEADER) -> None:
     """Raise SignatureError unless `header` carries the shared token, compared in constant time."""
     if not header:
-        raise SignatureError(f"the delivery has neither {SIGNATURE_HEADER} nor {TOKEN_HEADER}")
+        raise SignatureError(
+            f"the delivery has neither {SIGNATURE_HEADER}, nor {TOKEN_HEADER}, nor ?{TOKEN_QUERY}="
+        )
     if not hmac.compare_digest(expected, header.strip().encode("utf-8", "replace")):
-        raise SignatureError(f"the {TOKEN_HEADER} token is wrong")
+        raise SignatureError(f"the {where} token is wrong")
 
 
 def authenticate(
@@ -78,11 +84,13 @@ def authenticate(
     secret: bytes | None,
     shared_token: bytes | None = None,
     allow_unsigned: bool = False,
+    url_token: str | None = None,
 ) -> str:
     """Check the delivery's credentials; return how it proved itself: "signature", "token" or "none".
 
     A signed delivery is always checked against the secret and never falls back to the token.
-    Unsigned deliveries pass only when allowed, and then must carry the token when one is set.
+    Unsigned deliveries pass only when allowed, and then must carry the token when one is set:
+    in the X-Crossdept-Token header (Jira Automation) or the URL's `token` (Server webhooks).
     """
     signature = header_value(headers, SIGNATURE_HEADER)
     if secret is not None and signature:
@@ -96,6 +104,10 @@ def authenticate(
             )
         raise SignatureError(f"the delivery has no {SIGNATURE_HEADER} header")
     if shared_token is not None:
-        verify_token(shared_token, header_value(headers, TOKEN_HEADER))
+        header = header_value(headers, TOKEN_HEADER)
+        if header is None and url_token is not None:
+            verify_token(shared_token, url_token, where=f"?{TOKEN_QUERY}=")
+        else:
+            verify_token(shared_token, header)
         return "token"
     return "none"

@@ -81,14 +81,10 @@ def validators(rules: Rules, calendar: WorkCalendar, years: tuple[int, ...]) -> 
         every = [day for year in years for day in _days(date(year, 1, 1), date(year, 12, 31))]
         usual = {(WEEKDAYS.index(day)) for day in rules.calendar.workdays}
         off = [
-            _day_number(d)
-            for d in every
-            if d.weekday() in usual and not calendar.is_working_day(d)
+            _day_number(d) for d in every if d.weekday() in usual and not calendar.is_working_day(d)
         ]
         on = [
-            _day_number(d)
-            for d in every
-            if d.weekday() not in usual and calendar.is_working_day(d)
+            _day_number(d) for d in every if d.weekday() not in usual and calendar.is_working_day(d)
         ]
         add(
             "due_on_workday",

@@ -164,9 +164,7 @@ def _check_jira(method: str, path: str, query: Mapping[str, list[str]], body: An
 JIRA_DC_PREFIX = re.compile(r"^/rest/api/(?:2|latest)(?=/|$)")
 
 
-def _check_jira_dc(
-    method: str, path: str, query: Mapping[str, list[str]], body: Any
-) -> list[str]:
+def _check_jira_dc(method: str, path: str, query: Mapping[str, list[str]], body: Any) -> list[str]:
     """Check a Data Center call against DC's contract; reasons read as DC's own refusals."""
     spec = _jira_dc_spec()
     match = JIRA_DC_PREFIX.match(path)
@@ -185,7 +183,9 @@ def _check_jira_dc(
 def _check_body_dc(spec: Spec, operation: Operation, body: Any) -> list[str]:
     """Jackson's words for a body DC cannot read: an unknown field of a closed bean, a wrong type."""
     if body is None:
-        return ["No content to map to Object due to end of input"] if operation.body_required else []
+        return (
+            ["No content to map to Object due to end of input"] if operation.body_required else []
+        )
     if operation.body_schema is None:
         return []
     bean = _DC_BEANS.get(operation.operation_id, "the request bean")
@@ -204,7 +204,9 @@ def _jackson_message(error: ValidationError, bean: str) -> str:
             return _jackson_message(deepest, bean)
     chain = bean + "".join(f'["{part}"]' for part in error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        known = set((error.schema.get("properties") or {}) if isinstance(error.schema, Mapping) else ())
+        known = set(
+            (error.schema.get("properties") or {}) if isinstance(error.schema, Mapping) else ()
+        )
         extra = sorted(str(name) for name in error.instance if name not in known)
         name = extra[0] if extra else "?"
         return (

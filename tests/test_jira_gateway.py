@@ -385,7 +385,10 @@ def test_data_center_search_takes_marks_from_the_book_not_from_jira(
     gateway.create_issues([new_issue("subtask")])
     http.post(
         f"{DC_URL}/rest/api/2/search",
-        json={"issues": [{"id": "10005", "key": "XD-5"}, {"id": "10006", "key": "XD-6"}], "total": 2},
+        json={
+            "issues": [{"id": "10005", "key": "XD-5"}, {"id": "10006", "key": "XD-6"}],
+            "total": 2,
+        },
     )
     http.get(f"{DC_URL}/rest/api/2/issue/10006", json={"id": "10006", "key": "XD-6"})
 

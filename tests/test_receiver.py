@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -144,6 +145,53 @@ def test_jira_automation_with_a_wrong_or_missing_token_is_refused(
     headers = {} if token is None else {"X-Crossdept-Token": token}
     response = signed_post(automation_client, ISSUE_CREATED, secret=None, headers=headers)
     assert_json_refusal(response, 401)
+    assert stored(inbox) == []
+
+
+def test_a_server_webhook_is_accepted_with_the_token_in_its_url(
+    automation_client: FlaskClient, inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Jira Server webhooks (before Data Center 10) can neither sign nor add a header."""
+    body = load_sample("comment_created__handwritten__datacenter_no_issue")
+    caplog.set_level(logging.DEBUG)
+    accepted = signed_post(
+        automation_client,
+        body,
+        secret=None,
+        delivery=None,
+        path=f"/webhooks/jira?token={SHARED_TOKEN}",
+    )
+    assert accepted.status_code == 202
+    assert [d.event for d in Deliveries(inbox.store).recent()] == ["comment_created"]
+    # The token is neither kept with the delivery (`jobs` shows what is kept) nor logged.
+    kept = Deliveries(inbox.store).recent()[0]
+    assert SHARED_TOKEN.encode() not in kept.body
+    assert SHARED_TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("token", ["", "wrong", SHARED_TOKEN + "x", SHARED_TOKEN[:-1]])
+def test_a_wrong_token_in_the_url_is_refused(
+    automation_client: FlaskClient, inbox: Inbox, token: str
+) -> None:
+    response = signed_post(
+        automation_client, ISSUE_CREATED, secret=None, path=f"/webhooks/jira?token={token}"
+    )
+    assert_json_refusal(response, 401)
+    assert stored(inbox) == []
+
+
+def test_a_token_in_the_url_is_no_way_around_a_wrong_header_or_signature(
+    make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask], inbox: Inbox
+) -> None:
+    settings = make_settings(CROSSDEPT_ALLOW_UNSIGNED="true", CROSSDEPT_SHARED_TOKEN=SHARED_TOKEN)
+    client = make_app(settings).test_client()
+    path = f"/webhooks/jira?token={SHARED_TOKEN}"
+    wrong_header = {"X-Crossdept-Token": "wrong"}
+    assert (
+        signed_post(client, ISSUE_CREATED, secret=None, headers=wrong_header, path=path).status_code
+        == 401
+    )
+    assert signed_post(client, ISSUE_CREATED, secret="forged", path=path).status_code == 401
     assert stored(inbox) == []
 
 

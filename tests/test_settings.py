@@ -156,7 +156,35 @@ def test_a_jira_url_without_credentials_is_refused_even_when_jira_is_optional(
     del environ["CROSSDEPT_JIRA_EMAIL"], environ["CROSSDEPT_JIRA_API_TOKEN"]
     assert refusal(environ, require_jira=False) == (
         "CROSSDEPT_JIRA_API_TOKEN is not set: set CROSSDEPT_JIRA_EMAIL and "
-        "CROSSDEPT_JIRA_API_TOKEN for Jira Cloud, or CROSSDEPT_JIRA_PAT for Jira Data Center"
+        "CROSSDEPT_JIRA_API_TOKEN for Jira Cloud, or CROSSDEPT_JIRA_PAT for Jira Data Center "
+        "(8.14 and later), or CROSSDEPT_JIRA_USERNAME and CROSSDEPT_JIRA_PASSWORD for an older "
+        "Jira Server"
+    )
+
+
+def test_an_older_server_logs_in_with_username_and_password() -> None:
+    environ = {k: v for k, v in DC.items() if k != "CROSSDEPT_JIRA_PAT"}
+    environ |= {
+        "CROSSDEPT_JIRA_USERNAME": "crossdept",
+        "CROSSDEPT_JIRA_PASSWORD": "pw-must-not-leak",
+    }
+    settings = load_settings(environ)
+    assert settings.jira_username == "crossdept"
+    assert "pw-must-not-leak" in settings.secret_values()
+    assert "pw-must-not-leak" not in repr(settings)
+    # Confluence logs in the same way unless told otherwise.
+    assert settings.confluence_username == "crossdept"
+    without = {k: v for k, v in environ.items() if k != "CROSSDEPT_JIRA_PASSWORD"}
+    assert refusal(without).startswith(
+        "CROSSDEPT_JIRA_PASSWORD is not set: set it to the password of crossdept"
+    )
+    assert refusal({**environ, "CROSSDEPT_JIRA_PAT": "pat"}).startswith(
+        "CROSSDEPT_JIRA_PAT and CROSSDEPT_JIRA_USERNAME/CROSSDEPT_JIRA_PASSWORD are both set: "
+        "choose one login"
+    )
+    cloud = {**environ, "CROSSDEPT_JIRA_URL": "https://acme.atlassian.net"}
+    assert refusal(cloud).startswith(
+        "CROSSDEPT_JIRA_USERNAME is set but Jira Cloud does not take passwords"
     )
 
 
@@ -171,7 +199,7 @@ def test_cloud_needs_both_email_and_token(environ: dict[str, str]) -> None:
 
 def test_a_pat_and_an_api_token_together_are_contradictory(environ: dict[str, str]) -> None:
     assert refusal({**environ, "CROSSDEPT_JIRA_PAT": "pat"}).startswith(
-        "CROSSDEPT_JIRA_PAT and CROSSDEPT_JIRA_EMAIL/CROSSDEPT_JIRA_API_TOKEN are both set"
+        "CROSSDEPT_JIRA_EMAIL/CROSSDEPT_JIRA_API_TOKEN and CROSSDEPT_JIRA_PAT are both set"
     )
 
 
@@ -191,7 +219,9 @@ def test_confluence_is_checked_when_set_or_required(environ: dict[str, str]) -> 
         "CROSSDEPT_CONFLUENCE_PAT": "p",
         "CROSSDEPT_CONFLUENCE_EMAIL": "a@b.c",
     }
-    assert refusal(both).startswith("CROSSDEPT_CONFLUENCE_PAT and CROSSDEPT_CONFLUENCE_EMAIL")
+    assert refusal(both).startswith(
+        "CROSSDEPT_CONFLUENCE_EMAIL/CROSSDEPT_CONFLUENCE_API_TOKEN and CROSSDEPT_CONFLUENCE_PAT"
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 ENVIRONMENT = """
 \b
 Environment (CROSSDEPT_*):
-  JIRA_URL, and JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)
+  JIRA_URL, and JIRA_EMAIL + JIRA_API_TOKEN (Cloud), JIRA_PAT (Data Center 8.14+) or
+  JIRA_USERNAME + JIRA_PASSWORD (older Server)
   JIRA_ACCOUNT_ID   crossdept's own account (else asked of Jira)
   RULES             the rules file (default config/rules.yaml)
   DATA_DIR          state, queue and metrics files (default ./data)

@@ -18,6 +18,7 @@ from plugin import metrics
 from plugin.errors import PayloadTooLargeError
 from plugin.events import IDENTIFIER_HEADER, JiraEvent, delivery_key
 from plugin.inbox import Inbox
+from plugin.signature import TOKEN_QUERY
 from webhooks.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def receive_jira_webhook() -> tuple[Response, int]:
         shared_token=state.shared_token,
         allow_unsigned=state.settings.allow_unsigned,
         max_body_bytes=limit,
+        url_token=request.args.get(TOKEN_QUERY),
     )
     key = delivery_key(request.headers, event)
     issue = event.issue_key

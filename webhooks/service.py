@@ -116,6 +116,8 @@ class Service:
             email=settings.jira_email,
             api_token=_plain(settings.jira_api_token),
             pat=_plain(settings.jira_pat),
+            username=settings.jira_username,
+            password=_plain(settings.jira_password),
             observer=metrics.observe_jira_call,
         )
         site = (settings.jira_url or "").rstrip("/")
@@ -137,6 +139,8 @@ class Service:
                 email=settings.confluence_email,
                 api_token=_plain(settings.confluence_api_token),
                 pat=_plain(settings.confluence_pat),
+                username=settings.confluence_username,
+                password=_plain(settings.confluence_password),
             )
         return self._confluence
 

@@ -6,6 +6,7 @@ import difflib
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,9 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _CLOUD_HOSTS = (".atlassian.net", ".jira.com")
 
 
+# The login settings of Jira and of Confluence, each prefixed by its product.
+LOGIN_FIELDS = ("email", "api_token", "pat", "username", "password")
+
 # A webhook secret or shared token shorter than this is refused: guessable, and too short to
 # scrub from logs without touching ordinary words.
 MIN_SECRET_LENGTH = 16
@@ -41,11 +45,16 @@ class Settings(BaseSettings):
     jira_email: str | None = None
     jira_api_token: SecretStr | None = None
     jira_pat: SecretStr | None = None
+    # Jira Server / Data Center before 8.14 (no personal access tokens): basic auth.
+    jira_username: str | None = None
+    jira_password: SecretStr | None = None
     jira_account_id: str | None = None
     confluence_url: str | None = None
     confluence_email: str | None = None
     confluence_api_token: SecretStr | None = None
     confluence_pat: SecretStr | None = None
+    confluence_username: str | None = None
+    confluence_password: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     allow_unsigned: bool = False
     shared_token: SecretStr | None = None
@@ -99,11 +108,8 @@ class Settings(BaseSettings):
         data_dir = Path(values.get("data_dir") or "data")
         values.setdefault("database_url", f"sqlite:///{data_dir / 'crossdept.db'}")
         values.setdefault("queue_url", f"sqlite:///{data_dir / 'queue.db'}")
-        if not any(
-            values.get(name)
-            for name in ("confluence_email", "confluence_api_token", "confluence_pat")
-        ):
-            for name in ("email", "api_token", "pat"):
+        if not any(values.get(f"confluence_{name}") for name in LOGIN_FIELDS):
+            for name in LOGIN_FIELDS:
                 if values.get(f"jira_{name}") is not None:
                     values[f"confluence_{name}"] = values[f"jira_{name}"]
         return values
@@ -121,8 +127,10 @@ class Settings(BaseSettings):
             for secret in (
                 self.jira_api_token,
                 self.jira_pat,
+                self.jira_password,
                 self.confluence_api_token,
                 self.confluence_pat,
+                self.confluence_password,
                 self.webhook_secret,
                 self.shared_token,
                 self.board_token,
@@ -144,9 +152,13 @@ class Settings(BaseSettings):
             )
         return _credentials_problem(
             "JIRA",
-            email=self.jira_email,
-            api_token=self.jira_api_token,
-            pat=self.jira_pat,
+            Login(
+                self.jira_email,
+                self.jira_api_token,
+                self.jira_pat,
+                self.jira_username,
+                self.jira_password,
+            ),
             is_cloud=self.jira_is_cloud,
         )
 
@@ -157,9 +169,13 @@ class Settings(BaseSettings):
         host = urlsplit(self.confluence_url).hostname or ""
         return _credentials_problem(
             "CONFLUENCE",
-            email=self.confluence_email,
-            api_token=self.confluence_api_token,
-            pat=self.confluence_pat,
+            Login(
+                self.confluence_email,
+                self.confluence_api_token,
+                self.confluence_pat,
+                self.confluence_username,
+                self.confluence_password,
+            ),
             is_cloud=host.endswith(_CLOUD_HOSTS),
         )
 
@@ -168,13 +184,14 @@ class Settings(BaseSettings):
         if self.shared_token is not None and not self.allow_unsigned:
             return (
                 f"{PREFIX}SHARED_TOKEN is set but {PREFIX}ALLOW_UNSIGNED is not true: set "
-                f"{PREFIX}ALLOW_UNSIGNED=true to accept Jira Automation requests carrying the "
-                f"token, or unset {PREFIX}SHARED_TOKEN"
+                f"{PREFIX}ALLOW_UNSIGNED=true to accept Jira Automation requests or Jira Server "
+                f"webhooks carrying the token, or unset {PREFIX}SHARED_TOKEN"
             )
         if self.webhook_secret is None and not self.allow_unsigned:
             return (
                 f"{PREFIX}WEBHOOK_SECRET is not set: set it to the secret of the Jira webhook, "
-                f"or set {PREFIX}ALLOW_UNSIGNED=true and {PREFIX}SHARED_TOKEN for Jira Automation"
+                f"or set {PREFIX}ALLOW_UNSIGNED=true and {PREFIX}SHARED_TOKEN for Jira Automation "
+                "or a Jira Server whose webhooks cannot be signed (/webhooks/jira?token=...)"
             )
         for name, secret in (
             ("WEBHOOK_SECRET", self.webhook_secret),
@@ -192,40 +209,66 @@ class Settings(BaseSettings):
         return None
 
 
-def _credentials_problem(
-    product: str,
-    *,
-    email: str | None,
-    api_token: SecretStr | None,
-    pat: SecretStr | None,
-    is_cloud: bool,
-) -> str | None:
+@dataclass(frozen=True)
+class Login:
+    """The three ways to log in, of which exactly one is set: Cloud's email + API token, Data
+    Center's personal access token (Jira 8.14+), or a username + password (older servers)."""
+
+    email: str | None
+    api_token: SecretStr | None
+    pat: SecretStr | None
+    username: str | None
+    password: SecretStr | None
+
+
+def _credentials_problem(product: str, login: Login, *, is_cloud: bool) -> str | None:
     name = product.capitalize()
-    email_var, token_var, pat_var = (
-        f"{PREFIX}{product}_{x}" for x in ("EMAIL", "API_TOKEN", "PAT")
+    email_var, token_var, pat_var, user_var, password_var = (
+        f"{PREFIX}{product}_{x}" for x in ("EMAIL", "API_TOKEN", "PAT", "USERNAME", "PASSWORD")
     )
-    basic = email is not None or api_token is not None
-    if basic and pat is not None:
-        return (
-            f"{pat_var} and {email_var}/{token_var} are both set: use {email_var} and "
-            f"{token_var} for {name} Cloud, or only {pat_var} for {name} Data Center"
+    choices = (
+        f"set {email_var} and {token_var} for {name} Cloud, or {pat_var} for {name} Data Center "
+        f"(8.14 and later), or {user_var} and {password_var} for an older {name} Server"
+    )
+    chosen = [
+        label
+        for label, present in (
+            (f"{email_var}/{token_var}", login.email is not None or login.api_token is not None),
+            (pat_var, login.pat is not None),
+            (
+                f"{user_var}/{password_var}",
+                login.username is not None or login.password is not None,
+            ),
         )
-    if pat is not None:
+        if present
+    ]
+    if len(chosen) > 1:
+        many = "both" if len(chosen) == 2 else "all"
+        return f"{' and '.join(chosen)} are {many} set: choose one login: {choices}"
+    if login.pat is not None:
         if is_cloud:
             return (
                 f"{pat_var} is set but {name} Cloud does not take personal access tokens: "
                 f"set {email_var} and {token_var} (an Atlassian API token) instead"
             )
         return None
-    if email is None and api_token is None:
-        return (
-            f"{token_var} is not set: set {email_var} and {token_var} for {name} Cloud, "
-            f"or {pat_var} for {name} Data Center"
-        )
-    if email is None:
+    if login.username is not None or login.password is not None:
+        if is_cloud:
+            return (
+                f"{user_var} is set but {name} Cloud does not take passwords: "
+                f"set {email_var} and {token_var} (an Atlassian API token) instead"
+            )
+        if login.username is None:
+            return f"{user_var} is not set: set it to the account whose password is {password_var}"
+        if login.password is None:
+            return f"{password_var} is not set: set it to the password of {login.username}"
+        return None
+    if login.email is None and login.api_token is None:
+        return f"{token_var} is not set: {choices}"
+    if login.email is None:
         return f"{email_var} is not set: set it to the account that owns {token_var}"
-    if api_token is None:
-        return f"{token_var} is not set: create an API token for {email} and set it here"
+    if login.api_token is None:
+        return f"{token_var} is not set: create an API token for {login.email} and set it here"
     return None
 
 

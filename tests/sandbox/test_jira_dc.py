@@ -182,7 +182,9 @@ def test_search_with_validate_query_false_turns_unknown_keys_into_warnings(dc: S
     fetch = requests.post(
         f"{API}/issue/bulkfetch", json={"issueIdsOrKeys": ["XD-1"]}, headers=BEARER
     )
-    assert fetch.status_code == 405  # Data Center has no bulk fetch: only GET/PUT/DELETE issue/{key}
+    assert (
+        fetch.status_code == 405
+    )  # Data Center has no bulk fetch: only GET/PUT/DELETE issue/{key}
     assert [v.path for v in dc.violations] == ["/rest/api/2/issue/bulkfetch"]
     dc.violations.clear()
 
@@ -195,7 +197,9 @@ def test_search_refuses_cloud_parameters_in_data_centers_own_words(dc: Sandbox) 
     """
     query = {"jql": "project = XD", "fields": ["summary"]}
 
-    as_string = requests.post(f"{API}/search", json={**query, "validateQuery": "warn"}, headers=BEARER)
+    as_string = requests.post(
+        f"{API}/search", json={**query, "validateQuery": "warn"}, headers=BEARER
+    )
     with_properties = requests.post(
         f"{API}/search", json={**query, "properties": ["crossdept.item"]}, headers=BEARER
     )
