@@ -105,7 +105,8 @@ def test_a_missing_webhook_secret_names_the_variable_and_both_ways_out(
     del environ["CROSSDEPT_WEBHOOK_SECRET"]
     assert refusal(environ) == (
         "CROSSDEPT_WEBHOOK_SECRET is not set: set it to the secret of the Jira webhook, or set "
-        "CROSSDEPT_ALLOW_UNSIGNED=true and CROSSDEPT_SHARED_TOKEN for Jira Automation"
+        "CROSSDEPT_ALLOW_UNSIGNED=true and CROSSDEPT_SHARED_TOKEN for Jira Automation or a Jira "
+        "Server whose webhooks cannot be signed (/webhooks/jira?token=...)"
     )
 
 
