@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,21 +16,63 @@ from click.testing import CliRunner
 from plugin.leases import Leases
 from plugin.store import Store
 from plugin.weekly import LEASE as WEEKLY_LEASE
-from tests.test_cli_minutes import cloud_env  # noqa: F401 - the fixture
 from webhooks.cli import cli
+
+RULES = "config/rules.yaml"
+CLOUD_SEED = "config/sandbox-seed.yaml"
+DC_SEED = "config/sandbox-seed-dc.yaml"
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def site_env(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> bool:
+    """crossdept's environment for the sandbox as Jira Cloud or as Jira Data Center; True on Cloud."""
+    from demo.harness import rules_for_data_center
+    from sandbox.app import DEFAULT_DC_CONFLUENCE_URL
+    from sandbox.seed import load_seed
+    from tests.test_trees import SANDBOX_CLOUD, SANDBOX_DC
+
+    cloud = request.param == "cloud"
+    environ = {
+        "CROSSDEPT_DATA_DIR": str(tmp_path / "data"),
+        "CROSSDEPT_ALLOW_UNSIGNED": "true",
+    }
+    if cloud:
+        environ |= {
+            "CROSSDEPT_JIRA_URL": SANDBOX_CLOUD,
+            "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
+            "CROSSDEPT_JIRA_API_TOKEN": "t",
+            "CROSSDEPT_CONFLUENCE_URL": SANDBOX_CLOUD + "/wiki",
+            "CROSSDEPT_RULES": RULES,
+        }
+    else:
+        rules = tmp_path / "rules-dc.yaml"
+        text = Path(RULES).read_text(encoding="utf-8")
+        rules.write_text(rules_for_data_center(text, load_seed(DC_SEED)), encoding="utf-8")
+        environ |= {
+            "CROSSDEPT_JIRA_URL": SANDBOX_DC,
+            "CROSSDEPT_JIRA_PAT": "sandbox-pat-crossdept",
+            "CROSSDEPT_CONFLUENCE_URL": DEFAULT_DC_CONFLUENCE_URL,
+            "CROSSDEPT_RULES": str(rules),
+        }
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return cloud
 
 
 @contextmanager
-def request_with_tree() -> Iterator[tuple[Any, Any, str]]:
-    """A Cloud sandbox holding a request whose tree `crossdept apply` built: (sandbox, requester, key)."""
+def request_with_tree(cloud: bool) -> Iterator[tuple[Any, Any, str]]:
+    """A sandbox (Cloud or Data Center) holding a request whose tree `crossdept apply` built:
+    (sandbox, requester, key)."""
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
+    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, SANDBOX_DC, sandbox_gateways
 
-    with installed_sandbox(
-        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
-    ) as sandbox:
-        requester, _bot = sandbox_gateways(True)
+    seed = CLOUD_SEED if cloud else DC_SEED
+    url = SANDBOX_CLOUD if cloud else SANDBOX_DC
+    with installed_sandbox(seed, clock=ManualClock(), jira_url=url) as sandbox:
+        requester, _bot = sandbox_gateways(cloud)
         key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
             "key"
         ]
@@ -37,9 +80,10 @@ def request_with_tree() -> Iterator[tuple[Any, Any, str]]:
         yield sandbox, requester, key
 
 
-@pytest.mark.usefixtures("cloud_env")
-def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department() -> None:
-    with request_with_tree() as (sandbox, requester, key):
+def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department(
+    site_env: bool,
+) -> None:
+    with request_with_tree(site_env) as (sandbox, requester, key):
         as_json = CliRunner().invoke(cli, ["report", "departments", "--format", "json"])
         as_csv = CliRunner().invoke(cli, ["report", "departments", "--format", "csv"])
         as_table = CliRunner().invoke(cli, ["report", "departments", "--request", key])
@@ -66,9 +110,10 @@ def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department(
     assert "0%" in table[1] and "—" in table[1]
 
 
-@pytest.mark.usefixtures("cloud_env")
-def test_the_weekly_page_is_published_once_and_updated_in_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with request_with_tree() as (sandbox, requester, key):
+def test_the_weekly_page_is_published_once_and_updated_in_place(
+    site_env: bool, tmp_path: Path
+) -> None:
+    with request_with_tree(site_env) as (sandbox, requester, key):
         preview = tmp_path / "weekly.html"
         previewed = CliRunner().invoke(cli, ["report", "weekly", key, "--preview", str(preview)])
         titles_after_preview = sandbox.confluence.titles("XD")  # type: ignore[union-attr]
@@ -94,9 +139,8 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(tmp_path) -> Non
     assert sum("请说明延期原因与措施" in body for body in stage_comments) == 1
 
 
-@pytest.mark.usefixtures("cloud_env")
-def test_the_scheduled_run_publishes_each_active_request_once_a_week() -> None:
-    with request_with_tree() as (sandbox, requester, key):
+def test_the_scheduled_run_publishes_each_active_request_once_a_week(site_env: bool) -> None:
+    with request_with_tree(site_env) as (sandbox, requester, key):
         run = ["periodic", "publish_weekly_reports", "--now"]
         early = CliRunner().invoke(cli, [*run, "2026-03-13T08:00:00+00:00"])  # Fri 16:00 there
         # Another worker's run holds the week's lease: this one leaves the pages to it.

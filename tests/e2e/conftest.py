@@ -307,8 +307,15 @@ def seed_with_departments(flavour: Flavour, extra: tuple[str, ...]) -> dict[str,
 MakeWorld = Callable[..., World]
 
 
+@pytest.fixture(params=list(FLAVOURS))
+def flavour(request: pytest.FixtureRequest) -> str:
+    """Every end-to-end test runs against the sandbox as Jira Cloud and as Jira Data Center."""
+    value: str = request.param
+    return value
+
+
 @pytest.fixture
-def make_world(tmp_path: Path) -> Iterator[MakeWorld]:
+def make_world(tmp_path: Path, flavour: str) -> Iterator[MakeWorld]:
     """Build a world: `make_world("datacenter", own_account=False, extra_departments=("法务部",))`.
 
     `own_account=True` tells crossdept its Jira account (CROSSDEPT_JIRA_ACCOUNT_ID), so the web
@@ -318,12 +325,12 @@ def make_world(tmp_path: Path) -> Iterator[MakeWorld]:
     with ExitStack() as stack:
 
         def build(
-            flavour: str = "cloud",
+            name: str = flavour,
             *,
             own_account: bool = True,
             extra_departments: tuple[str, ...] = (),
         ) -> World:
-            kind = FLAVOURS[flavour]
+            kind = FLAVOURS[name]
             clock = SkewClock()
             seed: Any = (
                 seed_with_departments(kind, extra_departments) if extra_departments else kind.seed

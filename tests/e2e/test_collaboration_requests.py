@@ -86,7 +86,7 @@ def test_webhooks_for_crossdepts_own_changes_are_dropped_at_the_door(
 def test_without_the_account_setting_the_worker_skips_its_own_events(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud", own_account=False)
+    world = make_world(own_account=False)
     key = world.file_request()
     world.deliver()
     world.drain()  # builds the tree
@@ -109,7 +109,7 @@ def test_without_the_account_setting_the_worker_skips_its_own_events(
 def test_a_duplicated_delivery_is_answered_duplicate_and_processed_once(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
+    world = make_world()
     world.sandbox.duplicate_next(1)  # Jira lost our acknowledgement and sends it again
     key = world.file_request()
 
@@ -130,7 +130,7 @@ def test_a_duplicated_delivery_is_answered_duplicate_and_processed_once(
 def test_an_edit_delivered_before_the_creation_still_ends_in_one_full_tree(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud")
+    world = make_world()
     key = world.file_request(("技术部", "产品部"))
     world.set_departments(key, ("技术部", "产品部", "财务部"))
 
@@ -195,7 +195,7 @@ def test_a_bad_day_of_503s_and_429s_is_retried_into_exactly_one_tree(
 def test_an_unknown_department_gets_one_comment_and_no_tree_until_fixed(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world("cloud", extra_departments=("法务部",))
+    world = make_world(extra_departments=("法务部",))
     key = world.file_request(("技术部", "法务部"))
     world.settle()
 

@@ -279,7 +279,7 @@ def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
 
 
 def test_short_notice_and_a_missing_agenda_get_one_comment_each(make_world: MakeWorld) -> None:
-    world = make_world("cloud")
+    world = make_world()
     meeting = schedule_meeting(world, None, summary="临时碰头会", description=None, days_ahead=1)
     world.settle()
     world.requester.issue(meeting).update(fields={"summary": "临时碰头会（改）"})
