@@ -226,6 +226,17 @@ class Asks:
                     recorded.add(ask_id)
         return recorded
 
+    def any_open(self, *, asked: str | None = None, source_id: str | None = None) -> bool:
+        """Say whether any open ask waits on this person, or came from this comment (one indexed
+        query; lets a delivery that names no issue skip reading it when it cannot matter)."""
+        query = select(asks.c.id).where(asks.c.state == OPEN)
+        if asked is not None:
+            query = query.where(asks.c.asked == asked)
+        if source_id is not None:
+            query = query.where(asks.c.source == "mention", asks.c.source_id == source_id)
+        with self.store.begin() as db:
+            return db.execute(query.limit(1)).first() is not None
+
     def listing(self, *, state: str | None = OPEN, department: str | None = None) -> list[Ask]:
         """Asks for `crossdept asks`: open ones by default, oldest first."""
         query = select(asks).order_by(asks.c.asked_at, asks.c.id)

@@ -187,6 +187,23 @@ def commented_issue(event: JiraEvent, context: Context) -> str | None:
     return str(key)
 
 
+def _may_matter(
+    change: str, comment_id: str, author: str | None, asked: list[str], context: Context
+) -> bool:
+    """Whether a comment can start, answer or cancel an ask: it mentions someone, its author is
+    waited on, or an open ask came from it. Most comments do none of these."""
+    if asked:
+        return True
+    asks = Asks(context.store)
+    if change != "created":
+        return asks.any_open(source_id=comment_id)
+    return (
+        author is not None
+        and "comment" in context.rules.escalation.answered_by
+        and asks.any_open(asked=author)
+    )
+
+
 @router.register("comment_created")
 @router.register("comment_updated")
 @router.register("comment_deleted")
@@ -200,6 +217,11 @@ def record_comment(event: JiraEvent, context: Context) -> None:
     comment = event.comment
     if change is None or comment is None:
         return
+    rules = context.rules
+    author = comment.author.id if comment.author else None
+    asked = mentioned(comment.body, author=author) if "mention" in rules.escalation.asks else []
+    if event.issue_key is None and not _may_matter(change, comment.id, author, asked, context):
+        return  # a Data Center delivery naming no issue: no need to read one
     issue = commented_issue(event, context)
     if issue is None:
         return
@@ -208,11 +230,8 @@ def record_comment(event: JiraEvent, context: Context) -> None:
             issue, _event_time(event, context), source="mention", source_id=comment.id
         )
         return
-    rules = context.rules
-    author = comment.author.id if comment.author else None
     created = _moment(comment.created, _event_time(event, context))
     at = _moment(comment.updated, created) if change == "edited" else created
-    asked = mentioned(comment.body, author=author) if "mention" in rules.escalation.asks else []
     if change == "edited":
         # An edit that no longer mentions someone cancels that person's ask from this comment.
         Asks(context.store).cancel(issue, at, source="mention", source_id=comment.id, keep=asked)

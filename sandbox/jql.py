@@ -345,21 +345,44 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
-def matches(node: Node, issue: T, resolve: Callable[[str], FieldAdapter[T]]) -> bool:
-    """Whether an issue satisfies a parsed condition."""
+# A clause's field adapter and coerced operands, by the clause's id: one query's worth.
+Prepared = dict[int, tuple["FieldAdapter[Any]", list[Any]]]
+
+
+def matches(
+    node: Node,
+    issue: T,
+    resolve: Callable[[str], FieldAdapter[T]],
+    prepared: Prepared | None = None,
+) -> bool:
+    """Whether an issue satisfies a parsed condition.
+
+    Pass the same `prepared` dict for every issue of one query: each clause's field is resolved
+    and its operands coerced once, not once per issue (`key in (...)` looks every key up).
+    """
     if isinstance(node, Junction):
-        results = (matches(part, issue, resolve) for part in node.parts)
+        results = (matches(part, issue, resolve, prepared) for part in node.parts)
         return all(results) if node.kind == "and" else any(results)
-    adapter = resolve(node.field)
-    values = adapter.values(issue)
     operator = node.operator
     wants_empty = any(isinstance(op, Empty) for op in node.operands)
+    cached = prepared.get(id(node)) if prepared is not None else None
+    if cached is None:
+        adapter: FieldAdapter[Any] = resolve(node.field)
+        empty_test = operator in ("is", "is not") or (operator in ("=", "!=") and wants_empty)
+        if not empty_test and operator in ORDERING_OPERATORS and not adapter.ordered:
+            raise JqlError(
+                f"The operator '{operator}' is not supported by the '{adapter.name}' field."
+            )
+        operands = [] if empty_test else node.operands
+        coerced = [adapter.coerce(op, operator) for op in operands if not isinstance(op, Empty)]
+        cached = (adapter, coerced)
+        if prepared is not None:
+            prepared[id(node)] = cached
+    adapter, targets = cached
+    values = adapter.values(issue)
     if operator in ("is", "is not") or (operator in ("=", "!=") and wants_empty):
         empty = not values
         return empty if operator in ("is", "=") else not empty
-    if operator in ORDERING_OPERATORS and not adapter.ordered:
-        raise JqlError(f"The operator '{operator}' is not supported by the '{adapter.name}' field.")
-    targets = [adapter.coerce(op, operator) for op in node.operands if not isinstance(op, Empty)]
     if operator in ("=", "in"):
         return any(v in targets for v in values) or (wants_empty and not values)
     if operator in ("!=", "not in"):

@@ -256,19 +256,47 @@ def test_a_data_center_delete_cancels_the_ask(store: Store, delete: str) -> None
     assert Asks(store).listing(state=OPEN) == []
 
 
-def test_a_real_server_comment_without_issue_is_read_by_its_id_and_left_outside_the_projects(
+def test_a_real_server_comment_without_issue_is_read_only_when_it_can_matter(
     store: Store,
 ) -> None:
-    """The mattermost capture (a real Server comment_created, issue 10013 in project other than
-    ours): crossdept reads the issue once by id and, finding it outside `jira.projects`, asks no one."""
+    """The mattermost capture (a real Server comment_created on issue 10013): a remark that asks
+    nobody, by someone nobody waits on, costs no read; one that mentions someone is read by its
+    issue id and, outside `jira.projects`, asks no one."""
     from tests.conftest import load_sample_json
 
     jira = FakeJira()
     jira.add_issue({"id": "10013", "key": "MM-1", "fields": {"project": {"key": "MM"}}})
-    event = parse_event(load_sample_json("comment_created__mattermost_mattermost-plugin-jira__2"))
+    raw = load_sample_json("comment_created__mattermost_mattermost-plugin-jira__2")
+    event = parse_event(raw)
     assert event.issue_key is None and event.issue_id == "10013"
 
     router.dispatch(event, context(store, jira))
+    assert jira.calls_to("GET /rest/api/2/issue/{key}") == 0
 
+    raw["comment"]["body"] = "[~engineering.contact] unik?"
+    router.dispatch(parse_event(raw), context(store, jira))
+    assert jira.calls_to("GET /rest/api/2/issue/{key}") == 1
     assert Asks(store).listing() == []
+
+
+def test_a_reply_naming_no_issue_is_read_when_its_author_is_waited_on(store: Store) -> None:
+    jira = dc_jira()
+    ctx = context(store, jira)
+    router.dispatch(dc_event(DC_COMMENTED), ctx)  # the requester asks engineering.contact
+    from tests.conftest import load_sample_json
+
+    raw = load_sample_json(DC_CREATED)
+    raw["comment"] |= {
+        "id": "12001",
+        "self": raw["comment"]["self"].replace("12000", "12001"),
+        "body": "预算已确认。",
+        "author": {"name": "engineering.contact", "key": "JIRAUSER10105"},
+        "created": "2026-03-02T11:00:00.000+0800",
+        "updated": "2026-03-02T11:00:00.000+0800",
+    }
+    del raw["comment"]["updateAuthor"]
+
+    router.dispatch(parse_event(raw), ctx)
+
+    assert Asks(store).listing(state=OPEN) == []
     assert jira.calls_to("GET /rest/api/2/issue/{key}") == 1

@@ -197,11 +197,12 @@ class SearchEndpoints(JiraState):
 
     def _run_query(self, query: jql.Query, actor: str) -> list[_Issue]:
         resolve = self._jql_resolver(actor)
+        prepared: jql.Prepared = {}
         try:
             matched = [
                 issue
                 for issue in self.issues.values()
-                if query.where is None or jql.matches(query.where, issue, resolve)
+                if query.where is None or jql.matches(query.where, issue, resolve, prepared)
             ]
             if query.order_by:
                 return jql.sort(matched, query.order_by, resolve)

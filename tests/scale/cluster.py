@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import requests
 
-from demo.harness import next_monday
+from demo.harness import next_monday, rules_for_data_center
 from demo.processes import free_port, seed_user, service_environment
 from plugin.calendar import WorkCalendar
 from plugin.deliveries import Deliveries, Delivery, DeliveryState
@@ -48,6 +48,7 @@ from tests.fakes import ALL_TABLES
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "config" / "sandbox-seed.yaml"
+DC_SEED = REPO / "config" / "sandbox-seed-dc.yaml"
 RULES = REPO / "config" / "rules.yaml"
 UNITS = REPO / "deploy" / "systemd"
 CROSSDEPT_LOGIN = "crossdept"
@@ -122,6 +123,7 @@ class Cluster:
     check_spec: bool = True  # the sandbox checks every request against Atlassian's specs
     duplicate_share: float = 0.0  # of the webhooks, delivered twice
     reorder: bool = False  # every batch of webhooks shuffled
+    flavour: str = "cloud"  # the sandbox as Jira Cloud, or as Jira Data Center ("datacenter")
     rules: Rules = field(init=False)
     sandbox: Sandbox = field(init=False)
     server: SandboxServer = field(init=False)
@@ -133,10 +135,16 @@ class Cluster:
     requester: JiraGateway = field(init=False)
 
     def __post_init__(self) -> None:
-        seed = load_seed(SEED)
-        self.rules = load_rules(RULES)
         self.data_dir = self.root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        seed = load_seed(SEED if self.flavour == "cloud" else DC_SEED)
+        rules_path = RULES
+        if not seed.is_cloud:
+            # Data Center names people by username: the admin's one change to the rules file.
+            rules_path = self.root / "rules-dc.yaml"
+            text = rules_for_data_center(RULES.read_text(encoding="utf-8"), seed)
+            rules_path.write_text(text, encoding="utf-8")
+        self.rules = load_rules(rules_path)
         secret = secrets.token_hex(32)
         self.web_ports = [free_port() for _ in range(self.webs)]
         self.sandbox = Sandbox(seed, webhook_secret=secret, check_spec=self.check_spec)
@@ -155,7 +163,7 @@ class Cluster:
             seed_user(seed, CROSSDEPT_LOGIN),
             sandbox_url=self.server.url,
             webhook_secret=secret,
-            rules_path=RULES,
+            rules_path=rules_path,
             data_dir=self.data_dir,
         )
         self.environment["CROSSDEPT_LOG_LEVEL"] = "INFO"
@@ -167,7 +175,8 @@ class Cluster:
         self._reset_shared_state(database_url)
         self.store = Store(database_url)
         self.deliveries = Deliveries(self.store)
-        self.crossdept_account = seed_user(seed, CROSSDEPT_LOGIN).account_id
+        crossdept = seed_user(seed, CROSSDEPT_LOGIN)
+        self.crossdept_account = crossdept.account_id if seed.is_cloud else crossdept.login
         self.calendar = WorkCalendar.from_rules(self.rules.calendar)
 
     def _reset_shared_state(self, database_url: str) -> None:
@@ -180,14 +189,25 @@ class Cluster:
         if self.backend.queue_url:
             make_queue(self.backend.queue_url).flush()
 
+    @property
+    def cloud(self) -> bool:
+        """Whether the sandbox plays Jira Cloud (else Data Center)."""
+        return self.sandbox.seed.is_cloud
+
     # -- processes ------------------------------------------------------------------------------
 
     def start(self) -> Cluster:
         self.server.start()
         requester = seed_user(self.sandbox.seed, REQUESTER_LOGIN)
-        self.requester = JiraGateway.connect(
-            self.server.url, email=requester.email, api_token=secrets.token_urlsafe(12)
-        )
+        password = secrets.token_urlsafe(12)  # the sandbox checks who, not how
+        if self.cloud:
+            self.requester = JiraGateway.connect(
+                self.server.url, email=requester.email, api_token=password
+            )
+        else:  # as on a Jira Server before personal access tokens: username and password
+            self.requester = JiraGateway.connect(
+                self.server.url, username=requester.login, password=password
+            )
         for index in range(self.webs):
             self.start_web(index)
         for index in range(self.workers):

@@ -39,15 +39,23 @@ def person(cluster: Cluster, login: str) -> jira.JIRA:
     user = next(u for u in cluster.sandbox.seed.users if u.login == login)
     return jira.JIRA(
         cluster.server.url,
-        basic_auth=(user.email, secrets.token_urlsafe(12)),
+        basic_auth=(user.email if cluster.cloud else user.login, secrets.token_urlsafe(12)),
         max_retries=0,
         options={"check_update": False},
         get_server_info=False,
     )
 
 
-def login_of(cluster: Cluster, account_id: str) -> str:
-    return next(u.login for u in cluster.sandbox.seed.users if u.account_id == account_id)
+def login_of(cluster: Cluster, account: str) -> str:
+    """The seed login of a person as the rules name them (Data Center rules use the login)."""
+    if not cluster.cloud:
+        return account
+    return next(u.login for u in cluster.sandbox.seed.users if u.account_id == account)
+
+
+def user_ref(cluster: Cluster, account: str) -> dict[str, str]:
+    """A user as Jira takes one in a field: {"accountId"} on Cloud, {"name"} on Data Center."""
+    return {"accountId": account} if cluster.cloud else {"name": account}
 
 
 def file_requests(cluster: Cluster, count: int, start: date, storm: Storm) -> None:
@@ -111,7 +119,9 @@ def work_on_requests(cluster: Cluster, storm: Storm, *, edits: int = 4) -> None:
         )
 
     def ask(key: str, contact: str) -> None:
-        requester.add_comment(key, f"{mention(contact, cloud=True)} 请确认贵部门的资源安排。")
+        requester.add_comment(
+            key, f"{mention(contact, cloud=cluster.cloud)} 请确认贵部门的资源安排。"
+        )
 
     def remark(key: str, round_: int) -> None:
         requester.add_comment(key, f"进展备注 {round_ + 1}：资料已上传。")
@@ -154,8 +164,8 @@ def hold_meetings(
                 "description": "议程：\n1. 确认分工\n2. 确认时间表",
                 meetings.fields.start: start.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
                 meetings.fields.attendees: [
-                    {"accountId": engineering.contact},
-                    {"accountId": finance.contact},
+                    user_ref(cluster, engineering.contact),
+                    user_ref(cluster, finance.contact),
                 ],
             }
         )
@@ -167,11 +177,11 @@ def hold_meetings(
             meeting,
             "会议记录\n"
             f"* 决议：第 {number} 号需求按计划推进\n"
-            f"* 待办：{mention(engineering.contact, cloud=True)} "
+            f"* 待办：{mention(engineering.contact, cloud=cluster.cloud)} "
             f"{(day + timedelta(days=7)).isoformat()} 提交技术方案\n"
-            f"* 待办：{mention(finance.contact, cloud=True)} "
+            f"* 待办：{mention(finance.contact, cloud=cluster.cloud)} "
             f"{(day + timedelta(days=10)).isoformat()} 完成预算复核\n"
-            f"记录人：{mention(engineering.head, cloud=True)}",
+            f"记录人：{mention(engineering.head, cloud=cluster.cloud)}",
         )
         held = next(
             t["id"]

@@ -32,9 +32,9 @@ DUPLICATE_SHARE = 0.2
 LADDER_HOURS = (25, 49, 73)  # just past the reminder, the head and the project manager
 
 
-@pytest.fixture
-def cluster(start_cluster: StartCluster) -> Cluster:
-    return start_cluster(duplicate_share=DUPLICATE_SHARE, reorder=True)
+@pytest.fixture(params=["cloud", "datacenter"])
+def cluster(start_cluster: StartCluster, request: pytest.FixtureRequest) -> Cluster:
+    return start_cluster(duplicate_share=DUPLICATE_SHARE, reorder=True, flavour=request.param)
 
 
 def test_a_storm_through_two_web_and_three_worker_processes_keeps_every_promise(
@@ -91,7 +91,8 @@ def test_a_storm_through_two_web_and_three_worker_processes_keeps_every_promise(
     minutes_pages = cluster.page_titles("会议纪要")
 
     counted = (
-        f"\n{cluster.backend.name}: settled {took:.0f} s after the people stopped\n"
+        f"\n{cluster.backend.name}, {cluster.flavour}: settled {took:.0f} s after the people "
+        "stopped\n"
         f"  webhooks sent {len(results)} ({len(sends_by_people)} of people's changes, "
         f"{sum(1 for r in results if r.retry)} repeats); answers {dict(statuses)}\n"
         f"  deliveries stored {len(jobs)}: {dict((s.value, n) for s, n in states.items())}\n"
