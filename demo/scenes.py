@@ -359,6 +359,7 @@ def scene_escalation(demo: Demo) -> None:
     engineering = demo.rules.departments["技术部"]
     cloud = demo.seed.is_cloud
     before = len(demo.jobs())
+    sent_before = len(demo.answers)
     asked_at = datetime.now(UTC)
     demo.requester.add_comment(
         stage.key, f"{mention(engineering.contact, cloud=cloud)} 技术方案的预算能在周五前确认吗？"
@@ -368,6 +369,21 @@ def scene_escalation(demo: Demo) -> None:
     demo.say(
         f'   {stage.key}: "{mention(engineering.contact, cloud=cloud)} 技术方案的预算能在周五前确认吗？"'
     )
+    for sent in demo.answers[sent_before:]:
+        if sent.retry == 0 and sent.event in ("comment_created", "jira:issue_updated"):
+            carried = (
+                f"with {sent.issue}"
+                if sent.issue
+                else "the comment only: Data Center names the issue in comment.self"
+            )
+            demo.say(f"   Jira sent {sent.event} ({carried}) → {sent.outcome}")
+    asks = demo.crossdept_command("asks")
+    started = [line for line in asks.splitlines() if line.startswith(f"{stage.key} ")]
+    if len(started) != 1:
+        raise DemoError(
+            f"{stage.key}: expected one ask from the comment, `crossdept asks` says {asks!r}"
+        )
+    demo.say(f"   `crossdept asks` → {started[0]}")
     said: list[str] = []
     for hours in (25, 49, 49):
         moment = (asked_at + timedelta(hours=hours)).isoformat(timespec="seconds")
@@ -388,6 +404,7 @@ def scene_escalation(demo: Demo) -> None:
     demo.say("")
     demo.summary["escalation"] = {
         "issue": stage.key,
+        "ask": started[0],
         "comments": said,
         "head_mentioned": head_heard,
     }

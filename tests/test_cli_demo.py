@@ -141,6 +141,11 @@ def test_json_summary_of_the_data_center_demo() -> None:
     assert summary["own_events"]["ignored"] >= FOUR_DEPARTMENTS
     assert len(summary["minutes"]["actions"]) == 2
     assert summary["jira_calls"]["by_endpoint"]["POST /rest/api/2/issue/bulk"] == 2
+    # A question asked in a comment is timed on Data Center too, from its comment-only delivery
+    # or its issue_commented companion, once.
+    escalation = summary["escalation"]
+    assert "requester → engineering.contact" in escalation["ask"]
+    assert escalation["head_mentioned"] and len(escalation["comments"]) == 2
     assert not is_listening(summary["service_url"])
 
 
