@@ -214,8 +214,8 @@ def _jackson_message(error: ValidationError, bean: str) -> str:
             f'(through reference chain: {chain}["{name}"])'
         )
     if error.validator == "type":
-        wanted = error.validator_value
-        kinds = [wanted] if isinstance(wanted, str) else list(wanted)
+        wanted: Any = error.validator_value
+        kinds = [wanted] if isinstance(wanted, str) else list(wanted or ())
         java = {
             "boolean": "java.lang.Boolean",
             "integer": "java.lang.Integer",

@@ -338,4 +338,18 @@ def test_the_pm_told_of_a_long_delay_is_the_one_the_request_names(store: Store) 
 
     [notice] = world.comments("s1.d1")
     assert f"[~accountid:{named}]" in notice and f"[~accountid:{PM}]" not in notice
-    assert world.jira.calls_to("POST /rest/api/2/issue/bulkfetch") == 1  # one read of the request
+    # One read of the told items' marks (the sweep's search carries no properties), one of
+    # their request.
+    assert world.jira.calls_to("POST /rest/api/2/issue/bulkfetch") == 2
+
+
+def test_a_sweep_that_tells_no_project_manager_reads_no_marks(store: Store) -> None:
+    rules = load_default_rules()
+    fields = rules.jira.request.fields.model_copy(update={"project_manager": "customfield_10070"})
+    request = rules.jira.request.model_copy(update={"fields": fields})
+    rules = rules.model_copy(update={"jira": rules.jira.model_copy(update={"request": request})})
+    world = World(store, rules)
+
+    sweep_at(world, datetime(2026, 3, 3, 2, 0, tzinfo=UTC))  # not late enough to tell the PM
+
+    assert world.jira.calls_to("POST /rest/api/2/issue/bulkfetch") == 0
