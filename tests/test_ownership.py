@@ -325,12 +325,16 @@ def test_moving_the_request_earlier_rechecks_its_stages(world: World) -> None:
     assert world.jira.comments.get("XD-1") in (None, [])  # the request itself is not an item
 
 
-def test_the_pm_told_of_a_long_delay_is_the_one_the_request_names(store: Store) -> None:
+def rules_with_a_pm_field() -> Rules:
+    """The shipped rules with the request's project manager field mapped (customfield_10070)."""
     rules = load_default_rules()
     fields = rules.jira.request.fields.model_copy(update={"project_manager": "customfield_10070"})
     request = rules.jira.request.model_copy(update={"fields": fields})
-    rules = rules.model_copy(update={"jira": rules.jira.model_copy(update={"request": request})})
-    world = World(store, rules)
+    return rules.model_copy(update={"jira": rules.jira.model_copy(update={"request": request})})
+
+
+def test_the_pm_told_of_a_long_delay_is_the_one_the_request_names(store: Store) -> None:
+    world = World(store, rules_with_a_pm_field())
     named = CONTACTS["产品部"]
     world.jira.edit("XD-1", customfield_10070={"accountId": named})
 
@@ -344,11 +348,7 @@ def test_the_pm_told_of_a_long_delay_is_the_one_the_request_names(store: Store) 
 
 
 def test_a_sweep_that_tells_no_project_manager_reads_no_marks(store: Store) -> None:
-    rules = load_default_rules()
-    fields = rules.jira.request.fields.model_copy(update={"project_manager": "customfield_10070"})
-    request = rules.jira.request.model_copy(update={"fields": fields})
-    rules = rules.model_copy(update={"jira": rules.jira.model_copy(update={"request": request})})
-    world = World(store, rules)
+    world = World(store, rules_with_a_pm_field())
 
     sweep_at(world, datetime(2026, 3, 3, 2, 0, tzinfo=UTC))  # not late enough to tell the PM
 

@@ -161,12 +161,17 @@ def test_pat_acts_as_its_user_and_users_are_found_by_username(dc: Sandbox) -> No
     dc.violations.clear()
 
 
-def test_search_with_validate_query_false_turns_unknown_keys_into_warnings(dc: Sandbox) -> None:
-    made = requests.post(
-        f"{API}/issue",
-        json={"fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"}},
-        headers=BEARER,
+def new_task(**extra: object) -> dict[str, str]:
+    """A Task the project manager files over REST; the created issue's id, key and self."""
+    fields = {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"}
+    created: dict[str, str] = requests.post(
+        f"{API}/issue", json={"fields": fields, **extra}, headers=BEARER
     ).json()
+    return created
+
+
+def test_search_with_validate_query_false_turns_unknown_keys_into_warnings(dc: Sandbox) -> None:
+    made = new_task()
     query = {"jql": f"key in ({made['key']}, XD-999)", "fields": ["summary"]}
 
     strict = requests.post(f"{API}/search", json=query, headers=BEARER)
@@ -224,14 +229,9 @@ def test_search_refuses_cloud_parameters_in_data_centers_own_words(dc: Sandbox) 
 
 
 def test_search_returns_no_properties_even_when_a_query_string_asks(dc: Sandbox) -> None:
-    made = requests.post(
-        f"{API}/issue",
-        json={
-            "fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"},
-            "properties": [{"key": "crossdept.item", "value": {"request": "XD-9", "ref": "r"}}],
-        },
-        headers=BEARER,
-    ).json()
+    made = new_task(
+        properties=[{"key": "crossdept.item", "value": {"request": "XD-9", "ref": "r"}}]
+    )
     found = requests.get(
         f"{API}/search",
         params={"jql": f"key = {made['key']}", "properties": "crossdept.item"},
@@ -246,11 +246,7 @@ def test_search_returns_no_properties_even_when_a_query_string_asks(dc: Sandbox)
 
 
 def test_comment_webhooks_carry_no_issue_and_the_companion_carries_it(dc: Sandbox) -> None:
-    made = requests.post(
-        f"{API}/issue",
-        json={"fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"}},
-        headers=BEARER,
-    ).json()
+    made = new_task()
     dc.outbox.pending.clear()
     requests.post(f"{API}/issue/{made['key']}/comment", json={"body": "hi"}, headers=BEARER)
 
