@@ -620,11 +620,20 @@ class JiraGateway:
                     for issue_id, value in self.marks.lookup(name, ids).items():
                         known[issue_id][name] = value
         learnt: dict[str, dict[str, Any]] = {}
+        kept: list[dict[str, Any]] = []
         for issue, issue_id in zip(issues, ids, strict=True):
             missing = [name for name in wanted if name not in known[issue_id]]
             if missing:
-                read = self.get_issue(issue_id, ["summary"], missing)
-                props = read.get("properties") or {}
+                response = self._call(
+                    "GET",
+                    "/rest/api/2/issue/{key}",
+                    path={"key": issue_id},
+                    params={"fields": "summary", "properties": ",".join(missing)},
+                    accept=(404,),
+                )
+                if response.status_code == 404:
+                    continue  # deleted since the search: it is not there any more
+                props = self._json(response).get("properties") or {}
                 for name in missing:
                     known[issue_id][name] = props.get(name)
                     if name in self.remembered:
@@ -632,10 +641,11 @@ class JiraGateway:
             issue["properties"] = {
                 name: value for name, value in known[issue_id].items() if value is not None
             }
+            kept.append(issue)
         if self.marks is not None:
             for name, values in learnt.items():
                 self.marks.record(name, values)
-        return issues
+        return kept
 
     def search_issues(
         self,

@@ -370,6 +370,22 @@ def test_read_issues_data_center_searches_keys_with_unknown_ones_as_warnings(
     assert "properties=crossdept.item" in http.calls[2].request.url
 
 
+def test_an_issue_deleted_between_the_search_and_its_read_is_left_out(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = data_center(http)
+    http.post(
+        f"{DC_URL}/rest/api/2/search",
+        json={"issues": [{"id": "10002", "key": "XD-2"}, {"id": "10003", "key": "XD-3"}]},
+    )
+    http.get(f"{DC_URL}/rest/api/2/issue/10002", status=404, json={"errorMessages": ["gone"]})
+    http.get(f"{DC_URL}/rest/api/2/issue/10003", json={"id": "10003", "key": "XD-3"})
+
+    found = gateway.read_issues(["XD-2", "XD-3"], properties=["crossdept.item"])
+
+    assert [issue["key"] for issue in found] == ["XD-3"]
+
+
 def test_data_center_search_takes_marks_from_the_book_not_from_jira(
     http: responses.RequestsMock, sqlite_store: Store
 ) -> None:
