@@ -17,7 +17,7 @@ import requests
 
 from plugin.deliveries import DeliveryState
 from plugin.events import parse_event
-from tests.scale.cluster import Cluster, StartCluster, start_date
+from tests.scale.cluster import Backend, Cluster, StartCluster, start_date
 from tests.scale.people import (
     Storm,
     file_requests,
@@ -33,7 +33,13 @@ LADDER_HOURS = (25, 49, 73)  # just past the reminder, the head and the project 
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
-def cluster(start_cluster: StartCluster, request: pytest.FixtureRequest) -> Cluster:
+def cluster(
+    start_cluster: StartCluster, backend: Backend, request: pytest.FixtureRequest
+) -> Cluster:
+    if request.param == "datacenter" and backend.database_url:
+        # What Data Center changes (its REST contract, its webhooks) is the same on every store;
+        # the store's part is the Cloud storm's on PostgreSQL + Redis. CI's time is kept for it.
+        pytest.skip("the Data Center storm runs on SQLite; PostgreSQL + Redis storm as Cloud")
     return start_cluster(duplicate_share=DUPLICATE_SHARE, reorder=True, flavour=request.param)
 
 
