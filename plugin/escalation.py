@@ -27,6 +27,7 @@ from plugin.calendar import WorkCalendar
 from plugin.clocks import WorkClock
 from plugin.context import Context
 from plugin.delays import is_done
+from plugin.errors import RefusedError
 from plugin.events import JiraEvent
 from plugin.items import in_projects
 from plugin.ladder import Step, recipient, steps
@@ -179,7 +180,12 @@ def commented_issue(event: JiraEvent, context: Context) -> str | None:
         return event.issue_key if in_projects(event, context.rules) else None
     if event.issue_id is None:
         return None
-    issue = context.jira.get_issue(event.issue_id, ["project"])
+    try:
+        issue = context.jira.get_issue(event.issue_id, ["project"])
+    except RefusedError as error:
+        if error.status == 404:
+            return None  # the issue is gone (a delete's comment_deleted comes after it)
+        raise
     project = ((issue.get("fields") or {}).get("project") or {}).get("key")
     key = issue.get("key")
     if not key or project not in context.rules.jira.projects:

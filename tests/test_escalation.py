@@ -300,3 +300,16 @@ def test_a_reply_naming_no_issue_is_read_when_its_author_is_waited_on(store: Sto
 
     assert Asks(store).listing(state=OPEN) == []
     assert jira.calls_to("GET /rest/api/2/issue/{key}") == 1
+
+
+def test_a_comment_deleted_with_its_issue_is_nothing_to_do(store: Store) -> None:
+    """Deleting an issue deletes its comments; Data Center's comment_deleted then names an issue
+    that is gone: no ask of it is left to cancel, and the job must not fail on the 404."""
+    jira = dc_jira()
+    ctx = context(store, jira)
+    router.dispatch(dc_event(DC_CREATED), ctx)
+    del jira.issues["XD-9"]
+
+    router.dispatch(dc_event(DC_DELETED), ctx)  # a handler failing would raise here
+
+    assert jira.calls_to("GET /rest/api/2/issue/{key}") == 2  # the 404 was asked and taken
