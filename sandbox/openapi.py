@@ -7,7 +7,7 @@ import functools
 import gzip
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -128,9 +128,7 @@ def check_request(
     method = method.upper()
     path = _normalise_path(path)
     if api == "jira":
-        if data_center:
-            return _check_jira_dc(method, path, query, body)
-        return _check_jira(method, path, query, body)
+        return _check_jira(method, path, query, body, data_center=data_center)
     return _check_confluence(method, path, query, body)
 
 
@@ -142,58 +140,44 @@ def _normalise_path(path: str) -> str:
     return path
 
 
-def _check_jira(method: str, path: str, query: Mapping[str, list[str]], body: Any) -> list[str]:
-    spec = _jira_spec()
-    label = "the Jira REST API"
-    match = JIRA_API_PREFIX.match(path)
+# Data Center serves v2 and `latest` (the same resources); there is no v3 and no ADF.
+# https://docs.atlassian.com/software/jira/docs/api/REST/latest/
+JIRA_DC_PREFIX = re.compile(r"^/rest/api/(?P<version>2|latest)(?=/|$)")
+
+
+def _check_jira(
+    method: str, path: str, query: Mapping[str, list[str]], body: Any, *, data_center: bool
+) -> list[str]:
+    """Check a Jira call against Cloud's v3 document, or Data Center's own contract; DC's reasons
+    read as DC's own refusals."""
+    if data_center:
+        spec, prefix, target = _jira_dc_spec(), JIRA_DC_PREFIX, "/rest/api/2"
+        label = "Jira Data Center's REST API"
+    else:
+        spec, prefix, target = _jira_spec(), JIRA_API_PREFIX, "/rest/api/3"
+        label = "the Jira REST API"
+    match = prefix.match(path)
     version = match.group("version") if match else None
-    spec_path = "/rest/api/3" + path[match.end() :] if match else path
+    spec_path = target + path[match.end() :] if match else path
     found = _find_operation(spec, method, spec_path)
     if isinstance(found, str):
         return [found.format(api=label, method=method, path=path)]
     operation, path_params = found
     reasons = _check_parameters(spec, operation, path_params, query)
-    reasons += _check_body(spec, operation, body)
+    if data_center:
+        bean = _DC_BEANS.get(operation.operation_id, "the request bean")
+        reasons += _check_body(
+            spec,
+            operation,
+            body,
+            missing="No content to map to Object due to end of input",
+            describe=lambda error: _jackson_message(error, bean),
+        )
+    else:
+        reasons += _check_body(spec, operation, body)
     if version is not None and body is not None:
         reasons += _check_rich_text(spec, operation, body, version)
     return [f"{method} {path}: {reason}" for reason in reasons]
-
-
-# Data Center serves v2 and `latest` (the same resources); there is no v3 and no ADF.
-# https://docs.atlassian.com/software/jira/docs/api/REST/latest/
-JIRA_DC_PREFIX = re.compile(r"^/rest/api/(?:2|latest)(?=/|$)")
-
-
-def _check_jira_dc(method: str, path: str, query: Mapping[str, list[str]], body: Any) -> list[str]:
-    """Check a Data Center call against DC's contract; reasons read as DC's own refusals."""
-    spec = _jira_dc_spec()
-    match = JIRA_DC_PREFIX.match(path)
-    spec_path = "/rest/api/2" + path[match.end() :] if match else path
-    found = _find_operation(spec, method, spec_path)
-    if isinstance(found, str):
-        return [found.format(api="Jira Data Center's REST API", method=method, path=path)]
-    operation, path_params = found
-    reasons = _check_parameters(spec, operation, path_params, query)
-    reasons += _check_body_dc(spec, operation, body)
-    if body is not None:
-        reasons += _check_rich_text(spec, operation, body, "2")
-    return [f"{method} {path}: {reason}" for reason in reasons]
-
-
-def _check_body_dc(spec: Spec, operation: Operation, body: Any) -> list[str]:
-    """Jackson's words for a body DC cannot read: an unknown field of a closed bean, a wrong type."""
-    if body is None:
-        return (
-            ["No content to map to Object due to end of input"] if operation.body_required else []
-        )
-    if operation.body_schema is None:
-        return []
-    bean = _DC_BEANS.get(operation.operation_id, "the request bean")
-    validator = _validator(spec, json.dumps(operation.body_schema, sort_keys=True))
-    reasons = []
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
-        reasons.append(_jackson_message(error, bean))
-    return reasons
 
 
 def _jackson_message(error: ValidationError, bean: str) -> str:
@@ -369,16 +353,23 @@ def _resolve_schema(spec: Spec, schema: Mapping[str, Any]) -> Mapping[str, Any]:
     return schema
 
 
-def _check_body(spec: Spec, operation: Operation, body: Any) -> list[str]:
+def _check_body(
+    spec: Spec,
+    operation: Operation,
+    body: Any,
+    *,
+    missing: str = "a request body is required",
+    describe: Callable[[ValidationError], str] | None = None,
+) -> list[str]:
+    """Why a body does not fit its schema, each error worded by `describe`."""
     if body is None:
-        return ["a request body is required"] if operation.body_required else []
+        return [missing] if operation.body_required else []
     if operation.body_schema is None:
         return []
+    word = describe or _describe_body_error
     validator = _validator(spec, json.dumps(operation.body_schema, sort_keys=True))
-    reasons = []
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
-        reasons.append(_describe_body_error(error))
-    return reasons
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    return [word(error) for error in errors]
 
 
 def _describe_body_error(error: ValidationError) -> str:
