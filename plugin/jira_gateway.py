@@ -590,16 +590,17 @@ class JiraGateway:
         """Record the write-once properties crossdept just created issues with (or their absence)."""
         if self.marks is None or not self.remembered or not created:
             return
-        for name in sorted(self.remembered):
-            values: dict[str, Any] = {}
-            for index, issue in created.items():
-                given = {
-                    str(p.get("key")): p.get("value")
-                    for p in updates[index].get("properties") or []
-                    if isinstance(p, Mapping)
-                }
-                values[issue.id] = given.get(name)
-            self.marks.record(name, values)
+        values: dict[str, dict[str, Any]] = {name: {} for name in self.remembered}
+        for index, issue in created.items():
+            given = {
+                str(p.get("key")): p.get("value")
+                for p in updates[index].get("properties") or []
+                if isinstance(p, Mapping)
+            }
+            for name, by_issue in values.items():
+                by_issue[issue.id] = given.get(name)
+        for name, by_issue in sorted(values.items()):
+            self.marks.record(name, by_issue)
 
     def _fill_properties(
         self, issues: list[dict[str, Any]], properties: Sequence[str]

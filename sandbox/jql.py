@@ -365,10 +365,10 @@ def matches(
         return all(results) if node.kind == "and" else any(results)
     operator = node.operator
     wants_empty = any(isinstance(op, Empty) for op in node.operands)
+    empty_test = operator in ("is", "is not") or (operator in ("=", "!=") and wants_empty)
     cached = prepared.get(id(node)) if prepared is not None else None
     if cached is None:
         adapter: FieldAdapter[Any] = resolve(node.field)
-        empty_test = operator in ("is", "is not") or (operator in ("=", "!=") and wants_empty)
         if not empty_test and operator in ORDERING_OPERATORS and not adapter.ordered:
             raise JqlError(
                 f"The operator '{operator}' is not supported by the '{adapter.name}' field."
@@ -380,7 +380,7 @@ def matches(
             prepared[id(node)] = cached
     adapter, targets = cached
     values = adapter.values(issue)
-    if operator in ("is", "is not") or (operator in ("=", "!=") and wants_empty):
+    if empty_test:
         empty = not values
         return empty if operator in ("is", "=") else not empty
     if operator in ("=", "in"):
