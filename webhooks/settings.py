@@ -143,6 +143,10 @@ class Settings(BaseSettings):
                 found.append(password)
         return found
 
+    def _login(self, product: str) -> Login:
+        """The login settings of `jira` or `confluence`, in LOGIN_FIELDS order."""
+        return Login(*(getattr(self, f"{product}_{name}") for name in LOGIN_FIELDS))
+
     def jira_problem(self) -> str | None:
         """Return the one sentence saying what is wrong with the Jira login, or None."""
         if self.jira_url is None:
@@ -152,13 +156,7 @@ class Settings(BaseSettings):
             )
         return _credentials_problem(
             "JIRA",
-            Login(
-                self.jira_email,
-                self.jira_api_token,
-                self.jira_pat,
-                self.jira_username,
-                self.jira_password,
-            ),
+            self._login("jira"),
             is_cloud=self.jira_is_cloud,
         )
 
@@ -169,13 +167,7 @@ class Settings(BaseSettings):
         host = urlsplit(self.confluence_url).hostname or ""
         return _credentials_problem(
             "CONFLUENCE",
-            Login(
-                self.confluence_email,
-                self.confluence_api_token,
-                self.confluence_pat,
-                self.confluence_username,
-                self.confluence_password,
-            ),
+            self._login("confluence"),
             is_cloud=host.endswith(_CLOUD_HOSTS),
         )
 
