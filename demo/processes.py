@@ -49,6 +49,7 @@ def service_environment(
         CROSSDEPT_JIRA_URL=sandbox_url,
         CROSSDEPT_JIRA_ACCOUNT_ID=crossdept.account_id if seed.is_cloud else crossdept.login,
         CROSSDEPT_WEBHOOK_SECRET=webhook_secret,
+        CROSSDEPT_MARK_KEY=secrets.token_urlsafe(32),
         CROSSDEPT_RULES=str(rules_path),
         CROSSDEPT_DATA_DIR=str(data_dir),
         CROSSDEPT_LOG_LEVEL="INFO",

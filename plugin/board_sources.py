@@ -26,7 +26,13 @@ class BoardFacts:
     def requests(self) -> list[str]:
         """The requests the items belong to, for the board's filter."""
         keys = {item.request for item in self.items if item.request}
-        return sorted(keys, key=lambda key: (key.rsplit("-", 1)[0], int(key.rsplit("-", 1)[-1])))
+        return sorted(keys, key=_key_order)
+
+
+def _key_order(key: str) -> tuple[str, int, str]:
+    """Issue keys in project, then number order (XD-2 before XD-10); anything else last."""
+    project, _, number = key.rpartition("-")
+    return (project, int(number), "") if number.isdigit() else (key, -1, key)
 
 
 def read_facts(context: Context, *, since: date | None = None) -> BoardFacts:

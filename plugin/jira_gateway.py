@@ -26,6 +26,7 @@ from plugin.ports import (
     NewIssue,
     Placement,
 )
+from plugin.seals import SEAL_FIELD, MarkSeal
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,12 @@ class JiraGateway:
         # returns no properties, is completed without reading every issue again.
         self.marks: MarkBook | None = None
         self.remembered: frozenset[str] = frozenset()
+        # crossdept's own properties (plugin.seals): each name sealed on write and believed on
+        # read only when its seal checks; True binds the seal to the issue's key (the property
+        # is written after the issue exists), False to nothing (written in the create call).
+        # Without a seal (a person's gateway, as the demo's requester) properties pass as they are.
+        self.seal: MarkSeal | None = None
+        self.sealed: Mapping[str, bool] = {}
 
     @classmethod
     def connect(
@@ -411,7 +418,7 @@ class JiraGateway:
         found = self._json(
             self._call("GET", "/rest/api/2/issue/{key}", path={"key": key}, params=params)
         )
-        return dict(found)
+        return self._believed([dict(found)])[0]
 
     def epic_link_field(self, configured: str | None = None) -> str | None:
         """Data Center's Epic Link field id: the configured one, else the one Jira declares."""
@@ -433,7 +440,76 @@ class JiraGateway:
             name = self.field_by_type(EPIC_NAME_TYPE)
         if issue.placement == "epic_child" and not self.is_cloud and link is None:
             raise RefusedError("no Epic Link field on this Jira", 400)
-        return issue_payload(issue, cloud=self.is_cloud, epic_link_field=link, epic_name_field=name)
+        payload = issue_payload(
+            issue, cloud=self.is_cloud, epic_link_field=link, epic_name_field=name
+        )
+        if self.seal is not None and payload.get("properties"):
+            payload["properties"] = [
+                {"key": p["key"], "value": self._sealed(p["key"], p["value"], "")}
+                for p in payload["properties"]
+            ]
+        return payload
+
+    def _sealed(self, name: str, value: Any, key: str) -> Any:
+        """The value to write for property `name` of issue `key`: sealed if it is crossdept's."""
+        if self.seal is None or name not in self.sealed:
+            return value
+        return self.seal.seal(name, value, key if self.sealed[name] else "")
+
+    def _believed(self, issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Open the seals of crossdept's properties in these issues; drop any that do not check.
+
+        A person may write any property of an issue they can edit (a forged mark, or a genuine
+        one copied from another issue); such a value is logged and left out, never obeyed.
+        """
+        if self.seal is None:
+            return issues
+        for name in sorted(self.remembered & set(self.sealed)):
+            self._recorded_instead(name, issues)
+        for issue in issues:
+            found = issue.get("properties")
+            if not isinstance(found, dict):
+                continue
+            key = str(issue.get("key", ""))
+            for name in [name for name in found if name in self.sealed]:
+                opened = self.seal.open(name, found[name], key if self.sealed[name] else "")
+                if opened is None:
+                    log.warning("ignored %s on %s: not sealed by crossdept", name, key)
+                    del found[name]
+                else:
+                    found[name] = opened
+        return issues
+
+    def _recorded_instead(self, name: str, issues: list[dict[str, Any]]) -> None:
+        """Put the mark book's value of a write-once property in place of what Jira now holds.
+
+        The book recorded each one as crossdept created its issue, so a person's later edit is
+        not believed, on Cloud as on Data Center. For an issue the book has never seen, a
+        sealed value it holds for another issue is a copy and is dropped; any other (a store lost
+        and rebuilt) is left for the seal to decide.
+        """
+        if self.marks is None:
+            return
+        carrying = {
+            str(issue.get("id", "")): issue
+            for issue in issues
+            if isinstance(issue.get("properties"), dict) and name in issue["properties"]
+        }
+        if not carrying:
+            return
+        recorded = self.marks.lookup(name, carrying)
+        for issue_id, issue in carrying.items():
+            found = issue["properties"]
+            if issue_id in recorded:
+                if recorded[issue_id] is None:
+                    del found[name]
+                else:
+                    found[name] = recorded[issue_id]
+                continue
+            seal = found[name].get(SEAL_FIELD) if isinstance(found[name], Mapping) else None
+            if isinstance(seal, str) and self.marks.holders(name, seal):
+                log.warning("ignored %s on %s: copied from another issue", name, issue.get("key"))
+                del found[name]
 
     def find_children(
         self,
@@ -611,7 +687,7 @@ class JiraGateway:
         one GET per issue (which DC answers with properties) and, if write-once, recorded.
         """
         if not properties or not issues:
-            return issues
+            return self._believed(issues)
         wanted = list(dict.fromkeys(properties))
         ids = [str(issue.get("id")) for issue in issues]
         known: dict[str, dict[str, Any]] = {issue_id: {} for issue_id in ids}
@@ -643,9 +719,16 @@ class JiraGateway:
                 name: value for name, value in known[issue_id].items() if value is not None
             }
             kept.append(issue)
+        self._believed(kept)
         if self.marks is not None:
+            believed = {str(issue.get("id")): issue["properties"] for issue in kept}
             for name, values in learnt.items():
-                self.marks.record(name, values)
+                # A value read from Jira is recorded only if believed: a forged or copied mark
+                # is recorded as none, so it is never taken for crossdept's later.
+                self.marks.record(
+                    name,
+                    {i: (v if name in believed.get(i, {}) else None) for i, v in values.items()},
+                )
         return kept
 
     def search_issues(
@@ -671,17 +754,16 @@ class JiraGateway:
                 if not token or page.get("isLast", True):
                     break
                 body["nextPageToken"] = token
-        else:
-            body["startAt"] = 0
-            while len(found) < limit:
-                page = self._json(self._call("POST", "/rest/api/2/search", body=body))
-                issues = page.get("issues") or []
-                found += issues
-                body["startAt"] += len(issues)
-                if not issues or body["startAt"] >= int(page.get("total") or 0):
-                    break
-            return self._fill_properties(found[:limit], properties)
-        return found[:limit]
+            return self._believed(found[:limit])
+        body["startAt"] = 0
+        while len(found) < limit:
+            page = self._json(self._call("POST", "/rest/api/2/search", body=body))
+            issues = page.get("issues") or []
+            found += issues
+            body["startAt"] += len(issues)
+            if not issues or body["startAt"] >= int(page.get("total") or 0):
+                break
+        return self._fill_properties(found[:limit], properties)
 
     def read_issues(
         self,
@@ -707,7 +789,7 @@ class JiraGateway:
                 if properties:
                     body["properties"] = list(properties)
                 page = self._json(self._call("POST", "/rest/api/2/issue/bulkfetch", body=body))
-                issues = page.get("issues") or []
+                issues = self._believed([dict(issue) for issue in page.get("issues") or []])
             else:
                 # DC reads validateQuery as a Boolean (a string is a 400); false makes an unknown
                 # key a warning. Jira DC 11.3 SearchRequestBean, sandbox/specs/jira-dc.contract.json
@@ -735,10 +817,15 @@ class JiraGateway:
         )
         if response.status_code == 404:
             return None
-        return self._json(response).get("value")
+        value = self._json(response).get("value")
+        if self.seal is None or name not in self.sealed:
+            return value
+        believed = self._believed([{"key": key, "properties": {name: value}}])
+        return believed[0]["properties"].get(name)
 
     def set_issue_property(self, key: str, name: str, value: Any) -> None:
-        """Write an issue property (≤ 32768 characters of JSON)."""
+        """Write an issue property (≤ 32768 characters of JSON); crossdept's own are sealed."""
+        value = self._sealed(name, value, key)
         size = len(json.dumps(value, ensure_ascii=False))
         if size > PROPERTY_LIMIT:
             raise ValueError(

@@ -7,7 +7,9 @@ So the gateway records here every such property it writes when it creates an iss
 it reads from an issue, and fills DC search results from this book: an issue is read once, ever.
 
 Only properties set when an issue is created and never changed belong here (`crossdept.item`).
-A person editing one later is not believed: the book keeps what crossdept first saw.
+A person editing one later is not believed: the book keeps what crossdept first saw. The book is
+also how the gateway tells a sealed mark copied to another issue from crossdept's own
+(plugin.seals): it recorded which issue crossdept created with it.
 """
 
 from __future__ import annotations
@@ -61,6 +63,22 @@ class MarkBook:
                 for issue_id, value in rows:
                     found[str(issue_id)] = None if value is None else json.loads(value)
         return found
+
+    def holders(self, name: str, seal: str) -> list[str]:
+        """The issues whose recorded property `name` carries this seal (plugin.seals).
+
+        Asked only for an issue the book has never seen, to tell a copy from a lost record.
+        """
+        if not seal:
+            return []
+        pattern = "%" + seal.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        with self.store.begin() as db:
+            rows = db.execute(
+                select(issue_marks.c.issue_id).where(
+                    issue_marks.c.property == name, issue_marks.c.value.like(pattern)
+                )
+            )
+            return sorted(str(issue_id) for (issue_id,) in rows)
 
     def record(self, name: str, values: Mapping[str, Any]) -> None:
         """Remember property `name` of these issues (None: none); the first value recorded wins."""

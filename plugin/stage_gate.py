@@ -104,9 +104,14 @@ def hold_stages_in_order(event: JiraEvent, context: Context) -> None:
         _clear(issue, comments, context)
         return
     request = jira.get_issue(mark.request, ["summary"], [TREE_PROPERTY])
+    tree = read_tree_record(request)
+    if tree.items.get(mark.ref) != key:
+        # Not the item the request's own tree names: never quote that tree's issues here.
+        log.warning("stage gate: %s is not %s of %s's tree", key, mark.ref, mark.request)
+        return
     refs_by_key = {
         item_key: ref
-        for ref, item_key in read_tree_record(request).items.items()
+        for ref, item_key in tree.items.items()
         if (stage := stage_of(ref)) is not None and stage < number
     }
     hits = jira.read_issues(list(refs_by_key), fields=["summary", "status"]) if refs_by_key else []

@@ -58,6 +58,7 @@ def environ(tmp_path: Path) -> dict[str, str]:
     """A complete, valid environment for a Cloud site; tests change or drop entries."""
     return {
         "CROSSDEPT_JIRA_URL": "https://example.atlassian.net",
+        "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
         "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
         "CROSSDEPT_JIRA_API_TOKEN": "test-jira-api-token",
         "CROSSDEPT_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -229,6 +230,7 @@ def cli_environment(tmp_path: Path) -> dict[str, str]:
         "CROSSDEPT_DATA_DIR": str(tmp_path / "data"),
         "CROSSDEPT_RULES": str(REPO_ROOT / "config" / "rules.yaml"),
         "CROSSDEPT_JIRA_URL": "http://127.0.0.1:9",
+        "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
         "CROSSDEPT_JIRA_EMAIL": "bot@example.com",
         "CROSSDEPT_JIRA_API_TOKEN": "not-a-real-token",
         "CROSSDEPT_JIRA_ACCOUNT_ID": "crossdept-bot",

@@ -60,6 +60,7 @@ def served_board(sqlite_store: Store, tmp_path: Path) -> Iterator[tuple[str, Con
     settings = load_settings(
         {
             "CROSSDEPT_JIRA_URL": "https://example.atlassian.net",
+            "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
             "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
             "CROSSDEPT_JIRA_API_TOKEN": "test-jira-api-token",
             "CROSSDEPT_WEBHOOK_SECRET": "browser-test-webhook-secret",

@@ -19,6 +19,7 @@ def cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name, value in {
         "CROSSDEPT_JIRA_URL": SANDBOX_CLOUD,
+        "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
         "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
         "CROSSDEPT_JIRA_API_TOKEN": "t",
         "CROSSDEPT_CONFLUENCE_URL": SANDBOX_CLOUD + "/wiki",

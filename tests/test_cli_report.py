@@ -41,6 +41,7 @@ def site_env(
     if cloud:
         environ |= {
             "CROSSDEPT_JIRA_URL": SANDBOX_CLOUD,
+            "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
             "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
             "CROSSDEPT_JIRA_API_TOKEN": "t",
             "CROSSDEPT_CONFLUENCE_URL": SANDBOX_CLOUD + "/wiki",
@@ -52,6 +53,7 @@ def site_env(
         rules.write_text(rules_for_data_center(text, load_seed(DC_SEED)), encoding="utf-8")
         environ |= {
             "CROSSDEPT_JIRA_URL": SANDBOX_DC,
+            "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
             "CROSSDEPT_JIRA_PAT": "sandbox-pat-crossdept",
             "CROSSDEPT_CONFLUENCE_URL": DEFAULT_DC_CONFLUENCE_URL,
             "CROSSDEPT_RULES": str(rules),

@@ -99,6 +99,7 @@ def test_apply_builds_a_tree_in_jira_and_a_second_apply_adds_nothing(
 
     for name, value in {
         "CROSSDEPT_JIRA_URL": SANDBOX_CLOUD,
+        "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
         "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
         "CROSSDEPT_JIRA_API_TOKEN": "t",
         "CROSSDEPT_RULES": RULES,
@@ -133,6 +134,7 @@ def test_apply_of_a_missing_issue_says_what_jira_said(
     from tests.test_trees import SANDBOX_CLOUD
 
     monkeypatch.setenv("CROSSDEPT_JIRA_URL", SANDBOX_CLOUD)
+    monkeypatch.setenv("CROSSDEPT_MARK_KEY", "test-mark-key-not-in-jira")
     monkeypatch.setenv("CROSSDEPT_JIRA_EMAIL", "crossdept@example.com")
     monkeypatch.setenv("CROSSDEPT_JIRA_API_TOKEN", "t")
     monkeypatch.setenv("CROSSDEPT_RULES", RULES)

@@ -109,6 +109,7 @@ def test_a_job_interrupted_by_sigkill_is_done_exactly_once_after_a_restart(
         "CROSSDEPT_DATA_DIR": str(data_dir),
         "CROSSDEPT_RULES": str(REPO / "config" / "rules.yaml"),
         "CROSSDEPT_JIRA_URL": jira_url,
+        "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
         "CROSSDEPT_JIRA_EMAIL": "bot@example.com",
         "CROSSDEPT_JIRA_API_TOKEN": "not-a-real-token",
         "CROSSDEPT_JIRA_ACCOUNT_ID": "crossdept-bot",

@@ -58,6 +58,7 @@ def test_rebinding_makes_the_new_address_the_stores_jira(store: Store) -> None:
 def _environment(monkeypatch: pytest.MonkeyPatch, url: str, data: Path) -> None:
     for name, value in {
         "CROSSDEPT_JIRA_URL": url,
+        "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
         "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
         "CROSSDEPT_JIRA_API_TOKEN": "t",
         "CROSSDEPT_RULES": str(REPO / "config" / "rules.yaml"),

@@ -12,6 +12,7 @@ from webhooks.settings import DEFAULT_MAX_BODY_BYTES, Settings, load_settings
 
 DC = {
     "CROSSDEPT_JIRA_URL": "https://jira.example.com/jira/",
+    "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
     "CROSSDEPT_JIRA_PAT": "dc-personal-access-token",
     "CROSSDEPT_WEBHOOK_SECRET": "dc-webhook-secret-value",
 }
@@ -283,10 +284,17 @@ def test_secrets_never_appear_in_reprs_or_errors(environ: dict[str, str]) -> Non
     }
     settings = load_settings(environ)
     shown = repr(settings) + str(settings)
-    for secret in ("test-webhook-secret", "test-jira-api-token", "automation-token", "db-password"):
+    for secret in (
+        "test-webhook-secret",
+        "test-jira-api-token",
+        "automation-token",
+        "db-password",
+        "test-mark-key-not-in-jira",
+    ):
         assert secret not in shown
     assert sorted(settings.secret_values()) == sorted(
         [
+            "test-mark-key-not-in-jira",
             "test-jira-api-token",
             "test-jira-api-token",
             "test-webhook-secret",
@@ -325,3 +333,10 @@ def test_a_short_webhook_secret_or_token_is_refused_saying_why(
     assert "fifteen-chars!!" not in message
 
     load_settings({**short, variable: "sixteen-chars!!!"})  # 16 is enough
+
+
+def test_crossdept_needs_a_key_to_seal_its_marks_with(environ: dict[str, str]) -> None:
+    del environ["CROSSDEPT_MARK_KEY"]
+    assert refusal(environ).startswith("CROSSDEPT_MARK_KEY is not set: set it to at least 16")
+    short = refusal({**environ, "CROSSDEPT_MARK_KEY": "short"})
+    assert short.startswith("CROSSDEPT_MARK_KEY is 5 characters long, too short")

@@ -106,9 +106,11 @@ class Service:
 
     def _connect(self) -> JiraGateway:
         from plugin.budget import RequestBudget
-        from plugin.items import ITEM_PROPERTY
+        from plugin.items import ITEM_PROPERTY, TREE_PROPERTY
         from plugin.jira_gateway import JiraGateway
         from plugin.marks import MarkBook
+        from plugin.notices import COMMENTS_PROPERTY
+        from plugin.seals import MarkSeal
 
         settings = self.settings
         gateway = JiraGateway.connect(
@@ -124,6 +126,8 @@ class Service:
         gateway.budget = RequestBudget(self.store, site, settings.jira_max_rps)
         gateway.marks = MarkBook(self.store)
         gateway.remembered = frozenset({ITEM_PROPERTY})
+        gateway.seal = MarkSeal(_plain(settings.mark_key) or "")
+        gateway.sealed = {ITEM_PROPERTY: False, TREE_PROPERTY: True, COMMENTS_PROPERTY: True}
         return gateway
 
     def confluence(self) -> ConfluencePort | None:

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     jira_username: str | None = None
     jira_password: SecretStr | None = None
     jira_account_id: str | None = None
+    # Seals crossdept's marks in Jira (plugin.seals); Jira never holds it.
+    mark_key: SecretStr | None = None
     confluence_url: str | None = None
     confluence_email: str | None = None
     confluence_api_token: SecretStr | None = None
@@ -132,6 +134,7 @@ class Settings(BaseSettings):
                 self.confluence_pat,
                 self.confluence_password,
                 self.webhook_secret,
+                self.mark_key,
                 self.shared_token,
                 self.board_token,
             )
@@ -153,6 +156,18 @@ class Settings(BaseSettings):
             return (
                 f"{PREFIX}JIRA_URL is not set: set it to your Jira's base URL, "
                 "e.g. https://example.atlassian.net"
+            )
+        if self.mark_key is None:
+            return (
+                f"{PREFIX}MARK_KEY is not set: set it to at least {MIN_SECRET_LENGTH} random "
+                "characters that Jira never sees (e.g. the output of `python3 -c 'import "
+                "secrets; print(secrets.token_urlsafe(32))'`); crossdept seals its marks in Jira "
+                "with it, so keep it with the other secrets and never change it"
+            )
+        if len(self.mark_key.get_secret_value()) < MIN_SECRET_LENGTH:
+            return (
+                f"{PREFIX}MARK_KEY is {len(self.mark_key.get_secret_value())} characters long, "
+                f"too short to resist guessing: use at least {MIN_SECRET_LENGTH} random characters"
             )
         return _credentials_problem(
             "JIRA",

@@ -349,6 +349,7 @@ def make_world(tmp_path: Path, flavour: str) -> Iterator[MakeWorld]:
                 )
             environ = {
                 "CROSSDEPT_JIRA_URL": kind.url,
+                "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
                 **kind.crossdept_env,
                 "CROSSDEPT_WEBHOOK_SECRET": SECRET,
                 "CROSSDEPT_RULES": str(rules),

@@ -1,0 +1,136 @@
+"""An ordinary Jira user (edit and comment rights, nothing more) tries to make crossdept act.
+
+Each test is one thing a hostile user did that once worked; each asserts that nothing crossdept
+writes or reverts changed because of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import jira
+import pytest
+
+from plugin.items import ITEM_PROPERTY
+from plugin.notices import COMMENTS_PROPERTY
+from sandbox.app import assert_no_violations
+from tests.e2e.conftest import MakeWorld, World
+
+HOSTILE = "finance.contact"
+COLLEAGUE = "engineering.contact"
+
+
+def as_person(world: World, login: str) -> Any:
+    """A Jira client logged in as one of the seed's people (the sandbox checks who, not how)."""
+    user = login if world.flavour.name == "datacenter" else f"{login}@example.com"
+    return jira.JIRA(
+        world.flavour.url,
+        basic_auth=(user, "password"),
+        max_retries=0,
+        options={"check_update": False},
+    )
+
+
+def built(make_world: MakeWorld, flavour: str) -> tuple[World, str, dict[str, str]]:
+    """A world with one request and its tree: the request's key and ref -> item key."""
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    return world, key, {ref: keys[0] for ref, keys in world.items(key).items()}
+
+
+def status(world: World, key: str) -> str:
+    return str(world.requester.issue(key, fields="status").fields.status.name)
+
+
+def user_ref(world: World, login: str) -> dict[str, str]:
+    """How a user is written in an edit: Cloud by accountId, Data Center by username."""
+    user = world.sandbox.jira.users[login]
+    return {"accountId": user.account_id} if world.flavour.name == "cloud" else {"name": login}
+
+
+def own_task(world: World, login: str, summary: str) -> str:
+    """A well-formed task of a person's own (one owner, a due date), part of no request."""
+    issue = as_person(world, login).create_issue(
+        fields={
+            "project": {"key": "XD"},
+            "issuetype": {"name": "Task"},
+            "summary": summary,
+            "assignee": user_ref(world, login),
+            "duedate": "2026-03-04",
+        }
+    )
+    return str(issue.key)
+
+
+def read_property(person: Any, key: str, name: str) -> Any:
+    """A property as anyone who can see the issue reads it, to copy it elsewhere."""
+    return person.issue_property(key, name).raw["value"]
+
+
+@pytest.mark.parametrize("forgery", ["written by hand", "copied from the real stage"])
+def test_a_task_marked_as_another_requests_stage_is_neither_moved_back_nor_quoted(
+    make_world: MakeWorld, flavour: str, forgery: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    world, request, items = built(make_world, flavour)
+    hostile, colleague = as_person(world, HOSTILE), as_person(world, COLLEAGUE)
+    task = own_task(world, COLLEAGUE, "我自己的任务")
+    mark = (
+        {"request": request, "ref": "s3"}
+        if forgery == "written by hand"
+        else read_property(hostile, items["s3"], ITEM_PROPERTY)
+    )
+    assert mark["ref"] == "s3"
+    hostile.add_issue_property(task, ITEM_PROPERTY, mark)
+
+    caplog.set_level(logging.WARNING, logger="plugin.jira_gateway")
+    colleague.transition_issue(task, "进行中")
+    world.settle()
+
+    assert status(world, task) == "进行中"  # the colleague's move stands
+    assert world.crossdept_comments(task) == []  # and nothing of the request is quoted there
+    assert f"ignored {ITEM_PROPERTY} on {task}" in caplog.text
+    assert {job.state.value for job in world.jobs()} == {"done"}
+    assert_no_violations(world.sandbox)
+
+
+def test_a_comments_record_pointing_at_a_persons_comment_never_edits_it(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world, _, items = built(make_world, flavour)
+    signoff = items["s1.d2.技术部"]
+    pm = as_person(world, "pm")
+    words = "请技术部周五前确认接口方案。"
+    comment = pm.add_comment(signoff, words)
+    hostile = as_person(world, HOSTILE)
+    hostile.add_issue_property(
+        signoff,
+        COMMENTS_PROPERTY,
+        {"ownership": {"id": str(comment.id), "digest": "x", "open": True, "topics": []}},
+    )
+
+    world.requester.issue(signoff).update(fields={"assignee": None})  # breaks a rule
+    world.settle()
+
+    assert str(pm.comment(signoff, comment.id).body) == words
+    [notice] = world.crossdept_comments(signoff)  # crossdept spoke in a comment of its own
+    assert "没有负责人" in notice
+    assert_no_violations(world.sandbox)
+
+
+def test_an_items_mark_rewritten_by_a_person_changes_nothing_on_the_board(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    from plugin.board_sources import read_facts
+
+    world, request, items = built(make_world, flavour)
+    hostile = as_person(world, HOSTILE)
+    hostile.add_issue_property(items["s2"], ITEM_PROPERTY, {"request": "不是 key", "ref": "s1"})
+
+    facts = read_facts(world.service.context_for("board"))
+
+    assert facts.requests() == [request]
+    mine = {item.key: item.request for item in facts.items}
+    assert mine[items["s2"]] == request  # what crossdept recorded when it created the item
+    assert_no_violations(world.sandbox)
