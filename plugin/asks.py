@@ -237,6 +237,35 @@ class Asks:
         with self.store.begin() as db:
             return db.execute(query.limit(1)).first() is not None
 
+    def count(
+        self,
+        *,
+        issue: str | None = None,
+        asked_by: str | None = None,
+        since: float | None = None,
+        open_only: bool = False,
+    ) -> int:
+        """How many asks people's mentions started (on an issue, by a person, since a moment)."""
+        query = select(func.count()).select_from(asks).where(asks.c.source == "mention")
+        if issue is not None:
+            query = query.where(asks.c.issue == issue)
+        if asked_by is not None:
+            query = query.where(asks.c.asked_by == asked_by)
+        if since is not None:
+            query = query.where(asks.c.asked_at >= since)
+        if open_only:
+            query = query.where(asks.c.state == OPEN)
+        with self.store.begin() as db:
+            return int(db.execute(query).scalar_one())
+
+    def asked_from(self, source_id: str) -> set[str]:
+        """The people a comment has already asked (however their asks stand now)."""
+        query = select(asks.c.asked).where(
+            asks.c.source == "mention", asks.c.source_id == source_id
+        )
+        with self.store.begin() as db:
+            return {str(person) for (person,) in db.execute(query)}
+
     def listing(self, *, state: str | None = OPEN, department: str | None = None) -> list[Ask]:
         """Asks for `crossdept asks`: open ones by default, oldest first."""
         query = select(asks).order_by(asks.c.asked_at, asks.c.id)

@@ -16,8 +16,8 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,16 +33,19 @@ from plugin.items import in_projects
 from plugin.ladder import Step, recipient, steps
 from plugin.leases import Leases
 from plugin.mentions import first_lines, mentioned
+from plugin.notices import COMMENTS_PROPERTY, RuleComments
 from plugin.owners import departments_of
 from plugin.ownership_checks import person_of
 from plugin.routing import Router
-from plugin.rules import Rules
+from plugin.rules import AskLimits, Rules
 from plugin.schedule import Schedule
 from plugin.wording import mention, say
 
 log = logging.getLogger(__name__)
 
 RULE = "escalation"
+LIMIT_RULE = "ask-limit"  # the issue's one comment saying mentions went over a limit
+DAY = 24 * 3600.0
 LEASE = "sweep_asks"
 LEASE_SECONDS = 120.0
 BATCH = 50  # due asks re-checked per bulk read of their issues
@@ -241,6 +244,8 @@ def record_comment(event: JiraEvent, context: Context) -> None:
     if change == "edited":
         # An edit that no longer mentions someone cancels that person's ask from this comment.
         Asks(context.store).cancel(issue, at, source="mention", source_id=comment.id, keep=asked)
+    if asked:
+        asked = _askable(context, issue, comment.id, author, asked, at)
     for person in asked:
         open_ask(
             context,
@@ -254,6 +259,112 @@ def record_comment(event: JiraEvent, context: Context) -> None:
         )
     if change == "created":
         _answer(context, issue, author, at, "comment")
+
+
+@dataclass(frozen=True)
+class WithinLimits:
+    """Which of a comment's newly mentioned people may be asked, and the limit the rest hit."""
+
+    asked: list[str]
+    over: list[str] = field(default_factory=list)
+    limit: str | None = None  # the AskLimits field that stopped the rest
+
+
+def within_limits(
+    people: list[str],
+    limits: AskLimits,
+    *,
+    asked_before: Collection[str],
+    open_on_issue: int,
+    by_author_today: int | None,
+) -> WithinLimits:
+    """Which of a comment's mentions to ask now: the first `per_comment` of them (the same ones
+    however often the comment is delivered or edited), those not asked before, while the issue
+    and the author (None: no known author) have room."""
+    first, rest = people[: limits.per_comment], people[limits.per_comment :]
+    new = [person for person in first if person not in asked_before]
+    room = {"per_issue": limits.per_issue - open_on_issue}
+    if by_author_today is not None:
+        room["per_author_per_day"] = limits.per_author_per_day - by_author_today
+    limit, left = min(room.items(), key=lambda pair: pair[1])
+    left = max(left, 0)
+    if len(new) > left:
+        return WithinLimits(new[:left], new[left:] + rest, limit)
+    return WithinLimits(new, rest, "per_comment" if rest else None)
+
+
+def _askable(
+    context: Context, issue: str, comment_id: str, author: str | None, people: list[str], at: float
+) -> list[str]:
+    """The mentioned people to ask: those this comment asked before, then new ones within the
+    limits who are active users of this Jira. An unknown account is never asked (it would go
+    up the ladder to the PM); what goes over a limit is said once on the issue and audited."""
+    asks = Asks(context.store)
+    before = asks.asked_from(comment_id)
+    allowed = within_limits(
+        people,
+        context.rules.escalation.limits,
+        asked_before=before,
+        open_on_issue=asks.count(issue=issue, open_only=True),
+        by_author_today=asks.count(asked_by=author, since=at - DAY) if author else None,
+    )
+    audit = Audit(context.store)
+    unknown = set(context.jira.missing_users(allowed.asked)) if allowed.asked else set()
+    if unknown:
+        audit.record(
+            at,
+            issue,
+            RULE,
+            "mentions not asked",
+            "unknown or inactive: " + ", ".join(sorted(unknown)),
+            context.delivery_id,
+        )
+    if allowed.over and allowed.limit is not None:
+        _say_over_limit(context, issue, author, len(allowed.over), allowed.limit, at)
+    return [p for p in people if p in before] + [p for p in allowed.asked if p not in unknown]
+
+
+def _say_over_limit(
+    context: Context, issue: str, author: str | None, count: int, limit: str, at: float
+) -> None:
+    """Say once on the issue (one comment, edited after) that some mentions start no clock."""
+    rules, jira = context.rules, context.jira
+    value = getattr(rules.escalation.limits, limit)
+    opening = say(
+        rules,
+        "ask.over_limit",
+        key=issue,
+        mention=mention(author, cloud=jira.is_cloud) if author else "",
+        count=count,
+        reason=say(rules, f"ask.limit.{limit}", limit=value),
+    )
+    text = opening + "\n\n" + say(rules, "ask.limit_marker", key=issue)
+    shown = RuleComments(jira).show(
+        jira.get_issue(issue, ["summary"], [COMMENTS_PROPERTY]),
+        LIMIT_RULE,
+        text,
+        marker=f"ask-limit:{issue}",
+    )
+    if shown != "unchanged":
+        Audit(context.store).record(
+            at,
+            issue,
+            RULE,
+            "asks over the limit",
+            f"{limit}: {count} not asked",
+            context.delivery_id,
+        )
+
+
+def _done_now(context: Context, key: str) -> bool:
+    """Whether Jira says the issue is done now (an issue deleted since is as good as done)."""
+    try:
+        issue = context.jira.get_issue(key, ["status"])
+    except RefusedError as error:
+        if error.status == 404:
+            return True
+        raise
+    return is_done(issue.get("fields") or {}, context.rules)
 
 
 @router.register("jira:issue_updated")
@@ -270,6 +381,9 @@ def record_change(event: JiraEvent, context: Context) -> None:
     changed = {(item.field_id or item.field or "").lower(): item for item in event.changelog.items}
     source_id = event.changelog.id or str(event.timestamp or "")
     if "status" in changed and is_done(fields, rules):
+        # The delivery may be an old one replayed: only Jira's status now may cancel asks.
+        if not _done_now(context, issue):
+            return
         if Asks(context.store).cancel(issue, at):
             Audit(context.store).record(
                 at, issue, RULE, "asks cancelled", "the issue is done", context.delivery_id
@@ -348,8 +462,8 @@ def run_ask_sweep(context: Context, *, dry_run: bool = False) -> AskSweepReport:
         due = Asks(store).due(now, limit=DUE_LIMIT)
         stepped: list[tuple[int, int, str]] = []
         closed = 0
-        for start in range(0, len(due), BATCH):
-            batch = due[start : start + BATCH]
+        me = context.jira.myself() if due and not dry_run else ""
+        for batch in by_issue_batches(due, BATCH):
             keys = sorted({ask.issue for ask in batch})
             found = context.jira.read_issues(
                 keys, fields=["summary", "status", "assignee", "comment"]
@@ -357,7 +471,7 @@ def run_ask_sweep(context: Context, *, dry_run: bool = False) -> AskSweepReport:
             by_key = {str(issue.get("key")): issue for issue in found}
             taken: list[Taken] = []
             for ask in batch:
-                result = _step(ask, by_key.get(ask.issue), context, now, dry_run=dry_run)
+                result = _step(ask, by_key.get(ask.issue), context, now, me=me, dry_run=dry_run)
                 if result is None:
                     closed += 1
                 else:
@@ -365,6 +479,7 @@ def run_ask_sweep(context: Context, *, dry_run: bool = False) -> AskSweepReport:
             if dry_run:
                 stepped += [(t.ask.id, t.step.number, t.person or "") for t in taken]
             else:
+                _say(taken, context)
                 stepped += _record(taken, context, now)
         return AskSweepReport(len(due), tuple(stepped), closed)
     finally:
@@ -376,19 +491,65 @@ def _comments(issue: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [comment for comment in found if isinstance(comment, Mapping)]
 
 
+def by_issue_batches(due: list[Ask], size: int) -> list[list[Ask]]:
+    """The due asks in batches of about `size`, never splitting one issue's asks, so that one
+    sweep says all of an issue's due steps in one comment."""
+    by_issue: dict[str, list[Ask]] = {}
+    for ask in due:
+        by_issue.setdefault(ask.issue, []).append(ask)
+    batches: list[list[Ask]] = []
+    batch: list[Ask] = []
+    for group in by_issue.values():
+        if batch and len(batch) + len(group) > size:
+            batches.append(batch)
+            batch = []
+        batch += group
+    if batch:
+        batches.append(batch)
+    return batches
+
+
 @dataclass(frozen=True)
 class Taken:
-    """A step taken in Jira (or found taken there), to record in the store with its batch."""
+    """A step taken (or found taken in Jira), to say in Jira and record with its batch."""
 
     ask: Ask
     step: Step
     person: str | None
+    text: str | None = None  # what is still to be said in Jira for it; None: nothing
+
+
+def _say(taken: list[Taken], context: Context) -> None:
+    """Say each issue's due steps in one comment: reminders and escalations of several asks
+    falling due together (after an outage, say) are one comment, not one each."""
+    rules, jira = context.rules, context.jira
+    by_issue: dict[str, list[Taken]] = {}
+    for step in taken:
+        if step.text is not None:
+            by_issue.setdefault(step.ask.issue, []).append(step)
+    for key, group in by_issue.items():
+        separator = "\n\n" + say(rules, "ask.separator") + "\n\n"
+        text = separator.join(str(step.text) for step in group)
+        jira.add_comment(key, text)
+        if rules.escalation.notify:
+            for step in group:
+                subject = str(step.text).splitlines()[0].removeprefix("h4. ")
+                jira.notify(key, [str(step.person)], subject, str(step.text))
+        if any(step.step.kind == "escalation" for step in group):
+            jira.edit_labels(key, add=[rules.escalation.label or say(rules, "ask.label")])
 
 
 def _step(
-    ask: Ask, issue: Mapping[str, Any] | None, context: Context, now: float, *, dry_run: bool
+    ask: Ask,
+    issue: Mapping[str, Any] | None,
+    context: Context,
+    now: float,
+    *,
+    me: str,
+    dry_run: bool,
 ) -> Taken | None:
-    """Take the ask's due step in Jira; None when Jira shows the ask answered or moot (closed).
+    """Decide the ask's due step and its words; None when Jira shows the ask answered or moot
+    (closed). `me` is crossdept's account: only its comments can show a step already said.
 
     A dry run decides the same and writes nothing.
     """
@@ -426,24 +587,25 @@ def _step(
             "escalation recipient missing from the rules' directory",
             extra={"issue": ask.issue, "missing": heard.missing},
         )
-    if heard.person is not None and not dry_run and not already_sent(issue, ask.id, step.number):
+    text = None
+    if (
+        heard.person is not None
+        and not dry_run
+        and not already_sent(issue, ask.id, step.number, me=me)
+    ):
         text = _text(ask, step, heard.person, rules, context, now)
-        context.jira.add_comment(ask.issue, text)
-        if rules.escalation.notify:
-            subject = text.splitlines()[0].removeprefix("h4. ")
-            context.jira.notify(ask.issue, [heard.person], subject, text)
-        if step.kind == "escalation":
-            context.jira.edit_labels(
-                ask.issue, add=[rules.escalation.label or say(rules, "ask.label")]
-            )
-    return Taken(ask, step, heard.person)
+    return Taken(ask, step, heard.person, text)
 
 
-def already_sent(issue: Mapping[str, Any], ask_id: int, step: int) -> bool:
-    """Say whether the issue, as just read, holds this step's comment (a sweep died after
-    posting it). The marker ends the comment in parentheses: ask:1:1 never matches ask:11:1."""
+def already_sent(issue: Mapping[str, Any], ask_id: int, step: int, *, me: str) -> bool:
+    """Say whether the issue, as just read, holds this step's comment by crossdept's account
+    `me` (a sweep died after posting it); the same words in a person's comment count for
+    nothing. The marker ends in parentheses: ask:1:1 never matches ask:11:1."""
     marker = re.compile(re.escape(f"ask:{ask_id}:{step}") + "[)）]")
-    return any(marker.search(str(comment.get("body", ""))) for comment in _comments(issue))
+    return any(
+        marker.search(str(comment.get("body", ""))) and person_of(comment.get("author")) == me
+        for comment in _comments(issue)
+    )
 
 
 def _record(taken: list[Taken], context: Context, now: float) -> list[tuple[int, int, str]]:

@@ -371,7 +371,8 @@ class JiraGateway:
         return self._issue_types[project]
 
     def missing_users(self, accounts: Iterable[str]) -> list[str]:
-        """Return the accounts Jira does not know; known ones are remembered for the process."""
+        """Return the accounts Jira does not know or knows as inactive (a person who left);
+        active ones are remembered for the process."""
         wanted = [
             account for account in dict.fromkeys(accounts) if account not in self._known_users
         ]
@@ -387,7 +388,11 @@ class JiraGateway:
                         chunk = wanted[start : start + 200]
                         params = [("maxResults", "200")] + [("accountId", a) for a in chunk]
                         page = self._json(self._call("GET", "/rest/api/2/user/bulk", params=params))
-                        found |= {str(user.get("accountId")) for user in page.get("values") or []}
+                        found |= {
+                            str(user.get("accountId"))
+                            for user in page.get("values") or []
+                            if user.get("active", True)
+                        }
                 except RefusedError as error:
                     if error.status != 404:
                         raise
@@ -398,7 +403,7 @@ class JiraGateway:
                     response = self._call(
                         "GET", "/rest/api/2/user", params={key: account}, accept=(404,)
                     )
-                    if response.status_code != 404:
+                    if response.status_code != 404 and self._json(response).get("active", True):
                         found.add(account)
         finally:
             # Keep what was learnt even when a later lookup fails (e.g. 429): the retry asks

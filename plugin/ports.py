@@ -105,7 +105,7 @@ class JiraPort(Protocol):
         ...
 
     def missing_users(self, accounts: Iterable[str]) -> list[str]:
-        """The accounts Jira does not know."""
+        """The accounts Jira does not know, or knows as inactive (people who left)."""
         ...
 
     def get_issue(

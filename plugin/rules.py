@@ -428,6 +428,19 @@ def _every_answer() -> list[Answer]:
     return ["comment", "transition", "edit"]
 
 
+class AskLimits(Model):
+    """How many clocks people's mentions may start: a comment naming forty people is not forty
+    asks, and the department heads and the PM are not pinged for each of them."""
+
+    per_comment: int = Field(
+        default=5, ge=1, description="Asks one comment may start; the rest are not timed."
+    )
+    per_author_per_day: int = Field(
+        default=20, ge=1, description="Asks one person's comments may start in 24 hours."
+    )
+    per_issue: int = Field(default=10, ge=1, description="Asks open on one issue at a time.")
+
+
 class EscalationRules(Model):
     """Unanswered asks remind, then escalate (seed 003: 48 hours → the department head)."""
 
@@ -459,6 +472,10 @@ class EscalationRules(Model):
     )
     notify: bool = Field(
         default=False, description="Also e-mail each step's recipient through Jira's notify call."
+    )
+    limits: AskLimits = Field(
+        default_factory=AskLimits,
+        description="Caps on the asks mentions start; what goes over is said once and audited.",
     )
 
 

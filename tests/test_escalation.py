@@ -8,13 +8,23 @@ from typing import Any
 import pytest
 
 from plugin.asks import CANCELLED, OPEN, Asks
+from plugin.audit import Audit
 from plugin.context import Context
 from plugin.escalation import LEASE, router, run_ask_sweep
 from plugin.events import parse_event
 from plugin.leases import Leases
 from plugin.rules import Rules
 from plugin.store import Store
-from tests.fakes import CONTACTS, HEADS, REQUESTER, FakeJira, ManualClock, load_default_rules
+from tests.fakes import (
+    CONTACTS,
+    CROSSDEPT,
+    HEADS,
+    PM,
+    REQUESTER,
+    FakeJira,
+    ManualClock,
+    load_default_rules,
+)
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -116,19 +126,19 @@ def test_notify_also_emails_the_recipient(store: Store) -> None:
     assert ask.steps_done == 1
 
 
-def test_a_step_already_sent_is_recognised_by_its_exact_marker() -> None:
+def test_a_step_already_sent_is_recognised_by_its_exact_marker_in_crossdepts_own_comment() -> None:
     from plugin.escalation import already_sent
 
-    issue = {
-        "fields": {
-            "comment": {"comments": [{"body": "h4. …\n_本评论由 crossdept 发送（ask:11:1）。_"}]}
-        }
-    }
-    assert already_sent(issue, 11, 1)
-    assert not already_sent(issue, 1, 1)  # ask 1's first step is not ask 11's
-    assert not already_sent(issue, 11, 2)
-    english = {"fields": {"comment": {"comments": [{"body": "_Sent by crossdept (ask:3:2)._"}]}}}
-    assert already_sent(english, 3, 2)
+    me = {"accountId": CROSSDEPT}
+    said = {"body": "h4. …\n_本评论由 crossdept 发送（ask:11:1）。_", "author": me}
+    issue = {"fields": {"comment": {"comments": [said]}}}
+    assert already_sent(issue, 11, 1, me=CROSSDEPT)
+    assert not already_sent(issue, 1, 1, me=CROSSDEPT)  # ask 1's first step is not ask 11's
+    assert not already_sent(issue, 11, 2, me=CROSSDEPT)
+    english = {"body": "_Sent by crossdept (ask:3:2)._", "author": me}
+    assert already_sent({"fields": {"comment": {"comments": [english]}}}, 3, 2, me=CROSSDEPT)
+    forged = {**said, "author": {"accountId": PM}}  # a person typed the marker
+    assert not already_sent({"fields": {"comment": {"comments": [forged]}}}, 11, 1, me=CROSSDEPT)
 
 
 def open_ask(store: Store, asked: str = CONTACTS["技术部"], excerpt: str | None = None) -> None:
@@ -196,7 +206,7 @@ DC_DELETED_COMPANION = "jira_issue_updated__handwritten__datacenter_issue_commen
 
 
 def dc_jira() -> FakeJira:
-    jira = FakeJira()
+    jira = FakeJira(cloud=False)
     jira.add_issue({"id": "10013", "key": "XD-9", "fields": {"project": {"key": "XD"}}})
     return jira
 
@@ -313,3 +323,135 @@ def test_a_comment_deleted_with_its_issue_is_nothing_to_do(store: Store) -> None
     router.dispatch(dc_event(DC_DELETED), ctx)  # a handler failing would raise here
 
     assert jira.calls_to("GET /rest/api/2/issue/{key}") == 2  # the 404 was asked and taken
+
+
+# -- bounded by design: what people's comments can make crossdept say ----------------------------
+
+
+def mentioning(people: list[str], comment_id: str = "c9", author: str = REQUESTER) -> Any:
+    return parse_event(
+        {
+            "webhookEvent": "comment_created",
+            "timestamp": int(START.timestamp() * 1000),
+            "comment": {
+                "id": comment_id,
+                "body": " ".join(f"[~accountid:{person}]" for person in people) + " 请看一下。",
+                "author": {"accountId": author},
+                "created": "2026-03-02T10:00:00.000+0800",
+            },
+            "issue": {"key": "XD-9", "fields": {"project": {"key": "XD"}}},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("people", "counts", "asked", "over", "limit"),
+    [
+        ("abc", {"open_on_issue": 0, "by_author_today": 0}, "abc", "", None),
+        ("abcdefg", {"open_on_issue": 0, "by_author_today": 0}, "abcde", "fg", "per_comment"),
+        ("abc", {"open_on_issue": 9, "by_author_today": 0}, "a", "bc", "per_issue"),
+        ("abc", {"open_on_issue": 0, "by_author_today": 19}, "a", "bc", "per_author_per_day"),
+        ("abc", {"open_on_issue": 12, "by_author_today": 0}, "", "abc", "per_issue"),
+        ("abc", {"open_on_issue": 0, "by_author_today": None}, "abc", "", None),
+        (
+            "abcdefg",
+            {"open_on_issue": 2, "by_author_today": 2, "asked_before": "ab"},
+            "cde",
+            "fg",
+            "per_comment",
+        ),
+    ],
+)
+def test_the_first_mentions_are_asked_while_every_limit_has_room(
+    people: str, counts: dict[str, Any], asked: str, over: str, limit: str | None
+) -> None:
+    from plugin.escalation import within_limits
+    from plugin.rules import AskLimits
+
+    counts = {"asked_before": "", **counts}
+    found = within_limits(list(people), AskLimits(), **counts)
+    assert ("".join(found.asked), "".join(found.over), found.limit) == (asked, over, limit)
+
+
+def test_a_mention_flood_asks_only_known_people_up_to_the_limit_and_says_so_once(
+    store: Store,
+) -> None:
+    jira = FakeJira()
+    jira.add_issue({"id": "10009", "key": "XD-9", "fields": {"summary": "s"}})
+    ghosts = [f"557058:{n:08d}-dead-4000-8000-000000000000" for n in range(3)]
+    people = [ghosts[0], CONTACTS["技术部"], ghosts[1], *HEADS.values(), ghosts[2]]
+    ctx = context(store, jira)
+
+    router.dispatch(mentioning(people), ctx)
+    router.dispatch(mentioning(people), ctx)  # Jira's retry
+
+    asked = [ask.asked for ask in Asks(store).listing()]
+    # The first 5 mentions are looked at; 2 of them are not people of this Jira.
+    assert asked == [CONTACTS["技术部"], HEADS["市场部"], HEADS["技术部"]]
+    [said] = [body for body in jira.comments["XD-9"] if body]
+    assert said.startswith("h4. 部分提问未计时：XD-9")
+    assert f"新提到的 {len(people) - 5} 人" in said and "一条评论最多为 5 人计时" in said
+    assert "557058:" not in said.replace(REQUESTER, "")  # mentions nobody but the author
+    notes = [(e.action, e.detail) for e in Audit(store).entries("XD-9")]
+    assert ("asks over the limit", f"per_comment: {len(people) - 5} not asked") in notes
+    assert ("mentions not asked", "unknown or inactive: " + ", ".join(sorted(ghosts[:2]))) in notes
+
+
+def test_a_replayed_done_event_cancels_nothing_while_jira_says_open(store: Store) -> None:
+    jira = FakeJira()
+    jira.add_issue({"id": "10009", "key": "XD-9", "fields": {"status": {"name": "进行中"}}})
+    open_ask(store)
+    done = {"status": {"name": "已完成", "statusCategory": {"key": "done"}}}
+
+    router.dispatch(
+        update([{"field": "status", "fieldId": "status", "toString": "已完成"}], done),
+        context(store, jira),
+    )
+
+    [ask] = Asks(store).listing()
+    assert ask.state == OPEN
+
+
+def test_steps_of_one_issue_falling_due_together_are_said_in_one_comment(store: Store) -> None:
+    jira = FakeJira()
+    jira.add_issue(
+        {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
+    )
+    open_ask(store)
+    open_ask(store, asked=CONTACTS["产品部"])
+    Asks(store).record_step(Asks(store).listing()[0].id, 1, START.timestamp())  # past reminding
+
+    report = run_ask_sweep(context(store, jira, at=START + timedelta(hours=49)))
+
+    assert len(report.stepped) == 2
+    [said] = jira.comments["XD-9"]
+    assert said is not None and said.count("h4. ") == 2
+    assert "h4. 提醒回复：XD-9" in said and "h4. 升级：XD-9" in said
+    assert "\n\n----\n\n" in said
+
+
+def test_due_asks_are_batched_without_splitting_an_issue() -> None:
+    from plugin.asks import Ask
+    from plugin.escalation import by_issue_batches
+
+    def ask(number: int, issue: str) -> Ask:
+        return Ask(
+            number,
+            issue,
+            "p",
+            None,
+            "mention",
+            f"c{number}",
+            None,
+            None,
+            0.0,
+            OPEN,
+            0,
+            None,
+            None,
+            None,
+        )
+
+    due = [ask(1, "XD-1"), ask(2, "XD-2"), ask(3, "XD-1"), ask(4, "XD-3"), ask(5, "XD-2")]
+    batches = by_issue_batches(due, 3)
+    assert [[a.id for a in batch] for batch in batches] == [[1, 3], [2, 5, 4]]

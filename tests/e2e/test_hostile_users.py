@@ -7,11 +7,13 @@ writes or reverts changed because of it.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import jira
 import pytest
 
+from plugin.asks import Asks
 from plugin.items import ITEM_PROPERTY
 from plugin.notices import COMMENTS_PROPERTY
 from sandbox.app import assert_no_violations
@@ -133,4 +135,66 @@ def test_an_items_mark_rewritten_by_a_person_changes_nothing_on_the_board(
     assert facts.requests() == [request]
     mine = {item.key: item.request for item in facts.items}
     assert mine[items["s2"]] == request  # what crossdept recorded when it created the item
+    assert_no_violations(world.sandbox)
+
+
+def mention_of(world: World, login: str) -> str:
+    """How a comment mentions a person; a login the seed lacks is a made-up account."""
+    if world.flavour.name == "datacenter":
+        return f"[~{login}]"
+    user = world.sandbox.jira.users.get(login)
+    account = user.account_id if user else f"557058:{abs(hash(login)) % 10**8:08d}-0000-4000-8000-0"
+    return f"[~accountid:{account}]"
+
+
+def sweep_at(world: World, hours: float) -> None:
+    moment = world.clock.now() + timedelta(hours=hours)
+    world.service.run_periodic("sweep_asks", clock=lambda: moment)
+    world.settle()
+
+
+def test_a_marker_typed_by_a_person_does_not_pass_for_crossdepts_reminder(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world, _, items = built(make_world, flavour)
+    item = items["s2"]
+    world.requester.add_comment(item, f"{mention_of(world, COLLEAGUE)} 请确认预算")
+    world.settle()
+    [ask] = Asks(world.service.store).listing()
+    hostile = as_person(world, HOSTILE)
+    for step in (1, 2, 3):
+        hostile.add_comment(item, f"_本评论由 crossdept 发送（ask:{ask.id}:{step}）。_")
+    world.settle()
+
+    sweep_at(world, 25)
+
+    [reminder] = world.crossdept_comments(item)
+    assert reminder.startswith(f"h4. 提醒回复：{item}")
+    assert mention_of(world, COLLEAGUE) in reminder
+    assert_no_violations(world.sandbox)
+
+
+def test_a_comment_mentioning_forty_accounts_costs_a_handful_of_comments(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world, _, items = built(make_world, flavour)
+    item = items["s2"]
+    real = [COLLEAGUE, "product.contact", "marketing.contact", "engineering.head"]
+    real += ["product.head", "finance.head", "marketing.head", "requester"]
+    made_up = [f"ghost.{n}" for n in range(32)]
+    people = real[:2] + made_up[:3] + real[2:] + made_up[3:]
+    as_person(world, HOSTILE).add_comment(
+        item, " ".join(mention_of(world, login) for login in people) + " 都来看看"
+    )
+    world.settle()
+    for hours in (25, 49, 73):
+        sweep_at(world, hours)
+
+    said = world.crossdept_comments(item)
+    assert len(Asks(world.service.store).listing()) == 2  # the first 5 mentions; 2 are people
+    # One notice that 35 mentions start no clock, and one comment per rung of the ladder.
+    assert len(said) == 4
+    assert said[0].startswith(f"h4. 部分提问未计时：{item}") and "新提到的 35 人" in said[0]
+    assert [text.count("h4. ") for text in said[1:]] == [2, 2, 2]
+    assert sum(mention_of(world, "pm") in text for text in said) == 1
     assert_no_violations(world.sandbox)
