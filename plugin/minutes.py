@@ -49,7 +49,14 @@ from plugin.minutes_page import (
     preview_html,
     render_page,
 )
-from plugin.minutes_parser import Action, Minutes, agenda, parse_minutes, without_dates
+from plugin.minutes_parser import (
+    Action,
+    Minutes,
+    agenda,
+    parse_minutes,
+    within_action_limit,
+    without_dates,
+)
 from plugin.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.owners import departments_of
 from plugin.ownership import check_now
@@ -261,19 +268,13 @@ class _Minutes:
         if not is_meeting(issue, self.rules):
             return MinutesOutcome(self.key, "skipped", reason="not a meeting")
         meeting = read_meeting(issue, self.rules)
-        own = self.jira.myself()
         names = dict(meeting.names)
-        texts = [meeting.description]
-        for comment in self.jira.list_comments(self.key):
-            author = comment.get("author") or {}
-            account = person_of(author)
-            if account == own:
-                continue  # crossdept's own comments quote lines; they are not the record
-            if account and author.get("displayName"):
-                names[account] = str(author["displayName"])
-            texts.append(str(comment.get("body") or ""))
+        written = self._written(meeting, names)
         start = meeting.start or datetime.fromtimestamp(self.now(), UTC)
-        minutes = parse_minutes(texts, start.astimezone(self.rules.tz).date())
+        day = start.astimezone(self.rules.tz).date()
+        minutes = parse_minutes([meeting.description, *written], day)
+        if self.rules.meetings is not None:
+            minutes = within_action_limit(minutes, self.rules.meetings.max_actions)
         place = self._request_place(meeting)
         page_meeting = Meeting(
             key=meeting.key,
@@ -333,6 +334,34 @@ class _Minutes:
                 self.key, meeting.organiser, self.now(), hours_between(self.rules)
             )
         return outcome
+
+    def _written(self, meeting: MeetingIssue, names: dict[str, str]) -> list[str]:
+        """The comments that make the minutes: those of the organiser, the attendees and the
+        recorder they name. Anyone else's (and crossdept's own, which quote lines) are not the
+        record: a person outside the meeting cannot create its actions."""
+        own = self.jira.myself()
+        by_author: list[tuple[str | None, str]] = []
+        for comment in self.jira.list_comments(self.key):
+            author = comment.get("author") or {}
+            account = person_of(author)
+            if account == own:
+                continue
+            if account and author.get("displayName"):
+                names[account] = str(author["displayName"])
+            by_author.append((account, str(comment.get("body") or "")))
+        present = {*meeting.attendees, *([meeting.organiser] if meeting.organiser else [])}
+        named = parse_minutes(
+            [meeting.description, *(body for who, body in by_author if who in present)],
+            datetime.fromtimestamp(self.now(), UTC).date(),  # only the recorder line is read
+        ).recorder
+        allowed = present | ({named} if named else set())
+        ignored = sorted({who or "?" for who, body in by_author if who not in allowed and body})
+        if ignored:
+            log.info(
+                "minutes: comments of people outside the meeting ignored",
+                extra={"issue": self.key, "authors": ignored},
+            )
+        return [body for who, body in by_author if who in allowed]
 
     # -- the request ------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from plugin.mentions import MENTION, mentioned
@@ -57,7 +57,7 @@ class LineProblem:
     """A line that could not become part of the minutes, and why (a short code)."""
 
     line: str
-    reason: str  # "no_owner", "two_owners", "no_date"
+    reason: str  # "no_owner", "two_owners", "no_date", "over_limit"
 
 
 @dataclass
@@ -124,6 +124,15 @@ def parse_minutes(texts: Iterable[str], meeting_day: date) -> Minutes:
             else:
                 _action(minutes, rest, line, meeting_day)
     return minutes
+
+
+def within_action_limit(minutes: Minutes, most: int) -> Minutes:
+    """The minutes with at most `most` actions: the first ones, in the order people wrote them;
+    each line past the limit becomes a problem, so it is named once and creates nothing."""
+    if len(minutes.actions) <= most:
+        return minutes
+    over = [LineProblem(action.line, "over_limit") for action in minutes.actions[most:]]
+    return replace(minutes, actions=minutes.actions[:most], problems=minutes.problems + over)
 
 
 def _action(minutes: Minutes, rest: str, line: str, meeting_day: date) -> None:

@@ -499,6 +499,12 @@ class MeetingRules(Model):
     minutes_within: Duration = Field(
         default=timedelta(hours=24), description="Minutes are due this long after the meeting."
     )
+    max_actions: int = Field(
+        default=20,
+        ge=1,
+        description="Action items one meeting's minutes may create; lines past it are named "
+        "in the minutes' problem comment and create nothing.",
+    )
 
 
 class WeeklyReport(Model):

@@ -106,3 +106,16 @@ def test_the_agenda_is_the_description_without_its_minutes_lines() -> None:
     description = "议程：\n1. 确认方案\n* 决议：采用方案 B\n2. 分工\n待办：[~alice] 2026-03-10 报价"
     assert agenda(description) == "议程：\n1. 确认方案\n2. 分工"
     assert agenda(None) == "" and agenda("决议：只有结论") == ""
+
+
+def test_actions_past_the_meetings_limit_become_problems_in_the_order_written() -> None:
+    from plugin.minutes_parser import within_action_limit
+
+    lines = [f"待办：[~accountid:a{n}] 2026-03-10 第 {n} 项" for n in range(4)]
+    minutes = parse_minutes(["\n".join(lines)], date(2026, 3, 2))
+
+    kept = within_action_limit(minutes, 3)
+
+    assert [a.owner for a in kept.actions] == ["a0", "a1", "a2"]
+    assert [(p.line, p.reason) for p in kept.problems] == [(lines[3], "over_limit")]
+    assert within_action_limit(kept, 3) == kept

@@ -198,3 +198,28 @@ def test_a_comment_mentioning_forty_accounts_costs_a_handful_of_comments(
     assert [text.count("h4. ") for text in said[1:]] == [2, 2, 2]
     assert sum(mention_of(world, "pm") in text for text in said) == 1
     assert_no_violations(world.sandbox)
+
+
+def test_action_lines_from_someone_outside_the_meeting_create_nothing(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    from tests.e2e.test_minutes import action_items, due, schedule_meeting
+
+    world, request, _ = built(make_world, flavour)
+    meeting = schedule_meeting(world, request, attendees=("engineering.contact",))
+    world.settle()
+    hostile = as_person(world, HOSTILE)  # neither organiser, attendee nor recorder
+    lines = [
+        f"* 待办：{mention_of(world, 'finance.head')} {due(world, 7).isoformat()} 复核第 {n} 项"
+        for n in range(21)
+    ]
+    hostile.add_comment(
+        meeting, "会议记录\n" + "\n".join(lines) + "\n记录人：" + mention_of(world, HOSTILE)
+    )
+    hostile.transition_issue(meeting, "已召开")
+    world.settle()
+
+    assert action_items(world, meeting) == []
+    assert not any("finance" in str(c) for c in world.crossdept_comments(meeting) if "待办" in c)
+    assert {job.state.value for job in world.jobs()} == {"done"}
+    assert_no_violations(world.sandbox)
