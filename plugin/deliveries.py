@@ -58,7 +58,10 @@ deliveries = Table(
     Column("sent_at", Float, nullable=True),
     # How a finished delivery ended, for people: "done", "skipped: own event", "skipped: no rule".
     Column("outcome", String(64), nullable=True),
+    # SHA-256 of the signed body: the same body under a fresh identifier is a replay, not news.
+    Column("digest", String(64), nullable=True),
 )
+Index("deliveries_digest", deliveries.c.digest, unique=True)
 Index("deliveries_state_updated", deliveries.c.state, deliveries.c.updated_at)
 # Only the deliveries not yet handed to the transport: what the feeder polls for, kept tiny.
 Index(
@@ -103,6 +106,7 @@ class Delivery:
     body: bytes = b""
     sent_at: float | None = None
     outcome: str | None = None
+    digest: str | None = None
 
     def describe(self, now: float) -> str:
         """Say how it went, for people: done, skipped and why, retrying and when, failed."""
@@ -185,9 +189,9 @@ _FINISH = (
 # DBAPI connection, it costs a fraction of building and compiling a SQLAlchemy statement.
 _SQLITE_INSERT = (
     "INSERT INTO deliveries"
-    " (key, event, issue, body, state, attempts, created_at, updated_at, run_after)"
-    " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)"
-    " ON CONFLICT (key) DO NOTHING RETURNING id"
+    " (key, event, issue, body, state, attempts, created_at, updated_at, run_after, digest)"
+    " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING RETURNING id"
 )
 
 
@@ -204,14 +208,17 @@ class Deliveries:
             # Built once; executed with a parameter dict, its compiled form is cached.
             self._insert_ignoring_duplicates = (
                 postgresql.insert(deliveries)
-                .on_conflict_do_nothing(index_elements=["key"])
+                .on_conflict_do_nothing()  # the key's or the digest's: either is a duplicate
                 .returning(deliveries.c.id)
             )
         else:  # SQLite takes the raw path; any other database raises IntegrityError instead.
             self._insert_ignoring_duplicates = None
 
-    def add(self, key: str, event: str, issue: str | None, body: bytes) -> int | None:
-        """Store a new delivery as queued and return its id; None when the key was seen before.
+    def add(
+        self, key: str, event: str, issue: str | None, body: bytes, digest: str | None = None
+    ) -> int | None:
+        """Store a new delivery as queued and return its id; None when the key (or the body's
+        digest) was seen before.
 
         Committed when this returns. The delivery is not yet in the queue transport: the
         worker's feeder hands it over (`take_batch`).
@@ -219,7 +226,7 @@ class Deliveries:
         now = self.clock()
         queued = DeliveryState.QUEUED.value
         if self.store.is_sqlite:
-            return self._add_to_sqlite((key, event, issue, body, queued, now, now, now))
+            return self._add_to_sqlite((key, event, issue, body, queued, now, now, now, digest))
         values = {
             "key": key,
             "event": event,
@@ -230,6 +237,7 @@ class Deliveries:
             "created_at": now,
             "updated_at": now,
             "run_after": now,
+            "digest": digest,
         }
         if self._insert_ignoring_duplicates is None:
             try:

@@ -43,6 +43,12 @@ class PayloadError(EventError):
     status = 400
 
 
+class StaleDeliveryError(EventError):
+    """The delivery's own timestamp is older than crossdept accepts: a replay, not a retry."""
+
+    status = 400
+
+
 class PayloadTooLargeError(EventError):
     """The body is over the configured size limit."""
 

@@ -19,16 +19,25 @@ class Inbox:
         self.queue = queue
         self.deliveries = Deliveries(store)
 
-    def accept(self, key: str, event_name: str, issue_key: str | None, body: bytes) -> bool:
-        """Store a delivery durably; True if new, False if this key was accepted before.
+    def accept(
+        self,
+        key: str,
+        event_name: str,
+        issue_key: str | None,
+        body: bytes,
+        digest: str | None = None,
+    ) -> bool:
+        """Store a delivery durably; True if new, False if this key or body was accepted before.
 
-        The unique delivery key makes duplicate detection hold across web processes. The
+        The unique delivery key and body digest make duplicate detection hold across web
+        processes: a retry repeats the key, a replay of the signed body under a fresh
+        identifier repeats the digest. The
         committed row is the accept: the web process does not touch the queue transport, so a
         queue outage or a process killed right after the commit loses nothing. A worker's
         feeder (`plugin.queue.Feeder`) hands new rows to the transport within milliseconds.
         The receiver logs the outcome, once per delivery.
         """
-        return self.deliveries.add(key, event_name, issue_key, body) is not None
+        return self.deliveries.add(key, event_name, issue_key, body, digest) is not None
 
     def depth(self) -> int:
         """How many deliveries wait to be processed, retries included."""

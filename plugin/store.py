@@ -124,7 +124,8 @@ class Store:
             self._add_missing_columns(connection, tables)
 
     def _add_missing_columns(self, connection: Connection, tables: Sequence[Table]) -> None:
-        """Add nullable columns a newer crossdept declares to tables an older one created.
+        """Add nullable columns (and their indexes) a newer crossdept declares to tables an older
+        one created.
 
         The one kind of schema change crossdept makes so far; anything else would need a
         migration tool (Alembic), and a column that is not nullable is refused here.
@@ -147,6 +148,8 @@ class Store:
                 connection.exec_driver_sql(
                     f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
                 )
+            for index in table.indexes:  # an index over a column just added, say
+                index.create(connection, checkfirst=True)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,10 +81,40 @@ def test_without_identifier_the_same_event_is_a_duplicate(
     assert len(stored(inbox)) == 1
 
 
-def test_a_different_identifier_is_a_new_delivery(client: FlaskClient, inbox: Inbox) -> None:
+def test_a_different_identifier_on_another_body_is_a_new_delivery(
+    client: FlaskClient, inbox: Inbox
+) -> None:
     signed_post(client, ISSUE_CREATED, delivery="a")
-    signed_post(client, ISSUE_CREATED, delivery="b")
+    signed_post(client, ISSUE_CREATED.replace(b"1550286113023", b"1550286113024"), delivery="b")
     assert sorted(stored(inbox)) == ["a", "b"]
+
+
+def test_the_same_signed_body_under_a_fresh_identifier_is_a_replay(
+    client: FlaskClient, inbox: Inbox
+) -> None:
+    assert signed_post(client, ISSUE_CREATED, delivery="a").status_code == 202
+    replay = signed_post(client, ISSUE_CREATED, delivery="fresh-identifier")
+    assert (replay.status_code, replay.get_json()["status"]) == (200, "duplicate")
+    assert stored(inbox) == ["a"]
+
+
+def test_a_delivery_older_than_the_age_limit_is_refused_as_a_replay(
+    make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask], inbox: Inbox
+) -> None:
+    client = make_app(make_settings(CROSSDEPT_MAX_DELIVERY_AGE="3600")).test_client()
+    now = int(time.time() * 1000)
+    fresh = ISSUE_CREATED.replace(b"1550286113023", str(now - 60_000).encode())
+    old = ISSUE_CREATED.replace(b"1550286113023", str(now - 2 * 3600_000).encode())
+
+    refused = signed_post(client, old, delivery="old")
+    assert refused.status_code == 400
+    assert refused.get_json() == {
+        "status": "rejected",
+        "reason": "the delivery is 2.0 hours old, older than 1 hours "
+        "(CROSSDEPT_MAX_DELIVERY_AGE): a replayed delivery is refused",
+    }
+    assert signed_post(client, fresh, delivery="fresh").status_code == 202
+    assert stored(inbox) == ["fresh"]
 
 
 @pytest.mark.parametrize(
@@ -202,8 +233,9 @@ def test_a_secret_and_a_token_accept_both_kinds_of_delivery(
     client = make_app(settings).test_client()
     assert signed_post(client, ISSUE_CREATED).status_code == 202
     token = {"X-Crossdept-Token": SHARED_TOKEN}
-    assert signed_post(client, ISSUE_CREATED, secret=None, headers=token).status_code == 202
-    assert signed_post(client, ISSUE_CREATED, secret="forged", headers=token).status_code == 401
+    other = ISSUE_CREATED.replace(b"1550286113023", b"1550286113024")
+    assert signed_post(client, other, secret=None, headers=token).status_code == 202
+    assert signed_post(client, other, secret="forged", headers=token).status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -376,7 +408,14 @@ def test_strange_but_valid_json_never_produces_a_5xx(client: FlaskClient, body: 
 class BrokenInbox(Inbox):
     """An inbox whose store fails, as a full disk would."""
 
-    def accept(self, key: str, event_name: str, issue_key: str | None, body: bytes) -> bool:
+    def accept(
+        self,
+        key: str,
+        event_name: str,
+        issue_key: str | None,
+        body: bytes,
+        digest: str | None = None,
+    ) -> bool:
         raise OSError("disk full")
 
 

@@ -15,6 +15,7 @@ from plugin.errors import (
     PayloadTooLargeError,
     SettingsError,
     SignatureError,
+    StaleDeliveryError,
 )
 from plugin.inbox import Inbox
 from webhooks import board, health, receiver
@@ -92,6 +93,7 @@ _REASON_CODES: dict[type[EventError], str] = {
     SignatureError: "signature",
     PayloadTooLargeError: "too_large",
     PayloadError: "payload",
+    StaleDeliveryError: "stale",
 }
 
 

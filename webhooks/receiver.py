@@ -7,15 +7,17 @@ https://community.developer.atlassian.com/t/new-jira-cloud-webhook-retry-policy/
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from time import perf_counter
 
 from flask import Blueprint, Response, current_app, request
 
 from plugin import metrics
-from plugin.errors import PayloadTooLargeError
+from plugin.errors import PayloadTooLargeError, StaleDeliveryError
 from plugin.events import IDENTIFIER_HEADER, JiraEvent, delivery_key
 from plugin.inbox import Inbox
 from plugin.signature import TOKEN_QUERY
@@ -61,19 +63,33 @@ def receive_jira_webhook() -> tuple[Response, int]:
         max_body_bytes=limit,
         url_token=request.args.get(TOKEN_QUERY),
     )
+    _refuse_stale(event, state.settings.max_delivery_age)
     key = delivery_key(request.headers, event)
     issue = event.issue_key
     if event.caused_by(state.settings.jira_account_id):
         return _answer(
             {"status": "ignored", "reason": "own event"}, 200, "ignored", key, issue, event, started
         )
-    if state.inbox.accept(key, event.name, issue, body):
+    if state.inbox.accept(key, event.name, issue, body, hashlib.sha256(body).hexdigest()):
         return _answer(
             {"status": "accepted", "delivery": key}, 202, "accepted", key, issue, event, started
         )
     return _answer(
         {"status": "duplicate", "delivery": key}, 200, "duplicate", key, issue, event, started
     )
+
+
+def _refuse_stale(event: JiraEvent, max_age: int) -> None:
+    """Refuse a delivery whose own timestamp (inside the signed body) is older than `max_age`
+    seconds: Jira Cloud retries for about an hour, so an older body is a replay."""
+    if not max_age or event.timestamp is None:
+        return
+    age = time.time() - event.timestamp / 1000
+    if age > max_age:
+        raise StaleDeliveryError(
+            f"the delivery is {age / 3600:.1f} hours old, older than {max_age // 3600} hours "
+            f"(CROSSDEPT_MAX_DELIVERY_AGE): a replayed delivery is refused"
+        )
 
 
 def _answer(

@@ -34,6 +34,7 @@ LOGIN_FIELDS = ("email", "api_token", "pat", "username", "password")
 # A webhook secret or shared token shorter than this is refused: guessable, and too short to
 # scrub from logs without touching ordinary words.
 MIN_SECRET_LENGTH = 16
+DEFAULT_MAX_DELIVERY_AGE = 24 * 3600  # seconds; 0 turns the check off
 
 
 class Settings(BaseSettings):
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", repr=False)
     queue_url: str = Field(default="", repr=False)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    # A delivery whose own timestamp is older is a replay (Jira Cloud retries for about an hour).
+    max_delivery_age: int = Field(default=DEFAULT_MAX_DELIVERY_AGE, ge=0)
     log_level: str = "INFO"
     prometheus_multiproc_dir: Path | None = None
 

@@ -223,3 +223,37 @@ def test_action_lines_from_someone_outside_the_meeting_create_nothing(
     assert not any("finance" in str(c) for c in world.crossdept_comments(meeting) if "待办" in c)
     assert {job.state.value for job in world.jobs()} == {"done"}
     assert_no_violations(world.sandbox)
+
+
+def test_an_old_done_event_replayed_under_a_fresh_identifier_cancels_nothing(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world, _, items = built(make_world, flavour)
+    item = items["s2"]
+    colleague = as_person(world, COLLEAGUE)
+    colleague.transition_issue(item, "进行中")
+    colleague.transition_issue(item, "已完成")
+    captured: list[tuple[dict[str, str], bytes]] = []
+
+    def keep(headers: dict[str, str], body: bytes) -> int:
+        captured.append((dict(headers), body))
+        return world._post(headers, body)
+
+    world.sandbox.deliver_webhooks(keep)
+    world.settle()
+    [(headers, done)] = [(h, b) for h, b in captured if "已完成" in b.decode() and b'"status"' in b]
+    colleague.transition_issue(item, "进行中")  # reopened, and asked about again
+    world.requester.add_comment(item, f"{mention_of(world, COLLEAGUE)} 还差测试报告")
+    world.settle()
+    [ask] = Asks(world.service.store).listing()
+
+    replay = world.client.post(
+        "/webhooks/jira",
+        data=done,
+        headers={**headers, "X-Atlassian-Webhook-Identifier": "a-fresh-identifier"},
+    )
+
+    assert (replay.status_code, replay.get_json()["status"]) == (200, "duplicate")
+    world.settle()
+    assert [a.id for a in Asks(world.service.store).listing()] == [ask.id]  # still open
+    assert_no_violations(world.sandbox)
