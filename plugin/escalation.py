@@ -39,7 +39,7 @@ from plugin.ownership_checks import person_of
 from plugin.routing import Router
 from plugin.rules import AskLimits, Rules
 from plugin.schedule import Schedule
-from plugin.wording import mention, say
+from plugin.wording import mention, plain, say
 
 log = logging.getLogger(__name__)
 
@@ -648,6 +648,6 @@ def _text(ask: Ask, step: Step, person: str, rules: Rules, context: Context, now
     entry = "ask.reminder" if step.kind == "reminder" else "ask.escalation"
     lines = [say(rules, entry, **values)]
     if ask.excerpt:
-        lines.append("{quote}" + ask.excerpt + "{quote}")
+        lines.append("{quote}" + plain(ask.excerpt) + "{quote}")
     lines += ["", say(rules, "ask.marker", id=ask.id, step=step.number)]
     return "\n".join(lines)

@@ -67,7 +67,7 @@ from plugin.ports import BULK_LIMIT, NewIssue, Page
 from plugin.routing import Router
 from plugin.rules import Rules
 from plugin.schedule import Schedule
-from plugin.wording import join_names, mention, say
+from plugin.wording import join_names, mention, plain, say
 
 log = logging.getLogger(__name__)
 
@@ -464,7 +464,7 @@ class _Minutes:
                 "minutes.action_description",
                 meeting=self.key,
                 day=due,
-                text=text,
+                text=plain(text),
                 mention=mention(action.owner, cloud=self.jira.is_cloud),
                 due=due,
             ),
@@ -578,7 +578,7 @@ class _Minutes:
 
     def _tell_problems(self, minutes: Minutes) -> None:
         lines = "\n".join(
-            f"* {problem.line} — {say(self.rules, 'minutes.problem.' + problem.reason)}"
+            f"* {plain(problem.line)} — {say(self.rules, 'minutes.problem.' + problem.reason)}"
             for problem in minutes.problems
         )
         text = say(self.rules, "minutes.problems", lines=lines, key=self.key)
@@ -593,7 +593,7 @@ class _Minutes:
         ]
         if not removed:
             return
-        lines = "\n".join(f"* {row.issue_key} {row.summary}" for row in removed)
+        lines = "\n".join(f"* {row.issue_key} {plain(row.summary)}" for row in removed)
         text = say(self.rules, "minutes.removed", lines=lines, key=self.key)
         self.notices.comment_once(self.jira, self.key, RULE, text, self.now())
         self.records.mark_removed_reported(self.key, [row.ref for row in removed])

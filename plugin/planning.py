@@ -13,7 +13,7 @@ from plugin.calendar import WorkCalendar
 from plugin.errors import RequestProblemError
 from plugin.owners import Owner, OwnerUnresolvedError, owner_label, resolve_owner
 from plugin.rules import Deliverable, Rules, Stage, format_duration
-from plugin.wording import department_name, join_names, mention, say
+from plugin.wording import department_name, join_names, mention, plain, say
 
 Level = Literal["epic", "stage", "deliverable"]
 EPIC_REF = "epic"
@@ -375,8 +375,8 @@ def plan_tree(
                 summary=_summary(say(rules, "epic_summary", key=key, topic=topic)),
                 description=_description(
                     [
-                        "h3. " + say(rules, "heading.epic", topic=topic),
-                        say(rules, "line.request", key=key, topic=topic),
+                        "h3. " + say(rules, "heading.epic", topic=plain(topic)),
+                        say(rules, "line.request", key=key, topic=plain(topic)),
                         say(
                             rules,
                             "line.owner",
@@ -431,7 +431,7 @@ def _stage_description(
     name = rules.text(stage.name, stage.name_en)
     lines = [
         "h3. " + say(rules, "heading.stage", number=number, name=name),
-        say(rules, "line.request", key=snapshot.key, topic=snapshot.topic),
+        say(rules, "line.request", key=snapshot.key, topic=plain(snapshot.topic)),
         say(
             rules,
             "line.owner",
@@ -473,7 +473,7 @@ def _deliverable_description(
     name = rules.text(deliverable.name, deliverable.name_en)
     lines = [
         "h3. " + say(rules, "heading.deliverable", name=name),
-        say(rules, "line.request", key=snapshot.key, topic=snapshot.topic),
+        say(rules, "line.request", key=snapshot.key, topic=plain(snapshot.topic)),
         say(rules, "line.stage", number=number, name=rules.text(stage.name, stage.name_en)),
         say(
             rules,

@@ -29,7 +29,7 @@ from plugin.routing import Router
 from plugin.rules import Rules
 from plugin.schedule import Schedule
 from plugin.store import Store, metadata
-from plugin.wording import mention, say
+from plugin.wording import mention, plain, say
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def hold_stages_in_order(event: JiraEvent, context: Context) -> None:
                 "gate.item",
                 number=stage,
                 key=hit.get("key"),
-                summary=fields.get("summary", ""),
+                summary=plain(str(fields.get("summary") or "")),
                 status=(fields.get("status") or {}).get("name", ""),
             )
         )

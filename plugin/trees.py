@@ -61,7 +61,7 @@ from plugin.routing import Router
 from plugin.rules import Rules
 from plugin.schedule import Schedule
 from plugin.tree_records import ItemRecord, TreeRecords
-from plugin.wording import join_names, say
+from plugin.wording import join_names, plain, say
 
 log = logging.getLogger(__name__)
 
@@ -520,7 +520,8 @@ class _Builder:
         for item, reason in refused:
             entry = "tree.refused_item" if reason else "tree.skipped_item"
             lines.append(
-                "* " + say(self.rules, entry, summary=item.summary, ref=item.ref, reason=reason)
+                "* "
+                + say(self.rules, entry, summary=plain(item.summary), ref=item.ref, reason=reason)
             )
         lines += ["", say(self.rules, "tree.refused_fix", key=self.key)]
         self._comment_once("\n".join(lines))
@@ -553,7 +554,7 @@ def render_tree_summary(
     """The request's summary comment: a table of stages with owner and due date, and a link to all."""
     stages = [item for item in plan.level("stage") if item.ref in keys]
     lines = [
-        say(rules, "tree.summary_heading", key=key, topic=topic),
+        say(rules, "tree.summary_heading", key=key, topic=plain(topic)),
         say(rules, "tree.summary_intro", count=len(keys), stages=len(stages)),
         say(rules, "tree.summary_columns"),
     ]

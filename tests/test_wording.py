@@ -44,3 +44,20 @@ def test_names_are_joined_as_the_language_writes_lists() -> None:
 def test_mentions_name_cloud_accounts_and_data_center_usernames() -> None:
     assert mention("557058:x", cloud=True) == "[~accountid:557058:x]"
     assert mention("alice", cloud=False) == "[~alice]"
+
+
+def test_peoples_words_repeated_by_crossdept_stay_text() -> None:
+    from plugin.mentions import mentioned
+    from plugin.wording import plain
+
+    words = (
+        "请 [~accountid:557058:abc] 看 [方案|https://evil.example/x] {quote}q{quote} !a.png! [~bob]"
+    )
+    shown = plain(words)
+
+    assert mentioned(shown) == []
+    assert "[~" not in shown and "{quote}" not in shown and "https://" not in shown
+    assert shown.replace("\\", "") == words.replace("https://", "https:/\u200b/").replace(
+        "\u200b", ""
+    )
+    assert plain("2026年Q1新品X推广（市场部）") == "2026年Q1新品X推广（市场部）"

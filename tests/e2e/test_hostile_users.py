@@ -257,3 +257,24 @@ def test_an_old_done_event_replayed_under_a_fresh_identifier_cancels_nothing(
     world.settle()
     assert [a.id for a in Asks(world.service.store).listing()] == [ask.id]  # still open
     assert_no_violations(world.sandbox)
+
+
+def test_markup_in_a_request_summary_is_repeated_as_text_and_pings_nobody(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    from plugin.mentions import mentioned
+
+    world = make_world(flavour)
+    target = mention_of(world, "finance.head")
+    key = world.file_request(summary=f"推广 {target} [点这里|https://evil.example/] {{quote}}")
+    world.settle()
+
+    [summary_comment] = world.crossdept_comments(key)
+    assert target not in summary_comment and "https://evil" not in summary_comment
+    items = {ref: keys[0] for ref, keys in world.items(key).items()}
+    stage = world.requester.issue(items["s1"], fields="description").fields.description
+    assert target not in stage and "https://evil" not in stage
+    finance_head = target.removeprefix("[~accountid:").removeprefix("[~").removesuffix("]")
+    for text in (summary_comment, stage):
+        assert finance_head not in mentioned(text)
+    assert_no_violations(world.sandbox)
