@@ -77,6 +77,31 @@ def verify_token(expected: bytes, header: str | None, *, where: str = TOKEN_HEAD
         raise SignatureError(f"the {where} token is wrong")
 
 
+def admit_before_body(
+    headers: Headers,
+    *,
+    secret: bytes | None,
+    shared_token: bytes | None = None,
+    allow_unsigned: bool = False,
+    url_token: str | None = None,
+) -> None:
+    """Refuse, before a byte of the body is read, a delivery whose headers cannot pass.
+
+    Only a signature needs the body; an unsigned delivery is refused, or its token checked, on
+    its headers alone, so an anonymous client cannot make the service read 25 MB to say 401.
+    """
+    if secret is not None and header_value(headers, SIGNATURE_HEADER):
+        return  # checked against the body once it is read
+    authenticate(
+        headers,
+        b"",
+        secret=secret,
+        shared_token=shared_token,
+        allow_unsigned=allow_unsigned,
+        url_token=url_token,
+    )
+
+
 def authenticate(
     headers: Headers,
     body: bytes,
@@ -110,4 +135,5 @@ def authenticate(
         else:
             verify_token(shared_token, header)
         return "token"
-    return "none"
+    # Settings refuse to start like this; refuse here too rather than accept anyone's delivery.
+    raise SignatureError("the service allows unsigned deliveries but has no shared token")

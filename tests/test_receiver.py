@@ -476,3 +476,22 @@ def test_oversized_headers_are_refused_in_json_and_nothing_is_stored(
     assert reason in said
     assert response.get_json()["status"] == "rejected"
     assert stored(inbox) == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Crossdept-Token": "not-the-token"}])
+def test_an_unsigned_body_is_refused_before_a_byte_of_it_is_read(
+    make_settings: Callable[..., Settings],
+    make_app: Callable[[Settings], Flask],
+    headers: dict[str, str],
+) -> None:
+    settings = make_settings(CROSSDEPT_ALLOW_UNSIGNED="true", CROSSDEPT_SHARED_TOKEN=SHARED_TOKEN)
+    client = make_app(settings).test_client()
+    size = 20 * 1024 * 1024
+    body = io.BytesIO(b" " * size)
+    response = client.post(
+        "/webhooks/jira",
+        input_stream=body,
+        headers={"Content-Type": "application/json", "Content-Length": str(size), **headers},
+    )
+    assert response.status_code == 401
+    assert body.tell() == 0  # not a byte of it was read

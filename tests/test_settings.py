@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
@@ -121,14 +120,12 @@ def test_unsigned_delivery_can_be_allowed_with_a_token(environ: dict[str, str]) 
     assert settings.webhook_secret is None and settings.shared_token is not None
 
 
-def test_unsigned_delivery_without_a_token_starts_with_a_warning(
-    environ: dict[str, str], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_unsigned_delivery_without_a_token_refuses_to_start(environ: dict[str, str]) -> None:
     del environ["CROSSDEPT_WEBHOOK_SECRET"]
     environ["CROSSDEPT_ALLOW_UNSIGNED"] = "1"
-    with caplog.at_level(logging.WARNING):
-        load_settings(environ)
-    assert "without any check" in caplog.text
+    assert refusal(environ).startswith(
+        "CROSSDEPT_ALLOW_UNSIGNED is true but CROSSDEPT_SHARED_TOKEN is not set: anyone could"
+    )
 
 
 def test_a_token_without_allowing_unsigned_delivery_is_contradictory(
@@ -326,7 +323,12 @@ def test_settings_need_no_environment_at_all_when_nothing_is_required() -> None:
 def test_a_short_webhook_secret_or_token_is_refused_saying_why(
     environ: dict[str, str], variable: str
 ) -> None:
-    short = {**environ, "CROSSDEPT_ALLOW_UNSIGNED": "true", variable: "fifteen-chars!!"}
+    short = {
+        **environ,
+        "CROSSDEPT_ALLOW_UNSIGNED": "true",
+        "CROSSDEPT_SHARED_TOKEN": "a-shared-token-long-enough",
+        variable: "fifteen-chars!!",
+    }
     message = refusal(short)
     assert message.startswith(f"{variable} is 15 characters long")
     assert "at least 16" in message

@@ -98,4 +98,5 @@ def test_headers_are_matched_case_insensitively() -> None:
 def test_without_a_secret_nothing_passes_unless_unsigned_is_allowed() -> None:
     with pytest.raises(SignatureError, match="no webhook secret"):
         authenticate({"X-Hub-Signature": sign(b"s", b"{}")}, b"{}", secret=None)
-    assert authenticate({}, b"{}", secret=None, allow_unsigned=True) == "none"
+    with pytest.raises(SignatureError, match="no shared token"):
+        authenticate({}, b"{}", secret=None, allow_unsigned=True)

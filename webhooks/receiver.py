@@ -20,7 +20,7 @@ from plugin import metrics
 from plugin.errors import PayloadTooLargeError, StaleDeliveryError
 from plugin.events import IDENTIFIER_HEADER, JiraEvent, delivery_key
 from plugin.inbox import Inbox
-from plugin.signature import TOKEN_QUERY
+from plugin.signature import TOKEN_QUERY, admit_before_body
 from webhooks.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,13 @@ def receive_jira_webhook() -> tuple[Response, int]:
     # Refuse an announced oversize body before reading a byte of it.
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLargeError(f"the body is over the limit of {limit} bytes")
+    admit_before_body(
+        request.headers,
+        secret=state.secret,
+        shared_token=state.shared_token,
+        allow_unsigned=state.settings.allow_unsigned,
+        url_token=request.args.get(TOKEN_QUERY),
+    )
     body = request.get_data(cache=False)
     event = JiraEvent.from_http(
         request.headers,

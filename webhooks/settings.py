@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -197,6 +196,13 @@ class Settings(BaseSettings):
                 f"{PREFIX}ALLOW_UNSIGNED=true to accept Jira Automation requests or Jira Server "
                 f"webhooks carrying the token, or unset {PREFIX}SHARED_TOKEN"
             )
+        if self.allow_unsigned and self.shared_token is None:
+            return (
+                f"{PREFIX}ALLOW_UNSIGNED is true but {PREFIX}SHARED_TOKEN is not set: anyone "
+                f"could send crossdept deliveries; set {PREFIX}SHARED_TOKEN to at least "
+                f"{MIN_SECRET_LENGTH} random characters and carry it in X-Crossdept-Token or "
+                f"the webhook URL's ?token=, or unset {PREFIX}ALLOW_UNSIGNED"
+            )
         if self.webhook_secret is None and not self.allow_unsigned:
             return (
                 f"{PREFIX}WEBHOOK_SECRET is not set: set it to the secret of the Jira webhook, "
@@ -332,12 +338,5 @@ def load_settings(
         raise SettingsError(
             f"{PREFIX}CONFLUENCE_URL is not set: set it to your Confluence's base URL, "
             "e.g. https://example.atlassian.net/wiki"
-        )
-    if require_webhook and settings.allow_unsigned and settings.shared_token is None:
-        logging.getLogger(__name__).warning(
-            "unsigned webhook deliveries are accepted without any check: %sALLOW_UNSIGNED is "
-            "true and %sSHARED_TOKEN is not set",
-            PREFIX,
-            PREFIX,
         )
     return settings
