@@ -53,7 +53,9 @@ CONNECTION_FAILED = 0  # the status recorded for a call that got no HTTP answer
 
 
 def _quoted(values: Sequence[str]) -> str:
-    """JQL string literals: double-quoted, with quotes and backslashes escaped."""
+    """JQL string literals: double-quoted, with quotes and backslashes escaped. Every value
+    crossdept puts in JQL (keys too, which a forged mark or a webhook could carry) goes
+    through here, so none can end its literal and add a clause."""
     return ", ".join(
         '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
     )
@@ -530,13 +532,17 @@ class JiraGateway:
         Issue properties are JQL-searchable only when an app indexes them, so children are found
         by their parent and the caller reads the properties returned with them.
         """
-        quoted = ", ".join(f'"{parent}"' for parent in parents)
+        quoted = _quoted(parents)
         if placement == "linked_epic":
-            jql = " OR ".join(f'issue in linkedIssues("{parent}")' for parent in parents)
+            jql = " OR ".join(f"issue in linkedIssues({_quoted([parent])})" for parent in parents)
         elif placement == "epic_child" and not self.is_cloud:
             link = self.epic_link_field(epic_link_field) or "Epic Link"
             number = link.removeprefix("customfield_")
-            jql = f"cf[{number}] in ({quoted})" if number.isdigit() else f'"{link}" in ({quoted})'
+            jql = (
+                f"cf[{number}] in ({quoted})"
+                if number.isdigit()
+                else f"{_quoted([link])} in ({quoted})"
+            )
         else:
             jql = f"parent in ({quoted})"
         return self.search_issues(jql, fields=fields, properties=properties)
@@ -626,7 +632,7 @@ class JiraGateway:
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         """A link people can open: Jira's issue navigator listing the stages and all under them."""
-        scope = ", ".join(stage_keys)
+        scope = _quoted(stage_keys)
         return self.search_url(f"key in ({scope}) OR parent in ({scope}) ORDER BY key")
 
     def create_bulk(self, updates: Sequence[Mapping[str, Any]]) -> BulkResult:
@@ -799,7 +805,7 @@ class JiraGateway:
                 # DC reads validateQuery as a Boolean (a string is a 400); false makes an unknown
                 # key a warning. Jira DC 11.3 SearchRequestBean, sandbox/specs/jira-dc.contract.json
                 search: dict[str, Any] = {
-                    "jql": "key in ({})".format(", ".join(f'"{key}"' for key in chunk)),
+                    "jql": f"key in ({_quoted(chunk)})",
                     "fields": list(fields),
                     "maxResults": len(chunk),
                     "startAt": 0,

@@ -497,3 +497,23 @@ def test_the_sweep_search_is_one_paged_jql_query_with_the_mark(
     )
     assert queries[1]["jql"].endswith('OR status = "延期")')
     assert queries[0]["maxResults"] == 100
+
+
+def test_keys_go_into_jql_as_quoted_literals_that_no_value_can_end(
+    http: responses.RequestsMock,
+) -> None:
+    gateway = cloud(http)
+    http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [], "isLast": True})
+    http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [], "isLast": True})
+    forged = 'XD-1") OR project = "HR'
+
+    gateway.find_children([forged, "XD-2"], "subtask")
+    gateway.find_children([forged], "linked_epic")
+
+    queries = [json.loads(call.request.body)["jql"] for call in http.calls[1:]]
+    assert queries == [
+        'parent in ("XD-1\\") OR project = \\"HR", "XD-2")',
+        'issue in linkedIssues("XD-1\\") OR project = \\"HR")',
+    ]
+    url = gateway.tree_url(["XD-2", forged])
+    assert "key+in+%28%22XD-2%22%2C+%22XD-1%5C%22%29" in url.replace("%20", "+")
