@@ -39,6 +39,7 @@ def compose() -> Composition:
         notices,
         ownership,
         stage_gate,
+        store,
         tree_records,
         trees,
         weekly,
@@ -71,6 +72,7 @@ def compose() -> Composition:
             meeting_records.meetings,
             meeting_records.meeting_actions,
             weekly.weekly_reports,
+            store.health_probe,
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from plugin.deliveries import Deliveries, DeliveryState
 from plugin.queue import DeliveryQueue
@@ -51,4 +52,9 @@ class Inbox:
         except Exception:  # noqa: BLE001 - any failure of the transport means an unhealthy queue
             log.warning("queue health check raised", exc_info=True)
             queue_ok = False
-        return {"store": self.store.ping(), "queue": queue_ok}
+        answers = self.store.ping()
+        return {
+            "store": answers,
+            "store_writes": answers and self.store.can_write(time.time()),
+            "queue": queue_ok,
+        }

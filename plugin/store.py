@@ -9,11 +9,33 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+    update,
+)
 
 # Every table declares itself on this metadata; `Store.create_all` creates the ones it is given
 # (plugin.composition lists them).
 metadata = MetaData()
+
+# One row /healthz rewrites, so a store that answers but cannot write (a read-only file or
+# replica, a full disk) is reported, not only one that does not answer at all.
+health_probe = Table(
+    "health_probe",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("written_at", Float, nullable=False),
+)
 
 # Pages (4 KiB each) the WAL may grow to before a committing writer checkpoints it itself.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -186,6 +208,19 @@ class Store:
                 connection.execute(text("SELECT 1"))
             return True
         except Exception:  # noqa: BLE001 - any failure means unhealthy
+            return False
+
+    def can_write(self, now: float) -> bool:
+        """Say whether a write commits, for /healthz: one row rewritten in one transaction."""
+        try:
+            with self.write() as connection:
+                done = connection.execute(
+                    update(health_probe).where(health_probe.c.id == 1).values(written_at=now)
+                )
+                if done.rowcount == 0:
+                    connection.execute(health_probe.insert().values(id=1, written_at=now))
+            return True
+        except Exception:  # noqa: BLE001 - any failure to commit means the store cannot take deliveries
             return False
 
     def dispose(self) -> None:

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from plugin import metrics
 from plugin.inbox import Inbox
 from plugin.queue import make_queue
-from plugin.store import Store
+from plugin.store import Store, health_probe
 from tests.conftest import load_sample, signed_post
 from webhooks.app import create_app
 from webhooks.settings import Settings
@@ -45,7 +45,12 @@ def deliveries(
 def test_healthz_is_ok_when_store_and_queue_work(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "store": "ok", "queue": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "store": "ok",
+        "store_writes": "ok",
+        "queue": "ok",
+    }
 
 
 def test_healthz_names_a_failing_store(settings: Settings, inbox: Inbox, tmp_path: Path) -> None:
@@ -53,7 +58,29 @@ def test_healthz_names_a_failing_store(settings: Settings, inbox: Inbox, tmp_pat
     client = create_app(settings, inbox=Inbox(broken, inbox.queue)).test_client()
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "store": "failing", "queue": "ok"}
+    assert response.get_json() == {
+        "status": "unavailable",
+        "store": "failing",
+        "store_writes": "failing",
+        "queue": "ok",
+    }
+
+
+def test_healthz_names_a_store_that_answers_but_cannot_write(
+    settings: Settings, inbox: Inbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "read-only.db"
+    Store(f"sqlite:///{path}").create_all([health_probe])
+    read_only = Store(f"sqlite:///file:{path}?mode=ro&uri=true")
+    client = create_app(settings, inbox=Inbox(read_only, inbox.queue)).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "status": "unavailable",
+        "store": "ok",
+        "store_writes": "failing",
+        "queue": "ok",
+    }
 
 
 def test_healthz_names_a_failing_queue(settings: Settings, inbox: Inbox) -> None:
@@ -61,7 +88,12 @@ def test_healthz_names_a_failing_queue(settings: Settings, inbox: Inbox) -> None
     client = create_app(settings, inbox=Inbox(inbox.store, unreachable)).test_client()
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "store": "ok", "queue": "failing"}
+    assert response.get_json() == {
+        "status": "unavailable",
+        "store": "ok",
+        "store_writes": "ok",
+        "queue": "failing",
+    }
 
 
 def test_metrics_count_deliveries_by_outcome_and_reason(client: FlaskClient) -> None:
