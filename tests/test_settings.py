@@ -342,3 +342,11 @@ def test_crossdept_needs_a_key_to_seal_its_marks_with(environ: dict[str, str]) -
     assert refusal(environ).startswith("CROSSDEPT_MARK_KEY is not set: set it to at least 16")
     short = refusal({**environ, "CROSSDEPT_MARK_KEY": "short"})
     assert short.startswith("CROSSDEPT_MARK_KEY is 5 characters long, too short")
+
+
+def test_trusted_proxies_are_addresses(environ: dict[str, str]) -> None:
+    settings = load_settings({**environ, "CROSSDEPT_TRUSTED_PROXIES": "127.0.0.1, ::1"})
+    assert settings.trusted_proxies == frozenset({"127.0.0.1", "::1"})
+    assert refusal({**environ, "CROSSDEPT_TRUSTED_PROXIES": "proxy.internal"}).startswith(
+        "CROSSDEPT_TRUSTED_PROXIES is not valid: 'proxy.internal' is not an IP address"
+    )

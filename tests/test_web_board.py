@@ -69,8 +69,8 @@ def seed_board(store: Store) -> FakeJira:
 def board_client(
     make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask], store: Store
 ) -> Callable[..., FlaskClient]:
-    def build(token: str | None = TOKEN) -> FlaskClient:
-        settings = make_settings(CROSSDEPT_BOARD_TOKEN=token)
+    def build(token: str | None = TOKEN, **more: str) -> FlaskClient:
+        settings = make_settings(CROSSDEPT_BOARD_TOKEN=token, **more)
         app = make_app(settings)
         jira = seed_board(store)
         rules = load_default_rules()
@@ -104,7 +104,30 @@ def test_a_token_in_the_address_becomes_a_cookie_and_leaves_the_address(
     assert first.status_code == 303 and first.headers["Location"] == "/board?lang=en"
     cookie = first.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Max-Age=43200" in cookie and "Expires=" in cookie  # a working day, not for ever
     assert client.get("/board?lang=en").status_code == 200
+
+
+PROXIED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+
+
+@pytest.mark.parametrize(
+    ("trusted", "remote", "secure"),
+    [
+        ("127.0.0.1", "127.0.0.1", True),  # the TLS proxy says the browser used https
+        ("127.0.0.1", "198.51.100.9", False),  # anyone else saying so is not believed
+        (None, "127.0.0.1", False),  # no proxy configured: the header means nothing
+    ],
+)
+def test_the_cookie_is_secure_behind_the_configured_tls_proxy_only(
+    board_client: Callable[..., FlaskClient], trusted: str | None, remote: str, secure: bool
+) -> None:
+    client = board_client(CROSSDEPT_TRUSTED_PROXIES=trusted)
+    answer = client.get(
+        f"/board?token={TOKEN}", headers=PROXIED, environ_base={"REMOTE_ADDR": remote}
+    )
+    assert answer.status_code == 303
+    assert ("Secure" in answer.headers["Set-Cookie"].split("; ")) is secure
 
 
 def test_the_page_shows_the_figures(board_client: Callable[..., FlaskClient]) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, request
 from pydantic import SecretStr
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plugin import metrics
 from plugin.errors import (
@@ -21,6 +24,9 @@ from plugin.inbox import Inbox
 from webhooks import board, health, receiver
 from webhooks.receiver import Edge, delivery_header
 from webhooks.settings import Settings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,10 @@ def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
         secret=_plain(settings.webhook_secret),
         shared_token=_plain(settings.shared_token),
     )
+    if settings.trusted_proxies:
+        app.wsgi_app = FromTrustedProxy(  # type: ignore[method-assign]
+            app.wsgi_app, settings.trusted_proxies
+        )
     app.before_request(_refuse_oversized_headers)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(health.bp)
@@ -53,6 +63,25 @@ def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
     app.register_error_handler(HTTPException, _answer_http_error)
     app.register_error_handler(Exception, _answer_our_bug)
     return app
+
+
+class FromTrustedProxy:
+    """Believe X-Forwarded-Proto, -For and -Host only on requests from the configured proxy.
+
+    Behind a TLS-terminating proxy the app sees plain HTTP; the proxy's headers say what the
+    browser used (so the board's cookie is Secure). Anyone else could send the same headers,
+    so they count only when the request comes from an address in CROSSDEPT_TRUSTED_PROXIES.
+    """
+
+    def __init__(self, app: WSGIApplication, addresses: frozenset[str]) -> None:
+        self.app = app
+        self.addresses = addresses
+        self.behind_proxy = ProxyFix(app, x_for=1, x_proto=1, x_host=1)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REMOTE_ADDR") in self.addresses:
+            return self.behind_proxy(environ, start_response)
+        return self.app(environ, start_response)
 
 
 def _open_inbox(settings: Settings) -> Inbox:

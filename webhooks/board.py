@@ -26,6 +26,7 @@ from webhooks.receiver import edge
 
 bp = Blueprint("board", __name__)
 COOKIE = "crossdept_board"
+COOKIE_SECONDS = 12 * 3600  # a working day; then the board asks for its token again
 FRESH_SECONDS = 60.0
 
 
@@ -102,7 +103,13 @@ def show_board() -> ResponseReturnValue:
         kept = {k: v for k, v in request.args.items() if k != "token"}
         answer = redirect(request.path + ("?" + urlencode(kept) if kept else ""), code=303)
         answer.set_cookie(
-            COOKIE, given, httponly=True, samesite="Strict", secure=request.is_secure, path="/board"
+            COOKIE,
+            given,
+            max_age=COOKIE_SECONDS,
+            httponly=True,
+            samesite="Strict",
+            secure=request.is_secure,  # https, told by a trusted proxy (CROSSDEPT_TRUSTED_PROXIES)
+            path="/board",
         )
         return answer
     since_text = request.args.get("since") or ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     allow_unsigned: bool = False
     shared_token: SecretStr | None = None
     board_token: SecretStr | None = None  # the goal board at /board is off without it
+    # Addresses of the reverse proxy in front: only its X-Forwarded-* headers are believed.
+    trusted_proxies: frozenset[str] = frozenset()
     jira_max_rps: float | None = Field(default=None, gt=0)  # all workers together, per Jira site
     rules: Path = Path("config/rules.yaml")
     data_dir: Path = Path("data")
@@ -94,6 +97,22 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("it must be an http(s) URL such as https://example.atlassian.net")
         return value.strip().rstrip("/")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        addresses = frozenset(part.strip() for part in value.split(",") if part.strip())
+        for address in addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(
+                    f"{address!r} is not an IP address; list the proxy's addresses, "
+                    "comma-separated, e.g. 127.0.0.1,::1"
+                ) from None
+        return addresses
 
     @field_validator("log_level")
     @classmethod
