@@ -24,6 +24,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from plugin.deliveries import Deliveries
 from plugin.errors import SettingsError
+from plugin.store import keep_private
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def make_queue(url: str, *, name: str = "crossdept") -> DeliveryQueue:
     """Build the transport from a URL: sqlite:///path (file created if missing), redis://, memory://."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(path)
         # fsync off: the store, not the queue file, is what must survive a power cut (see recover).
         return DeliveryQueue(name, storage_class=SqliteStorage, filename=str(path), fsync=False)
     if url.startswith(("redis://", "rediss://", "unix://")):

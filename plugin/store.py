@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +25,8 @@ from sqlalchemy import (
     text,
     update,
 )
+
+log = logging.getLogger(__name__)
 
 # Every table declares itself on this metadata; `Store.create_all` creates the ones it is given
 # (plugin.composition lists them).
@@ -68,6 +72,33 @@ def driver_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIRECTORY = 0o700
+
+
+def keep_private(path: Path) -> None:
+    """Make a database file (created empty if missing) and its directory crossdept's alone.
+
+    They hold every webhook body, e-mail addresses included. SQLite creates the -wal and -shm
+    files with the database file's own permissions, so they follow.
+    """
+    path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        if (path.parent / name).exists():
+            os.chmod(path.parent / name, PRIVATE_FILE)
+
+
+def keep_directory_private(path: Path) -> None:
+    """Create a directory of crossdept's (its data directory) as 0700, and tighten it if looser."""
+    path.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        try:
+            os.chmod(path, PRIVATE_DIRECTORY)
+        except PermissionError:
+            log.warning("cannot make %s private (0700): it belongs to another user", path)
 
 
 class WriterLock:
@@ -126,6 +157,8 @@ class Store:
         )
         self.is_sqlite: bool = self.engine.dialect.name == "sqlite"
         database = self.engine.url.database if self.is_sqlite else None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            keep_private(Path(database))
         self.write_lock = WriterLock(
             f"{database}-writer" if database and database != ":memory:" else None
         )

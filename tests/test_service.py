@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import stat
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -127,3 +130,23 @@ def test_a_worker_without_periodic_work_still_recovers(service: Service) -> None
     service.create_tables()
     service.worker(periodic=False)
     assert list(service.queue.scheduled_jobs) == ["recover_deliveries"]
+
+
+def test_the_data_directory_and_its_databases_are_crossdepts_alone(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    old = os.umask(0o022)  # what a shell usually has
+    try:
+        service = Service(make_settings(CROSSDEPT_DATA_DIR=str(data)))
+        service.create_tables()
+        service.queue.pending_count()
+        service.store.dispose()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    files = sorted(p.name for p in data.iterdir() if p.suffix in (".db", ".db-wal", ".db-shm"))
+    assert "crossdept.db" in files and "queue.db" in files
+    for name in files:
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from webhooks.cli_asks import asks_command
@@ -28,6 +30,9 @@ def cli() -> None:
 
 def main() -> None:
     """Entry point of the console script."""
+    # Whatever crossdept writes (its store holds every webhook body, e-mail addresses included)
+    # is its own user's alone: files 0600, directories 0700.
+    os.umask(0o077)
     cli()
 
 

@@ -175,7 +175,7 @@ def serve(
     service.store.dispose()
     metrics_dir = (settings.prometheus_multiproc_dir or settings.data_dir / "metrics").resolve()
     shutil.rmtree(metrics_dir, ignore_errors=True)  # samples of processes that are gone
-    metrics_dir.mkdir(parents=True)
+    metrics_dir.mkdir(mode=0o700, parents=True)
     environment = {**os.environ, MULTIPROC_VARIABLE: str(metrics_dir)}
     children: dict[str, list[str]] = {
         "web": _python_command(

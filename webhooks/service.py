@@ -22,7 +22,7 @@ from plugin.jira_site import JiraSite, check_site, rebind_site
 from plugin.queue import DeliveryQueue, ScheduledJob, make_queue, recover
 from plugin.routing import Router
 from plugin.rulesfile import load_rules
-from plugin.store import Store, driver_url
+from plugin.store import Store, driver_url, keep_directory_private
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
 from webhooks.settings import Settings
 
@@ -62,7 +62,7 @@ class Service:
 
     def __init__(self, settings: Settings, *, router_factory: RouterFactory = build_router) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        keep_directory_private(settings.data_dir)
         self.store = Store(settings.database_url)
         self.queue: DeliveryQueue = make_queue(settings.queue_url)
         self.inbox = Inbox(self.store, self.queue)
