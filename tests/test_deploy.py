@@ -200,3 +200,31 @@ def test_slow_clients_in_front_of_nginx_do_not_hold_crossdept(
             client.close()
         started.terminate()
         started.wait(timeout=10)
+
+
+def test_the_lock_file_pins_every_dependency_within_its_floor_with_hashes() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [Requirement(text) for text in project["dependencies"]]
+    wanted += [
+        Requirement(text)
+        for extra in ("postgres", "redis")
+        for text in project["optional-dependencies"][extra]
+    ]
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    pinned: dict[str, str] = {}
+    for block in lock.split("\n"):
+        if "==" in block and not block.startswith((" ", "#")):
+            name, _, rest = block.partition("==")
+            pinned[canonicalize_name(name)] = rest.split()[0]
+    for requirement in wanted:
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version is not None, f"{requirement.name} is not in requirements.lock"
+        assert requirement.specifier.contains(version), f"{requirement} but the lock pins {version}"
+    entries = [part for part in lock.split("\n") if part and not part.startswith((" ", "#"))]
+    assert all("\\" in entry for entry in entries), "every pin carries its hashes"
+    assert "--index-url" not in lock and "--find-links" not in lock  # nothing of one machine
