@@ -152,3 +152,30 @@ def test_a_parent_page_another_worker_made_a_moment_ago_is_used_not_refused(
     gateway.find_page = find_before_the_other_worker  # type: ignore[method-assign]
     parent = parent_page(gateway, "XD", "跨部门协作会议纪要")
     assert parent is not None and [parent.id] == made_meanwhile
+
+
+def test_a_page_property_counts_only_when_crossdept_sealed_it(
+    wiki: tuple[ConfluenceGateway, Sandbox],
+) -> None:
+    from plugin.seals import MarkSeal
+
+    gateway, _sandbox = wiki
+    url = gateway._client.url
+    # A person with edit rights, writing the property by hand through a plain client.
+    if url.startswith(DC_WIKI):
+        person = ConfluenceGateway.connect(url, pat="sandbox-pat-pm")
+    else:
+        person = ConfluenceGateway.connect(url, email="pm@example.com", api_token="t")
+    gateway.seal = MarkSeal("test-mark-key-not-in-jira")
+    gateway.sealed = frozenset({"crossdept.minutes"})
+    mark = {"meeting": "XD-7", "site": "https://example"}
+    ours = gateway.create_page(
+        "XD", "纪要 XD-7", "<p>x</p>", properties={"crossdept.minutes": mark}
+    )
+    theirs = person.create_page(
+        "XD", "纪要 XD-8", "<p>y</p>", properties={"crossdept.minutes": mark}
+    )
+
+    assert gateway.page_property(ours.id, "crossdept.minutes") == mark
+    assert gateway.page_property(theirs.id, "crossdept.minutes") is None
+    assert person.page_property(ours.id, "crossdept.minutes")["seal"].startswith("v1:")

@@ -146,6 +146,15 @@ class Service:
                 username=settings.confluence_username,
                 password=_plain(settings.confluence_password),
             )
+            if settings.mark_key is not None:
+                from plugin.minutes import PAGE_PROPERTY
+                from plugin.seals import MarkSeal
+                from plugin.weekly import REPORT_PROPERTY, REQUEST_PROPERTY
+
+                self._confluence.seal = MarkSeal(settings.mark_key.get_secret_value())
+                self._confluence.sealed = frozenset(
+                    {PAGE_PROPERTY, REPORT_PROPERTY, REQUEST_PROPERTY}
+                )
         return self._confluence
 
     def site_of(self, gateway: JiraGateway) -> JiraSite:
