@@ -33,7 +33,7 @@ from plugin.items import in_projects
 from plugin.ladder import Step, recipient, steps
 from plugin.leases import Leases
 from plugin.mentions import first_lines, mentioned
-from plugin.notices import COMMENTS_PROPERTY, RuleComments
+from plugin.notices import Notices
 from plugin.owners import departments_of
 from plugin.ownership_checks import person_of
 from plugin.routing import Router
@@ -44,7 +44,7 @@ from plugin.wording import mention, plain, say
 log = logging.getLogger(__name__)
 
 RULE = "escalation"
-LIMIT_RULE = "ask-limit"  # the issue's one comment saying mentions went over a limit
+LIMIT_RULE = "ask-limit"  # the issue's comment saying mentions went over a limit
 DAY = 24 * 3600.0
 LEASE = "sweep_asks"
 LEASE_SECONDS = 120.0
@@ -320,39 +320,35 @@ def _askable(
             context.delivery_id,
         )
     if allowed.over and allowed.limit is not None:
-        _say_over_limit(context, issue, author, len(allowed.over), allowed.limit, at)
+        _say_over_limit(context, issue, comment_id, len(allowed.over), allowed.limit, at)
     return [p for p in people if p in before] + [p for p in allowed.asked if p not in unknown]
 
 
 def _say_over_limit(
-    context: Context, issue: str, author: str | None, count: int, limit: str, at: float
+    context: Context, issue: str, comment_id: str, count: int, limit: str, at: float
 ) -> None:
-    """Say once on the issue (one comment, edited after) that some mentions start no clock."""
-    rules, jira = context.rules, context.jira
-    value = getattr(rules.escalation.limits, limit)
-    opening = say(
-        rules,
-        "ask.over_limit",
-        key=issue,
-        mention=mention(author, cloud=jira.is_cloud) if author else "",
-        count=count,
-        reason=say(rules, f"ask.limit.{limit}", limit=value),
+    """Say on the issue, once for each limit (however many comments go over it, on however many
+    workers at once), that some mentions start no clock; audit it once for each comment."""
+    rules = context.rules
+    text = "\n\n".join(
+        [
+            say(
+                rules,
+                "ask.over_limit",
+                key=issue,
+                reason=say(
+                    rules, f"ask.limit.{limit}", limit=getattr(rules.escalation.limits, limit)
+                ),
+            ),
+            say(rules, "ask.limit_marker", key=issue),
+        ]
     )
-    text = opening + "\n\n" + say(rules, "ask.limit_marker", key=issue)
-    shown = RuleComments(jira).show(
-        jira.get_issue(issue, ["summary"], [COMMENTS_PROPERTY]),
-        LIMIT_RULE,
-        text,
-        marker=f"ask-limit:{issue}",
-    )
-    if shown != "unchanged":
+    notices = Notices(context.store)
+    notices.comment_once(context.jira, issue, LIMIT_RULE, text, at)
+    detail = f"{limit}: {count} not asked"
+    if notices.first_time(issue, LIMIT_RULE, f"comment {comment_id}: {detail}", at):
         Audit(context.store).record(
-            at,
-            issue,
-            RULE,
-            "asks over the limit",
-            f"{limit}: {count} not asked",
-            context.delivery_id,
+            at, issue, RULE, "asks over the limit", detail, context.delivery_id
         )
 
 

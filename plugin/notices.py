@@ -45,21 +45,28 @@ class Notices:
 
     def comment_once(self, jira: JiraPort, issue: str, rule: str, text: str, now: float) -> bool:
         """Post `text` on `issue` unless this rule said exactly that there before; True if posted."""
-        fingerprint = digest(text)
-        try:
-            with self.store.begin() as db:
-                db.execute(
-                    insert(notices).values(
-                        issue_key=issue, rule=rule, digest=fingerprint, said_at=now
-                    )
-                )
-        except IntegrityError:
+        if not self.first_time(issue, rule, text, now):
             return False
+        fingerprint = digest(text)
         try:
             jira.add_comment(issue, text)
         except BaseException:
             self._forget(issue, rule, fingerprint)
             raise
+        return True
+
+    def first_time(self, issue: str, rule: str, text: str, now: float) -> bool:
+        """Record that this rule meets `text` on `issue`; True only the first time (across
+        every worker: the row is unique), for what must happen once however often it is met."""
+        try:
+            with self.store.begin() as db:
+                db.execute(
+                    insert(notices).values(
+                        issue_key=issue, rule=rule, digest=digest(text), said_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
         return True
 
     def has_said(self, issue: str, rule: str, text: str) -> bool:

@@ -436,7 +436,7 @@ class AskLimits(Model):
         default=5, ge=1, description="Asks one comment may start; the rest are not timed."
     )
     per_author_per_day: int = Field(
-        default=20, ge=1, description="Asks one person's comments may start in 24 hours."
+        default=50, ge=1, description="Asks one person's comments may start in 24 hours."
     )
     per_issue: int = Field(default=10, ge=1, description="Asks open on one issue at a time.")
 

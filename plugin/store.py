@@ -84,11 +84,14 @@ def keep_private(path: Path) -> None:
     They hold every webhook body, e-mail addresses included. SQLite creates the -wal and -shm
     files with the database file's own permissions, so they follow.
     """
-    path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
-    for name in (path.name, path.name + "-wal", path.name + "-shm"):
-        if (path.parent / name).exists():
-            os.chmod(path.parent / name, PRIVATE_FILE)
+    try:
+        path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            if (path.parent / name).exists():
+                os.chmod(path.parent / name, PRIVATE_FILE)
+    except OSError as error:  # SQLite says what is wrong when it opens the file
+        log.warning("cannot make %s private (0600): %s", path, error)
 
 
 def keep_directory_private(path: Path) -> None:

@@ -123,8 +123,8 @@ def test_a_job_interrupted_by_sigkill_is_done_exactly_once_after_a_restart(
         f"--lease-seconds={LEASE_S}",
         f"--router={__name__}:build_blocking_router",
     ]
-    store = Store(f"sqlite:///{data_dir}/crossdept.db")
     data_dir.mkdir()
+    store = Store(f"sqlite:///{data_dir}/crossdept.db")
     store.create_all(ALL_TABLES)
     deliveries = Deliveries(store)
     inbox = Inbox(store, make_queue(f"sqlite:///{data_dir}/queue.db"))

@@ -54,7 +54,8 @@ def test_healthz_is_ok_when_store_and_queue_work(client: FlaskClient) -> None:
 
 
 def test_healthz_names_a_failing_store(settings: Settings, inbox: Inbox, tmp_path: Path) -> None:
-    broken = Store(f"sqlite:///{tmp_path}/missing-dir/nothing.db")
+    (tmp_path / "a-file").write_text("not a directory")
+    broken = Store(f"sqlite:///{tmp_path}/a-file/nothing.db")
     client = create_app(settings, inbox=Inbox(broken, inbox.queue)).test_client()
     response = client.get("/healthz")
     assert response.status_code == 503

@@ -83,7 +83,12 @@ def test_a_delivery_is_accepted_while_the_queue_is_down_and_recovered_later(
 
 def test_health_needs_both_the_store_and_the_queue(store: Store, tmp_path: Path) -> None:
     queue = make_queue(f"sqlite:///{tmp_path}/q.db")
-    assert Inbox(store, queue).health() == {"store": True, "queue": True}
+    assert Inbox(store, queue).health() == {"store": True, "store_writes": True, "queue": True}
 
-    unreachable = Store(f"sqlite:///{tmp_path}/missing-dir/x.db")
-    assert Inbox(unreachable, queue).health() == {"store": False, "queue": True}
+    (tmp_path / "a-file").write_text("not a directory")
+    unreachable = Store(f"sqlite:///{tmp_path}/a-file/x.db")
+    assert Inbox(unreachable, queue).health() == {
+        "store": False,
+        "store_writes": False,
+        "queue": True,
+    }

@@ -14,6 +14,7 @@ import jira
 import pytest
 
 from plugin.asks import Asks
+from plugin.audit import Audit
 from plugin.items import ITEM_PROPERTY
 from plugin.notices import COMMENTS_PROPERTY
 from sandbox.app import assert_no_violations
@@ -194,7 +195,11 @@ def test_a_comment_mentioning_forty_accounts_costs_a_handful_of_comments(
     assert len(Asks(world.service.store).listing()) == 2  # the first 5 mentions; 2 are people
     # One notice that 35 mentions start no clock, and one comment per rung of the ladder.
     assert len(said) == 4
-    assert said[0].startswith(f"h4. 部分提问未计时：{item}") and "新提到的 35 人" in said[0]
+    assert said[0].startswith(f"h4. 部分提问未计时：{item}") and "最多为 5 人计时" in said[0]
+    notes = Audit(world.service.store).entries(item)
+    assert [e.detail for e in notes if e.action == "asks over the limit"] == [
+        "per_comment: 35 not asked"
+    ]
     assert [text.count("h4. ") for text in said[1:]] == [2, 2, 2]
     assert sum(mention_of(world, "pm") in text for text in said) == 1
     assert_no_violations(world.sandbox)
@@ -220,7 +225,8 @@ def test_action_lines_from_someone_outside_the_meeting_create_nothing(
     world.settle()
 
     assert action_items(world, meeting) == []
-    assert not any("finance" in str(c) for c in world.crossdept_comments(meeting) if "待办" in c)
+    finance_head = mention_of(world, "finance.head")
+    assert not any(finance_head in said for said in world.crossdept_comments(meeting))
     assert {job.state.value for job in world.jobs()} == {"done"}
     assert_no_violations(world.sandbox)
 
