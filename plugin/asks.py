@@ -205,21 +205,22 @@ class Asks:
 
     def record_step(self, ask_id: int, step: int, next_due: float | None) -> bool:
         """Record that step `step` was taken; False when it was already (another sweep, a retry)."""
-        return ask_id in self.record_steps([(ask_id, step, next_due)])
+        return ask_id in self.record_steps([(ask_id, step - 1, step, next_due)])
 
-    def record_steps(self, taken: list[tuple[int, int, float | None]]) -> set[int]:
-        """Record many steps (ask id, step, next due) in one transaction; return the ids recorded.
-
-        Each is conditional as in `record_step`, so a step another sweep recorded is left alone.
+    def record_steps(self, taken: list[tuple[int, int, int, float | None]]) -> set[int]:
+        """Record many steps (ask id, steps done before, step taken, next due) in one
+        transaction; return the ids recorded. A step may skip rungs whose time passed while no
+        sweep ran. Each is conditional on the steps done before, so a step another sweep
+        recorded is left alone.
         """
         recorded: set[int] = set()
         if not taken:
             return recorded
         with self.store.begin() as db:
-            for ask_id, step, due in taken:
+            for ask_id, before, step, due in taken:
                 result = db.execute(
                     update(asks)
-                    .where(asks.c.id == ask_id, asks.c.state == OPEN, asks.c.steps_done == step - 1)
+                    .where(asks.c.id == ask_id, asks.c.state == OPEN, asks.c.steps_done == before)
                     .values(steps_done=step, next_due=due)
                 )
                 if result.rowcount == 1:

@@ -74,6 +74,16 @@ def next_due(rules: Rules, asked_at: float, steps_done: int) -> float | None:
     return work_clock(rules).add(start, ladder[steps_done].after_hours).timestamp()
 
 
+def due_rung(rules: Rules, asked_at: float, steps_done: int, now: float) -> int:
+    """The ladder index of the step to take now: the next one, or, when a sweep did not run for
+    a while (an outage), the last one whose time has come. The skipped rungs are not said: a
+    head hears of it once, not after a reminder a minute old."""
+    index = steps_done
+    while (due := next_due(rules, asked_at, index + 1)) is not None and due <= now:
+        index += 1
+    return index
+
+
 def _moment(text: str | None, fallback: float) -> float:
     """A Jira timestamp ("2026-03-02T10:00:00.000+0800") as epoch seconds, else `fallback`."""
     if not text:
@@ -576,7 +586,7 @@ def _step(
         if not dry_run:
             asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
         return None
-    step = steps(rules)[ask.steps_done]
+    step = steps(rules)[due_rung(rules, ask.asked_at, ask.steps_done, now)]
     heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)
     if heard.missing:
         log.warning(
@@ -608,7 +618,15 @@ def _record(taken: list[Taken], context: Context, now: float) -> list[tuple[int,
     """Record a batch's steps in one transaction; a step another sweep recorded first is left."""
     rules = context.rules
     recorded = Asks(context.store).record_steps(
-        [(t.ask.id, t.step.number, next_due(rules, t.ask.asked_at, t.step.number)) for t in taken]
+        [
+            (
+                t.ask.id,
+                t.ask.steps_done,
+                t.step.number,
+                next_due(rules, t.ask.asked_at, t.step.number),
+            )
+            for t in taken
+        ]
     )
     done = [t for t in taken if t.ask.id in recorded]
     Audit(context.store).record_many(

@@ -417,9 +417,19 @@ def test_steps_of_one_issue_falling_due_together_are_said_in_one_comment(store: 
     jira.add_issue(
         {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
     )
-    open_ask(store)
-    open_ask(store, asked=CONTACTS["产品部"])
-    Asks(store).record_step(Asks(store).listing()[0].id, 1, START.timestamp())  # past reminding
+    open_ask(store)  # at 49 hours its head hears of it
+    Asks(store).record_step(Asks(store).listing()[0].id, 1, START.timestamp())  # reminded
+    later = START + timedelta(hours=24)
+    Asks(store).open(  # asked a day later: at 49 hours it is reminded
+        issue="XD-9",
+        asked=CONTACTS["产品部"],
+        asked_by=REQUESTER,
+        source="mention",
+        source_id="c2",
+        asked_at=later.timestamp(),
+        next_due=(later + timedelta(hours=24)).timestamp(),
+        department="产品部",
+    )
 
     report = run_ask_sweep(context(store, jira, at=START + timedelta(hours=49)))
 
@@ -455,3 +465,33 @@ def test_due_asks_are_batched_without_splitting_an_issue() -> None:
     due = [ask(1, "XD-1"), ask(2, "XD-2"), ask(3, "XD-1"), ask(4, "XD-3"), ask(5, "XD-2")]
     batches = by_issue_batches(due, 3)
     assert [[a.id for a in batch] for batch in batches] == [[1, 3], [2, 5, 4]]
+
+
+def test_a_sweep_after_an_outage_takes_the_rung_that_is_due_in_one_comment(store: Store) -> None:
+    jira = FakeJira()
+    jira.add_issue(
+        {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
+    )
+    open_ask(store)  # reminder at 24 h, head at 48 h, PM at 72 h: nothing ran for 3 days
+
+    first = run_ask_sweep(context(store, jira, at=START + timedelta(hours=73)))
+    again = run_ask_sweep(context(store, jira, at=START + timedelta(hours=73, minutes=1)))
+
+    assert [(step, who) for _id, step, who in first.stepped] == [(3, PM)]
+    assert again.stepped == ()
+    [said] = jira.comments["XD-9"]
+    assert said is not None and said.startswith("h4. 升级：XD-9") and "ask:1:3" in said
+    [ask] = Asks(store).listing()
+    assert (ask.steps_done, ask.next_due) == (3, None)
+
+
+@pytest.mark.parametrize(
+    ("hours", "done", "rung"),
+    [(23, 0, 0), (25, 0, 0), (49, 0, 1), (73, 0, 2), (73, 1, 2), (49, 1, 1), (100, 2, 2)],
+)
+def test_the_rung_due_is_the_last_one_whose_time_has_come(hours: int, done: int, rung: int) -> None:
+    from plugin.escalation import due_rung
+
+    rules = load_default_rules()
+    at = (START + timedelta(hours=hours)).timestamp()
+    assert due_rung(rules, START.timestamp(), done, at) == rung
