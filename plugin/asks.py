@@ -176,8 +176,9 @@ class Asks:
         source: str | None = None,
         source_id: str | None = None,
         keep: Iterable[str] = (),
-    ) -> int:
-        """Cancel open asks on an issue (of one source, except for the people in `keep`)."""
+    ) -> list[Ask]:
+        """Cancel open asks on an issue (of one source, except for the people in `keep`); return
+        the asks this call cancelled, as they stood."""
         condition = and_(asks.c.issue == issue, asks.c.state == OPEN)
         if source is not None:
             condition = and_(condition, asks.c.source == source)
@@ -186,11 +187,23 @@ class Asks:
         kept = list(keep)
         if kept:
             condition = and_(condition, asks.c.asked.not_in(kept))
+        cancelled = []
         with self.store.begin() as db:
-            result = db.execute(
-                update(asks).where(condition).values(state=CANCELLED, closed_at=at, next_due=None)
-            )
-        return int(result.rowcount or 0)
+            for ask in [_ask(row) for row in db.execute(select(asks).where(condition))]:
+                result = db.execute(
+                    update(asks)
+                    .where(asks.c.id == ask.id, asks.c.state == OPEN)
+                    .values(state=CANCELLED, closed_at=at, next_due=None)
+                )
+                if result.rowcount == 1:  # not closed meanwhile by another worker
+                    cancelled.append(ask)
+        return cancelled
+
+    def open_on(self, issue: str) -> list[Ask]:
+        """The open asks on one issue."""
+        with self.store.begin() as db:
+            rows = db.execute(select(asks).where(asks.c.issue == issue, asks.c.state == OPEN))
+            return [_ask(row) for row in rows]
 
     def due(self, now: float, limit: int = 1000) -> list[Ask]:
         """Open asks whose next step is due, oldest first: one query on the (state, next_due) index."""

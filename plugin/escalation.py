@@ -139,10 +139,29 @@ def open_ask(
         )
 
 
+def escalated(ask: Ask, rules: Rules) -> bool:
+    """Whether an ask has been escalated (a step of the ladder past the reminders was taken)."""
+    return any(step.kind == "escalation" for step in steps(rules)[: ask.steps_done])
+
+
+def settle_label(context: Context, issue: str, closed: list[Ask], at: float) -> None:
+    """Take the escalation label off the issue once the last escalated ask on it is closed:
+    the label says someone is waiting, and nobody is any more."""
+    rules = context.rules
+    if not any(escalated(ask, rules) for ask in closed):
+        return
+    if any(escalated(ask, rules) for ask in Asks(context.store).open_on(issue)):
+        return
+    label = rules.escalation.label or say(rules, "ask.label")
+    context.jira.edit_labels(issue, remove=[label])
+    Audit(context.store).record(at, issue, RULE, "label removed", label, context.delivery_id)
+
+
 def _answer(context: Context, issue: str, person: str | None, at: float, how: str) -> None:
     if person is None or how not in context.rules.escalation.answered_by:
         return
-    for ask in Asks(context.store).answer(issue, person, at, hours_between(context.rules)):
+    answered = Asks(context.store).answer(issue, person, at, hours_between(context.rules))
+    for ask in answered:
         Audit(context.store).record(
             at,
             issue,
@@ -151,6 +170,7 @@ def _answer(context: Context, issue: str, person: str | None, at: float, how: st
             f"{how} by {person} ({ask.response_hours:.1f} h)",
             context.delivery_id,
         )
+    settle_label(context, issue, answered, at)
 
 
 # What a comment delivery says happened. Jira sends two deliveries for each comment: `comment_*`
@@ -245,15 +265,18 @@ def record_comment(event: JiraEvent, context: Context) -> None:
     if issue is None:
         return
     if change == "deleted":
-        Asks(context.store).cancel(
-            issue, _event_time(event, context), source="mention", source_id=comment.id
-        )
+        at = _event_time(event, context)
+        cancelled = Asks(context.store).cancel(issue, at, source="mention", source_id=comment.id)
+        settle_label(context, issue, cancelled, at)
         return
     created = _moment(comment.created, _event_time(event, context))
     at = _moment(comment.updated, created) if change == "edited" else created
     if change == "edited":
         # An edit that no longer mentions someone cancels that person's ask from this comment.
-        Asks(context.store).cancel(issue, at, source="mention", source_id=comment.id, keep=asked)
+        cancelled = Asks(context.store).cancel(
+            issue, at, source="mention", source_id=comment.id, keep=asked
+        )
+        settle_label(context, issue, cancelled, at)
     if asked:
         asked = _askable(context, issue, comment.id, author, asked, at)
     for person in asked:
@@ -390,10 +413,12 @@ def record_change(event: JiraEvent, context: Context) -> None:
         # The delivery may be an old one replayed: only Jira's status now may cancel asks.
         if not _done_now(context, issue):
             return
-        if Asks(context.store).cancel(issue, at):
+        cancelled = Asks(context.store).cancel(issue, at)
+        if cancelled:
             Audit(context.store).record(
                 at, issue, RULE, "asks cancelled", "the issue is done", context.delivery_id
             )
+        settle_label(context, issue, cancelled, at)
         return
     assignee = person_of(fields.get("assignee"))
     if (
@@ -563,7 +588,9 @@ def _step(
     asks, audit = Asks(store), Audit(store)
     if issue is None or is_done(issue.get("fields") or {}, rules):
         if not dry_run:
-            asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+            cancelled = asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+            if issue is not None:
+                settle_label(context, ask.issue, cancelled, now)
         return None
     replies = [
         comment
@@ -574,7 +601,8 @@ def _step(
     if replies and "comment" in rules.escalation.answered_by:
         if not dry_run:
             at = _moment(str(replies[0].get("created")), now)
-            asks.answer(ask.issue, ask.asked, at, hours_between(rules))
+            answered = asks.answer(ask.issue, ask.asked, at, hours_between(rules))
+            settle_label(context, ask.issue, answered, now)
             audit.record(
                 now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_id
             )
@@ -584,7 +612,8 @@ def _step(
         and person_of((issue.get("fields") or {}).get("assignee")) != ask.asked
     ):
         if not dry_run:
-            asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+            cancelled = asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
+            settle_label(context, ask.issue, cancelled, now)
         return None
     step = steps(rules)[due_rung(rules, ask.asked_at, ask.steps_done, now)]
     heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)

@@ -36,7 +36,7 @@ from typing import Any, Literal
 from plugin.asks import Asks
 from plugin.context import Context
 from plugin.errors import NotYetError, RefusedError, TransientGatewayError
-from plugin.escalation import hours_between, open_ask
+from plugin.escalation import hours_between, open_ask, settle_label
 from plugin.events import JiraEvent
 from plugin.items import ITEM_PROPERTY, TREE_PROPERTY, in_projects, item_mark, read_tree_record
 from plugin.leases import Leases
@@ -330,9 +330,10 @@ class _Minutes:
         )
         self._tell_published(issue, meeting, minutes, page)
         if meeting.organiser:
-            Asks(self.context.store).answer(
+            answered = Asks(self.context.store).answer(
                 self.key, meeting.organiser, self.now(), hours_between(self.rules)
             )
+            settle_label(self.context, self.key, answered, self.now())
         return outcome
 
     def _written(self, meeting: MeetingIssue, names: dict[str, str]) -> list[str]:

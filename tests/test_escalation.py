@@ -495,3 +495,32 @@ def test_the_rung_due_is_the_last_one_whose_time_has_come(hours: int, done: int,
     rules = load_default_rules()
     at = (START + timedelta(hours=hours)).timestamp()
     assert due_rung(rules, START.timestamp(), done, at) == rung
+
+
+def test_the_escalation_label_goes_when_the_last_escalated_ask_is_answered(store: Store) -> None:
+    jira = FakeJira()
+    jira.add_issue(
+        {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
+    )
+    open_ask(store)
+    run_ask_sweep(context(store, jira, at=START + timedelta(hours=49)))  # the head hears of it
+    assert jira.issues["XD-9"]["fields"]["labels"] == ["crossdept-催办"]
+
+    reply = parse_event(
+        {
+            "webhookEvent": "comment_created",
+            "timestamp": int((START + timedelta(hours=50)).timestamp() * 1000),
+            "comment": {
+                "id": "c7",
+                "body": "预算已确认。",
+                "author": {"accountId": CONTACTS["技术部"]},
+                "created": "2026-03-04T12:00:00.000+0800",
+            },
+            "issue": {"key": "XD-9", "fields": {"project": {"key": "XD"}}},
+        }
+    )
+    router.dispatch(reply, context(store, jira, at=START + timedelta(hours=50)))
+
+    assert jira.issues["XD-9"]["fields"]["labels"] == []
+    notes = [(e.action, e.detail) for e in Audit(store).entries("XD-9")]
+    assert ("label removed", "crossdept-催办") in notes
