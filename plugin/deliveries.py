@@ -27,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -484,9 +485,15 @@ class Deliveries:
         *,
         issue: str | None = None,
         since: float | None = None,
+        own_events: bool = True,
     ) -> list[Delivery]:
-        """The most recent deliveries (without bodies), newest first, optionally filtered."""
+        """The most recent deliveries (without bodies), newest first, optionally filtered;
+        `own_events=False` leaves out those skipped as crossdept's own change."""
         query = select(*_SUMMARY_COLUMNS).order_by(deliveries.c.id.desc()).limit(limit)
+        if not own_events:
+            query = query.where(
+                or_(deliveries.c.outcome.is_(None), deliveries.c.outcome != SKIPPED_OWN_EVENT)
+            )
         if state is not None:
             query = query.where(deliveries.c.state == state.value)
         if issue is not None:

@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
     metavar="ISO",
     help="Only deliveries accepted at or after this time (ISO 8601; no offset means UTC).",
 )
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also list the deliveries of crossdept's own changes (skipped: own event).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
 @click.pass_context
@@ -40,14 +46,15 @@ def jobs(
     failed: bool,
     issue_key: str | None,
     since: float | None,
+    show_all: bool,
     as_json: bool,
     limit: int,
 ) -> None:
     """List recent deliveries and how each ended, newest first.
 
-    OUTCOME says what happened: done; skipped, with why (own event: crossdept's own change;
-    no rule: no rule handles the event); retrying, and when; failed, with the last error;
-    queued or running. `crossdept retry ID` (or `crossdept jobs retry ID`) runs a failed one again.
+    OUTCOME says what happened: done; skipped, with why (own event: crossdept's own change,
+    listed only with --all; no rule: no rule handles the event); retrying, and when; failed,
+    with the last error; queued or running. `crossdept retry ID` (or `crossdept jobs retry ID`) runs a failed one again.
     Needs only the store settings, not Jira.
     """
     if ctx.invoked_subcommand is not None:
@@ -58,7 +65,11 @@ def jobs(
         state = DeliveryState.FAILED.value
     service = open_store()
     found = service.deliveries.recent(
-        DeliveryState(state) if state else None, limit=limit, issue=issue_key, since=since
+        DeliveryState(state) if state else None,
+        limit=limit,
+        issue=issue_key,
+        since=since,
+        own_events=show_all,
     )
     now = time.time()
     if as_json:
