@@ -33,6 +33,7 @@ from plugin.items import in_projects
 from plugin.ladder import Step, recipient, steps
 from plugin.leases import Leases
 from plugin.mentions import first_lines, mentioned
+from plugin.minutes_parser import without_minutes_lines
 from plugin.notices import Notices
 from plugin.owners import departments_of
 from plugin.ownership_checks import person_of
@@ -258,7 +259,10 @@ def record_comment(event: JiraEvent, context: Context) -> None:
         return
     rules = context.rules
     author = comment.author.id if comment.author else None
-    asked = mentioned(comment.body, author=author) if "mention" in rules.escalation.asks else []
+    body = comment.body
+    if isinstance(body, str):
+        body = without_minutes_lines(body)  # a record of a meeting asks nobody
+    asked = mentioned(body, author=author) if "mention" in rules.escalation.asks else []
     if event.issue_key is None and not _may_matter(change, comment.id, author, asked, context):
         return  # a Data Center delivery naming no issue: no need to read one
     issue = commented_issue(event, context)

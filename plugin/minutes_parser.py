@@ -97,6 +97,17 @@ def without_dates(text: str) -> str:
     return re.sub(r"\s+", " ", _MONTH_DAY.sub("", _ISO.sub("", text))).strip()
 
 
+def without_minutes_lines(text: str) -> str:
+    """The text without its minutes lines (决议/待办/待定/记录人): what they mention is a
+    record of a meeting, not a question to anyone."""
+    kept = [
+        raw
+        for raw in text.splitlines()
+        if not _MARKER.match(_PREFIX.sub("", raw.strip(), count=1).strip())
+    ]
+    return "\n".join(kept)
+
+
 def _kind(word: str) -> str:
     lowered = word.lower()
     return next(kind for kind, words in _MARKERS if lowered in (w.lower() for w in words))

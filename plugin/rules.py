@@ -35,8 +35,10 @@ def _monday_to_friday() -> list[Weekday]:
     return ["mon", "tue", "wed", "thu", "fri"]
 
 
-def _mentions_and_assignments() -> list[Ask]:
-    return ["mention", "assignment"]
+def _mentions() -> list[Ask]:
+    # Seed 003 times answers to requests for collaboration, not work on an assigned item: an
+    # assignment for three weeks of work is no question unanswered after 48 hours.
+    return ["mention"]
 
 
 # Who owns an item. A department key (e.g. 市场部) means that department's head.
@@ -445,8 +447,9 @@ class EscalationRules(Model):
     """Unanswered asks remind, then escalate (seed 003: 48 hours → the department head)."""
 
     asks: list[Ask] = Field(
-        default_factory=_mentions_and_assignments,
-        description="What counts as asking someone: mention, assignment, waiting_status.",
+        default_factory=_mentions,
+        description="What counts as asking someone: mention (a question in a person's comment; "
+        "not a minutes record or quoted text), assignment, waiting_status.",
     )
     waiting_statuses: list[Text] = Field(
         default_factory=list, description="Statuses meaning 'waiting for the assignee'."

@@ -58,8 +58,23 @@ def update(changes: list[dict[str, Any]], fields: dict[str, Any], actor: str = R
     )
 
 
+def test_assignments_ask_nobody_unless_the_rules_say_so(store: Store) -> None:
+    assigned = update(
+        [{"field": "assignee", "fieldId": "assignee"}],
+        {"assignee": {"accountId": CONTACTS["技术部"]}},
+    )
+    router.dispatch(assigned, context(store, FakeJira()))
+    assert Asks(store).listing() == []  # three weeks of work are not a question
+
+
+def with_assignments() -> Rules:
+    rules = load_default_rules()
+    escalation = rules.escalation.model_copy(update={"asks": ["mention", "assignment"]})
+    return rules.model_copy(update={"escalation": escalation})
+
+
 def test_an_assignment_asks_the_new_assignee_and_done_cancels_every_ask(store: Store) -> None:
-    ctx = context(store, FakeJira())
+    ctx = context(store, FakeJira(), with_assignments())
     router.dispatch(
         update(
             [{"field": "assignee", "fieldId": "assignee"}],
@@ -524,3 +539,23 @@ def test_the_escalation_label_goes_when_the_last_escalated_ask_is_answered(store
     assert jira.issues["XD-9"]["fields"]["labels"] == []
     notes = [(e.action, e.detail) for e in Audit(store).entries("XD-9")]
     assert ("label removed", "crossdept-催办") in notes
+
+
+def test_a_minutes_record_in_a_comment_asks_nobody(store: Store) -> None:
+    owner, recorder, asked = CONTACTS["技术部"], HEADS["财务部"], CONTACTS["产品部"]
+    record = parse_event(
+        {
+            "webhookEvent": "comment_created",
+            "timestamp": int(START.timestamp() * 1000),
+            "comment": {
+                "id": "c8",
+                "body": f"会议记录\n* 待办：[~accountid:{owner}] 3月10日 提交技术方案\n"
+                f"记录人：[~accountid:{recorder}]\n另外 [~accountid:{asked}] 预算能确认吗？",
+                "author": {"accountId": REQUESTER},
+                "created": "2026-03-02T10:00:00.000+0800",
+            },
+            "issue": {"key": "XD-9", "fields": {"project": {"key": "XD"}}},
+        }
+    )
+    router.dispatch(record, context(store, FakeJira()))
+    assert [ask.asked for ask in Asks(store).listing()] == [asked]  # the question only
