@@ -72,6 +72,7 @@ from plugin.wording import join_names, mention, plain, say
 log = logging.getLogger(__name__)
 
 RULE = "minutes"
+PROBLEMS = "minutes-problems"  # the meeting's one comment naming lines that cannot be tracked
 PAGE_PROPERTY = "crossdept.minutes"  # on the page: {"meeting": KEY, "site": Jira base URL}
 # Renewed before each write, so it need only outlast one Jira or Confluence call (30 s at most);
 # a crashed worker's lease frees the meeting a minute later.
@@ -299,8 +300,7 @@ class _Minutes:
             outcome.items = keys
             return outcome
 
-        if minutes.problems:
-            self._tell_problems(minutes)
+        self._tell_problems(issue, minutes)
         if place is None:
             self.notices.comment_once(
                 self.jira,
@@ -577,13 +577,19 @@ class _Minutes:
 
     # -- telling people ---------------------------------------------------------------------
 
-    def _tell_problems(self, minutes: Minutes) -> None:
+    def _tell_problems(self, issue: Mapping[str, Any], minutes: Minutes) -> None:
+        """One living comment on the meeting: the lines that cannot be tracked, edited as they
+        change, and closed once none is left, never a second comment."""
+        comments = RuleComments(self.jira)
+        if not minutes.problems:
+            comments.close(issue, PROBLEMS, say(self.rules, "minutes.problems_fixed", key=self.key))
+            return
         lines = "\n".join(
             f"* {plain(problem.line)} — {say(self.rules, 'minutes.problem.' + problem.reason)}"
             for problem in minutes.problems
         )
         text = say(self.rules, "minutes.problems", lines=lines, key=self.key)
-        self.notices.comment_once(self.jira, self.key, RULE, text, self.now())
+        comments.show(issue, PROBLEMS, text, marker=f"minutes-problems:{self.key}")
 
     def _tell_removed(self, actions: Sequence[Action]) -> None:
         current = {action_ref(a) for a in actions}

@@ -198,7 +198,7 @@ class RuleComments:
         if kept is not None and kept.open:  # still the same episode: remember all it covered
             topics = tuple(dict.fromkeys(kept.topics + topics))
         comments[rule] = KeptComment(comment_id, fingerprint, True, topics)
-        self._record(key, comments)
+        self._record(issue, comments)
         return action
 
     def close(self, issue: Mapping[str, Any], rule: str, text: str) -> bool:
@@ -214,10 +214,12 @@ class RuleComments:
             if error.status != 404:
                 raise
         comments[rule] = KeptComment(kept.id, digest(text), False, kept.topics)
-        self._record(key, comments)
+        self._record(issue, comments)
         return True
 
-    def _record(self, key: str, comments: Mapping[str, KeptComment]) -> None:
+    def _record(self, issue: Mapping[str, Any], comments: Mapping[str, KeptComment]) -> None:
+        """Write the record to Jira, and into `issue` as read, so a second rule speaking on the
+        same issue in the same job keeps this one's entry."""
         value = {
             rule: {
                 "id": kept.id,
@@ -227,4 +229,6 @@ class RuleComments:
             }
             for rule, kept in sorted(comments.items())
         }
-        self.jira.set_issue_property(key, COMMENTS_PROPERTY, value)
+        self.jira.set_issue_property(str(issue["key"]), COMMENTS_PROPERTY, value)
+        if isinstance(issue, dict):
+            issue.setdefault("properties", {})[COMMENTS_PROPERTY] = value

@@ -236,6 +236,21 @@ def test_unfixable_action_lines_are_reported_once_by_line(make_world: MakeWorld)
     ]
     assert len(reports) == 1 and "待办：下周五前准备物料 — 没有负责人" in reports[0]
     assert len(action_items(world, meeting)) == 2
+
+    # Another bad line, then both fixed: the same comment says so each time, never a second one.
+    world.requester.add_comment(meeting, f"待办：{mention_of(world, 'pm')} 整理会议照片")
+    publish_minutes(meeting, world.service.context_for("test"))
+    [report] = [c for c in world.crossdept_comments(meeting) if "minutes-problems:" in c]
+    assert "没有负责人" in report and "整理会议照片 — 没有可识别的完成日期" in report
+    day = due(world, 9).isoformat()
+    for comment in world.requester.comments(meeting):
+        for words in ("准备物料", "整理会议照片"):
+            if comment.body.startswith("待办：") and words in comment.body:
+                comment.update(body=f"待办：{mention_of(world, 'pm')} {day} {words}")
+    publish_minutes(meeting, world.service.context_for("test"))
+    [report] = [c for c in world.crossdept_comments(meeting) if "minutes-problems:" in c]
+    assert report.startswith("h4. 会议纪要：待办均已登记")
+    assert len(action_items(world, meeting)) == 4
     assert_no_violations(world.sandbox)
 
 
