@@ -515,6 +515,11 @@ class WeeklyReport(Model):
 
     day: Weekday = Field(default="fri", description="Day of the week, in the rules' timezone.")
     at: time = Field(default=time(17, 0), description="Time of day, e.g. 17:00.")
+    parent_page: Text | None = Field(
+        default=None,
+        description="Title of the page the requests' weekly pages go under (default: "
+        "项目进度跟踪 / Progress tracking), apart from the minutes'.",
+    )
 
 
 class ReportRules(Model):

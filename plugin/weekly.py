@@ -77,6 +77,7 @@ class WeeklyOutcome:
     page: Page | None = None
     rows: list[ProgressRow] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # items whose owner was asked for a reason
+    reason: str = ""  # why it was skipped
 
 
 def _stored(store: Store, key: str) -> dict[str, Any]:
@@ -105,9 +106,11 @@ def publish_weekly(
     if ((request.get("fields") or {}).get("issuetype") or {}).get(
         "name"
     ) != rules.jira.request.issue_type:
-        return WeeklyOutcome(key, "skipped")
+        return WeeklyOutcome(key, "skipped", reason="not a collaboration request")
     summary = str((request.get("fields") or {}).get("summary") or "")
     keys = sorted(set(read_tree_record(request).items.values()))
+    if not keys:  # no tree (refused, or not built yet): an empty table would say nothing true
+        return WeeklyOutcome(key, "skipped", reason="it has no tree, so nothing to report")
     issues = jira.read_issues(keys, ITEM_FIELDS, [ITEM_PROPERTY]) if keys else []
     facts = [item_fact(issue, rules) for issue in issues]
     now = context.clock()
@@ -153,7 +156,7 @@ def publish_weekly(
         space=settings.space,
         title=say(rules, "weekly.request_page", key=key, summary=summary),
         body=f'<p><a href="{jira.issue_url(key)}">{key}</a></p>',
-        parent=lambda: parent_page(confluence, settings.space, settings.parent_page),
+        parent=lambda: parent_page(confluence, settings.space, weekly_parent(rules)),
         name=REQUEST_PROPERTY,
         mark={"request": key, "site": site},
         known_id=stored.get("request_page_id"),
@@ -187,6 +190,14 @@ def publish_weekly(
     _record(context.store, key, **values)
     outcome.status, outcome.page = "published", report.page
     return outcome
+
+
+def weekly_parent(rules: Rules) -> str:
+    """The title of the page the weekly pages go under: their own, never the minutes' one."""
+    weekly = rules.reports.weekly
+    if weekly is not None and weekly.parent_page:
+        return weekly.parent_page
+    return say(rules, "weekly.parent_page")
 
 
 def due_week(rules: Rules, now: datetime) -> str | None:

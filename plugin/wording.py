@@ -135,6 +135,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "weekly.missing": "（负责人尚未说明）",
         "weekly.footer": "本表由 crossdept 每周根据 Jira 中的任务自动更新。延期原因与措施取自负责人在任务中最新一条写有“原因：”“措施：”的评论。",
         "weekly.request_page": "{key} {summary}",
+        "weekly.parent_page": "项目进度跟踪",
         "weekly.ask": "h4. 请说明延期原因与措施：{key}\n{mention} 本任务已于 {due} 到期，尚未完成。请在本任务中回复一条评论，写明：\n原因：……\n措施：……\n本周的《项目进度跟踪表》会引用这条评论。\n\n_本评论由 crossdept 发送（weekly-reason:{key}:{due}）。_",
         # The goal board (plugin.board_page): plain text, escaped where it is used.
         "board.title": "跨部门协作目标看板",
@@ -324,6 +325,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "weekly.missing": "(not given yet)",
         "weekly.footer": 'crossdept updates this table every week from the items in Jira. A delay\'s reason and measures come from the owner\'s latest comment on the item with "Reason:" and "Measures:".',
         "weekly.request_page": "{key} {summary}",
+        "weekly.parent_page": "Progress tracking",
         "weekly.ask": "h4. Reason and measures, please: {key}\n{mention} this item was due {due} and is not done. Please add a comment here saying:\nReason: …\nMeasures: …\nThis week's progress table quotes that comment.\n\n_Sent by crossdept (weekly-reason:{key}:{due})._",
         "board.title": "Cross-department goal board",
         "board.generated": "As of {today}",

@@ -126,6 +126,9 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(
         third = CliRunner().invoke(cli, ["report", "weekly", key])
         pages = [t for t in sandbox.confluence.titles("XD") if t.endswith("项目进度跟踪表")]  # type: ignore[union-attr]
         page = sandbox.confluence.find_page("XD", pages[0])  # type: ignore[union-attr]
+        [request_title] = [t for t in sandbox.confluence.titles("XD") if t.startswith(f"{key} ")]  # type: ignore[union-attr]
+        request_page = sandbox.confluence.find_page("XD", request_title)  # type: ignore[union-attr]
+        above = sandbox.confluence.find_page("XD", "项目进度跟踪")  # type: ignore[union-attr]
         stage_comments = [c["body"] for c in requester.list_comments(stage)]
         assert sandbox.violations == []
 
@@ -137,6 +140,8 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(
     assert "(version 2)" in second.output and "asked" not in second.output
     assert "(version 2)" in third.output  # nothing changed: no new version
     assert len(pages) == 1 and page["properties"]["crossdept.report"]["request"] == key
+    # Its own parent (reports.weekly.parent_page), apart from the minutes' pages.
+    assert page["parentId"] == request_page["id"] and request_page["parentId"] == above["id"]
     assert "需求方案反复修改" in page["body"] and "本周五前冻结需求" in page["body"]
     assert sum("请说明延期原因与措施" in body for body in stage_comments) == 1
 
@@ -160,3 +165,22 @@ def test_the_scheduled_run_publishes_each_active_request_once_a_week(site_env: b
     assert "1 weekly pages published for 2026-W11" in first.output, first.output
     assert "0 weekly pages published for 2026-W11" in again.output
     assert len(pages) == 1
+
+
+def test_a_request_without_a_tree_gets_no_weekly_page(site_env: bool) -> None:
+    from sandbox.app import installed_sandbox
+    from tests.fakes import ManualClock
+    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, SANDBOX_DC, sandbox_gateways
+
+    seed = CLOUD_SEED if site_env else DC_SEED
+    url = SANDBOX_CLOUD if site_env else SANDBOX_DC
+    with installed_sandbox(seed, clock=ManualClock(), jira_url=url) as sandbox:
+        requester, _bot = sandbox_gateways(site_env)
+        body = {"fields": REQUEST_FIELDS}
+        key = requester._call("POST", "/rest/api/2/issue", body=body).json()["key"]
+        refused = CliRunner().invoke(cli, ["report", "weekly", key])
+        titles = sandbox.confluence.titles("XD")  # type: ignore[union-attr]
+
+    assert refused.exit_code == 1
+    assert f"{key}: it has no tree, so nothing to report" in refused.output
+    assert titles == ["跨部门协作 Home"]

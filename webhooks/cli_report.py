@@ -92,7 +92,7 @@ def weekly_command(request_key: str, preview: Path | None) -> None:
 
     outcome = with_context(f"cli-weekly-{request_key}", work, subject=request_key)
     if outcome.status == "skipped":
-        fail(f"{request_key}: not a collaboration request")
+        fail(f"{request_key}: {outcome.reason}")
     click.echo(f"{request_key}: {outcome.title}")
     if preview is not None:
         click.echo(f"  preview written to {preview} (nothing published, nobody asked)")
