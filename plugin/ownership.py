@@ -102,7 +102,7 @@ def check_ownership(event: JiraEvent, context: Context) -> None:
     if _request_due_date_moved(event, context.rules):
         # The request (the stages' epic) is not an item, but its stages may now be late.
         request = context.jira.get_issue(str(event.issue_key), ["issuetype", "duedate"])
-        recheck_children(request, context)
+        recheck_children(request, context, actor=event.actor.id if event.actor else None)
         return
     if not worth_checking(event, context.rules):
         return
@@ -112,7 +112,7 @@ def check_ownership(event: JiraEvent, context: Context) -> None:
         return
     kind = ((issue.get("fields") or {}).get("issuetype") or {}).get("name")
     if _due_date_changed(event) and kind != context.rules.jira.issue_types.deliverable:
-        recheck_children(issue, context)  # a sub-task has no children to make late
+        recheck_children(issue, context, actor=actor)  # a sub-task has no children to make late
 
 
 def check_now(key: str, context: Context, *, actor: str | None = None) -> dict[str, Any] | None:
@@ -138,8 +138,12 @@ def enforce(
     context: Context,
     *,
     actor: str | None = None,
+    tell_owner: bool = False,
 ) -> list[Violation]:
-    """Check one item as Jira holds it, and make Jira show the outcome: comment and label."""
+    """Check one item as Jira holds it, and make Jira show the outcome: comment and label.
+
+    The comment mentions `actor`, who made the change, and with `tell_owner` the item's owner
+    too (a change made elsewhere, such as its parent's due date, broke it)."""
     rules, jira = context.rules, context.jira
     calendar = WorkCalendar.from_rules(rules.calendar)
     view = item_view(issue, parent)
@@ -160,7 +164,11 @@ def enforce(
     kept = kept_comments(issue).get(RULE)
     if violations:
         checks = ",".join(v.check for v in violations)
-        who = mention(actor, cloud=jira.is_cloud) if actor else None
+        people = [actor] if actor else []
+        owner = person_of((issue.get("fields") or {}).get("assignee"))
+        if tell_owner and owner and owner not in people:
+            people.append(owner)
+        who = " ".join(mention(p, cloud=jira.is_cloud) for p in people) or None
         text = render_violations(rules, view.key, violations, who)
         action = comments.show(
             issue,
@@ -204,8 +212,11 @@ def _due_date_changed(event: JiraEvent) -> bool:
     )
 
 
-def recheck_children(parent: Mapping[str, Any], context: Context) -> None:
-    """A parent's due date moved: its children may now be late. One search, then each child."""
+def recheck_children(
+    parent: Mapping[str, Any], context: Context, *, actor: str | None = None
+) -> None:
+    """A parent's due date moved: its children may now be late. One search, then each child,
+    whose comment names both the person who moved the parent and the child's owner."""
     rules = context.rules
     kind = ((parent.get("fields") or {}).get("issuetype") or {}).get("name")
     epics = (rules.jira.request.issue_type, rules.jira.request.epic_issue_type)
@@ -219,7 +230,7 @@ def recheck_children(parent: Mapping[str, Any], context: Context) -> None:
     )
     for child in children:
         if is_checked_item(child, rules):
-            enforce(child, parent, context)
+            enforce(child, parent, context, actor=actor, tell_owner=True)
 
 
 # -- the delay sweep ---------------------------------------------------------------------------

@@ -74,9 +74,13 @@ def test_moving_a_stage_earlier_tells_each_late_child_once(make_world: MakeWorld
 
     late = sorted(ref for ref, item in items.items() if world.crossdept_comments(item))
     assert late == sorted(ref for ref in items if ref.startswith("s1.d2."))
+    mover = world.sandbox.jira.users["requester"].account_id
     for ref in late:
         [comment] = world.crossdept_comments(items[ref])
         assert "晚于上级任务" in comment
+        owner = world.requester.issue(items[ref], fields="assignee").fields.assignee.accountId
+        # Who moved the stage, and whose item it is: both hear of it.
+        assert f"[~accountid:{mover}]" in comment and f"[~accountid:{owner}]" in comment
     assert_no_violations(world.sandbox)
 
 
