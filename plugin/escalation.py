@@ -345,16 +345,14 @@ def _askable(
         open_on_issue=asks.count(issue=issue, open_only=True),
         by_author_today=asks.count(asked_by=author, since=at - DAY) if author else None,
     )
-    audit = Audit(context.store)
     unknown = set(context.jira.missing_users(allowed.asked)) if allowed.asked else set()
-    if unknown:
-        audit.record(
-            at,
-            issue,
-            RULE,
-            "mentions not asked",
-            "unknown or inactive: " + ", ".join(sorted(unknown)),
-            context.delivery_id,
+    detail = "unknown or inactive: " + ", ".join(sorted(unknown))
+    # Audited once per comment, however many deliveries name it (Data Center sends two).
+    if unknown and Notices(context.store).first_time(
+        issue, LIMIT_RULE, f"comment {comment_id}: {detail}", at
+    ):
+        Audit(context.store).record(
+            at, issue, RULE, "mentions not asked", detail, context.delivery_id
         )
     if allowed.over and allowed.limit is not None:
         _say_over_limit(context, issue, comment_id, len(allowed.over), allowed.limit, at)
