@@ -140,6 +140,11 @@ def open_ask(
         )
 
 
+def escalation_label(rules: Rules) -> str:
+    """The label an issue carries while one of its asks is escalated and unanswered."""
+    return rules.escalation.label or say(rules, "ask.label")
+
+
 def escalated(ask: Ask, rules: Rules) -> bool:
     """Whether an ask has been escalated (a step of the ladder past the reminders was taken)."""
     return any(step.kind == "escalation" for step in steps(rules)[: ask.steps_done])
@@ -153,7 +158,7 @@ def settle_label(context: Context, issue: str, closed: list[Ask], at: float) -> 
         return
     if any(escalated(ask, rules) for ask in Asks(context.store).open_on(issue)):
         return
-    label = rules.escalation.label or say(rules, "ask.label")
+    label = escalation_label(rules)
     context.jira.edit_labels(issue, remove=[label])
     Audit(context.store).record(at, issue, RULE, "label removed", label, context.delivery_id)
 
@@ -560,8 +565,8 @@ def _say(taken: list[Taken], context: Context) -> None:
     for step in taken:
         if step.text is not None:
             by_issue.setdefault(step.ask.issue, []).append(step)
+    separator = "\n\n" + say(rules, "ask.separator") + "\n\n"
     for key, group in by_issue.items():
-        separator = "\n\n" + say(rules, "ask.separator") + "\n\n"
         text = separator.join(str(step.text) for step in group)
         jira.add_comment(key, text)
         if rules.escalation.notify:
@@ -569,7 +574,7 @@ def _say(taken: list[Taken], context: Context) -> None:
                 subject = str(step.text).splitlines()[0].removeprefix("h4. ")
                 jira.notify(key, [str(step.person)], subject, str(step.text))
         if any(step.step.kind == "escalation" for step in group):
-            jira.edit_labels(key, add=[rules.escalation.label or say(rules, "ask.label")])
+            jira.edit_labels(key, add=[escalation_label(rules)])
 
 
 def _step(

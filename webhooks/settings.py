@@ -185,11 +185,9 @@ class Settings(BaseSettings):
                 "secrets; print(secrets.token_urlsafe(32))'`); crossdept seals its marks in Jira "
                 "with it, so keep it with the other secrets and never change it"
             )
-        if len(self.mark_key.get_secret_value()) < MIN_SECRET_LENGTH:
-            return (
-                f"{PREFIX}MARK_KEY is {len(self.mark_key.get_secret_value())} characters long, "
-                f"too short to resist guessing: use at least {MIN_SECRET_LENGTH} random characters"
-            )
+        short = _too_short("MARK_KEY", self.mark_key, set_in_jira=False)
+        if short:
+            return short
         return _credentials_problem(
             "JIRA",
             self._login("jira"),
@@ -233,15 +231,23 @@ class Settings(BaseSettings):
             ("SHARED_TOKEN", self.shared_token),
             ("BOARD_TOKEN", self.board_token),
         ):
-            length = len(secret.get_secret_value()) if secret is not None else MIN_SECRET_LENGTH
-            if length < MIN_SECRET_LENGTH:
-                return (
-                    f"{PREFIX}{name} is {length} characters long, too short to resist guessing: "
-                    f"use at least {MIN_SECRET_LENGTH} random characters (e.g. the output of "
-                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
-                    + ("" if name == "BOARD_TOKEN" else " and set the same value in Jira")
-                )
+            short = _too_short(name, secret, set_in_jira=name != "BOARD_TOKEN")
+            if short:
+                return short
         return None
+
+
+def _too_short(name: str, secret: SecretStr | None, *, set_in_jira: bool) -> str | None:
+    """The sentence refusing a secret shorter than MIN_SECRET_LENGTH, or None (unset: None)."""
+    length = len(secret.get_secret_value()) if secret is not None else MIN_SECRET_LENGTH
+    if length >= MIN_SECRET_LENGTH:
+        return None
+    return (
+        f"{PREFIX}{name} is {length} characters long, too short to resist guessing: "
+        f"use at least {MIN_SECRET_LENGTH} random characters (e.g. the output of "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        + (" and set the same value in Jira" if set_in_jira else "")
+    )
 
 
 @dataclass(frozen=True)
