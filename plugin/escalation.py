@@ -32,7 +32,7 @@ from plugin.events import JiraEvent
 from plugin.items import in_projects
 from plugin.ladder import Step, recipient, steps
 from plugin.leases import Leases
-from plugin.mentions import first_lines, mentioned
+from plugin.mentions import asks_something, first_lines, mentioned
 from plugin.minutes_parser import without_minutes_lines
 from plugin.notices import Notices
 from plugin.owners import departments_of
@@ -267,7 +267,7 @@ def record_comment(event: JiraEvent, context: Context) -> None:
     body = comment.body
     if isinstance(body, str):
         body = without_minutes_lines(body)  # a record of a meeting asks nobody
-    asked = mentioned(body, author=author) if "mention" in rules.escalation.asks else []
+    asked = mentioned(body, author=author) if _asks(body, rules) else []
     if event.issue_key is None and not _may_matter(change, comment.id, author, asked, context):
         return  # a Data Center delivery naming no issue: no need to read one
     issue = commented_issue(event, context)
@@ -301,6 +301,14 @@ def record_comment(event: JiraEvent, context: Context) -> None:
         )
     if change == "created":
         _answer(context, issue, author, at, "comment")
+
+
+def _asks(body: Any, rules: Rules) -> bool:
+    """Mentions ask when the rules time them and the comment asks something (not an FYI)."""
+    escalation = rules.escalation
+    return "mention" in escalation.asks and asks_something(
+        body, escalation.ask_words, escalation.not_ask_words
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ https://developer.atlassian.com/cloud/jira/platform/apis/document/nodes/mention/
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # {quote}…{quote}, {code}…{code} or {code:python}…{code}, {noformat}…{noformat}.
@@ -56,6 +56,46 @@ def _adf_mentions(node: Mapping[str, Any], quoted: bool = False) -> list[str]:
         if isinstance(child, Mapping):
             found += _adf_mentions(child, inside)
     return found
+
+
+# Links and mentions carry `?` and words that ask nothing: `https://wiki/x?page=2`.
+_LINKS = re.compile(r"\[[^\]|]*\|[^\]]*\]|https?://\S+|\[~[^\]]*\]")
+QUESTION_MARKS = ("?", "？")
+
+
+def asks_something(body: Any, words: Sequence[str], not_words: Sequence[str] = ()) -> bool:
+    """Say whether a comment asks anything: a question mark or a request word in its own words
+    (outside quotes, code and links). An FYI that only mentions people starts no clock.
+
+    Words match without regard to case; `not_words` are taken out first, so that 申请 (an
+    application) does not count as 请 (please).
+    """
+    if isinstance(body, Mapping):
+        text = _adf_text(body)
+    elif isinstance(body, str):
+        text = _asked_text(body)
+    else:
+        return False
+    text = _LINKS.sub(" ", text).casefold()
+    for word in not_words:
+        text = text.replace(word.casefold(), " ")
+    return any(mark in text for mark in QUESTION_MARKS) or any(
+        word.casefold() in text for word in words
+    )
+
+
+def _adf_text(node: Mapping[str, Any]) -> str:
+    """An ADF document's own text, without quotes, code or link marks."""
+    if node.get("type") in ("blockquote", "codeBlock"):
+        return " "
+    text = str(node.get("text") or "")
+    if any((mark or {}).get("type") == "link" for mark in node.get("marks") or []):
+        text = " "
+    parts = [text]
+    for child in node.get("content") or []:
+        if isinstance(child, Mapping):
+            parts.append(_adf_text(child))
+    return " ".join(parts)
 
 
 def first_lines(body: Any, limit: int = 2, width: int = 120) -> str:

@@ -430,6 +430,26 @@ def _every_answer() -> list[Answer]:
     return ["comment", "transition", "edit"]
 
 
+def _ask_words() -> list[str]:
+    # Seed 003 times responses to requests for collaboration: a question mark always asks; these
+    # words make a request of a sentence without one. Chinese first, then English.
+    return [
+        "请", "麻烦", "帮忙", "能否", "可否", "是否", "能不能", "务必", "尽快", "确认", "回复",
+        "看看", "看一下", "跟进", "还差", "提供", "补充",
+        "please", "could you", "can you", "would you", "let me know", "need your", "confirm",
+        "review",
+    ]  # fmt: skip
+
+
+def _not_ask_words() -> list[str]:
+    # Words holding an ask word that ask nobody: an application, an invitation, leave, hiring,
+    # and what is already done.
+    return [
+        "申请", "邀请", "请假", "聘请", "宴请", "已确认", "已回复", "已提供", "已补充", "已跟进",
+        "confirmed", "reviewed",
+    ]  # fmt: skip
+
+
 class AskLimits(Model):
     """How many clocks people's mentions may start: a comment naming forty people is not forty
     asks, and the department heads and the PM are not pinged for each of them."""
@@ -450,6 +470,15 @@ class EscalationRules(Model):
         default_factory=_mentions,
         description="What counts as asking someone: mention (a question in a person's comment; "
         "not a minutes record or quoted text), assignment, waiting_status.",
+    )
+    ask_words: list[Text] = Field(
+        default_factory=_ask_words,
+        description="A comment's mentions ask only when it holds a question mark or one of these "
+        "words (case does not matter); a mention in an FYI starts no clock.",
+    )
+    not_ask_words: list[Text] = Field(
+        default_factory=_not_ask_words,
+        description="Words taken out before ask_words are looked for (申请 holds 请 but asks nothing).",
     )
     waiting_statuses: list[Text] = Field(
         default_factory=list, description="Statuses meaning 'waiting for the assignee'."

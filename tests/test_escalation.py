@@ -559,3 +559,35 @@ def test_a_minutes_record_in_a_comment_asks_nobody(store: Store) -> None:
     )
     router.dispatch(record, context(store, FakeJira()))
     assert [ask.asked for ask in Asks(store).listing()] == [asked]  # the question only
+
+
+def test_an_fyi_mention_starts_no_clock_until_an_edit_asks_something(store: Store) -> None:
+    def comment(body: str, webhook: str = "comment_created") -> Any:
+        return parse_event(
+            {
+                "webhookEvent": webhook,
+                "timestamp": int(START.timestamp() * 1000),
+                "comment": {
+                    "id": "c7",
+                    "body": body,
+                    "author": {"accountId": REQUESTER},
+                    "created": "2026-03-02T10:00:00.000+0800",
+                    "updated": "2026-03-02T10:05:00.000+0800",
+                },
+                "issue": {"key": "XD-9", "fields": {"project": {"key": "XD"}}},
+            }
+        )
+
+    ctx = context(store, FakeJira())
+    contact = CONTACTS["技术部"]
+    router.dispatch(comment(f"FYI [~accountid:{contact}] 方案已更新"), ctx)
+    assert Asks(store).listing() == []  # told, not asked: no head is paged over it
+
+    router.dispatch(
+        comment(f"[~accountid:{contact}] 方案已更新，能否今天确认？", "comment_updated"), ctx
+    )
+    [ask] = Asks(store).listing(state=OPEN)
+    assert ask.asked == contact
+
+    router.dispatch(comment(f"FYI [~accountid:{contact}] 方案已更新", "comment_updated"), ctx)
+    assert Asks(store).listing(state=OPEN) == []  # the question was taken back
