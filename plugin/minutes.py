@@ -73,6 +73,7 @@ log = logging.getLogger(__name__)
 
 RULE = "minutes"
 PROBLEMS = "minutes-problems"  # the meeting's one comment naming lines that cannot be tracked
+BLOCKED = "minutes-blocked"  # the meeting's one comment saying why its minutes are not published
 PAGE_PROPERTY = "crossdept.minutes"  # on the page: {"meeting": KEY, "site": Jira base URL}
 # Renewed before each write, so it need only outlast one Jira or Confluence call (30 s at most);
 # a crashed worker's lease frees the meeting a minute later.
@@ -259,6 +260,7 @@ class _Minutes:
         self.rules = context.rules
         self.jira = context.jira
         self.records = MeetingRecords(context.store)
+        self.issue: Mapping[str, Any] = {"key": key}  # the meeting as read by run()
         self.notices = Notices(context.store)
 
     def now(self) -> float:
@@ -266,6 +268,7 @@ class _Minutes:
 
     def run(self, preview: Path | None) -> MinutesOutcome:
         issue = self.jira.get_issue(self.key, meeting_fields(self.rules), [COMMENTS_PROPERTY])
+        self.issue = issue
         if not is_meeting(issue, self.rules):
             return MinutesOutcome(self.key, "skipped", reason="not a meeting")
         meeting = read_meeting(issue, self.rules)
@@ -302,13 +305,7 @@ class _Minutes:
 
         self._tell_problems(issue, minutes)
         if place is None:
-            self.notices.comment_once(
-                self.jira,
-                self.key,
-                RULE,
-                say(self.rules, "minutes.no_request", key=self.key),
-                self.now(),
-            )
+            self._tell_blocked(say(self.rules, "minutes.no_request", key=self.key))
             outcome.status, outcome.reason = "blocked", "not linked to a collaboration request"
             return outcome
         self.keep_lease()
@@ -325,6 +322,9 @@ class _Minutes:
             outcome.status, outcome.reason = "blocked", "page title taken"
             return outcome
         outcome.page, outcome.status = page, "published"
+        RuleComments(self.jira).close(
+            issue, BLOCKED, say(self.rules, "minutes.blocked_fixed", key=self.key)
+        )
         self.jira.add_remote_link(
             self.key, url=page.url, title=page.title, global_id=f"crossdept-minutes={page.id}"
         )
@@ -567,7 +567,7 @@ class _Minutes:
                 space=settings.space,
                 key=self.key,
             )
-            self.notices.comment_once(self.jira, self.key, RULE, text, self.now())
+            self._tell_blocked(text)
             raise
         if published.page is None:
             self._tell_title_taken(title)
@@ -614,7 +614,14 @@ class _Minutes:
             title=title,
             key=self.key,
         )
-        self.notices.comment_once(self.jira, self.key, RULE, text, self.now())
+        self._tell_blocked(text)
+
+    def _tell_blocked(self, text: str) -> None:
+        """One living comment on the meeting for why its minutes are not published, edited as
+        the reason changes and closed once they are."""
+        RuleComments(self.jira).show(
+            self.issue, BLOCKED, text, marker=f"minutes-blocked:{self.key}"
+        )
 
     def _tell_published(
         self, issue: Mapping[str, Any], meeting: MeetingIssue, minutes: Minutes, page: Page

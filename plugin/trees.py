@@ -45,7 +45,7 @@ from plugin.items import (
     may_be_request,
     read_tree_record,
 )
-from plugin.notices import Notices, find_own_comment
+from plugin.notices import COMMENTS_PROPERTY, Notices, RuleComments, find_own_comment
 from plugin.owners import owner_label
 from plugin.planning import (
     PlannedItem,
@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 
 TREE_RECORD_VERSION = 1
 RULE = "tree"  # how this rule signs its notices
+PROBLEMS = "tree-problems"  # the request's one comment on what keeps its tree from being built
+REFUSALS = "tree-refusals"  # the request's one comment on the items Jira refused
 # A claim is renewed before every create, so it need only outlast one Jira call (30 s at most)
 # and the budget's wait; a crashed worker's claim frees the tree a minute later.
 LEASE_SECONDS = 60.0
@@ -198,12 +200,16 @@ class _Builder:
         self.jira: JiraPort = context.jira
         self.records = records
         self.extra = {"delivery": context.delivery_id, "issue": key}
+        self.issue: Mapping[str, Any] = {"key": key}  # the request as read by build()
 
     def now(self) -> float:
         return self.context.clock().timestamp()
 
     def build(self) -> TreeOutcome:
-        issue = self.jira.get_issue(self.key, request_fields(self.rules), [TREE_PROPERTY])
+        issue = self.jira.get_issue(
+            self.key, request_fields(self.rules), [TREE_PROPERTY, COMMENTS_PROPERTY]
+        )
+        self.issue = issue
         snapshot = read_request(issue, self.rules)
         if not is_request(snapshot, self.rules):
             log.info("not a collaboration request; no tree", extra=self.extra)
@@ -230,6 +236,7 @@ class _Builder:
                 dropped=confirmed.dropped,
             )
 
+        self._tell_problems([])
         created: dict[str, str] = {}
         refused: list[tuple[PlannedItem, str]] = []
         for level in ("epic", "stage", "deliverable"):
@@ -258,8 +265,8 @@ class _Builder:
         ):
             self._write_tree_record(keys, deleted, comment)
         status: Status = "complete"
+        self._tell_refusals(refused, len(created))
         if refused:
-            self._tell_refusals(refused, len(created))
             status = "partial"
         elif created:
             log.info(
@@ -507,15 +514,27 @@ class _Builder:
         return self.jira.add_comment(self.key, text), digest
 
     def _tell_problems(self, problems: Sequence[str]) -> None:
+        """One living comment on the request naming what to fix, edited as that changes and
+        closed once the tree can be built (none: close it if open)."""
+        comments = RuleComments(self.jira)
+        if not problems:
+            comments.close(self.issue, PROBLEMS, self._signed("tree.problems_fixed", PROBLEMS))
+            return
         log.warning(
             "request %s cannot get its tree: %s", self.key, "; ".join(problems), extra=self.extra
         )
         lines = [say(self.rules, "tree.problems", key=self.key)]
         lines += [f"* {problem}" for problem in problems]
         lines += ["", say(self.rules, "tree.problems_fix", key=self.key)]
-        self._comment_once("\n".join(lines))
+        text = "\n".join(lines) + self._signed(None, PROBLEMS)
+        comments.show(self.issue, PROBLEMS, text, marker=f"{PROBLEMS}:{self.key}")
 
     def _tell_refusals(self, refused: Sequence[tuple[PlannedItem, str]], created: int) -> None:
+        """One living comment on the items Jira refused, closed once every one is created."""
+        comments = RuleComments(self.jira)
+        if not refused:
+            comments.close(self.issue, REFUSALS, self._signed("tree.refusals_fixed", REFUSALS))
+            return
         lines = [say(self.rules, "tree.refused", key=self.key, created=created, count=len(refused))]
         for item, reason in refused:
             entry = "tree.refused_item" if reason else "tree.skipped_item"
@@ -524,7 +543,13 @@ class _Builder:
                 + say(self.rules, entry, summary=plain(item.summary), ref=item.ref, reason=reason)
             )
         lines += ["", say(self.rules, "tree.refused_fix", key=self.key)]
-        self._comment_once("\n".join(lines))
+        text = "\n".join(lines) + self._signed(None, REFUSALS)
+        comments.show(self.issue, REFUSALS, text, marker=f"{REFUSALS}:{self.key}")
+
+    def _signed(self, entry: str | None, rule: str) -> str:
+        """An entry (or nothing) and the last line naming the comment, as crossdept signs it."""
+        head = say(self.rules, entry, key=self.key) if entry else ""
+        return head + say(self.rules, "tree.signature", marker=f"{rule}:{self.key}")
 
 
 def _reason(refusal: ItemRefusal) -> str:

@@ -192,10 +192,10 @@ def test_a_bad_day_of_503s_and_429s_is_retried_into_exactly_one_tree(
     assert_no_violations(world.sandbox)
 
 
-def test_an_unknown_department_gets_one_comment_and_no_tree_until_fixed(
+def test_an_unknown_department_gets_one_living_comment_and_no_tree_until_fixed(
     make_world: MakeWorld,
 ) -> None:
-    world = make_world(extra_departments=("法务部",))
+    world = make_world(extra_departments=("法务部", "行政部"))
     key = world.file_request(("技术部", "法务部"))
     world.settle()
 
@@ -208,12 +208,18 @@ def test_an_unknown_department_gets_one_comment_and_no_tree_until_fixed(
     assert len(world.crossdept_comments(key)) == 1  # said once, not once per event
     assert world.items(key) == {}
 
+    world.set_departments(key, ("技术部", "法务部", "行政部"))  # another mistake: the same comment
+    world.settle()
+    (comment,) = world.crossdept_comments(key)
+    assert "法务部" in comment and "行政部" in comment
+
     world.set_departments(key, ("技术部", "产品部", "财务部"))
     world.settle()
 
     assert_one_tree(world, key, FULL_TREE)
-    problem, summary = world.crossdept_comments(key)  # the problem said once, then the summary
-    assert "法务部" in problem
+    problem, summary = world.crossdept_comments(key)  # the problem, closed, then the summary
+    assert problem.startswith(f"此前阻止 crossdept 为 {key} 创建协作任务的问题已修正。")
+    assert "法务部" not in problem  # it no longer names a problem that is gone
     assert summary.startswith(f"h3. 协作任务已建立：{key}") and f"（tree:{key}）" in summary
     assert {job.state for job in world.jobs()} == {DeliveryState.DONE}
     assert REQUESTING in world.tree(key)["s1.d2.市场部"]["summary"]

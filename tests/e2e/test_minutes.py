@@ -402,6 +402,11 @@ def test_a_confluence_refusal_is_said_on_the_meeting_and_the_job_kept(
     failed = [job for job in world.jobs() if job.state.value == "failed"]
     assert [job.issue for job in failed] == [meeting]  # kept: `crossdept jobs retry` runs it again
     assert len(action_items(world, meeting)) == 2  # the actions are tracked all the same
+
+    publish_minutes(meeting, world.service.context_for("test"))  # Confluence takes them now
+    blocked = [c for c in world.crossdept_comments(meeting) if "minutes-blocked:" in c]
+    [closed] = blocked  # the same comment, closed: it no longer says the minutes are missing
+    assert closed.startswith("h4. 会议纪要已发布") and "Cannot create" not in closed
     assert_no_violations(world.sandbox)
 
 
