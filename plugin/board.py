@@ -39,6 +39,7 @@ class ItemFact:
     done_on: date | None  # the resolution date, in the rules' timezone
     stage: int | None  # the stage number of a stage item (None for deliverables and others)
     owner_name: str | None = None  # the owner's display name, as Jira gave it
+    started: bool = True  # its status is past "To Do" (category new): 进行中 rather than 未开始
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ class DepartmentFigures:
     items: int
     done_on_time: int
     done_late: int
-    open: int
-    delayed: int
+    not_started: int  # not done, not past due, status still "To Do"
+    in_progress: int  # not done, not past due, work begun
+    delayed: int  # not done, past due: each item is in exactly one of the five
     on_time_rate: float | None  # on time / (done + delayed); None when nothing is due yet
     asks: int
     answered: int
@@ -124,7 +126,9 @@ def item_fact(issue: Mapping[str, Any], rules: Rules) -> ItemFact:
     mark = item_mark(issue)
     raw = (issue.get("properties") or {}).get("crossdept.item") or {}
     owner = person_of(fields.get("assignee"))
-    department = raw.get("department") if isinstance(raw, Mapping) else None
+    department = None
+    if isinstance(raw, Mapping):  # its own department, else the request's 需求部门
+        department = raw.get("department") or raw.get("requesting")
     if not department and owner:
         homes = departments_of(rules, owner)
         department = homes[0] if homes else None
@@ -142,7 +146,15 @@ def item_fact(issue: Mapping[str, Any], rules: Rules) -> ItemFact:
         done_on=_day(fields.get("resolutiondate"), rules) if done else None,
         stage=stage if is_stage else None,
         owner_name=(fields.get("assignee") or {}).get("displayName") if owner else None,
+        started=done or has_started(fields),
     )
+
+
+def has_started(fields: Mapping[str, Any]) -> bool:
+    """Work on an item has begun when its status left Jira's "To Do" category (`new`); a status
+    without a category (an odd workflow) counts as begun rather than as never touched."""
+    status = fields.get("status") or {}
+    return (status.get("statusCategory") or {}).get("key") != "new"
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -212,7 +224,12 @@ def compute_board(
                 items=len(mine),
                 done_on_time=on_time,
                 done_late=late,
-                open=sum(1 for i in mine if not i.done),
+                not_started=sum(
+                    1 for i in mine if not i.done and i.key not in late_keys and not i.started
+                ),
+                in_progress=sum(
+                    1 for i in mine if not i.done and i.key not in late_keys and i.started
+                ),
                 delayed=delayed_here,
                 on_time_rate=on_time / measured if measured else None,
                 asks=len(their_asks),
@@ -257,7 +274,8 @@ def figure_cells(row: DepartmentFigures) -> tuple[str, ...]:
         str(row.items),
         str(row.done_on_time),
         str(row.done_late),
-        str(row.open),
+        str(row.not_started),
+        str(row.in_progress),
         str(row.delayed),
         percent(row.on_time_rate),
         str(row.asks),

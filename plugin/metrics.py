@@ -158,7 +158,7 @@ class DepartmentItemsCollector(Collector):
         """Yield the items gauge (by department and state) and the on-time ratio gauge."""
         items = GaugeMetricFamily(
             "crossdept_department_items",
-            "Items owned by each department, by state (on_time, late, open, delayed).",
+            "Items owned by each department, by state (on_time, late, not_started, in_progress, delayed).",
             labels=["department", "state"],
         )
         on_time = GaugeMetricFamily(
@@ -175,7 +175,8 @@ class DepartmentItemsCollector(Collector):
             for state, count in (
                 ("on_time", row.done_on_time),
                 ("late", row.done_late),
-                ("open", row.open),
+                ("not_started", row.not_started),
+                ("in_progress", row.in_progress),
                 ("delayed", row.delayed),
             ):
                 items.add_metric([row.department, state], float(count))

@@ -65,6 +65,7 @@ class TreePlan:
     items: tuple[PlannedItem, ...]
     epic: Literal["self", "create"] = "self"
     departments: tuple[str, ...] = field(default=())
+    requesting_department: str | None = None  # 需求部门: whose work the requester's items are
 
     def level(self, level: Level) -> list[PlannedItem]:
         """Return the items of one level, in plan order."""
@@ -402,6 +403,7 @@ def plan_tree(
         items=tuple(items),
         epic=rules.jira.request.epic,
         departments=departments,
+        requesting_department=snapshot.requesting_department,
     )
 
 

@@ -21,7 +21,7 @@ from plugin.minutes_page import People
 from plugin.rules import Rules
 from plugin.wording import say
 
-State = Literal["done", "in_progress", "delayed"]
+State = Literal["done", "in_progress", "not_started", "delayed"]
 _REASON = re.compile(r"^\s*[*#\-•]*\s*(?:原因|Reason)\s*[:：]\s*(?P<text>.+)$", re.I | re.M)
 _MEASURES = re.compile(r"^\s*[*#\-•]*\s*(?:措施|Measures?)\s*[:：]\s*(?P<text>.+)$", re.I | re.M)
 
@@ -41,8 +41,8 @@ class ProgressRow:
 
 
 def state_counts(rows: Sequence[ProgressRow]) -> dict[State, int]:
-    """How many rows are done, in progress and delayed."""
-    states: tuple[State, ...] = ("done", "in_progress", "delayed")
+    """How many rows are done, in progress, not started and delayed (each row is one of them)."""
+    states: tuple[State, ...] = ("done", "in_progress", "not_started", "delayed")
     return {state: sum(1 for r in rows if r.state == state) for state in states}
 
 
@@ -86,7 +86,8 @@ def progress_rows(
                 )
             )
         else:
-            rows.append(ProgressRow(item.key, item.summary, "in_progress", item.owner, item.due))
+            state: State = "in_progress" if item.started else "not_started"
+            rows.append(ProgressRow(item.key, item.summary, state, item.owner, item.due))
     return rows
 
 
@@ -118,6 +119,7 @@ def render_progress_page(
         today=today.isoformat(),
         done=counts["done"],
         open=counts["in_progress"],
+        not_started=counts["not_started"],
         delayed=counts["delayed"],
     )
     heads = [

@@ -380,7 +380,7 @@ class _Builder:
             assignee=item.owner.account,
             parent=parent,
             placement=PLACEMENTS[item.level],
-            properties={ITEM_PROPERTY: item_record(self.key, item)},
+            properties={ITEM_PROPERTY: item_record(self.key, item, plan.requesting_department)},
         )
 
     def _create(
@@ -556,12 +556,15 @@ def _reason(refusal: ItemRefusal) -> str:
     return refusal.reason()
 
 
-def item_record(request: str, item: PlannedItem) -> dict[str, str]:
-    """The `crossdept.item` property of a new item: its identity, and what the ownership rule
-    checks it against (its department, when its stage starts)."""
+def item_record(request: str, item: PlannedItem, requesting: str | None = None) -> dict[str, str]:
+    """The `crossdept.item` property of a new item: its identity, what the ownership rule checks
+    it against (its department, when its stage starts), and the request's 需求部门, to which the
+    figures count the items of the requester and the PM (they have no department of their own)."""
     record = {"request": request, "ref": item.ref}
     if item.department:
         record["department"] = item.department
+    elif requesting:
+        record["requesting"] = requesting
     if item.starts:
         record["stage_start"] = item.starts.isoformat()
     return record

@@ -31,10 +31,20 @@ def item(
     done: bool | None = None,
     request: str = "XD-1",
     stage: int | None = None,
+    started: bool = True,
 ) -> ItemFact:
     finished = done if done is not None else done_on is not None
     return ItemFact(
-        key, f"item {key}", request, department, "someone", due, finished, done_on, stage
+        key,
+        f"item {key}",
+        request,
+        department,
+        "someone",
+        due,
+        finished,
+        done_on,
+        stage,
+        started=started or finished,
     )
 
 
@@ -48,21 +58,27 @@ def board(items: list[ItemFact], asks: list[AskFact] = [], **kwargs: object):  #
     )
 
 
-def test_on_time_late_open_and_delayed_per_department() -> None:
+def test_on_time_late_not_started_in_progress_and_delayed_are_counted_apart() -> None:
     result = board(
         [
             item("XD-2", "技术部", date(2026, 3, 10), done_on=date(2026, 3, 9)),  # on time
             item("XD-3", "技术部", date(2026, 3, 10), done_on=date(2026, 3, 12)),  # late
-            item("XD-4", "技术部", date(2026, 3, 11)),  # open, 3 working days late
-            item("XD-5", "技术部", date(2026, 3, 20)),  # open, not due
+            item("XD-4", "技术部", date(2026, 3, 11)),  # begun, 3 working days late
+            item("XD-5", "技术部", date(2026, 3, 20)),  # begun, not due
+            item("XD-6", "技术部", date(2026, 3, 20), started=False),  # still "To Do"
+            item("XD-7", "技术部", date(2026, 3, 11), started=False),  # never begun, late
         ]
     )
     engineering = {row.department: row for row in result.departments}["技术部"]
-    assert (engineering.items, engineering.done_on_time, engineering.done_late) == (4, 1, 1)
-    assert (engineering.open, engineering.delayed) == (2, 1)
-    assert engineering.on_time_rate == pytest.approx(1 / 3)
-    [late] = result.delayed
-    assert (late.key, late.days_late, late.department) == ("XD-4", 3, "技术部")
+    assert (engineering.items, engineering.done_on_time, engineering.done_late) == (6, 1, 1)
+    counted = (engineering.not_started, engineering.in_progress, engineering.delayed)
+    assert counted == (1, 1, 2)  # a late item is delayed, whether begun or not
+    assert sum(counted) + 2 == engineering.items  # every item in exactly one column
+    assert engineering.on_time_rate == pytest.approx(1 / 4)
+    assert [(d.key, d.days_late, d.department) for d in result.delayed] == [
+        ("XD-4", 3, "技术部"),
+        ("XD-7", 3, "技术部"),
+    ]
 
 
 def test_a_department_with_nothing_due_yet_has_no_rate_not_zero() -> None:
@@ -118,7 +134,7 @@ def test_items_of_no_known_department_get_their_own_row_and_stage_progress_count
 def test_a_done_item_without_a_resolution_date_is_done_but_not_timed() -> None:
     result = board([item("XD-2", "技术部", date(2026, 3, 10), done=True)])
     engineering = {row.department: row for row in result.departments}["技术部"]
-    assert (engineering.done_on_time, engineering.done_late, engineering.open) == (0, 0, 0)
+    assert (engineering.done_on_time, engineering.done_late, engineering.in_progress) == (0, 0, 0)
     assert engineering.on_time_rate is None
 
 
@@ -148,3 +164,29 @@ def test_an_item_is_read_from_jira_with_its_mark_and_resolution_in_local_time() 
     )
     assert (fact.request, fact.department, fact.stage, fact.done) == ("XD-1", "技术部", 2, True)
     assert fact.done_on == date(2026, 3, 11)
+
+
+def test_an_item_is_begun_once_its_status_leaves_to_do() -> None:
+    rules = load_default_rules()
+
+    def fact(category: str, name: str) -> ItemFact:
+        status = {"name": name, "statusCategory": {"key": category}}
+        return item_fact({"key": "XD-2", "fields": {"status": status}}, rules)
+
+    assert not fact("new", "待办").started
+    assert fact("indeterminate", "进行中").started
+    assert fact("done", "已完成").started
+
+
+def test_the_requesters_and_the_pms_items_count_to_the_requests_department() -> None:
+    rules = load_default_rules()
+    mark = {"request": "XD-1", "ref": "s1", "requesting": "市场部"}
+    requester = {"id": "557058:requester", "accountId": "557058:requester"}
+    issue = {
+        "key": "XD-2",
+        "fields": {"assignee": requester},
+        "properties": {"crossdept.item": mark},
+    }
+    assert item_fact(issue, rules).department == "市场部"
+    own = {**mark, "department": "技术部"}  # an item of its own department keeps it
+    assert item_fact({**issue, "properties": {"crossdept.item": own}}, rules).department == "技术部"

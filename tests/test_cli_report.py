@@ -93,18 +93,22 @@ def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department(
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.output)
     rows = {row["department"]: row for row in data["departments"]}
-    assert list(rows)[:4] == ["市场部", "技术部", "产品部", "财务部"]
+    # The requester's and the PM's stages count to the request's 需求部门 (市场部): no "(none)" row.
+    assert list(rows) == ["市场部", "技术部", "产品部", "财务部"]
     # The tree starts 2026-03-02 and nothing is done: every item is past due (the CLI runs on
     # today's date), so each department's on-time rate is a known 0%, not unknown.
     assert sum(row["items"] for row in rows.values()) == 35
-    assert all(row["delayed"] == row["items"] == row["open"] for row in rows.values())
+    assert all(row["delayed"] == row["items"] for row in rows.values())
+    assert all(row["not_started"] == row["in_progress"] == 0 for row in rows.values())
     assert all(row["on_time_rate"] == 0.0 for row in rows.values() if row["items"])
     assert all(row["median_hours"] is None for row in rows.values())  # nobody was asked
     assert len(data["delayed"]) == 35 and data["delayed"][0]["days_late"] > 100
     assert [r["stages"] for r in data["requests"]] == [6]
 
     lines = as_csv.output.splitlines()
-    assert lines[0].startswith("department,items,done_on_time,done_late,open,delayed,on_time_rate")
+    assert lines[0].startswith(
+        "department,items,done_on_time,done_late,not_started,in_progress,delayed,on_time_rate"
+    )
     assert lines[1].split(",")[-3:] == ["", "", "0"]  # no median, no p90: empty, not 0
 
     table = as_table.output.splitlines()

@@ -13,8 +13,10 @@ from tests.fakes import load_default_rules
 TODAY = date(2026, 3, 16)
 
 
-def fact(key: str, due: date, done: bool = False) -> ItemFact:
-    return ItemFact(key, f"<{key}>", "XD-1", "技术部", "owner-1", due, done, None, None)
+def fact(key: str, due: date, done: bool = False, started: bool = True) -> ItemFact:
+    return ItemFact(
+        key, f"<{key}>", "XD-1", "技术部", "owner-1", due, done, None, None, started=started
+    )
 
 
 def test_the_latest_comment_with_a_reason_gives_reason_and_measures() -> None:
@@ -29,9 +31,10 @@ def test_the_latest_comment_with_a_reason_gives_reason_and_measures() -> None:
     assert reason_and_measures([{"body": "没有说明"}]) == (None, None)
 
 
-def test_rows_are_done_in_progress_or_delayed_in_due_order() -> None:
+def test_rows_are_done_in_progress_not_started_or_delayed_in_due_order() -> None:
     rows = progress_rows(
         [
+            fact("XD-5", date(2026, 3, 27), started=False),
             fact("XD-3", date(2026, 3, 20)),
             fact("XD-2", date(2026, 3, 11)),
             fact("XD-4", date(2026, 3, 2), done=True),
@@ -44,6 +47,7 @@ def test_rows_are_done_in_progress_or_delayed_in_due_order() -> None:
         ("XD-4", "done"),
         ("XD-2", "delayed"),
         ("XD-3", "in_progress"),
+        ("XD-5", "not_started"),
     ]
     assert (rows[1].days_late, rows[1].reason, rows[1].measures) == (3, "等数据", "周三前补齐")
 
@@ -51,7 +55,10 @@ def test_rows_are_done_in_progress_or_delayed_in_due_order() -> None:
 def test_the_page_is_storage_xml_with_escaped_text_and_a_missing_reason_said() -> None:
     rules = load_default_rules()
     rows = progress_rows(
-        [fact("XD-2", date(2026, 3, 11))], {}, today=TODAY, calendar=WorkCalendar()
+        [fact("XD-2", date(2026, 3, 11)), fact("XD-6", date(2026, 3, 20), started=False)],
+        {},
+        today=TODAY,
+        calendar=WorkCalendar(),
     )
     body = render_progress_page(
         rules,
@@ -66,4 +73,5 @@ def test_the_page_is_storage_xml_with_escaped_text_and_a_missing_reason_said() -
     text = "".join(root.itertext())
     assert "新品 <X> 推广" in text and "<XD-2>" in text
     assert "已延期 3 个工作日" in text and text.count("（负责人尚未说明）") == 2
+    assert "进行中 0 项，未开始 1 项，已延期 1 项" in text  # the words match the rows
     assert root.find(".//time").get("datetime") == "2026-03-11"  # type: ignore[union-attr]

@@ -23,7 +23,8 @@ COLUMNS = (
     "items",
     "done_on_time",
     "done_late",
-    "open",
+    "not_started",
+    "in_progress",
     "delayed",
     "on_time_rate",
     "asks",
@@ -37,7 +38,8 @@ HEADINGS = (
     "ITEMS",
     "ON TIME",
     "LATE",
-    "OPEN",
+    "NOT STARTED",
+    "IN PROGRESS",
     "DELAYED",
     "ON-TIME RATE",
     "ASKS",
@@ -64,7 +66,7 @@ def report() -> None:
     show_default=True,
 )
 def departments_command(since: object, request_key: str | None, output: str) -> None:
-    """Each department's items (on time, late, open, delayed), on-time rate and response times.
+    """Each department's items (on time, late, not started, in progress, delayed), on-time rate and response times.
 
     A figure that cannot be known yet (nothing due, nothing answered) is "—" (null in JSON).
     """
@@ -102,7 +104,8 @@ def weekly_command(request_key: str, preview: Path | None) -> None:
         fail("  not published: a page of that title exists that crossdept did not make")
     counts = state_counts(outcome.rows)
     click.echo(
-        f"  {counts['done']} done, {counts['in_progress']} in progress, {counts['delayed']} delayed"
+        f"  {counts['done']} done, {counts['in_progress']} in progress, "
+        f"{counts['not_started']} not started, {counts['delayed']} delayed"
         + (f"; asked {len(outcome.asked)} owners for the reason" if outcome.asked else "")
     )
 
