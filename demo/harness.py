@@ -159,6 +159,7 @@ class Demo:
     answers: list[WebhookAnswer] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     request_key: str = ""
+    start: date = field(default_factory=date.today)  # the request's first day, once filed
     tree: list[TreeIssue] = field(default_factory=list)
     calls_before_request: int = 0
     _session: requests.Session = field(default_factory=requests.Session)

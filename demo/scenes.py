@@ -10,7 +10,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import requests
@@ -28,7 +28,7 @@ from plugin.audit import Audit
 from plugin.calendar import WorkCalendar
 from plugin.deliveries import Delivery, DeliveryState
 from plugin.errors import RefusedError
-from plugin.wording import mention
+from plugin.wording import mention, say
 from sandbox.confluence import ConfluenceFake
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,11 @@ def scene_started(demo: Demo) -> None:
 
 def scene_request_filed(demo: Demo) -> None:
     """2. The requester files a collaboration request through Jira's REST API."""
-    rules, start = demo.rules, demo.options.start or next_monday(date.today())
+    rules = demo.rules
+    calendar = WorkCalendar.from_rules(rules.calendar)
+    # A request starts on a working day: next Monday, or the first working day after it.
+    start = calendar.next_working_day(demo.options.start or next_monday(date.today()))
+    demo.start = start
     fields_of = rules.jira.request.fields
     departments = list(rules.departments)[:4]
     requesting, collaborating = departments[0], departments[1:]
@@ -422,7 +426,11 @@ def scene_minutes(demo: Demo) -> None:
     def person(account: str) -> dict[str, str]:
         return {"accountId": account} if cloud else {"name": account}
 
-    start = datetime.now(UTC) + timedelta(days=4)
+    # The meeting falls on the request's fourth working day at 10:00, and its actions on working
+    # days after it: the demo keeps the rules it enforces.
+    calendar = WorkCalendar.from_rules(rules.calendar)
+    day = calendar.add_working_days(demo.start, 3)
+    start = datetime.combine(day, time(10, 0), tzinfo=rules.tz).astimezone(UTC)
     created = demo.requester.create_bulk(
         [
             {
@@ -444,15 +452,14 @@ def scene_minutes(demo: Demo) -> None:
         raise DemoError(f"Jira refused the meeting: {created.refused[0].reason()}")
     meeting = created.created[0].key
     demo.requester.link_issues(meeting, demo.request_key)
-    day = start.date()
     demo.requester.add_comment(
         meeting,
         "会议记录\n"
         "* 决议：采用方案 B，按计划启动开发\n"
         f"* 待办：{mention(engineering.contact, cloud=cloud)} "
-        f"{(day + timedelta(days=7)).isoformat()} 提交技术方案\n"
+        f"{calendar.add_working_days(day, 5).isoformat()} 提交技术方案\n"
         f"* 待办：{mention(finance.contact, cloud=cloud)} "
-        f"{(day + timedelta(days=10)):%-m月%-d日} 完成预算复核\n"
+        f"{calendar.add_working_days(day, 8):%-m月%-d日} 完成预算复核\n"
         "* 待定：市场投放预算由谁最终签字？\n"
         f"记录人：{mention(rules.project_manager or engineering.head, cloud=cloud)}",
     )
@@ -517,8 +524,9 @@ def scene_board(demo: Demo) -> None:
     token = demo.environment["CROSSDEPT_BOARD_TOKEN"]
     address = f"{demo.service_url}/board"
     answer = requests.get(address, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    if answer.status_code != 200 or "跨部门协作目标看板" not in answer.text:
-        raise DemoError(f"the board answered {answer.status_code}")
+    title = say(demo.rules, "board.title")
+    if answer.status_code != 200 or title not in answer.text:
+        raise DemoError(f"the board answered {answer.status_code} without its title {title!r}")
     refused = requests.get(address, timeout=30).status_code
     table = demo.crossdept_command("report", "departments")
     figures = json.loads(demo.crossdept_command("report", "departments", "--format", "json"))

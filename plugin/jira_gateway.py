@@ -162,6 +162,7 @@ class JiraGateway:
         self._fields: list[dict[str, Any]] | None = None
         self._issue_types: dict[str, dict[str, IssueType]] = {}
         self._known_users: set[str] = set()
+        self._names: dict[str, str] = {}  # display names of active people looked up
         self._bulk_users = True
         self.server_info: dict[str, Any] = {}
         # Shared pacing across workers (plugin.budget); set by the service once connected.
@@ -378,9 +379,26 @@ class JiraGateway:
         wanted = [
             account for account in dict.fromkeys(accounts) if account not in self._known_users
         ]
-        if not wanted:
-            return []
-        found: set[str] = set()
+        found = self._active_users(wanted) if wanted else {}
+        return [account for account in wanted if account not in found]
+
+    def display_names(self, accounts: Iterable[str]) -> dict[str, str]:
+        """The display names of the accounts Jira knows as active people (for commands that
+        show people rather than ids); remembered, so each person costs one lookup per process."""
+        wanted = [account for account in dict.fromkeys(accounts) if account not in self._names]
+        if wanted:
+            self._active_users(wanted)
+        return {account: self._names[account] for account in accounts if account in self._names}
+
+    def _active_users(self, wanted: Sequence[str]) -> dict[str, str]:
+        """Look the accounts up (Cloud: one bulk call per 200; Data Center: one each) and return
+        the active ones with their display names."""
+        found: dict[str, str] = {}
+
+        def keep(user: Mapping[str, Any], account: str) -> None:
+            if user.get("active", True):
+                found[account] = str(user.get("displayName") or account)
+
         try:
             if self.is_cloud and self._bulk_users:
                 # One call for up to 200 account ids.
@@ -390,11 +408,8 @@ class JiraGateway:
                         chunk = wanted[start : start + 200]
                         params = [("maxResults", "200")] + [("accountId", a) for a in chunk]
                         page = self._json(self._call("GET", "/rest/api/2/user/bulk", params=params))
-                        found |= {
-                            str(user.get("accountId"))
-                            for user in page.get("values") or []
-                            if user.get("active", True)
-                        }
+                        for user in page.get("values") or []:
+                            keep(user, str(user.get("accountId")))
                 except RefusedError as error:
                     if error.status != 404:
                         raise
@@ -402,16 +417,19 @@ class JiraGateway:
             if not (self.is_cloud and self._bulk_users):
                 key = "accountId" if self.is_cloud else "username"
                 for account in wanted:
+                    if account in found:
+                        continue
                     response = self._call(
                         "GET", "/rest/api/2/user", params={key: account}, accept=(404,)
                     )
-                    if response.status_code != 404 and self._json(response).get("active", True):
-                        found.add(account)
+                    if response.status_code != 404:
+                        keep(self._json(response), account)
         finally:
             # Keep what was learnt even when a later lookup fails (e.g. 429): the retry asks
             # only for the rest, so a rate-limited site still gets through a long list.
-            self._known_users |= found
-        return [account for account in wanted if account not in found]
+            self._known_users |= set(found)
+            self._names.update(found)
+        return found
 
     # -- issues ---------------------------------------------------------------------------------
 

@@ -108,6 +108,10 @@ class JiraPort(Protocol):
         """The accounts Jira does not know, or knows as inactive (people who left)."""
         ...
 
+    def display_names(self, accounts: Iterable[str]) -> dict[str, str]:
+        """The display names of the accounts Jira knows as active people."""
+        ...
+
     def get_issue(
         self, key: str, fields: Sequence[str], properties: Sequence[str] = ()
     ) -> dict[str, Any]:

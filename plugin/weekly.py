@@ -120,7 +120,9 @@ def publish_weekly(
     comments = {item: jira.list_comments(item) for item in late}
     rows = progress_rows(facts, comments, today=today, calendar=calendar)
     title = report_title(rules, today, summary)
-    people = People(cloud=jira.is_cloud)
+    # Owners by the names Jira gave with the items: the preview shows people, not account ids.
+    names = {fact.owner: fact.owner_name for fact in facts if fact.owner and fact.owner_name}
+    people = People(names=names, cloud=jira.is_cloud)
     body = render_progress_page(
         rules,
         request_key=key,

@@ -196,6 +196,7 @@ class FakeJira:
         if not cloud:
             default_users = {DC_USERS[u] for u in default_users}
         self.users: set[str] = set(users) if users is not None else default_users
+        self.names: dict[str, str] = {}  # display names; "Name of <id>" when not given
         self.unassignable: set[str] = set()
         self.unreachable_statuses: set[str] = set()  # statuses no transition leads back to
         self.notified: list[tuple[str, tuple[str, ...], str]] = []
@@ -303,6 +304,12 @@ class FakeJira:
         found = {a for a in wanted if a in self.users}
         self._known_users |= found
         return [a for a in wanted if a not in found]
+
+    def display_names(self, accounts: Iterable[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(accounts))
+        if wanted:
+            self._hit("GET /rest/api/2/user/bulk" if self.is_cloud else "GET /rest/api/2/user")
+        return {a: self.names.get(a, f"Name of {a}") for a in wanted if a in self.users}
 
     def get_issue(
         self, key: str, fields: Sequence[str], properties: Sequence[str] = ()

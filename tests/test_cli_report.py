@@ -138,7 +138,9 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(
 
     assert previewed.exit_code == 0, previewed.output
     assert "35 delayed" in previewed.output and titles_after_preview == ["跨部门协作 Home"]
-    assert "项目进度跟踪表" in preview.read_text(encoding="utf-8")
+    shown = preview.read_text(encoding="utf-8")
+    assert "项目进度跟踪表" in shown
+    assert "Example Engineering Head (技术部负责人)" in shown  # owners by name, not account id
     assert first.exit_code == 0, first.output
     assert "(version 1)" in first.output and "asked 35 owners for the reason" in first.output
     assert "(version 2)" in second.output and "asked" not in second.output
@@ -188,3 +190,39 @@ def test_a_request_without_a_tree_gets_no_weekly_page(site_env: bool) -> None:
     assert refused.exit_code == 1
     assert f"{key}: it has no tree, so nothing to report" in refused.output
     assert titles == ["跨部门协作 Home"]
+
+
+def test_asks_name_the_people_and_who_each_next_step_goes_to(site_env: bool) -> None:
+    from plugin.asks import Asks
+    from webhooks.service import Service
+    from webhooks.settings import load_settings
+
+    with request_with_tree(site_env) as (_sandbox, _requester, key):
+        service = Service(load_settings(require_webhook=False))
+        engineering = service.rules.departments["技术部"]
+        requester = service.rules.departments["市场部"].contact
+        Asks(service.store).open(
+            issue=key,
+            asked=engineering.contact,
+            asked_by=requester,
+            source="mention",
+            source_id="c1",
+            asked_at=0.0,
+            next_due=1.0,
+            department="技术部",
+        )
+        table = CliRunner().invoke(cli, ["asks"])
+        listed = json.loads(CliRunner().invoke(cli, ["asks", "--json"]).stdout)
+        swept = CliRunner().invoke(cli, ["sweep", "--dry-run"])
+
+    assert table.exit_code == 0, table.output
+    contact = "Example Engineering Contact (技术部接口人)"
+    assert f" → {contact}  since " in table.stdout
+    assert f"next: reminder to asked ({contact}) at " in table.stdout
+    assert engineering.contact not in table.stdout and requester not in table.stdout  # people
+    [row] = listed
+    assert (row["asked"], row["next_to"]) == (engineering.contact, engineering.contact)  # ids
+    assert row["asked_name"] == contact
+    # Asked long ago: the sweep jumps to the last rung, and says whom it reaches by name.
+    said = f"would: {key} ask {row['id']}: escalation to pm, Example Project Manager (项目经理)"
+    assert said in swept.stdout, swept.output

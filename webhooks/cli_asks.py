@@ -10,18 +10,21 @@ import click
 
 from plugin.asks import Ask, Asks
 from plugin.escalation import work_clock
-from plugin.ladder import steps
+from plugin.ladder import recipient, steps
 from plugin.rules import Rules
-from webhooks.cli_shared import STORE_ENVIRONMENT, fail, open_store
+from webhooks.cli_shared import STORE_ENVIRONMENT, display_names, fail, open_store
 
 
 @click.command("asks", epilog=STORE_ENVIRONMENT)
 @click.option("--overdue", is_flag=True, help="Only asks whose next step is due now.")
 @click.option("--department", metavar="KEY", help="Only asks of people in this department.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (account ids, and names where known)."
+)
 def asks_command(overdue: bool, department: str | None, as_json: bool) -> None:
     """List the open asks: issue, who asked whom, since when, their age in the configured clock
-    (escalation.clock), and the next step and when it is due. Needs the store and the rules file.
+    (escalation.clock), and the next step, who it goes to and when. Needs the store and the rules
+    file; people are shown by their Jira display names when Jira answers, else by account id.
     """
     service = open_store()
     try:
@@ -33,43 +36,62 @@ def asks_command(overdue: bool, department: str | None, as_json: bool) -> None:
     if overdue:
         found = [ask for ask in found if ask.next_due is not None and ask.next_due <= now]
     rows = [_row(ask, rules, now) for ask in found]
+    people = {str(row[who]) for row in rows for who in ("asked", "asked_by", "next_to") if row[who]}
+    names = display_names(service, people) if people else {}
+    for row in rows:
+        for who in ("asked", "asked_by", "next_to"):
+            row[f"{who}_name"] = names.get(str(row[who])) if row[who] else None
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo("(no open asks)")
         return
+
+    def name(row: dict[str, object], who: str) -> str:
+        return str(row[f"{who}_name"] or row[who] or "-")
+
     for row in rows:
+        upcoming = "none"
+        if row["next_step"]:
+            upcoming = f"{row['next_step']} ({name(row, 'next_to')}) at {row['next_due']}"
         click.echo(
-            f"{row['issue']}  {row['asked_by'] or '-'} → {row['asked']}  since {row['asked_at']}"
-            f"  {row['age_hours']:.1f} h  next: {row['next_step'] or 'none'}"
-            + (f" at {row['next_due']}" if row["next_due"] else "")
+            f"{row['issue']}  {name(row, 'asked_by')} → {name(row, 'asked')}"
+            f"  since {row['asked_at']}  {row['age_hours']:.1f} h  next: {upcoming}"
         )
 
 
-def _iso(moment: float | None) -> str | None:
+def _iso(moment: float | None, rules: Rules) -> str | None:
+    """A moment in the rules' timezone, as the people it concerns read their clocks."""
     return (
         None
         if moment is None
-        else datetime.fromtimestamp(moment, UTC).isoformat(timespec="minutes")
+        else datetime.fromtimestamp(moment, UTC).astimezone(rules.tz).isoformat(timespec="minutes")
     )
 
 
 def _row(ask: Ask, rules: Rules, now: float) -> dict[str, object]:
     ladder = steps(rules)
     upcoming = ladder[ask.steps_done] if ask.steps_done < len(ladder) else None
+    heard = (
+        recipient(upcoming, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)
+        if upcoming
+        else None
+    )
     age = work_clock(rules).elapsed(
         datetime.fromtimestamp(ask.asked_at, UTC), datetime.fromtimestamp(now, UTC)
     )
     return {
+        "id": ask.id,
         "issue": ask.issue,
         "asked": ask.asked,
         "asked_by": ask.asked_by,
         "source": ask.source,
         "department": ask.department,
-        "asked_at": _iso(ask.asked_at),
+        "asked_at": _iso(ask.asked_at, rules),
         "age_hours": round(age, 2),
         "steps_done": ask.steps_done,
-        "next_step": f"{upcoming.kind} to {upcoming.to}" if upcoming else None,
-        "next_due": _iso(ask.next_due),
+        "next_step": f"{upcoming.kind} to {heard.role}" if upcoming and heard else None,
+        "next_to": heard.person if heard else None,
+        "next_due": _iso(ask.next_due, rules),
     }

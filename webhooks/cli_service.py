@@ -20,6 +20,7 @@ from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
 from webhooks.cli_shared import (
     ENVIRONMENT,
     WEBHOOK_ENVIRONMENT,
+    display_names,
     fail,
     fixed_clock,
     mismatch_sentence,
@@ -383,8 +384,21 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
     if asked.skipped:
         click.echo(f"asks: {asked.skipped}")
         return
-    for ask_id, step, person in asked.stepped:
-        click.echo(f"{prefix}ask {ask_id}: step {step} to {person or '-'}")
+    if asked.stepped:
+        from plugin.asks import Asks
+        from plugin.ladder import recipient, steps
+
+        rules = service.rules
+        ladder = steps(rules)
+        asks = {ask.id: ask for ask in Asks(service.store).listing(state=None)}
+        names = display_names(service, [person for _id, _step, person in asked.stepped if person])
+        for ask_id, number, person in asked.stepped:
+            step, ask = ladder[number - 1], asks[ask_id]
+            role = recipient(
+                step, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager
+            ).role
+            who = names.get(person, person) or "-"
+            click.echo(f"{prefix}{ask.issue} ask {ask_id}: {step.kind} to {role}, {who}")
     taken = "would take" if dry_run else "took"
     click.echo(f"asks: {asked.due} due; {taken} {len(asked.stepped)} steps; {asked.closed} closed")
 

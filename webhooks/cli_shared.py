@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -96,6 +96,17 @@ def mismatch_sentence(error: JiraMismatchError, service: Service) -> str:
         "CROSSDEPT_DATABASE_URL), or, if it is the same Jira at a new address, run "
         "`crossdept rebind-jira`"
     )
+
+
+def display_names(service: Service, accounts: Iterable[str]) -> dict[str, str]:
+    """People's display names from Jira for a command's output; when Jira cannot be asked (not
+    configured, down, refusing) the command still answers, with account ids and a note saying why.
+    """
+    try:
+        return service.context_for("cli-names").jira.display_names(accounts)
+    except (GatewayError, SettingsError, JiraMismatchError) as error:
+        click.echo(f"(people shown by account id: Jira did not answer: {error})", err=True)
+        return {}
 
 
 def open_store(settings: Settings | None = None) -> Service:
