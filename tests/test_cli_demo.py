@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 import socket
 from pathlib import Path
 from typing import Any
@@ -111,10 +112,14 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     assert (board["status"], board["without_token"]) == (200, 401)
     assert board["url"] == summary["service_url"] + "/board"
     rows = {row["department"]: row for row in board["departments"]}
-    assert list(rows)[:4] == ["市场部", "技术部", "产品部", "财务部"]
+    assert list(rows) == ["市场部", "技术部", "产品部", "财务部"]  # the requester's are 市场部's
     # Started 2026-03-02, nothing done: every item is delayed, so the rates are a known 0%.
     assert sum(row["items"] for row in rows.values()) == FOUR_DEPARTMENTS + 2  # + 2 actions
-    assert rows["技术部"]["asks"] >= 1 and rows["技术部"]["escalations"] >= 1
+    assert all(row["delayed"] == row["items"] for row in rows.values())
+    # One question was asked, and escalated once: nothing else (the minutes' owners, the
+    # assignments) started a clock.
+    asks = {name: (row["asks"], row["escalations"]) for name, row in rows.items()}
+    assert asks == {"市场部": (0, 0), "技术部": (1, 1), "产品部": (0, 0), "财务部": (0, 0)}
     assert summary["spec_violations"] == []
 
     # Everything it started has stopped, and the user's own settings were left alone.
@@ -145,7 +150,10 @@ def test_json_summary_of_the_data_center_demo() -> None:
     # or its issue_commented companion, once.
     escalation = summary["escalation"]
     # `crossdept asks` names people, not usernames.
-    asker, asked = "Example Requester (需求提出人, 市场部)", "Example Engineering Contact (技术部接口人)"
+    asker, asked = (
+        "Example Requester (需求提出人, 市场部)",
+        "Example Engineering Contact (技术部接口人)",
+    )
     assert f"{asker} → {asked}" in escalation["ask"]
     assert escalation["head_mentioned"] and len(escalation["comments"]) == 2
     assert not is_listening(summary["service_url"])
@@ -188,6 +196,30 @@ def test_the_story_a_newcomer_reads() -> None:
         assert "tree built: 35 issues created" in log.read_text(encoding="utf-8")
     finally:
         shutil.rmtree(log.parent)
+
+
+def test_the_demo_passes_in_english_on_working_days_after_the_start(tmp_path: Path) -> None:
+    from plugin.calendar import WorkCalendar
+    from plugin.rulesfile import load_rules
+
+    english = tmp_path / "rules-en.yaml"
+    shipped = (REPO / "config" / "rules.yaml").read_text(encoding="utf-8")
+    english.write_text(shipped.replace("language: zh-CN", "language: en"), encoding="utf-8")
+    result = run_demo("--rules", str(english), "--json", "--start", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+
+    assert [c.splitlines()[0].split(":")[0] for c in summary["escalation"]["comments"]] == [
+        "h4. Waiting for your answer",
+        "h4. Escalated",
+    ]
+    calendar = WorkCalendar.from_rules(load_rules(english).calendar)
+    start = date.fromisoformat(summary["request"]["start"])
+    meeting_day = date.fromisoformat(summary["minutes"]["title"][:10])
+    dues = [date.fromisoformat(a["due"]) for a in summary["minutes"]["actions"]]
+    dues += [date.fromisoformat(issue["duedate"]) for issue in summary["issues"]]
+    for day in [meeting_day, *dues]:
+        assert calendar.is_working_day(day) and day >= start, day
 
 
 def test_an_invalid_rules_file_is_reported_like_check_config(tmp_path: Path) -> None:
