@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
 import socket
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
