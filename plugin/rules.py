@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import string
 from collections.abc import Iterable
 from datetime import date, time, timedelta
 from functools import cache
@@ -559,6 +560,9 @@ class ReportRules(Model):
     )
 
 
+TITLE_PLACEHOLDERS = ("date", "request_summary", "meeting_summary", "meeting_key", "kind")
+
+
 class ConfluenceRules(Model):
     """Where meeting minutes are published."""
 
@@ -571,6 +575,23 @@ class ConfluenceRules(Model):
             "{meeting_key}, {kind} (会议纪要 / Minutes)."
         ),
     )
+
+    @field_validator("title")
+    @classmethod
+    def _known_placeholders(cls, title: str) -> str:
+        """A placeholder the page title cannot fill would fail only when minutes are published."""
+        try:
+            names = [name for _text, name, _spec, _conv in string.Formatter().parse(title)]
+        except ValueError as error:  # a lone { or }
+            raise ValueError(f"{error}; write {{{{ or }}}} for a brace itself") from None
+        for name in names:
+            if name is not None and name not in TITLE_PLACEHOLDERS:
+                known = ", ".join("{" + known + "}" for known in TITLE_PLACEHOLDERS)
+                raise ValueError(
+                    f"unknown placeholder {{{name}}}; known: {known}"
+                    + suggest(name, list(TITLE_PLACEHOLDERS))
+                )
+        return title
 
 
 class Rules(Model):

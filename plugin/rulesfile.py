@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import types
@@ -123,6 +124,7 @@ def parse_rules(text: str, filename: str) -> Rules:
         rules = Rules.model_validate(data)
     except ValidationError as error:
         problems = [_problem_from_pydantic(detail, lines) for detail in error.errors()]
+        problems += _references_around(data, error, problems, lines)
     else:
         problems = check_references(rules, lines)
     if problems:
@@ -347,6 +349,110 @@ def _model_at(path: FieldPath) -> type[BaseModel] | None:
 def _literal_choices(path: FieldPath) -> list[str]:
     annotation = _annotation_at(path)
     return [str(choice) for choice in get_args(annotation)] if annotation is not None else []
+
+
+# ------------------------------------------------------ every mistake, not just the first kind
+
+_PRUNE_ROUNDS = 25
+
+
+class _Pruned:
+    """A copy of the file's data with the parts pydantic refused taken out, and the way back
+    from its places to the file's: list items taken out shift the indexes of those after them."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = copy.deepcopy(data)
+        self.alive: dict[FieldPath, list[int]] = {}  # a list's original indexes, in order now
+        self.departments: set[str] = set()  # departments taken out: their names are not unknown
+
+    def original(self, path: FieldPath) -> FieldPath:
+        """The file's place of a place in the pruned copy."""
+        out: list[str | int] = []
+        for part in path:
+            if isinstance(part, int):
+                alive = self.alive.get(tuple(out))
+                part = alive[part] if alive is not None and part < len(alive) else part
+            out.append(part)
+        return tuple(out)
+
+    def take_out(self, loc: FieldPath) -> bool:
+        """Remove what `loc` points at, or the deepest part of it in the data (the container of
+        a missing key); False when the whole file would go."""
+        trail: list[tuple[Any, str | int]] = []
+        node = self.data
+        for part in loc:
+            found = (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            )
+            if not found:
+                break
+            trail.append((node, part))
+            node = node[part]
+        # What was found last goes: the refused value, or (a required key is missing, so the
+        # walk stopped above it) the container that lacks it.
+        if not trail:
+            return False
+        parent, part = trail[-1]
+        where = self.original(tuple(p for _n, p in trail[:-1]))
+        if isinstance(parent, list) and isinstance(part, int):
+            alive = self.alive.setdefault(where, list(range(len(parent))))
+            del alive[part]
+        elif where == ("departments",):
+            self.departments.add(str(part))
+        del parent[part]
+        return True
+
+
+class _OriginalLines(LineMap):
+    """The file's lines, asked for with places of the pruned copy."""
+
+    def __init__(self, lines: LineMap, pruned: _Pruned) -> None:
+        super().__init__()
+        self.lines, self.pruned = lines, pruned
+
+    def key_line(self, path: FieldPath) -> int:
+        return self.lines.key_line(self.pruned.original(path))
+
+    def value_line(self, path: FieldPath) -> int:
+        return self.lines.value_line(self.pruned.original(path))
+
+    def __contains__(self, path: FieldPath) -> bool:
+        return self.pruned.original(path) in self.lines
+
+
+def _sort_key(loc: Any) -> tuple[tuple[int, int, str], ...]:
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in loc)
+
+
+def _references_around(
+    data: Any, error: ValidationError, found: list[Problem], lines: LineMap
+) -> list[Problem]:
+    """The cross-reference mistakes of the rest of a file that has field mistakes too: check
+    the file with the refused parts taken out, so one run reports every mistake. What only the
+    removal caused (a stage naming a department that was taken out) is not reported."""
+    pruned = _Pruned(data)
+    details = error.errors()
+    for _round in range(_PRUNE_ROUNDS):
+        # Later list items first, so that taking one out does not move the next one's place.
+        for detail in sorted(details, key=lambda d: _sort_key(d["loc"]), reverse=True):
+            if not pruned.take_out(tuple(detail["loc"])):
+                return []
+        try:
+            rules = Rules.model_validate(pruned.data)
+        except ValidationError as again:
+            details = again.errors()
+            continue
+        break
+    else:
+        return []
+    said = {problem.path for problem in found}
+    problems = []
+    for problem in check_references(rules, _OriginalLines(lines, pruned)):
+        path = pruned.original(problem.path)
+        if path in said or any(f'"{name}"' in problem.message for name in pruned.departments):
+            continue
+        problems.append(Problem(problem.line, path, problem.message))
+    return problems
 
 
 # ------------------------------------------------------------------- cross-reference checks

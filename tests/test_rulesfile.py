@@ -463,3 +463,47 @@ def test_department_keys_must_be_text() -> None:
     assert problems_in(text) == [
         'rules.yaml:10: departments.123: keys must be text; quote it: "123"'
     ]
+
+
+# -------------------------------------------------------------- every mistake in one run
+
+TWO_STAGES = VALID + """\
+  - name: 需求对接
+    days: 5
+    owner: head
+    deliverables:
+      - name: 《合作需求明细表》
+        days: 2
+        owner: 研发部
+"""
+
+
+def test_a_field_mistake_and_an_unknown_department_are_reported_in_one_run() -> None:
+    text = TWO_STAGES.replace("    days: 3\n", "    days: three\n")
+    assert problems_in(text) == [
+        'rules.yaml:13: stages[0].days: expected a whole number of working days, not "three"',
+        # The first stage is set aside for its mistake: the second keeps its own place and line.
+        'rules.yaml:23: stages[1].deliverables[0].owner: unknown department "研发部"; '
+        "known: 市场部, 技术部",
+    ]
+
+
+def test_a_department_with_a_mistake_is_not_also_called_unknown() -> None:
+    text = TWO_STAGES.replace("owner: 研发部", "owner: 技术部\n        each_department: false")
+    text = text.replace("{head: engineering.head, contact: engineering.contact}", "{head: []}")
+    problems = problems_in(text)
+    assert {p.split(": ")[1] for p in problems} == {
+        "departments.技术部.head",
+        "departments.技术部.contact",
+    }  # the stage naming 技术部 is not blamed for the department's own mistake
+
+
+def test_an_unknown_placeholder_in_the_page_title_is_refused_before_publishing() -> None:
+    text = VALID + 'confluence:\n  space: XD\n  title: "{date} {meeting} 会议纪要"\n'
+    assert problems_in(text) == [
+        "rules.yaml:19: confluence.title: unknown placeholder {meeting}; known: {date}, "
+        '{request_summary}, {meeting_summary}, {meeting_key}, {kind}; did you mean "meeting_key"?'
+    ]
+    lone = VALID + 'confluence:\n  space: XD\n  title: "{date 会议纪要"\n'
+    [problem] = problems_in(lone)
+    assert problem.startswith("rules.yaml:19: confluence.title: ") and "{{" in problem
