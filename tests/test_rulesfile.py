@@ -467,7 +467,9 @@ def test_department_keys_must_be_text() -> None:
 
 # -------------------------------------------------------------- every mistake in one run
 
-TWO_STAGES = VALID + """\
+TWO_STAGES = (
+    VALID
+    + """\
   - name: 需求对接
     days: 5
     owner: head
@@ -476,6 +478,7 @@ TWO_STAGES = VALID + """\
         days: 2
         owner: 研发部
 """
+)
 
 
 def test_a_field_mistake_and_an_unknown_department_are_reported_in_one_run() -> None:

@@ -17,11 +17,16 @@ DC = {
 }
 
 
-def refusal(environ: dict[str, str], **kwargs: bool) -> str:
+def refusals(environ: dict[str, str], **kwargs: bool) -> list[str]:
+    """Every problem start-up reports, one per line."""
     with pytest.raises(SettingsError) as raised:
         load_settings(environ, **kwargs)
-    message = str(raised.value)
-    assert "\n" not in message
+    return str(raised.value).splitlines()
+
+
+def refusal(environ: dict[str, str], **kwargs: bool) -> str:
+    """The one problem start-up reports."""
+    [message] = refusals(environ, **kwargs)
     return message
 
 
@@ -145,8 +150,25 @@ def test_processes_without_webhooks_need_no_secret(environ: dict[str, str]) -> N
 def test_jira_url_is_required_unless_the_caller_says_otherwise(environ: dict[str, str]) -> None:
     for name in ("CROSSDEPT_JIRA_URL", "CROSSDEPT_JIRA_EMAIL", "CROSSDEPT_JIRA_API_TOKEN"):
         del environ[name]
-    assert refusal(environ).startswith("CROSSDEPT_JIRA_URL is not set: set it to your Jira")
+    url, login = refusals(environ)  # both missing settings in one run, not one per run
+    assert url.startswith("CROSSDEPT_JIRA_URL is not set: set it to your Jira")
+    assert login.startswith("CROSSDEPT_JIRA_API_TOKEN is not set: set CROSSDEPT_JIRA_EMAIL")
     assert load_settings(environ, require_jira=False).jira_url is None
+
+
+def test_every_missing_or_wrong_setting_is_reported_in_one_run(environ: dict[str, str]) -> None:
+    for name in ("CROSSDEPT_JIRA_URL", "CROSSDEPT_MARK_KEY", "CROSSDEPT_WEBHOOK_SECRET"):
+        del environ[name]
+    environ["CROSSDEPT_LOG_LEVEL"] = "loud"
+    environ["CROSSDEPT_WEBHOOK_SECERT"] = "x"
+    named = [line.split(" ", 1)[0] for line in refusals(environ)]
+    assert sorted(named) == [
+        "CROSSDEPT_JIRA_URL",
+        "CROSSDEPT_LOG_LEVEL",
+        "CROSSDEPT_MARK_KEY",
+        "CROSSDEPT_WEBHOOK_SECERT",
+        "CROSSDEPT_WEBHOOK_SECRET",
+    ]
 
 
 def test_a_jira_url_without_credentials_is_refused_even_when_jira_is_optional(

@@ -171,15 +171,16 @@ class Settings(BaseSettings):
         """The login settings of `jira` or `confluence`, in LOGIN_FIELDS order."""
         return Login(*(getattr(self, f"{product}_{name}") for name in LOGIN_FIELDS))
 
-    def jira_problem(self) -> str | None:
-        """Return the one sentence saying what is wrong with the Jira login, or None."""
+    def jira_problems(self) -> list[str]:
+        """Every sentence saying what is wrong with the Jira login (none: it is complete)."""
+        problems = []
         if self.jira_url is None:
-            return (
+            problems.append(
                 f"{PREFIX}JIRA_URL is not set: set it to your Jira's base URL, "
                 "e.g. https://example.atlassian.net"
             )
         if self.mark_key is None:
-            return (
+            problems.append(
                 f"{PREFIX}MARK_KEY is not set: set it to at least {MIN_SECRET_LENGTH} random "
                 "characters that Jira never sees (e.g. the output of `python3 -c 'import "
                 "secrets; print(secrets.token_urlsafe(32))'`); crossdept seals its marks in Jira "
@@ -187,12 +188,15 @@ class Settings(BaseSettings):
             )
         short = _too_short("MARK_KEY", self.mark_key, set_in_jira=False)
         if short:
-            return short
-        return _credentials_problem(
-            "JIRA",
-            self._login("jira"),
-            is_cloud=self.jira_is_cloud,
-        )
+            problems.append(short)
+        login = self._login("jira")
+        # Which logins fit depends on the address (Cloud or Data Center): without one, only a
+        # login missing altogether can be told.
+        if self.jira_url is not None or login == Login(None, None, None, None, None):
+            credentials = _credentials_problem("JIRA", login, is_cloud=self.jira_is_cloud)
+            if credentials:
+                problems.append(credentials)
+        return problems
 
     def confluence_problem(self) -> str | None:
         """Return the one sentence saying what is wrong with the Confluence login, or None."""
@@ -206,22 +210,28 @@ class Settings(BaseSettings):
         )
 
     def webhook_problem(self) -> str | None:
-        """Return the one sentence saying why webhooks could not be authenticated, or None."""
+        """Return the first sentence saying why webhooks could not be authenticated, or None."""
+        problems = self.webhook_problems()
+        return problems[0] if problems else None
+
+    def webhook_problems(self) -> list[str]:
+        """Every sentence saying why webhooks could not be authenticated."""
+        problems = []
         if self.shared_token is not None and not self.allow_unsigned:
-            return (
+            problems.append(
                 f"{PREFIX}SHARED_TOKEN is set but {PREFIX}ALLOW_UNSIGNED is not true: set "
                 f"{PREFIX}ALLOW_UNSIGNED=true to accept Jira Automation requests or Jira Server "
                 f"webhooks carrying the token, or unset {PREFIX}SHARED_TOKEN"
             )
         if self.allow_unsigned and self.shared_token is None:
-            return (
+            problems.append(
                 f"{PREFIX}ALLOW_UNSIGNED is true but {PREFIX}SHARED_TOKEN is not set: anyone "
                 f"could send crossdept deliveries; set {PREFIX}SHARED_TOKEN to at least "
                 f"{MIN_SECRET_LENGTH} random characters and carry it in X-Crossdept-Token or "
                 f"the webhook URL's ?token=, or unset {PREFIX}ALLOW_UNSIGNED"
             )
         if self.webhook_secret is None and not self.allow_unsigned:
-            return (
+            problems.append(
                 f"{PREFIX}WEBHOOK_SECRET is not set: set it to the secret of the Jira webhook, "
                 f"or set {PREFIX}ALLOW_UNSIGNED=true and {PREFIX}SHARED_TOKEN for Jira Automation "
                 "or a Jira Server whose webhooks cannot be signed (/webhooks/jira?token=...)"
@@ -233,8 +243,8 @@ class Settings(BaseSettings):
         ):
             short = _too_short(name, secret, set_in_jira=name != "BOARD_TOKEN")
             if short:
-                return short
-        return None
+                problems.append(short)
+        return problems
 
 
 def _too_short(name: str, secret: SecretStr | None, *, set_in_jira: bool) -> str | None:
@@ -335,6 +345,7 @@ def load_settings(
     source = os.environ if environ is None else environ
     known = {variable_name(field): field for field in Settings.model_fields}
     values: dict[str, str] = {}
+    problems: list[str] = []  # every one, so an admin fixes them all in one round
     for variable, value in source.items():
         upper = variable.upper()
         if upper in known:
@@ -343,25 +354,39 @@ def load_settings(
         elif upper.startswith(PREFIX) and not upper.startswith(TEST_PREFIX):
             close = difflib.get_close_matches(upper, known, n=1)
             hint = f"did you mean {close[0]}?" if close else "remove it or check its spelling"
-            raise SettingsError(f"{variable} is not a crossdept setting: {hint}")
-    try:
-        settings = Settings(**values)  # type: ignore[arg-type]
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else ""
-        message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{variable_name(field)} is not valid: {message}") from None
-    problems = [
-        settings.jira_problem() if require_jira or settings.jira_url else None,
-        settings.confluence_problem() if require_confluence or settings.confluence_url else None,
-        settings.webhook_problem() if require_webhook else None,
-    ]
-    for problem in problems:
-        if problem:
-            raise SettingsError(problem)
+            problems.append(f"{variable} is not a crossdept setting: {hint}")
+    settings = None
+    while settings is None:
+        try:
+            settings = Settings(**values)  # type: ignore[arg-type]
+        except ValidationError as error:
+            refused = set()
+            for detail in error.errors():
+                field = str(detail["loc"][0]) if detail["loc"] else ""
+                message = detail["msg"].removeprefix("Value error, ")
+                problems.append(f"{variable_name(field)} is not valid: {message}")
+                refused.add(field)
+            if not refused & set(values):  # nothing left to set aside: say what is known
+                raise SettingsError("\n".join(dict.fromkeys(problems))) from None
+            for field in refused:  # the rest is still checked, below
+                values.pop(field, None)
+    if require_jira or settings.jira_url:
+        problems += settings.jira_problems()
+    if require_confluence or settings.confluence_url:
+        problem = settings.confluence_problem()
+        problems += [problem] if problem else []
+    if require_webhook:
+        problems += settings.webhook_problems()
     if require_confluence and settings.confluence_url is None:
-        raise SettingsError(
+        problems.append(
             f"{PREFIX}CONFLUENCE_URL is not set: set it to your Confluence's base URL, "
             "e.g. https://example.atlassian.net/wiki"
         )
+    refused = {line.split(" ", 1)[0] for line in problems if " is not valid: " in line}
+    # A value refused above is not also "not set".
+    problems = [
+        line for line in problems if not any(line.startswith(f"{v} is not set") for v in refused)
+    ]
+    if problems:
+        raise SettingsError("\n".join(dict.fromkeys(problems)))
     return settings
