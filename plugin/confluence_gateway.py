@@ -43,11 +43,14 @@ CLIENT_ERRORS: tuple[tuple[type[ApiError], int], ...] = (
 )
 
 
-def _failure(what: str, status: int, reason: str, retry: str | None) -> Exception:
-    """The error for a failed call: transient when worth trying again, else refused (logged)."""
+def _failure(
+    what: str, status: int, reason: str, retry: str | None, where: str = "", login: str = ""
+) -> Exception:
+    """The error for a failed call: transient when worth trying again, else refused (logged).
+    `where` names the address (and its setting); `login` the settings of the login."""
     if status in RETRYABLE or status >= 500 or status == 0:
         return TransientGatewayError(
-            f"Confluence {what}: HTTP {status}: {reason}",
+            f"Confluence {what}: HTTP {status}{where}: {reason}",
             retry_after=float(retry) if retry and retry.isdigit() else None,
             status=status or None,
         )
@@ -58,7 +61,12 @@ def _failure(what: str, status: int, reason: str, retry: str | None) -> Exceptio
         reason,
         extra={"status": status, "reason": reason},
     )
-    return RefusedError(f"Confluence {what}: HTTP {status}", status, [reason])
+    reasons = [reason]
+    if status == 401:  # nothing will work until the login does: say which settings hold it
+        reasons.append(
+            "Confluence refused crossdept's login" + (f" (check {login})" if login else "")
+        )
+    return RefusedError(f"Confluence {what}: HTTP {status}{where}", status, reasons)
 
 
 class ConfluenceGateway:
@@ -71,6 +79,9 @@ class ConfluenceGateway:
         # read only when the seal checks: any editor of a page may write its properties.
         self.seal: MarkSeal | None = None
         self.sealed: frozenset[str] = frozenset()
+        # The settings behind the address and the login, named in errors (see connect).
+        self.address_setting = ""
+        self.login_setting = ""
         client._session.hooks["response"].append(self._count)
 
     def _count(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
@@ -86,9 +97,11 @@ class ConfluenceGateway:
         pat: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        address_setting: str = "",
+        login_setting: str = "",
     ) -> ConfluenceGateway:
         """Build the client (no call is made): Cloud email + API token, a Data Center PAT, or an
-        older Server's username + password."""
+        older Server's username + password. The settings named are quoted in errors."""
         login = (email, api_token) if email and api_token else (username, password)
         if login[0] and login[1]:
             client = Confluence(  # type: ignore[no-untyped-call]
@@ -101,7 +114,19 @@ class ConfluenceGateway:
                 "Confluence needs an email and API token (Cloud), a personal access token (Data "
                 "Center), or a username and password (older Server)"
             )
-        return cls(client)
+        gateway = cls(client)
+        gateway.address_setting, gateway.login_setting = address_setting, login_setting
+        return gateway
+
+    def _where(self) -> str:
+        base = str(getattr(self._client, "url", "")).rstrip("/")
+        named = f" ({self.address_setting})" if self.address_setting else ""
+        return f" from Confluence at {base}{named}" if base else ""
+
+    def verify(self, space: str) -> None:
+        """Read the space pages go to (a call that needs a working login): a wrong login is a
+        RefusedError (401) naming the settings to fix; a missing space, a 404."""
+        self._call("read space", lambda: self._client.get_space(space))
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         """Run one client call; map its failures to TransientGatewayError / RefusedError."""
@@ -112,13 +137,15 @@ class ConfluenceGateway:
             status = response.status_code if response is not None else 0
             retry = response.headers.get("Retry-After") if response is not None else None
             reason = str(error).splitlines()[0] if str(error) else f"HTTP {status}"
-            raise _failure(what, status, reason, retry) from None
+            raise _failure(what, status, reason, retry, self._where(), self.login_setting) from None
         except requests.RequestException as error:
-            raise TransientGatewayError(f"Confluence {what}: {type(error).__name__}") from None
+            raise TransientGatewayError(
+                f"Confluence {what}: {type(error).__name__}{self._where()}: it did not answer"
+            ) from None
         except ApiError as error:
             status = next((code for kind, code in CLIENT_ERRORS if isinstance(error, kind)), 400)
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise _failure(what, status, reason, None) from None
+            raise _failure(what, status, reason, None, self._where(), self.login_setting) from None
 
     def find_page(self, space: str, title: str) -> Page | None:
         """The current page with this title in the space, if any (titles are unique per space)."""

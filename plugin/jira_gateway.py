@@ -177,6 +177,10 @@ class JiraGateway:
         # Without a seal (a person's gateway, as the demo's requester) properties pass as they are.
         self.seal: MarkSeal | None = None
         self.sealed: Mapping[str, bool] = {}
+        # The settings behind the address and the login, named in errors so that an operator
+        # knows what to check (e.g. "CROSSDEPT_JIRA_URL"); empty for a person's gateway.
+        self.address_setting = ""
+        self.login_setting = ""
 
     @classmethod
     def connect(
@@ -189,6 +193,8 @@ class JiraGateway:
         username: str | None = None,
         password: str | None = None,
         observer: Observer | None = None,
+        address_setting: str = "",
+        login_setting: str = "",
     ) -> JiraGateway:
         """Log in and learn which Jira this is. Cloud: email + API token (basic); Data Center 8.14
         and later: a personal access token (bearer); older Server: username + password (basic)."""
@@ -213,8 +219,18 @@ class JiraGateway:
             **auth,
         )
         gateway = cls(client, url, observer)
+        gateway.address_setting, gateway.login_setting = address_setting, login_setting
         gateway.detect_deployment()
         return gateway
+
+    def verify_login(self) -> str:
+        """Ask Jira who crossdept is (GET /myself, which needs a working login): a wrong login
+        is a RefusedError (401) naming the settings to fix. Returns the account."""
+        self._myself = None
+        return self.myself()
+
+    def _check(self, setting: str) -> str:
+        return f" (check {setting})" if setting else ""
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -274,7 +290,9 @@ class JiraGateway:
                     # (the budget sleeps it), rather than abandon the job's progress.
                     continue
                 raise TransientGatewayError(
-                    f"{endpoint}: HTTP {status}", retry_after=wait, status=status
+                    f"{endpoint}: HTTP {status} from Jira at {self._base}",
+                    retry_after=wait,
+                    status=status,
                 )
             break
         try:
@@ -282,7 +300,10 @@ class JiraGateway:
         except ValueError:
             parsed = None
         messages, errors = _refusal_parts(parsed)
-        refused = RefusedError(f"{endpoint}: HTTP {status}", status, messages, errors)
+        heading = f"{endpoint}: HTTP {status} from Jira at {self._base}"
+        if status == 401:  # nothing will work until the login does: say which settings hold it
+            messages.append("Jira refused crossdept's login" + self._check(self.login_setting))
+        refused = RefusedError(heading, status, messages, errors)
         log.warning(
             "jira refused %s: HTTP %s: %s",
             endpoint,
@@ -304,11 +325,17 @@ class JiraGateway:
             # Only the status and body are used: the error's text includes request headers (auth).
             if error.response is None:
                 self._count(endpoint, method, CONNECTION_FAILED)
-                raise TransientGatewayError(f"{endpoint}: no response") from None
+                raise TransientGatewayError(
+                    f"{endpoint}: no response from Jira at {self._base}"
+                    + self._check(self.address_setting)
+                ) from None
             response = error.response
         except requests.RequestException as error:
             self._count(endpoint, method, CONNECTION_FAILED)
-            raise TransientGatewayError(f"{endpoint}: {type(error).__name__}") from None
+            raise TransientGatewayError(
+                f"{endpoint}: {type(error).__name__}: Jira at {self._base} did not answer"
+                + self._check(self.address_setting)
+            ) from None
         self._count(endpoint, method, response.status_code)
         return response
 

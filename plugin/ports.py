@@ -262,6 +262,10 @@ class ConfluencePort(Protocol):
         """Confluence Data Center's user key for a username."""
         ...
 
+    def verify(self, space: str) -> None:
+        """Read the space with crossdept's login: RefusedError when refused (401: the login)."""
+        ...
+
     def update_page(self, page: Page, title: str, body: str) -> Page:
         """Replace a page's title and body as its next version."""
         ...

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -183,3 +184,50 @@ def test_several_processes_share_their_metrics(tmp_path: Path) -> None:
         in shown
     )
     assert "crossdept_queue_depth 5.0" in shown
+
+
+def test_healthz_reports_whether_jira_answers_without_ever_failing_for_it(
+    settings: Settings, inbox: Inbox
+) -> None:
+    from plugin.errors import RefusedError, TransientGatewayError
+
+    answers: list[Exception | None] = [None]
+
+    def check() -> None:
+        if answers[0] is not None:
+            raise answers[0]
+
+    app = create_app(settings, inbox=inbox, jira_check=check)
+    probe = app.extensions["crossdept"].jira
+    client = app.test_client()
+
+    def jira_state() -> tuple[int, str]:
+        response = client.get("/healthz")
+        return response.status_code, response.get_json()["jira"]
+
+    first = client.get("/healthz").get_json()["jira"]
+    assert first in ("checking", "ok")  # the probe runs beside the answer, never before it
+    wait_for(lambda: probe.state() == "ok")
+    assert jira_state() == (200, "ok")
+
+    for error, said in (
+        (
+            TransientGatewayError("GET /rest/api/2/myself: no response from Jira at x"),
+            "unreachable",
+        ),
+        (RefusedError("GET /rest/api/2/myself: HTTP 401", 401), "login refused"),
+    ):
+        answers[0] = error
+        probe._checked_at = None  # a minute has passed
+        probe.state()
+        wait_for(lambda expected=said: bool(probe.state() == expected))
+        assert jira_state() == (200, said)  # Jira down: deliveries still stored, edge healthy
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    import time
+
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, "the probe did not finish"
+        time.sleep(0.01)

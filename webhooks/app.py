@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, request
@@ -33,8 +33,15 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/jira"
 
 
-def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
-    """Build the web edge from checked settings; `inbox` defaults to the one the settings describe."""
+def create_app(
+    settings: Settings,
+    *,
+    inbox: Inbox | None = None,
+    jira_check: Callable[[], None] | None = None,
+) -> Flask:
+    """Build the web edge from checked settings; `inbox` defaults to the one the settings describe.
+    With `jira_check` (log in to Jira, raising GatewayError if that fails), /healthz reports
+    whether Jira answers."""
     problem = settings.webhook_problem()
     if problem:
         raise SettingsError(problem)
@@ -50,6 +57,7 @@ def create_app(settings: Settings, *, inbox: Inbox | None = None) -> Flask:
         inbox=inbox,
         secret=_plain(settings.webhook_secret),
         shared_token=_plain(settings.shared_token),
+        jira=health.Reachability(jira_check) if jira_check is not None else None,
     )
     if settings.trusted_proxies:
         app.wsgi_app = FromTrustedProxy(  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from plugin import metrics
-from plugin.errors import ConfigError, GatewayError
+from plugin.errors import ConfigError, GatewayError, RefusedError
 from plugin.jira_site import JiraMismatchError
 from plugin.queue import Feeder
 from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
@@ -56,16 +56,52 @@ def _start_service(settings: Settings, router: str = DEFAULT_ROUTER) -> Service:
 
 
 def check_jira_site(service: Service) -> None:
-    """Refuse to start against a Jira the store does not serve; a Jira that is down is no reason."""
+    """Check Jira and Confluence once at start: refuse a Jira the store does not serve and a
+    login either refuses (naming the settings to fix); a service that is down is no reason not
+    to start (deliveries wait in the queue), but it is said."""
     try:
-        service.jira()
+        service.jira().verify_login()
     except JiraMismatchError as error:
         fail(mismatch_sentence(error, service))
+    except RefusedError as error:
+        if error.status in (401, 403):
+            fail(f"{error}: {error.reason()}")
+        _say_down("Jira", error)
     except GatewayError as error:
+        _say_down("Jira", error)
+    confluence, settings = service.confluence(), service.rules.confluence
+    if confluence is None or settings is None:
+        return
+    try:
+        confluence.verify(settings.space)
+    except RefusedError as error:
+        if error.status == 401:
+            fail(f"{error}: {error.reason()}")
         log.warning(
-            "Jira did not answer at start; the store's Jira is checked at the first job",
-            extra={"error": str(error)},
+            "Confluence refused to show the space the minutes go to",
+            extra={"error": f"{error}: {error.reason()}", "space": settings.space},
         )
+        click.echo(
+            f"crossdept: warning: Confluence space {settings.space} (confluence.space in the "
+            f"rules file): {error.reason()}",
+            err=True,
+        )
+    except GatewayError as error:
+        _say_down("Confluence", error)
+
+
+def _say_down(product: str, error: GatewayError) -> None:
+    """A service that is down at start: start anyway, and say so where the operator looks."""
+    log.warning(
+        "%s did not answer at start; jobs wait for it (nothing is lost)",
+        product,
+        extra={"error": str(error)},
+    )
+    click.echo(
+        f"crossdept: warning: {error}; starting anyway: jobs that need {product} wait in the "
+        "queue until it answers",
+        err=True,
+    )
 
 
 def _python_command(code: str, *arguments: str) -> list[str]:
@@ -195,6 +231,7 @@ def serve(
             f"--max-attempts={max_attempts}",
             "--periodic" if periodic else "--no-periodic",
             f"--nice={worker_nice}",
+            "--logins-checked",
         )
     log.info(
         "serving",
@@ -220,7 +257,7 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
     def build() -> Any:
         # In each gunicorn worker after the fork, so no database connection is shared.
         service = Service(settings)
-        return create_app(settings, inbox=service.inbox)
+        return create_app(settings, inbox=service.inbox, jira_check=service.check_jira_login)
 
     def child_exit(_server: Any, gunicorn_worker: Any) -> None:
         metrics.mark_process_dead(gunicorn_worker.pid, settings.prometheus_multiproc_dir)
@@ -281,6 +318,9 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
     type=click.IntRange(0, 19),
     help="Lower this process's CPU priority by this much (`serve` uses 10).",
 )
+@click.option(
+    "--logins-checked", is_flag=True, hidden=True, help="`serve` checked Jira's login already."
+)
 def worker(
     concurrency: int,
     max_attempts: int,
@@ -288,6 +328,7 @@ def worker(
     lease_seconds: float,
     router: str,
     niceness: int,
+    logins_checked: bool,
 ) -> None:
     """Process queued deliveries (without the web part): run several to scale out.
 
@@ -303,7 +344,8 @@ def worker(
     settings = settings_or_fail(require_jira=True, require_webhook=False)
     service = _start_service(settings, router)
     service.router  # noqa: B018 - fail now if the router cannot be built
-    check_jira_site(service)
+    if not logins_checked:
+        check_jira_site(service)
     if logging.getLogger().getEffectiveLevel() >= logging.INFO:
         # huey logs two lines per job ("Executing", "executed in"); the worker logs the outcome.
         logging.getLogger("huey").setLevel(logging.WARNING)

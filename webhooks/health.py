@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 
 from flask import Blueprint, Response, jsonify
 from prometheus_client.registry import Collector
 
 from plugin import metrics
 from plugin.asks import RESPONSE_BUCKETS, response_times
+from plugin.errors import GatewayError, RefusedError
 from webhooks import board
 from webhooks.receiver import edge
 
@@ -16,15 +20,58 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("health", __name__)
 
+PROBE_EVERY_S = 60.0
+
+
+class Reachability:
+    """Whether Jira answers crossdept's login, probed at most once a minute in the background,
+    so /healthz never waits for a slow Jira: "checking" until the first answer, then "ok",
+    "login refused" or "unreachable"."""
+
+    def __init__(
+        self, check: Callable[[], None], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._check, self._clock = check, clock
+        self._lock = threading.Lock()
+        self._state = "checking"
+        self._checked_at: float | None = None
+        self._running = False
+
+    def state(self) -> str:
+        """The last known state; starts a new probe when it is older than a minute."""
+        with self._lock:
+            stale = self._checked_at is None or self._clock() - self._checked_at >= PROBE_EVERY_S
+            if stale and not self._running:
+                self._running = True
+                threading.Thread(target=self._probe, name="jira-probe", daemon=True).start()
+            return self._state
+
+    def _probe(self) -> None:
+        try:
+            self._check()
+            found = "ok"
+        except RefusedError as error:
+            found = "login refused" if error.status in (401, 403) else "unreachable"
+            log.warning("Jira refused the health probe", extra={"error": f"{error}"})
+        except GatewayError as error:
+            found = "unreachable"
+            log.warning("Jira did not answer the health probe", extra={"error": f"{error}"})
+        with self._lock:
+            self._state, self._checked_at, self._running = found, self._clock(), False
+
 
 @bp.get("/healthz")
 def report_health() -> tuple[Response, int]:
-    """Answer 200 when the store and the queue work, else 503 naming what does not."""
-    checks = {part: "ok" if ok else "failing" for part, ok in edge().inbox.health().items()}
+    """Answer 200 when the store and the queue work, else 503 naming what does not. Jira's state
+    is reported beside them but never fails the check: deliveries are stored and wait for Jira,
+    so a load balancer must not take the edge out because Jira is down."""
+    state = edge()
+    checks = {part: "ok" if ok else "failing" for part, ok in state.inbox.health().items()}
+    jira = {"jira": state.jira.state()} if state.jira is not None else {}
     if all(value == "ok" for value in checks.values()):
-        return jsonify({"status": "ok", **checks}), 200
+        return jsonify({"status": "ok", **checks, **jira}), 200
     log.warning("health check failed", extra=checks)
-    return jsonify({"status": "unavailable", **checks}), 503
+    return jsonify({"status": "unavailable", **checks, **jira}), 503
 
 
 @bp.get("/metrics")

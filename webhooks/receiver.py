@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from time import perf_counter
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
@@ -36,6 +37,7 @@ class Edge:
     inbox: Inbox
     secret: bytes | None
     shared_token: bytes | None
+    jira: Any = None  # webhooks.health.Reachability of Jira, for /healthz (None: not probed)
 
 
 def edge() -> Edge:

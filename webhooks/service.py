@@ -121,6 +121,8 @@ class Service:
             username=settings.jira_username,
             password=_plain(settings.jira_password),
             observer=metrics.observe_jira_call,
+            address_setting="CROSSDEPT_JIRA_URL",
+            login_setting=settings.login_names("jira"),
         )
         site = (settings.jira_url or "").rstrip("/")
         gateway.budget = RequestBudget(self.store, site, settings.jira_max_rps)
@@ -129,6 +131,10 @@ class Service:
         gateway.seal = MarkSeal(_plain(settings.mark_key) or "")
         gateway.sealed = {ITEM_PROPERTY: False, TREE_PROPERTY: True, COMMENTS_PROPERTY: True}
         return gateway
+
+    def check_jira_login(self) -> None:
+        """Connect afresh and ask Jira who crossdept is (for /healthz): GatewayError if not."""
+        self._connect().verify_login()
 
     def confluence(self) -> ConfluencePort | None:
         """The Confluence gateway (no call is made until a rule asks), or None when not set up."""
@@ -145,6 +151,8 @@ class Service:
                 pat=_plain(settings.confluence_pat),
                 username=settings.confluence_username,
                 password=_plain(settings.confluence_password),
+                address_setting="CROSSDEPT_CONFLUENCE_URL",
+                login_setting=settings.login_names("confluence"),
             )
             if settings.mark_key is not None:
                 from plugin.minutes import PAGE_PROPERTY

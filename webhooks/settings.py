@@ -171,6 +171,19 @@ class Settings(BaseSettings):
         """The login settings of `jira` or `confluence`, in LOGIN_FIELDS order."""
         return Login(*(getattr(self, f"{product}_{name}") for name in LOGIN_FIELDS))
 
+    def login_names(self, product: str) -> str:
+        """The variables that hold the login in use for `jira` or `confluence`, for errors."""
+        login, upper = self._login(product), f"{PREFIX}{product.upper()}"
+        if login.pat is not None:
+            names = f"{upper}_PAT"
+        elif login.username is not None:
+            names = f"{upper}_USERNAME and {upper}_PASSWORD"
+        else:
+            names = f"{upper}_EMAIL and {upper}_API_TOKEN"
+        if product == "confluence":
+            names += f" (which default to the {PREFIX}JIRA_* ones)"
+        return names
+
     def jira_problems(self) -> list[str]:
         """Every sentence saying what is wrong with the Jira login (none: it is complete)."""
         problems = []
