@@ -143,6 +143,7 @@ class World:
         *,
         requesting: str = REQUESTING,
         summary: str = "2026年Q1新品X推广",
+        start: str = START,
     ) -> str:
         """The requester files a collaboration request; returns its key."""
         issue = self.requester.create_issue(
@@ -152,7 +153,7 @@ class World:
                 "summary": summary,
                 REQUESTING_FIELD: {"value": requesting},
                 DEPARTMENTS_FIELD: [{"value": name} for name in collaborating],
-                START_FIELD: START,
+                START_FIELD: start,
             }
         )
         return str(issue.key)
