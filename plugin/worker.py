@@ -132,7 +132,9 @@ def counts_as_attempt(error: BaseException) -> bool:
 def describe_error(error: BaseException) -> str:
     """One line for the jobs table and the log: the error's type and what the server said."""
     if isinstance(error, RefusedError):
-        text = f"RefusedError {error.status}: {error.reason()}"
+        # What was refused, by which server (the address), and what it said.
+        said = error.reason()
+        text = f"RefusedError {error.status}: {error}" + (f": {said}" if said != str(error) else "")
     elif isinstance(error, HandlerFailuresError):
         text = "; ".join(f"{name}: {describe_error(cause)}" for name, cause in error.failures)
     else:

@@ -171,13 +171,23 @@ def test_handler_failures_that_are_all_transient_are_retried() -> None:
         [("a", TransientGatewayError("502", retry_after=3)), ("b", TransientGatewayError("x"))]
     )
     mixed = HandlerFailuresError(
-        [("a", TransientGatewayError("502")), ("b", RefusedError("no", 400, ["Field x"]))]
+        [
+            ("a", TransientGatewayError("502")),
+            (
+                "b",
+                RefusedError(
+                    "PUT /rest/api/2/issue/{key}: HTTP 400 from Jira at J", 400, ["Field x"]
+                ),
+            ),
+        ]
     )
 
     assert transient_retry_after(all_transient) == (True, 3)
     assert transient_retry_after(mixed) == (False, None)
     assert transient_retry_after(ValueError("bug")) == (False, None)
-    assert "RefusedError 400: Field x" in describe_error(mixed)
+    # What was refused, by which server, and what it said.
+    said = "RefusedError 400: PUT /rest/api/2/issue/{key}: HTTP 400 from Jira at J: Field x"
+    assert said in describe_error(mixed)
 
 
 def test_a_refusal_fails_at_once_with_jiras_reason(
