@@ -296,6 +296,17 @@ class World:
         return sum(1 for call in self.sandbox.calls if call.user == self.flavour.crossdept_id)
 
 
+def as_person(world: World, login: str) -> jira.JIRA:
+    """A Jira client logged in as one of the seed's people (the sandbox checks who, not how)."""
+    user = login + "@example.com" if world.flavour.name == "cloud" else login
+    return jira.JIRA(
+        world.flavour.url,
+        basic_auth=(user, "password"),
+        max_retries=0,
+        options={"check_update": False},
+    )
+
+
 def seed_with_departments(flavour: Flavour, extra: tuple[str, ...]) -> dict[str, Any]:
     """The flavour's seed with more options in the department fields (departments the rules lack)."""
     seed: dict[str, Any] = YAML(typ="safe").load(flavour.seed.read_text(encoding="utf-8"))

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import jira
 import pytest
 
 from plugin.asks import ANSWERED, Asks
 from sandbox.app import assert_no_violations
-from tests.e2e.conftest import MakeWorld, World
+from tests.e2e.conftest import MakeWorld, World, as_person
 
 FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
-
-
-def as_person(world: World, login: str) -> jira.JIRA:
-    """A Jira client logged in as one of the seed's people."""
-    user = login + "@example.com" if world.flavour.name == "cloud" else login
-    return jira.JIRA(
-        world.flavour.url,
-        basic_auth=(user, "password"),
-        max_retries=0,
-        options={"check_update": False},
-    )
 
 
 def mention_of(world: World, login: str) -> str:

@@ -10,7 +10,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-import jira
 import pytest
 
 from plugin.asks import Asks
@@ -18,21 +17,10 @@ from plugin.audit import Audit
 from plugin.items import ITEM_PROPERTY
 from plugin.notices import COMMENTS_PROPERTY
 from sandbox.app import assert_no_violations
-from tests.e2e.conftest import MakeWorld, World
+from tests.e2e.conftest import MakeWorld, World, as_person
 
 HOSTILE = "finance.contact"
 COLLEAGUE = "engineering.contact"
-
-
-def as_person(world: World, login: str) -> Any:
-    """A Jira client logged in as one of the seed's people (the sandbox checks who, not how)."""
-    user = login if world.flavour.name == "datacenter" else f"{login}@example.com"
-    return jira.JIRA(
-        world.flavour.url,
-        basic_auth=(user, "password"),
-        max_retries=0,
-        options={"check_update": False},
-    )
 
 
 def built(make_world: MakeWorld, flavour: str) -> tuple[World, str, dict[str, str]]:

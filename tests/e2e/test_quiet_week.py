@@ -13,28 +13,16 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-import jira
 import pytest
 
 from plugin.asks import ANSWERED, OPEN, Asks
 from plugin.calendar import WorkCalendar
 from sandbox.app import assert_no_violations
-from tests.e2e.conftest import MakeWorld, World
+from tests.e2e.conftest import MakeWorld, World, as_person
 from tests.e2e.test_minutes import link
 
 FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
 START_FIELD, ATTENDEES_FIELD = "customfield_10060", "customfield_10061"
-
-
-def as_person(world: World, login: str) -> jira.JIRA:
-    """A Jira client logged in as one of the seed's people."""
-    user = login + "@example.com" if world.flavour.name == "cloud" else login
-    return jira.JIRA(
-        world.flavour.url,
-        basic_auth=(user, "password"),
-        max_retries=0,
-        options={"check_update": False},
-    )
 
 
 def account(world: World, login: str) -> str:
