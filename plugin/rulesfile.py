@@ -375,9 +375,9 @@ class _Pruned:
             out.append(part)
         return tuple(out)
 
-    def take_out(self, loc: FieldPath) -> bool:
+    def take_out(self, loc: FieldPath) -> FieldPath | None:
         """Remove what `loc` points at, or the deepest part of it in the data (the container of
-        a missing key); False when the whole file would go."""
+        a missing key); return the place taken out, None when the whole file would go."""
         trail: list[tuple[Any, str | int]] = []
         node = self.data
         for part in loc:
@@ -391,7 +391,7 @@ class _Pruned:
         # What was found last goes: the refused value, or (a required key is missing, so the
         # walk stopped above it) the container that lacks it.
         if not trail:
-            return False
+            return None
         parent, part = trail[-1]
         where = self.original(tuple(p for _n, p in trail[:-1]))
         if isinstance(parent, list) and isinstance(part, int):
@@ -400,7 +400,7 @@ class _Pruned:
         elif where == ("departments",):
             self.departments.add(str(part))
         del parent[part]
-        return True
+        return tuple(p for _n, p in trail)
 
 
 class _OriginalLines(LineMap):
@@ -433,10 +433,17 @@ def _references_around(
     pruned = _Pruned(data)
     details = error.errors()
     for _round in range(_PRUNE_ROUNDS):
-        # Later list items first, so that taking one out does not move the next one's place.
+        # Later list items first, so that taking one out does not move the next one's place;
+        # nothing inside a part already taken out this round (its place now holds another).
+        gone: list[FieldPath] = []
         for detail in sorted(details, key=lambda d: _sort_key(d["loc"]), reverse=True):
-            if not pruned.take_out(tuple(detail["loc"])):
+            loc = tuple(detail["loc"])
+            if any(loc[: len(place)] == place for place in gone):
+                continue
+            place = pruned.take_out(loc)
+            if place is None:
                 return []
+            gone.append(place)
         try:
             rules = Rules.model_validate(pruned.data)
         except ValidationError as again:

@@ -510,3 +510,14 @@ def test_an_unknown_placeholder_in_the_page_title_is_refused_before_publishing()
     lone = VALID + 'confluence:\n  space: XD\n  title: "{date 会议纪要"\n'
     [problem] = problems_in(lone)
     assert problem.startswith("rules.yaml:19: confluence.title: ") and "{{" in problem
+
+
+def test_two_mistakes_in_one_stage_leave_the_next_stage_checked_in_its_own_place() -> None:
+    text = TWO_STAGES.replace("    days: 3\n", "    days: three\n    colour: red\n")
+    problems = problems_in(text)
+    assert [p.split(": ")[1] for p in problems] == [
+        "stages[0].days",
+        "stages[0].colour",
+        "stages[1].deliverables[0].owner",
+    ]
+    assert problems[2].startswith("rules.yaml:24: ")
