@@ -17,10 +17,10 @@ from typing import Any
 
 import requests
 
-from plugin.deliveries import Deliveries, Delivery, DeliveryState
-from plugin.jira_gateway import JiraGateway
-from plugin.rules import Rules
-from plugin.store import Store
+from plugin.atlassian.jira_gateway import JiraGateway
+from plugin.process.rules import Rules
+from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
+from plugin.spine.store import Store
 from sandbox.app import Sandbox
 from sandbox.seed import Seed, SeedUser
 from sandbox.server import SandboxServer

@@ -35,11 +35,11 @@ from demo.processes import (
     wait_healthy,
 )
 from demo.scenes import SCENES, Scene
-from plugin.deliveries import Deliveries
-from plugin.errors import GatewayError
-from plugin.jira_gateway import JiraGateway
-from plugin.rulesfile import load_rules
-from plugin.store import Store
+from plugin.atlassian.jira_gateway import JiraGateway
+from plugin.process.rulesfile import load_rules
+from plugin.spine.deliveries import Deliveries
+from plugin.spine.errors import GatewayError
+from plugin.spine.store import Store
 from sandbox.app import Sandbox
 from sandbox.seed import load_seed
 from sandbox.server import SandboxServer

@@ -24,11 +24,11 @@ from demo.harness import (
     endpoint_of,
     next_monday,
 )
-from plugin.audit import Audit
-from plugin.calendar import WorkCalendar
-from plugin.deliveries import Delivery, DeliveryState
-from plugin.errors import RefusedError
-from plugin.wording import mention, say
+from plugin.process.audit import Audit
+from plugin.process.calendar import WorkCalendar
+from plugin.process.wording import mention, say
+from plugin.spine.deliveries import Delivery, DeliveryState
+from plugin.spine.errors import RefusedError
 from sandbox.confluence import ConfluenceFake
 
 log = logging.getLogger(__name__)

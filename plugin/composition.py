@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table
 
-from plugin.routing import Router
-from plugin.schedule import Schedule
+from plugin.spine.routing import Router
+from plugin.spine.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -25,25 +25,14 @@ class Composition:
 
 def compose() -> Composition:
     """Return the composition of all rules; imported late so each rule stays its own module."""
-    from plugin import (
-        asks,
-        audit,
-        budget,
-        deliveries,
-        escalation,
-        jira_site,
-        leases,
-        marks,
-        meeting_records,
-        minutes,
-        notices,
-        ownership,
-        stage_gate,
-        store,
-        tree_records,
-        trees,
-        weekly,
-    )
+    from plugin.atlassian import jira_site, marks
+    from plugin.process import asks, audit, notices
+    from plugin.rules.escalation import escalation
+    from plugin.rules.minutes import meeting_records, minutes
+    from plugin.rules.ownership import ownership, stage_gate
+    from plugin.rules.reports import weekly
+    from plugin.rules.trees import tree_records, trees
+    from plugin.spine import budget, deliveries, leases, store
 
     return Composition(
         router=Router(

@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from plugin.deliveries import Deliveries
-from plugin.inbox import Inbox
-from plugin.queue import DeliveryQueue, make_queue
-from plugin.signature import sign
-from plugin.store import Store, metadata
+from plugin.spine.deliveries import Deliveries
+from plugin.spine.inbox import Inbox
+from plugin.spine.queue import DeliveryQueue, make_queue
+from plugin.spine.signature import sign
+from plugin.spine.store import Store, metadata
 from tests.fakes import ALL_TABLES, EpochClock
 from webhooks.app import create_app
 from webhooks.settings import Settings, load_settings

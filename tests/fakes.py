@@ -11,10 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from plugin.composition import compose
-from plugin.errors import RefusedError, TransientGatewayError
-from plugin.jira_gateway import field_ids_by_name, field_of_type, issue_payload
-from plugin.ports import (
+from plugin.atlassian.jira_gateway import field_ids_by_name, field_of_type, issue_payload
+from plugin.atlassian.ports import (
     BULK_LIMIT,
     BulkResult,
     CreatedIssue,
@@ -23,7 +21,9 @@ from plugin.ports import (
     NewIssue,
     Placement,
 )
-from plugin.rules import Rules
+from plugin.composition import compose
+from plugin.process.rules import Rules
+from plugin.spine.errors import RefusedError, TransientGatewayError
 
 REPO = Path(__file__).resolve().parent.parent
 ALL_TABLES = compose().tables  # every table of the service, as Service.create_tables creates them
@@ -73,7 +73,7 @@ EPIC_NAME_FIELD = "customfield_10102"
 
 def load_default_rules(**changes: Any) -> Rules:
     """The shipped rules file, optionally changed (e.g. language="en")."""
-    from plugin.rulesfile import load_rules
+    from plugin.process.rulesfile import load_rules
 
     rules = load_rules(RULES_FILE)
     return rules.model_copy(update=changes) if changes else rules

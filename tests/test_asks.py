@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from plugin.asks import ANSWERED, CANCELLED, OPEN, Asks
-from plugin.store import Store
+from plugin.process.asks import ANSWERED, CANCELLED, OPEN, Asks
+from plugin.spine.store import Store
 
 
 def hours(start: float, end: float) -> float:
@@ -93,7 +93,7 @@ def test_cancelling_by_source_keeps_those_still_asked(store: Store) -> None:
 
 
 def test_a_lease_has_one_holder_until_it_expires_or_is_given_back(store: Store) -> None:
-    from plugin.leases import Leases
+    from plugin.spine.leases import Leases
 
     leases = Leases(store)
     assert leases.take("sweep_asks", "w1", now=0.0, seconds=60)
@@ -105,7 +105,7 @@ def test_a_lease_has_one_holder_until_it_expires_or_is_given_back(store: Store) 
 
 
 def test_response_times_are_aggregated_per_department_in_the_database(store: Store) -> None:
-    from plugin.asks import response_times
+    from plugin.process.asks import response_times
 
     asks = Asks(store)
     for n, (person, answered_after) in enumerate([("a", 1.5), ("b", 30.0), ("c", None)]):
@@ -129,8 +129,8 @@ def test_response_times_are_aggregated_per_department_in_the_database(store: Sto
 
 
 def test_metrics_show_the_response_time_histogram(store: Store) -> None:
-    from plugin import metrics
-    from plugin.asks import RESPONSE_BUCKETS, response_times
+    from plugin.process.asks import RESPONSE_BUCKETS, response_times
+    from plugin.spine import metrics
 
     asks = Asks(store)
     ask(asks, "alice")

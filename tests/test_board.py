@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from plugin.board import (
+from plugin.process.calendar import WorkCalendar
+from plugin.rules.reports.board import (
     AskFact,
     ItemFact,
     compute_board,
@@ -15,7 +16,6 @@ from plugin.board import (
     percent,
     percentile,
 )
-from plugin.calendar import WorkCalendar
 from tests.fakes import load_default_rules
 
 TODAY = date(2026, 3, 16)  # a Monday

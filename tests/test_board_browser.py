@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from plugin.board import figure_cells
-from plugin.board_sources import read_board
-from plugin.context import Context
-from plugin.store import Store
+from plugin.rules.reports.board import figure_cells
+from plugin.rules.reports.board_sources import read_board
+from plugin.spine.context import Context
+from plugin.spine.store import Store
 from tests.fakes import load_default_rules
 from tests.test_web_board import NOW, TOKEN, seed_board
 from webhooks.app import create_app

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from plugin.budget import MAX_INLINE_WAIT, RequestBudget
-from plugin.errors import TransientGatewayError
-from plugin.store import Store
+from plugin.spine.budget import MAX_INLINE_WAIT, RequestBudget
+from plugin.spine.errors import TransientGatewayError
+from plugin.spine.store import Store
 
 
 class Clock:

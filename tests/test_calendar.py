@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from plugin.calendar import WorkCalendar
-from plugin.rules import CalendarRules
+from plugin.process.calendar import WorkCalendar
+from plugin.process.rules import CalendarRules
 
 
 def china() -> WorkCalendar:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugin.deliveries import Deliveries, DeliveryState, format_age
-from plugin.queue import make_queue
+from plugin.spine.deliveries import Deliveries, DeliveryState, format_age
+from plugin.spine.queue import make_queue
 from webhooks.cli import cli
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -210,7 +210,7 @@ def test_jobs_recover_re_enqueues_a_dead_workers_delivery(
 def test_audit_prints_what_crossdept_did_per_issue_and_since_a_time(
     runner: CliRunner, data_deliveries: Deliveries
 ) -> None:
-    from plugin.audit import Audit
+    from plugin.process.audit import Audit
 
     audit = Audit(data_deliveries.store)
     audit.record(1_800_000_000.0, "XD-9", "ownership", "check failed", "single_owner", "d-1")
@@ -241,7 +241,7 @@ def test_audit_prints_what_crossdept_did_per_issue_and_since_a_time(
 def test_asks_lists_open_clocks_with_their_next_step(
     runner: CliRunner, data_deliveries: Deliveries
 ) -> None:
-    from plugin.asks import Asks
+    from plugin.process.asks import Asks
 
     asks = Asks(data_deliveries.store)
     asks.open(

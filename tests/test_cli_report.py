@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from plugin.leases import Leases
-from plugin.store import Store
-from plugin.weekly import LEASE as WEEKLY_LEASE
+from plugin.rules.reports.weekly import LEASE as WEEKLY_LEASE
+from plugin.spine.leases import Leases
+from plugin.spine.store import Store
 from webhooks.cli import cli
 
 RULES = "config/rules.yaml"
@@ -193,7 +193,7 @@ def test_a_request_without_a_tree_gets_no_weekly_page(site_env: bool) -> None:
 
 
 def test_asks_name_the_people_and_who_each_next_step_goes_to(site_env: bool) -> None:
-    from plugin.asks import Asks
+    from plugin.process.asks import Asks
     from webhooks.service import Service
     from webhooks.settings import load_settings
 

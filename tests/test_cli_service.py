@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugin.deliveries import Deliveries, DeliveryState
-from plugin.store import Store
+from plugin.spine.deliveries import Deliveries, DeliveryState
+from plugin.spine.store import Store
 from webhooks.cli import cli
 
 pytestmark = pytest.mark.usefixtures("restore_logging")

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from plugin.calendar import WorkCalendar
-from plugin.clocks import WorkClock
+from plugin.process.calendar import WorkCalendar
+from plugin.process.clocks import WorkClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CN = WorkCalendar(country="CN")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from plugin import escalation, minutes, ownership, stage_gate, trees, weekly
 from plugin.composition import build_router, compose
-from plugin.store import metadata
+from plugin.rules.escalation import escalation
+from plugin.rules.minutes import minutes
+from plugin.rules.ownership import ownership, stage_gate
+from plugin.rules.reports import weekly
+from plugin.rules.trees import trees
+from plugin.spine.store import metadata
 
 
 def test_every_rule_router_is_composed() -> None:

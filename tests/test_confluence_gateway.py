@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from plugin.confluence_gateway import ConfluenceGateway
-from plugin.errors import GatewayError, RefusedError, TransientGatewayError
+from plugin.atlassian.confluence_gateway import ConfluenceGateway
+from plugin.spine.errors import GatewayError, RefusedError, TransientGatewayError
 from sandbox.app import Sandbox, installed_sandbox
 from tests.fakes import ManualClock
 
@@ -137,7 +137,7 @@ def test_rate_limits_are_transient(
 def test_a_parent_page_another_worker_made_a_moment_ago_is_used_not_refused(
     wiki: tuple[ConfluenceGateway, Sandbox],
 ) -> None:
-    from plugin.pages import parent_page
+    from plugin.atlassian.pages import parent_page
 
     gateway, _sandbox = wiki
     made_meanwhile: list[str] = []
@@ -157,7 +157,7 @@ def test_a_parent_page_another_worker_made_a_moment_ago_is_used_not_refused(
 def test_a_page_property_counts_only_when_crossdept_sealed_it(
     wiki: tuple[ConfluenceGateway, Sandbox],
 ) -> None:
-    from plugin.seals import MarkSeal
+    from plugin.atlassian.seals import MarkSeal
 
     gateway, _sandbox = wiki
     url = gateway._client.url

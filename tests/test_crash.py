@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from plugin.context import Context
-from plugin.deliveries import Deliveries, DeliveryState
-from plugin.events import JiraEvent
-from plugin.inbox import Inbox
-from plugin.queue import make_queue
-from plugin.routing import Router
-from plugin.store import Store
+from plugin.spine.context import Context
+from plugin.spine.deliveries import Deliveries, DeliveryState
+from plugin.spine.events import JiraEvent
+from plugin.spine.inbox import Inbox
+from plugin.spine.queue import make_queue
+from plugin.spine.routing import Router
+from plugin.spine.store import Store
 from tests.fakes import ALL_TABLES
 
 REPO = Path(__file__).resolve().parent.parent

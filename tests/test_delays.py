@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from plugin.calendar import WorkCalendar
-from plugin.delays import DelayDecision, DueItem, decide, due_item, is_done
+from plugin.process.calendar import WorkCalendar
+from plugin.rules.ownership.delays import DelayDecision, DueItem, decide, due_item, is_done
 from tests.fakes import load_default_rules
 
 RULES = load_default_rules()
@@ -90,7 +90,7 @@ def test_english_rules_use_their_own_label_and_a_search_hit_reads_as_an_item() -
 
 
 def test_with_a_delayed_status_the_mark_is_the_status_not_the_label() -> None:
-    from plugin.rules import DelayedStatus
+    from plugin.process.rules import DelayedStatus
 
     rules = RULES.model_copy(
         update={

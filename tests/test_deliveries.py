@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.deliveries import Deliveries, DeliveryState
-from plugin.store import Store
+from plugin.spine.deliveries import Deliveries, DeliveryState
+from plugin.spine.store import Store
 from tests.fakes import EpochClock
 
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from plugin.asks import CANCELLED, OPEN, Asks
-from plugin.audit import Audit
-from plugin.context import Context
-from plugin.escalation import LEASE, router, run_ask_sweep
-from plugin.events import parse_event
-from plugin.leases import Leases
-from plugin.rules import Rules
-from plugin.store import Store
+from plugin.process.asks import CANCELLED, OPEN, Asks
+from plugin.process.audit import Audit
+from plugin.process.rules import Rules
+from plugin.rules.escalation.escalation import LEASE, router, run_ask_sweep
+from plugin.spine.context import Context
+from plugin.spine.events import parse_event
+from plugin.spine.leases import Leases
+from plugin.spine.store import Store
 from tests.fakes import (
     CONTACTS,
     CROSSDEPT,
@@ -142,7 +142,7 @@ def test_notify_also_emails_the_recipient(store: Store) -> None:
 
 
 def test_a_step_already_sent_is_recognised_by_its_exact_marker_in_crossdepts_own_comment() -> None:
-    from plugin.escalation import already_sent
+    from plugin.rules.escalation.escalation import already_sent
 
     me = {"accountId": CROSSDEPT}
     said = {"body": "h4. …\n_本评论由 crossdept 发送（ask:11:1）。_", "author": me}
@@ -380,8 +380,8 @@ def mentioning(people: list[str], comment_id: str = "c9", author: str = REQUESTE
 def test_the_first_mentions_are_asked_while_every_limit_has_room(
     people: str, counts: dict[str, Any], asked: str, over: str, limit: str | None
 ) -> None:
-    from plugin.escalation import within_limits
-    from plugin.rules import AskLimits
+    from plugin.process.rules import AskLimits
+    from plugin.rules.escalation.escalation import within_limits
 
     counts = {"asked_before": "", **counts}
     found = within_limits(list(people), AskLimits(), **counts)
@@ -456,8 +456,8 @@ def test_steps_of_one_issue_falling_due_together_are_said_in_one_comment(store: 
 
 
 def test_due_asks_are_batched_without_splitting_an_issue() -> None:
-    from plugin.asks import Ask
-    from plugin.escalation import by_issue_batches
+    from plugin.process.asks import Ask
+    from plugin.rules.escalation.escalation import by_issue_batches
 
     def ask(number: int, issue: str) -> Ask:
         return Ask(
@@ -505,7 +505,7 @@ def test_a_sweep_after_an_outage_takes_the_rung_that_is_due_in_one_comment(store
     [(23, 0, 0), (25, 0, 0), (49, 0, 1), (73, 0, 2), (73, 1, 2), (49, 1, 1), (100, 2, 2)],
 )
 def test_the_rung_due_is_the_last_one_whose_time_has_come(hours: int, done: int, rung: int) -> None:
-    from plugin.escalation import due_rung
+    from plugin.rules.escalation.escalation import due_rung
 
     rules = load_default_rules()
     at = (START + timedelta(hours=hours)).timestamp()

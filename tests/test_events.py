@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import PayloadError, PayloadTooLargeError, SignatureError
-from plugin.events import JiraEvent, delivery_key, parse_event
-from plugin.signature import sign
+from plugin.spine.errors import PayloadError, PayloadTooLargeError, SignatureError
+from plugin.spine.events import JiraEvent, delivery_key, parse_event
+from plugin.spine.signature import sign
 from tests.conftest import ALL_SAMPLES, HANDWRITTEN_SAMPLES, load_sample, load_sample_json
 
 SECRET = b"s3cret"

@@ -13,10 +13,10 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from plugin import metrics
-from plugin.inbox import Inbox
-from plugin.queue import make_queue
-from plugin.store import Store, health_probe
+from plugin.spine import metrics
+from plugin.spine.inbox import Inbox
+from plugin.spine.queue import make_queue
+from plugin.spine.store import Store, health_probe
 from tests.conftest import load_sample, signed_post
 from webhooks.app import create_app
 from webhooks.settings import Settings
@@ -153,7 +153,7 @@ def test_several_processes_share_their_metrics(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import sys
-        from plugin import metrics
+        from plugin.spine import metrics
         if sys.argv[1] == "count":
             metrics.observe_delivery("accepted", "", 0.002)
             metrics.observe_jira_call("/rest/api/2/issue/XD-1", "GET", 200)
@@ -189,7 +189,7 @@ def test_several_processes_share_their_metrics(tmp_path: Path) -> None:
 def test_healthz_reports_whether_jira_answers_without_ever_failing_for_it(
     settings: Settings, inbox: Inbox
 ) -> None:
-    from plugin.errors import RefusedError, TransientGatewayError
+    from plugin.spine.errors import RefusedError, TransientGatewayError
 
     answers: list[Exception | None] = [None]
 

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from plugin.deliveries import deliveries
-from plugin.inbox import Inbox
-from plugin.signature import sign
+from plugin.spine.deliveries import deliveries
+from plugin.spine.inbox import Inbox
+from plugin.spine.signature import sign
 from tests.conftest import ALL_SAMPLES, WEBHOOK_SECRET
 from webhooks.cli import cli
 

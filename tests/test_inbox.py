@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from plugin.deliveries import Deliveries, DeliveryState
-from plugin.inbox import Inbox
-from plugin.queue import RECOVERY_GRACE_S, DeliveryQueue, Feeder, make_queue, recover
-from plugin.store import Store
+from plugin.spine.deliveries import Deliveries, DeliveryState
+from plugin.spine.inbox import Inbox
+from plugin.spine.queue import RECOVERY_GRACE_S, DeliveryQueue, Feeder, make_queue, recover
+from plugin.spine.store import Store
 
 
 def test_a_new_delivery_is_stored_and_left_for_the_feeder(

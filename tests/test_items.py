@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.events import parse_event
-from plugin.items import (
+from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
     ItemMark,
@@ -15,6 +14,7 @@ from plugin.items import (
     may_be_request,
     read_tree_record,
 )
+from plugin.spine.events import parse_event
 from tests.fakes import load_default_rules
 
 RULES = load_default_rules()

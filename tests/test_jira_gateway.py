@@ -12,11 +12,11 @@ import pytest
 import requests
 import responses
 
-from plugin.errors import RefusedError, TransientGatewayError
-from plugin.jira_gateway import BULK_LIMIT, JiraGateway, issue_payload
-from plugin.marks import MarkBook, issue_marks
-from plugin.ports import NewIssue
-from plugin.store import Store
+from plugin.atlassian.jira_gateway import BULK_LIMIT, JiraGateway, issue_payload
+from plugin.atlassian.marks import MarkBook, issue_marks
+from plugin.atlassian.ports import NewIssue
+from plugin.spine.errors import RefusedError, TransientGatewayError
+from plugin.spine.store import Store
 
 URL = "https://example.atlassian.net"
 DC_URL = "https://jira.example.com/jira"
@@ -101,7 +101,7 @@ def test_429_is_transient_with_retry_after_and_does_not_sleep(http: responses.Re
 def test_with_a_budget_a_short_429_is_sent_again_after_its_wait_and_a_long_one_is_not(
     http: responses.RequestsMock, sqlite_store: Store
 ) -> None:
-    from plugin.budget import RequestBudget
+    from plugin.spine.budget import RequestBudget
 
     gateway = cloud(http)
     slept: list[float] = []

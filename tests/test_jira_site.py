@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugin.jira_site import JiraMismatchError, JiraSite, check_site, rebind_site, recorded_site
-from plugin.store import Store
+from plugin.atlassian.jira_site import (
+    JiraMismatchError,
+    JiraSite,
+    check_site,
+    rebind_site,
+    recorded_site,
+)
+from plugin.spine.store import Store
 from tests.fakes import REPO
 from webhooks.cli import cli
 

@@ -34,8 +34,8 @@ def test_only_the_gateways_import_the_atlassian_clients() -> None:
         if imported & {"jira", "atlassian"}
     }
     assert users == {
-        "plugin/confluence_gateway.py": ["atlassian"],
-        "plugin/jira_gateway.py": ["jira"],
+        "plugin/atlassian/confluence_gateway.py": ["atlassian"],
+        "plugin/atlassian/jira_gateway.py": ["jira"],
     }
 
 
@@ -45,6 +45,56 @@ def test_the_domain_imports_neither_the_web_edge_nor_the_sandbox_nor_flask() -> 
 
 
 def test_rules_reach_jira_only_through_the_port() -> None:
-    for name in ("plugin/trees.py", "plugin/items.py", "plugin/notices.py", "plugin/owners.py"):
+    for name in (
+        "plugin/rules/trees/trees.py",
+        "plugin/process/items.py",
+        "plugin/process/notices.py",
+        "plugin/process/owners.py",
+    ):
         source = (REPO / name).read_text(encoding="utf-8")
         assert "jira_gateway" not in source and "confluence_gateway" not in source, name
+
+
+LAYERS = ("spine", "atlassian", "process", "rules")  # each may import only itself and those before
+
+
+def runtime_plugin_imports(path: Path) -> set[str]:
+    """The plugin modules a file imports when it runs (not those named only for type checking)."""
+    found: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom) and inner.module and inner.level == 0:
+                    if inner.module.startswith("plugin."):
+                        found.add(inner.module)
+                elif isinstance(inner, ast.Import):
+                    found.update(a.name for a in inner.names if a.name.startswith("plugin."))
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return found
+
+
+def test_the_spine_atlassian_process_and_rules_import_only_downwards() -> None:
+    wrong = []
+    for path in sorted((REPO / "plugin").rglob("*.py")):
+        parts = path.relative_to(REPO / "plugin").parts
+        if len(parts) < 2:
+            continue  # plugin/composition.py composes everything
+        allowed = LAYERS[: LAYERS.index(parts[0]) + 1]
+        for module in sorted(runtime_plugin_imports(path)):
+            if module.split(".")[1] not in allowed:
+                wrong.append(f"{path.relative_to(REPO).as_posix()} imports {module}")
+    assert wrong == []
+
+
+def test_a_newcomer_finds_each_rule_in_its_own_folder() -> None:
+    rules = sorted(
+        p.name
+        for p in (REPO / "plugin" / "rules").iterdir()
+        if p.is_dir() and p.name != "__pycache__"
+    )
+    assert rules == ["escalation", "minutes", "ownership", "reports", "trees"]
+    assert (REPO / "plugin" / "rules" / "minutes" / "minutes_parser.py").is_file()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from plugin.meeting_records import MeetingRecords
-from plugin.store import Store
+from plugin.rules.minutes.meeting_records import MeetingRecords
+from plugin.spine.store import Store
 
 
 def test_a_page_is_recorded_for_a_meeting_no_webhook_announced(store: Store) -> None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from plugin.events import parse_event
-from plugin.minutes import _short_notice, action_ref, is_meeting, jira_time, read_meeting
-from plugin.minutes_parser import Action
+from plugin.rules.minutes.minutes import (
+    _short_notice,
+    action_ref,
+    is_meeting,
+    jira_time,
+    read_meeting,
+)
+from plugin.rules.minutes.minutes_parser import Action
+from plugin.spine.events import parse_event
 from tests.fakes import load_default_rules
 
 ALICE = "557058:00000000-0000-4000-8000-000000000004"

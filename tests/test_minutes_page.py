@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.minutes_page import (
+from plugin.process.rules import Rules
+from plugin.rules.minutes.minutes_page import (
     Meeting,
     People,
     TrackedAction,
@@ -18,8 +19,7 @@ from plugin.minutes_page import (
     preview_html,
     render_page,
 )
-from plugin.minutes_parser import parse_minutes
-from plugin.rules import Rules
+from plugin.rules.minutes.minutes_parser import parse_minutes
 from tests.fakes import load_default_rules
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from plugin.minutes_parser import Action, LineProblem, agenda, due_date, parse_minutes
+from plugin.rules.minutes.minutes_parser import Action, LineProblem, agenda, due_date, parse_minutes
 
 ALICE = "557058:00000000-0000-4000-8000-000000000004"
 BOB = "557058:00000000-0000-4000-8000-000000000007"
@@ -109,7 +109,7 @@ def test_the_agenda_is_the_description_without_its_minutes_lines() -> None:
 
 
 def test_actions_past_the_meetings_limit_become_problems_in_the_order_written() -> None:
-    from plugin.minutes_parser import within_action_limit
+    from plugin.rules.minutes.minutes_parser import within_action_limit
 
     lines = [f"待办：[~accountid:a{n}] 2026-03-10 第 {n} 项" for n in range(4)]
     minutes = parse_minutes(["\n".join(lines)], date(2026, 3, 2))

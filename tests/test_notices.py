@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import TransientGatewayError
-from plugin.notices import Notices
-from plugin.store import Store
+from plugin.process.notices import Notices
+from plugin.spine.errors import TransientGatewayError
+from plugin.spine.store import Store
 from tests.fakes import ALL_TABLES, FakeJira
 
 
@@ -72,7 +72,7 @@ def test_forgetting_an_issue_lets_every_rule_speak_again(notices: Notices) -> No
 
 
 def test_an_own_comment_is_found_by_its_marker_never_by_a_longer_one() -> None:
-    from plugin.notices import find_own_comment
+    from plugin.process.notices import find_own_comment
 
     jira = FakeJira()
     jira.add_comment("XD-1", "h4. …\n_本评论由 crossdept 维护（ownership:XD-10）。_")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.owners import (
+from plugin.process.owners import (
     Owner,
     OwnerUnresolvedError,
     department_people,

@@ -6,8 +6,14 @@ from datetime import date
 
 import pytest
 
-from plugin.calendar import WorkCalendar
-from plugin.ownership_checks import ItemView, check_item, item_view, render_fixed, render_violations
+from plugin.process.calendar import WorkCalendar
+from plugin.rules.ownership.ownership_checks import (
+    ItemView,
+    check_item,
+    item_view,
+    render_fixed,
+    render_violations,
+)
 from tests.fakes import CONTACTS, DC_USERS, HEADS, data_center_rules, load_default_rules
 
 RULES = load_default_rules()

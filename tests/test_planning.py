@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from plugin.calendar import WorkCalendar
-from plugin.errors import RequestProblemError
-from plugin.planning import (
+from plugin.process.calendar import WorkCalendar
+from plugin.process.rules import Rules
+from plugin.rules.trees.planning import (
     check_request,
     is_request,
     plan_tree,
@@ -16,7 +16,7 @@ from plugin.planning import (
     render_tree,
     tree_to_json,
 )
-from plugin.rules import Rules
+from plugin.spine.errors import RequestProblemError
 from tests.fakes import HEADS, PM, REQUESTER, load_default_rules, request_issue
 
 

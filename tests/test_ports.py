@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from plugin.confluence_gateway import ConfluenceGateway
-from plugin.jira_gateway import JiraGateway
-from plugin.ports import ConfluencePort, JiraPort
+from plugin.atlassian.confluence_gateway import ConfluenceGateway
+from plugin.atlassian.jira_gateway import JiraGateway
+from plugin.atlassian.ports import ConfluencePort, JiraPort
 from tests.fakes import FakeJira
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from plugin.board import ItemFact
-from plugin.calendar import WorkCalendar
-from plugin.minutes_page import People, parse_storage
-from plugin.progress_report import progress_rows, reason_and_measures, render_progress_page
+from plugin.process.calendar import WorkCalendar
+from plugin.rules.minutes.minutes_page import People, parse_storage
+from plugin.rules.reports.board import ItemFact
+from plugin.rules.reports.progress_report import (
+    progress_rows,
+    reason_and_measures,
+    render_progress_page,
+)
 from tests.fakes import load_default_rules
 
 TODAY = date(2026, 3, 16)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from plugin.deliveries import Deliveries, DeliveryState
-from plugin.errors import SettingsError
-from plugin.queue import DeliveryQueue, Feeder, ScheduledJob, make_queue, recover, retry_delay
-from plugin.store import Store
+from plugin.spine.deliveries import Deliveries, DeliveryState
+from plugin.spine.errors import SettingsError
+from plugin.spine.queue import DeliveryQueue, Feeder, ScheduledJob, make_queue, recover, retry_delay
+from plugin.spine.store import Store
 from tests.fakes import EpochClock
 
 

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from plugin.deliveries import Deliveries, DeliveryState
-from plugin.inbox import Inbox
-from plugin.signature import sign
+from plugin.spine.deliveries import Deliveries, DeliveryState
+from plugin.spine.inbox import Inbox
+from plugin.spine.signature import sign
 from tests.conftest import ALL_SAMPLES, SHARED_TOKEN, encode_body, load_sample, signed_post
 from webhooks.app import create_app
 from webhooks.settings import Settings
@@ -445,7 +445,7 @@ def test_without_an_inbox_the_app_opens_the_one_the_settings_describe(settings: 
 def test_the_app_refuses_settings_that_cannot_authenticate_webhooks(
     make_settings: Callable[..., Settings],
 ) -> None:
-    from plugin.errors import SettingsError
+    from plugin.spine.errors import SettingsError
     from webhooks.settings import load_settings
 
     unchecked = load_settings(

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from plugin.events import JiraEvent, parse_event
-from plugin.routing import HandlerFailuresError, Router
+from plugin.spine.events import JiraEvent, parse_event
+from plugin.spine.routing import HandlerFailuresError, Router
 
 CONTEXT: Any = type("Context", (), {"delivery_id": "d-1"})()
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from plugin.rules import (
+from plugin.process.rules import (
     CalendarRules,
     EscalationStep,
     MeetingLength,

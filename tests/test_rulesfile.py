@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import ConfigError
-from plugin.rulesfile import LineMap, format_path, load_rules, parse_rules, read_yaml
+from plugin.process.rulesfile import LineMap, format_path, load_rules, parse_rules, read_yaml
+from plugin.spine.errors import ConfigError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config" / "rules.yaml"
 

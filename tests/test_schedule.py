@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.schedule import Periodic, Schedule
+from plugin.spine.schedule import Periodic, Schedule
 
 
 def test_work_registers_under_its_name_and_runs_at_most_once_a_minute() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from plugin.rulesfile import read_yaml, render_rules_json_schema, to_json_compatible
+from plugin.process.rulesfile import read_yaml, render_rules_json_schema, to_json_compatible
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 SCHEMA_FILE = CONFIG / "rules.schema.json"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin.seals import MarkSeal
+from plugin.atlassian.seals import MarkSeal
 
 SEAL = MarkSeal("a-key-jira-never-holds")
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import inspect
 
 from plugin.composition import Composition, compose
-from plugin.context import Context
-from plugin.routing import Router
-from plugin.schedule import Schedule
+from plugin.spine.context import Context
+from plugin.spine.routing import Router
+from plugin.spine.schedule import Schedule
 from tests.fakes import FakeJira
 from webhooks.service import Service
 from webhooks.settings import Settings

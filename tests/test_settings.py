@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import SettingsError
+from plugin.spine.errors import SettingsError
 from webhooks.settings import DEFAULT_MAX_BODY_BYTES, Settings, load_settings
 
 DC = {

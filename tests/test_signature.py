@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.errors import SignatureError
-from plugin.signature import authenticate, sign, verify_signature, verify_token
+from plugin.spine.errors import SignatureError
+from plugin.spine.signature import authenticate, sign, verify_signature, verify_token
 
 # From hibernate/replicate-jira's RequestSignatureFilterTest, checked against Python's hmac.
 VECTOR_SECRET = b"wrong-secret"

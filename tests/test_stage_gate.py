@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from plugin.events import parse_event
-from plugin.stage_gate import blocking_items, stage_of, status_change
+from plugin.rules.ownership.stage_gate import blocking_items, stage_of, status_change
+from plugin.spine.events import parse_event
 from tests.fakes import load_default_rules
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ STARTED = {"name": "进行中", "statusCategory": {"key": "indeterminate"}}
 
 
 def start(world: World, ref: str) -> None:
-    from plugin.stage_gate import router
+    from plugin.rules.ownership.stage_gate import router
     from tests.fakes import issue_event
 
     key = world.keys[ref]
@@ -120,7 +120,7 @@ def test_a_workflow_with_no_way_back_gets_a_warning_that_says_so(tmp_path: objec
 def gate_world(tmp_path: object, mode: str) -> World:
     from pathlib import Path
 
-    from plugin.store import Store
+    from plugin.spine.store import Store
     from tests.fakes import ALL_TABLES
     from tests.test_ownership import World
 

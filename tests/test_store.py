@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugin.deliveries import Deliveries
-from plugin.store import Store, driver_url
+from plugin.spine.deliveries import Deliveries
+from plugin.spine.store import Store, driver_url
 from tests.fakes import ALL_TABLES
 
 
@@ -18,7 +18,7 @@ def test_create_all_can_run_at_every_start(store: Store) -> None:
 def test_processes_starting_together_on_a_new_store_each_find_it_ready(store: Store) -> None:
     import threading
 
-    from plugin.store import metadata
+    from plugin.spine.store import metadata
 
     metadata.drop_all(store.engine)
     url = store.engine.url.render_as_string(hide_password=False)
@@ -53,7 +53,7 @@ def test_plain_postgresql_urls_use_psycopg_3() -> None:
 def test_create_all_creates_exactly_the_tables_it_is_given(tmp_path: Path) -> None:
     from sqlalchemy import inspect
 
-    from plugin.deliveries import deliveries
+    from plugin.spine.deliveries import deliveries
 
     store = Store(f"sqlite:///{tmp_path / 'few.db'}")
     store.create_all([deliveries])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from plugin.store import Store
-from plugin.tree_records import TreeRecords
+from plugin.rules.trees.tree_records import TreeRecords
+from plugin.spine.store import Store
 
 
 def test_one_holder_at_a_time_until_its_lease_expires_or_it_releases(store: Store) -> None:

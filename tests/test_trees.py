@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from plugin.context import Context
-from plugin.errors import TransientGatewayError, uses_an_attempt
-from plugin.events import parse_event
-from plugin.notices import Notices
-from plugin.rules import Rules
-from plugin.store import Store
-from plugin.tree_records import TreeRecords
-from plugin.trees import (
+from plugin.process.notices import Notices
+from plugin.process.rules import Rules
+from plugin.rules.trees.tree_records import TreeRecords
+from plugin.rules.trees.trees import (
     BUSY_RETRY_S,
     ITEM_PROPERTY,
     LEASE_SECONDS,
@@ -28,6 +24,10 @@ from plugin.trees import (
     render_tree_summary,
     router,
 )
+from plugin.spine.context import Context
+from plugin.spine.errors import TransientGatewayError, uses_an_attempt
+from plugin.spine.events import parse_event
+from plugin.spine.store import Store
 from tests.fakes import (
     ALL_TABLES,
     CONTACTS,
@@ -540,7 +540,7 @@ REQUEST_FIELDS = {
 
 
 def sandbox_gateways(cloud: bool):  # type: ignore[no-untyped-def]
-    from plugin.jira_gateway import JiraGateway
+    from plugin.atlassian.jira_gateway import JiraGateway
 
     if cloud:
         requester = JiraGateway.connect(SANDBOX_CLOUD, email="requester@example.com", api_token="t")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from plugin.calendar import WorkCalendar
-from plugin.validators import validators
+from plugin.process.calendar import WorkCalendar
+from plugin.rules.ownership.validators import validators
 from tests.fakes import CONTACTS, DC_USERS, HEADS, RULES_FILE, load_default_rules
 from webhooks.cli import cli
 

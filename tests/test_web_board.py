@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from plugin.asks import Asks
-from plugin.context import Context
-from plugin.store import Store
+from plugin.process.asks import Asks
+from plugin.spine.context import Context
+from plugin.spine.store import Store
 from tests.fakes import HEADS, FakeJira, load_default_rules
 from webhooks.board import BoardView
 from webhooks.settings import Settings

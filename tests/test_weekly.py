@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from plugin.rules import ReportRules, WeeklyReport
-from plugin.weekly import due_week
+from plugin.process.rules import ReportRules, WeeklyReport
+from plugin.rules.reports.weekly import due_week
 from tests.fakes import load_default_rules
 
 

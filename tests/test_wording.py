@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from plugin.wording import CATALOG, department_name, join_names, mention, say
+from plugin.process.wording import CATALOG, department_name, join_names, mention, say
 from tests.fakes import load_default_rules
 
 
@@ -47,8 +47,8 @@ def test_mentions_name_cloud_accounts_and_data_center_usernames() -> None:
 
 
 def test_peoples_words_repeated_by_crossdept_stay_text() -> None:
-    from plugin.mentions import mentioned
-    from plugin.wording import plain
+    from plugin.process.mentions import mentioned
+    from plugin.process.wording import plain
 
     words = (
         "请 [~accountid:557058:abc] 看 [方案|https://evil.example/x] {quote}q{quote} !a.png! [~bob]"

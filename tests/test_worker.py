@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from plugin.context import Context
-from plugin.deliveries import Deliveries, DeliveryState
-from plugin.errors import NotYetError, RefusedError, TransientGatewayError
-from plugin.events import JiraEvent
-from plugin.queue import DeliveryQueue, make_queue
-from plugin.routing import Router
-from plugin.store import Store
-from plugin.worker import LeaseKeeper, Outcome, Worker, describe_error, transient_retry_after
+from plugin.spine.context import Context
+from plugin.spine.deliveries import Deliveries, DeliveryState
+from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
+from plugin.spine.events import JiraEvent
+from plugin.spine.queue import DeliveryQueue, make_queue
+from plugin.spine.routing import Router
+from plugin.spine.store import Store
+from plugin.spine.worker import LeaseKeeper, Outcome, Worker, describe_error, transient_retry_after
 from tests.fakes import ALL_TABLES, EpochClock
 
 SAMPLE = (
@@ -165,7 +165,7 @@ def test_a_retry_is_not_run_before_it_is_due(
 
 
 def test_handler_failures_that_are_all_transient_are_retried() -> None:
-    from plugin.routing import HandlerFailuresError
+    from plugin.spine.routing import HandlerFailuresError
 
     all_transient = HandlerFailuresError(
         [("a", TransientGatewayError("502", retry_after=3)), ("b", TransientGatewayError("x"))]

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from plugin import metrics
-from plugin.errors import (
+from plugin.spine import metrics
+from plugin.spine.errors import (
     EventError,
     PayloadError,
     PayloadTooLargeError,
@@ -20,7 +20,7 @@ from plugin.errors import (
     SignatureError,
     StaleDeliveryError,
 )
-from plugin.inbox import Inbox
+from plugin.spine.inbox import Inbox
 from webhooks import board, health, receiver
 from webhooks.receiver import Edge, delivery_header
 from webhooks.settings import Settings

@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
-from plugin.board import Board
-from plugin.board_page import LANGUAGES, render_board_page
-from plugin.board_sources import BoardFacts, board_of, read_facts
-from plugin.context import Context
-from plugin.rules import Rules
+from plugin.process.rules import Rules
+from plugin.rules.reports.board import Board
+from plugin.rules.reports.board_page import LANGUAGES, render_board_page
+from plugin.rules.reports.board_sources import BoardFacts, board_of, read_facts
+from plugin.spine.context import Context
 from webhooks.receiver import edge
 
 bp = Blueprint("board", __name__)

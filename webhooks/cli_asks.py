@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import click
 
-from plugin.asks import Ask, Asks
-from plugin.escalation import work_clock
-from plugin.ladder import recipient, steps
-from plugin.rules import Rules
+from plugin.process.asks import Ask, Asks
+from plugin.process.rules import Rules
+from plugin.rules.escalation.escalation import work_clock
+from plugin.rules.escalation.ladder import recipient, steps
 from webhooks.cli_shared import STORE_ENVIRONMENT, display_names, fail, open_store
 
 

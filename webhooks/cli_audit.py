@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from plugin.audit import Audit, AuditEntry
+from plugin.process.audit import Audit, AuditEntry
 from webhooks.cli_shared import STORE_ENVIRONMENT, open_store, parse_time
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from plugin.errors import ConfigError
-from plugin.rules import Rules, format_work_hours
-from plugin.rulesfile import load_rules, render_rules_json_schema
+from plugin.process.rules import Rules, format_work_hours
+from plugin.process.rulesfile import load_rules, render_rules_json_schema
+from plugin.spine.errors import ConfigError
 
 DEFAULT_RULES = "config/rules.yaml"
 EXAMPLE_DEPARTMENTS = 4
@@ -117,8 +117,8 @@ def validators_command(path: Path, years: tuple[int, ...], as_json: bool) -> Non
     Create transition and to the transitions people use, and paste each expression with its
     message. Regenerate them after changing departments or the calendar.
     """
-    from plugin.calendar import WorkCalendar
-    from plugin.validators import names_cloud_accounts, validators
+    from plugin.process.calendar import WorkCalendar
+    from plugin.rules.ownership.validators import names_cloud_accounts, validators
 
     try:
         rules = load_rules(path)

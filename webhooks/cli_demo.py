@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from demo import DemoError, DemoOptions, run_demo, summary_json
-from plugin.errors import ConfigError
+from plugin.spine.errors import ConfigError
 
 
 @click.command("demo")

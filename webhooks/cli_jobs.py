@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from plugin.deliveries import Delivery, DeliveryState, format_age
+from plugin.spine.deliveries import Delivery, DeliveryState, format_age
 from webhooks.cli_shared import STORE_ENVIRONMENT, fail, open_store, parse_time
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from plugin.context import Context
-from plugin.minutes import MinutesOutcome, action_ref, publish_minutes
+from plugin.rules.minutes.minutes import MinutesOutcome, action_ref, publish_minutes
+from plugin.spine.context import Context
 from webhooks.cli_shared import fail, with_context
 
 

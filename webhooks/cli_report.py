@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from plugin.board import Board, figure_cells
-from plugin.board_sources import read_board
-from plugin.context import Context
-from plugin.progress_report import state_counts
-from plugin.weekly import WeeklyOutcome, publish_weekly
+from plugin.rules.reports.board import Board, figure_cells
+from plugin.rules.reports.board_sources import read_board
+from plugin.rules.reports.progress_report import state_counts
+from plugin.rules.reports.weekly import WeeklyOutcome, publish_weekly
+from plugin.spine.context import Context
 from webhooks.cli_shared import fail, with_context
 
 COLUMNS = (

@@ -12,11 +12,11 @@ from typing import Any
 
 import click
 
-from plugin import metrics
-from plugin.errors import ConfigError, GatewayError, RefusedError
-from plugin.jira_site import JiraMismatchError
-from plugin.queue import Feeder
-from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
+from plugin.atlassian.jira_site import JiraMismatchError
+from plugin.spine import metrics
+from plugin.spine.errors import ConfigError, GatewayError, RefusedError
+from plugin.spine.queue import Feeder
+from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
 from webhooks.cli_shared import (
     ENVIRONMENT,
     WEBHOOK_ENVIRONMENT,
@@ -405,8 +405,8 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
     delays. The escalation sweep reminds, then escalates, every unanswered ask whose next step is
     due. Workers run them every 5 minutes and every minute; each step is taken once.
     """
-    from plugin.escalation import run_ask_sweep
-    from plugin.ownership import run_sweep
+    from plugin.rules.escalation.escalation import run_ask_sweep
+    from plugin.rules.ownership.ownership import run_sweep
 
     settings = settings_or_fail(require_jira=True, require_webhook=False)
     service = open_store(settings)
@@ -427,8 +427,8 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
         click.echo(f"asks: {asked.skipped}")
         return
     if asked.stepped:
-        from plugin.asks import Asks
-        from plugin.ladder import recipient, steps
+        from plugin.process.asks import Asks
+        from plugin.rules.escalation.ladder import recipient, steps
 
         rules = service.rules
         ladder = steps(rules)

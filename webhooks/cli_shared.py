@@ -13,10 +13,10 @@ import click
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from plugin.context import Context
-from plugin.errors import ConfigError, GatewayError, SettingsError, TransientGatewayError
-from plugin.jira_site import JiraMismatchError
-from plugin.store import driver_url
+from plugin.atlassian.jira_site import JiraMismatchError
+from plugin.spine.context import Context
+from plugin.spine.errors import ConfigError, GatewayError, SettingsError, TransientGatewayError
+from plugin.spine.store import driver_url
 from webhooks.logs import configure_logging
 from webhooks.service import Service
 from webhooks.settings import Settings, load_settings

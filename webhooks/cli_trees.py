@@ -10,13 +10,25 @@ from typing import Any
 
 import click
 
-from plugin.calendar import WorkCalendar
-from plugin.errors import ConfigError, CrossdeptError, GatewayError, PayloadError, SettingsError
-from plugin.events import parse_event
-from plugin.jira_site import JiraMismatchError
-from plugin.planning import is_request, plan_tree, read_request, render_tree, tree_to_json
-from plugin.rulesfile import load_rules
-from plugin.trees import TreeBusyError, apply_tree
+from plugin.atlassian.jira_site import JiraMismatchError
+from plugin.process.calendar import WorkCalendar
+from plugin.process.rulesfile import load_rules
+from plugin.rules.trees.planning import (
+    is_request,
+    plan_tree,
+    read_request,
+    render_tree,
+    tree_to_json,
+)
+from plugin.rules.trees.trees import TreeBusyError, apply_tree
+from plugin.spine.errors import (
+    ConfigError,
+    CrossdeptError,
+    GatewayError,
+    PayloadError,
+    SettingsError,
+)
+from plugin.spine.events import parse_event
 
 DEFAULT_RULES = "config/rules.yaml"
 

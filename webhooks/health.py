@@ -10,9 +10,9 @@ from collections.abc import Callable
 from flask import Blueprint, Response, jsonify
 from prometheus_client.registry import Collector
 
-from plugin import metrics
-from plugin.asks import RESPONSE_BUCKETS, response_times
-from plugin.errors import GatewayError, RefusedError
+from plugin.process.asks import RESPONSE_BUCKETS, response_times
+from plugin.spine import metrics
+from plugin.spine.errors import GatewayError, RefusedError
 from webhooks import board
 from webhooks.receiver import edge
 

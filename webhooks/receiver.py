@@ -17,11 +17,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from plugin import metrics
-from plugin.errors import PayloadTooLargeError, StaleDeliveryError
-from plugin.events import IDENTIFIER_HEADER, JiraEvent, delivery_key
-from plugin.inbox import Inbox
-from plugin.signature import TOKEN_QUERY, admit_before_body
+from plugin.spine import metrics
+from plugin.spine.errors import PayloadTooLargeError, StaleDeliveryError
+from plugin.spine.events import IDENTIFIER_HEADER, JiraEvent, delivery_key
+from plugin.spine.inbox import Inbox
+from plugin.spine.signature import TOKEN_QUERY, admit_before_body
 from webhooks.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -13,23 +13,23 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
-from plugin import metrics
+from plugin.atlassian.jira_site import JiraSite, check_site, rebind_site
 from plugin.composition import Composition, build_router, compose
-from plugin.context import Context
-from plugin.deliveries import Deliveries
-from plugin.inbox import Inbox
-from plugin.jira_site import JiraSite, check_site, rebind_site
-from plugin.queue import DeliveryQueue, ScheduledJob, make_queue, recover
-from plugin.routing import Router
-from plugin.rulesfile import load_rules
-from plugin.store import Store, driver_url, keep_directory_private
-from plugin.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
+from plugin.process.rulesfile import load_rules
+from plugin.spine import metrics
+from plugin.spine.context import Context
+from plugin.spine.deliveries import Deliveries
+from plugin.spine.inbox import Inbox
+from plugin.spine.queue import DeliveryQueue, ScheduledJob, make_queue, recover
+from plugin.spine.routing import Router
+from plugin.spine.store import Store, driver_url, keep_directory_private
+from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
 from webhooks.settings import Settings
 
 if TYPE_CHECKING:
-    from plugin.jira_gateway import JiraGateway
-    from plugin.ports import ConfluencePort, JiraPort
-    from plugin.rules import Rules
+    from plugin.atlassian.jira_gateway import JiraGateway
+    from plugin.atlassian.ports import ConfluencePort, JiraPort
+    from plugin.process.rules import Rules
 
 RouterFactory = Callable[[], Router]
 
@@ -105,12 +105,12 @@ class Service:
             return self._jira
 
     def _connect(self) -> JiraGateway:
-        from plugin.budget import RequestBudget
-        from plugin.items import ITEM_PROPERTY, TREE_PROPERTY
-        from plugin.jira_gateway import JiraGateway
-        from plugin.marks import MarkBook
-        from plugin.notices import COMMENTS_PROPERTY
-        from plugin.seals import MarkSeal
+        from plugin.atlassian.jira_gateway import JiraGateway
+        from plugin.atlassian.marks import MarkBook
+        from plugin.atlassian.seals import MarkSeal
+        from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY
+        from plugin.process.notices import COMMENTS_PROPERTY
+        from plugin.spine.budget import RequestBudget
 
         settings = self.settings
         gateway = JiraGateway.connect(
@@ -142,7 +142,7 @@ class Service:
         if settings.confluence_url is None:
             return None
         if self._confluence is None:
-            from plugin.confluence_gateway import ConfluenceGateway
+            from plugin.atlassian.confluence_gateway import ConfluenceGateway
 
             self._confluence = ConfluenceGateway.connect(
                 settings.confluence_url,
@@ -155,9 +155,9 @@ class Service:
                 login_setting=settings.login_names("confluence"),
             )
             if settings.mark_key is not None:
-                from plugin.minutes import PAGE_PROPERTY
-                from plugin.seals import MarkSeal
-                from plugin.weekly import REPORT_PROPERTY, REQUEST_PROPERTY
+                from plugin.atlassian.seals import MarkSeal
+                from plugin.rules.minutes.minutes import PAGE_PROPERTY
+                from plugin.rules.reports.weekly import REPORT_PROPERTY, REQUEST_PROPERTY
 
                 self._confluence.seal = MarkSeal(settings.mark_key.get_secret_value())
                 self._confluence.sealed = frozenset(
@@ -231,7 +231,7 @@ class Service:
         return task.run(self.context_for(f"periodic:{name}", clock=clock))
 
     def recover(self) -> list[int]:
-        """Re-enqueue deliveries the queue lost (see plugin.queue.recover)."""
+        """Re-enqueue deliveries the queue lost (see plugin.spine.queue.recover)."""
         return recover(self.deliveries, self.queue)
 
 

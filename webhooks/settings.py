@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from plugin.errors import SettingsError
+from plugin.spine.errors import SettingsError
 
 PREFIX = "CROSSDEPT_"
 # Reserved for the test suite (e.g. CROSSDEPT_TEST_DATABASE_URL); never read as a setting.
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     jira_username: str | None = None
     jira_password: SecretStr | None = None
     jira_account_id: str | None = None
-    # Seals crossdept's marks in Jira (plugin.seals); Jira never holds it.
+    # Seals crossdept's marks in Jira (plugin.atlassian.seals); Jira never holds it.
     mark_key: SecretStr | None = None
     confluence_url: str | None = None
     confluence_email: str | None = None

@@ -24,11 +24,11 @@ from flask.testing import FlaskClient
 from ruamel.yaml import YAML
 
 from demo.harness import rules_for_data_center
-from plugin.context import Context
-from plugin.deliveries import Deliveries, Delivery, DeliveryState
-from plugin.queue import Feeder
-from plugin.trees import ITEM_PROPERTY, TREE_PROPERTY
-from plugin.worker import Outcome
+from plugin.rules.trees.trees import ITEM_PROPERTY, TREE_PROPERTY
+from plugin.spine.context import Context
+from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
+from plugin.spine.queue import Feeder
+from plugin.spine.worker import Outcome
 from sandbox.app import Sandbox, installed_sandbox
 from sandbox.seed import load_seed
 from webhooks.app import create_app

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.deliveries import DeliveryState
-from plugin.rulesfile import load_rules
-from plugin.worker import Outcome
+from plugin.process.rulesfile import load_rules
+from plugin.spine.deliveries import DeliveryState
+from plugin.spine.worker import Outcome
 from sandbox.app import assert_no_violations
 
 from .conftest import CONFIG, FULL_TREE, REQUESTING, MakeWorld, World

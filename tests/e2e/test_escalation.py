@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from plugin.asks import ANSWERED, Asks
+from plugin.process.asks import ANSWERED, Asks
 from sandbox.app import assert_no_violations
 from tests.e2e.conftest import MakeWorld, World, as_person
 

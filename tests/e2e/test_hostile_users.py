@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from plugin.asks import Asks
-from plugin.audit import Audit
-from plugin.items import ITEM_PROPERTY
-from plugin.notices import COMMENTS_PROPERTY
+from plugin.process.asks import Asks
+from plugin.process.audit import Audit
+from plugin.process.items import ITEM_PROPERTY
+from plugin.process.notices import COMMENTS_PROPERTY
 from sandbox.app import assert_no_violations
 from tests.e2e.conftest import MakeWorld, World, as_person
 
@@ -75,7 +75,7 @@ def test_a_task_marked_as_another_requests_stage_is_neither_moved_back_nor_quote
     assert mark["ref"] == "s3"
     hostile.add_issue_property(task, ITEM_PROPERTY, mark)
 
-    caplog.set_level(logging.WARNING, logger="plugin.jira_gateway")
+    caplog.set_level(logging.WARNING, logger="plugin.atlassian.jira_gateway")
     colleague.transition_issue(task, "进行中")
     world.settle()
 
@@ -113,7 +113,7 @@ def test_a_comments_record_pointing_at_a_persons_comment_never_edits_it(
 def test_an_items_mark_rewritten_by_a_person_changes_nothing_on_the_board(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    from plugin.board_sources import read_facts
+    from plugin.rules.reports.board_sources import read_facts
 
     world, request, items = built(make_world, flavour)
     hostile = as_person(world, HOSTILE)
@@ -256,7 +256,7 @@ def test_an_old_done_event_replayed_under_a_fresh_identifier_cancels_nothing(
 def test_markup_in_a_request_summary_is_repeated_as_text_and_pings_nobody(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    from plugin.mentions import mentioned
+    from plugin.process.mentions import mentioned
 
     world = make_world(flavour)
     target = mention_of(world, "finance.head")

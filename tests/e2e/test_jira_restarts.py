@@ -21,7 +21,7 @@ from demo.processes import (
     service_process,
     wait_healthy,
 )
-from plugin.jira_gateway import JiraGateway
+from plugin.atlassian.jira_gateway import JiraGateway
 from sandbox.app import Sandbox, assert_no_violations
 from sandbox.seed import load_seed
 from sandbox.server import SandboxServer

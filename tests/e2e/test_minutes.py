@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from plugin.asks import Asks
-from plugin.minutes import publish_minutes
-from plugin.minutes_page import parse_storage
+from plugin.process.asks import Asks
+from plugin.rules.minutes.minutes import publish_minutes
+from plugin.rules.minutes.minutes_page import parse_storage
 from sandbox.app import assert_no_violations
 from sandbox.http import SandboxResponse
 from tests.e2e.conftest import MakeWorld, World
@@ -432,8 +432,8 @@ def test_a_meeting_created_under_the_request_needs_no_link(make_world: MakeWorld
 def test_minutes_held_by_a_dead_worker_wait_for_its_lease_without_using_up_attempts(
     make_world: MakeWorld,
 ) -> None:
-    from plugin.leases import Leases
-    from plugin.minutes import LEASE_SECONDS
+    from plugin.rules.minutes.minutes import LEASE_SECONDS
+    from plugin.spine.leases import Leases
 
     world, request = filed(make_world, "cloud")
     meeting = schedule_meeting(world, request, attendees=("engineering.contact",))

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from plugin.asks import ANSWERED, OPEN, Asks
-from plugin.calendar import WorkCalendar
+from plugin.process.asks import ANSWERED, OPEN, Asks
+from plugin.process.calendar import WorkCalendar
 from sandbox.app import assert_no_violations
 from tests.e2e.conftest import MakeWorld, World, as_person
 from tests.e2e.test_minutes import link

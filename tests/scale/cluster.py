@@ -31,15 +31,15 @@ import requests
 
 from demo.harness import next_monday, rules_for_data_center
 from demo.processes import free_port, seed_user, service_environment
-from plugin.calendar import WorkCalendar
-from plugin.deliveries import Deliveries, Delivery, DeliveryState
-from plugin.items import ITEM_PROPERTY
-from plugin.jira_gateway import JiraGateway
-from plugin.planning import plan_tree, read_request
-from plugin.queue import make_queue
-from plugin.rules import Rules
-from plugin.rulesfile import load_rules
-from plugin.store import Store, metadata
+from plugin.atlassian.jira_gateway import JiraGateway
+from plugin.process.calendar import WorkCalendar
+from plugin.process.items import ITEM_PROPERTY
+from plugin.process.rules import Rules
+from plugin.process.rulesfile import load_rules
+from plugin.rules.trees.planning import plan_tree, read_request
+from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
+from plugin.spine.queue import make_queue
+from plugin.spine.store import Store, metadata
 from sandbox.app import Sandbox
 from sandbox.confluence import ConfluenceFake
 from sandbox.seed import load_seed

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import jira
 
-from plugin.errors import TransientGatewayError
-from plugin.wording import mention
+from plugin.process.wording import mention
+from plugin.spine.errors import TransientGatewayError
 from tests.scale.cluster import Cluster
 
 T = TypeVar("T")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from plugin.deliveries import DeliveryState
+from plugin.spine.deliveries import DeliveryState
 from sandbox.app import RecordedCall
 from tests.scale.cluster import Cluster, StartCluster, start_date, wait_for
 from tests.scale.people import Storm, file_requests

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from plugin.deliveries import DeliveryState
-from plugin.events import parse_event
+from plugin.spine.deliveries import DeliveryState
+from plugin.spine.events import parse_event
 from tests.scale.cluster import Backend, Cluster, StartCluster, start_date
 from tests.scale.people import (
     Storm,

@@ -1,0 +1,88 @@
+"""How crossdept marks what it made, so every rule can tell requests and items apart from Jira alone.
+
+Two issue properties carry crossdept's identity in Jira itself, so they survive anything that
+happens to crossdept's own store:
+- `crossdept.item` = {request, ref} on every issue crossdept created for a request's tree;
+- `crossdept.tree` on the request: ref -> key of its items, the items people deleted (left
+  deleted), and the id of the request's summary comment.
+https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from plugin.process.rules import Rules
+from plugin.spine.events import JiraEvent
+
+TREE_PROPERTY = "crossdept.tree"
+ITEM_PROPERTY = "crossdept.item"
+
+
+@dataclass(frozen=True)
+class ItemMark:
+    """What `crossdept.item` says of an issue: the request it belongs to and its ref there."""
+
+    request: str
+    ref: str
+
+
+def item_mark(issue: Mapping[str, Any]) -> ItemMark | None:
+    """The `crossdept.item` mark of an issue read with that property, or None if it has none."""
+    mark = (issue.get("properties") or {}).get(ITEM_PROPERTY)
+    if isinstance(mark, Mapping) and mark.get("request") and mark.get("ref"):
+        return ItemMark(str(mark["request"]), str(mark["ref"]))
+    return None
+
+
+@dataclass(frozen=True)
+class RecordedTree:
+    """The `crossdept.tree` property as Jira holds it on the request: Jira's own record."""
+
+    items: dict[str, str] = field(default_factory=dict)
+    deleted: dict[str, str] = field(default_factory=dict)
+    comment_id: str | None = None
+    comment_digest: str | None = None
+
+
+def read_tree_record(issue: Mapping[str, Any]) -> RecordedTree:
+    """The `crossdept.tree` property as read with the request; anything malformed reads as empty."""
+    record = (issue.get("properties") or {}).get(TREE_PROPERTY)
+    if not isinstance(record, Mapping):
+        return RecordedTree()
+
+    def refs(name: str) -> dict[str, str]:
+        found = record.get(name)
+        if not isinstance(found, Mapping):
+            return {}
+        return {str(ref): str(key) for ref, key in found.items()}
+
+    comment = record.get("comment")
+    comment = comment if isinstance(comment, Mapping) else {}
+    return RecordedTree(
+        refs("items"),
+        refs("deleted"),
+        str(comment["id"]) if comment.get("id") else None,
+        str(comment["digest"]) if comment.get("digest") else None,
+    )
+
+
+def in_projects(event: JiraEvent, rules: Rules) -> bool:
+    """Say whether the event's issue is in a project under enforcement (cheap: the payload only)."""
+    key = event.issue_key
+    if not key:
+        return False
+    fields = event.issue.fields if event.issue else {}
+    project = (fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0]
+    return project in rules.jira.projects
+
+
+def may_be_request(event: JiraEvent, rules: Rules) -> bool:
+    """Cheap filter on the payload; the issue is re-read from Jira before anything is created."""
+    if not in_projects(event, rules):
+        return False
+    fields = event.issue.fields if event.issue else {}
+    issue_type = (fields.get("issuetype") or {}).get("name")
+    return issue_type is None or issue_type == rules.jira.request.issue_type

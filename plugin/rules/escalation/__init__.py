@@ -1,0 +1,1 @@
+"""Escalation: nobody waits more than 48 hours; reminders, then the head, then the PM."""

@@ -1,0 +1,1 @@
+"""Minutes: a held meeting's minutes in Confluence within 24 hours, each action an item."""

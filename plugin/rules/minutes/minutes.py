@@ -1,0 +1,797 @@
+"""The minutes rule: a held meeting's minutes in Confluence within 24 hours, each action an item.
+
+PROCESS.md §5 (seeds 001, 002). When a meeting (an issue of `meetings.issue_type`) enters
+`meetings.held_status`, or on `crossdept minutes KEY`, crossdept re-reads the meeting and its
+comments from Jira, collects the minutes (plugin.rules.minutes.minutes_parser), and:
+
+1. tells the meeting, in one comment, which action lines it could not track and why;
+2. creates one item per action under the request (its epic when the tree has one), exactly
+   once: an intent row in the store before the bulk create, the `crossdept.item` property in
+   the create payload itself, and an adoption search by parent for intents a crash left without
+   a key, as the tree builder does; each item is linked to the meeting; an action removed from
+   the meeting is reported once and its item left alone;
+3. publishes the page under `confluence.parent_page`, found again by its id and the content
+   property `crossdept.minutes` (never by title alone); a page of that title crossdept did not
+   make for this meeting is never overwritten; a re-run that changes the minutes adds a version;
+4. links the page from the meeting (a remote link) and keeps one comment with its address that
+   mentions the attendees and their department heads.
+
+Meetings also get notices: less than `meetings.notice` ahead, or no agenda, one comment each.
+Minutes still unpublished `meetings.minutes_within` after the start become an ask to the
+organiser (plugin.process.asks), which the escalation ladder then reminds and escalates like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from plugin.atlassian.pages import parent_page, publish_page
+from plugin.atlassian.ports import BULK_LIMIT, NewIssue, Page
+from plugin.process.asks import Asks
+from plugin.process.items import (
+    ITEM_PROPERTY,
+    TREE_PROPERTY,
+    in_projects,
+    item_mark,
+    read_tree_record,
+)
+from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
+from plugin.process.owners import departments_of
+from plugin.process.rules import Rules
+from plugin.process.wording import join_names, mention, plain, say
+from plugin.rules.escalation.escalation import hours_between, open_ask, settle_label
+from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords
+from plugin.rules.minutes.minutes_page import (
+    Meeting,
+    People,
+    TrackedAction,
+    page_title,
+    preview_html,
+    render_page,
+)
+from plugin.rules.minutes.minutes_parser import (
+    Action,
+    Minutes,
+    agenda,
+    parse_minutes,
+    within_action_limit,
+    without_dates,
+)
+from plugin.rules.ownership.ownership import check_now
+from plugin.rules.ownership.ownership_checks import person_of
+from plugin.rules.trees.planning import EPIC_REF
+from plugin.spine.context import Context
+from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
+from plugin.spine.events import JiraEvent
+from plugin.spine.leases import Leases
+from plugin.spine.routing import Router
+from plugin.spine.schedule import Schedule
+
+log = logging.getLogger(__name__)
+
+RULE = "minutes"
+PROBLEMS = "minutes-problems"  # the meeting's one comment naming lines that cannot be tracked
+BLOCKED = "minutes-blocked"  # the meeting's one comment saying why its minutes are not published
+PAGE_PROPERTY = "crossdept.minutes"  # on the page: {"meeting": KEY, "site": Jira base URL}
+# Renewed before each write, so it need only outlast one Jira or Confluence call (30 s at most);
+# a crashed worker's lease frees the meeting a minute later.
+LEASE_SECONDS = 60.0
+BUSY_RETRY_S = 5.0  # how soon a job that found the meeting held by another worker looks again
+SETTLE_SECONDS = 60.0  # Jira Cloud's search index lags writes; the adoption search waits this long
+
+router = Router()
+schedule = Schedule()
+
+Status = Literal["published", "preview", "blocked", "skipped"]
+
+
+class MeetingBusyError(NotYetError):
+    """Another worker is writing this meeting's minutes, or Jira's index needs a moment."""
+
+
+@dataclass
+class MinutesOutcome:
+    """What one run did, for the CLI, the demo and the tests."""
+
+    meeting: str
+    status: Status
+    title: str = ""
+    page: Page | None = None
+    minutes: Minutes | None = None
+    items: dict[str, str] = field(default_factory=dict)  # action ref -> item key
+    created: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+def meeting_fields(rules: Rules) -> list[str]:
+    """The meeting fields one read asks for."""
+    assert rules.meetings is not None
+    wanted = rules.meetings.fields
+    names = [
+        "summary",
+        "description",
+        "issuetype",
+        "project",
+        "status",
+        "reporter",
+        "parent",
+        "issuelinks",
+        "created",
+        wanted.start,
+        wanted.attendees,
+    ]
+    if wanted.organiser:
+        names.append(wanted.organiser)
+    return list(dict.fromkeys(names))
+
+
+def is_meeting(issue: Mapping[str, Any], rules: Rules) -> bool:
+    """A meeting under enforcement: its type is `meetings.issue_type` in a configured project."""
+    if rules.meetings is None:
+        return False
+    fields = issue.get("fields") or {}
+    kind = (fields.get("issuetype") or {}).get("name")
+    project = (fields.get("project") or {}).get("key")
+    return kind == rules.meetings.issue_type and project in rules.jira.projects
+
+
+def jira_time(value: Any) -> datetime | None:
+    """A Jira date-time field ("2026-03-05T14:00:00.000+0800") as an aware datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class MeetingIssue:
+    """A meeting read from Jira."""
+
+    key: str
+    summary: str
+    description: str
+    start: datetime | None
+    organiser: str | None
+    attendees: tuple[str, ...]
+    names: Mapping[str, str]
+    related: tuple[str, ...]  # the parent and linked issues: where the request is found
+
+
+def read_meeting(issue: Mapping[str, Any], rules: Rules) -> MeetingIssue:
+    """Turn a meeting issue (REST shape) into what the rule needs."""
+    assert rules.meetings is not None
+    wanted = rules.meetings.fields
+    fields: Mapping[str, Any] = issue.get("fields") or {}
+    names: dict[str, str] = {}
+
+    def person(user: Any) -> str | None:
+        account = person_of(user)
+        if account and isinstance(user, Mapping) and user.get("displayName"):
+            names[account] = str(user["displayName"])
+        return account
+
+    attendees = tuple(
+        account for user in fields.get(wanted.attendees) or [] if (account := person(user))
+    )
+    organiser = person(fields.get(wanted.organiser)) if wanted.organiser else None
+    organiser = organiser or person(fields.get("reporter"))
+    related = []
+    parent = fields.get("parent")
+    if isinstance(parent, Mapping) and parent.get("key"):
+        related.append(str(parent["key"]))
+    for link in fields.get("issuelinks") or []:
+        for end in ("inwardIssue", "outwardIssue"):
+            other = link.get(end) if isinstance(link, Mapping) else None
+            if isinstance(other, Mapping) and other.get("key"):
+                related.append(str(other["key"]))
+    return MeetingIssue(
+        key=str(issue["key"]),
+        summary=str(fields.get("summary") or ""),
+        description=str(fields.get("description") or ""),
+        start=jira_time(fields.get(wanted.start)),
+        organiser=organiser,
+        attendees=attendees,
+        names=names,
+        related=tuple(dict.fromkeys(related)),
+    )
+
+
+def action_ref(action: Action) -> str:
+    """An action's identity across edits of the meeting: its owner and its words, dates aside."""
+    words = without_dates(action.text).casefold()
+    return "a" + hashlib.sha256(f"{action.owner}\n{words}".encode()).hexdigest()[:16]
+
+
+def _holder() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class RequestPlace:
+    """The request a meeting belongs to, and where its actions go in Jira."""
+
+    key: str
+    summary: str
+    project: str
+    parent: str  # the request's epic when its tree has one, else the request itself
+
+
+def publish_minutes(key: str, context: Context, *, preview: Path | None = None) -> MinutesOutcome:
+    """Collect, track and publish one meeting's minutes; safe to repeat and to race.
+
+    With `preview`, render the page to that local HTML file and change nothing anywhere.
+    """
+    rules = context.rules
+    if rules.meetings is None or (rules.confluence is None and preview is None):
+        return MinutesOutcome(key, "skipped", reason="meetings or confluence not configured")
+    if preview is not None:
+        return _Minutes(key, context, keep_lease=lambda: None).run(preview)
+    leases = Leases(context.store)
+    holder = _holder()
+    name = f"minutes:{key}"
+
+    def keep_lease() -> None:
+        if not leases.take(name, holder, context.clock().timestamp(), LEASE_SECONDS):
+            raise MeetingBusyError(
+                f"{key}: another worker is writing these minutes", retry_after=BUSY_RETRY_S
+            )
+
+    keep_lease()
+    try:
+        return _Minutes(key, context, keep_lease).run(None)
+    finally:
+        leases.give_back(name, holder)
+
+
+class _Minutes:
+    """One run of the minutes rule for one meeting."""
+
+    def __init__(self, key: str, context: Context, keep_lease: Callable[[], None]) -> None:
+        self.key = key
+        self.context = context
+        self.keep_lease = keep_lease  # renews the meeting's lease before each write; raises if lost
+        self.rules = context.rules
+        self.jira = context.jira
+        self.records = MeetingRecords(context.store)
+        self.issue: Mapping[str, Any] = {"key": key}  # the meeting as read by run()
+        self.notices = Notices(context.store)
+
+    def now(self) -> float:
+        return self.context.clock().timestamp()
+
+    def run(self, preview: Path | None) -> MinutesOutcome:
+        issue = self.jira.get_issue(self.key, meeting_fields(self.rules), [COMMENTS_PROPERTY])
+        self.issue = issue
+        if not is_meeting(issue, self.rules):
+            return MinutesOutcome(self.key, "skipped", reason="not a meeting")
+        meeting = read_meeting(issue, self.rules)
+        names = dict(meeting.names)
+        written = self._written(meeting, names)
+        start = meeting.start or datetime.fromtimestamp(self.now(), UTC)
+        day = start.astimezone(self.rules.tz).date()
+        minutes = parse_minutes([meeting.description, *written], day)
+        if self.rules.meetings is not None:
+            minutes = within_action_limit(minutes, self.rules.meetings.max_actions)
+        place = self._request_place(meeting)
+        page_meeting = Meeting(
+            key=meeting.key,
+            url=self.jira.issue_url(meeting.key),
+            summary=meeting.summary,
+            start=start,
+            organiser=meeting.organiser or "",
+            attendees=meeting.attendees,
+            agenda=agenda(meeting.description),
+            request_key=place.key if place else None,
+            request_summary=place.summary if place else "",
+        )
+        title = page_title(self.rules, page_meeting)
+        outcome = MinutesOutcome(self.key, "preview", title=title, minutes=minutes)
+        stored = self.records.actions(self.key)
+        if preview is not None:
+            keys = {ref: row.issue_key for ref, row in stored.items() if row.issue_key}
+            tracked = [self._tracked(a, keys) for a in minutes.actions]
+            people = People(names, cloud=self.jira.is_cloud)
+            body = render_page(self.rules, page_meeting, minutes, tracked, people)
+            preview.write_text(preview_html(title, body, people), encoding="utf-8")
+            outcome.items = keys
+            return outcome
+
+        self._tell_problems(issue, minutes)
+        if place is None:
+            self._tell_blocked(say(self.rules, "minutes.no_request", key=self.key))
+            outcome.status, outcome.reason = "blocked", "not linked to a collaboration request"
+            return outcome
+        self.keep_lease()
+        keys = self._track_actions(minutes.actions, place, stored, outcome)
+        for created in outcome.created:  # crossdept's own creation: its webhook is ignored
+            check_now(created, self.context, actor=meeting.organiser)
+        self._tell_removed(minutes.actions)
+        tracked = [self._tracked(a, keys) for a in minutes.actions]
+        people = self._people(meeting, minutes, names)
+        body = render_page(self.rules, page_meeting, minutes, tracked, people)
+        self.keep_lease()
+        page = self._publish(title, body)
+        if page is None:
+            outcome.status, outcome.reason = "blocked", "page title taken"
+            return outcome
+        outcome.page, outcome.status = page, "published"
+        RuleComments(self.jira).close(
+            issue, BLOCKED, say(self.rules, "minutes.blocked_fixed", key=self.key)
+        )
+        self.jira.add_remote_link(
+            self.key, url=page.url, title=page.title, global_id=f"crossdept-minutes={page.id}"
+        )
+        self._tell_published(issue, meeting, minutes, page)
+        if meeting.organiser:
+            answered = Asks(self.context.store).answer(
+                self.key, meeting.organiser, self.now(), hours_between(self.rules)
+            )
+            settle_label(self.context, self.key, answered, self.now())
+        return outcome
+
+    def _written(self, meeting: MeetingIssue, names: dict[str, str]) -> list[str]:
+        """The comments that make the minutes: those of the organiser, the attendees and the
+        recorder they name. Anyone else's (and crossdept's own, which quote lines) are not the
+        record: a person outside the meeting cannot create its actions."""
+        own = self.jira.myself()
+        by_author: list[tuple[str | None, str]] = []
+        for comment in self.jira.list_comments(self.key):
+            author = comment.get("author") or {}
+            account = person_of(author)
+            if account == own:
+                continue
+            if account and author.get("displayName"):
+                names[account] = str(author["displayName"])
+            by_author.append((account, str(comment.get("body") or "")))
+        present = {*meeting.attendees, *([meeting.organiser] if meeting.organiser else [])}
+        named = parse_minutes(
+            [meeting.description, *(body for who, body in by_author if who in present)],
+            datetime.fromtimestamp(self.now(), UTC).date(),  # only the recorder line is read
+        ).recorder
+        allowed = present | ({named} if named else set())
+        ignored = sorted({who or "?" for who, body in by_author if who not in allowed and body})
+        if ignored:
+            log.info(
+                "minutes: comments of people outside the meeting ignored",
+                extra={"issue": self.key, "authors": ignored},
+            )
+        return [body for who, body in by_author if who in allowed]
+
+    # -- the request ------------------------------------------------------------------------
+
+    def _request_place(self, meeting: MeetingIssue) -> RequestPlace | None:
+        """The request the meeting belongs to: its parent or a linked issue, or their request."""
+        if not meeting.related:
+            return None
+        wanted = ["summary", "issuetype", "project"]
+        found = self.jira.read_issues(list(meeting.related), wanted, [ITEM_PROPERTY, TREE_PROPERTY])
+        request_type = self.rules.jira.request.issue_type
+        request = next(
+            (hit for hit in found if _type(hit) == request_type),
+            None,
+        )
+        if request is None:
+            marks = [mark for hit in found if (mark := item_mark(hit)) is not None]
+            if not marks:
+                return None
+            request = self.jira.get_issue(marks[0].request, wanted, [TREE_PROPERTY])
+            if _type(request) != request_type:
+                return None
+        fields = request.get("fields") or {}
+        epic = read_tree_record(request).items.get(EPIC_REF)
+        return RequestPlace(
+            key=str(request["key"]),
+            summary=str(fields.get("summary") or ""),
+            project=str((fields.get("project") or {}).get("key") or ""),
+            parent=epic or str(request["key"]),
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _track_actions(
+        self,
+        actions: Sequence[Action],
+        place: RequestPlace,
+        stored: Mapping[str, ActionRecord],
+        outcome: MinutesOutcome,
+    ) -> dict[str, str]:
+        """Make sure each action has its item, exactly once; return action ref -> item key."""
+        keys = {ref: row.issue_key for ref, row in stored.items() if row.issue_key}
+        wanted = {action_ref(a): a for a in actions}
+        pending = [ref for ref in wanted if ref in stored and ref not in keys]
+        if pending:
+            keys.update(self._adopt(pending, place, stored))
+        todo = [a for ref, a in wanted.items() if ref not in keys]
+        type_name = self.rules.jira.issue_types.stage
+        kind = self.jira.issue_types(place.project).get(type_name) if todo else None
+        if todo and kind is None:
+            outcome.refused += [
+                f"{a.line}: no issue type {type_name} in {place.project}" for a in todo
+            ]
+            todo = []
+        for start in range(0, len(todo), BULK_LIMIT):
+            assert kind is not None
+            chunk = todo[start : start + BULK_LIMIT]
+            refs = [action_ref(a) for a in chunk]
+            issues = [
+                self._new_issue(a, ref, place, kind.id) for a, ref in zip(chunk, refs, strict=True)
+            ]
+            self.records.intend(
+                self.key,
+                {ref: issue.summary for ref, issue in zip(refs, issues, strict=True)},
+                self.now(),
+            )
+            try:
+                result = self.jira.create_issues(
+                    issues, epic_link_field=self.rules.jira.epic_link_field
+                )
+            except RefusedError as error:
+                self.records.drop_intents(self.key, refs)
+                outcome.refused += [f"{a.line}: {error.reason()}" for a in chunk]
+                continue
+            except TransientGatewayError as error:
+                if error.rate_limited:
+                    self.records.drop_intents(self.key, refs)
+                raise
+            created = {refs[i]: issue.key for i, issue in result.created.items()}
+            self.records.record_created(self.key, created)
+            self.records.drop_intents(self.key, [refs[i] for i in result.refused])
+            outcome.refused += [
+                f"{chunk[i].line}: {refusal.reason()}" for i, refusal in result.refused.items()
+            ]
+            keys.update(created)
+            outcome.created += list(created.values())
+        outcome.items = {ref: keys[ref] for ref in wanted if ref in keys}
+        self._link_to_meeting(list(outcome.items.values()))
+        return keys
+
+    def _new_issue(self, action: Action, ref: str, place: RequestPlace, type_id: str) -> NewIssue:
+        due = action.due.isoformat()
+        text = action.text
+        what = without_dates(text) or text  # the date is in the due date field
+        return NewIssue(
+            project=place.project,
+            issue_type_id=type_id,
+            summary=say(self.rules, "minutes.action_summary", meeting=self.key, text=what)[:255],
+            description=say(
+                self.rules,
+                "minutes.action_description",
+                meeting=self.key,
+                day=due,
+                text=plain(text),
+                mention=mention(action.owner, cloud=self.jira.is_cloud),
+                due=due,
+            ),
+            due=action.due,
+            assignee=action.owner,
+            parent=place.parent,
+            placement="epic_child",
+            properties={
+                ITEM_PROPERTY: {"request": place.key, "ref": f"minutes:{self.key}:{ref}"},
+            },
+        )
+
+    def _adopt(
+        self, pending: Sequence[str], place: RequestPlace, stored: Mapping[str, ActionRecord]
+    ) -> dict[str, str]:
+        """Find items an interrupted run created, by their `crossdept.item` mark."""
+        age = self.now() - max(stored[ref].intended_at for ref in pending)
+        if age < SETTLE_SECONDS:
+            raise MeetingBusyError(
+                f"{self.key}: waiting for Jira's search index before resuming",
+                retry_after=SETTLE_SECONDS - age,
+            )
+        found = self.jira.find_children(
+            [place.parent],
+            "epic_child",
+            properties=[ITEM_PROPERTY],
+            epic_link_field=self.rules.jira.epic_link_field,
+        )
+        wanted = {f"minutes:{self.key}:{ref}": ref for ref in pending}
+        adopted: dict[str, str] = {}
+        for hit in found:
+            mark = item_mark(hit)
+            if mark is not None and mark.ref in wanted:
+                adopted.setdefault(wanted[mark.ref], str(hit["key"]))
+        self.records.record_created(self.key, adopted)
+        # Intents the search did not find created nothing: forget them, so they are created.
+        self.records.drop_intents(self.key, [ref for ref in pending if ref not in adopted])
+        return adopted
+
+    def _link_to_meeting(self, item_keys: Sequence[str]) -> None:
+        """Link each action's item to the meeting, unless Jira already shows that link."""
+        if not item_keys:
+            return
+        for item in self.jira.read_issues(list(item_keys), ["issuelinks"]):
+            linked = {
+                str(other.get("key"))
+                for link in (item.get("fields") or {}).get("issuelinks") or []
+                for end in ("inwardIssue", "outwardIssue")
+                if isinstance(other := link.get(end), Mapping)
+            }
+            if self.key not in linked:
+                self.jira.link_issues(str(item["key"]), self.key)
+
+    def _tracked(self, action: Action, keys: Mapping[str, str]) -> TrackedAction:
+        """An action with its item's key and address, once it has one."""
+        key = keys.get(action_ref(action))
+        return TrackedAction(action, key, self.jira.issue_url(key) if key else None)
+
+    # -- the page ---------------------------------------------------------------------------
+
+    def _people(self, meeting: MeetingIssue, minutes: Minutes, names: Mapping[str, str]) -> People:
+        """Names for the preview, and on Data Center each person's Confluence user key."""
+        if self.jira.is_cloud or self.context.confluence is None:
+            return People(names, cloud=self.jira.is_cloud)
+        everyone = {*meeting.attendees, *(a.owner for a in minutes.actions)}
+        everyone |= {p for p in (meeting.organiser, minutes.recorder) if p}
+        keys = {}
+        for person in sorted(everyone):
+            if (found := self.context.confluence.user_key(person)) is not None:
+                keys[person] = found
+        return People(names, keys, cloud=False)
+
+    def _publish(self, title: str, body: str) -> Page | None:
+        """Create or update the meeting's page; None when the title belongs to another page."""
+        confluence = self.context.confluence
+        settings = self.rules.confluence
+        assert settings is not None
+        if confluence is None:
+            raise TransientGatewayError("Confluence is not configured (CROSSDEPT_CONFLUENCE_URL)")
+        mark = {"meeting": self.key, "site": self.jira.issue_url("")[: -len("/browse/")]}
+        record = self.records.get(self.key)
+        try:
+            published = publish_page(
+                confluence,
+                space=settings.space,
+                title=title,
+                body=body,
+                parent=lambda: parent_page(confluence, settings.space, settings.parent_page),
+                name=PAGE_PROPERTY,
+                mark=mark,
+                known_id=record.page_id if record else None,
+                known_digest=record.page_digest if record else None,
+            )
+        except RefusedError as error:
+            text = say(
+                self.rules,
+                "minutes.refused",
+                reason=error.reason(),
+                space=settings.space,
+                key=self.key,
+            )
+            self._tell_blocked(text)
+            raise
+        if published.page is None:
+            self._tell_title_taken(title)
+            return None
+        self.records.published(self.key, published.page.id, published.digest, self.now())
+        return published.page
+
+    # -- telling people ---------------------------------------------------------------------
+
+    def _tell_problems(self, issue: Mapping[str, Any], minutes: Minutes) -> None:
+        """One living comment on the meeting: the lines that cannot be tracked, edited as they
+        change, and closed once none is left, never a second comment."""
+        comments = RuleComments(self.jira)
+        if not minutes.problems:
+            comments.close(issue, PROBLEMS, say(self.rules, "minutes.problems_fixed", key=self.key))
+            return
+        lines = "\n".join(
+            f"* {plain(problem.line)} — {say(self.rules, 'minutes.problem.' + problem.reason)}"
+            for problem in minutes.problems
+        )
+        text = say(self.rules, "minutes.problems", lines=lines, key=self.key)
+        comments.show(issue, PROBLEMS, text, marker=f"minutes-problems:{self.key}")
+
+    def _tell_removed(self, actions: Sequence[Action]) -> None:
+        current = {action_ref(a) for a in actions}
+        removed = [
+            row
+            for ref, row in self.records.actions(self.key).items()
+            if ref not in current and row.issue_key and not row.removed_reported
+        ]
+        if not removed:
+            return
+        lines = "\n".join(f"* {row.issue_key} {plain(row.summary)}" for row in removed)
+        text = say(self.rules, "minutes.removed", lines=lines, key=self.key)
+        self.notices.comment_once(self.jira, self.key, RULE, text, self.now())
+        self.records.mark_removed_reported(self.key, [row.ref for row in removed])
+
+    def _tell_title_taken(self, title: str) -> None:
+        assert self.rules.confluence is not None
+        text = say(
+            self.rules,
+            "minutes.title_taken",
+            space=self.rules.confluence.space,
+            title=title,
+            key=self.key,
+        )
+        self._tell_blocked(text)
+
+    def _tell_blocked(self, text: str) -> None:
+        """One living comment on the meeting for why its minutes are not published, edited as
+        the reason changes and closed once they are."""
+        RuleComments(self.jira).show(
+            self.issue, BLOCKED, text, marker=f"minutes-blocked:{self.key}"
+        )
+
+    def _tell_published(
+        self, issue: Mapping[str, Any], meeting: MeetingIssue, minutes: Minutes, page: Page
+    ) -> None:
+        """One comment, kept up to date: the address, for the attendees and their heads."""
+        people = list(meeting.attendees)
+        for attendee in meeting.attendees:
+            for department in departments_of(self.rules, attendee):
+                people.append(self.rules.departments[department].head)
+        mentions = join_names(
+            self.rules,
+            [mention(p, cloud=self.jira.is_cloud) for p in dict.fromkeys(people)],
+        )
+        text = say(
+            self.rules,
+            "minutes.published",
+            title=page.title,
+            url=page.url,
+            mentions=mentions,
+            decisions=len(minutes.decisions),
+            actions=len(minutes.actions),
+            open=len(minutes.open_points),
+            key=self.key,
+        )
+        RuleComments(self.jira).show(issue, RULE, text, marker=f"minutes:{self.key}")
+
+
+def _type(issue: Mapping[str, Any]) -> str | None:
+    return ((issue.get("fields") or {}).get("issuetype") or {}).get("name")
+
+
+# -- webhooks -------------------------------------------------------------------------------
+
+
+def _entered_held(event: JiraEvent, rules: Rules) -> bool:
+    assert rules.meetings is not None
+    for item in event.changelog.items if event.changelog else []:
+        if (item.field or "").lower() == "status" and item.to_string == rules.meetings.held_status:
+            return True
+    return False
+
+
+@router.register("jira:issue_updated")
+def write_minutes(event: JiraEvent, context: Context) -> None:
+    """A meeting that enters its held status gets its minutes written and published."""
+    rules = context.rules
+    if rules.meetings is None or event.issue_key is None or not in_projects(event, rules):
+        return
+    if not _entered_held(event, rules):
+        return
+    outcome = publish_minutes(event.issue_key, context)
+    log.info(
+        "minutes %s: %s",
+        outcome.status,
+        outcome.title,
+        extra={"issue": event.issue_key, "delivery": context.delivery_id},
+    )
+
+
+@router.register("jira:issue_created")
+@router.register("jira:issue_updated")
+def check_meeting(event: JiraEvent, context: Context) -> None:
+    """A meeting with short notice or no agenda gets one comment each; its due time is noted."""
+    rules = context.rules
+    if rules.meetings is None or event.issue_key is None or not in_projects(event, rules):
+        return
+    kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
+    if kind is not None and kind != rules.meetings.issue_type:
+        return
+    issue = context.jira.get_issue(event.issue_key, meeting_fields(rules))
+    if not is_meeting(issue, rules):
+        return
+    meeting = read_meeting(issue, rules)
+    now = context.clock()
+    records = MeetingRecords(context.store)
+    due = meeting.start + rules.meetings.minutes_within if meeting.start else None
+    records.note(meeting.key, meeting.organiser, due.timestamp() if due else None, now.timestamp())
+    notices = Notices(context.store)
+    organiser = mention(meeting.organiser or "", cloud=context.jira.is_cloud)
+    if not agenda(meeting.description):
+        text = say(rules, "minutes.no_agenda", mention=organiser, key=meeting.key)
+        notices.comment_once(context.jira, meeting.key, "meeting-agenda", text, now.timestamp())
+    if meeting.start is not None and _short_notice(event, meeting.start, now, rules):
+        text = say(
+            rules,
+            "minutes.short_notice",
+            mention=organiser,
+            start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}",
+            notice=_span(rules, rules.meetings.notice),
+            key=meeting.key,
+        )
+        notices.comment_once(context.jira, meeting.key, "meeting-notice", text, now.timestamp())
+
+
+def _short_notice(event: JiraEvent, start: datetime, now: datetime, rules: Rules) -> bool:
+    """Created, or its start moved, less than `meetings.notice` before the start (and not past)."""
+    assert rules.meetings is not None
+    if event.name == "jira:issue_updated":
+        start_field = rules.meetings.fields.start.lower()
+        changed = {
+            (item.field_id or item.field or "").lower()
+            for item in (event.changelog.items if event.changelog else [])
+        }
+        if start_field not in changed:
+            return False
+    return now <= start < now + rules.meetings.notice
+
+
+def _span(rules: Rules, span: timedelta) -> str:
+    hours = int(span.total_seconds() // 3600)
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} 天" if rules.language == "zh-CN" else f"{days} days"
+    return f"{hours} 小时" if rules.language == "zh-CN" else f"{hours} hours"
+
+
+# -- periodic work --------------------------------------------------------------------------
+
+
+@schedule.every(minutes=5)
+def sweep_minutes(context: Context) -> str:
+    """Minutes past due and unpublished become an ask to the organiser, once per meeting."""
+    rules = context.rules
+    if rules.meetings is None:
+        return "meetings not configured"
+    now = context.clock().timestamp()
+    records = MeetingRecords(context.store)
+    opened = 0
+    for record in records.overdue(now):
+        if not record.organiser or record.minutes_due is None:
+            continue
+        issue = context.jira.get_issue(
+            record.meeting_key, meeting_fields(rules), [COMMENTS_PROPERTY]
+        )
+        meeting = read_meeting(issue, rules)
+        if meeting.start is None or not is_meeting(issue, rules):
+            continue
+        due = (meeting.start + rules.meetings.minutes_within).timestamp()
+        if due > now:  # the meeting moved: note the new due time and wait
+            records.note(record.meeting_key, meeting.organiser, due, now)
+            continue
+        if not records.mark_asked(record.meeting_key):
+            continue
+        open_ask(
+            context,
+            issue=record.meeting_key,
+            asked=meeting.organiser or record.organiser,
+            asked_by=None,
+            source="minutes",
+            source_id=record.meeting_key,
+            at=due,
+            excerpt=meeting.summary[:200],
+        )
+        text = say(
+            rules,
+            "minutes.overdue",
+            mention=mention(meeting.organiser or record.organiser, cloud=context.jira.is_cloud),
+            start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}",
+            within=_span(rules, rules.meetings.minutes_within),
+            status=rules.meetings.held_status,
+            key=record.meeting_key,
+        )
+        Notices(context.store).comment_once(
+            context.jira, record.meeting_key, "minutes-overdue", text, now
+        )
+        opened += 1
+    return f"{opened} overdue minutes asked"

@@ -1,0 +1,1 @@
+"""Ownership: one owner and a due date per item, stages in order, delays marked and told."""

@@ -1,0 +1,286 @@
+"""The goal board's figures, purely: per department and per request, from items and asks.
+
+PROCESS.md §7 and stage 4 (seeds 003, 001, 004): each department's completion and on-time rate,
+its blocked (delayed) items, how fast it answers. Inputs are plain facts read from Jira (items)
+and the store (asks); a figure that cannot be known (no item finished yet, no answer yet) is
+None and shown as "—", never as 0%.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from plugin.process.calendar import WorkCalendar
+from plugin.process.items import item_mark
+from plugin.process.owners import departments_of
+from plugin.process.rules import Rules
+from plugin.rules.ownership.delays import is_done
+from plugin.rules.ownership.ownership_checks import person_of
+from plugin.rules.ownership.stage_gate import stage_of
+
+NO_DEPARTMENT = ""  # items and asks whose department nobody can tell
+
+
+@dataclass(frozen=True)
+class ItemFact:
+    """One item as the board needs it."""
+
+    key: str
+    summary: str
+    request: str | None
+    department: str | None
+    owner: str | None
+    due: date | None
+    done: bool
+    done_on: date | None  # the resolution date, in the rules' timezone
+    stage: int | None  # the stage number of a stage item (None for deliverables and others)
+    owner_name: str | None = None  # the owner's display name, as Jira gave it
+    started: bool = True  # its status is past "To Do" (category new): 进行中 rather than 未开始
+
+
+@dataclass(frozen=True)
+class AskFact:
+    """One ask as the board needs it."""
+
+    department: str | None
+    asked_on: date
+    answered: bool
+    response_hours: float | None
+    escalated: bool
+
+
+@dataclass(frozen=True)
+class DelayedItem:
+    """An open item past its due date."""
+
+    key: str
+    summary: str
+    department: str | None
+    owner: str | None
+    due: date
+    days_late: int  # working days
+    owner_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    """One department's row on the board."""
+
+    department: str
+    items: int
+    done_on_time: int
+    done_late: int
+    not_started: int  # not done, not past due, status still "To Do"
+    in_progress: int  # not done, not past due, work begun
+    delayed: int  # not done, past due: each item is in exactly one of the five
+    on_time_rate: float | None  # on time / (done + delayed); None when nothing is due yet
+    asks: int
+    answered: int
+    median_hours: float | None
+    p90_hours: float | None
+    escalations: int
+
+
+@dataclass(frozen=True)
+class RequestProgress:
+    """How far a request's stages have come."""
+
+    request: str
+    stages_done: int
+    stages: int
+    delayed: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything the board shows for one period."""
+
+    today: date
+    since: date | None
+    departments: list[DepartmentFigures]
+    delayed: list[DelayedItem]
+    requests: list[RequestProgress]
+    response_hours: list[float] = field(default_factory=list)
+
+
+def _day(value: Any, rules: Rules) -> date | None:
+    """A Jira date ("2026-03-05") or date-time ("2026-03-05T10:00:00.000+0800") as a local date."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        if len(value) <= 10:
+            return date.fromisoformat(value)
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
+    return moment.astimezone(rules.tz).date()
+
+
+def item_fact(issue: Mapping[str, Any], rules: Rules) -> ItemFact:
+    """Read one item (fields and `crossdept.item`) into a fact."""
+    fields: Mapping[str, Any] = issue.get("fields") or {}
+    mark = item_mark(issue)
+    raw = (issue.get("properties") or {}).get("crossdept.item") or {}
+    owner = person_of(fields.get("assignee"))
+    department = None
+    if isinstance(raw, Mapping):  # its own department, else the request's 需求部门
+        department = raw.get("department") or raw.get("requesting")
+    if not department and owner:
+        homes = departments_of(rules, owner)
+        department = homes[0] if homes else None
+    stage = stage_of(mark.ref) if mark else None
+    is_stage = mark is not None and stage is not None and "." not in mark.ref
+    done = is_done(fields, rules)
+    return ItemFact(
+        key=str(issue.get("key", "")),
+        summary=str(fields.get("summary") or ""),
+        request=mark.request if mark else None,
+        department=str(department) if department else None,
+        owner=owner,
+        due=_day(fields.get("duedate"), rules),
+        done=done,
+        done_on=_day(fields.get("resolutiondate"), rules) if done else None,
+        stage=stage if is_stage else None,
+        owner_name=(fields.get("assignee") or {}).get("displayName") if owner else None,
+        started=done or has_started(fields),
+    )
+
+
+def has_started(fields: Mapping[str, Any]) -> bool:
+    """Work on an item has begun when its status left Jira's "To Do" category (`new`); a status
+    without a category (an odd workflow) counts as begun rather than as never touched."""
+    status = fields.get("status") or {}
+    return (status.get("statusCategory") or {}).get("key") != "new"
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The `share` (0..1) percentile by linear interpolation; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * share
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def compute_board(
+    items: Iterable[ItemFact],
+    asks: Iterable[AskFact],
+    *,
+    today: date,
+    calendar: WorkCalendar,
+    departments: Sequence[str],
+    since: date | None = None,
+    request: str | None = None,
+) -> Board:
+    """The board for items due (and asks made) on or after `since`, of one request or all."""
+    chosen = [
+        item
+        for item in items
+        if (request is None or item.request == request)
+        and (since is None or (item.due is not None and item.due >= since))
+    ]
+    chosen_asks = [ask for ask in asks if since is None or ask.asked_on >= since]
+    delayed = sorted(
+        (
+            DelayedItem(
+                item.key,
+                item.summary,
+                item.department,
+                item.owner,
+                item.due,
+                calendar.working_days_between(item.due, today),
+                item.owner_name,
+            )
+            for item in chosen
+            if not item.done and item.due is not None and item.due < today
+        ),
+        key=lambda d: (-d.days_late, d.key),
+    )
+    late_keys = {d.key for d in delayed}
+    names = list(departments) + sorted(
+        {i.department or NO_DEPARTMENT for i in chosen} - set(departments)
+    )
+    rows = []
+    for name in names:
+        mine = [i for i in chosen if (i.department or NO_DEPARTMENT) == name]
+        their_asks = [a for a in chosen_asks if (a.department or NO_DEPARTMENT) == name]
+        if name == NO_DEPARTMENT and not mine and not their_asks:
+            continue
+        on_time = sum(1 for i in mine if i.done and i.done_on and i.due and i.done_on <= i.due)
+        late = sum(1 for i in mine if i.done and i.done_on and i.due and i.done_on > i.due)
+        delayed_here = sum(1 for i in mine if i.key in late_keys)
+        measured = on_time + late + delayed_here
+        hours = [
+            a.response_hours for a in their_asks if a.answered and a.response_hours is not None
+        ]
+        rows.append(
+            DepartmentFigures(
+                department=name,
+                items=len(mine),
+                done_on_time=on_time,
+                done_late=late,
+                not_started=sum(
+                    1 for i in mine if not i.done and i.key not in late_keys and not i.started
+                ),
+                in_progress=sum(
+                    1 for i in mine if not i.done and i.key not in late_keys and i.started
+                ),
+                delayed=delayed_here,
+                on_time_rate=on_time / measured if measured else None,
+                asks=len(their_asks),
+                answered=sum(1 for a in their_asks if a.answered),
+                median_hours=percentile(hours, 0.5),
+                p90_hours=percentile(hours, 0.9),
+                escalations=sum(1 for a in their_asks if a.escalated),
+            )
+        )
+    progress: dict[str, list[ItemFact]] = {}
+    for item in chosen:
+        if item.request and item.stage is not None:
+            progress.setdefault(item.request, []).append(item)
+    requests = [
+        RequestProgress(
+            key,
+            sum(1 for s in stages if s.done),
+            len(stages),
+            sum(1 for s in stages if s.key in late_keys),
+        )
+        for key, stages in sorted(progress.items())
+    ]
+    all_hours = sorted(
+        a.response_hours for a in chosen_asks if a.answered and a.response_hours is not None
+    )
+    return Board(today, since, rows, delayed, requests, all_hours)
+
+
+def percent(rate: float | None) -> str:
+    """A rate for people: "87%", or "—" when it cannot be known."""
+    return "—" if rate is None else f"{rate * 100:.0f}%"
+
+
+def hours_text(value: float | None) -> str:
+    """Hours for people: "12.5 h", or "—"."""
+    return "—" if value is None else f"{value:.1f} h"
+
+
+def figure_cells(row: DepartmentFigures) -> tuple[str, ...]:
+    """A department's figures as people read them, after its name, in the board's column order."""
+    return (
+        str(row.items),
+        str(row.done_on_time),
+        str(row.done_late),
+        str(row.not_started),
+        str(row.in_progress),
+        str(row.delayed),
+        percent(row.on_time_rate),
+        str(row.asks),
+        str(row.answered),
+        hours_text(row.median_hours),
+        hours_text(row.p90_hours),
+        str(row.escalations),
+    )

@@ -1,0 +1,548 @@
+"""Plan a request's stage tree from the request and the rules: pure data in, pure data out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from plugin.process.calendar import WorkCalendar
+from plugin.process.owners import Owner, OwnerUnresolvedError, owner_label, resolve_owner
+from plugin.process.rules import Deliverable, Rules, Stage, format_duration
+from plugin.process.wording import department_name, join_names, mention, plain, say
+from plugin.spine.errors import RequestProblemError
+
+Level = Literal["epic", "stage", "deliverable"]
+EPIC_REF = "epic"
+SUMMARY_LIMIT = 255  # Jira refuses longer summaries.
+
+
+@dataclass(frozen=True)
+class RequestSnapshot:
+    """What planning needs of a collaboration request, read from Jira (or a webhook body for `plan`)."""
+
+    key: str
+    project: str
+    issue_type: str
+    topic: str
+    created: date | None
+    requesting_department: str | None = None
+    departments: tuple[str, ...] = ()
+    has_departments: bool = True
+    start: date | None = None
+    due: date | None = None
+    reporter: str | None = None
+    project_manager: str | None = None
+    date_problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """One issue to create; `ref` is its stable identity, `parent` a ref or the request key."""
+
+    ref: str
+    parent: str
+    level: Level
+    issue_type: str
+    summary: str
+    description: str
+    owner: Owner
+    due: date
+    stage: int | None = None
+    department: str | None = None
+    starts: date | None = None  # when the item's stage starts: nothing in it is due before
+
+
+@dataclass(frozen=True)
+class TreePlan:
+    """The whole tree for one request, parents before children."""
+
+    request: str
+    project: str
+    items: tuple[PlannedItem, ...]
+    epic: Literal["self", "create"] = "self"
+    departments: tuple[str, ...] = field(default=())
+    requesting_department: str | None = None  # 需求部门: whose work the requester's items are
+
+    def level(self, level: Level) -> list[PlannedItem]:
+        """Return the items of one level, in plan order."""
+        return [item for item in self.items if item.level == level]
+
+    def by_ref(self) -> dict[str, PlannedItem]:
+        """Index the items by ref."""
+        return {item.ref: item for item in self.items}
+
+
+def _as_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    text = str(value)
+    return date.fromisoformat(text[:10])
+
+
+def _option_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        raw = value.get("value") or value.get("name")
+        return str(raw) if raw is not None else None
+    return str(value)
+
+
+def _user_id(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        found = value.get("accountId") or value.get("name") or value.get("key")
+        return str(found) if found else None
+    return str(value) if value else None
+
+
+def request_fields(rules: Rules) -> list[str]:
+    """Name the fields to read from Jira for planning, so the one GET asks for nothing more."""
+    wanted = rules.jira.request.fields
+    names = [
+        "summary",
+        "issuetype",
+        "project",
+        "created",
+        "reporter",
+        wanted.requesting_department,
+        wanted.departments,
+        wanted.due,
+    ]
+    names += [name for name in (wanted.start, wanted.project_manager) if name]
+    return list(dict.fromkeys(names))
+
+
+def read_request(
+    issue: Mapping[str, Any], rules: Rules, *, today: date | None = None
+) -> RequestSnapshot:
+    """Turn a Jira issue (REST or webhook shape) into a snapshot; date problems are kept, not raised.
+
+    `today` stands in for the created date when the issue has none (a hand-written event body).
+    """
+    fields: Mapping[str, Any] = issue.get("fields") or {}
+    wanted = rules.jira.request.fields
+    problems: list[str] = []
+
+    def read_date(field_id: str | None) -> date | None:
+        if not field_id:
+            return None
+        try:
+            return _as_date(fields.get(field_id))
+        except ValueError:
+            problems.append(say(rules, "problem.bad_date", field=field_id, value=fields[field_id]))
+            return None
+
+    created = read_date("created") or today
+    raw_departments = fields.get(wanted.departments)
+    if isinstance(raw_departments, list):
+        departments = tuple(
+            value for value in (_option_value(item) for item in raw_departments) if value
+        )
+    elif raw_departments is None:
+        departments = ()
+    else:
+        single = _option_value(raw_departments)
+        departments = (single,) if single else ()
+    project = fields.get("project") or {}
+    issue_type = fields.get("issuetype") or {}
+    pm = _user_id(fields.get(wanted.project_manager)) if wanted.project_manager else None
+    return RequestSnapshot(
+        key=str(issue.get("key") or ""),
+        project=str(project.get("key") or "") if isinstance(project, Mapping) else "",
+        issue_type=str(issue_type.get("name") or "") if isinstance(issue_type, Mapping) else "",
+        topic=str(fields.get("summary") or "").strip(),
+        created=created,
+        requesting_department=_option_value(fields.get(wanted.requesting_department)),
+        departments=departments,
+        has_departments=bool(departments),
+        start=read_date(wanted.start),
+        due=read_date(wanted.due),
+        reporter=_user_id(fields.get("reporter")),
+        project_manager=pm or rules.project_manager,
+        date_problems=tuple(problems),
+    )
+
+
+def is_request(snapshot: RequestSnapshot, rules: Rules) -> bool:
+    """Say whether an issue is a collaboration request under enforcement."""
+    return (
+        snapshot.project in rules.jira.projects
+        and snapshot.issue_type == rules.jira.request.issue_type
+    )
+
+
+def participating_departments(snapshot: RequestSnapshot) -> tuple[str, ...]:
+    """Requesting department first, then the collaborating ones, each once."""
+    ordered = [snapshot.requesting_department, *snapshot.departments]
+    return tuple(dict.fromkeys(name for name in ordered if name))
+
+
+class _Planner:
+    """Collects problems while resolving owners, so one comment can name all of them."""
+
+    def __init__(self, snapshot: RequestSnapshot, rules: Rules) -> None:
+        self.snapshot = snapshot
+        self.rules = rules
+        self.problems: list[str] = list(snapshot.date_problems)
+
+    def owner(self, spec: str, department: str | None, stage_number: int) -> Owner | None:
+        """Resolve an owner word, keeping a problem (not raising) so all are reported at once."""
+        snapshot = self.snapshot
+        try:
+            return resolve_owner(
+                self.rules,
+                spec,
+                department=department,
+                requesting_department=snapshot.requesting_department,
+                requester=snapshot.reporter,
+                project_manager=snapshot.project_manager,
+                stage_number=stage_number,
+            )
+        except OwnerUnresolvedError as error:
+            self.problems.append(error.problem)
+            return None
+
+
+def _summary(text: str) -> str:
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
+
+
+def _description(lines: Sequence[str]) -> str:
+    return "\n".join(line for line in lines if line is not None)
+
+
+def check_request(snapshot: RequestSnapshot, rules: Rules) -> list[str]:
+    """List what is wrong with the request's own fields, in the configured language."""
+    wanted = rules.jira.request.fields
+    problems: list[str] = []
+    if not snapshot.requesting_department:
+        problems.append(say(rules, "problem.no_requesting", field=wanted.requesting_department))
+    if not snapshot.has_departments:
+        problems.append(say(rules, "problem.no_departments", field=wanted.departments))
+    known = join_names(rules, list(rules.departments))
+    for name in participating_departments(snapshot):
+        if name not in rules.departments:
+            problems.append(say(rules, "problem.unknown_department", department=name, known=known))
+    return problems
+
+
+def plan_tree(
+    snapshot: RequestSnapshot, rules: Rules, calendar: WorkCalendar, *, cloud: bool = True
+) -> TreePlan:
+    """Plan every issue of the request's tree, or raise RequestProblemError naming what to fix."""
+    planner = _Planner(snapshot, rules)
+    planner.problems.extend(check_request(snapshot, rules))
+    if planner.problems:
+        raise RequestProblemError(planner.problems)
+
+    departments = participating_departments(snapshot)
+    start = snapshot.start or snapshot.created
+    if start is None:
+        raise RequestProblemError([say(rules, "problem.no_start")])
+    topic = snapshot.topic
+    key = snapshot.key
+    calendar_line = (
+        say(rules, "line.calendar", calendar=rules.calendar.holidays)
+        if rules.calendar.holidays
+        else say(rules, "line.calendar_plain")
+    )
+    warn_line = say(rules, "line.warn", warn=format_duration(rules.ownership.warn_before_due))
+
+    epic_parent = key
+    items: list[PlannedItem] = []
+    stage_items: list[PlannedItem] = []
+    deliverable_items: list[PlannedItem] = []
+    origin = start
+    for number, stage in enumerate(rules.stages, start=1):
+        stage_start = calendar.next_working_day(
+            origin if number == 1 else calendar.add_working_days(origin, 1)
+        )
+        stage_due = calendar.add_working_days(origin, stage.days)
+        owner = planner.owner(stage.owner, None, number)
+        ref = f"s{number}"
+        stage_name = rules.text(stage.name, stage.name_en)
+        if owner is not None:
+            why = say(
+                rules,
+                "why.stage_first" if number == 1 else "why.stage_next",
+                days=stage.days,
+                origin=origin.isoformat(),
+            )
+            stage_items.append(
+                PlannedItem(
+                    ref=ref,
+                    parent=EPIC_REF if rules.jira.request.epic == "create" else epic_parent,
+                    level="stage",
+                    issue_type=rules.jira.issue_types.stage,
+                    summary=_summary(
+                        say(
+                            rules,
+                            "stage_summary",
+                            key=key,
+                            topic=topic,
+                            number=number,
+                            name=stage_name,
+                        )
+                    ),
+                    description=_stage_description(
+                        rules,
+                        snapshot,
+                        stage,
+                        number,
+                        owner,
+                        stage_due,
+                        why,
+                        cloud,
+                        (warn_line, calendar_line, f"ref={ref}"),
+                    ),
+                    owner=owner,
+                    due=stage_due,
+                    stage=number,
+                    starts=stage_start,
+                )
+            )
+        for index, deliverable in enumerate(stage.deliverables, start=1):
+            # Counted like the stage's own days (from the previous due date, or the start), so a
+            # deliverable with the stage's `days` is due with the stage; never before the stage
+            # starts, never after it ends.
+            offset = deliverable.days if deliverable.days is not None else stage.days
+            due = min(max(calendar.add_working_days(origin, offset), stage_start), stage_due)
+            targets: Sequence[str | None] = departments if deliverable.each_department else (None,)
+            for department in targets:
+                d_owner = planner.owner(deliverable.owner, department, number)
+                if d_owner is None:
+                    continue
+                d_ref = f"{ref}.d{index}" + (f".{department}" if department else "")
+                deliverable_items.append(
+                    PlannedItem(
+                        ref=d_ref,
+                        parent=ref,
+                        level="deliverable",
+                        issue_type=rules.jira.issue_types.deliverable,
+                        summary=_summary(_deliverable_summary(rules, deliverable, department)),
+                        description=_deliverable_description(
+                            rules,
+                            snapshot,
+                            stage,
+                            number,
+                            deliverable,
+                            d_owner,
+                            due,
+                            offset,
+                            cloud,
+                            (warn_line, calendar_line, f"ref={d_ref}"),
+                        ),
+                        owner=d_owner,
+                        due=due,
+                        stage=number,
+                        department=department,
+                        starts=stage_start,
+                    )
+                )
+        origin = stage_due
+
+    if planner.problems:
+        raise RequestProblemError(list(dict.fromkeys(planner.problems)))
+
+    last_due = origin
+    if snapshot.due is not None and last_due > snapshot.due:
+        raise RequestProblemError(
+            [
+                say(
+                    rules,
+                    "problem.too_late",
+                    needed=last_due.isoformat(),
+                    start=start.isoformat(),
+                    due=snapshot.due.isoformat(),
+                )
+            ]
+        )
+
+    if rules.jira.request.epic == "create":
+        epic_owner = (
+            stage_items[0].owner if stage_items else Owner(snapshot.reporter or "", "requester")
+        )
+        epic_due = snapshot.due or last_due
+        items.append(
+            PlannedItem(
+                ref=EPIC_REF,
+                parent=key,
+                level="epic",
+                issue_type=rules.jira.request.epic_issue_type,
+                summary=_summary(say(rules, "epic_summary", key=key, topic=topic)),
+                description=_description(
+                    [
+                        "h3. " + say(rules, "heading.epic", topic=plain(topic)),
+                        say(rules, "line.request", key=key, topic=plain(topic)),
+                        say(
+                            rules,
+                            "line.owner",
+                            mention=mention(epic_owner.account, cloud=cloud),
+                            role=owner_label(rules, epic_owner),
+                        ),
+                        say(rules, "line.due", due=epic_due.isoformat())
+                        + " — "
+                        + say(rules, "why.epic"),
+                        "",
+                        say(rules, "line.marker", ref=f"ref={EPIC_REF}"),
+                    ]
+                ),
+                owner=epic_owner,
+                due=epic_due,
+            )
+        )
+    items.extend(stage_items)
+    items.extend(deliverable_items)
+    return TreePlan(
+        request=key,
+        project=snapshot.project,
+        items=tuple(items),
+        epic=rules.jira.request.epic,
+        departments=departments,
+        requesting_department=snapshot.requesting_department,
+    )
+
+
+def _deliverable_summary(rules: Rules, deliverable: Deliverable, department: str | None) -> str:
+    name = rules.text(deliverable.name, deliverable.name_en)
+    if department is None:
+        return say(rules, "deliverable_summary", name=name)
+    return say(
+        rules,
+        "deliverable_department_summary",
+        name=name,
+        department=department_name(rules, department),
+    )
+
+
+def _stage_description(
+    rules: Rules,
+    snapshot: RequestSnapshot,
+    stage: Stage,
+    number: int,
+    owner: Owner,
+    due: date,
+    why: str,
+    cloud: bool,
+    footer: tuple[str, str, str],
+) -> str:
+    name = rules.text(stage.name, stage.name_en)
+    lines = [
+        "h3. " + say(rules, "heading.stage", number=number, name=name),
+        say(rules, "line.request", key=snapshot.key, topic=plain(snapshot.topic)),
+        say(
+            rules,
+            "line.owner",
+            mention=mention(owner.account, cloud=cloud),
+            role=owner_label(rules, owner),
+        ),
+        say(rules, "line.due", due=due.isoformat()) + " — " + why,
+    ]
+    text = rules.text(stage.description or "", stage.description_en)
+    if text:
+        lines.append(text)
+    if stage.meeting is not None:
+        lines.append(
+            say(
+                rules,
+                "line.meeting",
+                kind=rules.text(stage.meeting.kind, stage.meeting.kind_en),
+                low=stage.meeting.min_minutes,
+                high=stage.meeting.max_minutes,
+            )
+        )
+    warn, calendar_line, ref = footer
+    lines += [warn, "", calendar_line, say(rules, "line.marker", ref=ref)]
+    return _description(lines)
+
+
+def _deliverable_description(
+    rules: Rules,
+    snapshot: RequestSnapshot,
+    stage: Stage,
+    number: int,
+    deliverable: Deliverable,
+    owner: Owner,
+    due: date,
+    offset: int,
+    cloud: bool,
+    footer: tuple[str, str, str],
+) -> str:
+    name = rules.text(deliverable.name, deliverable.name_en)
+    lines = [
+        "h3. " + say(rules, "heading.deliverable", name=name),
+        say(rules, "line.request", key=snapshot.key, topic=plain(snapshot.topic)),
+        say(rules, "line.stage", number=number, name=rules.text(stage.name, stage.name_en)),
+        say(
+            rules,
+            "line.owner",
+            mention=mention(owner.account, cloud=cloud),
+            role=owner_label(rules, owner),
+        ),
+        say(rules, "line.due", due=due.isoformat())
+        + " — "
+        + say(rules, "why.deliverable", days=offset),
+    ]
+    text = rules.text(deliverable.description or "", deliverable.description_en)
+    if text:
+        lines.append(text)
+    if deliverable.each_department:
+        if deliverable.owner == "head":
+            lines.append(say(rules, "line.signoff"))
+        else:
+            role = say(rules, f"role.{owner.role}", department="").strip()
+            lines.append(say(rules, "line.fanout", role=role))
+    warn, calendar_line, ref = footer
+    lines += [warn, "", calendar_line, say(rules, "line.marker", ref=ref)]
+    return _description(lines)
+
+
+def tree_to_json(plan: TreePlan) -> dict[str, Any]:
+    """The machine form `crossdept plan --json` prints."""
+    return {
+        "request": plan.request,
+        "issues": [
+            {
+                "ref": item.ref,
+                "parent": item.parent,
+                "issuetype": item.issue_type,
+                "summary": item.summary,
+                "assignee": item.owner.account,
+                "duedate": item.due.isoformat(),
+                "stage": item.stage,
+                "department": item.department,
+            }
+            for item in plan.items
+        ],
+    }
+
+
+def render_tree(plan: TreePlan, rules: Rules, keys: Mapping[str, str] | None = None) -> str:
+    """The human form: an indented tree with keys or refs, owners and due dates."""
+    keys = keys or {}
+    children: dict[str, list[PlannedItem]] = {}
+    for item in plan.items:
+        children.setdefault(item.parent, []).append(item)
+    lines = [plan.request]
+
+    def walk(parent: str, depth: int) -> None:
+        for item in children.get(parent, []):
+            label = keys.get(item.ref, item.ref)
+            lines.append(
+                f"{'  ' * depth}{label}  {item.summary}  "
+                f"[{item.issue_type}; {owner_label(rules, item.owner)}; {item.due.isoformat()}]"
+            )
+            walk(item.ref, depth + 1)
+
+    walk(plan.request, 1)
+    return "\n".join(lines)
+
+
+def rules_digest(rules: Rules) -> str:
+    """A short hash of the rules, stored with each tree so one can tell which rules built it."""
+    text = json.dumps(rules.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,57 @@
+"""Named leases in the store: one holder at a time across every worker and machine.
+
+Periodic work that must not run twice at once (the escalation sweep) takes a lease by name; a
+holder that dies loses it when it expires, so the next sweep goes ahead.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, String, Table, and_, insert, update
+from sqlalchemy.exc import IntegrityError
+
+from plugin.spine.store import Store, metadata
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=True),
+    Column("until", Float, nullable=False),
+)
+
+
+class Leases:
+    """Take and give back named leases."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def take(self, name: str, holder: str, now: float, seconds: float) -> bool:
+        """Hold `name` for `seconds`; False while someone else holds it."""
+        try:
+            with self.store.begin() as db:
+                db.execute(insert(leases).values(name=name, holder=holder, until=now + seconds))
+            return True
+        except IntegrityError:
+            pass
+        with self.store.begin() as db:
+            taken = db.execute(
+                update(leases)
+                .where(
+                    and_(
+                        leases.c.name == name,
+                        (leases.c.until < now) | (leases.c.holder == holder),
+                    )
+                )
+                .values(holder=holder, until=now + seconds)
+            )
+        return bool(taken.rowcount == 1)
+
+    def give_back(self, name: str, holder: str) -> None:
+        """Release a lease we hold, so the next taker need not wait for it to expire."""
+        with self.store.begin() as db:
+            db.execute(
+                update(leases)
+                .where(and_(leases.c.name == name, leases.c.holder == holder))
+                .values(holder=None, until=0.0)
+            )
