@@ -22,8 +22,8 @@ from plugin.spine.queue import DeliveryQueue, make_queue
 from plugin.spine.signature import sign
 from plugin.spine.store import Store, metadata
 from tests.fakes import ALL_TABLES, EpochClock
-from webhooks.app import create_app
 from webhooks.settings import Settings, load_settings
+from webhooks.web.app import create_app
 
 SAMPLES = Path(__file__).parent / "samples"
 # Recorded from real Jira instances (see each file's name for its source).

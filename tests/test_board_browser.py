@@ -21,9 +21,9 @@ from plugin.spine.context import Context
 from plugin.spine.store import Store
 from tests.fakes import load_default_rules
 from tests.test_web_board import NOW, TOKEN, seed_board
-from webhooks.app import create_app
-from webhooks.board import BoardView
 from webhooks.settings import load_settings
+from webhooks.web.app import create_app
+from webhooks.web.board import BoardView
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 

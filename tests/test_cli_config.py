@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from webhooks.cli_config import check_config, schema
+from webhooks.cli.config import check_config, schema
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config" / "rules.yaml"
 

@@ -18,8 +18,8 @@ from plugin.spine.inbox import Inbox
 from plugin.spine.queue import make_queue
 from plugin.spine.store import Store, health_probe
 from tests.conftest import load_sample, signed_post
-from webhooks.app import create_app
 from webhooks.settings import Settings
+from webhooks.web.app import create_app
 
 ISSUE_CREATED = load_sample("jira_issue_created__mattermost_mattermost-plugin-jira__2")
 

@@ -19,8 +19,8 @@ from plugin.spine.deliveries import Deliveries, DeliveryState
 from plugin.spine.inbox import Inbox
 from plugin.spine.signature import sign
 from tests.conftest import ALL_SAMPLES, SHARED_TOKEN, encode_body, load_sample, signed_post
-from webhooks.app import create_app
 from webhooks.settings import Settings
+from webhooks.web.app import create_app
 
 ISSUE_CREATED = load_sample("jira_issue_created__mattermost_mattermost-plugin-jira__2")
 CLOUD_ACTOR = "5c5f880629be9642ba529340"  # the `user` of the sample above

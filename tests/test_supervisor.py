@@ -48,7 +48,7 @@ def test_children_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
     pids.mkdir()
     script = (
         "import os, sys\n"
-        "from webhooks.cli_service import supervise\n"
+        "from webhooks.cli.service import supervise\n"
         f"supervise({{'a': [sys.executable, '-c', {child!r}], "
         f"'b': [sys.executable, '-c', {child!r}]}}, dict(os.environ))\n"
     )

@@ -13,8 +13,8 @@ from plugin.process.asks import Asks
 from plugin.spine.context import Context
 from plugin.spine.store import Store
 from tests.fakes import HEADS, FakeJira, load_default_rules
-from webhooks.board import BoardView
 from webhooks.settings import Settings
+from webhooks.web.board import BoardView
 
 TOKEN = "board-token-0123456789abcdef"
 NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai

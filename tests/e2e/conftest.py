@@ -31,9 +31,9 @@ from plugin.spine.queue import Feeder
 from plugin.spine.worker import Outcome
 from sandbox.app import Sandbox, installed_sandbox
 from sandbox.seed import load_seed
-from webhooks.app import create_app
 from webhooks.service import Service
 from webhooks.settings import load_settings
+from webhooks.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config"

@@ -6,16 +6,16 @@ import os
 
 import click
 
-from webhooks.cli_asks import asks_command
-from webhooks.cli_audit import audit_command
-from webhooks.cli_config import check_config, schema, validators_command
-from webhooks.cli_demo import demo_command
-from webhooks.cli_jobs import jobs, retry
-from webhooks.cli_minutes import minutes_command
-from webhooks.cli_report import report
-from webhooks.cli_sandbox import sandbox_command
-from webhooks.cli_service import periodic_command, rebind_jira, serve, sweep_command, worker
-from webhooks.cli_trees import apply_command, plan_command
+from webhooks.cli.asks import asks_command
+from webhooks.cli.audit import audit_command
+from webhooks.cli.config import check_config, schema, validators_command
+from webhooks.cli.demo import demo_command
+from webhooks.cli.jobs import jobs, retry
+from webhooks.cli.minutes import minutes_command
+from webhooks.cli.report import report
+from webhooks.cli.sandbox import sandbox_command
+from webhooks.cli.service import periodic_command, rebind_jira, serve, sweep_command, worker
+from webhooks.cli.trees import apply_command, plan_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from plugin.spine.deliveries import Delivery, DeliveryState, format_age
-from webhooks.cli_shared import STORE_ENVIRONMENT, fail, open_store, parse_time
+from webhooks.cli.shared import STORE_ENVIRONMENT, fail, open_store, parse_time
 
 log = logging.getLogger(__name__)
 

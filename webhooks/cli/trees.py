@@ -121,7 +121,7 @@ def apply_command(issue_key: str, as_json: bool, recreate_deleted: bool) -> None
     Every item crossdept recorded is checked against Jira first; records Jira contradicts are
     forgotten and rebuilt, and items people deleted stay deleted unless --recreate-deleted.
     """
-    from webhooks.cli_shared import mismatch_sentence
+    from webhooks.cli.shared import mismatch_sentence
     from webhooks.service import Service
     from webhooks.settings import load_settings
 

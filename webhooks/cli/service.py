@@ -17,7 +17,7 @@ from plugin.spine import metrics
 from plugin.spine.errors import ConfigError, GatewayError, RefusedError
 from plugin.spine.queue import Feeder
 from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
-from webhooks.cli_shared import (
+from webhooks.cli.shared import (
     ENVIRONMENT,
     WEBHOOK_ENVIRONMENT,
     display_names,
@@ -216,7 +216,7 @@ def serve(
     environment = {**os.environ, MULTIPROC_VARIABLE: str(metrics_dir)}
     children: dict[str, list[str]] = {
         "web": _python_command(
-            "from webhooks.cli_service import web; web()",
+            "from webhooks.cli.service import web; web()",
             f"--host={host}",
             f"--port={port}",
             f"--workers={workers}",
@@ -249,7 +249,7 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
     """Run only the web processes under gunicorn (`serve` starts this beside the worker)."""
     from gunicorn.app.base import BaseApplication
 
-    from webhooks.app import MAX_HEADER_BYTES, MAX_HEADERS, create_app
+    from webhooks.web.app import MAX_HEADER_BYTES, MAX_HEADERS, create_app
 
     settings = settings_or_fail(require_jira=True, require_webhook=True)
     configure_logging(settings.log_level, secrets=settings.secret_values())
@@ -275,7 +275,7 @@ def web(host: str, port: int, workers: int, threads: int) -> None:
         "child_exit": child_exit,
         # gunicorn 24+ opens a control socket in the home directory; nothing here uses it.
         "control_socket_disable": True,
-        # Wider than the app's own header limits (webhooks.app), so the app answers those in
+        # Wider than the app's own header limits (webhooks.web.app), so the app answers those in
         # JSON; only requests far beyond them meet gunicorn's plain 400.
         "limit_request_fields": MAX_HEADERS * 10,
         "limit_request_field_size": MAX_HEADER_BYTES * 8,

@@ -22,7 +22,7 @@ from plugin.rules.reports.board import Board
 from plugin.rules.reports.board_page import LANGUAGES, render_board_page
 from plugin.rules.reports.board_sources import BoardFacts, board_of, read_facts
 from plugin.spine.context import Context
-from webhooks.receiver import edge
+from webhooks.web.receiver import edge
 
 bp = Blueprint("board", __name__)
 COOKIE = "crossdept_board"

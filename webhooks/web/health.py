@@ -13,8 +13,8 @@ from prometheus_client.registry import Collector
 from plugin.process.asks import RESPONSE_BUCKETS, response_times
 from plugin.spine import metrics
 from plugin.spine.errors import GatewayError, RefusedError
-from webhooks import board
-from webhooks.receiver import edge
+from webhooks.web import board
+from webhooks.web.receiver import edge
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from plugin.process.asks import Ask, Asks
 from plugin.process.rules import Rules
 from plugin.rules.escalation.escalation import work_clock
 from plugin.rules.escalation.ladder import recipient, steps
-from webhooks.cli_shared import STORE_ENVIRONMENT, display_names, fail, open_store
+from webhooks.cli.shared import STORE_ENVIRONMENT, display_names, fail, open_store
 
 
 @click.command("asks", epilog=STORE_ENVIRONMENT)

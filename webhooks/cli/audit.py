@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from plugin.process.audit import Audit, AuditEntry
-from webhooks.cli_shared import STORE_ENVIRONMENT, open_store, parse_time
+from webhooks.cli.shared import STORE_ENVIRONMENT, open_store, parse_time
 
 
 @click.command("audit", epilog=STORE_ENVIRONMENT)

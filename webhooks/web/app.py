@@ -21,9 +21,9 @@ from plugin.spine.errors import (
     StaleDeliveryError,
 )
 from plugin.spine.inbox import Inbox
-from webhooks import board, health, receiver
-from webhooks.receiver import Edge, delivery_header
 from webhooks.settings import Settings
+from webhooks.web import board, health, receiver
+from webhooks.web.receiver import Edge, delivery_header
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -16,7 +16,7 @@ from plugin.rules.reports.board_sources import read_board
 from plugin.rules.reports.progress_report import state_counts
 from plugin.rules.reports.weekly import WeeklyOutcome, publish_weekly
 from plugin.spine.context import Context
-from webhooks.cli_shared import fail, with_context
+from webhooks.cli.shared import fail, with_context
 
 COLUMNS = (
     "department",

@@ -9,7 +9,7 @@ import click
 
 from plugin.rules.minutes.minutes import MinutesOutcome, action_ref, publish_minutes
 from plugin.spine.context import Context
-from webhooks.cli_shared import fail, with_context
+from webhooks.cli.shared import fail, with_context
 
 
 @click.command("minutes")

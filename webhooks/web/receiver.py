@@ -37,7 +37,7 @@ class Edge:
     inbox: Inbox
     secret: bytes | None
     shared_token: bytes | None
-    jira: Any = None  # webhooks.health.Reachability of Jira, for /healthz (None: not probed)
+    jira: Any = None  # webhooks.web.health.Reachability of Jira, for /healthz (None: not probed)
 
 
 def edge() -> Edge:

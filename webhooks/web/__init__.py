@@ -1,0 +1,1 @@
+"""The web edge: the Flask app factory, the webhook receiver, /healthz and /metrics, the goal board."""
