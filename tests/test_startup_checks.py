@@ -8,8 +8,8 @@ import os
 import pytest
 
 from sandbox.app import installed_sandbox
+from tests.cli.test_report import CLOUD_SEED, DC_SEED, site_env  # noqa: F401 - the fixture
 from tests.fakes import ManualClock
-from tests.test_cli_report import CLOUD_SEED, DC_SEED, site_env  # noqa: F401 - the fixture
 from webhooks.cli.service import check_jira_site
 from webhooks.service import Service
 from webhooks.settings import load_settings

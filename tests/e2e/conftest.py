@@ -45,7 +45,7 @@ DEPARTMENTS_FIELD = "customfield_10051"
 REQUESTING_FIELD = "customfield_10050"
 START_FIELD = "customfield_10015"
 FAR_FUTURE = datetime(9999, 1, 1)  # huey's naive UTC: "every message is ready"
-# 6 stages + the sub-tasks of 4 departments under the shipped rules (tests/test_trees.py pins it).
+# 6 stages + the sub-tasks of 4 departments under the shipped rules (tests/rules/trees/test_trees.py pins it).
 FULL_TREE = 35
 
 

@@ -25,7 +25,7 @@ from plugin.atlassian.jira_gateway import JiraGateway
 from sandbox.app import Sandbox, assert_no_violations
 from sandbox.seed import load_seed
 from sandbox.server import SandboxServer
-from tests.test_trees import REQUEST_FIELDS
+from tests.rules.trees.test_trees import REQUEST_FIELDS
 
 FULL_TREE = 35
 CLI = "from webhooks.cli import main; main()"

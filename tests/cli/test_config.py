@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from webhooks.cli.config import check_config, schema
 
-SHIPPED = Path(__file__).resolve().parent.parent / "config" / "rules.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "rules.yaml"
 
 
 @pytest.fixture

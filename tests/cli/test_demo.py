@@ -16,8 +16,10 @@ from click.testing import CliRunner
 from demo.harness import endpoint_of, next_monday
 from webhooks.cli import cli
 
-REPO = Path(__file__).resolve().parent.parent
-FOUR_DEPARTMENTS = 35  # 6 stages + 29 sub-tasks with the shipped rules (see tests/test_trees.py)
+REPO = Path(__file__).resolve().parents[2]
+FOUR_DEPARTMENTS = (
+    35  # 6 stages + 29 sub-tasks with the shipped rules (see tests/rules/trees/test_trees.py)
+)
 
 
 @pytest.fixture(autouse=True)

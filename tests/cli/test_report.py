@@ -31,7 +31,7 @@ def site_env(
     from demo.harness import rules_for_data_center
     from sandbox.app import DEFAULT_DC_CONFLUENCE_URL
     from sandbox.seed import load_seed
-    from tests.test_trees import SANDBOX_CLOUD, SANDBOX_DC
+    from tests.rules.trees.test_trees import SANDBOX_CLOUD, SANDBOX_DC
 
     cloud = request.param == "cloud"
     environ = {
@@ -69,7 +69,12 @@ def request_with_tree(cloud: bool) -> Iterator[tuple[Any, Any, str]]:
     (sandbox, requester, key)."""
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, SANDBOX_DC, sandbox_gateways
+    from tests.rules.trees.test_trees import (
+        REQUEST_FIELDS,
+        SANDBOX_CLOUD,
+        SANDBOX_DC,
+        sandbox_gateways,
+    )
 
     seed = CLOUD_SEED if cloud else DC_SEED
     url = SANDBOX_CLOUD if cloud else SANDBOX_DC
@@ -176,7 +181,12 @@ def test_the_scheduled_run_publishes_each_active_request_once_a_week(site_env: b
 def test_a_request_without_a_tree_gets_no_weekly_page(site_env: bool) -> None:
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, SANDBOX_DC, sandbox_gateways
+    from tests.rules.trees.test_trees import (
+        REQUEST_FIELDS,
+        SANDBOX_CLOUD,
+        SANDBOX_DC,
+        sandbox_gateways,
+    )
 
     seed = CLOUD_SEED if site_env else DC_SEED
     url = SANDBOX_CLOUD if site_env else SANDBOX_DC

@@ -22,7 +22,7 @@ from plugin.spine.worker import LeaseKeeper, Outcome, Worker, describe_error, tr
 from tests.fakes import ALL_TABLES, EpochClock
 
 SAMPLE = (
-    Path(__file__).parent
+    Path(__file__).resolve().parents[1]
     / "samples"
     / "jira_issue_created__mattermost_mattermost-plugin-jira__1.json"
 )

@@ -11,7 +11,7 @@ from plugin.spine.events import parse_event
 from tests.fakes import load_default_rules
 
 if TYPE_CHECKING:
-    from tests.test_ownership import World
+    from tests.rules.ownership.test_ownership import World
 
 RULES = load_default_rules()
 
@@ -122,7 +122,7 @@ def gate_world(tmp_path: object, mode: str) -> World:
 
     from plugin.spine.store import Store
     from tests.fakes import ALL_TABLES
-    from tests.test_ownership import World
+    from tests.rules.ownership.test_ownership import World
 
     store = Store(f"sqlite:///{Path(str(tmp_path)) / 'gate.db'}")
     store.create_all(ALL_TABLES)

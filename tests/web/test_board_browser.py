@@ -20,7 +20,7 @@ from plugin.rules.reports.board_sources import read_board
 from plugin.spine.context import Context
 from plugin.spine.store import Store
 from tests.fakes import load_default_rules
-from tests.test_web_board import NOW, TOKEN, seed_board
+from tests.web.test_web_board import NOW, TOKEN, seed_board
 from webhooks.settings import load_settings
 from webhooks.web.app import create_app
 from webhooks.web.board import BoardView

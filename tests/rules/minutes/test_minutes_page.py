@@ -22,7 +22,7 @@ from plugin.rules.minutes.minutes_page import (
 from plugin.rules.minutes.minutes_parser import parse_minutes
 from tests.fakes import load_default_rules
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 ALICE = "557058:00000000-0000-4000-8000-000000000004"
 BOB = "557058:00000000-0000-4000-8000-000000000007"
 CAROL = "557058:00000000-0000-4000-8000-000000000009"

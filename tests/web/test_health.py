@@ -166,7 +166,7 @@ def test_several_processes_share_their_metrics(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     for _ in range(2):
         subprocess.run([sys.executable, "-c", script, "count"], env=env, check=True, timeout=60)

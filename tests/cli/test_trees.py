@@ -95,7 +95,7 @@ def test_apply_builds_a_tree_in_jira_and_a_second_apply_adds_nothing(
 ) -> None:
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
+    from tests.rules.trees.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
 
     for name, value in {
         "CROSSDEPT_JIRA_URL": SANDBOX_CLOUD,
@@ -131,7 +131,7 @@ def test_apply_of_a_missing_issue_says_what_jira_said(
 ) -> None:
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import SANDBOX_CLOUD
+    from tests.rules.trees.test_trees import SANDBOX_CLOUD
 
     monkeypatch.setenv("CROSSDEPT_JIRA_URL", SANDBOX_CLOUD)
     monkeypatch.setenv("CROSSDEPT_MARK_KEY", "test-mark-key-not-in-jira")

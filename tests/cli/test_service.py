@@ -23,7 +23,7 @@ from webhooks.cli import cli
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 COMMENT = REPO / "tests" / "samples" / "comment_created__mattermost_mattermost-plugin-jira__1.json"

@@ -114,7 +114,7 @@ def test_gateways_share_jiras_retry_after_and_send_nothing_before_it(store: Stor
 
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import SANDBOX_CLOUD, sandbox_gateways
+    from tests.rules.trees.test_trees import SANDBOX_CLOUD, sandbox_gateways
 
     manual = ManualClock()
 

@@ -15,7 +15,7 @@ ENGINEERING = "557058:00000000-0000-4000-8000-000000000004"
 
 @pytest.fixture
 def cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_trees import SANDBOX_CLOUD
+    from tests.rules.trees.test_trees import SANDBOX_CLOUD
 
     for name, value in {
         "CROSSDEPT_JIRA_URL": SANDBOX_CLOUD,
@@ -32,7 +32,7 @@ def cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def held_meeting() -> str:
     """A request, and a meeting linked to it whose record names a decision and an action."""
-    from tests.test_trees import REQUEST_FIELDS, sandbox_gateways
+    from tests.rules.trees.test_trees import REQUEST_FIELDS, sandbox_gateways
 
     requester, _bot = sandbox_gateways(True)
     request = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()
@@ -61,7 +61,7 @@ def held_meeting() -> str:
 def test_a_preview_writes_html_and_publishes_nothing(tmp_path: Path) -> None:
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import SANDBOX_CLOUD
+    from tests.rules.trees.test_trees import SANDBOX_CLOUD
 
     out = tmp_path / "minutes.html"
     with installed_sandbox(
@@ -85,7 +85,7 @@ def test_a_preview_writes_html_and_publishes_nothing(tmp_path: Path) -> None:
 def test_publishing_prints_the_page_and_each_action_with_its_item() -> None:
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import SANDBOX_CLOUD
+    from tests.rules.trees.test_trees import SANDBOX_CLOUD
 
     with installed_sandbox(
         "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
@@ -110,7 +110,7 @@ def test_publishing_prints_the_page_and_each_action_with_its_item() -> None:
 def test_a_meeting_key_that_is_not_a_meeting_is_said_plainly(cloud_env: None) -> None:
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock
-    from tests.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
+    from tests.rules.trees.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
 
     with installed_sandbox("config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
         requester, _bot = sandbox_gateways(True)

@@ -10,7 +10,7 @@ import pytest
 from plugin.process.rulesfile import LineMap, format_path, load_rules, parse_rules, read_yaml
 from plugin.spine.errors import ConfigError
 
-SHIPPED = Path(__file__).resolve().parent.parent / "config" / "rules.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "rules.yaml"
 
 # Line numbers matter below: each test's YAML is written out in full so they can be counted.
 VALID = """\
