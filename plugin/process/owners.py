@@ -1,6 +1,6 @@
 """Who owns what: a rule's owner word resolved to one person, and who may own a department's item.
 
-Every item has exactly one owner (PROCESS.md §3). The rules file names owners by role:
+Every item has exactly one owner. The rules file names owners by role:
 `requester` (the request's reporter), `pm`, `head` or `contact` (of the item's department, else
 the requesting department), or a department key (that department's head).
 """

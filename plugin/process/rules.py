@@ -388,7 +388,7 @@ class OwnershipRules(Model):
         description="A stage started before the previous one is done: move it back, warn, or allow.",
     )
     overdue_after_days: int = Field(
-        default=2, ge=0, description="Days past due before the PM is told (seed 002: 2 days)."
+        default=2, ge=0, description="Days past due before the PM is told (the guides: 2 days)."
     )
     warn_before_due: Duration = Field(
         default=timedelta(hours=24),
@@ -465,7 +465,7 @@ class AskLimits(Model):
 
 
 class EscalationRules(Model):
-    """Unanswered asks remind, then escalate (seed 003: 48 hours → the department head)."""
+    """Unanswered asks remind, then escalate (the guides: 48 hours → the department head)."""
 
     asks: list[Ask] = Field(
         default_factory=_mentions,
@@ -523,7 +523,7 @@ class MeetingFields(Model):
 
 
 class MeetingRules(Model):
-    """Meetings: notice ahead, minutes within 24 hours (seed 001)."""
+    """Meetings: notice ahead, minutes within 24 hours (the guides)."""
 
     issue_type: Text
     fields: MeetingFields

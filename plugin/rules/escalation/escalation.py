@@ -1,6 +1,6 @@
 """The escalation rule: nobody waits more than 48 hours; one clock per ask, reminders, escalation.
 
-PROCESS.md §4 (seed 003): a department that has not responded for more than 48 hours is
+The collaboration process: a department that has not responded for more than 48 hours is
 escalated to its head. An ask starts a clock for one person on one issue (a mention in a
 comment, an assignment, or the issue entering a waiting status); the person's own comment,
 transition or edit answers it (`escalation.answered_by`); an asking comment deleted or edited

@@ -1,7 +1,7 @@
 """The escalation ladder, pure: which step is due for an ask, and who hears of it.
 
 Reminders and escalation steps come from `escalation` in the rules file, in `after` order
-(seed 003: the person asked is reminded, and after 48 hours their department head is told).
+(the guides: the person asked is reminded, and after 48 hours their department head is told).
 A step addressed to the head of someone who is a head goes one level up, to the project
 manager; someone in no department has no head, so the project manager hears instead and the
 missing directory entry is named.

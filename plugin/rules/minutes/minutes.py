@@ -1,6 +1,6 @@
 """The minutes rule: a held meeting's minutes in Confluence within 24 hours, each action an item.
 
-PROCESS.md §5 (seeds 001, 002). When a meeting (an issue of `meetings.issue_type`) enters
+When a meeting (an issue of `meetings.issue_type`) enters
 `meetings.held_status`, or on `crossdept minutes KEY`, crossdept re-reads the meeting and its
 comments from Jira, collects the minutes (plugin.rules.minutes.minutes_parser), and:
 

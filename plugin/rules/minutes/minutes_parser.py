@@ -1,6 +1,6 @@
 """Meeting minutes read from what was written in Jira, purely: decisions, actions, open points.
 
-PROCESS.md §5 (seeds 001, 002): minutes hold the decisions (决议事项), each action with exactly
+The collaboration process: minutes hold the decisions (决议事项), each action with exactly
 one owner (负责人) and a due date (完成时间), and the undecided points with a follow-up. People
 write them in the meeting issue's description and comments, a line each, in either language:
 

@@ -1,6 +1,6 @@
 """Delays, decided purely: which items are late (延期), due soon, or late enough to tell the PM.
 
-PROCESS.md §3 (seeds 001, 002, 004): a task past its due date and not done is delayed; an owner
+The collaboration process: a task past its due date and not done is delayed; an owner
 who expects a delay warns 24 hours before the due date; a task more than 2 working days late is
 flagged to the project manager. `decide` takes an item as the sweep's search returned it and
 says what Jira should show; the sweep (plugin.rules.ownership.ownership) carries it out.

@@ -1,6 +1,6 @@
 """The ownership checks, pure: one owner, a due date on a working day inside its parent and stage.
 
-PROCESS.md §2–3: every item has exactly one owner (唯一负责人) and a due date; a department's
+The collaboration process: every item has exactly one owner (唯一负责人) and a due date; a department's
 item is owned by that department's head, contact or members (supporting departments never make a
 second owner); no child is due after its parent; nothing is due before its stage starts. Each
 check takes what Jira holds of the item (an `ItemView`) and returns its violations, in the

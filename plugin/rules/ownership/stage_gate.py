@@ -1,6 +1,6 @@
 """The stage gate: stages run in order, so an item started while an earlier stage is open is held.
 
-PROCESS.md §2 (seed 002: "prototype done before development starts"): a stage must not start
+The collaboration process ("prototype done before development starts"): a stage must not start
 before the previous one is done. When a stage task, or any item under it, moves into an
 in-progress status while an item of an earlier stage is not done, `ownership.stage_gate` says
 what happens: `revert` moves it back to the status it came from and comments which items of

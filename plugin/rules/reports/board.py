@@ -1,6 +1,6 @@
 """The goal board's figures, purely: per department and per request, from items and asks.
 
-PROCESS.md §7 and stage 4 (seeds 003, 001, 004): each department's completion and on-time rate,
+The collaboration process: each department's completion and on-time rate,
 its blocked (delayed) items, how fast it answers. Inputs are plain facts read from Jira (items)
 and the store (asks); a figure that cannot be known (no item finished yet, no answer yet) is
 None and shown as "—", never as 0%.

@@ -1,6 +1,6 @@
 """The weekly progress table (《项目进度跟踪表》), purely: rows from items and comments, the page.
 
-PROCESS.md stage 4 (seed 001, 004): every week the project manager publishes done / in progress /
+The collaboration process: every week the project manager publishes done / in progress /
 delayed, and for each delay its reason and the measures taken. crossdept fills it from Jira: the
 reason and measures come from the owner's latest comment on the item that says `原因：` /
 `Reason:` and `措施：` / `Measures:`.
