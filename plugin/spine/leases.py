@@ -6,6 +6,11 @@ holder that dies loses it when it expires, so the next sweep goes ahead.
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import uuid
+
 from sqlalchemy import Column, Float, String, Table, and_, insert, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +23,14 @@ leases = Table(
     Column("holder", String(200), nullable=True),
     Column("until", Float, nullable=False),
 )
+
+
+def new_holder(purpose: str = "") -> str:
+    """A holder name unique to this run of this thread on this machine, in the one format every
+    lease and claim uses (`weekly-2026-W11@host:pid.thread.1a2b3c4d`): a name shared by two
+    workers would let both hold the same lease."""
+    where = f"{socket.gethostname()}:{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}"
+    return f"{purpose}@{where}" if purpose else where
 
 
 class Leases:

@@ -13,9 +13,7 @@ one comment mentioning its recipient, and the escalation label.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +36,7 @@ from plugin.rules.ownership.ownership_checks import person_of
 from plugin.spine.context import Context
 from plugin.spine.errors import RefusedError
 from plugin.spine.events import JiraEvent
-from plugin.spine.leases import Leases
+from plugin.spine.leases import Leases, new_holder
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule
 
@@ -500,7 +498,7 @@ def run_ask_sweep(context: Context, *, dry_run: bool = False) -> AskSweepReport:
     """
     store = context.store
     now = context.clock().timestamp()
-    holder = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    holder = new_holder("sweep_asks")
     leases = Leases(store)
     if not leases.take(LEASE, holder, now, LEASE_SECONDS):
         return AskSweepReport(0, skipped="another sweep holds the lease")

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -71,7 +69,7 @@ from plugin.rules.trees.planning import EPIC_REF
 from plugin.spine.context import Context
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
 from plugin.spine.events import JiraEvent
-from plugin.spine.leases import Leases
+from plugin.spine.leases import Leases, new_holder
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule
 
@@ -215,10 +213,6 @@ def action_ref(action: Action) -> str:
     return "a" + hashlib.sha256(f"{action.owner}\n{words}".encode()).hexdigest()[:16]
 
 
-def _holder() -> str:
-    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
 @dataclass(frozen=True)
 class RequestPlace:
     """The request a meeting belongs to, and where its actions go in Jira."""
@@ -240,7 +234,7 @@ def publish_minutes(key: str, context: Context, *, preview: Path | None = None) 
     if preview is not None:
         return _Minutes(key, context, keep_lease=lambda: None).run(preview)
     leases = Leases(context.store)
-    holder = _holder()
+    holder = new_holder("minutes")
     name = f"minutes:{key}"
 
     def keep_lease() -> None:

@@ -11,8 +11,6 @@ as a new version when the table changed.
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,7 +39,7 @@ from plugin.rules.reports.progress_report import (
 from plugin.rules.trees.tree_records import tree_requests
 from plugin.spine.context import Context
 from plugin.spine.errors import TransientGatewayError
-from plugin.spine.leases import Leases
+from plugin.spine.leases import Leases, new_holder
 from plugin.spine.schedule import Schedule
 from plugin.spine.store import Store, metadata
 
@@ -224,7 +222,7 @@ def publish_weekly_reports(context: Context) -> str:
     if week is None:
         return "not the time"
     # Unique per run: a holder name shared by every worker would let each take the lease.
-    leases, holder = Leases(context.store), f"weekly-{week}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    leases, holder = Leases(context.store), new_holder(f"weekly-{week}")
     now = context.clock().timestamp()
     if not leases.take(LEASE, holder, now, LEASE_SECONDS):
         return "another worker is publishing"

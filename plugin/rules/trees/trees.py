@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -65,6 +62,7 @@ from plugin.spine.errors import (
     TransientGatewayError,
 )
 from plugin.spine.events import JiraEvent
+from plugin.spine.leases import new_holder
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule
 
@@ -152,10 +150,6 @@ def confirm_items(
     return Confirmation(keys, deleted, dropped)
 
 
-def _holder() -> str:
-    return f"{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}"
-
-
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -167,7 +161,7 @@ def apply_tree(key: str, context: Context, *, recreate_deleted: bool = False) ->
     --recreate-deleted).
     """
     records = TreeRecords(context.store)
-    holder = _holder()
+    holder = new_holder("tree")
     now = context.clock().timestamp()
     if not records.claim(key, holder, now, LEASE_SECONDS):
         wait = records.lease_left(key, now)

@@ -1,0 +1,22 @@
+"""Lease holders: one format everywhere, unique to each run, so two workers never share one."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from plugin.spine.leases import Leases, new_holder
+from plugin.spine.store import Store
+
+
+def test_a_holder_names_its_purpose_machine_and_process_and_is_never_reused() -> None:
+    first, second = new_holder("sweep_asks"), new_holder("sweep_asks")
+    assert first != second
+    assert first.startswith(f"sweep_asks@{socket.gethostname()}:{os.getpid()}.")
+    assert "@" not in new_holder()  # without a purpose: just where it runs
+
+
+def test_two_holders_of_the_same_purpose_do_not_share_a_lease(sqlite_store: Store) -> None:
+    leases = Leases(sqlite_store)
+    assert leases.take("sweep_asks", new_holder("sweep_asks"), now=0.0, seconds=60)
+    assert not leases.take("sweep_asks", new_holder("sweep_asks"), now=1.0, seconds=60)
