@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request
 
@@ -23,6 +23,9 @@ from plugin.spine.events import IDENTIFIER_HEADER, JiraEvent, delivery_key
 from plugin.spine.inbox import Inbox
 from plugin.spine.signature import TOKEN_QUERY, admit_before_body
 from webhooks.settings import Settings
+
+if TYPE_CHECKING:
+    from webhooks.web.health import Reachability
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class Edge:
     inbox: Inbox
     secret: bytes | None
     shared_token: bytes | None
-    jira: Any = None  # webhooks.web.health.Reachability of Jira, for /healthz (None: not probed)
+    jira: Reachability | None = None  # whether Jira answers, for /healthz (None: not probed)
 
 
 def edge() -> Edge:
