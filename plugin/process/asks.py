@@ -280,6 +280,15 @@ class Asks:
         with self.store.begin() as db:
             return {str(person) for (person,) in db.execute(query)}
 
+    def by_id(self, ids: Iterable[int]) -> dict[int, Ask]:
+        """The asks with these ids (for naming what a sweep did), whatever their state."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        with self.store.begin() as db:
+            rows = db.execute(select(asks).where(asks.c.id.in_(wanted))).all()
+        return {found.id: found for found in map(_ask, rows)}
+
     def listing(self, *, state: str | None = OPEN, department: str | None = None) -> list[Ask]:
         """Asks for `crossdept asks`: open ones by default, oldest first."""
         query = select(asks).order_by(asks.c.asked_at, asks.c.id)

@@ -142,3 +142,22 @@ def test_metrics_show_the_response_time_histogram(store: Store) -> None:
     assert 'crossdept_ask_response_hours_bucket{department="技术部",le="2.0"} 0.0' in body
     assert 'crossdept_ask_response_hours_bucket{department="技术部",le="4.0"} 1.0' in body
     assert 'crossdept_ask_response_hours_count{department="技术部"} 1.0' in body
+
+
+def test_asks_are_found_by_id_whatever_their_state(store: Store) -> None:
+    asks = Asks(store)
+    for n in (1, 2):
+        asks.open(
+            issue=f"XD-{n}",
+            asked="a1",
+            asked_by="r1",
+            source="mention",
+            source_id=f"c{n}",
+            asked_at=0.0,
+            next_due=1.0,
+        )
+    first, second = (ask.id for ask in asks.listing())
+    asks.cancel("XD-1", 2.0)
+    found = asks.by_id([second, first, 999])
+    assert sorted(found) == sorted([first, second]) and found[first].issue == "XD-1"
+    assert asks.by_id([]) == {}

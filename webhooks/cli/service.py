@@ -432,7 +432,7 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
 
         rules = service.rules
         ladder = steps(rules)
-        asks = {ask.id: ask for ask in Asks(service.store).listing(state=None)}
+        asks = Asks(service.store).by_id(ask_id for ask_id, _step, _person in asked.stepped)
         names = display_names(service, [person for _id, _step, person in asked.stepped if person])
         for ask_id, number, person in asked.stepped:
             step, ask = ladder[number - 1], asks[ask_id]
