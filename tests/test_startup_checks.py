@@ -10,7 +10,7 @@ import pytest
 from sandbox.app import installed_sandbox
 from tests.cli.test_report import CLOUD_SEED, DC_SEED, site_env  # noqa: F401 - the fixture
 from tests.fakes import ManualClock
-from webhooks.cli.service import check_jira_site
+from webhooks.cli.service import check_logins_at_start
 from webhooks.service import Service
 from webhooks.settings import load_settings
 
@@ -22,7 +22,7 @@ def start(monkeypatch: pytest.MonkeyPatch, cloud: bool, **wrong: str) -> None:
         monkeypatch.setenv(name, value)
     seed = CLOUD_SEED if cloud else DC_SEED
     with installed_sandbox(seed, clock=ManualClock(), jira_url=os.environ["CROSSDEPT_JIRA_URL"]):
-        check_jira_site(service())
+        check_logins_at_start(service())
 
 
 def service() -> Service:
@@ -80,7 +80,7 @@ def test_a_jira_that_is_down_is_said_and_start_up_goes_on(
 ) -> None:
     monkeypatch.setenv("CROSSDEPT_JIRA_URL", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.delenv("CROSSDEPT_CONFLUENCE_URL")
-    check_jira_site(service())
+    check_logins_at_start(service())
     said = capsys.readouterr().err
     assert "Jira at http://127.0.0.1:9 did not answer (check CROSSDEPT_JIRA_URL)" in said
     assert "starting anyway" in said

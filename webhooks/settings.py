@@ -369,20 +369,22 @@ def load_settings(
             hint = f"did you mean {close[0]}?" if close else "remove it or check its spelling"
             problems.append(f"{variable} is not a crossdept setting: {hint}")
     settings = None
+    refused: set[str] = set()  # the variables whose values were refused
     while settings is None:
         try:
             settings = Settings(**values)  # type: ignore[arg-type]
         except ValidationError as error:
-            refused = set()
+            fields = set()
             for detail in error.errors():
                 field = str(detail["loc"][0]) if detail["loc"] else ""
                 message = detail["msg"].removeprefix("Value error, ")
                 problems.append(f"{variable_name(field)} is not valid: {message}")
-                refused.add(field)
-            if not refused & set(values):  # nothing left to set aside: say what is known
+                fields.add(field)
+            if not fields & set(values):  # nothing left to set aside: say what is known
                 raise SettingsError("\n".join(dict.fromkeys(problems))) from None
-            for field in refused:  # the rest is still checked, below
+            for field in fields:  # the rest is still checked, below
                 values.pop(field, None)
+            refused |= {variable_name(field) for field in fields}
     if require_jira or settings.jira_url:
         problems += settings.jira_problems()
     if require_confluence or settings.confluence_url:
@@ -395,7 +397,6 @@ def load_settings(
             f"{PREFIX}CONFLUENCE_URL is not set: set it to your Confluence's base URL, "
             "e.g. https://example.atlassian.net/wiki"
         )
-    refused = {line.split(" ", 1)[0] for line in problems if " is not valid: " in line}
     # A value refused above is not also "not set".
     problems = [
         line for line in problems if not any(line.startswith(f"{v} is not set") for v in refused)

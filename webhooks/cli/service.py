@@ -55,7 +55,7 @@ def _start_service(settings: Settings, router: str = DEFAULT_ROUTER) -> Service:
     return service
 
 
-def check_jira_site(service: Service) -> None:
+def check_logins_at_start(service: Service) -> None:
     """Check Jira and Confluence once at start: refuse a Jira the store does not serve and a
     login either refuses (naming the settings to fix); a service that is down is no reason not
     to start (deliveries wait in the queue), but it is said."""
@@ -207,7 +207,7 @@ def serve(
     if problem:
         fail(problem)
     service = _start_service(settings)
-    check_jira_site(service)
+    check_logins_at_start(service)
     service.queue.pending_count()  # create the queue file before two processes race to
     service.store.dispose()
     metrics_dir = (settings.prometheus_multiproc_dir or settings.data_dir / "metrics").resolve()
@@ -345,7 +345,7 @@ def worker(
     service = _start_service(settings, router)
     service.router  # noqa: B018 - fail now if the router cannot be built
     if not logins_checked:
-        check_jira_site(service)
+        check_logins_at_start(service)
     if logging.getLogger().getEffectiveLevel() >= logging.INFO:
         # huey logs two lines per job ("Executing", "executed in"); the worker logs the outcome.
         logging.getLogger("huey").setLevel(logging.WARNING)
