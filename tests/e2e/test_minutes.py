@@ -390,10 +390,11 @@ def test_the_ownership_rule_holds_action_items_like_any_other(make_world: MakeWo
     assert_no_violations(world.sandbox)
 
 
+@FLAVOURS
 def test_a_confluence_refusal_is_said_on_the_meeting_and_the_job_kept(
-    make_world: MakeWorld,
+    make_world: MakeWorld, flavour: str
 ) -> None:
-    world, request = filed(make_world, "cloud")
+    world, request = filed(make_world, flavour)
     with confluence_refusing_pages(world, 403, times=100):
         meeting = hold_meeting(world, request)
 
