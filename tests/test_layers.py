@@ -98,3 +98,41 @@ def test_a_newcomer_finds_each_rule_in_its_own_folder() -> None:
     )
     assert rules == ["escalation", "minutes", "ownership", "reports", "trees"]
     assert (REPO / "plugin" / "rules" / "minutes" / "minutes_parser.py").is_file()
+
+
+def test_a_rule_never_reaches_into_another_rules_folder() -> None:
+    """A rule may use another's public names (its package), never the modules inside it: what
+    several rules share lives in plugin/process, and rules talk through events."""
+    wrong = []
+    for path in sorted((REPO / "plugin" / "rules").rglob("*.py")):
+        parts = path.relative_to(REPO / "plugin" / "rules").parts
+        if len(parts) < 2:
+            continue
+        own = parts[0]
+        for module in sorted(runtime_plugin_imports(path) | type_checking_imports(path)):
+            names = module.split(".")
+            if names[:2] == ["plugin", "rules"] and len(names) > 3 and names[2] != own:
+                wrong.append(f"{path.relative_to(REPO).as_posix()} imports {module}")
+    assert wrong == []
+
+
+def type_checking_imports(path: Path) -> set[str]:
+    """The plugin modules a file names only for type checking."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith("plugin."):
+                    found.add(str(inner.module))
+    return found
+
+
+def test_the_spine_and_the_gateways_never_import_a_rule() -> None:
+    wrong = [
+        f"{path.relative_to(REPO).as_posix()} imports {module}"
+        for layer in ("spine", "atlassian", "process")
+        for path in sorted((REPO / "plugin" / layer).rglob("*.py"))
+        for module in sorted(runtime_plugin_imports(path) | type_checking_imports(path))
+        if module.startswith("plugin.rules")
+    ]
+    assert wrong == []

@@ -195,6 +195,7 @@ class Service:
             clock=clock,
             delivery_id=delivery_key,
             confluence=self.confluence(),
+            router=self.router,
         )
 
     def worker(

@@ -10,6 +10,7 @@ https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from plugin.spine.events import JiraEvent
 
 TREE_PROPERTY = "crossdept.tree"
 ITEM_PROPERTY = "crossdept.item"
+EPIC_REF = "epic"  # the ref of the epic crossdept creates for a request (epic: create)
+STAGE_OF_REF = re.compile(r"s(\d+)(?:\.|$)")
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,24 @@ def may_be_request(event: JiraEvent, rules: Rules) -> bool:
     fields = event.issue.fields if event.issue else {}
     issue_type = (fields.get("issuetype") or {}).get("name")
     return issue_type is None or issue_type == rules.jira.request.issue_type
+
+
+def person_of(user: Any) -> str | None:
+    """The account id (Cloud) or username (Data Center) of a user object, if any."""
+    if not isinstance(user, Mapping):
+        return None
+    found = user.get("accountId") or user.get("name") or user.get("key")
+    return str(found) if found else None
+
+
+def is_done(fields: Mapping[str, Any], rules: Rules) -> bool:
+    """Done by status category, or by a status the rules file lists as done."""
+    status = fields.get("status") or {}
+    category = (status.get("statusCategory") or {}).get("key")
+    return category == "done" or status.get("name") in rules.jira.done_statuses
+
+
+def stage_of(ref: str) -> int | None:
+    """The stage number of a tree ref: s3 and s3.d1.技术部 are in stage 3; the epic in none."""
+    found = STAGE_OF_REF.match(ref)
+    return int(found.group(1)) if found else None

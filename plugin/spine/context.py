@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from plugin.atlassian.ports import ConfluencePort, JiraPort
     from plugin.process.rules import Rules
+    from plugin.spine.events import JiraEvent
+    from plugin.spine.routing import Router
     from plugin.spine.store import Store
 
 
@@ -23,3 +25,10 @@ class Context:
     clock: Callable[[], datetime]
     delivery_id: str | None = None
     confluence: ConfluencePort | None = None  # None when no Confluence is configured
+    router: Router | None = None  # the rules' router, for what crossdept itself does
+
+    def announce(self, event: JiraEvent) -> None:
+        """Let every rule handle a change crossdept itself made, now, in this job: Jira's webhook
+        for it is ignored (crossdept caused it), so this is how the other rules hear of it."""
+        if self.router is not None:
+            self.router.dispatch(event, self)

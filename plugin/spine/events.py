@@ -184,6 +184,22 @@ class JiraEvent(Lenient):
         return None
 
 
+CROSSDEPT_EVENTS = "crossdept:"  # the prefix of the events only crossdept itself announces
+ISSUE_CREATED_BY_CROSSDEPT = CROSSDEPT_EVENTS + "issue_created"
+
+
+def created_by_crossdept(key: str, *, on_behalf_of: str | None) -> JiraEvent:
+    """The event other rules hear when one rule creates an issue from what people decided (a
+    meeting's action): Jira's own webhook for it is ignored, as crossdept caused it."""
+    return JiraEvent.model_validate(
+        {
+            "webhookEvent": ISSUE_CREATED_BY_CROSSDEPT,
+            "issue": {"key": key},
+            "user": {"accountId": on_behalf_of} if on_behalf_of else None,
+        }
+    )
+
+
 def parse_event(data: Any) -> JiraEvent:
     """Turn a decoded JSON body into a JiraEvent, or refuse it with a reason a client can act on."""
     if not isinstance(data, dict):

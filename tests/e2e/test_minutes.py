@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from plugin.atlassian.storage import parse_storage
 from plugin.process.asks import Asks
 from plugin.rules.minutes.minutes import publish_minutes
-from plugin.rules.minutes.minutes_page import parse_storage
 from sandbox.app import assert_no_violations
 from sandbox.http import SandboxResponse
 from tests.e2e.conftest import MakeWorld, World

@@ -14,7 +14,7 @@ import pytest
 from plugin.spine.context import Context
 from plugin.spine.deliveries import Deliveries, DeliveryState
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
-from plugin.spine.events import JiraEvent
+from plugin.spine.events import ISSUE_CREATED_BY_CROSSDEPT, JiraEvent, created_by_crossdept
 from plugin.spine.queue import DeliveryQueue, make_queue
 from plugin.spine.routing import Router
 from plugin.spine.store import Store
@@ -230,6 +230,47 @@ def test_an_event_no_rule_handles_is_skipped_without_parsing_its_body(
     assert worker.run(delivery_id) is Outcome.DONE
     done = deliveries.get(delivery_id)
     assert done is not None and done.outcome == "skipped: no rule"
+
+
+def test_a_webhook_posing_as_crossdepts_own_announcement_runs_no_handler(
+    deliveries: Deliveries, queue: DeliveryQueue
+) -> None:
+    """Only crossdept announces what it created (`Context.announce`); a webhook saying so is not
+    believed, whoever sent it."""
+    handler = Recorder()
+    router = Router()
+    router.add(handler, ISSUE_CREATED_BY_CROSSDEPT)
+    forged = json.loads(body())
+    forged["webhookEvent"] = ISSUE_CREATED_BY_CROSSDEPT
+    delivery_id = deliveries.add(
+        "d-1", ISSUE_CREATED_BY_CROSSDEPT, "KT-1", json.dumps(forged).encode()
+    )
+    assert delivery_id is not None
+
+    assert make_worker(deliveries, queue, router).run(delivery_id) is Outcome.DONE
+    assert handler.seen == []
+    done = deliveries.get(delivery_id)
+    assert done is not None and done.outcome == "skipped: no rule"
+
+
+def test_an_announcement_runs_every_rules_handler_in_the_same_job(
+    deliveries: Deliveries,
+) -> None:
+    handler = Recorder()
+    router = Router()
+    router.add(handler, ISSUE_CREATED_BY_CROSSDEPT)
+    context = Context(
+        rules=None,  # type: ignore[arg-type]
+        jira=None,  # type: ignore[arg-type]
+        store=deliveries.store,
+        clock=lambda: None,  # type: ignore[arg-type,return-value]
+        delivery_id="d-7",
+        router=router,
+    )
+
+    context.announce(created_by_crossdept("KT-9", on_behalf_of="alice"))
+
+    assert handler.seen == [("KT-9", "d-7")]
 
 
 def run_repeatedly(

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import click
 
 from plugin.process.asks import Ask, Asks
+from plugin.process.ladder import recipient, steps, work_clock
 from plugin.process.rules import Rules
-from plugin.rules.escalation.escalation import work_clock
-from plugin.rules.escalation.ladder import recipient, steps
 from webhooks.cli.shared import STORE_ENVIRONMENT, display_names, fail, open_store
 
 

@@ -428,7 +428,7 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
         return
     if asked.stepped:
         from plugin.process.asks import Asks
-        from plugin.rules.escalation.ladder import recipient, steps
+        from plugin.process.ladder import recipient, steps
 
         rules = service.rules
         ladder = steps(rules)

@@ -14,25 +14,29 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Ask, Asks
 from plugin.process.audit import Audit
-from plugin.process.calendar import WorkCalendar
-from plugin.process.clocks import WorkClock
-from plugin.process.items import in_projects
+from plugin.process.items import in_projects, is_done, person_of
+from plugin.process.ladder import (
+    Step,
+    due_rung,
+    escalation_label,
+    hours_between,
+    next_due,
+    recipient,
+    steps,
+)
 from plugin.process.mentions import asks_something, first_lines, mentioned
+from plugin.process.minutes_lines import without_minutes_lines
 from plugin.process.notices import Notices
-from plugin.process.owners import departments_of
 from plugin.process.rules import AskLimits, Rules
 from plugin.process.wording import mention, plain, say
-from plugin.rules.escalation.ladder import Step, recipient, steps
-from plugin.rules.minutes.minutes_parser import without_minutes_lines
-from plugin.rules.ownership.delays import is_done
-from plugin.rules.ownership.ownership_checks import person_of
 from plugin.spine.context import Context
 from plugin.spine.errors import RefusedError
 from plugin.spine.events import JiraEvent
@@ -54,35 +58,6 @@ router = Router()
 schedule = Schedule()
 
 
-def work_clock(rules: Rules) -> WorkClock:
-    """The clock asks run on (`escalation.clock`)."""
-    return WorkClock(
-        rules.escalation.clock,
-        WorkCalendar.from_rules(rules.calendar),
-        rules.calendar.work_hours,
-        rules.tz,
-    )
-
-
-def next_due(rules: Rules, asked_at: float, steps_done: int) -> float | None:
-    """When the ask's next step is due, or None after the last one."""
-    ladder = steps(rules)
-    if steps_done >= len(ladder):
-        return None
-    start = datetime.fromtimestamp(asked_at, UTC)
-    return work_clock(rules).add(start, ladder[steps_done].after_hours).timestamp()
-
-
-def due_rung(rules: Rules, asked_at: float, steps_done: int, now: float) -> int:
-    """The ladder index of the step to take now: the next one, or, when a sweep did not run for
-    a while (an outage), the last one whose time has come. The skipped rungs are not said: a
-    head hears of it once, not after a reminder a minute old."""
-    index = steps_done
-    while (due := next_due(rules, asked_at, index + 1)) is not None and due <= now:
-        index += 1
-    return index
-
-
 def _moment(text: str | None, fallback: float) -> float:
     """A Jira timestamp ("2026-03-02T10:00:00.000+0800") as epoch seconds, else `fallback`."""
     if not text:
@@ -95,70 +70,6 @@ def _moment(text: str | None, fallback: float) -> float:
 
 def _event_time(event: JiraEvent, context: Context) -> float:
     return event.timestamp / 1000 if event.timestamp else context.clock().timestamp()
-
-
-def hours_between(rules: Rules) -> Callable[[float, float], float]:
-    """How an ask's response time is measured: in the configured clock."""
-    clock = work_clock(rules)
-
-    def measure(start: float, end: float) -> float:
-        return clock.elapsed(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
-
-    return measure
-
-
-def open_ask(
-    context: Context,
-    *,
-    issue: str,
-    asked: str,
-    asked_by: str | None,
-    source: str,
-    source_id: str,
-    at: float,
-    excerpt: str | None = None,
-) -> None:
-    """Start one clock (once, however often it is asked for) and audit it."""
-    rules = context.rules
-    homes = departments_of(rules, asked)
-    opened = Asks(context.store).open(
-        issue=issue,
-        asked=asked,
-        asked_by=asked_by,
-        source=source,
-        source_id=source_id,
-        asked_at=at,
-        next_due=next_due(rules, at, 0),
-        department=homes[0] if homes else None,
-        excerpt=excerpt,
-    )
-    if opened:
-        Audit(context.store).record(
-            at, issue, RULE, "ask started", f"{source}: {asked}", context.delivery_id
-        )
-
-
-def escalation_label(rules: Rules) -> str:
-    """The label an issue carries while one of its asks is escalated and unanswered."""
-    return rules.escalation.label or say(rules, "ask.label")
-
-
-def escalated(ask: Ask, rules: Rules) -> bool:
-    """Whether an ask has been escalated (a step of the ladder past the reminders was taken)."""
-    return any(step.kind == "escalation" for step in steps(rules)[: ask.steps_done])
-
-
-def settle_label(context: Context, issue: str, closed: list[Ask], at: float) -> None:
-    """Take the escalation label off the issue once the last escalated ask on it is closed:
-    the label says someone is waiting, and nobody is any more."""
-    rules = context.rules
-    if not any(escalated(ask, rules) for ask in closed):
-        return
-    if any(escalated(ask, rules) for ask in Asks(context.store).open_on(issue)):
-        return
-    label = escalation_label(rules)
-    context.jira.edit_labels(issue, remove=[label])
-    Audit(context.store).record(at, issue, RULE, "label removed", label, context.delivery_id)
 
 
 def _answer(context: Context, issue: str, person: str | None, at: float, how: str) -> None:

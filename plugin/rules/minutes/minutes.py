@@ -33,28 +33,25 @@ from typing import Any, Literal
 
 from plugin.atlassian.pages import parent_page, publish_page
 from plugin.atlassian.ports import BULK_LIMIT, NewIssue, Page
+from plugin.atlassian.storage import People, preview_html
+from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Asks
 from plugin.process.items import (
+    EPIC_REF,
     ITEM_PROPERTY,
     TREE_PROPERTY,
     in_projects,
     item_mark,
+    person_of,
     read_tree_record,
 )
+from plugin.process.ladder import hours_between
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.process.owners import departments_of
 from plugin.process.rules import Rules
 from plugin.process.wording import join_names, mention, plain, say
-from plugin.rules.escalation.escalation import hours_between, open_ask, settle_label
 from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords
-from plugin.rules.minutes.minutes_page import (
-    Meeting,
-    People,
-    TrackedAction,
-    page_title,
-    preview_html,
-    render_page,
-)
+from plugin.rules.minutes.minutes_page import Meeting, TrackedAction, page_title, render_page
 from plugin.rules.minutes.minutes_parser import (
     Action,
     Minutes,
@@ -63,12 +60,9 @@ from plugin.rules.minutes.minutes_parser import (
     within_action_limit,
     without_dates,
 )
-from plugin.rules.ownership.ownership import check_now
-from plugin.rules.ownership.ownership_checks import person_of
-from plugin.rules.trees.planning import EPIC_REF
 from plugin.spine.context import Context
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
-from plugin.spine.events import JiraEvent
+from plugin.spine.events import JiraEvent, created_by_crossdept
 from plugin.spine.leases import Leases, new_holder
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule
@@ -311,7 +305,7 @@ class _Minutes:
         self.keep_lease()
         keys = self._track_actions(minutes.actions, place, stored, outcome)
         for created in outcome.created:  # crossdept's own creation: its webhook is ignored
-            check_now(created, self.context, actor=meeting.organiser)
+            self.context.announce(created_by_crossdept(created, on_behalf_of=meeting.organiser))
         self._tell_removed(minutes.actions)
         tracked = [self._tracked(a, keys) for a in minutes.actions]
         people = self._people(meeting, minutes, names)

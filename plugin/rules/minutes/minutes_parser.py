@@ -24,20 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from plugin.process.mentions import MENTION, mentioned
+from plugin.process.minutes_lines import MARKER, MARKERS, PREFIX
 
-_PREFIX = re.compile(r"^\s*(?:[*#•·\-]+\s*|\d+[.、)]\s*|[(（]\d+[)）]\s*)*")
-_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("decision", ("决议", "决定", "Decision")),
-    ("action", ("待办", "行动", "Action")),
-    ("open", ("待定", "Open")),
-    ("recorder", ("记录人", "Recorder")),
-)
-_MARKER = re.compile(
-    r"^(?P<word>"
-    + "|".join(re.escape(w) for _, words in _MARKERS for w in words)
-    + r")\s*[:：]\s*(?P<rest>.*)$",
-    re.IGNORECASE,
-)
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})[日号]")
 
@@ -97,20 +85,9 @@ def without_dates(text: str) -> str:
     return re.sub(r"\s+", " ", _MONTH_DAY.sub("", _ISO.sub("", text))).strip()
 
 
-def without_minutes_lines(text: str) -> str:
-    """The text without its minutes lines (决议/待办/待定/记录人): what they mention is a
-    record of a meeting, not a question to anyone."""
-    kept = [
-        raw
-        for raw in text.splitlines()
-        if not _MARKER.match(_PREFIX.sub("", raw.strip(), count=1).strip())
-    ]
-    return "\n".join(kept)
-
-
 def _kind(word: str) -> str:
     lowered = word.lower()
-    return next(kind for kind, words in _MARKERS if lowered in (w.lower() for w in words))
+    return next(kind for kind, words in MARKERS if lowered in (w.lower() for w in words))
 
 
 def parse_minutes(texts: Iterable[str], meeting_day: date) -> Minutes:
@@ -118,8 +95,8 @@ def parse_minutes(texts: Iterable[str], meeting_day: date) -> Minutes:
     minutes = Minutes()
     for text in texts:
         for raw in (text or "").splitlines():
-            line = _PREFIX.sub("", raw.strip(), count=1).strip()
-            found = _MARKER.match(line)
+            line = PREFIX.sub("", raw.strip(), count=1).strip()
+            found = MARKER.match(line)
             if found is None:
                 continue
             kind, rest = _kind(found.group("word")), found.group("rest").strip()
@@ -165,6 +142,6 @@ def agenda(description: str | None) -> str:
     kept = [
         raw.rstrip()
         for raw in (description or "").splitlines()
-        if _MARKER.match(_PREFIX.sub("", raw.strip(), count=1).strip()) is None
+        if MARKER.match(PREFIX.sub("", raw.strip(), count=1).strip()) is None
     ]
     return "\n".join(kept).strip()

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 from plugin.process.calendar import WorkCalendar
+from plugin.process.items import is_done, person_of
 from plugin.process.rules import Rules
 from plugin.process.wording import say
-from plugin.rules.ownership.ownership_checks import person_of
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,6 @@ class DelayDecision:
 def delayed_label(rules: Rules) -> str:
     """The label of a delayed item: the rules file's, else 延期 / delayed by language."""
     return rules.ownership.delayed_label or say(rules, "delays.label")
-
-
-def is_done(fields: Mapping[str, Any], rules: Rules) -> bool:
-    """Done by status category, or by a status the rules file lists as done."""
-    status = fields.get("status") or {}
-    category = (status.get("statusCategory") or {}).get("key")
-    return category == "done" or status.get("name") in rules.jira.done_statuses
 
 
 def due_item(issue: Mapping[str, Any], rules: Rules) -> DueItem:

@@ -22,7 +22,7 @@ from typing import Any
 from plugin.atlassian.ports import Placement
 from plugin.process.audit import Audit
 from plugin.process.calendar import WorkCalendar
-from plugin.process.items import ITEM_PROPERTY, in_projects, item_mark
+from plugin.process.items import ITEM_PROPERTY, in_projects, item_mark, person_of
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
 from plugin.process.rules import Rules, format_duration
 from plugin.process.wording import mention, say
@@ -31,12 +31,11 @@ from plugin.rules.ownership.ownership_checks import (
     Violation,
     check_item,
     item_view,
-    person_of,
     render_fixed,
     render_violations,
 )
 from plugin.spine.context import Context
-from plugin.spine.events import JiraEvent
+from plugin.spine.events import ISSUE_CREATED_BY_CROSSDEPT, JiraEvent
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule
 
@@ -115,11 +114,16 @@ def check_ownership(event: JiraEvent, context: Context) -> None:
         recheck_children(issue, context, actor=actor)  # a sub-task has no children to make late
 
 
+@router.register(ISSUE_CREATED_BY_CROSSDEPT)
+def check_what_crossdept_created(event: JiraEvent, context: Context) -> None:
+    """Hold an item another rule created from what people decided (a meeting's action) to the
+    same rules as any other, on behalf of whoever decided it."""
+    check_now(str(event.issue_key), context, actor=event.actor.id if event.actor else None)
+
+
 def check_now(key: str, context: Context, *, actor: str | None = None) -> dict[str, Any] | None:
     """Re-read one issue and its parent and enforce the rules on it, if it is an item.
 
-    Other rules call this for items crossdept itself creates from what people decided (a
-    meeting's actions): the webhook of crossdept's own change is ignored, the checks are not.
     Returns the issue as read, or None when it is not an item.
     """
     jira = context.jira

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from plugin.process.calendar import WorkCalendar
-from plugin.process.items import item_mark
+from plugin.process.items import item_mark, person_of
 from plugin.process.owners import department_people
 from plugin.process.rules import Rules
 from plugin.process.wording import department_name, join_names, say
@@ -59,14 +59,6 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
-
-
-def person_of(user: Any) -> str | None:
-    """The account id (Cloud) or username (Data Center) of a user object, if any."""
-    if not isinstance(user, Mapping):
-        return None
-    found = user.get("accountId") or user.get("name") or user.get("key")
-    return str(found) if found else None
 
 
 def item_view(issue: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> ItemView:

@@ -12,7 +12,6 @@ has no way back, it warns and says so.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,13 +23,14 @@ from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
     in_projects,
+    is_done,
     item_mark,
     read_tree_record,
+    stage_of,
 )
 from plugin.process.notices import COMMENTS_PROPERTY, RuleComments, kept_comments
 from plugin.process.rules import Rules
 from plugin.process.wording import mention, plain, say
-from plugin.rules.ownership.delays import is_done
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
 from plugin.spine.routing import Router
@@ -40,7 +40,6 @@ from plugin.spine.store import Store, metadata
 log = logging.getLogger(__name__)
 
 RULE = "stage_gate"
-STAGE_OF_REF = re.compile(r"s(\d+)(?:\.|$)")
 
 # One row per item and person crossdept moved back: the second time, it only warns.
 gate_reverts = Table(
@@ -53,12 +52,6 @@ gate_reverts = Table(
 
 router = Router()
 schedule = Schedule()  # the gate acts on changes only
-
-
-def stage_of(ref: str) -> int | None:
-    """The stage number of a tree ref: s3 and s3.d1.技术部 are in stage 3; the epic in none."""
-    found = STAGE_OF_REF.match(ref)
-    return int(found.group(1)) if found else None
 
 
 def status_change(event: JiraEvent) -> tuple[str | None, str | None] | None:

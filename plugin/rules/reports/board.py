@@ -15,12 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from plugin.process.calendar import WorkCalendar
-from plugin.process.items import item_mark
+from plugin.process.items import is_done, item_mark, person_of, stage_of
 from plugin.process.owners import departments_of
 from plugin.process.rules import Rules
-from plugin.rules.ownership.delays import is_done
-from plugin.rules.ownership.ownership_checks import person_of
-from plugin.rules.ownership.stage_gate import stage_of
 
 NO_DEPARTMENT = ""  # items and asks whose department nobody can tell
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from plugin.process.asks import ANSWERED, Asks
 from plugin.process.calendar import WorkCalendar
 from plugin.process.items import ITEM_PROPERTY
-from plugin.rules.escalation.ladder import steps
+from plugin.process.ladder import steps
 from plugin.rules.reports.board import AskFact, Board, ItemFact, compute_board, item_fact
 from plugin.spine.context import Context
 

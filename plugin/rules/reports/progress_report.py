@@ -15,10 +15,10 @@ from datetime import date
 from html import escape
 from typing import Any, Literal
 
+from plugin.atlassian.storage import People
 from plugin.process.calendar import WorkCalendar
 from plugin.process.rules import Rules
 from plugin.process.wording import say
-from plugin.rules.minutes.minutes_page import People
 from plugin.rules.reports.board import ItemFact
 
 State = Literal["done", "in_progress", "not_started", "delayed"]

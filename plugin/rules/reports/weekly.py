@@ -21,13 +21,12 @@ from sqlalchemy.exc import IntegrityError
 
 from plugin.atlassian.pages import parent_page, publish_page
 from plugin.atlassian.ports import Page
+from plugin.atlassian.storage import People, preview_html
 from plugin.process.calendar import WorkCalendar
-from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY, read_tree_record
+from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY, is_done, read_tree_record
 from plugin.process.notices import Notices
 from plugin.process.rules import WEEKDAYS, Rules
 from plugin.process.wording import mention, say
-from plugin.rules.minutes.minutes_page import People, preview_html
-from plugin.rules.ownership.delays import is_done
 from plugin.rules.reports.board import item_fact
 from plugin.rules.reports.board_sources import ITEM_FIELDS
 from plugin.rules.reports.progress_report import (
@@ -36,7 +35,7 @@ from plugin.rules.reports.progress_report import (
     render_progress_page,
     report_title,
 )
-from plugin.rules.trees.tree_records import tree_requests
+from plugin.rules.trees import TreeRecords
 from plugin.spine.context import Context
 from plugin.spine.errors import TransientGatewayError
 from plugin.spine.leases import Leases, new_holder
@@ -228,15 +227,8 @@ def publish_weekly_reports(context: Context) -> str:
         return "another worker is publishing"
     published = 0
     try:
+        requests = TreeRecords(context.store).built()
         with context.store.begin() as db:
-            requests = [
-                str(row.request_key)
-                for row in db.execute(
-                    select(tree_requests.c.request_key).where(
-                        tree_requests.c.status.in_(("complete", "partial"))
-                    )
-                )
-            ]
             done_weeks = {
                 str(row.request_key): row.week
                 for row in db.execute(select(weekly_reports.c.request_key, weekly_reports.c.week))

@@ -10,13 +10,13 @@ from datetime import date
 from typing import Any, Literal
 
 from plugin.process.calendar import WorkCalendar
+from plugin.process.items import EPIC_REF
 from plugin.process.owners import Owner, OwnerUnresolvedError, owner_label, resolve_owner
 from plugin.process.rules import Deliverable, Rules, Stage, format_duration
 from plugin.process.wording import department_name, join_names, mention, plain, say
 from plugin.spine.errors import RequestProblemError
 
 Level = Literal["epic", "stage", "deliverable"]
-EPIC_REF = "epic"
 SUMMARY_LIMIT = 255  # Jira refuses longer summaries.
 
 

@@ -126,6 +126,16 @@ class TreeRecords:
             ).scalar()
         return str(found) if found is not None else None
 
+    def built(self) -> list[str]:
+        """The requests whose tree stands (complete, or partial with what Jira refused told)."""
+        with self.store.begin() as db:
+            rows = db.execute(
+                select(tree_requests.c.request_key).where(
+                    tree_requests.c.status.in_(("complete", "partial"))
+                )
+            )
+            return [str(row.request_key) for row in rows]
+
     def items(self, request: str) -> dict[str, ItemRecord]:
         """Every item recorded for a request, by ref."""
         with self.store.begin() as db:

@@ -505,7 +505,7 @@ def test_a_sweep_after_an_outage_takes_the_rung_that_is_due_in_one_comment(store
     [(23, 0, 0), (25, 0, 0), (49, 0, 1), (73, 0, 2), (73, 1, 2), (49, 1, 1), (100, 2, 2)],
 )
 def test_the_rung_due_is_the_last_one_whose_time_has_come(hours: int, done: int, rung: int) -> None:
-    from plugin.rules.escalation.escalation import due_rung
+    from plugin.process.ladder import due_rung
 
     rules = load_default_rules()
     at = (START + timedelta(hours=hours)).timestamp()

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from plugin.process.calendar import WorkCalendar
-from plugin.rules.ownership.delays import DelayDecision, DueItem, decide, due_item, is_done
+from plugin.process.items import is_done
+from plugin.rules.ownership.delays import DelayDecision, DueItem, decide, due_item
 from tests.fakes import load_default_rules
 
 RULES = load_default_rules()

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from plugin.rules.ownership.stage_gate import blocking_items, stage_of, status_change
+from plugin.process.items import stage_of
+from plugin.rules.ownership.stage_gate import blocking_items, status_change
 from plugin.spine.events import parse_event
 from tests.fakes import load_default_rules
 

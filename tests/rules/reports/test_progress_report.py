@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from plugin.atlassian.storage import People, parse_storage
 from plugin.process.calendar import WorkCalendar
-from plugin.rules.minutes.minutes_page import People, parse_storage
 from plugin.rules.reports.board import ItemFact
 from plugin.rules.reports.progress_report import (
     progress_rows,

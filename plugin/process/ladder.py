@@ -1,4 +1,4 @@
-"""The escalation ladder, pure: which step is due for an ask, and who hears of it.
+"""The escalation ladder, pure: which step of an ask is due and when, and who hears of it.
 
 Reminders and escalation steps come from `escalation` in the rules file, in `after` order
 (the guides: the person asked is reminded, and after 48 hours their department head is told).
@@ -9,11 +9,17 @@ missing directory entry is named.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
+from plugin.process.asks import Ask
+from plugin.process.calendar import WorkCalendar
+from plugin.process.clocks import WorkClock
 from plugin.process.owners import departments_of
 from plugin.process.rules import Rules
+from plugin.process.wording import say
 
 Kind = Literal["reminder", "escalation"]
 To = Literal["asked", "head", "pm", "requester"]
@@ -78,3 +84,52 @@ def recipient(
     if asked in heads:
         return Recipient(pm, "pm", raised=True, missing=None if pm else "project_manager")
     return Recipient(heads[0], "head")
+
+
+def work_clock(rules: Rules) -> WorkClock:
+    """The clock asks run on (`escalation.clock`)."""
+    return WorkClock(
+        rules.escalation.clock,
+        WorkCalendar.from_rules(rules.calendar),
+        rules.calendar.work_hours,
+        rules.tz,
+    )
+
+
+def next_due(rules: Rules, asked_at: float, steps_done: int) -> float | None:
+    """When the ask's next step is due, or None after the last one."""
+    ladder = steps(rules)
+    if steps_done >= len(ladder):
+        return None
+    start = datetime.fromtimestamp(asked_at, UTC)
+    return work_clock(rules).add(start, ladder[steps_done].after_hours).timestamp()
+
+
+def due_rung(rules: Rules, asked_at: float, steps_done: int, now: float) -> int:
+    """The ladder index of the step to take now: the next one, or, when a sweep did not run for
+    a while (an outage), the last one whose time has come. The skipped rungs are not said: a
+    head hears of it once, not after a reminder a minute old."""
+    index = steps_done
+    while (due := next_due(rules, asked_at, index + 1)) is not None and due <= now:
+        index += 1
+    return index
+
+
+def hours_between(rules: Rules) -> Callable[[float, float], float]:
+    """How an ask's response time is measured: in the configured clock."""
+    clock = work_clock(rules)
+
+    def measure(start: float, end: float) -> float:
+        return clock.elapsed(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+
+    return measure
+
+
+def escalation_label(rules: Rules) -> str:
+    """The label an issue carries while one of its asks is escalated and unanswered."""
+    return rules.escalation.label or say(rules, "ask.label")
+
+
+def escalated(ask: Ask, rules: Rules) -> bool:
+    """Whether an ask has been escalated (a step of the ladder past the reminders was taken)."""
+    return any(step.kind == "escalation" for step in steps(rules)[: ask.steps_done])

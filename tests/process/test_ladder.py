@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from plugin.process.ladder import Recipient, Step, due_step, recipient, steps
 from plugin.process.rules import EscalationStep
-from plugin.rules.escalation.ladder import Recipient, Step, due_step, recipient, steps
 from tests.fakes import CONTACTS, HEADS, PM, REQUESTER, load_default_rules
 
 RULES = load_default_rules()
