@@ -26,7 +26,8 @@ from demo.harness import (
 )
 from plugin.process.audit import Audit
 from plugin.process.calendar import WorkCalendar
-from plugin.process.wording import mention, say
+from plugin.process.wording import mention
+from plugin.rules.reports.wording import say
 from plugin.spine.deliveries import Delivery, DeliveryState
 from plugin.spine.errors import RefusedError
 from sandbox.confluence import ConfluenceFake

@@ -2,26 +2,56 @@
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
 import pytest
 
-from plugin.process.wording import CATALOG, department_name, join_names, mention, say
+from plugin.composition import compose
+from plugin.process.wording import Wording, department_name, join_names, mention, say
 from tests.fakes import load_default_rules
+
+WORDINGS = compose().wordings
+RULES_FOLDER = Path(__file__).resolve().parents[2] / "plugin" / "rules"
 
 
 def blanks(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_both_languages_have_the_same_entries_with_the_same_blanks() -> None:
-    assert set(CATALOG["zh-CN"]) == set(CATALOG["en"])
-    for entry, chinese in CATALOG["zh-CN"].items():
-        assert blanks(chinese) == blanks(CATALOG["en"][entry]), entry
+@pytest.mark.parametrize("name", sorted(WORDINGS))
+def test_both_languages_have_the_same_entries_with_the_same_blanks(name: str) -> None:
+    entries = WORDINGS[name].entries
+    assert set(entries["zh-CN"]) == set(entries["en"])
+    for entry, chinese in entries["zh-CN"].items():
+        assert blanks(chinese) == blanks(entries["en"][entry]), entry
+
+
+def test_no_catalog_repeats_an_entry_of_another() -> None:
+    seen: dict[str, str] = {}
+    for name, wording in WORDINGS.items():
+        for entry in wording.entries["zh-CN"]:
+            assert entry not in seen, f"{entry} is in both {seen.get(entry)} and {name}"
+            seen[entry] = name
+
+
+@pytest.mark.parametrize("rule", sorted(set(WORDINGS) - {"shared"}))
+def test_every_entry_a_rule_names_is_in_its_own_catalog_or_the_shared_one(rule: str) -> None:
+    wording: Wording = WORDINGS[rule]
+    named = {
+        found
+        for path in (RULES_FOLDER / rule).glob("*.py")
+        for found in re.findall(r'say(?:_in)?\([^()"]*"([a-z_]+(?:\.[a-z_]+)*)"', path.read_text())
+    }
+    assert named, rule
+    for entry in sorted(named):
+        for language in ("zh-CN", "en"):
+            assert wording.text(language, entry), entry
 
 
 def test_chinese_entries_use_full_width_punctuation() -> None:
-    for entry, text in CATALOG["zh-CN"].items():
+    for entry, text in (e for w in WORDINGS.values() for e in w.entries["zh-CN"].items()):
         if entry.startswith(("role.", "tree.summary_stage", "tree.summary_columns")):
             continue
         prose = text.split("|")[0]  # a wiki link's address is not prose

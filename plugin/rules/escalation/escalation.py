@@ -36,7 +36,8 @@ from plugin.process.mentions import asks_something, first_lines, mentioned
 from plugin.process.minutes_lines import without_minutes_lines
 from plugin.process.notices import Notices
 from plugin.process.rules import AskLimits, Rules
-from plugin.process.wording import mention, plain, say
+from plugin.process.wording import mention, plain
+from plugin.rules.escalation.wording import say
 from plugin.spine.context import Context
 from plugin.spine.errors import RefusedError
 from plugin.spine.events import JiraEvent

@@ -49,7 +49,7 @@ from plugin.process.ladder import hours_between
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.process.owners import departments_of
 from plugin.process.rules import Rules
-from plugin.process.wording import join_names, mention, plain, say
+from plugin.process.wording import join_names, mention, plain
 from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords
 from plugin.rules.minutes.minutes_page import Meeting, TrackedAction, page_title, render_page
 from plugin.rules.minutes.minutes_parser import (
@@ -60,6 +60,7 @@ from plugin.rules.minutes.minutes_parser import (
     within_action_limit,
     without_dates,
 )
+from plugin.rules.minutes.wording import say
 from plugin.spine.context import Context
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
 from plugin.spine.events import JiraEvent, created_by_crossdept

@@ -17,8 +17,8 @@ from html import escape
 from plugin.atlassian.storage import People
 from plugin.process.mentions import MENTION
 from plugin.process.rules import Rules
-from plugin.process.wording import say
 from plugin.rules.minutes.minutes_parser import Action, Minutes
+from plugin.rules.minutes.wording import say
 
 _TITLE_MAX = 255  # Confluence refuses longer titles
 

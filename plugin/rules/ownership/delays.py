@@ -16,7 +16,7 @@ from typing import Any
 from plugin.process.calendar import WorkCalendar
 from plugin.process.items import is_done, person_of
 from plugin.process.rules import Rules
-from plugin.process.wording import say
+from plugin.rules.ownership.wording import say
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from plugin.process.calendar import WorkCalendar
 from plugin.process.items import ITEM_PROPERTY, in_projects, item_mark, person_of
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
 from plugin.process.rules import Rules, format_duration
-from plugin.process.wording import mention, say
+from plugin.process.wording import mention
 from plugin.rules.ownership.delays import DelayDecision, DueItem, decide, delayed_label, due_item
 from plugin.rules.ownership.ownership_checks import (
     Violation,
@@ -34,6 +34,7 @@ from plugin.rules.ownership.ownership_checks import (
     render_fixed,
     render_violations,
 )
+from plugin.rules.ownership.wording import say
 from plugin.spine.context import Context
 from plugin.spine.events import ISSUE_CREATED_BY_CROSSDEPT, JiraEvent
 from plugin.spine.routing import Router

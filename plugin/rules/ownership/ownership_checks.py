@@ -18,7 +18,8 @@ from plugin.process.calendar import WorkCalendar
 from plugin.process.items import item_mark, person_of
 from plugin.process.owners import department_people
 from plugin.process.rules import Rules
-from plugin.process.wording import department_name, join_names, say
+from plugin.process.wording import department_name, join_names
+from plugin.rules.ownership.wording import say
 
 # The checks, in the order a comment lists them; each is named after its `ownership` key.
 CHECKS = (

@@ -30,7 +30,8 @@ from plugin.process.items import (
 )
 from plugin.process.notices import COMMENTS_PROPERTY, RuleComments, kept_comments
 from plugin.process.rules import Rules
-from plugin.process.wording import mention, plain, say
+from plugin.process.wording import mention, plain
+from plugin.rules.ownership.wording import say
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
 from plugin.spine.routing import Router

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from plugin.process.calendar import WorkCalendar
 from plugin.process.owners import department_people
 from plugin.process.rules import WEEKDAYS, Rules
-from plugin.process.wording import say
+from plugin.rules.ownership.wording import say
 
 ITEM = "issue.properties['crossdept.item']"
 # The due date as the number YYYYMMDD. `dueDate` is a CalendarDate, a Date without time; its

@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from plugin.process.asks import RESPONSE_BUCKETS
-from plugin.process.wording import say_in
 from plugin.rules.reports.board import Board, figure_cells, percent
+from plugin.rules.reports.wording import say_in
 
 LANGUAGES = ("zh-CN", "en")
 _STYLE = (

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from plugin.atlassian.storage import People
 from plugin.process.calendar import WorkCalendar
 from plugin.process.rules import Rules
-from plugin.process.wording import say
 from plugin.rules.reports.board import ItemFact
+from plugin.rules.reports.wording import say
 
 State = Literal["done", "in_progress", "not_started", "delayed"]
 _REASON = re.compile(r"^\s*[*#\-•]*\s*(?:原因|Reason)\s*[:：]\s*(?P<text>.+)$", re.I | re.M)

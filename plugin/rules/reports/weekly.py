@@ -26,7 +26,7 @@ from plugin.process.calendar import WorkCalendar
 from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY, is_done, read_tree_record
 from plugin.process.notices import Notices
 from plugin.process.rules import WEEKDAYS, Rules
-from plugin.process.wording import mention, say
+from plugin.process.wording import mention
 from plugin.rules.reports.board import item_fact
 from plugin.rules.reports.board_sources import ITEM_FIELDS
 from plugin.rules.reports.progress_report import (
@@ -35,6 +35,7 @@ from plugin.rules.reports.progress_report import (
     render_progress_page,
     report_title,
 )
+from plugin.rules.reports.wording import say
 from plugin.rules.trees import TreeRecords
 from plugin.spine.context import Context
 from plugin.spine.errors import TransientGatewayError

@@ -43,7 +43,7 @@ from plugin.process.items import (
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, find_own_comment
 from plugin.process.owners import owner_label
 from plugin.process.rules import Rules
-from plugin.process.wording import join_names, plain, say
+from plugin.process.wording import join_names, plain
 from plugin.rules.trees.planning import (
     PlannedItem,
     TreePlan,
@@ -54,6 +54,7 @@ from plugin.rules.trees.planning import (
     rules_digest,
 )
 from plugin.rules.trees.tree_records import ItemRecord, TreeRecords
+from plugin.rules.trees.wording import say
 from plugin.spine.context import Context
 from plugin.spine.errors import (
     NotYetError,

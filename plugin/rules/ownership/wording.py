@@ -1,0 +1,93 @@
+"""What the ownership rule writes: one comment per item while it breaks a rule, the stage gate, delays.
+
+Both languages side by side, Jira wiki markup in comments; entries the rules share (roles, the
+escalation label, owner problems) come from plugin.process.wording.
+"""
+
+from __future__ import annotations
+
+from plugin.process.wording import SHARED, Wording
+
+WORDING = Wording(
+    {
+        "zh-CN": {
+            "ownership.heading": "h4. 协作规则提醒：{key}",
+            "ownership.to_actor": "{mention} 本次修改后，本任务不符合以下协作规则：",
+            "ownership.single_owner": "没有负责人：每项任务必须有且只有一个负责人（唯一负责人，避免责任真空）。请把经办人设为负责此事的人。",
+            "ownership.owner_in_department": "负责人不属于{department}：本部门的任务只能由{department}的负责人、接口人或成员负责，配合部门不构成第二负责人。请改派给{department}的人员。",
+            "ownership.due_date": "没有截止日期：每项任务都必须有截止日期。请填写截止日期。",
+            "ownership.due_on_workday": "截止日期 {due} 不是工作日（按工作日历，含法定节假日与调休）。请改为工作日，例如 {next}。",
+            "ownership.due_within_parent": "截止日期 {due} 晚于上级任务 {parent} 的截止日期 {parent_due}：子任务不得晚于上级任务。请提前截止日期，或与 {parent} 的负责人商定推迟 {parent}。",
+            "ownership.due_after_stage_start": "截止日期 {due} 早于所属阶段的开始日 {start}：各阶段依次推进。请把截止日期改到 {start} 或之后。",
+            "ownership.rule": "依据：跨部门协作流程（每项任务一个负责人、一个截止日期）。修正后本评论会自动更新。",
+            "ownership.marker": "_本评论由 crossdept 维护（ownership:{key}）。_",
+            "ownership.fixed": "h4. 已符合协作规则：{key}\n此前的问题已修正（{checks}），谢谢！",
+            "ownership.name.single_owner": "负责人",
+            "ownership.name.owner_in_department": "负责人所属部门",
+            "ownership.name.due_date": "截止日期",
+            "ownership.name.due_on_workday": "截止日期为工作日",
+            "ownership.name.due_within_parent": "不晚于上级任务",
+            "ownership.name.due_after_stage_start": "不早于阶段开始",
+            "ownership.label": "crossdept-违规",
+            "validator.single_owner": "每项任务必须有一个负责人：请设置经办人。",
+            "validator.owner_in_department": "本部门的任务只能由该部门的负责人、接口人或成员负责：请改派给该部门的人员。",
+            "validator.due_date": "每项任务都必须有截止日期：请填写截止日期。",
+            "validator.due_on_workday": "截止日期必须是工作日（含法定节假日与调休）：请改为工作日。",
+            "validator.due_within_parent": "子任务的截止日期不得晚于上级任务：请提前截止日期。",
+            "gate.heading": "h4. 阶段顺序：{key}",
+            "gate.reverted": "{mention} 前面的阶段尚未完成，本任务还不能开始，crossdept 已把它移回“{status}”。",
+            "gate.warned": "{mention} 前面的阶段尚未完成，本任务还不应开始。",
+            "gate.no_way_back": "{mention} 前面的阶段尚未完成，本任务还不应开始。工作流中没有回到“{status}”的转换，crossdept 只能提醒。",
+            "gate.again": "{mention} 您再次开始了本任务：crossdept 不再把它移回，请与项目经理确认提前开始。",
+            "gate.blocking": "前序阶段尚未完成的任务：",
+            "gate.item": "阶段{number}：{key} {summary}（{status}）",
+            "gate.rule": "依据：跨部门协作流程，各阶段依次推进，前一阶段完成后下一阶段方可开始。",
+            "gate.marker": "_本评论由 crossdept 维护（stage-gate:{key}）。_",
+            "gate.cleared": "h4. 阶段顺序：{key}\n前序阶段已全部完成，本任务可以开始。",
+            "delays.label": "延期",
+            "delays.remind": "h4. 即将到期：{key}\n{mention} 本任务将于 {due} 到期。如预计不能按时完成，请现在（截止前 {warn}）在本任务中提出风险预警：风险类型、影响、应对方案。\n\n_本评论由 crossdept 发送（delays:{key}:{due}）。_",
+            "delays.tell_pm": "h4. 延期超过 {limit} 个工作日：{key}\n{mention} 本任务已于 {due} 到期，至今延期 {days} 个工作日，负责人：{owner}。请项目经理介入，与负责人确定原因和补救措施。\n\n_本评论由 crossdept 发送（delays-pm:{key}:{due}）。_",
+        },
+        "en": {
+            "ownership.heading": "h4. Collaboration rules: {key}",
+            "ownership.to_actor": "{mention}, after your change this item breaks these collaboration rules:",
+            "ownership.single_owner": "No owner: every item has exactly one owner, so that someone is responsible. Set the assignee to the person who owns it.",
+            "ownership.owner_in_department": "The owner is not in {department}: a department's item is owned by its head, contact or members; supporting departments are never a second owner. Assign it to someone in {department}.",
+            "ownership.due_date": "No due date: every item needs one. Set the due date.",
+            "ownership.due_on_workday": "The due date {due} is not a working day on the working calendar (public holidays and adjusted working days included). Move it to a working day, e.g. {next}.",
+            "ownership.due_within_parent": "The due date {due} is after {parent}'s due date {parent_due}: no child is due after its parent. Bring it forward, or agree with {parent}'s owner to move {parent}.",
+            "ownership.due_after_stage_start": "The due date {due} is before its stage starts ({start}): stages run in order. Move it to {start} or later.",
+            "ownership.rule": "The rule: the cross-department process (one owner and one due date for every item). This comment updates itself once this is fixed.",
+            "ownership.marker": "_crossdept keeps this comment up to date (ownership:{key})._",
+            "ownership.fixed": "h4. Collaboration rules kept: {key}\nFixed ({checks}). Thank you!",
+            "ownership.name.single_owner": "owner",
+            "ownership.name.owner_in_department": "owner's department",
+            "ownership.name.due_date": "due date",
+            "ownership.name.due_on_workday": "due on a working day",
+            "ownership.name.due_within_parent": "not after the parent",
+            "ownership.name.due_after_stage_start": "not before the stage starts",
+            "ownership.label": "crossdept-violation",
+            "validator.single_owner": "Every item needs one owner: set the assignee.",
+            "validator.owner_in_department": "A department's item is owned by its head, contact or members: assign it to someone in that department.",
+            "validator.due_date": "Every item needs a due date: set it.",
+            "validator.due_on_workday": "The due date must be a working day (public holidays and adjusted working days included): move it to one.",
+            "validator.due_within_parent": "No child is due after its parent: bring the due date forward.",
+            "gate.heading": "h4. Stages run in order: {key}",
+            "gate.reverted": '{mention} an earlier stage is not done, so this item cannot start yet; crossdept moved it back to "{status}".',
+            "gate.warned": "{mention} an earlier stage is not done, so this item should not start yet.",
+            "gate.no_way_back": '{mention} an earlier stage is not done, so this item should not start yet. Its workflow has no way back to "{status}", so crossdept can only say so.',
+            "gate.again": "{mention} you started this item again: crossdept will not move it back; please agree the early start with the project manager.",
+            "gate.blocking": "Not done yet in earlier stages:",
+            "gate.item": "Stage {number}: {key} {summary} ({status})",
+            "gate.rule": "The rule: the cross-department process runs its stages in order; a stage starts when the one before it is done.",
+            "gate.marker": "_crossdept keeps this comment up to date (stage-gate:{key})._",
+            "gate.cleared": "h4. Stages run in order: {key}\nThe earlier stages are done; this item may start.",
+            "delays.label": "delayed",
+            "delays.remind": "h4. Due soon: {key}\n{mention} this item is due {due}. If you expect to miss it, raise a risk warning here now ({warn} before the due date): the risk, its impact, and your plan.\n\n_Sent by crossdept (delays:{key}:{due})._",
+            "delays.tell_pm": "h4. More than {limit} working days late: {key}\n{mention} this item was due {due} and is {days} working days late; owner: {owner}. Please step in with the owner on the cause and the measures.\n\n_Sent by crossdept (delays-pm:{key}:{due})._",
+        },
+    },
+    shared=SHARED,
+)
+say = WORDING.say
+say_in = WORDING.say_in
