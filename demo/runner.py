@@ -36,7 +36,7 @@ from demo.processes import (
 )
 from demo.scenes import SCENES, Scene
 from plugin.atlassian.jira_gateway import JiraGateway
-from plugin.process.rulesfile import load_rules
+from plugin.composition import load_rules
 from plugin.spine.deliveries import Deliveries
 from plugin.spine.errors import GatewayError
 from plugin.spine.store import Store

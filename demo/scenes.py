@@ -27,6 +27,7 @@ from demo.harness import (
 from plugin.process.audit import Audit
 from plugin.process.calendar import WorkCalendar
 from plugin.process.wording import mention
+from plugin.rules.minutes.config import meeting_rules
 from plugin.rules.reports.wording import say
 from plugin.spine.deliveries import Delivery, DeliveryState
 from plugin.spine.errors import RefusedError
@@ -418,7 +419,7 @@ def scene_escalation(demo: Demo) -> None:
 def scene_minutes(demo: Demo) -> None:
     """10. A meeting is held: its minutes go to Confluence, each action becomes a tracked item."""
     rules = demo.rules
-    meetings, space = rules.meetings, rules.confluence
+    meetings, space = meeting_rules(rules), rules.confluence
     if meetings is None or space is None or demo.sandbox.confluence is None:
         raise DemoError("the rules file has no meetings or confluence section")
     cloud = demo.seed.is_cloud

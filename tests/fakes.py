@@ -73,7 +73,7 @@ EPIC_NAME_FIELD = "customfield_10102"
 
 def load_default_rules(**changes: Any) -> Rules:
     """The shipped rules file, optionally changed (e.g. language="en")."""
-    from plugin.process.rulesfile import load_rules
+    from plugin.composition import load_rules
 
     rules = load_rules(RULES_FILE)
     return rules.model_copy(update=changes) if changes else rules
@@ -83,7 +83,7 @@ def data_center_rules(rules: Rules) -> Rules:
     """The same rules with Data Center usernames instead of Cloud account ids."""
     data = rules.model_dump(mode="json")
     text = _swap_ids(data)
-    return Rules.model_validate(text)
+    return type(rules).model_validate(text)
 
 
 def _swap_ids(value: Any) -> Any:

@@ -1,14 +1,24 @@
-"""One place composes the rules: their routers, their periodic work and the tables they keep."""
+"""One place composes the rules: their routers, periodic work, tables, wording and sections."""
 
 from __future__ import annotations
 
-from plugin.composition import build_router, compose
+from pathlib import Path
+
+import pytest
+
+import plugin.rules
+from plugin.composition import RULES, build_router, compose, parse_rules, rules_model
+from plugin.composition import rules as composed_rules
+from plugin.process.rules import Rules, Section, rules_with
 from plugin.rules.escalation import escalation
 from plugin.rules.minutes import minutes
+from plugin.rules.minutes.config import meeting_rules
 from plugin.rules.ownership import ownership, stage_gate
 from plugin.rules.reports import weekly
 from plugin.rules.trees import trees
 from plugin.spine.store import metadata
+from tests.fakes import RULES_FILE as SHIPPED
+from tests.fakes import load_default_rules
 
 
 def test_every_rule_router_is_composed() -> None:
@@ -33,3 +43,38 @@ def test_the_schedule_holds_every_rules_periodic_work() -> None:
         for task in rule.schedule
     }
     assert {task.name for task in compose().schedule} == expected
+
+
+def test_each_rule_folder_joins_by_its_name_alone() -> None:
+    """A rule is a folder with a rule.py; naming it in RULES is all it takes to join."""
+    folders = sorted(
+        path.name
+        for path in (Path(plugin.rules.__file__).parent).iterdir()
+        if (path / "rule.py").is_file()
+    )
+    assert sorted(RULES) == folders
+    assert [rule.name for rule in composed_rules()] == list(RULES)
+
+
+def test_a_rules_section_is_part_of_the_rules_file_and_read_back_typed() -> None:
+    rules = load_default_rules()
+    meetings = meeting_rules(rules)
+    assert meetings is not None and meetings.issue_type == "会议"
+    assert "meetings" in rules_model().model_fields and "reports" in rules_model().model_fields
+    assert "meetings" not in Rules.model_fields  # the shared part knows no rule's section
+
+
+def test_a_rules_file_without_a_rules_section_gets_its_default() -> None:
+    text = SHIPPED.read_text(encoding="utf-8")
+    without = text[: text.index("\nmeetings:")] + "\n"
+    rules = parse_rules(without, "rules.yaml")
+    assert meeting_rules(rules) is None
+
+
+def test_two_rules_cannot_claim_the_same_key_of_the_rules_file() -> None:
+    clash = Section("jira", dict, {}, "a rule's section named like a shared one")
+    with pytest.raises(ValueError, match="'jira'"):
+        rules_with(clash)
+    twice = Section("weekly_digest", dict, {}, "two rules wanting one key")
+    with pytest.raises(ValueError, match="'weekly_digest'"):
+        rules_with(twice, twice)

@@ -10,7 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from plugin.process.rulesfile import read_yaml, render_rules_json_schema, to_json_compatible
+from plugin.composition import rules_schema
+from plugin.process.rulesfile import read_yaml, to_json_compatible
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 SCHEMA_FILE = CONFIG / "rules.schema.json"
@@ -28,7 +29,7 @@ def yaml_as_json(text: str) -> Any:
 
 
 def test_shipped_schema_is_current() -> None:
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == render_rules_json_schema(), (
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == rules_schema(), (
         "config/rules.schema.json is stale; regenerate it with "
         "`crossdept schema --output config/rules.schema.json`"
     )

@@ -56,7 +56,7 @@ def with_periodic_work(service: Service, seen: list[Context]) -> None:
         seen.append(context)
         return 3
 
-    service.composition = Composition(Router(), schedule, compose().tables)
+    service.composition = Composition(Router(), schedule, compose().tables, compose().wordings)
 
 
 def test_periodic_work_runs_by_name_with_the_clock_given(service: Service) -> None:

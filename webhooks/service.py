@@ -14,8 +14,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from plugin.atlassian.jira_site import JiraSite, check_site, rebind_site
-from plugin.composition import Composition, build_router, compose
-from plugin.process.rulesfile import load_rules
+from plugin.composition import Composition, build_router, compose, load_rules
 from plugin.spine import metrics
 from plugin.spine.context import Context
 from plugin.spine.deliveries import Deliveries

@@ -7,9 +7,10 @@ import json
 import re
 import string
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -22,10 +23,12 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     WithJsonSchema,
+    create_model,
     field_validator,
 )
 
 Language = Literal["zh-CN", "en"]
+SectionT = TypeVar("SectionT")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Ask = Literal["mention", "assignment", "waiting_status"]
@@ -512,54 +515,6 @@ class EscalationRules(Model):
     )
 
 
-class MeetingFields(Model):
-    """Fields of the meeting issue."""
-
-    start: Text = Field(description="Date-time field: when the meeting starts.")
-    attendees: Text = Field(description="Multi-user field: who attends.")
-    organiser: Text | None = Field(
-        default=None, description="User field of the organiser; default: the reporter."
-    )
-
-
-class MeetingRules(Model):
-    """Meetings: notice ahead, minutes within 24 hours (the guides)."""
-
-    issue_type: Text
-    fields: MeetingFields
-    held_status: Text = Field(description="Status meaning the meeting took place.")
-    notice: Duration = Field(default=timedelta(days=3), description="Minimum notice.")
-    minutes_within: Duration = Field(
-        default=timedelta(hours=24), description="Minutes are due this long after the meeting."
-    )
-    max_actions: int = Field(
-        default=20,
-        ge=1,
-        description="Action items one meeting's minutes may create; lines past it are named "
-        "in the minutes' problem comment and create nothing.",
-    )
-
-
-class WeeklyReport(Model):
-    """When the weekly progress table (《项目进度跟踪表》) is published."""
-
-    day: Weekday = Field(default="fri", description="Day of the week, in the rules' timezone.")
-    at: time = Field(default=time(17, 0), description="Time of day, e.g. 17:00.")
-    parent_page: Text | None = Field(
-        default=None,
-        description="Title of the page the requests' weekly pages go under (default: "
-        "项目进度跟踪 / Progress tracking), apart from the minutes'.",
-    )
-
-
-class ReportRules(Model):
-    """Reports crossdept publishes to Confluence."""
-
-    weekly: WeeklyReport | None = Field(
-        default=None, description="The weekly progress page per active request; off when absent."
-    )
-
-
 TITLE_PLACEHOLDERS = ("date", "request_summary", "meeting_summary", "meeting_key", "kind")
 
 
@@ -595,7 +550,8 @@ class ConfluenceRules(Model):
 
 
 class Rules(Model):
-    """The whole rules file."""
+    """The part of the rules file every rule reads; each rule adds its own section to it
+    (`Section`, composed in plugin.composition)."""
 
     version: Literal[1] = 1
     language: Language = Field(
@@ -615,9 +571,7 @@ class Rules(Model):
     stages: list[Stage] = Field(min_length=1, description="The stages, in order.")
     ownership: OwnershipRules = OwnershipRules()
     escalation: EscalationRules = EscalationRules()
-    meetings: MeetingRules | None = None
     confluence: ConfluenceRules | None = None
-    reports: ReportRules = ReportRules()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -627,3 +581,36 @@ class Rules(Model):
     def text(self, zh: str, en: str | None) -> str:
         """Pick the configured language's wording, falling back to the Chinese original."""
         return en if self.language == "en" and en else zh
+
+
+@dataclass(frozen=True)
+class Section(Generic[SectionT]):
+    """One rule's own part of the rules file: its key, model and default, read back typed."""
+
+    key: str
+    model: Any  # the annotation of the key, e.g. `MeetingRules | None`
+    default: SectionT
+    description: str
+
+    def of(self, rules: Rules) -> SectionT:
+        """This section as the rules file sets it (its default when the file leaves it out)."""
+        return cast("SectionT", getattr(rules, self.key, self.default))
+
+
+def rules_with(*sections: Section[Any]) -> type[Rules]:
+    """The model of the whole rules file: the shared part and each rule's section."""
+    taken = set(Rules.model_fields)
+    for section in sections:
+        if section.key in taken:
+            raise ValueError(f"two parts of the rules file are both called {section.key!r}")
+        taken.add(section.key)
+    fields: dict[str, Any] = {
+        section.key: (
+            section.model,
+            Field(default=section.default, description=section.description),
+        )
+        for section in sections
+    }
+    model: type[Rules] = create_model("Rules", __base__=Rules, __module__=__name__, **fields)
+    model.__doc__ = "The whole rules file."
+    return model

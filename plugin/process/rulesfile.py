@@ -98,8 +98,9 @@ def _prefixes(path: FieldPath) -> Iterator[FieldPath]:
         yield path[:end]
 
 
-def load_rules(path: str | os.PathLike[str]) -> Rules:
-    """Read and validate the rules file at `path`, raising ConfigError listing every problem."""
+def load_rules(path: str | os.PathLike[str], model: type[Rules]) -> Rules:
+    """Read and validate the rules file at `path` against `model` (the shared part and every
+    rule's section, from plugin.composition), raising ConfigError listing every problem."""
     filename = os.fspath(path)
     try:
         with open(filename, encoding="utf-8") as file:
@@ -108,10 +109,10 @@ def load_rules(path: str | os.PathLike[str]) -> Rules:
         raise ConfigError([f"{filename}: cannot read the rules file: {error.strerror}"]) from error
     except UnicodeDecodeError as error:
         raise ConfigError([f"{filename}: the rules file is not UTF-8 text: {error}"]) from error
-    return parse_rules(text, filename)
+    return parse_rules(text, filename, model)
 
 
-def parse_rules(text: str, filename: str) -> Rules:
+def parse_rules(text: str, filename: str, model: type[Rules]) -> Rules:
     """Validate rules from YAML text; `filename` is only used in the messages."""
     data, lines = read_yaml(text, filename)
     if data is None:
@@ -121,10 +122,10 @@ def parse_rules(text: str, filename: str) -> Rules:
             [f"{filename}:1: expected settings (key: value lines), not {describe_value(data)}"]
         )
     try:
-        rules = Rules.model_validate(data)
+        rules = model.model_validate(data)
     except ValidationError as error:
-        problems = [_problem_from_pydantic(detail, lines) for detail in error.errors()]
-        problems += _references_around(data, error, problems, lines)
+        problems = [_problem_from_pydantic(detail, lines, model) for detail in error.errors()]
+        problems += _references_around(data, error, problems, lines, model)
     else:
         problems = check_references(rules, lines)
     if problems:
@@ -248,23 +249,23 @@ _TYPE_WORDS = {
 }
 
 
-def _problem_from_pydantic(detail: ErrorDetails, lines: LineMap) -> Problem:
+def _problem_from_pydantic(detail: ErrorDetails, lines: LineMap, model: type[Rules]) -> Problem:
     """Point a pydantic error at its YAML line: the key's for missing/unknown keys, else the value's."""
     path: FieldPath = tuple(detail["loc"])
     kind = detail["type"]
     if kind == "missing":
         return Problem(lines.key_line(path[:-1]), path, "required key is missing")
     if kind == "extra_forbidden":
-        return Problem(lines.key_line(path), path, _unknown_key_message(path))
+        return Problem(lines.key_line(path), path, _unknown_key_message(path, model))
     if path and path[-1] == "[key]":  # pydantic's marker for a bad mapping key
         key = path[-2]
         shown = (*path[:-2], str(key))
         return Problem(lines.key_line(path[:-1]), shown, f'keys must be text; quote it: "{key}"')
-    return Problem(lines.value_line(path), path, _value_message(detail, path))
+    return Problem(lines.value_line(path), path, _value_message(detail, path, model))
 
 
-def _unknown_key_message(path: FieldPath) -> str:
-    model = _model_at(path[:-1])
+def _unknown_key_message(path: FieldPath, rules_model: type[Rules]) -> str:
+    model = _model_at(path[:-1], rules_model)
     key = str(path[-1])
     if model is None:
         return "unknown key"
@@ -275,7 +276,7 @@ def _unknown_key_message(path: FieldPath) -> str:
     return f"unknown key; expected one of: {', '.join(known)}"
 
 
-def _value_message(detail: ErrorDetails, path: FieldPath) -> str:
+def _value_message(detail: ErrorDetails, path: FieldPath, model: type[Rules]) -> str:
     kind = detail["type"]
     value = detail.get("input")
     ctx = detail.get("ctx") or {}
@@ -292,7 +293,7 @@ def _value_message(detail: ErrorDetails, path: FieldPath) -> str:
     if kind in _TYPE_WORDS:
         return f"expected {_TYPE_WORDS[kind]}, not {shown}"
     if kind == "literal_error":
-        choices = _literal_choices(path)
+        choices = _literal_choices(path, model)
         listed = ", ".join(choices) if choices else str(ctx.get("expected", ""))
         return f"expected one of {listed}; not {shown}{suggest(str(value), choices)}"
     if kind in ("too_short", "string_too_short"):
@@ -320,8 +321,8 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _annotation_at(path: FieldPath) -> Any:
-    annotation: Any = Rules
+def _annotation_at(path: FieldPath, model: type[Rules]) -> Any:
+    annotation: Any = model
     for part in path:
         annotation = _unwrap(annotation)
         origin = get_origin(annotation)
@@ -339,15 +340,15 @@ def _annotation_at(path: FieldPath) -> Any:
     return _unwrap(annotation)
 
 
-def _model_at(path: FieldPath) -> type[BaseModel] | None:
-    annotation = _annotation_at(path)
+def _model_at(path: FieldPath, model: type[Rules]) -> type[BaseModel] | None:
+    annotation = _annotation_at(path, model)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     return None
 
 
-def _literal_choices(path: FieldPath) -> list[str]:
-    annotation = _annotation_at(path)
+def _literal_choices(path: FieldPath, model: type[Rules]) -> list[str]:
+    annotation = _annotation_at(path, model)
     return [str(choice) for choice in get_args(annotation)] if annotation is not None else []
 
 
@@ -425,7 +426,7 @@ def _sort_key(loc: Any) -> tuple[tuple[int, int, str], ...]:
 
 
 def _references_around(
-    data: Any, error: ValidationError, found: list[Problem], lines: LineMap
+    data: Any, error: ValidationError, found: list[Problem], lines: LineMap, model: type[Rules]
 ) -> list[Problem]:
     """The cross-reference mistakes of the rest of a file that has field mistakes too: check
     the file with the refused parts taken out, so one run reports every mistake. What only the
@@ -445,7 +446,7 @@ def _references_around(
                 return []
             gone.append(place)
         try:
-            rules = Rules.model_validate(pruned.data)
+            rules = model.model_validate(pruned.data)
         except ValidationError as again:
             details = again.errors()
             continue
@@ -628,15 +629,15 @@ class _RulesJsonSchema(GenerateJsonSchema):
         return super().encode_default(dft)
 
 
-def rules_json_schema() -> JsonSchemaValue:
+def rules_json_schema(model: type[Rules]) -> JsonSchemaValue:
     """JSON Schema of the rules file, for editors (yaml-language-server) and other checkers."""
-    schema = Rules.model_json_schema(schema_generator=_RulesJsonSchema)
+    schema = model.model_json_schema(schema_generator=_RulesJsonSchema)
     return {"$schema": SCHEMA_DIALECT, **schema, "title": SCHEMA_TITLE}
 
 
-def render_rules_json_schema() -> str:
+def render_rules_json_schema(model: type[Rules]) -> str:
     """The exact text shipped as config/rules.schema.json."""
-    return json.dumps(rules_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(rules_json_schema(model), ensure_ascii=False, indent=2) + "\n"
 
 
 def to_json_compatible(value: Any) -> Any:

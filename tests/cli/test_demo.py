@@ -201,8 +201,8 @@ def test_the_story_a_newcomer_reads() -> None:
 
 
 def test_the_demo_passes_in_english_on_working_days_after_the_start(tmp_path: Path) -> None:
+    from plugin.composition import load_rules
     from plugin.process.calendar import WorkCalendar
-    from plugin.process.rulesfile import load_rules
 
     english = tmp_path / "rules-en.yaml"
     shipped = (REPO / "config" / "rules.yaml").read_text(encoding="utf-8")

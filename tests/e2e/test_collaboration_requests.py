@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.process.rulesfile import load_rules
+from plugin.composition import load_rules
 from plugin.spine.deliveries import DeliveryState
 from plugin.spine.worker import Outcome
 from sandbox.app import assert_no_violations

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.process.rulesfile import LineMap, format_path, load_rules, parse_rules, read_yaml
+from plugin.composition import load_rules, parse_rules
+from plugin.process.rulesfile import LineMap, format_path, read_yaml
 from plugin.spine.errors import ConfigError
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "rules.yaml"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from plugin.composition import load_rules, rules_schema
 from plugin.process.rules import Rules, format_work_hours
-from plugin.process.rulesfile import load_rules, render_rules_json_schema
 from plugin.spine.errors import ConfigError
 
 DEFAULT_RULES = "config/rules.yaml"
@@ -91,7 +91,7 @@ def schema(output: Path | None) -> None:
     check the YAML. Regenerate the shipped copy after changing the models:
     crossdept schema --output config/rules.schema.json
     """
-    text = render_rules_json_schema()
+    text = rules_schema()
     if output is None:
         click.echo(text, nl=False)
         return

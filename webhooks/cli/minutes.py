@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from plugin.rules.minutes.config import meeting_rules
 from plugin.rules.minutes.minutes import MinutesOutcome, action_ref, publish_minutes
 from plugin.spine.context import Context
 from webhooks.cli.shared import fail, with_context
@@ -28,7 +29,7 @@ def minutes_command(issue_key: str, preview: Path | None) -> None:
     """
 
     def work(context: Context) -> MinutesOutcome:
-        if context.rules.meetings is None:
+        if meeting_rules(context.rules) is None:
             fail("the rules file has no meetings section: crossdept does not handle meetings")
         if preview is None and context.confluence is None:
             fail("Confluence is not set up: set CROSSDEPT_CONFLUENCE_URL (or use --preview)")

@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from plugin.atlassian.jira_site import JiraMismatchError
+from plugin.composition import load_rules
 from plugin.process.calendar import WorkCalendar
-from plugin.process.rulesfile import load_rules
 from plugin.rules.trees.planning import (
     is_request,
     plan_tree,

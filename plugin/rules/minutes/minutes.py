@@ -50,6 +50,7 @@ from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.process.owners import departments_of
 from plugin.process.rules import Rules
 from plugin.process.wording import join_names, mention, plain
+from plugin.rules.minutes.config import configured_meetings, meeting_rules
 from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords
 from plugin.rules.minutes.minutes_page import Meeting, TrackedAction, page_title, render_page
 from plugin.rules.minutes.minutes_parser import (
@@ -107,8 +108,7 @@ class MinutesOutcome:
 
 def meeting_fields(rules: Rules) -> list[str]:
     """The meeting fields one read asks for."""
-    assert rules.meetings is not None
-    wanted = rules.meetings.fields
+    wanted = configured_meetings(rules).fields
     names = [
         "summary",
         "description",
@@ -129,12 +129,12 @@ def meeting_fields(rules: Rules) -> list[str]:
 
 def is_meeting(issue: Mapping[str, Any], rules: Rules) -> bool:
     """A meeting under enforcement: its type is `meetings.issue_type` in a configured project."""
-    if rules.meetings is None:
+    if meeting_rules(rules) is None:
         return False
     fields = issue.get("fields") or {}
     kind = (fields.get("issuetype") or {}).get("name")
     project = (fields.get("project") or {}).get("key")
-    return kind == rules.meetings.issue_type and project in rules.jira.projects
+    return kind == configured_meetings(rules).issue_type and project in rules.jira.projects
 
 
 def jira_time(value: Any) -> datetime | None:
@@ -165,8 +165,7 @@ class MeetingIssue:
 
 def read_meeting(issue: Mapping[str, Any], rules: Rules) -> MeetingIssue:
     """Turn a meeting issue (REST shape) into what the rule needs."""
-    assert rules.meetings is not None
-    wanted = rules.meetings.fields
+    wanted = configured_meetings(rules).fields
     fields: Mapping[str, Any] = issue.get("fields") or {}
     names: dict[str, str] = {}
 
@@ -224,7 +223,7 @@ def publish_minutes(key: str, context: Context, *, preview: Path | None = None) 
     With `preview`, render the page to that local HTML file and change nothing anywhere.
     """
     rules = context.rules
-    if rules.meetings is None or (rules.confluence is None and preview is None):
+    if meeting_rules(rules) is None or (rules.confluence is None and preview is None):
         return MinutesOutcome(key, "skipped", reason="meetings or confluence not configured")
     if preview is not None:
         return _Minutes(key, context, keep_lease=lambda: None).run(preview)
@@ -272,8 +271,8 @@ class _Minutes:
         start = meeting.start or datetime.fromtimestamp(self.now(), UTC)
         day = start.astimezone(self.rules.tz).date()
         minutes = parse_minutes([meeting.description, *written], day)
-        if self.rules.meetings is not None:
-            minutes = within_action_limit(minutes, self.rules.meetings.max_actions)
+        if meeting_rules(self.rules) is not None:
+            minutes = within_action_limit(minutes, configured_meetings(self.rules).max_actions)
         place = self._request_place(meeting)
         page_meeting = Meeting(
             key=meeting.key,
@@ -652,9 +651,10 @@ def _type(issue: Mapping[str, Any]) -> str | None:
 
 
 def _entered_held(event: JiraEvent, rules: Rules) -> bool:
-    assert rules.meetings is not None
     for item in event.changelog.items if event.changelog else []:
-        if (item.field or "").lower() == "status" and item.to_string == rules.meetings.held_status:
+        if (item.field or "").lower() == "status" and item.to_string == configured_meetings(
+            rules
+        ).held_status:
             return True
     return False
 
@@ -663,7 +663,7 @@ def _entered_held(event: JiraEvent, rules: Rules) -> bool:
 def write_minutes(event: JiraEvent, context: Context) -> None:
     """A meeting that enters its held status gets its minutes written and published."""
     rules = context.rules
-    if rules.meetings is None or event.issue_key is None or not in_projects(event, rules):
+    if meeting_rules(rules) is None or event.issue_key is None or not in_projects(event, rules):
         return
     if not _entered_held(event, rules):
         return
@@ -681,10 +681,10 @@ def write_minutes(event: JiraEvent, context: Context) -> None:
 def check_meeting(event: JiraEvent, context: Context) -> None:
     """A meeting with short notice or no agenda gets one comment each; its due time is noted."""
     rules = context.rules
-    if rules.meetings is None or event.issue_key is None or not in_projects(event, rules):
+    if meeting_rules(rules) is None or event.issue_key is None or not in_projects(event, rules):
         return
     kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
-    if kind is not None and kind != rules.meetings.issue_type:
+    if kind is not None and kind != configured_meetings(rules).issue_type:
         return
     issue = context.jira.get_issue(event.issue_key, meeting_fields(rules))
     if not is_meeting(issue, rules):
@@ -692,7 +692,7 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
     meeting = read_meeting(issue, rules)
     now = context.clock()
     records = MeetingRecords(context.store)
-    due = meeting.start + rules.meetings.minutes_within if meeting.start else None
+    due = meeting.start + configured_meetings(rules).minutes_within if meeting.start else None
     records.note(meeting.key, meeting.organiser, due.timestamp() if due else None, now.timestamp())
     notices = Notices(context.store)
     organiser = mention(meeting.organiser or "", cloud=context.jira.is_cloud)
@@ -705,7 +705,7 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
             "minutes.short_notice",
             mention=organiser,
             start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}",
-            notice=_span(rules, rules.meetings.notice),
+            notice=_span(rules, configured_meetings(rules).notice),
             key=meeting.key,
         )
         notices.comment_once(context.jira, meeting.key, "meeting-notice", text, now.timestamp())
@@ -713,16 +713,15 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
 
 def _short_notice(event: JiraEvent, start: datetime, now: datetime, rules: Rules) -> bool:
     """Created, or its start moved, less than `meetings.notice` before the start (and not past)."""
-    assert rules.meetings is not None
     if event.name == "jira:issue_updated":
-        start_field = rules.meetings.fields.start.lower()
+        start_field = configured_meetings(rules).fields.start.lower()
         changed = {
             (item.field_id or item.field or "").lower()
             for item in (event.changelog.items if event.changelog else [])
         }
         if start_field not in changed:
             return False
-    return now <= start < now + rules.meetings.notice
+    return now <= start < now + configured_meetings(rules).notice
 
 
 def _span(rules: Rules, span: timedelta) -> str:
@@ -740,7 +739,7 @@ def _span(rules: Rules, span: timedelta) -> str:
 def sweep_minutes(context: Context) -> str:
     """Minutes past due and unpublished become an ask to the organiser, once per meeting."""
     rules = context.rules
-    if rules.meetings is None:
+    if meeting_rules(rules) is None:
         return "meetings not configured"
     now = context.clock().timestamp()
     records = MeetingRecords(context.store)
@@ -754,7 +753,7 @@ def sweep_minutes(context: Context) -> str:
         meeting = read_meeting(issue, rules)
         if meeting.start is None or not is_meeting(issue, rules):
             continue
-        due = (meeting.start + rules.meetings.minutes_within).timestamp()
+        due = (meeting.start + configured_meetings(rules).minutes_within).timestamp()
         if due > now:  # the meeting moved: note the new due time and wait
             records.note(record.meeting_key, meeting.organiser, due, now)
             continue
@@ -775,8 +774,8 @@ def sweep_minutes(context: Context) -> str:
             "minutes.overdue",
             mention=mention(meeting.organiser or record.organiser, cloud=context.jira.is_cloud),
             start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}",
-            within=_span(rules, rules.meetings.minutes_within),
-            status=rules.meetings.held_status,
+            within=_span(rules, configured_meetings(rules).minutes_within),
+            status=configured_meetings(rules).held_status,
             key=record.meeting_key,
         )
         Notices(context.store).comment_once(

@@ -29,6 +29,7 @@ from plugin.process.rules import WEEKDAYS, Rules
 from plugin.process.wording import mention
 from plugin.rules.reports.board import item_fact
 from plugin.rules.reports.board_sources import ITEM_FIELDS
+from plugin.rules.reports.config import report_rules
 from plugin.rules.reports.progress_report import (
     ProgressRow,
     progress_rows,
@@ -194,7 +195,7 @@ def publish_weekly(
 
 def weekly_parent(rules: Rules) -> str:
     """The title of the page the weekly pages go under: their own, never the minutes' one."""
-    weekly = rules.reports.weekly
+    weekly = report_rules(rules).weekly
     if weekly is not None and weekly.parent_page:
         return weekly.parent_page
     return say(rules, "weekly.parent_page")
@@ -202,7 +203,7 @@ def weekly_parent(rules: Rules) -> str:
 
 def due_week(rules: Rules, now: datetime) -> str | None:
     """This week's ISO id once its publication moment has passed, else None."""
-    weekly = rules.reports.weekly
+    weekly = report_rules(rules).weekly
     if weekly is None:
         return None
     local = now.astimezone(rules.tz)

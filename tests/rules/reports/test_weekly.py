@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from plugin.process.rules import ReportRules, WeeklyReport
+from plugin.rules.reports.config import ReportRules, WeeklyReport
 from plugin.rules.reports.weekly import due_week
 from tests.fakes import load_default_rules
 

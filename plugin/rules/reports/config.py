@@ -1,0 +1,40 @@
+"""The reports' part of the rules file: `reports` (when the weekly progress page is published
+and where)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from pydantic import Field
+
+from plugin.process.rules import Model, Rules, Section, Text, Weekday
+
+
+class WeeklyReport(Model):
+    """When the weekly progress table (《项目进度跟踪表》) is published."""
+
+    day: Weekday = Field(default="fri", description="Day of the week, in the rules' timezone.")
+    at: time = Field(default=time(17, 0), description="Time of day, e.g. 17:00.")
+    parent_page: Text | None = Field(
+        default=None,
+        description="Title of the page the requests' weekly pages go under (default: "
+        "项目进度跟踪 / Progress tracking), apart from the minutes'.",
+    )
+
+
+class ReportRules(Model):
+    """Reports crossdept publishes to Confluence."""
+
+    weekly: WeeklyReport | None = Field(
+        default=None, description="The weekly progress page per active request; off when absent."
+    )
+
+
+SECTION: Section[ReportRules] = Section(
+    "reports", ReportRules, ReportRules(), "Reports crossdept publishes to Confluence."
+)
+
+
+def report_rules(rules: Rules) -> ReportRules:
+    """The `reports` section (its defaults when the rules file has none)."""
+    return SECTION.of(rules)
