@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from plugin.spine.deliveries import Deliveries, DeliveryState
 from plugin.spine.store import Store
 from webhooks.cli import cli
+from webhooks.cli.service import recover_at_start
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -181,3 +183,26 @@ def test_the_worker_refuses_a_router_it_cannot_import(runner: CliRunner) -> None
 
     assert result.exit_code == 1
     assert "--router no_such_module:build" in result.output
+
+
+def test_a_worker_starting_while_redis_restarts_comes_up_and_recovers_later(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by the crash test: a worker started just as Redis restarted exited on its
+    start-up recovery; its consumer would have waited the restart out."""
+
+    class RestartingQueue:
+        def recover(self) -> list[int]:
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    caplog.set_level(logging.WARNING)
+    assert recover_at_start(RestartingQueue()) == 0  # type: ignore[arg-type]
+    assert "recovery at start failed; it runs again every minute" in caplog.text
+
+
+def test_a_worker_starting_normally_recovers_what_the_queue_lost() -> None:
+    class LostTwo:
+        def recover(self) -> list[int]:
+            return [4, 7]
+
+    assert recover_at_start(LostTwo()) == 2  # type: ignore[arg-type]

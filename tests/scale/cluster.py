@@ -131,6 +131,7 @@ class Cluster:
     web_ports: list[int] = field(init=False)
     worker_arguments: list[str] = field(default_factory=list)  # after the unit's own
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    log_starts: dict[str, int] = field(default_factory=dict)  # where each process's last run begins
     store: Store = field(init=False)
     requester: JiraGateway = field(init=False)
 
@@ -231,6 +232,7 @@ class Cluster:
     def spawn(self, name: str, *arguments: str, **extra: str) -> subprocess.Popen[bytes]:
         """Start one crossdept command in the background; its output goes to NAME.log."""
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.log_starts[name] = log.tell()  # a process started again appends to the same log
         process = subprocess.Popen(
             [*CROSSDEPT, *arguments],
             env={**self.environment, **extra},
@@ -261,6 +263,19 @@ class Cluster:
             f"--lease-seconds={LEASE_S}",
             *self.worker_arguments,
         )
+
+    def wait_worker_started(self, index: int, timeout_s: float = 60) -> None:
+        """Until the worker says it started (its start-up recovery done, its consumer next)."""
+        name = f"worker{index}"
+
+        def started() -> bool:
+            if self.processes[name].poll() is not None:
+                raise AssertionError(f"{name} exited at start:\n{self.log_tail(name)}")
+            with open(self.root / f"{name}.log", "rb") as log:
+                log.seek(self.log_starts[name])
+                return b"worker started" in log.read()
+
+        wait_for(started, timeout_s, f"{name} to start")
 
     def wait_healthy(self, index: int, timeout_s: float = 60) -> None:
         url = f"http://127.0.0.1:{self.web_ports[index]}/healthz"

@@ -83,6 +83,9 @@ def test_killed_workers_and_web_processes_and_restarted_servers_lose_nothing(
     time.sleep(LEASE_S)
     cluster.start_worker(int(building.removeprefix("worker")))
     if scaled:
+        # Running workers must ride out the restarts; one still starting may exit, and its
+        # unit (Restart=on-failure) starts it again, which this cluster does not do.
+        cluster.wait_worker_started(int(building.removeprefix("worker")))
         cluster.restart_service(RESTART_DATABASE)
         cluster.restart_service(RESTART_QUEUE)
         killed += ["postgresql", "redis"]

@@ -16,7 +16,7 @@ from plugin.atlassian.jira_site import JiraMismatchError
 from plugin.spine import metrics
 from plugin.spine.errors import ConfigError, GatewayError, RefusedError
 from plugin.spine.queue import Feeder
-from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS
+from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, describe_error
 from webhooks.cli.shared import (
     ENVIRONMENT,
     WEBHOOK_ENVIRONMENT,
@@ -350,19 +350,32 @@ def worker(
         # huey logs two lines per job ("Executing", "executed in"); the worker logs the outcome.
         logging.getLogger("huey").setLevel(logging.WARNING)
     service.worker(max_attempts=max_attempts, lease_s=lease_seconds, periodic=periodic)
-    recovered = service.recover()
+    recovered = recover_at_start(service)
     feeder, stop_feeding = Feeder(
         service.deliveries, service.queue, needs_work=service.router.handles
     ).start()
     log.info(
         "worker started",
-        extra={"concurrency": concurrency, "recovered": len(recovered), "nice": niceness},
+        extra={"concurrency": concurrency, "recovered": recovered, "nice": niceness},
     )
     try:
         service.queue.consume(workers=concurrency)
     finally:
         stop_feeding.set()
         feeder.join(timeout=10)
+
+
+def recover_at_start(service: Service) -> int:
+    """Re-enqueue what the queue lost, unless the store or queue is restarting right now: the
+    worker must come up anyway, as its consumer waits them out and recovery runs every minute."""
+    try:
+        return len(service.recover())
+    except Exception as error:  # noqa: BLE001 - a server restarting must not stop the worker
+        log.warning(
+            "recovery at start failed; it runs again every minute",
+            extra={"error": describe_error(error)},
+        )
+        return 0
 
 
 @click.command("periodic", epilog=ENVIRONMENT)
