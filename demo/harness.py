@@ -42,9 +42,6 @@ REQUEST_SUMMARY = "2026年Q1新品X推广"
 WEBHOOK_PATH = "/webhooks/jira"
 
 
-SEED_FILES = {"cloud": "sandbox-seed.yaml", "datacenter": "sandbox-seed-dc.yaml"}
-
-
 POLL_S = 0.1
 
 

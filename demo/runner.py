@@ -17,7 +17,6 @@ from typing import Any
 from demo.harness import (
     CROSSDEPT_LOGIN,
     REQUESTER_LOGIN,
-    SEED_FILES,
     Demo,
     DemoError,
     DemoOptions,
@@ -41,7 +40,7 @@ from plugin.spine.deliveries import Deliveries
 from plugin.spine.errors import GatewayError
 from plugin.spine.store import Store
 from sandbox.app import Sandbox
-from sandbox.seed import load_seed
+from sandbox.seed import SEEDS, Flavour, load_seed
 from sandbox.server import SandboxServer
 
 log = logging.getLogger(__name__)
@@ -59,8 +58,8 @@ def run_demo(
         with ExitStack() as stack:
             stack.enter_context(stop_on_sigterm())
             stack.enter_context(sandbox_log(data_dir / "sandbox.log"))
-            flavour = "datacenter" if options.data_center else "cloud"
-            seed = load_seed(config_file(SEED_FILES[flavour]))
+            flavour: Flavour = "datacenter" if options.data_center else "cloud"
+            seed = load_seed(SEEDS[flavour])
             rules_source = options.rules or config_file("rules.yaml")
             rules_path = rules_source.resolve()
             if not seed.is_cloud:

@@ -12,6 +12,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ruamel.yaml import YAML
 
 Flavour = Literal["cloud", "datacenter"]
+
+# The shipped starting worlds: the same people and projects as Jira Cloud and as Data Center.
+SEEDS: dict[Flavour, Path] = {
+    "cloud": Path(__file__).resolve().parent / "seeds" / "cloud.yaml",
+    "datacenter": Path(__file__).resolve().parent / "seeds" / "datacenter.yaml",
+}
 CategoryKey = Literal["new", "indeterminate", "done"]
 
 FIELD_TYPES = (

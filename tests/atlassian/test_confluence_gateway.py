@@ -19,7 +19,7 @@ DC_WIKI = "https://confluence.sandbox.example.com"
 def wiki(request: pytest.FixtureRequest) -> Iterator[tuple[ConfluenceGateway, Sandbox]]:
     if request.param == "cloud":
         with installed_sandbox(
-            "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=CLOUD
+            "sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=CLOUD
         ) as sandbox:
             yield (
                 ConfluenceGateway.connect(
@@ -28,7 +28,7 @@ def wiki(request: pytest.FixtureRequest) -> Iterator[tuple[ConfluenceGateway, Sa
                 sandbox,
             )
     else:
-        with installed_sandbox("config/sandbox-seed-dc.yaml", clock=ManualClock()) as sandbox:
+        with installed_sandbox("sandbox/seeds/datacenter.yaml", clock=ManualClock()) as sandbox:
             yield ConfluenceGateway.connect(DC_WIKI, pat="sandbox-pat-crossdept"), sandbox
 
 
@@ -99,7 +99,7 @@ def test_a_property_can_be_added_to_a_page_later(wiki: tuple[ConfluenceGateway, 
 
 
 def test_data_center_user_keys_are_confluences_own() -> None:
-    with installed_sandbox("config/sandbox-seed-dc.yaml", clock=ManualClock()) as sandbox:
+    with installed_sandbox("sandbox/seeds/datacenter.yaml", clock=ManualClock()) as sandbox:
         gateway = ConfluenceGateway.connect(DC_WIKI, pat="sandbox-pat-crossdept")
         login = sandbox.seed.users[1].login
         key = gateway.user_key(login)

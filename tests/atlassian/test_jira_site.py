@@ -82,12 +82,12 @@ def test_apply_against_another_jira_refuses_in_one_sentence_and_rebind_proceeds(
     first, second = "https://first.atlassian.net", "https://second.atlassian.net"
     data = tmp_path / "data"
     _environment(monkeypatch, first, data)
-    with installed_sandbox("config/sandbox-seed.yaml", clock=ManualClock(), jira_url=first):
+    with installed_sandbox("sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=first):
         used = CliRunner().invoke(cli, ["apply", "XD-1"])
     assert "serves" not in used.output  # the first Jira is recorded, whatever apply found
 
     _environment(monkeypatch, second, data)
-    with installed_sandbox("config/sandbox-seed.yaml", clock=ManualClock(), jira_url=second):
+    with installed_sandbox("sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=second):
         refused = CliRunner().invoke(cli, ["apply", "XD-1"])
         rebound = CliRunner().invoke(cli, ["rebind-jira"])
         again = CliRunner().invoke(cli, ["apply", "XD-1"])

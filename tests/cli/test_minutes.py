@@ -65,7 +65,7 @@ def test_a_preview_writes_html_and_publishes_nothing(tmp_path: Path) -> None:
 
     out = tmp_path / "minutes.html"
     with installed_sandbox(
-        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
+        "sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
     ) as sandbox:
         meeting = held_meeting()
         issues_before = len(sandbox.jira.issues)
@@ -88,7 +88,7 @@ def test_publishing_prints_the_page_and_each_action_with_its_item() -> None:
     from tests.rules.trees.test_trees import SANDBOX_CLOUD
 
     with installed_sandbox(
-        "config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
+        "sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD
     ) as sandbox:
         meeting = held_meeting()
         first = CliRunner().invoke(cli, ["minutes", meeting])
@@ -112,7 +112,7 @@ def test_a_meeting_key_that_is_not_a_meeting_is_said_plainly(cloud_env: None) ->
     from tests.fakes import ManualClock
     from tests.rules.trees.test_trees import REQUEST_FIELDS, SANDBOX_CLOUD, sandbox_gateways
 
-    with installed_sandbox("config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
+    with installed_sandbox("sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
         requester, _bot = sandbox_gateways(True)
         key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
             "key"

@@ -19,8 +19,8 @@ from plugin.spine.store import Store
 from webhooks.cli import cli
 
 RULES = "config/rules.yaml"
-CLOUD_SEED = "config/sandbox-seed.yaml"
-DC_SEED = "config/sandbox-seed-dc.yaml"
+CLOUD_SEED = "sandbox/seeds/cloud.yaml"
+DC_SEED = "sandbox/seeds/datacenter.yaml"
 
 
 @pytest.fixture(params=["cloud", "datacenter"])

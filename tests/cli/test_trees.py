@@ -107,7 +107,7 @@ def test_apply_builds_a_tree_in_jira_and_a_second_apply_adds_nothing(
         "CROSSDEPT_ALLOW_UNSIGNED": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    with installed_sandbox("config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
+    with installed_sandbox("sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
         requester, _bot = sandbox_gateways(True)
         key = requester._call("POST", "/rest/api/2/issue", body={"fields": REQUEST_FIELDS}).json()[
             "key"
@@ -140,7 +140,7 @@ def test_apply_of_a_missing_issue_says_what_jira_said(
     monkeypatch.setenv("CROSSDEPT_RULES", RULES)
     monkeypatch.setenv("CROSSDEPT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CROSSDEPT_ALLOW_UNSIGNED", "true")
-    with installed_sandbox("config/sandbox-seed.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
+    with installed_sandbox("sandbox/seeds/cloud.yaml", clock=ManualClock(), jira_url=SANDBOX_CLOUD):
         result = CliRunner().invoke(cli, ["apply", "XD-404"])
     assert result.exit_code == 1
     assert "XD-404: Jira:" in result.output

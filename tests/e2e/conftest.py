@@ -30,7 +30,7 @@ from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.spine.queue import Feeder
 from plugin.spine.worker import Outcome
 from sandbox.app import Sandbox, installed_sandbox
-from sandbox.seed import load_seed
+from sandbox.seed import SEEDS, load_seed
 from webhooks.service import Service
 from webhooks.settings import load_settings
 from webhooks.web.app import create_app
@@ -63,7 +63,7 @@ class Flavour:
 
 CLOUD = Flavour(
     name="cloud",
-    seed=CONFIG / "sandbox-seed.yaml",
+    seed=SEEDS["cloud"],
     url="https://crossdept-e2e.atlassian.net",
     crossdept_env={
         "CROSSDEPT_JIRA_EMAIL": "crossdept@example.com",
@@ -74,7 +74,7 @@ CLOUD = Flavour(
 )
 DATA_CENTER = Flavour(
     name="datacenter",
-    seed=CONFIG / "sandbox-seed-dc.yaml",
+    seed=SEEDS["datacenter"],
     url="https://jira.e2e.example.com",
     crossdept_env={"CROSSDEPT_JIRA_PAT": "sandbox-pat-crossdept"},
     crossdept_id="crossdept",

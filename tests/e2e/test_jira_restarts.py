@@ -23,7 +23,7 @@ from demo.processes import (
 )
 from plugin.atlassian.jira_gateway import JiraGateway
 from sandbox.app import Sandbox, assert_no_violations
-from sandbox.seed import load_seed
+from sandbox.seed import SEEDS, load_seed
 from sandbox.server import SandboxServer
 from tests.rules.trees.test_trees import REQUEST_FIELDS
 
@@ -62,7 +62,7 @@ def _wait_for_tree(
 def test_a_jira_restarted_empty_gets_new_trees_and_another_jira_is_refused(
     tmp_path: Path,
 ) -> None:
-    seed = load_seed(config_file("sandbox-seed.yaml"))
+    seed = load_seed(SEEDS["cloud"])
     secret = secrets.token_hex(32)
     jira_port, service_port = free_port(), free_port()
     data = tmp_path / "data"

@@ -11,10 +11,11 @@ import pytest
 import responses
 
 from sandbox.app import ManualClock, Sandbox, assert_no_violations
+from sandbox.seed import SEEDS
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
-CLOUD_SEED = CONFIG / "sandbox-seed.yaml"
-DC_SEED = CONFIG / "sandbox-seed-dc.yaml"
+CLOUD_SEED = SEEDS["cloud"]
+DC_SEED = SEEDS["datacenter"]
 CLOUD_URL = "https://crossdept-sandbox.atlassian.net"
 DC_URL = "https://jira.sandbox.example.com"
 CROSSDEPT_ACCOUNT = "557058:00000000-0000-4000-8000-0000000000aa"

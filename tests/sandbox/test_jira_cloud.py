@@ -118,7 +118,7 @@ def test_sub_task_parent_must_be_in_the_same_project() -> None:
     from ruamel.yaml import YAML
 
     seed = YAML(typ="safe").load(
-        Path(__file__).resolve().parents[2].joinpath("config/sandbox-seed.yaml").read_text()
+        Path(__file__).resolve().parents[2].joinpath("sandbox/seeds/cloud.yaml").read_text()
     )
     other = dict(seed["projects"][0], key="OPS", id="10100", name="Operations")
     seed["projects"].append(other)

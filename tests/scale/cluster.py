@@ -42,13 +42,13 @@ from plugin.spine.queue import make_queue
 from plugin.spine.store import Store, metadata
 from sandbox.app import Sandbox
 from sandbox.confluence import ConfluenceFake
-from sandbox.seed import load_seed
+from sandbox.seed import SEEDS, load_seed
 from sandbox.server import SandboxServer
 from tests.fakes import ALL_TABLES
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / "config" / "sandbox-seed.yaml"
-DC_SEED = REPO / "config" / "sandbox-seed-dc.yaml"
+SEED = SEEDS["cloud"]
+DC_SEED = SEEDS["datacenter"]
 RULES = REPO / "config" / "rules.yaml"
 UNITS = REPO / "deploy" / "systemd"
 CROSSDEPT_LOGIN = "crossdept"

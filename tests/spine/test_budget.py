@@ -128,7 +128,7 @@ def test_gateways_share_jiras_retry_after_and_send_nothing_before_it(store: Stor
         )
 
     with installed_sandbox(
-        "config/sandbox-seed.yaml", clock=manual, jira_url=SANDBOX_CLOUD
+        "sandbox/seeds/cloud.yaml", clock=manual, jira_url=SANDBOX_CLOUD
     ) as sandbox:
         _requester, first = sandbox_gateways(True)
         _requester, second = sandbox_gateways(True)

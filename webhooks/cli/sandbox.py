@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from sandbox.app import Sandbox
-from sandbox.seed import SeedError
+from sandbox.seed import SEEDS, SeedError
 from sandbox.server import serve
 
-DEFAULT_SEED = Path("config/sandbox-seed.yaml")
+DEFAULT_SEED = SEEDS["cloud"]
 
 
 @click.command("sandbox")
@@ -20,9 +18,10 @@ DEFAULT_SEED = Path("config/sandbox-seed.yaml")
     "--seed",
     "seed_path",
     default=str(DEFAULT_SEED),
-    show_default=True,
+    show_default="the shipped Cloud seed, sandbox/seeds/cloud.yaml",
     type=click.Path(exists=True, dir_okay=False),
-    help="Seed YAML: users, projects, workflows, fields; `deployment:` picks Cloud or Data Center.",
+    help="Seed YAML: users, projects, workflows, fields; `deployment:` picks Cloud or Data Center "
+    "(sandbox/seeds/datacenter.yaml is the shipped Data Center one).",
 )
 @click.option(
     "--webhook-url",

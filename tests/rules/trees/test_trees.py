@@ -557,7 +557,7 @@ def test_sandbox_apply_builds_the_tree_once_and_resumes_after_a_lost_answer(
 ) -> None:
     from sandbox.app import installed_sandbox
 
-    seed = "config/sandbox-seed.yaml" if cloud else "config/sandbox-seed-dc.yaml"
+    seed = "sandbox/seeds/cloud.yaml" if cloud else "sandbox/seeds/datacenter.yaml"
     url = SANDBOX_CLOUD if cloud else SANDBOX_DC
     used_rules = rules if cloud else data_center_rules(rules)
     with installed_sandbox(seed, clock=clock, jira_url=url) as sandbox:
