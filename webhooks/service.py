@@ -21,6 +21,7 @@ from plugin.spine.deliveries import Deliveries
 from plugin.spine.inbox import Inbox
 from plugin.spine.queue import DeliveryQueue, ScheduledJob, make_queue, recover
 from plugin.spine.routing import Router
+from plugin.spine.schedule import run_periodic
 from plugin.spine.store import Store, driver_url, keep_directory_private
 from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
 from webhooks.settings import Settings
@@ -228,7 +229,7 @@ class Service:
     def run_periodic(self, name: str, clock: Callable[[], datetime] = utc_now) -> object:
         """Run one rule's periodic work now, with `clock` (the scheduler's, or a command's)."""
         task = self.composition.schedule.get(name)
-        return task.run(self.context_for(f"periodic:{name}", clock=clock))
+        return run_periodic(task, self.context_for(f"periodic:{name}", clock=clock))
 
     def recover(self) -> list[int]:
         """Re-enqueue deliveries the queue lost (see plugin.spine.queue.recover)."""

@@ -1,7 +1,8 @@
 """Named leases in the store: one holder at a time across every worker and machine.
 
-Periodic work that must not run twice at once (the escalation sweep) takes a lease by name; a
-holder that dies loses it when it expires, so the next sweep goes ahead.
+Periodic work marked `exclusive` holds a lease by its name for each run (plugin.spine.schedule),
+and a rule may lease what it works on (a meeting's minutes); a holder that dies loses its lease
+when it expires, so the next run goes ahead.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from plugin.rules.reports.weekly import LEASE as WEEKLY_LEASE
 from plugin.spine.leases import Leases
 from plugin.spine.store import Store
 from webhooks.cli import cli
@@ -164,15 +163,15 @@ def test_the_scheduled_run_publishes_each_active_request_once_a_week(site_env: b
         # Another worker's run holds the week's lease: this one leaves the pages to it.
         other = Leases(Store(f"sqlite:///{os.environ['CROSSDEPT_DATA_DIR']}/crossdept.db"))
         moment = datetime(2026, 3, 13, 9, 30, tzinfo=UTC).timestamp()
-        assert other.take(WEEKLY_LEASE, "weekly-2026-W11", moment, 60)
+        assert other.take("publish_weekly_reports", "weekly-2026-W11", moment, 60)
         busy = CliRunner().invoke(cli, [*run, "2026-03-13T09:30:00+00:00"])
-        other.give_back(WEEKLY_LEASE, "weekly-2026-W11")
+        other.give_back("publish_weekly_reports", "weekly-2026-W11")
         first = CliRunner().invoke(cli, [*run, "2026-03-13T09:30:00+00:00"])
         again = CliRunner().invoke(cli, [*run, "2026-03-13T10:30:00+00:00"])
         pages = [t for t in sandbox.confluence.titles("XD") if t.endswith("项目进度跟踪表")]  # type: ignore[union-attr]
 
     assert "not the time" in early.output, early.output
-    assert "another worker is publishing" in busy.output, busy.output
+    assert "another worker is running publish_weekly_reports" in busy.output, busy.output
     assert "1 weekly pages published for 2026-W11" in first.output, first.output
     assert "0 weekly pages published for 2026-W11" in again.output
     assert len(pages) == 1

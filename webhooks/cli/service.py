@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from plugin.atlassian.jira_site import JiraMismatchError
 from plugin.spine import metrics
 from plugin.spine.errors import ConfigError, GatewayError, RefusedError
 from plugin.spine.queue import Feeder
+from plugin.spine.schedule import exclusively
 from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, describe_error
 from webhooks.cli.shared import (
     ENVIRONMENT,
@@ -426,7 +428,10 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
     try:
         context = service.context_for("cli-sweep", clock=clock or utc_now)
         report = run_sweep(context, dry_run=dry_run)
-        asked = run_ask_sweep(context, dry_run=dry_run)
+        sweep_asks = service.composition.schedule.get("sweep_asks")
+        # A dry run writes nothing, so it need not wait for a worker's sweep.
+        with exclusively(sweep_asks, context) if not dry_run else nullcontext(True) as ours:
+            asked = run_ask_sweep(context, dry_run=dry_run) if ours else None
     except JiraMismatchError as error:
         fail(mismatch_sentence(error, service))
     except GatewayError as error:
@@ -436,8 +441,8 @@ def sweep_command(clock: Callable[[], datetime] | None, dry_run: bool) -> None:
         click.echo(prefix + line)
     verb = "would act on" if dry_run else "acted on"
     click.echo(f"delays: {report.read} items read; {verb} {len(report.decisions)}")
-    if asked.skipped:
-        click.echo(f"asks: {asked.skipped}")
+    if asked is None:
+        click.echo("asks: another worker is running sweep_asks")
         return
     if asked.stepped:
         from plugin.process.asks import Asks

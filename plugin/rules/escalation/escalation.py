@@ -41,7 +41,6 @@ from plugin.rules.escalation.wording import say
 from plugin.spine.context import Context
 from plugin.spine.errors import RefusedError
 from plugin.spine.events import JiraEvent
-from plugin.spine.leases import Leases, new_holder
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule
 
@@ -50,8 +49,6 @@ log = logging.getLogger(__name__)
 RULE = "escalation"
 LIMIT_RULE = "ask-limit"  # the issue's comment saying mentions went over a limit
 DAY = 24 * 3600.0
-LEASE = "sweep_asks"
-LEASE_SECONDS = 120.0
 BATCH = 50  # due asks re-checked per bulk read of their issues
 DUE_LIMIT = 1000  # due asks one sweep takes on; the next sweep (a minute later) takes the rest
 
@@ -386,60 +383,49 @@ def record_change(event: JiraEvent, context: Context) -> None:
 
 @dataclass(frozen=True)
 class AskSweepReport:
-    """What one sweep did: steps taken, asks found answered or cancelled on Jira, or skipped."""
+    """What one sweep did: steps taken, and asks found answered or cancelled on Jira."""
 
     due: int
     stepped: tuple[tuple[int, int, str], ...] = ()  # (ask id, step number, recipient)
     closed: int = 0
-    skipped: str | None = None  # why the sweep did nothing (another one runs)
 
 
-@schedule.every(minutes=1)
+@schedule.every(minutes=1, exclusive=True)
 def sweep_asks(context: Context) -> str:
     """Remind, then escalate, every ask whose next step is due, once each."""
     report = run_ask_sweep(context)
-    if report.skipped:
-        return report.skipped
     return f"{report.due} due, {len(report.stepped)} steps taken, {report.closed} closed"
 
 
 def run_ask_sweep(context: Context, *, dry_run: bool = False) -> AskSweepReport:
-    """One sweep under the lease: one indexed query; then a bulk read of Jira per 50 due asks.
+    """One sweep: one indexed query; then a bulk read of Jira per 50 due asks. Run it through the
+    schedule (`sweep_asks`, exclusive), so that two sweeps never say the same step.
 
     `dry_run` reads as usual and reports the steps it would take, writing nothing anywhere.
     """
     store = context.store
     now = context.clock().timestamp()
-    holder = new_holder("sweep_asks")
-    leases = Leases(store)
-    if not leases.take(LEASE, holder, now, LEASE_SECONDS):
-        return AskSweepReport(0, skipped="another sweep holds the lease")
-    try:
-        due = Asks(store).due(now, limit=DUE_LIMIT)
-        stepped: list[tuple[int, int, str]] = []
-        closed = 0
-        me = context.jira.myself() if due and not dry_run else ""
-        for batch in by_issue_batches(due, BATCH):
-            keys = sorted({ask.issue for ask in batch})
-            found = context.jira.read_issues(
-                keys, fields=["summary", "status", "assignee", "comment"]
-            )
-            by_key = {str(issue.get("key")): issue for issue in found}
-            taken: list[Taken] = []
-            for ask in batch:
-                result = _step(ask, by_key.get(ask.issue), context, now, me=me, dry_run=dry_run)
-                if result is None:
-                    closed += 1
-                else:
-                    taken.append(result)
-            if dry_run:
-                stepped += [(t.ask.id, t.step.number, t.person or "") for t in taken]
+    due = Asks(store).due(now, limit=DUE_LIMIT)
+    stepped: list[tuple[int, int, str]] = []
+    closed = 0
+    me = context.jira.myself() if due and not dry_run else ""
+    for batch in by_issue_batches(due, BATCH):
+        keys = sorted({ask.issue for ask in batch})
+        found = context.jira.read_issues(keys, fields=["summary", "status", "assignee", "comment"])
+        by_key = {str(issue.get("key")): issue for issue in found}
+        taken: list[Taken] = []
+        for ask in batch:
+            result = _step(ask, by_key.get(ask.issue), context, now, me=me, dry_run=dry_run)
+            if result is None:
+                closed += 1
             else:
-                _say(taken, context)
-                stepped += _record(taken, context, now)
-        return AskSweepReport(len(due), tuple(stepped), closed)
-    finally:
-        leases.give_back(LEASE, holder)
+                taken.append(result)
+        if dry_run:
+            stepped += [(t.ask.id, t.step.number, t.person or "") for t in taken]
+        else:
+            _say(taken, context)
+            stepped += _record(taken, context, now)
+    return AskSweepReport(len(due), tuple(stepped), closed)
 
 
 def _comments(issue: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -40,7 +40,6 @@ from plugin.rules.reports.wording import say
 from plugin.rules.trees import TreeRecords
 from plugin.spine.context import Context
 from plugin.spine.errors import TransientGatewayError
-from plugin.spine.leases import Leases, new_holder
 from plugin.spine.schedule import Schedule
 from plugin.spine.store import Store, metadata
 
@@ -48,8 +47,6 @@ log = logging.getLogger(__name__)
 
 REPORT_PROPERTY = "crossdept.report"  # on the weekly page: {request, report: "weekly"}
 REQUEST_PROPERTY = "crossdept.request"  # on the request's page: {request}
-LEASE = "weekly_reports"
-LEASE_SECONDS = 900.0
 
 schedule = Schedule()
 
@@ -216,34 +213,24 @@ def due_week(rules: Rules, now: datetime) -> str | None:
     return f"{year}-W{number:02d}"
 
 
-@schedule.every(minutes=15)
+@schedule.every(minutes=15, exclusive=True)
 def publish_weekly_reports(context: Context) -> str:
     """Once its weekly moment has passed, publish each active request's progress table once."""
     week = due_week(context.rules, context.clock())
     if week is None:
         return "not the time"
-    # Unique per run: a holder name shared by every worker would let each take the lease.
-    leases, holder = Leases(context.store), new_holder(f"weekly-{week}")
-    now = context.clock().timestamp()
-    if not leases.take(LEASE, holder, now, LEASE_SECONDS):
-        return "another worker is publishing"
     published = 0
-    try:
-        requests = TreeRecords(context.store).built()
-        with context.store.begin() as db:
-            done_weeks = {
-                str(row.request_key): row.week
-                for row in db.execute(select(weekly_reports.c.request_key, weekly_reports.c.week))
-            }
-        todo = [key for key in requests if done_weeks.get(key) != week]
-        if todo:
-            found = context.jira.read_issues(todo, ["status"])
-            active = [
-                str(i["key"]) for i in found if not is_done(i.get("fields") or {}, context.rules)
-            ]
-            for key in active:
-                if publish_weekly(key, context, week=week).status == "published":
-                    published += 1
-    finally:
-        leases.give_back(LEASE, holder)
+    requests = TreeRecords(context.store).built()
+    with context.store.begin() as db:
+        done_weeks = {
+            str(row.request_key): row.week
+            for row in db.execute(select(weekly_reports.c.request_key, weekly_reports.c.week))
+        }
+    todo = [key for key in requests if done_weeks.get(key) != week]
+    if todo:
+        found = context.jira.read_issues(todo, ["status"])
+        active = [str(i["key"]) for i in found if not is_done(i.get("fields") or {}, context.rules)]
+        for key in active:
+            if publish_weekly(key, context, week=week).status == "published":
+                published += 1
     return f"{published} weekly pages published for {week}"

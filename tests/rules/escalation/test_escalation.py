@@ -10,10 +10,11 @@ import pytest
 from plugin.process.asks import CANCELLED, OPEN, Asks
 from plugin.process.audit import Audit
 from plugin.process.rules import Rules
-from plugin.rules.escalation.escalation import LEASE, router, run_ask_sweep
+from plugin.rules.escalation.escalation import router, run_ask_sweep, schedule
 from plugin.spine.context import Context
 from plugin.spine.events import parse_event
 from plugin.spine.leases import Leases
+from plugin.spine.schedule import run_periodic
 from plugin.spine.store import Store
 from tests.fakes import (
     CONTACTS,
@@ -113,11 +114,15 @@ def test_self_assignment_asks_nobody_and_a_waiting_status_asks_the_assignee(stor
 
 def test_only_one_sweep_runs_at_a_time_and_nothing_due_costs_no_call(store: Store) -> None:
     jira = FakeJira()
-    Leases(store).take(LEASE, "another-worker", START.timestamp(), 120)
-    assert run_ask_sweep(context(store, jira)).skipped == "another sweep holds the lease"
-    Leases(store).give_back(LEASE, "another-worker")
-    report = run_ask_sweep(context(store, jira))
-    assert report.due == 0 and sum(jira.calls.values()) == 0
+    sweep = schedule.get("sweep_asks")
+    assert sweep.exclusive and sweep.lease_s == 120
+    Leases(store).take("sweep_asks", "another-worker", START.timestamp(), 120)
+    assert run_periodic(sweep, context(store, jira)) == "another worker is running sweep_asks"
+    Leases(store).give_back("sweep_asks", "another-worker")
+    assert run_periodic(sweep, context(store, jira)) == "0 due, 0 steps taken, 0 closed"
+    assert sum(jira.calls.values()) == 0
+    # The run gave its lease back: the next worker's run goes ahead at once.
+    assert Leases(store).take("sweep_asks", "next-worker", START.timestamp(), 120)
 
 
 def test_notify_also_emails_the_recipient(store: Store) -> None:
