@@ -25,7 +25,6 @@ from demo.harness import (
     next_monday,
 )
 from plugin.process.audit import Audit
-from plugin.process.calendar import WorkCalendar
 from plugin.process.wording import mention
 from plugin.rules.minutes.config import meeting_rules
 from plugin.rules.reports.wording import say
@@ -68,7 +67,7 @@ def scene_started(demo: Demo) -> None:
 def scene_request_filed(demo: Demo) -> None:
     """2. The requester files a collaboration request through Jira's REST API."""
     rules = demo.rules
-    calendar = WorkCalendar.from_rules(rules.calendar)
+    calendar = rules.work_calendar
     # A request starts on a working day: next Monday, or the first working day after it.
     start = calendar.next_working_day(demo.options.start or next_monday(date.today()))
     demo.start = start
@@ -295,7 +294,7 @@ def scene_ownership(demo: Demo) -> None:
     by_ref = {item.ref: item for item in demo.tree}
     signoff, stage = by_ref["s1.d2.技术部"], by_ref["s4"]
     # A day off inside stage 4 (a weekend or a holiday), so only the working-day rule breaks.
-    calendar = WorkCalendar.from_rules(demo.rules.calendar)
+    calendar = demo.rules.work_calendar
     due = date.fromisoformat(str(stage.duedate))
     day_off = next(
         due - timedelta(days=n)
@@ -430,7 +429,7 @@ def scene_minutes(demo: Demo) -> None:
 
     # The meeting falls on the request's fourth working day at 10:00, and its actions on working
     # days after it: the demo keeps the rules it enforces.
-    calendar = WorkCalendar.from_rules(rules.calendar)
+    calendar = rules.work_calendar
     day = calendar.add_working_days(demo.start, 3)
     start = datetime.combine(day, time(10, 0), tzinfo=rules.tz).astimezone(UTC)
     created = demo.requester.create_bulk(

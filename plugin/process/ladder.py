@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from plugin.process.asks import Ask
-from plugin.process.calendar import WorkCalendar
 from plugin.process.clocks import WorkClock
 from plugin.process.owners import departments_of
 from plugin.process.rules import Rules
@@ -90,7 +89,7 @@ def work_clock(rules: Rules) -> WorkClock:
     """The clock asks run on (`escalation.clock`)."""
     return WorkClock(
         rules.escalation.clock,
-        WorkCalendar.from_rules(rules.calendar),
+        rules.work_calendar,
         rules.calendar.work_hours,
         rules.tz,
     )

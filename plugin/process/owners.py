@@ -79,4 +79,4 @@ def department_people(rules: Rules, key: str) -> frozenset[str]:
 
 def departments_of(rules: Rules, account: str) -> list[str]:
     """The departments a person belongs to (as head, contact or member), in the rules' order."""
-    return [key for key in rules.departments if account in department_people(rules, key)]
+    return list(rules.departments_by_person.get(account, ()))

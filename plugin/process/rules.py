@@ -6,11 +6,12 @@ import difflib
 import json
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from functools import cache
-from typing import Annotated, Any, Generic, Literal, TypeVar, cast
+from functools import cache, cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Self, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -29,6 +30,9 @@ from pydantic import (
 
 Language = Literal["zh-CN", "en"]
 SectionT = TypeVar("SectionT")
+
+if TYPE_CHECKING:
+    from plugin.process.calendar import WorkCalendar
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Ask = Literal["mention", "assignment", "waiting_status"]
@@ -577,6 +581,30 @@ class Rules(Model):
     def tz(self) -> ZoneInfo:
         """The timezone of the working calendar, as a tzinfo."""
         return ZoneInfo(self.timezone)
+
+    # What is compiled from the file once, on first use, instead of on every use.
+    @cached_property
+    def work_calendar(self) -> WorkCalendar:
+        """The working calendar (weekdays, public holidays and 调休, the file's extra days)."""
+        from plugin.process.calendar import WorkCalendar  # the calendar reads CalendarRules
+
+        return WorkCalendar.from_rules(self.calendar)
+
+    @cached_property
+    def departments_by_person(self) -> Mapping[str, tuple[str, ...]]:
+        """Each person's departments (as head, contact or member), in the file's order."""
+        found: dict[str, list[str]] = {}
+        for key, department in self.departments.items():
+            for person in dict.fromkeys((department.head, department.contact, *department.members)):
+                found.setdefault(person, []).append(key)
+        return MappingProxyType({person: tuple(keys) for person, keys in found.items()})
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with some values changed; what was compiled from the old ones is dropped."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in ("work_calendar", "departments_by_person"):
+            copied.__dict__.pop(name, None)
+        return copied
 
     def text(self, zh: str, en: str | None) -> str:
         """Pick the configured language's wording, falling back to the Chinese original."""

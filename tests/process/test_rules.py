@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from plugin.process.rules import (
     format_duration,
     parse_duration,
 )
+from tests.fakes import load_default_rules
 
 
 def minimal(**overrides: Any) -> dict[str, Any]:
@@ -163,3 +164,26 @@ def test_values_are_described_as_yaml_would_show_them() -> None:
     assert describe_value(True) == "true"
     assert describe_value([1]) == "a list"
     assert describe_value({"a": 1}) == "a mapping"
+
+
+def test_the_calendar_and_the_department_lookup_are_compiled_once_per_rules_file() -> None:
+    rules = load_default_rules()
+    assert rules.work_calendar is rules.work_calendar
+    assert rules.departments_by_person is rules.departments_by_person
+    head = rules.departments["技术部"].head
+    assert rules.departments_by_person[head][0] == "技术部"
+
+
+def test_a_changed_copy_compiles_its_own_calendar_and_departments() -> None:
+    rules = load_default_rules()
+    a_saturday = date(2026, 12, 5)
+    assert not rules.work_calendar.is_working_day(a_saturday)
+    changed = rules.model_copy(
+        update={
+            "calendar": rules.calendar.model_copy(update={"extra_workdays": [a_saturday]}),
+            "departments": {"技术部": rules.departments["技术部"]},
+        }
+    )
+    assert changed.work_calendar.is_working_day(a_saturday)
+    assert not rules.work_calendar.is_working_day(a_saturday)
+    assert set(changed.departments_by_person.values()) == {("技术部",)}

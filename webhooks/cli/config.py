@@ -117,7 +117,6 @@ def validators_command(path: Path, years: tuple[int, ...], as_json: bool) -> Non
     Create transition and to the transitions people use, and paste each expression with its
     message. Regenerate them after changing departments or the calendar.
     """
-    from plugin.process.calendar import WorkCalendar
     from plugin.rules.ownership.validators import names_cloud_accounts, validators
 
     try:
@@ -138,7 +137,7 @@ def validators_command(path: Path, years: tuple[int, ...], as_json: bool) -> Non
             click.echo("[]")
         return
     chosen = years or (date.today().year, date.today().year + 1)
-    found = validators(rules, WorkCalendar.from_rules(rules.calendar), tuple(sorted(chosen)))
+    found = validators(rules, rules.work_calendar, tuple(sorted(chosen)))
     if as_json:
         click.echo(
             json.dumps(

@@ -12,7 +12,6 @@ import click
 
 from plugin.atlassian.jira_site import JiraMismatchError
 from plugin.composition import load_rules
-from plugin.process.calendar import WorkCalendar
 from plugin.rules.trees.planning import (
     is_request,
     plan_tree,
@@ -95,7 +94,7 @@ def plan_command(event_file: Path, rules_file: Path, today: Any, as_json: bool) 
         plan = plan_tree(
             snapshot,
             rules,
-            WorkCalendar.from_rules(rules.calendar),
+            rules.work_calendar,
             cloud=_is_cloud_payload(event.raw),
         )
     except CrossdeptError as error:

@@ -21,7 +21,6 @@ from typing import Any
 
 from plugin.atlassian.ports import Placement
 from plugin.process.audit import Audit
-from plugin.process.calendar import WorkCalendar
 from plugin.process.items import ITEM_PROPERTY, in_projects, item_mark, person_of
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
 from plugin.process.rules import Rules, format_duration
@@ -150,7 +149,7 @@ def enforce(
     The comment mentions `actor`, who made the change, and with `tell_owner` the item's owner
     too (a change made elsewhere, such as its parent's due date, broke it)."""
     rules, jira = context.rules, context.jira
-    calendar = WorkCalendar.from_rules(rules.calendar)
+    calendar = rules.work_calendar
     view = item_view(issue, parent)
     violations = check_item(view, rules, calendar)
     audit = Audit(context.store)
@@ -280,7 +279,7 @@ def sweep_delays(context: Context) -> str:
 def run_sweep(context: Context, *, dry_run: bool = False) -> SweepReport:
     """The delay sweep: one search (paged) over every project, then only the writes needed."""
     rules, jira = context.rules, context.jira
-    calendar = WorkCalendar.from_rules(rules.calendar)
+    calendar = rules.work_calendar
     now = context.clock()
     label = delayed_label(rules)
     horizon = (now + rules.ownership.warn_before_due).astimezone(rules.tz).date()

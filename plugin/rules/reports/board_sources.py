@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from plugin.process.asks import ANSWERED, Asks
-from plugin.process.calendar import WorkCalendar
 from plugin.process.items import ITEM_PROPERTY
 from plugin.process.ladder import steps
 from plugin.rules.reports.board import AskFact, Board, ItemFact, compute_board, item_fact
@@ -66,7 +65,7 @@ def board_of(
         facts.items,
         facts.asks,
         today=facts.today,
-        calendar=WorkCalendar.from_rules(rules.calendar),
+        calendar=rules.work_calendar,
         departments=list(rules.departments),
         since=since,
         request=request,

@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from plugin.atlassian.pages import parent_page, publish_page
 from plugin.atlassian.ports import Page
 from plugin.atlassian.storage import People, preview_html
-from plugin.process.calendar import WorkCalendar
 from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY, is_done, read_tree_record
 from plugin.process.notices import Notices
 from plugin.process.rules import WEEKDAYS, Rules
@@ -111,7 +110,7 @@ def publish_weekly(
     facts = [item_fact(issue, rules) for issue in issues]
     now = context.clock()
     today = now.astimezone(rules.tz).date()
-    calendar = WorkCalendar.from_rules(rules.calendar)
+    calendar = rules.work_calendar
     late = [f.key for f in facts if not f.done and f.due is not None and f.due < today]
     comments = {item: jira.list_comments(item) for item in late}
     rows = progress_rows(facts, comments, today=today, calendar=calendar)

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from plugin.atlassian.ports import BULK_LIMIT, IssueType, ItemRefusal, JiraPort, NewIssue, Placement
-from plugin.process.calendar import WorkCalendar
 from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
@@ -220,7 +219,7 @@ class _Builder:
         keys = dict(confirmed.keys)
         deleted = {} if self.recreate_deleted else dict(confirmed.deleted)
         stored = {ref: row for ref, row in stored.items() if ref not in confirmed.dropped}
-        calendar = WorkCalendar.from_rules(self.rules.calendar)
+        calendar = self.rules.work_calendar
         try:
             plan = plan_tree(snapshot, self.rules, calendar, cloud=self.jira.is_cloud)
             missing = [item for item in plan.items if self._wanted(item, keys, deleted)]
