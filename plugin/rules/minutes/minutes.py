@@ -36,6 +36,7 @@ from plugin.atlassian.ports import BULK_LIMIT, NewIssue, Page
 from plugin.atlassian.storage import People, preview_html
 from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Asks
+from plugin.process.creation import ExactlyOnce
 from plugin.process.items import (
     EPIC_REF,
     ITEM_PROPERTY,
@@ -79,7 +80,6 @@ PAGE_PROPERTY = "crossdept.minutes"  # on the page: {"meeting": KEY, "site": Jir
 # a crashed worker's lease frees the meeting a minute later.
 LEASE_SECONDS = 60.0
 BUSY_RETRY_S = 5.0  # how soon a job that found the meeting held by another worker looks again
-SETTLE_SECONDS = 60.0  # Jira Cloud's search index lags writes; the adoption search waits this long
 
 router = Router()
 schedule = Schedule()
@@ -244,6 +244,24 @@ def publish_minutes(key: str, context: Context, *, preview: Path | None = None) 
         leases.give_back(name, holder)
 
 
+@dataclass(frozen=True)
+class _MeetingIntents:
+    """A meeting's intents, for the one way crossdept creates anything (ExactlyOnce); each keeps
+    its item's summary, to name an action later removed from the minutes."""
+
+    records: MeetingRecords
+    meeting: str
+
+    def intend(self, issues: Mapping[str, NewIssue], now: float) -> None:
+        self.records.intend(self.meeting, {ref: i.summary for ref, i in issues.items()}, now)
+
+    def created(self, keys: Mapping[str, str], now: float) -> None:
+        self.records.record_created(self.meeting, keys)
+
+    def forget(self, refs: Sequence[str]) -> None:
+        self.records.drop_intents(self.meeting, refs)
+
+
 class _Minutes:
     """One run of the minutes rule for one meeting."""
 
@@ -254,6 +272,14 @@ class _Minutes:
         self.rules = context.rules
         self.jira = context.jira
         self.records = MeetingRecords(context.store)
+        self.creating = ExactlyOnce(
+            self.jira,
+            _MeetingIntents(self.records, key),
+            self.now,
+            key,
+            waiting=MeetingBusyError,
+            epic_link_field=self.rules.jira.epic_link_field,
+        )
         self.issue: Mapping[str, Any] = {"key": key}  # the meeting as read by run()
         self.notices = Notices(context.store)
 
@@ -412,36 +438,12 @@ class _Minutes:
             todo = []
         for start in range(0, len(todo), BULK_LIMIT):
             assert kind is not None
-            chunk = todo[start : start + BULK_LIMIT]
-            refs = [action_ref(a) for a in chunk]
-            issues = [
-                self._new_issue(a, ref, place, kind.id) for a, ref in zip(chunk, refs, strict=True)
-            ]
-            self.records.intend(
-                self.key,
-                {ref: issue.summary for ref, issue in zip(refs, issues, strict=True)},
-                self.now(),
-            )
-            try:
-                result = self.jira.create_issues(
-                    issues, epic_link_field=self.rules.jira.epic_link_field
-                )
-            except RefusedError as error:
-                self.records.drop_intents(self.key, refs)
-                outcome.refused += [f"{a.line}: {error.reason()}" for a in chunk]
-                continue
-            except TransientGatewayError as error:
-                if error.rate_limited:
-                    self.records.drop_intents(self.key, refs)
-                raise
-            created = {refs[i]: issue.key for i, issue in result.created.items()}
-            self.records.record_created(self.key, created)
-            self.records.drop_intents(self.key, [refs[i] for i in result.refused])
-            outcome.refused += [
-                f"{chunk[i].line}: {refusal.reason()}" for i, refusal in result.refused.items()
-            ]
-            keys.update(created)
-            outcome.created += list(created.values())
+            chunk = {action_ref(a): a for a in todo[start : start + BULK_LIMIT]}
+            issues = {ref: self._new_issue(a, ref, place, kind.id) for ref, a in chunk.items()}
+            made = self.creating.create(issues)
+            outcome.refused += [f"{chunk[ref].line}: {why}" for ref, why in made.refused.items()]
+            keys.update(made.keys)
+            outcome.created += list(made.keys.values())
         outcome.items = {ref: keys[ref] for ref in wanted if ref in keys}
         self._link_to_meeting(list(outcome.items.values()))
         return keys
@@ -476,28 +478,17 @@ class _Minutes:
         self, pending: Sequence[str], place: RequestPlace, stored: Mapping[str, ActionRecord]
     ) -> dict[str, str]:
         """Find items an interrupted run created, by their `crossdept.item` mark."""
-        age = self.now() - max(stored[ref].intended_at for ref in pending)
-        if age < SETTLE_SECONDS:
-            raise MeetingBusyError(
-                f"{self.key}: waiting for Jira's search index before resuming",
-                retry_after=SETTLE_SECONDS - age,
-            )
-        found = self.jira.find_children(
-            [place.parent],
-            "epic_child",
-            properties=[ITEM_PROPERTY],
-            epic_link_field=self.rules.jira.epic_link_field,
-        )
-        wanted = {f"minutes:{self.key}:{ref}": ref for ref in pending}
-        adopted: dict[str, str] = {}
-        for hit in found:
+        prefix = f"minutes:{self.key}:"
+
+        def ref_of(hit: Mapping[str, Any]) -> str | None:
             mark = item_mark(hit)
-            if mark is not None and mark.ref in wanted:
-                adopted.setdefault(wanted[mark.ref], str(hit["key"]))
-        self.records.record_created(self.key, adopted)
-        # Intents the search did not find created nothing: forget them, so they are created.
-        self.records.drop_intents(self.key, [ref for ref in pending if ref not in adopted])
-        return adopted
+            if mark is None or not mark.ref.startswith(prefix):
+                return None
+            return mark.ref.removeprefix(prefix)
+
+        return self.creating.adopt(
+            {ref: stored[ref].intended_at for ref in pending}, [place.parent], "epic_child", ref_of
+        )
 
     def _link_to_meeting(self, item_keys: Sequence[str]) -> None:
         """Link each action's item to the meeting, unless Jira already shows that link."""

@@ -16,7 +16,8 @@ Exactly-once, step by step (each step is safe to repeat):
    and adopts them instead of creating them again. Issue properties are only JQL-searchable
    when an app indexes them, so the search goes by parent and reads the property from the
    results. Jira Cloud's search index lags writes, so the adoption search waits until the
-   intent is SETTLE_SECONDS old (TreeBusyError with retry_after until then).
+   intent is SETTLE_SECONDS old (TreeBusyError with retry_after until then). Steps 3 and 4
+   are `plugin.process.creation.ExactlyOnce`, the one way every rule creates issues.
 5. Finally write `crossdept.tree` on the request (one PUT) and release the claim.
 
 Nothing is ever deleted: a department added later only adds its missing items.
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from plugin.atlassian.ports import BULK_LIMIT, IssueType, ItemRefusal, JiraPort, NewIssue, Placement
+from plugin.process.creation import ExactlyOnce
 from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
@@ -59,7 +61,6 @@ from plugin.spine.errors import (
     NotYetError,
     RefusedError,
     RequestProblemError,
-    TransientGatewayError,
 )
 from plugin.spine.events import JiraEvent
 from plugin.spine.leases import new_holder
@@ -76,7 +77,6 @@ REFUSALS = "tree-refusals"  # the request's one comment on the items Jira refuse
 # and the budget's wait; a crashed worker's claim frees the tree a minute later.
 LEASE_SECONDS = 60.0
 BUSY_RETRY_S = 3.0  # how soon a job that found the tree claimed by another worker looks again
-SETTLE_SECONDS = 60.0
 # Where each level of the tree goes in Jira.
 PLACEMENTS: dict[str, Placement] = {
     "epic": "linked_epic",
@@ -180,6 +180,23 @@ def apply_tree(key: str, context: Context, *, recreate_deleted: bool = False) ->
         records.release(key, holder, status, context.clock().timestamp(), digest)
 
 
+@dataclass(frozen=True)
+class _TreeIntents:
+    """A request's intents, for the one way crossdept creates anything (ExactlyOnce)."""
+
+    records: TreeRecords
+    request: str
+
+    def intend(self, issues: Mapping[str, NewIssue], now: float) -> None:
+        self.records.intend(self.request, list(issues), now)
+
+    def created(self, keys: Mapping[str, str], now: float) -> None:
+        self.records.record_created(self.request, keys, now)
+
+    def forget(self, refs: Sequence[str]) -> None:
+        self.records.drop_intents(self.request, refs)
+
+
 class _Builder:
     """One apply of one request's tree, with the claim held."""
 
@@ -198,6 +215,14 @@ class _Builder:
         self.rules = context.rules
         self.jira: JiraPort = context.jira
         self.records = records
+        self.creating = ExactlyOnce(
+            self.jira,
+            _TreeIntents(records, key),
+            self.now,
+            key,
+            waiting=TreeBusyError,
+            epic_link_field=self.rules.jira.epic_link_field,
+        )
         self.extra = {"delivery": context.delivery_id, "issue": key}
         self.issue: Mapping[str, Any] = {"key": key}  # the request as read by build()
 
@@ -244,7 +269,7 @@ class _Builder:
             refused += [(item, "") for item in todo if item not in ready]
             pending = [item for item in ready if item.ref in stored]
             if pending:
-                adopted = self._adopt(level, pending, plan, keys, stored)
+                adopted = self._adopt(level, pending, keys, stored)
                 keys.update(adopted)
                 ready = [item for item in ready if item.ref not in keys]
             for start in range(0, len(ready), BULK_LIMIT):
@@ -389,65 +414,40 @@ class _Builder:
         keys: Mapping[str, str],
         types: Mapping[str, IssueType],
     ) -> tuple[dict[str, str], list[tuple[PlannedItem, str]]]:
-        issues = [self._new_issue(item, plan, keys, types) for item in chunk]
+        issues = {item.ref: self._new_issue(item, plan, keys, types) for item in chunk}
         if not self.records.claim(self.key, self.holder, self.now(), LEASE_SECONDS):
             # Too slow: the claim ran out and another worker took the tree over. Leave it to it.
             raise TreeBusyError(f"{self.key}: another worker took this tree over", BUSY_RETRY_S)
-        self.records.intend(self.key, [item.ref for item in chunk], self.now())
-        try:
-            result = self.jira.create_issues(
-                issues, epic_link_field=self.rules.jira.epic_link_field
-            )
-        except RefusedError as error:
-            self.records.drop_intents(self.key, [item.ref for item in chunk])
-            return {}, [(item, error.reason()) for item in chunk]
-        except TransientGatewayError as error:
-            if error.rate_limited:
-                # A 429 is answered before anything is created: no adoption search (and no wait
-                # for Jira's search index) is needed next time. A 5xx or a lost answer may have
-                # created some, so those intents stay for the adoption search.
-                self.records.drop_intents(self.key, [item.ref for item in chunk])
-            raise
-        created = {chunk[index].ref: issue.key for index, issue in result.created.items()}
-        self.records.record_created(self.key, created, self.now())
-        failed = [(chunk[index], _reason(refusal)) for index, refusal in result.refused.items()]
-        # A refused element was certainly not created: no adoption search needed next time.
-        self.records.drop_intents(self.key, [item.ref for item, _ in failed])
+        outcome = self.creating.create(issues)
+        failed = [
+            (item, outcome.refused[item.ref]) for item in chunk if item.ref in outcome.refused
+        ]
         for item, reason in failed:
             log.warning(
                 "jira refused %s (%s): %s", item.ref, item.summary, reason, extra=self.extra
             )
-        return created, failed
+        return outcome.keys, failed
 
     def _adopt(
         self,
         level: str,
         pending: Sequence[PlannedItem],
-        plan: TreePlan,
         keys: Mapping[str, str],
         stored: Mapping[str, Any],
     ) -> dict[str, str]:
         """Find issues an interrupted attempt created, by their `crossdept.item` property."""
-        age = self.now() - max(stored[item.ref].intended_at for item in pending)
-        if age < SETTLE_SECONDS:
-            raise TreeBusyError(
-                f"{self.key}: waiting for Jira's search index before resuming",
-                retry_after=SETTLE_SECONDS - age,
-            )
         parents = sorted({key for item in pending if (key := self._parent_key(item, keys))})
-        found = self.jira.find_children(
+
+        def ref_of(hit: Mapping[str, Any]) -> str | None:
+            mark = item_mark(hit)
+            return mark.ref if mark is not None and mark.request == self.key else None
+
+        adopted = self.creating.adopt(
+            {item.ref: stored[item.ref].intended_at for item in pending},
             parents,
             PLACEMENTS[level],
-            properties=[ITEM_PROPERTY],
-            epic_link_field=self.rules.jira.epic_link_field,
+            ref_of,
         )
-        wanted = {item.ref for item in pending}
-        adopted: dict[str, str] = {}
-        for hit in found:
-            mark = item_mark(hit)
-            if mark is not None and mark.request == self.key and mark.ref in wanted:
-                adopted.setdefault(mark.ref, str(hit["key"]))
-        self.records.record_created(self.key, adopted, self.now())
         if adopted:
             log.info("adopted %d issues an earlier attempt created", len(adopted), extra=self.extra)
         return adopted

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from plugin.process.creation import SETTLE_SECONDS
 from plugin.process.notices import Notices
 from plugin.process.rules import Rules
 from plugin.rules.trees.tree_records import TreeRecords
@@ -15,7 +16,6 @@ from plugin.rules.trees.trees import (
     BUSY_RETRY_S,
     ITEM_PROPERTY,
     LEASE_SECONDS,
-    SETTLE_SECONDS,
     TREE_PROPERTY,
     RecordedTree,
     TreeBusyError,
