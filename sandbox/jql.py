@@ -6,7 +6,8 @@ query it cannot evaluate never returns a silently wrong answer.
 - clauses joined by AND / OR, grouped with parentheses (NOT is refused);
 - operators =, !=, IN, NOT IN, <, <=, >, >=, IS EMPTY, IS NOT EMPTY (`= EMPTY` too);
 - values: words, "quoted" or 'quoted' strings, lists `(a, b)`, EMPTY / NULL, the functions
-  currentUser() and now(), relative times like -48h, -2d, 30m, -1w;
+  currentUser(), now() and linkedIssues(issueKey[, linkType]), relative times like -48h, -2d,
+  30m, -1w;
 - ORDER BY one or more fields, ASC / DESC.
 
 Which fields exist and how their values compare is the caller's business (see `FieldAdapter`).
@@ -62,9 +63,15 @@ class Token:
 
 @dataclass(frozen=True)
 class Function:
-    """A JQL function call like currentUser()."""
+    """A JQL function call like currentUser() or linkedIssues("XD-1"), its name lower-cased."""
 
     name: str
+    args: tuple[str, ...] = ()
+
+
+# The functions the sandbox knows, with how many arguments each takes (Jira's own counts:
+# https://support.atlassian.com/jira-software-cloud/docs/jql-functions/).
+FUNCTIONS = {"currentuser": (0, 0), "now": (0, 0), "linkedissues": (1, 2)}
 
 
 class Empty:
@@ -322,22 +329,41 @@ class _Parser:
                 raise self.error("either a value, list or function")
             self.advance()
             if self.current.kind == "punct" and self.current.text == "(":
-                self.advance()
-                if not (self.current.kind == "punct" and self.current.text == ")"):
-                    raise JqlError(
-                        f"{PREFIX}the sandbox supports only argument-less functions "
-                        f"(character {self.current.position})."
-                    )
-                self.advance()
-                name = token.text
-                if name.lower() not in ("currentuser", "now"):
-                    raise JqlError(
-                        f"{PREFIX}the sandbox does not support the function '{name}' "
-                        f"(character {token.position}); it knows currentUser() and now()."
-                    )
-                return Function(name.lower())
+                return self.parse_function(token)
             return token.text
         raise self.error("either a value, list or function")
+
+    def parse_function(self, name: Token) -> Function:
+        """The arguments of a function call, its name already read and `(` next."""
+        self.advance()
+        args: list[str] = []
+        while not (self.current.kind == "punct" and self.current.text == ")"):
+            token = self.current
+            if token.kind == "string":
+                args.append(_unquote(token.text))
+            elif token.kind == "word" and token.lower not in _RESERVED:
+                args.append(token.text)
+            else:
+                raise self.error("a function argument")
+            self.advance()
+            if self.current.kind == "punct" and self.current.text == ",":
+                self.advance()
+            elif not (self.current.kind == "punct" and self.current.text == ")"):
+                raise self.error("',' or ')'")
+        self.advance()
+        lowered = name.text.lower()
+        if lowered not in FUNCTIONS:
+            raise JqlError(
+                f"{PREFIX}the sandbox does not support the function '{name.text}' "
+                f"(character {name.position}); it knows currentUser(), now() and linkedIssues()."
+            )
+        low, high = FUNCTIONS[lowered]
+        if not low <= len(args) <= high:
+            expected = f"'{low}'" if low == high else f"between '{low}' and '{high}'"
+            raise JqlError(
+                f"Function '{name.text}' expected {expected} arguments but received '{len(args)}'."
+            )
+        return Function(lowered, tuple(args))
 
 
 def _unquote(text: str) -> str:
@@ -374,7 +400,12 @@ def matches(
                 f"The operator '{operator}' is not supported by the '{adapter.name}' field."
             )
         operands = [] if empty_test else node.operands
-        coerced = [adapter.coerce(op, operator) for op in operands if not isinstance(op, Empty)]
+        coerced: list[Any] = []
+        for op in operands:
+            if not isinstance(op, Empty):
+                value = adapter.coerce(op, operator)
+                # A function standing for many values (linkedIssues) adds each of them.
+                coerced.extend(value) if isinstance(value, frozenset) else coerced.append(value)
         cached = (adapter, coerced)
         if prepared is not None:
             prepared[id(node)] = cached

@@ -19,8 +19,8 @@ from plugin.atlassian.ports import (
     IssueType,
     ItemRefusal,
     NewIssue,
-    Placement,
 )
+from plugin.atlassian.queries import Children, Items, Query
 from plugin.composition import compose
 from plugin.process.rules import Rules
 from plugin.spine.errors import RefusedError, TransientGatewayError
@@ -434,95 +434,21 @@ class FakeJira:
             )
         return errors
 
-    def find_children(
+    def search(
         self,
-        parents: Sequence[str],
-        placement: Placement,
+        query: Query,
         *,
         fields: Sequence[str] = ("summary",),
         properties: Sequence[str] = (),
-        epic_link_field: str | None = None,
     ) -> list[dict[str, Any]]:
+        """What Jira's JQL for the query finds (the contract test holds the two together)."""
         self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
         with self._lock:
-            if placement == "linked_epic":
-                keys = {src for src, _type, dst in self.links if dst in parents}
-                hits = [issue for key, issue in self.issues.items() if key in keys]
-            else:
-                field = "parent"
-                if placement == "epic_child" and not self.is_cloud:
-                    field = self.epic_link_field(epic_link_field) or "Epic Link"
-
-                def parent_of(issue: Mapping[str, Any]) -> str | None:
-                    value = issue["fields"].get(field)
-                    return value.get("key") if isinstance(value, Mapping) else value
-
-                hits = [issue for issue in self.issues.values() if parent_of(issue) in parents]
-            return [
-                {
-                    "key": issue["key"],
-                    "fields": {name: copy.deepcopy(issue["fields"].get(name)) for name in fields},
-                    "properties": {
-                        name: issue["properties"][name]
-                        for name in properties
-                        if name in issue["properties"]
-                    },
-                }
-                for issue in hits
-            ]
-
-    def find_due_items(
-        self,
-        projects: Sequence[str],
-        issue_types: Sequence[str],
-        *,
-        due_by: Any,
-        or_label: str | None = None,
-        or_status: str | None = None,
-        fields: Sequence[str] = ("summary",),
-        properties: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
-        with self._lock:
-            found = []
-            for issue in self.issues.values():
-                f = issue["fields"]
-                if (
-                    f["project"]["key"] not in projects
-                    or f["issuetype"].get("name") not in issue_types
-                ):
-                    continue
-                status = f.get("status") or {}
-                done = (status.get("statusCategory") or {}).get("key") == "done"
-                due = f.get("duedate")
-                marked = (or_label is not None and or_label in (f.get("labels") or [])) or (
-                    or_status is not None and status.get("name") == or_status
+            hits = [issue for issue in self.issues.values() if self._matches(query, issue)]
+            if isinstance(query, Items) and query.open_due_by is None:
+                hits.sort(
+                    key=lambda issue: (issue["key"].split("-")[0], int(issue["key"].split("-")[1]))
                 )
-                if (not done and due and due <= due_by.isoformat()) or marked:
-                    found.append(
-                        {
-                            "key": issue["key"],
-                            "fields": {name: copy.deepcopy(f.get(name)) for name in fields},
-                            "properties": {
-                                name: copy.deepcopy(issue["properties"][name])
-                                for name in properties
-                                if name in issue["properties"]
-                            },
-                        }
-                    )
-            return found
-
-    def find_items(
-        self,
-        projects: Sequence[str],
-        issue_types: Sequence[str],
-        *,
-        due_from: Any = None,
-        fields: Sequence[str] = ("summary",),
-        properties: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        self._hit("POST /rest/api/2/search/jql" if self.is_cloud else "POST /rest/api/2/search")
-        with self._lock:
             return [
                 {
                     "key": issue["key"],
@@ -533,14 +459,40 @@ class FakeJira:
                         if name in issue["properties"]
                     },
                 }
-                for issue in self.issues.values()
-                if issue["fields"]["project"]["key"] in projects
-                and issue["fields"]["issuetype"].get("name") in issue_types
-                and (
-                    due_from is None
-                    or (issue["fields"].get("duedate") or "") >= due_from.isoformat()
-                )
+                for issue in hits
             ]
+
+    def _matches(self, query: Query, issue: Mapping[str, Any]) -> bool:
+        fields = issue["fields"]
+        if isinstance(query, Children):
+            if query.placement == "linked_epic":  # JQL's linkedIssues: either direction
+                pairs = [(src, dst) for src, _type, dst in self.links]
+                pairs += [(src, dst) for src, dst, _type in self.issue_links]
+                key = issue["key"]
+                return any(
+                    (src == key and dst in query.parents) or (dst == key and src in query.parents)
+                    for src, dst in pairs
+                )
+            field = "parent"
+            if query.placement == "epic_child" and not self.is_cloud:
+                field = self.epic_link_field(query.epic_link_field) or "Epic Link"
+            value = fields.get(field)
+            parent = value.get("key") if isinstance(value, Mapping) else value
+            return parent in query.parents
+        if (
+            fields["project"]["key"] not in query.projects
+            or fields["issuetype"].get("name") not in query.issue_types
+        ):
+            return False
+        due = fields.get("duedate")
+        if query.open_due_by is not None:
+            status = fields.get("status") or {}
+            done = (status.get("statusCategory") or {}).get("key") == "done"
+            marked = (
+                query.or_label is not None and query.or_label in (fields.get("labels") or [])
+            ) or (query.or_status is not None and status.get("name") == query.or_status)
+            return bool(not done and due and due <= query.open_due_by.isoformat()) or marked
+        return query.due_from is None or (due or "") >= query.due_from.isoformat()
 
     def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
         self._hit("POST /rest/api/2/issue/{key}/notify", 204)

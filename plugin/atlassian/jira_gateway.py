@@ -7,7 +7,6 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -22,8 +21,8 @@ from plugin.atlassian.ports import (
     IssueType,
     ItemRefusal,
     NewIssue,
-    Placement,
 )
+from plugin.atlassian.queries import Children, Query, jql, limit, quoted
 from plugin.atlassian.seals import SEAL_FIELD, MarkSeal
 from plugin.spine.budget import MAX_INLINE_WAIT, RequestBudget
 from plugin.spine.errors import GatewayError, RefusedError, TransientGatewayError
@@ -33,8 +32,6 @@ log = logging.getLogger(__name__)
 Observer = Callable[[str, str, int], None]
 
 # The most items one sweep reads (100 per page): far above any project's open items.
-BOARD_LIMIT = 20_000  # items one board reads at the most (200 pages)
-SWEEP_LIMIT = 100_000
 # POST /rest/api/2/issue/bulkfetch reads at most 100 issues per call; DC searches the same number.
 READ_LIMIT = 100
 # Link from a created epic back to its request (epic: create). "Relates" exists on every Jira.
@@ -50,15 +47,6 @@ TIMEOUT_SECONDS = (5.0, 30.0)
 # (after the wait, taken from the shared budget) before the job is handed back to the queue.
 INLINE_429_RETRIES = 3
 CONNECTION_FAILED = 0  # the status recorded for a call that got no HTTP answer
-
-
-def _quoted(values: Sequence[str]) -> str:
-    """JQL string literals: double-quoted, with quotes and backslashes escaped. Every value
-    crossdept puts in JQL (keys too, which a forged mark or a webhook could carry) goes
-    through here, so none can end its literal and add a clause."""
-    return ", ".join(
-        '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
-    )
 
 
 def field_of_type(fields: Sequence[Mapping[str, Any]], custom_type: str) -> str | None:
@@ -563,75 +551,23 @@ class JiraGateway:
                 log.warning("ignored %s on %s: copied from another issue", name, issue.get("key"))
                 del found[name]
 
-    def find_children(
+    def search(
         self,
-        parents: Sequence[str],
-        placement: Placement,
+        query: Query,
         *,
         fields: Sequence[str] = ("summary",),
         properties: Sequence[str] = (),
-        epic_link_field: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The issues placed under (or, for linked epics, linked to) these parents, in one search.
+        """The issues a query finds, in one JQL search paged by 100.
 
-        Issue properties are JQL-searchable only when an app indexes them, so children are found
-        by their parent and the caller reads the properties returned with them.
+        Issue properties are JQL-searchable only when an app indexes them, so crossdept's marks
+        are never searched for: items are found by parent or type and their marks read back.
         """
-        quoted = _quoted(parents)
-        if placement == "linked_epic":
-            jql = " OR ".join(f"issue in linkedIssues({_quoted([parent])})" for parent in parents)
-        elif placement == "epic_child" and not self.is_cloud:
-            link = self.epic_link_field(epic_link_field) or "Epic Link"
-            number = link.removeprefix("customfield_")
-            jql = (
-                f"cf[{number}] in ({quoted})"
-                if number.isdigit()
-                else f"{_quoted([link])} in ({quoted})"
-            )
-        else:
-            jql = f"parent in ({quoted})"
-        return self.search_issues(jql, fields=fields, properties=properties)
-
-    def find_due_items(
-        self,
-        projects: Sequence[str],
-        issue_types: Sequence[str],
-        *,
-        due_by: date,
-        or_label: str | None = None,
-        or_status: str | None = None,
-        fields: Sequence[str] = ("summary",),
-        properties: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        """One JQL search (paged by 100): not done and due by `due_by`, or still marked delayed
-        (by `or_label`, or by being in the status `or_status`)."""
-        marked = ""
-        if or_label is not None:
-            marked = f" OR labels = {_quoted([or_label])}"
-        elif or_status is not None:
-            marked = f" OR status = {_quoted([or_status])}"
-        jql = (
-            f"project in ({_quoted(projects)}) AND issuetype in ({_quoted(issue_types)}) AND "
-            f'((statusCategory != Done AND duedate <= "{due_by.isoformat()}"){marked})'
-        )
-        return self.search_issues(jql, fields=fields, properties=properties, limit=SWEEP_LIMIT)
-
-    def find_items(
-        self,
-        projects: Sequence[str],
-        issue_types: Sequence[str],
-        *,
-        due_from: date | None = None,
-        fields: Sequence[str] = ("summary",),
-        properties: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        """Every item of these types (due on or after `due_from`), in one search paged by 100."""
-        jql = f"project in ({_quoted(projects)}) AND issuetype in ({_quoted(issue_types)})"
-        if due_from is not None:
-            jql += f' AND duedate >= "{due_from.isoformat()}"'
-        return self.search_issues(
-            jql + " ORDER BY key", fields=fields, properties=properties, limit=BOARD_LIMIT
-        )
+        epic_link = None
+        if isinstance(query, Children) and query.placement == "epic_child" and not self.is_cloud:
+            epic_link = self.epic_link_field(query.epic_link_field)
+        text = jql(query, cloud=self.is_cloud, epic_link=epic_link)
+        return self.search_issues(text, fields=fields, properties=properties, limit=limit(query))
 
     def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
         """Have Jira e-mail these people about an issue; Jira queues the mail.
@@ -677,7 +613,7 @@ class JiraGateway:
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         """A link people can open: Jira's issue navigator listing the stages and all under them."""
-        scope = _quoted(stage_keys)
+        scope = quoted(stage_keys)
         return self.search_url(f"key in ({scope}) OR parent in ({scope}) ORDER BY key")
 
     def create_bulk(self, updates: Sequence[Mapping[str, Any]]) -> BulkResult:
@@ -850,7 +786,7 @@ class JiraGateway:
                 # DC reads validateQuery as a Boolean (a string is a 400); false makes an unknown
                 # key a warning. Jira DC 11.3 SearchRequestBean, sandbox/specs/jira-dc.contract.json
                 search: dict[str, Any] = {
-                    "jql": f"key in ({_quoted(chunk)})",
+                    "jql": f"key in ({quoted(chunk)})",
                     "fields": list(fields),
                     "maxResults": len(chunk),
                     "startAt": 0,

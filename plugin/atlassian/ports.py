@@ -12,7 +12,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
+
+from plugin.atlassian.queries import Placement, Query
 
 # POST /rest/api/2/issue/bulk creates at most 50 issues per call.
 # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
@@ -20,7 +22,6 @@ BULK_LIMIT = 50
 
 # Where a new issue goes: a sub-task of `parent`, a child of the epic `parent`, or an epic that
 # links to `parent` (a request whose rules say `epic: create`).
-Placement = Literal["subtask", "epic_child", "linked_epic"]
 
 
 @dataclass(frozen=True)
@@ -133,43 +134,15 @@ class JiraPort(Protocol):
         """Create up to 50 issues in one call; some may be refused."""
         ...
 
-    def find_children(
+    def search(
         self,
-        parents: Sequence[str],
-        placement: Placement,
+        query: Query,
         *,
         fields: Sequence[str] = ("summary",),
         properties: Sequence[str] = (),
-        epic_link_field: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The issues placed under (or, for linked epics, linked to) these parents."""
-        ...
-
-    def find_due_items(
-        self,
-        projects: Sequence[str],
-        issue_types: Sequence[str],
-        *,
-        due_by: date,
-        or_label: str | None = None,
-        or_status: str | None = None,
-        fields: Sequence[str] = ("summary",),
-        properties: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        """Items of these types due by `due_by` and not done, or marked delayed (by `or_label`,
-        or by being in the status `or_status`), in one search paged by 100."""
-        ...
-
-    def find_items(
-        self,
-        projects: Sequence[str],
-        issue_types: Sequence[str],
-        *,
-        due_from: date | None = None,
-        fields: Sequence[str] = ("summary",),
-        properties: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        """Every item of these types in these projects (due on or after `due_from`)."""
+        """The issues a query finds (plugin.atlassian.queries), with these fields and issue
+        properties, in one search paged by 100."""
         ...
 
     def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:

@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from plugin.atlassian.ports import JiraPort, NewIssue, Placement
+from plugin.atlassian.ports import JiraPort, NewIssue
+from plugin.atlassian.queries import Children, Placement
 from plugin.process.items import ITEM_PROPERTY
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
 
@@ -97,11 +98,8 @@ class ExactlyOnce:
                 f"{self.subject}: waiting for Jira's search index before resuming",
                 retry_after=SETTLE_SECONDS - age,
             )
-        found = self.jira.find_children(
-            list(parents),
-            placement,
-            properties=[ITEM_PROPERTY],
-            epic_link_field=self.epic_link_field,
+        found = self.jira.search(
+            Children(tuple(parents), placement, self.epic_link_field), properties=[ITEM_PROPERTY]
         )
         adopted: dict[str, str] = {}
         for hit in found:

@@ -12,6 +12,7 @@ from sandbox.http import ApiError, SandboxResponse
 from sandbox.jira.common import (
     _NO_ISSUE,
     DEFAULT_PRIORITY,
+    LINK_TYPES,
     PRIORITIES,
     _Call,
     _decode_page_token,
@@ -250,8 +251,10 @@ class SearchEndpoints(JiraState):
     def _unknown_value(self, value: Any, field_name: str) -> jql.JqlError:
         return jql.JqlError(f"The value '{value}' does not exist for the field '{field_name}'.")
 
-    def _issue_operand(self, field_name: str) -> Callable[[jql.Operand, str], int]:
-        def convert(operand: jql.Operand, operator: str) -> int:
+    def _issue_operand(self, field_name: str) -> Callable[[jql.Operand, str], int | frozenset[int]]:
+        def convert(operand: jql.Operand, operator: str) -> int | frozenset[int]:
+            if isinstance(operand, jql.Function) and operand.name == "linkedissues":
+                return self._linked_issues(operand, operator)
             if not isinstance(operand, str):
                 raise jql.JqlError(
                     f"{jql.PREFIX}the field '{field_name}' takes an issue key or id."
@@ -268,6 +271,37 @@ class SearchEndpoints(JiraState):
             return issue.id
 
         return convert
+
+    def _linked_issues(self, function: jql.Function, operator: str) -> frozenset[int]:
+        """linkedIssues(issueKey[, linkType]): the issues linked to one issue, either way round,
+        by any link or by the links of one type (its name, or its inward or outward words).
+        https://support.atlassian.com/jira-software-cloud/docs/jql-functions/#linkedIssues--"""
+        if operator not in ("in", "not in"):
+            raise jql.JqlError(
+                f"{jql.PREFIX}linkedIssues() is used with IN or NOT IN, not '{operator.upper()}'."
+            )
+        key, *kind = function.args
+        wanted = kind[0].lower() if kind else None
+
+        def words(link_type: Mapping[str, Any]) -> set[str]:
+            return {str(link_type.get(part, "")).lower() for part in ("name", "inward", "outward")}
+
+        if wanted is not None and not any(wanted in words(t) for t in LINK_TYPES):
+            raise jql.JqlError(
+                f"Issue link type '{kind[0]}' could not be found in function 'linkedIssues'."
+            )
+        issue = self._find_issue(key)
+        if issue is None:
+            raise jql.JqlError(f"Issue '{key}' could not be found in function 'linkedIssues'.")
+        found: set[int] = set()
+        for link in self.links.values():
+            if wanted is not None and wanted not in words(link["type"]):
+                continue
+            if link["inward"] == issue.id:
+                found.add(link["outward"])
+            elif link["outward"] == issue.id:
+                found.add(link["inward"])
+        return frozenset(found)
 
     def _user_operand(self, field_name: str, actor: str) -> Callable[[jql.Operand, str], str]:
         def convert(operand: jql.Operand, operator: str) -> str:

@@ -15,6 +15,7 @@ import responses
 from plugin.atlassian.jira_gateway import BULK_LIMIT, JiraGateway, issue_payload
 from plugin.atlassian.marks import MarkBook, issue_marks
 from plugin.atlassian.ports import NewIssue
+from plugin.atlassian.queries import Children, Items
 from plugin.spine.errors import RefusedError, TransientGatewayError
 from plugin.spine.store import Store
 
@@ -466,9 +467,9 @@ def test_children_are_found_by_parent_epic_link_or_link(http: responses.Requests
     for _ in range(3):
         http.post(f"{DC_URL}/rest/api/2/search", json={"issues": [], "total": 0})
 
-    gateway.find_children(["XD-2", "XD-3"], "subtask", properties=["crossdept.item"])
-    gateway.find_children(["XD-1"], "epic_child")
-    gateway.find_children(["XD-1"], "linked_epic")
+    gateway.search(Children(("XD-2", "XD-3"), "subtask"), properties=["crossdept.item"])
+    gateway.search(Children(("XD-1",), "epic_child"))
+    gateway.search(Children(("XD-1",), "linked_epic"))
 
     queries = [
         json.loads(call.request.body)["jql"] for call in http.calls if call.request.method == "POST"
@@ -487,8 +488,10 @@ def test_the_sweep_search_is_one_paged_jql_query_with_the_mark(
     http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [], "isLast": True})
     http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [], "isLast": True})
 
-    gateway.find_due_items(["XD"], ["Task", "Sub-task"], due_by=date(2026, 3, 12), or_label="延期")
-    gateway.find_due_items(["XD"], ["Task"], due_by=date(2026, 3, 12), or_status="延期")
+    gateway.search(
+        Items(("XD",), ("Task", "Sub-task"), open_due_by=date(2026, 3, 12), or_label="延期")
+    )
+    gateway.search(Items(("XD",), ("Task",), open_due_by=date(2026, 3, 12), or_status="延期"))
 
     queries = [json.loads(call.request.body) for call in http.calls[1:]]
     assert queries[0]["jql"] == (
@@ -507,8 +510,8 @@ def test_keys_go_into_jql_as_quoted_literals_that_no_value_can_end(
     http.post(f"{URL}/rest/api/2/search/jql", json={"issues": [], "isLast": True})
     forged = 'XD-1") OR project = "HR'
 
-    gateway.find_children([forged, "XD-2"], "subtask")
-    gateway.find_children([forged], "linked_epic")
+    gateway.search(Children((forged, "XD-2"), "subtask"))
+    gateway.search(Children((forged,), "linked_epic"))
 
     queries = [json.loads(call.request.body)["jql"] for call in http.calls[1:]]
     assert queries == [

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from plugin.atlassian.ports import BulkResult, CreatedIssue, ItemRefusal, NewIssue
+from plugin.atlassian.queries import Children
 from plugin.process.creation import SETTLE_SECONDS, ExactlyOnce
 from plugin.process.items import ITEM_PROPERTY
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
@@ -48,8 +49,8 @@ class Jira:
             raise self.answer
         return self.answer
 
-    def find_children(self, parents: list[str], placement: str, **_: Any) -> list[dict[str, Any]]:
-        self.searched.append(parents)
+    def search(self, query: Children, **_: Any) -> list[dict[str, Any]]:
+        self.searched.append(list(query.parents))
         return self.children
 
 

@@ -146,13 +146,40 @@ def test_jira_python_post_search_sends_nulls_the_api_description_refuses(
     cloud.violations.clear()
 
 
+def test_linked_issues_are_found_either_way_round_and_by_link_type(populated: jira.JIRA) -> None:
+    for kind, inward, outward in (("Relates", "XD-4", "XD-1"), ("Blocks", "XD-1", "XD-3")):
+        linked = requests.post(
+            f"{CLOUD_URL}/rest/api/2/issueLink",
+            json={
+                "type": {"name": kind},
+                "inwardIssue": {"key": inward},
+                "outwardIssue": {"key": outward},
+            },
+            auth=AUTH,
+        )
+        assert linked.status_code == 201, linked.text
+    assert keys(populated, "issue in linkedIssues(XD-1) ORDER BY key") == ["XD-3", "XD-4"]
+    assert keys(populated, 'issue in linkedIssues("XD-1", "Relates")') == ["XD-4"]
+    assert keys(populated, "issue in linkedIssues(XD-3, blocks)") == ["XD-1"]  # by its words
+    assert keys(populated, "issue in linkedIssues(XD-1) OR key = XD-2 ORDER BY key") == [
+        "XD-2",
+        "XD-3",
+        "XD-4",
+    ]
+    assert keys(populated, "issue not in linkedIssues(XD-1) ORDER BY key") == ["XD-1", "XD-2"]
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
         ("summary ~ 评估", "text-search operator '~'"),
         ("NOT status = 进行中", "does not support NOT"),
         ("status WAS 进行中", "history operator 'WAS'"),
-        ("assignee in membersOf(jira-users)", "only argument-less functions"),
+        ("assignee in membersOf(jira-users)", "does not support the function 'membersOf'"),
+        ("issue in linkedIssues()", "expected between '1' and '2' arguments but received '0'"),
+        ("issue in linkedIssues(XD-99)", "Issue 'XD-99' could not be found in function"),
+        ("issue = linkedIssues(XD-1)", "is used with IN or NOT IN"),
+        ("issue in linkedIssues(XD-1, Mirrors)", "link type 'Mirrors' could not be found"),
         ("assignee in membersOf()", "does not support the function 'membersOf'"),
         ("duedate < startOfDay()", "does not support the function 'startOfDay'"),
         ("sprint = 1", "does not support searching the field 'sprint'"),

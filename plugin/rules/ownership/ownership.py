@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from plugin.atlassian.ports import Placement
+from plugin.atlassian.queries import Children, Items, Placement
 from plugin.process.audit import Audit
 from plugin.process.items import ITEM_PROPERTY, in_projects, item_mark, person_of
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
@@ -225,12 +225,10 @@ def recheck_children(
     kind = ((parent.get("fields") or {}).get("issuetype") or {}).get("name")
     epics = (rules.jira.request.issue_type, rules.jira.request.epic_issue_type)
     placement: Placement = "epic_child" if kind in epics else "subtask"
-    children = context.jira.find_children(
-        [str(parent["key"])],
-        placement,
+    children = context.jira.search(
+        Children((str(parent["key"]),), placement, rules.jira.epic_link_field),
         fields=ITEM_FIELDS,
         properties=[ITEM_PROPERTY, COMMENTS_PROPERTY],
-        epic_link_field=rules.jira.epic_link_field,
     )
     for child in children:
         if is_checked_item(child, rules):
@@ -284,14 +282,14 @@ def run_sweep(context: Context, *, dry_run: bool = False) -> SweepReport:
     label = delayed_label(rules)
     horizon = (now + rules.ownership.warn_before_due).astimezone(rules.tz).date()
     by_status = rules.ownership.delayed_status
-    hits = jira.find_due_items(
-        rules.jira.projects,
-        _item_types(rules),
-        due_by=horizon,
+    due_or_delayed = Items(
+        tuple(rules.jira.projects),
+        tuple(_item_types(rules)),
+        open_due_by=horizon,
         or_label=None if by_status else label,
         or_status=by_status.status if by_status else None,
-        fields=SWEEP_FIELDS,
     )
+    hits = jira.search(due_or_delayed, fields=SWEEP_FIELDS)
     notices = Notices(context.store)
     wanted_by_key = {
         str(hit.get("key")): decide(due_item(hit, rules), now, rules, calendar) for hit in hits

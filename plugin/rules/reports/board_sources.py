@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from plugin.atlassian.queries import Items
 from plugin.process.asks import ANSWERED, Asks
 from plugin.process.items import ITEM_PROPERTY
 from plugin.process.ladder import steps
@@ -38,8 +39,10 @@ def read_facts(context: Context, *, since: date | None = None) -> BoardFacts:
     """Read the items (due from `since`) from Jira and every ask from the store."""
     rules = context.rules
     types = [rules.jira.issue_types.stage, rules.jira.issue_types.deliverable]
-    issues = context.jira.find_items(
-        rules.jira.projects, types, due_from=since, fields=ITEM_FIELDS, properties=[ITEM_PROPERTY]
+    issues = context.jira.search(
+        Items(tuple(rules.jira.projects), tuple(types), due_from=since),
+        fields=ITEM_FIELDS,
+        properties=[ITEM_PROPERTY],
     )
     kinds = [step.kind for step in steps(rules)]
     asks = [

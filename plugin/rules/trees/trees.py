@@ -31,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from plugin.atlassian.ports import BULK_LIMIT, IssueType, ItemRefusal, JiraPort, NewIssue, Placement
+from plugin.atlassian.ports import BULK_LIMIT, IssueType, ItemRefusal, JiraPort, NewIssue
+from plugin.atlassian.queries import Placement
 from plugin.process.creation import ExactlyOnce
 from plugin.process.items import (
     ITEM_PROPERTY,
