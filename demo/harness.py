@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from plugin.atlassian.jira_gateway import JiraGateway
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.spine.store import Store
 from sandbox.app import Sandbox

@@ -14,8 +14,8 @@ from functools import cache
 
 from sqlalchemy import Table
 
+from plugin.process.config import Rules, rules_with
 from plugin.process.rule import Rule
-from plugin.process.rules import Rules, rules_with
 from plugin.process.rulesfile import load_rules as load_rules_file
 from plugin.process.rulesfile import parse_rules as parse_rules_text
 from plugin.process.rulesfile import render_rules_json_schema

@@ -22,7 +22,7 @@ from plugin.atlassian.ports import (
 )
 from plugin.atlassian.queries import Children, Items, Query
 from plugin.composition import compose
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.spine.errors import RefusedError, TransientGatewayError
 
 REPO = Path(__file__).resolve().parent.parent

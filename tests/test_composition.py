@@ -9,7 +9,7 @@ import pytest
 import plugin.rules
 from plugin.composition import RULES, build_router, compose, parse_rules, rules_model
 from plugin.composition import rules as composed_rules
-from plugin.process.rules import Rules, Section, rules_with
+from plugin.process.config import Rules, Section, rules_with
 from plugin.rules.escalation import escalation
 from plugin.rules.minutes import minutes
 from plugin.rules.minutes.config import meeting_rules

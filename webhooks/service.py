@@ -29,7 +29,7 @@ from webhooks.settings import Settings
 if TYPE_CHECKING:
     from plugin.atlassian.jira_gateway import JiraGateway
     from plugin.atlassian.ports import ConfluencePort, JiraPort
-    from plugin.process.rules import Rules
+    from plugin.process.config import Rules
 
 RouterFactory = Callable[[], Router]
 

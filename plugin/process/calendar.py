@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import holidays
 
-from plugin.process.rules import WEEKDAYS, CalendarRules
+from plugin.process.config import WEEKDAYS, CalendarRules
 
 # A request whose tree spans more than this many calendar days is not a plan but a typo.
 MAX_SPAN_DAYS = 3 * 366

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.spine.events import JiraEvent
 
 TREE_PROPERTY = "crossdept.tree"

@@ -16,8 +16,8 @@ from typing import Literal
 
 from plugin.process.asks import Ask
 from plugin.process.clocks import WorkClock
+from plugin.process.config import Rules
 from plugin.process.owners import departments_of
-from plugin.process.rules import Rules
 from plugin.process.wording import say
 
 Kind = Literal["reminder", "escalation"]

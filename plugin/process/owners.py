@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.process.wording import department_name, say
 from plugin.spine.errors import CrossdeptError
 

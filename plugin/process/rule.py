@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from plugin.process.rules import Section
+from plugin.process.config import Section
 from plugin.process.wording import Wording
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule

@@ -20,7 +20,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from plugin.process.rules import (
+from plugin.process.config import (
     OWNER_ROLES,
     EscalationStep,
     Rules,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 
 
 class Wording:

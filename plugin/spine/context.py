@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from plugin.atlassian.ports import ConfluencePort, JiraPort
-    from plugin.process.rules import Rules
+    from plugin.process.config import Rules
     from plugin.spine.events import JiraEvent
     from plugin.spine.routing import Router
     from plugin.spine.store import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from plugin.process.calendar import WorkCalendar
-from plugin.process.rules import CalendarRules
+from plugin.process.config import CalendarRules
 
 
 def china() -> WorkCalendar:

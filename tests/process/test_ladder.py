@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from plugin.process.config import EscalationStep
 from plugin.process.ladder import Recipient, Step, due_step, recipient, steps
-from plugin.process.rules import EscalationStep
 from tests.fakes import CONTACTS, HEADS, PM, REQUESTER, load_default_rules
 
 RULES = load_default_rules()

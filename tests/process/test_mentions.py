@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.process.config import EscalationRules
 from plugin.process.mentions import asks_something, first_lines, mentioned
-from plugin.process.rules import EscalationRules
 
 ALICE = "557058:00000000-0000-4000-8000-000000000004"
 BOB = "5b10ac8d82e05b22cc7d4ef5"

@@ -34,8 +34,8 @@ from demo.processes import free_port, seed_user, service_environment
 from plugin.atlassian.jira_gateway import JiraGateway
 from plugin.composition import load_rules
 from plugin.process.calendar import WorkCalendar
+from plugin.process.config import Rules
 from plugin.process.items import ITEM_PROPERTY
-from plugin.process.rules import Rules
 from plugin.rules.trees.planning import plan_tree, read_request
 from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.spine.queue import make_queue

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import click
 
 from plugin.process.asks import Ask, Asks
+from plugin.process.config import Rules
 from plugin.process.ladder import recipient, steps, work_clock
-from plugin.process.rules import Rules
 from webhooks.cli.shared import STORE_ENVIRONMENT, display_names, fail, open_store
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from plugin.composition import load_rules, rules_schema
-from plugin.process.rules import Rules, format_work_hours
+from plugin.process.config import Rules, format_work_hours
 from plugin.spine.errors import ConfigError
 
 DEFAULT_RULES = "config/rules.yaml"

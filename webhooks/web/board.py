@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.rules.reports.board import Board
 from plugin.rules.reports.board_page import LANGUAGES, render_board_page
 from plugin.rules.reports.board_sources import BoardFacts, board_of, read_facts

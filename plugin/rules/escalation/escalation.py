@@ -22,6 +22,7 @@ from typing import Any
 from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Ask, Asks
 from plugin.process.audit import Audit
+from plugin.process.config import AskLimits, Rules
 from plugin.process.items import in_projects, is_done, person_of
 from plugin.process.ladder import (
     Step,
@@ -35,7 +36,6 @@ from plugin.process.ladder import (
 from plugin.process.mentions import asks_something, first_lines, mentioned
 from plugin.process.minutes_lines import without_minutes_lines
 from plugin.process.notices import Notices
-from plugin.process.rules import AskLimits, Rules
 from plugin.process.wording import mention, plain
 from plugin.rules.escalation.wording import say
 from plugin.spine.context import Context

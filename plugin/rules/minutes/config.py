@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from plugin.process.rules import Duration, Model, Rules, Section, Text
+from plugin.process.config import Duration, Model, Rules, Section, Text
 
 
 class MeetingFields(Model):

@@ -36,6 +36,7 @@ from plugin.atlassian.ports import BULK_LIMIT, NewIssue, Page
 from plugin.atlassian.storage import People, preview_html
 from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Asks
+from plugin.process.config import Rules
 from plugin.process.creation import ExactlyOnce
 from plugin.process.items import (
     EPIC_REF,
@@ -49,7 +50,6 @@ from plugin.process.items import (
 from plugin.process.ladder import hours_between
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.process.owners import departments_of
-from plugin.process.rules import Rules
 from plugin.process.wording import join_names, mention, plain
 from plugin.rules.minutes.config import configured_meetings, meeting_rules
 from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords

@@ -15,8 +15,8 @@ from datetime import date, datetime
 from html import escape
 
 from plugin.atlassian.storage import People
+from plugin.process.config import Rules
 from plugin.process.mentions import MENTION
-from plugin.process.rules import Rules
 from plugin.rules.minutes.minutes_parser import Action, Minutes
 from plugin.rules.minutes.wording import say
 

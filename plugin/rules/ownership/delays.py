@@ -14,8 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from plugin.process.calendar import WorkCalendar
+from plugin.process.config import Rules
 from plugin.process.items import is_done, person_of
-from plugin.process.rules import Rules
 from plugin.rules.ownership.wording import say
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from plugin.atlassian.queries import Children, Items, Placement
 from plugin.process.audit import Audit
+from plugin.process.config import Rules, format_duration
 from plugin.process.items import ITEM_PROPERTY, in_projects, item_mark, person_of
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
-from plugin.process.rules import Rules, format_duration
 from plugin.process.wording import mention
 from plugin.rules.ownership.delays import DelayDecision, DueItem, decide, delayed_label, due_item
 from plugin.rules.ownership.ownership_checks import (

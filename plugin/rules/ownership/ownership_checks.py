@@ -15,9 +15,9 @@ from datetime import date
 from typing import Any
 
 from plugin.process.calendar import WorkCalendar
+from plugin.process.config import Rules
 from plugin.process.items import item_mark, person_of
 from plugin.process.owners import department_people
-from plugin.process.rules import Rules
 from plugin.process.wording import department_name, join_names
 from plugin.rules.ownership.wording import say
 

@@ -19,6 +19,7 @@ from sqlalchemy import Column, Float, String, Table, and_, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from plugin.process.audit import Audit
+from plugin.process.config import Rules
 from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
@@ -29,7 +30,6 @@ from plugin.process.items import (
     stage_of,
 )
 from plugin.process.notices import COMMENTS_PROPERTY, RuleComments, kept_comments
-from plugin.process.rules import Rules
 from plugin.process.wording import mention, plain
 from plugin.rules.ownership.wording import say
 from plugin.spine.context import Context

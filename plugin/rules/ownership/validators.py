@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from plugin.process.calendar import WorkCalendar
+from plugin.process.config import WEEKDAYS, Rules
 from plugin.process.owners import department_people
-from plugin.process.rules import WEEKDAYS, Rules
 from plugin.rules.ownership.wording import say
 
 ITEM = "issue.properties['crossdept.item']"

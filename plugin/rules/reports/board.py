@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from plugin.process.calendar import WorkCalendar
+from plugin.process.config import Rules
 from plugin.process.items import is_done, item_mark, person_of, stage_of
 from plugin.process.owners import departments_of
-from plugin.process.rules import Rules
 
 NO_DEPARTMENT = ""  # items and asks whose department nobody can tell
 

@@ -7,7 +7,7 @@ from datetime import time
 
 from pydantic import Field
 
-from plugin.process.rules import Model, Rules, Section, Text, Weekday
+from plugin.process.config import Model, Rules, Section, Text, Weekday
 
 
 class WeeklyReport(Model):

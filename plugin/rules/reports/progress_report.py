@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from plugin.atlassian.storage import People
 from plugin.process.calendar import WorkCalendar
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.rules.reports.board import ItemFact
 from plugin.rules.reports.wording import say
 

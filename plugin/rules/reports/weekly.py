@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from plugin.atlassian.pages import parent_page, publish_page
 from plugin.atlassian.ports import Page
 from plugin.atlassian.storage import People, preview_html
+from plugin.process.config import WEEKDAYS, Rules
 from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY, is_done, read_tree_record
 from plugin.process.notices import Notices
-from plugin.process.rules import WEEKDAYS, Rules
 from plugin.process.wording import mention
 from plugin.rules.reports.board import item_fact
 from plugin.rules.reports.board_sources import ITEM_FIELDS

@@ -10,9 +10,9 @@ from datetime import date
 from typing import Any, Literal
 
 from plugin.process.calendar import WorkCalendar
+from plugin.process.config import Deliverable, Rules, Stage, format_duration
 from plugin.process.items import EPIC_REF
 from plugin.process.owners import Owner, OwnerUnresolvedError, owner_label, resolve_owner
-from plugin.process.rules import Deliverable, Rules, Stage, format_duration
 from plugin.process.wording import department_name, join_names, mention, plain
 from plugin.rules.trees.wording import say
 from plugin.spine.errors import RequestProblemError

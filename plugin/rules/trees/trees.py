@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from plugin.atlassian.ports import BULK_LIMIT, IssueType, ItemRefusal, JiraPort, NewIssue
 from plugin.atlassian.queries import Placement
+from plugin.process.config import Rules
 from plugin.process.creation import ExactlyOnce
 from plugin.process.items import (
     ITEM_PROPERTY,
@@ -44,7 +45,6 @@ from plugin.process.items import (
 )
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, find_own_comment
 from plugin.process.owners import owner_label
-from plugin.process.rules import Rules
 from plugin.process.wording import join_names, plain
 from plugin.rules.trees.planning import (
     PlannedItem,

@@ -9,7 +9,7 @@ import pytest
 
 from plugin.process.asks import CANCELLED, OPEN, Asks
 from plugin.process.audit import Audit
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.rules.escalation.escalation import router, run_ask_sweep, schedule
 from plugin.spine.context import Context
 from plugin.spine.events import parse_event
@@ -385,7 +385,7 @@ def mentioning(people: list[str], comment_id: str = "c9", author: str = REQUESTE
 def test_the_first_mentions_are_asked_while_every_limit_has_room(
     people: str, counts: dict[str, Any], asked: str, over: str, limit: str | None
 ) -> None:
-    from plugin.process.rules import AskLimits
+    from plugin.process.config import AskLimits
     from plugin.rules.escalation.escalation import within_limits
 
     counts = {"asked_before": "", **counts}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from plugin.atlassian.storage import People, parse_storage, preview_html
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.rules.minutes.minutes_page import Meeting, TrackedAction, page_title, render_page
 from plugin.rules.minutes.minutes_parser import parse_minutes
 from tests.fakes import load_default_rules

@@ -91,7 +91,7 @@ def test_english_rules_use_their_own_label_and_a_search_hit_reads_as_an_item() -
 
 
 def test_with_a_delayed_status_the_mark_is_the_status_not_the_label() -> None:
-    from plugin.process.rules import DelayedStatus
+    from plugin.process.config import DelayedStatus
 
     rules = RULES.model_copy(
         update={

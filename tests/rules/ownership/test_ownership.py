@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from plugin.process.audit import Audit
+from plugin.process.config import Rules
 from plugin.process.notices import COMMENTS_PROPERTY
-from plugin.process.rules import Rules
 from plugin.rules.ownership.ownership import SweepReport, check_ownership, router, run_sweep
 from plugin.rules.trees.trees import apply_tree
 from plugin.spine.context import Context
@@ -289,7 +289,7 @@ def world_ref(world: World, key: str) -> str:
 
 
 def test_a_delayed_status_moves_late_items_there_and_back_when_re_dated(store: Store) -> None:
-    from plugin.process.rules import DelayedStatus
+    from plugin.process.config import DelayedStatus
 
     rules = load_default_rules()
     rules = rules.model_copy(

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from plugin.process.calendar import WorkCalendar
-from plugin.process.rules import Rules
+from plugin.process.config import Rules
 from plugin.rules.trees.planning import (
     check_request,
     is_request,

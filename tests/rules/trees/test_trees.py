@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from plugin.process.config import Rules
 from plugin.process.creation import SETTLE_SECONDS
 from plugin.process.notices import Notices
-from plugin.process.rules import Rules
 from plugin.rules.trees.tree_records import TreeRecords
 from plugin.rules.trees.trees import (
     BUSY_RETRY_S,

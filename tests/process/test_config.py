@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from plugin.process.rules import (
+from plugin.process.config import (
     CalendarRules,
     EscalationStep,
     MeetingLength,

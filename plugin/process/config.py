@@ -1,4 +1,5 @@
-"""The admin's rules file as typed, frozen models: the contract between config/rules.yaml and the code."""
+"""The admin's rules file as typed, frozen models: the contract between config/rules.yaml and the
+code. This is the part every rule reads; a rule's own section is in its folder's config.py."""
 
 from __future__ import annotations
 
