@@ -44,14 +44,14 @@ def build_blocking_router() -> Router:
 
     def block_then_record(event: JiraEvent, context: Context) -> None:
         with open(directory / "started", "a") as started:
-            started.write(f"{context.delivery_id}\n")
+            started.write(f"{context.delivery_key}\n")
         deadline = time.monotonic() + 120
         while not (directory / "go").exists():
             if time.monotonic() > deadline:
                 raise TimeoutError("the test never said go")
             time.sleep(0.05)
         with open(directory / "effects", "a") as effects:
-            effects.write(f"{context.delivery_id} {event.issue_key}\n")
+            effects.write(f"{context.delivery_key} {event.issue_key}\n")
 
     router.add(block_then_record, "jira:issue_created")
     return router

@@ -44,7 +44,7 @@ def test_a_context_carries_the_rules_the_jira_port_the_store_and_the_clock(
     assert context.jira.myself() == service._jira.myself()  # the port, connected on first use
     assert context.store is service.store
     assert context.clock() == MOMENT
-    assert context.delivery_id == "delivery-1"
+    assert context.delivery_key == "delivery-1"
 
 
 def with_periodic_work(service: Service, seen: list[Context]) -> None:
@@ -66,7 +66,7 @@ def test_periodic_work_runs_by_name_with_the_clock_given(service: Service) -> No
     assert service.run_periodic("sweep", clock=lambda: MOMENT) == 3
 
     assert seen[0].clock() == MOMENT
-    assert seen[0].delivery_id == "periodic:sweep"
+    assert seen[0].delivery_key == "periodic:sweep"
 
 
 def test_a_worker_installs_recovery_and_every_rules_periodic_work(service: Service) -> None:
@@ -82,7 +82,7 @@ def test_a_worker_installs_recovery_and_every_rules_periodic_work(service: Servi
         ("sweep", 5),
     ]
     jobs["sweep"].run()
-    assert len(seen) == 1 and seen[0].delivery_id == "periodic:sweep"
+    assert len(seen) == 1 and seen[0].delivery_key == "periodic:sweep"
 
 
 def test_the_store_name_hides_the_password(settings: Settings) -> None:

@@ -193,7 +193,7 @@ class Service:
             jira=cast("JiraPort", _LazyJira(self.jira)),
             store=self.store,
             clock=clock,
-            delivery_id=delivery_key,
+            delivery_key=delivery_key,
             confluence=self.confluence(),
             router=self.router,
         )

@@ -42,7 +42,7 @@ def open_ask(
     )
     if opened:
         Audit(context.store).record(
-            at, issue, RULE, "ask started", f"{source}: {asked}", context.delivery_id
+            at, issue, RULE, "ask started", f"{source}: {asked}", context.delivery_key
         )
 
 
@@ -56,4 +56,4 @@ def settle_label(context: Context, issue: str, closed: list[Ask], at: float) -> 
         return
     label = escalation_label(rules)
     context.jira.edit_labels(issue, remove=[label])
-    Audit(context.store).record(at, issue, RULE, "label removed", label, context.delivery_id)
+    Audit(context.store).record(at, issue, RULE, "label removed", label, context.delivery_key)

@@ -17,13 +17,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Context:
-    """Collaborators for one job; `delivery_id` ties log lines to the webhook delivery."""
+    """Collaborators for one job; `delivery_key` (the delivery's key, e.g. Jira's webhook
+    identifier, or `periodic:NAME`) ties log lines and the audit trail to what caused them."""
 
     rules: Rules
     jira: JiraPort
     store: Store
     clock: Callable[[], datetime]
-    delivery_id: str | None = None
+    delivery_key: str | None = None
     confluence: ConfluencePort | None = None  # None when no Confluence is configured
     router: Router | None = None  # the rules' router, for what crossdept itself does
 

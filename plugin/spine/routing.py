@@ -77,7 +77,7 @@ class Router:
                 log.exception(
                     "handler failed",
                     extra={
-                        "delivery": context.delivery_id,
+                        "delivery": context.delivery_key,
                         "issue": event.issue_key,
                         "handler": name,
                     },

@@ -9,7 +9,7 @@ import pytest
 from plugin.spine.events import JiraEvent, parse_event
 from plugin.spine.routing import HandlerFailuresError, Router
 
-CONTEXT: Any = type("Context", (), {"delivery_id": "d-1"})()
+CONTEXT: Any = type("Context", (), {"delivery_key": "d-1"})()
 
 
 def event(name: str, issue_event_type: str | None = None) -> JiraEvent:

@@ -43,7 +43,7 @@ class Recorder:
         self.seen: list[tuple[str | None, str | None]] = []
 
     def __call__(self, event: JiraEvent, context: Context) -> None:
-        self.seen.append((event.issue_key, context.delivery_id))
+        self.seen.append((event.issue_key, context.delivery_key))
         if self.errors:
             raise self.errors.pop(0)
 
@@ -74,7 +74,7 @@ def make_worker(
             jira=None,  # type: ignore[arg-type]
             store=deliveries.store,
             clock=lambda: None,  # type: ignore[arg-type,return-value]
-            delivery_id=key,
+            delivery_key=key,
         )
 
     options.setdefault("rng", lambda: 0.5)
@@ -264,7 +264,7 @@ def test_an_announcement_runs_every_rules_handler_in_the_same_job(
         jira=None,  # type: ignore[arg-type]
         store=deliveries.store,
         clock=lambda: None,  # type: ignore[arg-type,return-value]
-        delivery_id="d-7",
+        delivery_key="d-7",
         router=router,
     )
 

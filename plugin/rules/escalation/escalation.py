@@ -81,7 +81,7 @@ def _answer(context: Context, issue: str, person: str | None, at: float, how: st
             RULE,
             "ask answered",
             f"{how} by {person} ({ask.response_hours:.1f} h)",
-            context.delivery_id,
+            context.delivery_key,
         )
     settle_label(context, issue, answered, at)
 
@@ -272,7 +272,7 @@ def _askable(
         issue, LIMIT_RULE, f"comment {comment_id}: {detail}", at
     ):
         Audit(context.store).record(
-            at, issue, RULE, "mentions not asked", detail, context.delivery_id
+            at, issue, RULE, "mentions not asked", detail, context.delivery_key
         )
     if allowed.over and allowed.limit is not None:
         _say_over_limit(context, issue, comment_id, len(allowed.over), allowed.limit, at)
@@ -303,7 +303,7 @@ def _say_over_limit(
     detail = f"{limit}: {count} not asked"
     if notices.first_time(issue, LIMIT_RULE, f"comment {comment_id}: {detail}", at):
         Audit(context.store).record(
-            at, issue, RULE, "asks over the limit", detail, context.delivery_id
+            at, issue, RULE, "asks over the limit", detail, context.delivery_key
         )
 
 
@@ -338,7 +338,7 @@ def record_change(event: JiraEvent, context: Context) -> None:
         cancelled = Asks(context.store).cancel(issue, at)
         if cancelled:
             Audit(context.store).record(
-                at, issue, RULE, "asks cancelled", "the issue is done", context.delivery_id
+                at, issue, RULE, "asks cancelled", "the issue is done", context.delivery_key
             )
         settle_label(context, issue, cancelled, at)
         return
@@ -515,7 +515,7 @@ def _step(
             answered = asks.answer(ask.issue, ask.asked, at, hours_between(rules))
             settle_label(context, ask.issue, answered, now)
             audit.record(
-                now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_id
+                now, ask.issue, RULE, "ask answered", "a reply found on Jira", context.delivery_key
             )
         return None
     if (
@@ -577,7 +577,7 @@ def _record(taken: list[Taken], context: Context, now: float) -> list[tuple[int,
                 RULE,
                 f"{t.step.kind} sent",
                 f"step {t.step.number} to {t.person or '-'}",
-                context.delivery_id,
+                context.delivery_key,
             )
             for t in done
         ]

@@ -663,7 +663,7 @@ def write_minutes(event: JiraEvent, context: Context) -> None:
         "minutes %s: %s",
         outcome.status,
         outcome.title,
-        extra={"issue": event.issue_key, "delivery": context.delivery_id},
+        extra={"issue": event.issue_key, "delivery": context.delivery_key},
     )
 
 

@@ -154,7 +154,7 @@ def enforce(
     violations = check_item(view, rules, calendar)
     audit = Audit(context.store)
     now = context.clock().timestamp()
-    cause = context.delivery_id
+    cause = context.delivery_key
 
     def note(action: str, detail: str | None = None) -> None:
         audit.record(now, view.key, RULE, action, detail, cause)
@@ -400,7 +400,7 @@ def _act(
 ) -> None:
     """Carry out one decision in Jira, auditing each step."""
     jira, audit = context.jira, Audit(context.store)
-    stamp, cause = context.clock().timestamp(), context.delivery_id
+    stamp, cause = context.clock().timestamp(), context.delivery_key
     by_status = context.rules.ownership.delayed_status
     if by_status and (decision.add_label or decision.remove_label):
         target = by_status.status if decision.add_label else by_status.back_to

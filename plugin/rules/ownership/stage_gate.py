@@ -161,11 +161,11 @@ def hold_stages_in_order(event: JiraEvent, context: Context) -> None:
         RULE,
         action,
         ",".join(str(h.get("key")) for _, h in blocking),
-        context.delivery_id,
+        context.delivery_key,
     )
     if shown != "unchanged":
-        audit.record(now, key, RULE, f"comment {shown}", None, context.delivery_id)
-    log.info("stage gate %s", action, extra={"issue": key, "delivery": context.delivery_id})
+        audit.record(now, key, RULE, f"comment {shown}", None, context.delivery_key)
+    log.info("stage gate %s", action, extra={"issue": key, "delivery": context.delivery_key})
 
 
 def _clear(issue: Mapping[str, Any], comments: RuleComments, context: Context) -> None:
@@ -176,7 +176,7 @@ def _clear(issue: Mapping[str, Any], comments: RuleComments, context: Context) -
     key = str(issue["key"])
     comments.close(issue, RULE, say(context.rules, "gate.cleared", key=key))
     Audit(context.store).record(
-        context.clock().timestamp(), key, RULE, "comment edited", "cleared", context.delivery_id
+        context.clock().timestamp(), key, RULE, "comment edited", "cleared", context.delivery_key
     )
 
 

@@ -224,7 +224,7 @@ class _Builder:
             waiting=TreeBusyError,
             epic_link_field=self.rules.jira.epic_link_field,
         )
-        self.extra = {"delivery": context.delivery_id, "issue": key}
+        self.extra = {"delivery": context.delivery_key, "issue": key}
         self.issue: Mapping[str, Any] = {"key": key}  # the request as read by build()
 
     def now(self) -> float:

@@ -43,7 +43,7 @@ def context(
         jira=jira,
         store=store,
         clock=ManualClock(at),
-        delivery_id="test",
+        delivery_key="test",
     )
 
 

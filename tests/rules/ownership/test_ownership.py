@@ -53,7 +53,7 @@ class World:
 
     def context(self, cause: str = "test") -> Context:
         return Context(
-            rules=self.rules, jira=self.jira, store=self.store, clock=self.clock, delivery_id=cause
+            rules=self.rules, jira=self.jira, store=self.store, clock=self.clock, delivery_key=cause
         )
 
     def edit(self, ref: str, changed: str, cause: str = "d-1", **fields: Any) -> None:

@@ -67,7 +67,7 @@ def clock() -> ManualClock:
 
 
 def make(jira: FakeJira, rules: Rules, store: Store, clock: ManualClock) -> Context:
-    return Context(rules=rules, jira=jira, store=store, clock=clock, delivery_id="test")
+    return Context(rules=rules, jira=jira, store=store, clock=clock, delivery_key="test")
 
 
 def cloud_with_request(**request: object) -> FakeJira:
