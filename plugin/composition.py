@@ -46,6 +46,7 @@ def compose() -> Composition:
     """Return the composition of all rules and of what they share."""
     from plugin.atlassian import jira_site, marks
     from plugin.process import asks, audit, notices
+    from plugin.process.items import may_be_enforced
     from plugin.spine import budget, deliveries, leases, store
 
     shared_tables = (
@@ -61,7 +62,7 @@ def compose() -> Composition:
     )
     every = rules()
     return Composition(
-        router=Router(*(rule.router for rule in every)),
+        router=Router(*(rule.router for rule in every), admits=may_be_enforced),
         schedule=Schedule(*(rule.schedule for rule in every)),
         tables=shared_tables + tuple(table for rule in every for table in rule.tables),
         wordings={"shared": SHARED} | {rule.name: rule.wording for rule in every},

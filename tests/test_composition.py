@@ -16,9 +16,11 @@ from plugin.rules.minutes.config import meeting_rules
 from plugin.rules.ownership import ownership, stage_gate
 from plugin.rules.reports import weekly
 from plugin.rules.trees import trees
+from plugin.spine.context import Context
+from plugin.spine.events import JiraEvent
 from plugin.spine.store import metadata
 from tests.fakes import RULES_FILE as SHIPPED
-from tests.fakes import load_default_rules
+from tests.fakes import FakeJira, load_default_rules
 
 
 def test_every_rule_router_is_composed() -> None:
@@ -78,3 +80,26 @@ def test_two_rules_cannot_claim_the_same_key_of_the_rules_file() -> None:
     twice = Section("weekly_digest", dict, {}, "two rules wanting one key")
     with pytest.raises(ValueError, match="'weekly_digest'"):
         rules_with(twice, twice)
+
+
+def test_the_composed_router_admits_only_projects_under_enforcement() -> None:
+    """The project is checked once, by the router, before any rule reads anything."""
+    rules = load_default_rules()
+    jira = FakeJira()
+    context = Context(rules=rules, jira=jira, store=None, clock=lambda: None)  # type: ignore[arg-type,return-value]
+    change = {"items": [{"field": "status", "fromString": "未开始", "toString": "进行中"}]}
+
+    def event(key: str) -> JiraEvent:
+        project = key.split("-")[0]
+        issue = {"key": key, "fields": {"project": {"key": project}, "issuetype": {"name": "Task"}}}
+        return JiraEvent.model_validate(
+            {"webhookEvent": "jira:issue_updated", "issue": issue, "changelog": change}
+        )
+
+    router = compose().router
+    assert router.dispatch(event("HR-7"), context) == 0
+    assert sum(jira.calls.values()) == 0
+    assert "XD" in rules.jira.projects and router.admits is not None
+    assert router.admits(event("XD-7"), context)
+    # A Data Center comment event names its issue by id only: its handler reads the project.
+    assert router.admits(JiraEvent.model_validate({"webhookEvent": "comment_created"}), context)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugin.process.config import Rules
+from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
 
 TREE_PROPERTY = "crossdept.tree"
@@ -80,6 +81,13 @@ def in_projects(event: JiraEvent, rules: Rules) -> bool:
     fields = event.issue.fields if event.issue else {}
     project = (fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0]
     return project in rules.jira.projects
+
+
+def may_be_enforced(event: JiraEvent, context: Context) -> bool:
+    """What the composed router admits: every event but those whose payload shows an issue in a
+    project not under enforcement. A Data Center comment event names its issue only by id, so
+    its handler reads the issue to learn the project."""
+    return event.issue_key is None or in_projects(event, context.rules)
 
 
 def may_be_request(event: JiraEvent, rules: Rules) -> bool:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from plugin.spine.events import JiraEvent
 
 Handler = Callable[["JiraEvent", "Context"], None]
+Admits = Callable[["JiraEvent", "Context"], bool]
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,11 @@ class HandlerFailuresError(CrossdeptError):
 class Router:
     """Map a `webhookEvent` name (optionally refined by `issue_event_type_name`) to handlers."""
 
-    def __init__(self, *others: Router) -> None:
+    def __init__(self, *others: Router, admits: Admits | None = None) -> None:
+        """Compose routers; `admits`, when given, is asked once per event before any handler runs
+        (the composition's: the issue is in a project under enforcement)."""
         self._routes: dict[tuple[str, str | None], list[Handler]] = {}
+        self.admits = admits
         for other in others:
             for key, handlers in other._routes.items():
                 self._routes.setdefault(key, []).extend(handlers)
@@ -67,6 +71,8 @@ class Router:
 
     def dispatch(self, event: JiraEvent, context: Context) -> int:
         """Run every matching handler; one failing does not stop the others. Returns how many ran."""
+        if self.admits is not None and not self.admits(event, context):
+            return 0
         handlers = self.fetch(event)
         failures: list[tuple[str, BaseException]] = []
         for handler in handlers:

@@ -69,3 +69,17 @@ def test_one_failing_handler_does_not_stop_the_others() -> None:
     assert ran == ["second"]
     [(name, error)] = failed.value.failures
     assert name.endswith("breaks") and isinstance(error, RuntimeError)
+
+
+def test_a_router_asks_whether_it_admits_an_event_before_any_handler_runs() -> None:
+    ran: list[str] = []
+    inner = Router()
+    inner.add(lambda event, context: ran.append(str(event.issue_key)), "jira:issue_updated")
+    router = Router(inner, admits=lambda event, context: event.issue_key != "HR-1")
+
+    def other_project(key: str) -> JiraEvent:
+        return parse_event({"webhookEvent": "jira:issue_updated", "issue": {"key": key}})
+
+    assert router.dispatch(other_project("HR-1"), CONTEXT) == 0
+    assert router.dispatch(other_project("XD-1"), CONTEXT) == 1
+    assert ran == ["XD-1"]

@@ -324,8 +324,6 @@ def record_change(event: JiraEvent, context: Context) -> None:
     rules = context.rules
     if event.issue_key is None or event.changelog is None or not event.changelog.items:
         return
-    if not in_projects(event, rules):
-        return
     issue, at = event.issue_key, _event_time(event, context)
     actor = event.actor.id if event.actor else None
     fields: Mapping[str, Any] = event.issue.fields if event.issue else {}

@@ -42,7 +42,6 @@ from plugin.process.items import (
     EPIC_REF,
     ITEM_PROPERTY,
     TREE_PROPERTY,
-    in_projects,
     item_mark,
     person_of,
     read_tree_record,
@@ -654,7 +653,7 @@ def _entered_held(event: JiraEvent, rules: Rules) -> bool:
 def write_minutes(event: JiraEvent, context: Context) -> None:
     """A meeting that enters its held status gets its minutes written and published."""
     rules = context.rules
-    if meeting_rules(rules) is None or event.issue_key is None or not in_projects(event, rules):
+    if meeting_rules(rules) is None or event.issue_key is None:
         return
     if not _entered_held(event, rules):
         return
@@ -672,7 +671,7 @@ def write_minutes(event: JiraEvent, context: Context) -> None:
 def check_meeting(event: JiraEvent, context: Context) -> None:
     """A meeting with short notice or no agenda gets one comment each; its due time is noted."""
     rules = context.rules
-    if meeting_rules(rules) is None or event.issue_key is None or not in_projects(event, rules):
+    if meeting_rules(rules) is None or event.issue_key is None:
         return
     kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
     if kind is not None and kind != configured_meetings(rules).issue_type:

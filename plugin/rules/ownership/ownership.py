@@ -66,10 +66,8 @@ def violation_label(rules: Rules) -> str:
 
 
 def worth_checking(event: JiraEvent, rules: Rules) -> bool:
-    """Cheap filter on the payload: an issue in a project under enforcement, changed in a way
-    that matters (created, or an owner, due date, parent, type or project changed)."""
-    if not in_projects(event, rules):
-        return False
+    """Cheap filter on the payload: an issue changed in a way that matters (created, or an
+    owner, due date, parent, type or project changed). The router admitted its project."""
     kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
     if kind is not None and kind not in _item_types(rules):
         return False  # a request, a meeting, a bug: not an item, known without a read

@@ -23,7 +23,6 @@ from plugin.process.config import Rules
 from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
-    in_projects,
     is_done,
     item_mark,
     read_tree_record,
@@ -88,7 +87,7 @@ def hold_stages_in_order(event: JiraEvent, context: Context) -> None:
     rules = context.rules
     mode = rules.ownership.stage_gate
     change = status_change(event)
-    if mode == "off" or change is None or not in_projects(event, rules):
+    if mode == "off" or change is None:  # the router admits enforced projects only
         return
     jira = context.jira
     key = str(event.issue_key)
