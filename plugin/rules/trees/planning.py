@@ -182,13 +182,38 @@ def participating_departments(snapshot: RequestSnapshot) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in ordered if name))
 
 
-class _Planner:
-    """Collects problems while resolving owners, so one comment can name all of them."""
+@dataclass(frozen=True)
+class _StageSpan:
+    """Where one stage sits in time: its number, start, due date and the date it counts from."""
 
-    def __init__(self, snapshot: RequestSnapshot, rules: Rules) -> None:
+    number: int
+    stage: Stage
+    origin: date  # the request's start, or the previous stage's due date
+    starts: date
+    due: date
+
+
+class _Planner:
+    """Plans one request's items level by level, collecting problems while resolving owners so
+    one comment can name all of them."""
+
+    def __init__(
+        self, snapshot: RequestSnapshot, rules: Rules, calendar: WorkCalendar, cloud: bool
+    ) -> None:
         self.snapshot = snapshot
         self.rules = rules
+        self.calendar = calendar
+        self.cloud = cloud
         self.problems: list[str] = list(snapshot.date_problems)
+        self.departments = participating_departments(snapshot)
+        self.calendar_line = (
+            say(rules, "line.calendar", calendar=rules.calendar.holidays)
+            if rules.calendar.holidays
+            else say(rules, "line.calendar_plain")
+        )
+        self.warn_line = say(
+            rules, "line.warn", warn=format_duration(rules.ownership.warn_before_due)
+        )
 
     def owner(self, spec: str, department: str | None, stage_number: int) -> Owner | None:
         """Resolve an owner word, keeping a problem (not raising) so all are reported at once."""
@@ -206,6 +231,140 @@ class _Planner:
         except OwnerUnresolvedError as error:
             self.problems.append(error.problem)
             return None
+
+    def spans(self, start: date) -> list[_StageSpan]:
+        """Each stage's dates: counted in working days from the start, then from the previous
+        stage's due date; a stage starts the working day after the previous one is due."""
+        found: list[_StageSpan] = []
+        origin = start
+        for number, stage in enumerate(self.rules.stages, start=1):
+            starts = self.calendar.next_working_day(
+                origin if number == 1 else self.calendar.add_working_days(origin, 1)
+            )
+            due = self.calendar.add_working_days(origin, stage.days)
+            found.append(_StageSpan(number, stage, origin, starts, due))
+            origin = due
+        return found
+
+    def footer(self, ref: str) -> tuple[str, str, str]:
+        return (self.warn_line, self.calendar_line, f"ref={ref}")
+
+    def stage_item(self, span: _StageSpan) -> PlannedItem | None:
+        """The stage's task, owned by the stage's owner, due at the stage's end."""
+        rules, snapshot, number = self.rules, self.snapshot, span.number
+        owner = self.owner(span.stage.owner, None, number)
+        if owner is None:
+            return None
+        ref = f"s{number}"
+        why = say(
+            rules,
+            "why.stage_first" if number == 1 else "why.stage_next",
+            days=span.stage.days,
+            origin=span.origin.isoformat(),
+        )
+        name = rules.text(span.stage.name, span.stage.name_en)
+        summary = say(
+            rules, "stage_summary", key=snapshot.key, topic=snapshot.topic, number=number, name=name
+        )
+        return PlannedItem(
+            ref=ref,
+            parent=EPIC_REF if rules.jira.request.epic == "create" else snapshot.key,
+            level="stage",
+            issue_type=rules.jira.issue_types.stage,
+            summary=_summary(summary),
+            description=_stage_description(
+                rules,
+                snapshot,
+                span.stage,
+                number,
+                owner,
+                span.due,
+                why,
+                self.cloud,
+                self.footer(ref),
+            ),
+            owner=owner,
+            due=span.due,
+            stage=number,
+            starts=span.starts,
+        )
+
+    def deliverable_items(self, span: _StageSpan) -> list[PlannedItem]:
+        """The stage's deliverables, one per department where each department owes its own."""
+        rules, number = self.rules, span.number
+        found: list[PlannedItem] = []
+        for index, deliverable in enumerate(span.stage.deliverables, start=1):
+            # Counted like the stage's own days (from the previous due date, or the start), so a
+            # deliverable with the stage's `days` is due with the stage; never before the stage
+            # starts, never after it ends.
+            offset = deliverable.days if deliverable.days is not None else span.stage.days
+            due = self.calendar.add_working_days(span.origin, offset)
+            due = min(max(due, span.starts), span.due)
+            targets: Sequence[str | None] = (
+                self.departments if deliverable.each_department else (None,)
+            )
+            for department in targets:
+                owner = self.owner(deliverable.owner, department, number)
+                if owner is None:
+                    continue
+                ref = f"s{number}.d{index}" + (f".{department}" if department else "")
+                found.append(
+                    PlannedItem(
+                        ref=ref,
+                        parent=f"s{number}",
+                        level="deliverable",
+                        issue_type=rules.jira.issue_types.deliverable,
+                        summary=_summary(_deliverable_summary(rules, deliverable, department)),
+                        description=_deliverable_description(
+                            rules,
+                            self.snapshot,
+                            span.stage,
+                            number,
+                            deliverable,
+                            owner,
+                            due,
+                            offset,
+                            self.cloud,
+                            self.footer(ref),
+                        ),
+                        owner=owner,
+                        due=due,
+                        stage=number,
+                        department=department,
+                        starts=span.starts,
+                    )
+                )
+        return found
+
+    def epic_item(self, first_stage: PlannedItem | None, last_due: date) -> PlannedItem:
+        """The epic crossdept creates for the request (`epic: create`), owned like stage 1."""
+        rules, snapshot = self.rules, self.snapshot
+        owner = first_stage.owner if first_stage else Owner(snapshot.reporter or "", "requester")
+        due = snapshot.due or last_due
+        topic = plain(snapshot.topic)
+        lines = [
+            "h3. " + say(rules, "heading.epic", topic=topic),
+            say(rules, "line.request", key=snapshot.key, topic=topic),
+            say(
+                rules,
+                "line.owner",
+                mention=mention(owner.account, cloud=self.cloud),
+                role=owner_label(rules, owner),
+            ),
+            say(rules, "line.due", due=due.isoformat()) + " — " + say(rules, "why.epic"),
+            "",
+            say(rules, "line.marker", ref=f"ref={EPIC_REF}"),
+        ]
+        return PlannedItem(
+            ref=EPIC_REF,
+            parent=snapshot.key,
+            level="epic",
+            issue_type=rules.jira.request.epic_issue_type,
+            summary=_summary(say(rules, "epic_summary", key=snapshot.key, topic=snapshot.topic)),
+            description=_description(lines),
+            owner=owner,
+            due=due,
+        )
 
 
 def _summary(text: str) -> str:
@@ -235,121 +394,23 @@ def plan_tree(
     snapshot: RequestSnapshot, rules: Rules, calendar: WorkCalendar, *, cloud: bool = True
 ) -> TreePlan:
     """Plan every issue of the request's tree, or raise RequestProblemError naming what to fix."""
-    planner = _Planner(snapshot, rules)
-    planner.problems.extend(check_request(snapshot, rules))
-    if planner.problems:
-        raise RequestProblemError(planner.problems)
-
-    departments = participating_departments(snapshot)
+    problems = check_request(snapshot, rules)
+    if snapshot.date_problems or problems:
+        raise RequestProblemError([*snapshot.date_problems, *problems])
     start = snapshot.start or snapshot.created
     if start is None:
         raise RequestProblemError([say(rules, "problem.no_start")])
-    topic = snapshot.topic
-    key = snapshot.key
-    calendar_line = (
-        say(rules, "line.calendar", calendar=rules.calendar.holidays)
-        if rules.calendar.holidays
-        else say(rules, "line.calendar_plain")
-    )
-    warn_line = say(rules, "line.warn", warn=format_duration(rules.ownership.warn_before_due))
-
-    epic_parent = key
-    items: list[PlannedItem] = []
-    stage_items: list[PlannedItem] = []
-    deliverable_items: list[PlannedItem] = []
-    origin = start
-    for number, stage in enumerate(rules.stages, start=1):
-        stage_start = calendar.next_working_day(
-            origin if number == 1 else calendar.add_working_days(origin, 1)
-        )
-        stage_due = calendar.add_working_days(origin, stage.days)
-        owner = planner.owner(stage.owner, None, number)
-        ref = f"s{number}"
-        stage_name = rules.text(stage.name, stage.name_en)
-        if owner is not None:
-            why = say(
-                rules,
-                "why.stage_first" if number == 1 else "why.stage_next",
-                days=stage.days,
-                origin=origin.isoformat(),
-            )
-            stage_items.append(
-                PlannedItem(
-                    ref=ref,
-                    parent=EPIC_REF if rules.jira.request.epic == "create" else epic_parent,
-                    level="stage",
-                    issue_type=rules.jira.issue_types.stage,
-                    summary=_summary(
-                        say(
-                            rules,
-                            "stage_summary",
-                            key=key,
-                            topic=topic,
-                            number=number,
-                            name=stage_name,
-                        )
-                    ),
-                    description=_stage_description(
-                        rules,
-                        snapshot,
-                        stage,
-                        number,
-                        owner,
-                        stage_due,
-                        why,
-                        cloud,
-                        (warn_line, calendar_line, f"ref={ref}"),
-                    ),
-                    owner=owner,
-                    due=stage_due,
-                    stage=number,
-                    starts=stage_start,
-                )
-            )
-        for index, deliverable in enumerate(stage.deliverables, start=1):
-            # Counted like the stage's own days (from the previous due date, or the start), so a
-            # deliverable with the stage's `days` is due with the stage; never before the stage
-            # starts, never after it ends.
-            offset = deliverable.days if deliverable.days is not None else stage.days
-            due = min(max(calendar.add_working_days(origin, offset), stage_start), stage_due)
-            targets: Sequence[str | None] = departments if deliverable.each_department else (None,)
-            for department in targets:
-                d_owner = planner.owner(deliverable.owner, department, number)
-                if d_owner is None:
-                    continue
-                d_ref = f"{ref}.d{index}" + (f".{department}" if department else "")
-                deliverable_items.append(
-                    PlannedItem(
-                        ref=d_ref,
-                        parent=ref,
-                        level="deliverable",
-                        issue_type=rules.jira.issue_types.deliverable,
-                        summary=_summary(_deliverable_summary(rules, deliverable, department)),
-                        description=_deliverable_description(
-                            rules,
-                            snapshot,
-                            stage,
-                            number,
-                            deliverable,
-                            d_owner,
-                            due,
-                            offset,
-                            cloud,
-                            (warn_line, calendar_line, f"ref={d_ref}"),
-                        ),
-                        owner=d_owner,
-                        due=due,
-                        stage=number,
-                        department=department,
-                        starts=stage_start,
-                    )
-                )
-        origin = stage_due
-
+    planner = _Planner(snapshot, rules, calendar, cloud)
+    spans = planner.spans(start)
+    stages: list[PlannedItem] = []
+    deliverables: list[PlannedItem] = []
+    for span in spans:  # stage by stage, so problems are named in the order of the file
+        if (item := planner.stage_item(span)) is not None:
+            stages.append(item)
+        deliverables += planner.deliverable_items(span)
     if planner.problems:
         raise RequestProblemError(list(dict.fromkeys(planner.problems)))
-
-    last_due = origin
+    last_due = spans[-1].due
     if snapshot.due is not None and last_due > snapshot.due:
         raise RequestProblemError(
             [
@@ -362,48 +423,13 @@ def plan_tree(
                 )
             ]
         )
-
-    if rules.jira.request.epic == "create":
-        epic_owner = (
-            stage_items[0].owner if stage_items else Owner(snapshot.reporter or "", "requester")
-        )
-        epic_due = snapshot.due or last_due
-        items.append(
-            PlannedItem(
-                ref=EPIC_REF,
-                parent=key,
-                level="epic",
-                issue_type=rules.jira.request.epic_issue_type,
-                summary=_summary(say(rules, "epic_summary", key=key, topic=topic)),
-                description=_description(
-                    [
-                        "h3. " + say(rules, "heading.epic", topic=plain(topic)),
-                        say(rules, "line.request", key=key, topic=plain(topic)),
-                        say(
-                            rules,
-                            "line.owner",
-                            mention=mention(epic_owner.account, cloud=cloud),
-                            role=owner_label(rules, epic_owner),
-                        ),
-                        say(rules, "line.due", due=epic_due.isoformat())
-                        + " — "
-                        + say(rules, "why.epic"),
-                        "",
-                        say(rules, "line.marker", ref=f"ref={EPIC_REF}"),
-                    ]
-                ),
-                owner=epic_owner,
-                due=epic_due,
-            )
-        )
-    items.extend(stage_items)
-    items.extend(deliverable_items)
+    epic = [planner.epic_item(stages[0] if stages else None, last_due)]
     return TreePlan(
-        request=key,
+        request=snapshot.key,
         project=snapshot.project,
-        items=tuple(items),
+        items=tuple((epic if rules.jira.request.epic == "create" else []) + stages + deliverables),
         epic=rules.jira.request.epic,
-        departments=departments,
+        departments=planner.departments,
         requesting_department=snapshot.requesting_department,
     )
 
