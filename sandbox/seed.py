@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -217,15 +218,41 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
         timezone = ZoneInfo(str(data.get("timezone", "Asia/Shanghai")))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SeedError(f"{where}timezone: unknown time zone {data.get('timezone')!r}") from exc
+    users = _parse_users(data, where)
+    statuses, workflows = _parse_workflows(data, where)
+    fields = _parse_fields(data, where)
+    events = data.get("webhook_events", list(DEFAULT_WEBHOOK_EVENTS))
+    if not isinstance(events, Sequence) or isinstance(events, str):
+        raise SeedError(f"{where}webhook_events: expected a list")
+    return Seed(
+        flavour=flavour,
+        timezone=timezone,
+        server_title=str(data.get("title", "crossdept sandbox")),
+        version=str(data.get("version", "1001.0.0-SNAPSHOT" if flavour == "cloud" else "9.12.15")),
+        users=users,
+        tokens=_parse_tokens(data, where, {user.login for user in users}),
+        statuses=statuses,
+        workflows=workflows,
+        projects=_parse_projects(data, where, users, workflows, {f.id for f in fields}),
+        fields=fields,
+        confluence_spaces=_parse_spaces(data, where),
+        webhook_events=tuple(str(e) for e in events),
+        raw=data,
+    )
 
+
+def _parse_users(data: Mapping[str, Any], where: str) -> tuple[SeedUser, ...]:
     users = tuple(
         _parse_user(u, f"{where}users[{i}]", i)
         for i, u in enumerate(_list(data, "users", where + "seed"))
     )
-    logins = {u.login for u in users}
-    if len(logins) != len(users):
+    if len({u.login for u in users}) != len(users):
         raise SeedError(f"{where}users: logins must be unique")
+    return users
 
+
+def _parse_tokens(data: Mapping[str, Any], where: str, logins: set[str]) -> dict[str, str]:
+    """Personal access tokens (Data Center) by the user they log in."""
     tokens: dict[str, str] = {}
     for i, entry in enumerate(_list(data, "tokens", where + "seed")):
         at = f"{where}tokens[{i}]"
@@ -236,58 +263,78 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
         if user not in logins:
             raise SeedError(f"{at}.user: no seed user {user!r}")
         tokens[token] = user
+    return tokens
 
+
+def _parse_workflows(
+    data: Mapping[str, Any], where: str
+) -> tuple[dict[str, SeedStatus], dict[str, SeedWorkflow]]:
+    """Every workflow with its statuses and transitions; a status is one across workflows."""
     statuses: dict[str, SeedStatus] = {}
     workflows: dict[str, SeedWorkflow] = {}
     raw_workflows = data.get("workflows", {})
     if not isinstance(raw_workflows, Mapping) or not raw_workflows:
         raise SeedError(f"{where}workflows: required, a mapping of workflow name to statuses")
-    transition_number = 11
+    transition_numbers = itertools.count(11, 10)
     for wf_name, wf in raw_workflows.items():
         at = f"{where}workflows.{wf_name}"
         if not isinstance(wf, Mapping):
             raise SeedError(f"{at}: expected a mapping")
-        names: list[str] = []
-        for j, st in enumerate(_list(wf, "statuses", at)):
-            sat = f"{at}.statuses[{j}]"
-            if not isinstance(st, Mapping):
-                raise SeedError(f"{sat}: expected a mapping with name and category")
-            name = _need(st, "name", sat, str)
-            category = st.get("category")
-            if category not in STATUS_CATEGORIES:
-                raise SeedError(f"{sat}.category: must be one of new, indeterminate, done")
-            known = statuses.get(name)
-            if known is None:
-                statuses[name] = SeedStatus(str(10000 + len(statuses)), name, category)
-            elif known.category != category:
-                raise SeedError(
-                    f"{sat}.category: status {name!r} already has category {known.category}"
-                )
-            names.append(name)
-        if not names:
-            raise SeedError(f"{at}.statuses: at least one status is required")
-        transitions: list[SeedTransition] = []
-        for j, tr in enumerate(_list(wf, "transitions", at)):
-            tat = f"{at}.transitions[{j}]"
-            if not isinstance(tr, Mapping):
-                raise SeedError(f"{tat}: expected a mapping with to (and from, name)")
-            to = _need(tr, "to", tat, str)
-            if to not in names:
-                raise SeedError(f"{tat}.to: {to!r} is not a status of this workflow")
-            sources = tr.get("from", "any")
-            if sources == "any":
-                source_list: tuple[str, ...] = ()
-            elif isinstance(sources, list) and all(s in names for s in sources):
-                source_list = tuple(sources)
-            else:
-                raise SeedError(f"{tat}.from: 'any' or a list of this workflow's statuses")
-            tid = str(tr.get("id", transition_number))
-            transition_number += 10
-            transitions.append(SeedTransition(tid, str(tr.get("name", to)), to, source_list))
-        workflows[str(wf_name)] = SeedWorkflow(str(wf_name), tuple(names), tuple(transitions))
+        names = _parse_statuses(wf, at, statuses)
+        transitions = tuple(
+            _parse_transition(tr, f"{at}.transitions[{j}]", names, next(transition_numbers))
+            for j, tr in enumerate(_list(wf, "transitions", at))
+        )
+        workflows[str(wf_name)] = SeedWorkflow(str(wf_name), tuple(names), transitions)
+    return statuses, workflows
 
+
+def _parse_statuses(
+    workflow: Mapping[str, Any], at: str, statuses: dict[str, SeedStatus]
+) -> list[str]:
+    """One workflow's status names, adding each new status to `statuses`."""
+    names: list[str] = []
+    for j, st in enumerate(_list(workflow, "statuses", at)):
+        sat = f"{at}.statuses[{j}]"
+        if not isinstance(st, Mapping):
+            raise SeedError(f"{sat}: expected a mapping with name and category")
+        name = _need(st, "name", sat, str)
+        category = st.get("category")
+        if category not in STATUS_CATEGORIES:
+            raise SeedError(f"{sat}.category: must be one of new, indeterminate, done")
+        known = statuses.get(name)
+        if known is None:
+            statuses[name] = SeedStatus(str(10000 + len(statuses)), name, category)
+        elif known.category != category:
+            raise SeedError(
+                f"{sat}.category: status {name!r} already has category {known.category}"
+            )
+        names.append(name)
+    if not names:
+        raise SeedError(f"{at}.statuses: at least one status is required")
+    return names
+
+
+def _parse_transition(entry: Any, at: str, names: list[str], number: int) -> SeedTransition:
+    if not isinstance(entry, Mapping):
+        raise SeedError(f"{at}: expected a mapping with to (and from, name)")
+    to = _need(entry, "to", at, str)
+    if to not in names:
+        raise SeedError(f"{at}.to: {to!r} is not a status of this workflow")
+    sources = entry.get("from", "any")
+    if sources == "any":
+        source_list: tuple[str, ...] = ()
+    elif isinstance(sources, list) and all(s in names for s in sources):
+        source_list = tuple(sources)
+    else:
+        raise SeedError(f"{at}.from: 'any' or a list of this workflow's statuses")
+    return SeedTransition(str(entry.get("id", number)), str(entry.get("name", to)), to, source_list)
+
+
+def _parse_fields(data: Mapping[str, Any], where: str) -> tuple[SeedField, ...]:
+    """The custom fields, their select options numbered as Jira numbers them."""
     fields: list[SeedField] = []
-    option_number = 10100
+    option_numbers = itertools.count(10100)
     for i, f in enumerate(_list(data, "fields", where + "seed")):
         at = f"{where}fields[{i}]"
         if not isinstance(f, Mapping):
@@ -298,17 +345,26 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
         ftype = _need(f, "type", at, str)
         if ftype not in FIELD_TYPES:
             raise SeedError(f"{at}.type: must be one of {', '.join(FIELD_TYPES)}")
-        options: list[SeedOption] = []
-        for value in _list(f, "options", at):
-            options.append(SeedOption(str(option_number), str(value)))
-            option_number += 1
+        options = tuple(
+            SeedOption(str(next(option_numbers)), str(value)) for value in _list(f, "options", at)
+        )
         if ftype in ("select", "multiselect") and not options:
             raise SeedError(f"{at}.options: a select field needs options")
-        fields.append(SeedField(fid, _need(f, "name", at, str), ftype, tuple(options)))
-    field_ids = {f.id for f in fields}
+        fields.append(SeedField(fid, _need(f, "name", at, str), ftype, options))
+    return tuple(fields)
 
+
+def _parse_projects(
+    data: Mapping[str, Any],
+    where: str,
+    users: tuple[SeedUser, ...],
+    workflows: Mapping[str, SeedWorkflow],
+    field_ids: set[str],
+) -> tuple[SeedProject, ...]:
+    """The projects and their issue types, each type on a known workflow."""
     projects: list[SeedProject] = []
-    type_number = 10000
+    type_numbers = itertools.count(10000)
+    logins = {u.login for u in users}
     for i, p in enumerate(_list(data, "projects", where + "seed")):
         at = f"{where}projects[{i}]"
         if not isinstance(p, Mapping):
@@ -316,33 +372,10 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
         lead = str(p.get("lead", users[0].login if users else ""))
         if lead not in logins:
             raise SeedError(f"{at}.lead: no seed user {lead!r}")
-        issue_types: list[SeedIssueType] = []
-        for j, t in enumerate(_list(p, "issue_types", at)):
-            tat = f"{at}.issue_types[{j}]"
-            if not isinstance(t, Mapping):
-                raise SeedError(f"{tat}: expected a mapping")
-            wf_name = _need(t, "workflow", tat, str)
-            if wf_name not in workflows:
-                raise SeedError(f"{tat}.workflow: no workflow {wf_name!r}")
-            level = t.get("hierarchy_level", 0)
-            if level not in (-1, 0, 1):
-                raise SeedError(f"{tat}.hierarchy_level: must be -1, 0 or 1")
-            required = tuple(str(r) for r in t.get("required_fields", []))
-            for r in required:
-                if r not in field_ids:
-                    raise SeedError(f"{tat}.required_fields: no custom field {r!r}")
-            issue_types.append(
-                SeedIssueType(
-                    id=str(t.get("id", type_number)),
-                    name=_need(t, "name", tat, str),
-                    hierarchy_level=int(level),
-                    subtask=level == -1,
-                    workflow=wf_name,
-                    required_fields=required,
-                    description=str(t.get("description", "")),
-                )
-            )
-            type_number += 1
+        issue_types = tuple(
+            _parse_issue_type(t, f"{at}.issue_types[{j}]", workflows, field_ids, type_numbers)
+            for j, t in enumerate(_list(p, "issue_types", at))
+        )
         if not issue_types:
             raise SeedError(f"{at}.issue_types: at least one issue type is required")
         projects.append(
@@ -351,36 +384,52 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
                 key=_need(p, "key", at, str),
                 name=_need(p, "name", at, str),
                 lead=lead,
-                issue_types=tuple(issue_types),
+                issue_types=issue_types,
             )
         )
+    return tuple(projects)
 
+
+def _parse_issue_type(
+    entry: Any,
+    at: str,
+    workflows: Mapping[str, SeedWorkflow],
+    field_ids: set[str],
+    numbers: Iterator[int],
+) -> SeedIssueType:
+    if not isinstance(entry, Mapping):
+        raise SeedError(f"{at}: expected a mapping")
+    wf_name = _need(entry, "workflow", at, str)
+    if wf_name not in workflows:
+        raise SeedError(f"{at}.workflow: no workflow {wf_name!r}")
+    level = entry.get("hierarchy_level", 0)
+    if level not in (-1, 0, 1):
+        raise SeedError(f"{at}.hierarchy_level: must be -1, 0 or 1")
+    required = tuple(str(r) for r in entry.get("required_fields", []))
+    for r in required:
+        if r not in field_ids:
+            raise SeedError(f"{at}.required_fields: no custom field {r!r}")
+    number = next(numbers)
+    return SeedIssueType(
+        id=str(entry.get("id", number)),
+        name=_need(entry, "name", at, str),
+        hierarchy_level=int(level),
+        subtask=level == -1,
+        workflow=wf_name,
+        required_fields=required,
+        description=str(entry.get("description", "")),
+    )
+
+
+def _parse_spaces(data: Mapping[str, Any], where: str) -> tuple[dict[str, Any], ...]:
+    """The Confluence spaces the sandbox serves."""
     confluence = data.get("confluence", {}) or {}
     spaces = tuple(dict(s) for s in _list(confluence, "spaces", where + "confluence"))
     for i, s in enumerate(spaces):
         for key in ("key", "name", "id"):
             if not isinstance(s.get(key), str):
                 raise SeedError(f"{where}confluence.spaces[{i}].{key}: required string")
-
-    events = data.get("webhook_events", list(DEFAULT_WEBHOOK_EVENTS))
-    if not isinstance(events, Sequence) or isinstance(events, str):
-        raise SeedError(f"{where}webhook_events: expected a list")
-
-    return Seed(
-        flavour=flavour,
-        timezone=timezone,
-        server_title=str(data.get("title", "crossdept sandbox")),
-        version=str(data.get("version", "1001.0.0-SNAPSHOT" if flavour == "cloud" else "9.12.15")),
-        users=users,
-        tokens=tokens,
-        statuses=statuses,
-        workflows=workflows,
-        projects=tuple(projects),
-        fields=tuple(fields),
-        confluence_spaces=spaces,
-        webhook_events=tuple(str(e) for e in events),
-        raw=data,
-    )
+    return spaces
 
 
 def _parse_user(entry: Any, at: str, index: int) -> SeedUser:
