@@ -136,3 +136,25 @@ def test_the_spine_and_the_gateways_never_import_a_rule() -> None:
         if module.startswith("plugin.rules")
     ]
     assert wrong == []
+
+
+def test_the_sandboxs_parts_share_only_public_names() -> None:
+    """A leading underscore means "this module's own": no sandbox module uses another's."""
+    import re
+
+    shared = []
+    for package in ("sandbox/jira", "sandbox/confluence"):
+        sources = {p: p.read_text(encoding="utf-8") for p in sorted((REPO / package).glob("*.py"))}
+        defined = {
+            path: set(re.findall(r"^\s*(?:def|class) (_[A-Za-z]\w*)", text, re.M))
+            | set(re.findall(r"^(_[A-Za-z]\w*)\s*[:=]", text, re.M))
+            | set(re.findall(r"self\.(_[a-z]\w*)\s*(?::[^=\n]*)?=(?!=)", text))
+            for path, text in sources.items()
+        }
+        for path, text in sources.items():
+            used = set(re.findall(r"(?<![\w])(_[A-Za-z]\w*)", text)) - {"__init__"}
+            for other, names in defined.items():
+                if other != path:
+                    for name in sorted(used & names - defined[path]):
+                        shared.append(f"{path.relative_to(REPO)} uses {other.name}'s {name}")
+    assert shared == []

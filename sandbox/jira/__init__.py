@@ -6,7 +6,9 @@ the webhook Jira would send, through the `emit` callable given at construction.
 
 The fake is one class composed of an area per module: `state` (data, lookups, rendering),
 `meta`, `issues`, `comments`, `properties`, `links`, `users` and `search`; `fake` routes requests
-to them; `common` holds the limits, seed tables and helpers they share.
+to them; `common` holds the limits, seed tables and helpers they share. An area's endpoints are its
+`serve_*` methods, named in `fake`'s route table; whatever one module uses of another is public
+(no leading underscore), and `tests/test_layers.py` keeps it so.
 """
 
 from sandbox.jira.common import Notification, adf_to_plain, format_timestamp, plain_to_adf

@@ -15,10 +15,10 @@ from sandbox.http import ApiError, SandboxRequest, SandboxResponse
 from sandbox.seed import SeedIssueType, SeedProject
 
 Emit = Callable[[str, dict[str, Any]], object]
-Handler = Callable[["_Call"], SandboxResponse]
+Handler = Callable[["Call"], SandboxResponse]
 
 MAX_BULK_CREATE = 50  # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
-_NO_ISSUE = -1  # an issue id no issue has: what an unknown key matches under validateQuery=warn
+NO_ISSUE = -1  # an issue id no issue has: what an unknown key matches under validateQuery=warn
 MAX_PROPERTY_KEY = 255  # https://developer.atlassian.com/server/jira/platform/entity-properties/
 MAX_PROPERTY_VALUE = 32768
 NOT_FOUND_ISSUE = "Issue does not exist or you do not have permission to see it."
@@ -146,7 +146,7 @@ def adf_to_plain(document: Any) -> str:
 
 
 @dataclass
-class _Comment:
+class StoredComment:
     id: int
     author: str
     body: str
@@ -156,7 +156,7 @@ class _Comment:
 
 
 @dataclass
-class _Issue:
+class StoredIssue:
     id: int
     key: str
     project: SeedProject
@@ -167,7 +167,7 @@ class _Issue:
     creator: str
     values: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
-    comments: list[_Comment] = field(default_factory=list)
+    comments: list[StoredComment] = field(default_factory=list)
     histories: list[dict[str, Any]] = field(default_factory=list)
     remote_links: list[dict[str, Any]] = field(default_factory=list)
     resolution: dict[str, str] | None = None
@@ -176,7 +176,7 @@ class _Issue:
 
 
 @dataclass
-class _Call:
+class Call:
     request: SandboxRequest
     version: str
     params: tuple[str, ...]
@@ -193,27 +193,27 @@ class Notification:
 
 
 @dataclass
-class _JqlField:
+class JqlField:
     name: str
     ordered: bool
-    read: Callable[[_Issue], list[Any]]
+    read: Callable[[StoredIssue], list[Any]]
     convert: Callable[[jql.Operand, str], Any]
-    sort: Callable[[_Issue], Any] | None = None
+    sort: Callable[[StoredIssue], Any] | None = None
 
-    def values(self, issue: _Issue) -> list[Any]:
+    def values(self, issue: StoredIssue) -> list[Any]:
         return self.read(issue)
 
     def coerce(self, operand: jql.Operand, operator: str) -> Any:
         return self.convert(operand, operator)
 
-    def sort_key(self, issue: _Issue) -> Any:
+    def sort_key(self, issue: StoredIssue) -> Any:
         if self.sort is not None:
             return self.sort(issue)
         found = self.read(issue)
         return min(found) if found else None
 
 
-def _text_only(field_name: str) -> Callable[[jql.Operand, str], Any]:
+def text_only(field_name: str) -> Callable[[jql.Operand, str], Any]:
     def convert(operand: jql.Operand, operator: str) -> Any:
         raise jql.JqlError(
             f"The operator '{operator}' is not supported by the '{field_name}' field; Jira searches text "
@@ -223,7 +223,7 @@ def _text_only(field_name: str) -> Callable[[jql.Operand, str], Any]:
     return convert
 
 
-def _property_atom(value: Any, *, from_query: bool = False) -> Any:
+def property_atom(value: Any, *, from_query: bool = False) -> Any:
     """Normalise property values so numbers compare as numbers and the rest as strings."""
     if isinstance(value, bool):
         return str(value).lower()
@@ -238,7 +238,7 @@ def _property_atom(value: Any, *, from_query: bool = False) -> Any:
     return text
 
 
-def _resolution_item(
+def resolution_item(
     before: Mapping[str, str] | None, after: Mapping[str, str] | None
 ) -> dict[str, Any]:
     return {
@@ -252,7 +252,7 @@ def _resolution_item(
     }
 
 
-def _property_problem(key: str, value: Any, raw_length: int | None = None) -> str | None:
+def property_problem(key: str, value: Any, raw_length: int | None = None) -> str | None:
     if not key or len(key) > MAX_PROPERTY_KEY:
         return f"The property key cannot be longer than {MAX_PROPERTY_KEY} characters."
     length = raw_length if raw_length is not None else len(json.dumps(value, ensure_ascii=False))
@@ -261,7 +261,7 @@ def _property_problem(key: str, value: Any, raw_length: int | None = None) -> st
     return None
 
 
-def _split_values(values: Iterable[str]) -> list[str]:
+def split_values(values: Iterable[str]) -> list[str]:
     """Flatten repeated and comma-separated query values (`fields=a,b&fields=c`)."""
     result: list[str] = []
     for value in values:
@@ -269,7 +269,7 @@ def _split_values(values: Iterable[str]) -> list[str]:
     return result
 
 
-def _select_fields(
+def select_fields(
     every: Mapping[str, Any], requested: list[str], names: Mapping[str, str]
 ) -> dict[str, Any]:
     """Apply Jira's `fields` parameter: *all, *navigable, explicit ids, -excluded."""
@@ -291,7 +291,7 @@ def _select_fields(
     return {k: v for k, v in every.items() if k in include and k not in exclude}
 
 
-def _parse_datetime(text: str) -> datetime | None:
+def parse_datetime(text: str) -> datetime | None:
     for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"):
         try:
             return datetime.strptime(text, pattern)
@@ -300,7 +300,7 @@ def _parse_datetime(text: str) -> datetime | None:
     return None
 
 
-def _parse_jql_time(text: str, now: datetime, tz: Any) -> datetime | None:
+def parse_jql_time(text: str, now: datetime, tz: Any) -> datetime | None:
     relative = re.fullmatch(r"([+-]?)\s*((?:\d+\s*[wdhm]\s*)+)", text.strip())
     if relative:
         sign = -1 if relative.group(1) == "-" else 1
@@ -317,18 +317,18 @@ def _parse_jql_time(text: str, now: datetime, tz: Any) -> datetime | None:
     return None
 
 
-def _encode_page_token(offset: int) -> str:
+def encode_page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
-def _decode_page_token(token: str) -> int:
+def decode_page_token(token: str) -> int:
     try:
         return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ApiError(400, ["The nextPageToken is invalid or expired."]) from exc
 
 
-def _single_page(values: list[Any]) -> SandboxResponse:
+def single_page(values: list[Any]) -> SandboxResponse:
     """Answer a paged createmeta listing in one page, as Jira does for short lists."""
     return SandboxResponse(
         200,

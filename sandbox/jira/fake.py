@@ -9,9 +9,9 @@ from datetime import datetime
 from sandbox.http import ApiError, SandboxRequest, SandboxResponse
 from sandbox.jira.comments import CommentEndpoints
 from sandbox.jira.common import (
+    Call,
     Emit,
     Handler,
-    _Call,
 )
 from sandbox.jira.issues import IssueEndpoints
 from sandbox.jira.links import LinkEndpoints
@@ -44,52 +44,52 @@ class JiraFake(
 
     def _register_routes(self) -> None:
         r = self._route
-        r("GET", r"serverInfo", self._server_info)
-        r("GET", r"myself", self._myself)
-        r("GET", r"field", self._list_fields)
-        r("GET", r"priority", self._list_priorities)
-        r("GET", r"issuetype", self._list_issue_types)
-        r("GET", r"issueLinkType", self._list_link_types)
-        r("GET", r"project", self._list_projects)
-        r("GET", r"project/([^/]+)", self._get_project)
-        r("GET", r"project/([^/]+)/statuses", self._project_statuses)
-        r("GET", r"issue/createmeta", self._createmeta)
-        r("GET", r"issue/createmeta/([^/]+)/issuetypes", self._createmeta_issue_types)
-        r("GET", r"issue/createmeta/([^/]+)/issuetypes/([^/]+)", self._createmeta_fields)
-        r("POST", r"issue", self._create_issue)
-        r("POST", r"issue/bulk", self._bulk_create)
-        r("POST", r"issue/bulkfetch", self._bulk_fetch)
-        r("GET", r"issue/([^/]+)", self._get_issue)
-        r("PUT", r"issue/([^/]+)", self._edit_issue)
-        r("DELETE", r"issue/([^/]+)", self._delete_issue)
-        r("PUT", r"issue/([^/]+)/assignee", self._assign)
-        r("GET", r"issue/([^/]+)/transitions", self._list_transitions)
-        r("POST", r"issue/([^/]+)/transitions", self._do_transition)
-        r("GET", r"issue/([^/]+)/comment", self._list_comments)
-        r("POST", r"issue/([^/]+)/comment", self._add_comment)
-        r("GET", r"issue/([^/]+)/comment/([^/]+)", self._get_comment)
-        r("PUT", r"issue/([^/]+)/comment/([^/]+)", self._edit_comment)
-        r("DELETE", r"issue/([^/]+)/comment/([^/]+)", self._delete_comment)
-        r("GET", r"issue/([^/]+)/properties", self._list_properties)
-        r("GET", r"issue/([^/]+)/properties/([^/]+)", self._get_property)
-        r("PUT", r"issue/([^/]+)/properties/([^/]+)", self._put_property)
-        r("DELETE", r"issue/([^/]+)/properties/([^/]+)", self._delete_property)
-        r("GET", r"issue/([^/]+)/remotelink", self._list_remote_links)
-        r("POST", r"issue/([^/]+)/remotelink", self._add_remote_link)
-        r("GET", r"issue/([^/]+)/remotelink/([^/]+)", self._get_remote_link)
-        r("PUT", r"issue/([^/]+)/remotelink/([^/]+)", self._put_remote_link)
-        r("DELETE", r"issue/([^/]+)/remotelink/([^/]+)", self._delete_remote_link)
-        r("POST", r"issue/([^/]+)/notify", self._notify)
-        r("POST", r"issueLink", self._create_link)
-        r("GET", r"issueLink/([^/]+)", self._get_link)
-        r("DELETE", r"issueLink/([^/]+)", self._delete_link)
-        r("GET", r"user", self._get_user)
-        r("GET", r"user/search", self._search_users)
-        r("GET", r"user/bulk", self._bulk_users)
-        r("GET", r"search", self._search)
-        r("POST", r"search", self._search)
-        r("GET", r"search/jql", self._search_jql)
-        r("POST", r"search/jql", self._search_jql)
+        r("GET", r"serverInfo", self.serve_server_info)
+        r("GET", r"myself", self.serve_myself)
+        r("GET", r"field", self.serve_list_fields)
+        r("GET", r"priority", self.serve_list_priorities)
+        r("GET", r"issuetype", self.serve_list_issue_types)
+        r("GET", r"issueLinkType", self.serve_list_link_types)
+        r("GET", r"project", self.serve_list_projects)
+        r("GET", r"project/([^/]+)", self.serve_get_project)
+        r("GET", r"project/([^/]+)/statuses", self.serve_project_statuses)
+        r("GET", r"issue/createmeta", self.serve_createmeta)
+        r("GET", r"issue/createmeta/([^/]+)/issuetypes", self.serve_createmeta_issue_types)
+        r("GET", r"issue/createmeta/([^/]+)/issuetypes/([^/]+)", self.serve_createmeta_fields)
+        r("POST", r"issue", self.serve_create_issue)
+        r("POST", r"issue/bulk", self.serve_bulk_create)
+        r("POST", r"issue/bulkfetch", self.serve_bulk_fetch)
+        r("GET", r"issue/([^/]+)", self.serve_get_issue)
+        r("PUT", r"issue/([^/]+)", self.serve_edit_issue)
+        r("DELETE", r"issue/([^/]+)", self.serve_delete_issue)
+        r("PUT", r"issue/([^/]+)/assignee", self.serve_assign)
+        r("GET", r"issue/([^/]+)/transitions", self.serve_list_transitions)
+        r("POST", r"issue/([^/]+)/transitions", self.serve_do_transition)
+        r("GET", r"issue/([^/]+)/comment", self.serve_list_comments)
+        r("POST", r"issue/([^/]+)/comment", self.serve_add_comment)
+        r("GET", r"issue/([^/]+)/comment/([^/]+)", self.serve_get_comment)
+        r("PUT", r"issue/([^/]+)/comment/([^/]+)", self.serve_edit_comment)
+        r("DELETE", r"issue/([^/]+)/comment/([^/]+)", self.serve_delete_comment)
+        r("GET", r"issue/([^/]+)/properties", self.serve_list_properties)
+        r("GET", r"issue/([^/]+)/properties/([^/]+)", self.serve_get_property)
+        r("PUT", r"issue/([^/]+)/properties/([^/]+)", self.serve_put_property)
+        r("DELETE", r"issue/([^/]+)/properties/([^/]+)", self.serve_delete_property)
+        r("GET", r"issue/([^/]+)/remotelink", self.serve_list_remote_links)
+        r("POST", r"issue/([^/]+)/remotelink", self.serve_add_remote_link)
+        r("GET", r"issue/([^/]+)/remotelink/([^/]+)", self.serve_get_remote_link)
+        r("PUT", r"issue/([^/]+)/remotelink/([^/]+)", self.serve_put_remote_link)
+        r("DELETE", r"issue/([^/]+)/remotelink/([^/]+)", self.serve_delete_remote_link)
+        r("POST", r"issue/([^/]+)/notify", self.serve_notify)
+        r("POST", r"issueLink", self.serve_create_link)
+        r("GET", r"issueLink/([^/]+)", self.serve_get_link)
+        r("DELETE", r"issueLink/([^/]+)", self.serve_delete_link)
+        r("GET", r"user", self.serve_get_user)
+        r("GET", r"user/search", self.serve_search_users)
+        r("GET", r"user/bulk", self.serve_bulk_users)
+        r("GET", r"search", self.serve_search)
+        r("POST", r"search", self.serve_search)
+        r("GET", r"search/jql", self.serve_search_jql)
+        r("POST", r"search/jql", self.serve_search_jql)
 
     def _route(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method, re.compile(pattern + r"/?"), handler))
@@ -111,7 +111,7 @@ class JiraFake(
             if method != request.method:
                 allowed.append(method)
                 continue
-            actor = self._actor_of(request)
+            actor = self.serve_actor_of(request)
             if actor is None:
                 return ApiError(
                     401,
@@ -120,7 +120,7 @@ class JiraFake(
                     ],
                 ).response()
             try:
-                return handler(_Call(request, version, found.groups(), actor))
+                return handler(Call(request, version, found.groups(), actor))
             except ApiError as error:
                 return error.response()
         if allowed:

@@ -16,13 +16,13 @@ from sandbox.jira.common import (
     NOT_ON_SCREEN,
     PRIORITIES,
     RESOLUTION_DONE,
-    _Call,
-    _Issue,
-    _parse_datetime,
-    _property_problem,
-    _resolution_item,
-    _split_values,
+    Call,
+    StoredIssue,
     adf_to_plain,
+    parse_datetime,
+    property_problem,
+    resolution_item,
+    split_values,
 )
 from sandbox.jira.state import JiraState
 from sandbox.seed import SeedField, SeedIssueType, SeedProject
@@ -68,7 +68,7 @@ class IssueEndpoints(JiraState):
                 if fid == "reporter":
                     errors[fid] = "Reporter is required."
                 return None
-            return self._user_from_ref(raw, fid, errors)
+            return self.user_from_ref(raw, fid, errors)
         if fid == "priority":
             if isinstance(raw, Mapping):
                 for pid, name in PRIORITIES:
@@ -112,7 +112,7 @@ class IssueEndpoints(JiraState):
         if raw is None:
             return None
         ref = raw.get("key", raw.get("id")) if isinstance(raw, Mapping) else None
-        parent = self._find_issue(str(ref)) if ref is not None else None
+        parent = self.find_issue(str(ref)) if ref is not None else None
         if parent is None:
             errors["parent"] = "Could not find issue by id or key."
             return None
@@ -148,17 +148,17 @@ class IssueEndpoints(JiraState):
         if kind == "datepicker":
             return self._date_value(fld.id, raw, errors)
         if kind == "datetime":
-            moment = _parse_datetime(raw) if isinstance(raw, str) else None
+            moment = parse_datetime(raw) if isinstance(raw, str) else None
             if moment is None:
                 errors[fld.id] = f"Error parsing time: {raw}"
             return moment
         if kind == "userpicker":
-            return self._user_from_ref(raw, fld.id, errors)
+            return self.user_from_ref(raw, fld.id, errors)
         if kind == "multiuserpicker":
             if not isinstance(raw, list):
                 errors[fld.id] = f"Field '{fld.name}' expects a list of users."
                 return None
-            people = [self._user_from_ref(item, fld.id, errors) for item in raw]
+            people = [self.user_from_ref(item, fld.id, errors) for item in raw]
             return [p for p in people if p is not None] or None
         if kind == "labels":
             if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
@@ -169,7 +169,7 @@ class IssueEndpoints(JiraState):
             if self.seed.is_cloud:
                 errors[fld.id] = NOT_ON_SCREEN.format(fld.id)
                 return None
-            epic = self._find_issue(str(raw)) if isinstance(raw, str) else None
+            epic = self.find_issue(str(raw)) if isinstance(raw, str) else None
             if epic is None:
                 errors[fld.id] = f"The issue {raw} does not exist."
                 return None
@@ -206,7 +206,7 @@ class IssueEndpoints(JiraState):
         project = None
         if isinstance(raw_project, Mapping):
             ref = raw_project.get("id", raw_project.get("key"))
-            project = self._find_project(str(ref)) if ref is not None else None
+            project = self.find_project(str(ref)) if ref is not None else None
         if project is None:
             errors["project"] = "valid project is required"
             return None, None
@@ -222,7 +222,7 @@ class IssueEndpoints(JiraState):
 
     # ------------------------------------------------------------------ create
 
-    def _create_issue(self, call: _Call) -> SandboxResponse:
+    def serve_create_issue(self, call: Call) -> SandboxResponse:
         body = call.request.json()
         issue = self._create_one(body, call)
         return SandboxResponse(
@@ -230,11 +230,11 @@ class IssueEndpoints(JiraState):
             {
                 "id": str(issue.id),
                 "key": issue.key,
-                "self": f"{self._api(call.version)}/issue/{issue.id}",
+                "self": f"{self.api_url(call.version)}/issue/{issue.id}",
             },
         )
 
-    def _create_one(self, body: Any, call: _Call) -> _Issue:
+    def _create_one(self, body: Any, call: Call) -> StoredIssue:
         if not isinstance(body, Mapping) or not isinstance(body.get("fields"), Mapping):
             raise ApiError(
                 400, ["Can not deserialize instance of IssueUpdateBean: 'fields' is required."]
@@ -269,12 +269,12 @@ class IssueEndpoints(JiraState):
         if errors:
             raise ApiError(400, [], errors)
         now = self.now()
-        issue_id = self._next_issue_id
-        self._next_issue_id += 1
-        number = self._next_key[project.key]
-        self._next_key[project.key] = number + 1
+        issue_id = self.next_issue_id
+        self.next_issue_id += 1
+        number = self.next_key[project.key]
+        self.next_key[project.key] = number + 1
         workflow = self.seed.workflows[issue_type.workflow]
-        issue = _Issue(
+        issue = StoredIssue(
             id=issue_id,
             key=f"{project.key}-{number}",
             project=project,
@@ -289,8 +289,8 @@ class IssueEndpoints(JiraState):
         self.issues[issue_id] = issue
         items = self._diff_items(issue, {}, issue.values)
         items.insert(0, self._status_item(None, issue.status))
-        history_id = self._next_history_id
-        self._next_history_id += 1
+        history_id = self.next_history_id
+        self.next_history_id += 1
         payload: dict[str, Any] = {
             "issue_event_type_name": "issue_created",
             "user": self.user_json(call.actor),
@@ -299,7 +299,7 @@ class IssueEndpoints(JiraState):
         if self.seed.is_cloud:
             # Cloud sends the creation's field values as a changelog; Data Center payloads do not.
             payload["changelog"] = {"id": str(history_id), "items": items}
-        self._emit("jira:issue_created", payload)
+        self.emit_webhook("jira:issue_created", payload)
         return issue
 
     def _initial_properties(self, raw: Any, errors: dict[str, str]) -> dict[str, Any]:
@@ -317,14 +317,14 @@ class IssueEndpoints(JiraState):
             ):
                 errors["properties"] = "Each property needs a key and a value."
                 continue
-            problem = _property_problem(entry["key"], entry["value"])
+            problem = property_problem(entry["key"], entry["value"])
             if problem:
                 errors["properties"] = problem
                 continue
             properties[entry["key"]] = copy.deepcopy(entry["value"])
         return properties
 
-    def _bulk_create(self, call: _Call) -> SandboxResponse:
+    def serve_bulk_create(self, call: Call) -> SandboxResponse:
         body = call.request.json()
         updates = body.get("issueUpdates") if isinstance(body, Mapping) else None
         if not isinstance(updates, list):
@@ -354,7 +354,7 @@ class IssueEndpoints(JiraState):
                 {
                     "id": str(issue.id),
                     "key": issue.key,
-                    "self": f"{self._api(call.version)}/issue/{issue.id}",
+                    "self": f"{self.api_url(call.version)}/issue/{issue.id}",
                 }
             )
         status = 201 if created or not updates else 400
@@ -362,23 +362,23 @@ class IssueEndpoints(JiraState):
 
     # ------------------------------------------------------------------ read, edit, delete
 
-    def _get_issue(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_get_issue(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         query = call.request.query
-        fields = _split_values(query["fields"]) if "fields" in query else None
+        fields = split_values(query["fields"]) if "fields" in query else None
         return SandboxResponse(
             200,
             self.issue_json(
                 issue,
                 version=call.version,
                 fields=fields,
-                expand=_split_values(query.get("expand", [])),
-                properties=_split_values(query.get("properties", [])),
+                expand=split_values(query.get("expand", [])),
+                properties=split_values(query.get("properties", [])),
             ),
         )
 
-    def _edit_issue(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_edit_issue(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         body = call.request.json()
         if not isinstance(body, Mapping):
             raise ApiError(400, ["No content to map due to end-of-input"])
@@ -418,7 +418,7 @@ class IssueEndpoints(JiraState):
             raise ApiError(400, [], errors)
         self._apply_values(issue, values, call, "issue_updated")
         for text in comments:
-            self._create_comment(issue, text, call.actor)
+            self.create_comment(issue, text, call.actor)
         if call.request.arg("returnIssue") == "true":
             return SandboxResponse(200, self.issue_json(issue, version=call.version))
         return SandboxResponse(204)
@@ -485,7 +485,7 @@ class IssueEndpoints(JiraState):
         return comments
 
     def _apply_values(
-        self, issue: _Issue, values: dict[str, Any], call: _Call, event_type: str
+        self, issue: StoredIssue, values: dict[str, Any], call: Call, event_type: str
     ) -> None:
         """Store new values, record the changelog and queue jira:issue_updated if anything changed."""
         new_values = {k: v for k, v in values.items() if v not in (None, [])}
@@ -500,19 +500,19 @@ class IssueEndpoints(JiraState):
         self._record(issue, items, call.actor, event_type)
 
     def _record(
-        self, issue: _Issue, items: list[dict[str, Any]], actor: str, event_type: str
+        self, issue: StoredIssue, items: list[dict[str, Any]], actor: str, event_type: str
     ) -> None:
         now = self.now()
         issue.updated = now
         history = {
-            "id": str(self._next_history_id),
+            "id": str(self.next_history_id),
             "author": actor,
             "created": now,
             "items": items,
         }
-        self._next_history_id += 1
+        self.next_history_id += 1
         issue.histories.append(history)
-        self._emit(
+        self.emit_webhook(
             "jira:issue_updated",
             {
                 "issue_event_type_name": event_type,
@@ -523,7 +523,7 @@ class IssueEndpoints(JiraState):
         )
 
     def _diff_items(
-        self, issue: _Issue, old: Mapping[str, Any], new: Mapping[str, Any]
+        self, issue: StoredIssue, old: Mapping[str, Any], new: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         items = []
         for fid in list(dict.fromkeys([*old.keys(), *new.keys()])):
@@ -562,7 +562,7 @@ class IssueEndpoints(JiraState):
         if value is None or value == []:
             return None, None
         if fid in ("assignee", "reporter"):
-            return self._user_id(value), self.users[value].display_name
+            return self.user_id(value), self.users[value].display_name
         if fid == "priority":
             return value, dict(PRIORITIES)[value]
         if fid == "labels":
@@ -576,17 +576,17 @@ class IssueEndpoints(JiraState):
         if fld is None:
             return None, str(value)
         if fld.type == "select":
-            return value, self._option_json(fld, value)["value"]
+            return value, self.option_json(fld, value)["value"]
         if fld.type == "multiselect":
             return "[" + ", ".join(value) + "]", ",".join(
-                self._option_json(fld, v)["value"] for v in value
+                self.option_json(fld, v)["value"] for v in value
             )
         if fld.type == "datetime":
-            return self._ts(value), self._ts(value)
+            return self.timestamp(value), self.timestamp(value)
         if fld.type == "userpicker":
-            return self._user_id(value), self.users[value].display_name
+            return self.user_id(value), self.users[value].display_name
         if fld.type == "multiuserpicker":
-            return "[" + ", ".join(self._user_id(v) for v in value) + "]", ", ".join(
+            return "[" + ", ".join(self.user_id(v) for v in value) + "]", ", ".join(
                 self.users[v].display_name for v in value
             )
         if fld.type == "epiclink":
@@ -605,8 +605,8 @@ class IssueEndpoints(JiraState):
             "toString": after,
         }
 
-    def _delete_issue(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_delete_issue(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         children = [
             i
             for i in self.issues.values()
@@ -622,17 +622,19 @@ class IssueEndpoints(JiraState):
             self.links = {
                 k: v for k, v in self.links.items() if victim.id not in (v["inward"], v["outward"])
             }
-            self._emit("jira:issue_deleted", dict(payload, issue_event_type_name="issue_deleted"))
+            self.emit_webhook(
+                "jira:issue_deleted", dict(payload, issue_event_type_name="issue_deleted")
+            )
         return SandboxResponse(204)
 
-    def _assign(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_assign(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         body = call.request.json()
         if not isinstance(body, Mapping):
             raise ApiError(400, ["A user reference is required."])
         errors: dict[str, str] = {}
         empty = body.get("accountId" if self.seed.is_cloud else "name", "missing") is None
-        login = None if empty else self._user_from_ref(body, "assignee", errors)
+        login = None if empty else self.user_from_ref(body, "assignee", errors)
         if errors:
             raise ApiError(400, [], errors)
         values = dict(issue.values, assignee=login)
@@ -641,7 +643,7 @@ class IssueEndpoints(JiraState):
 
     # ------------------------------------------------------------------ transitions
 
-    def _available_transitions(self, issue: _Issue) -> list[Any]:
+    def _available_transitions(self, issue: StoredIssue) -> list[Any]:
         workflow = self.seed.workflows[issue.issue_type.workflow]
         return [
             t
@@ -649,9 +651,9 @@ class IssueEndpoints(JiraState):
             if t.to != issue.status and (not t.sources or issue.status in t.sources)
         ]
 
-    def _list_transitions(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
-        with_fields = "transitions.fields" in _split_values(call.request.query.get("expand", []))
+    def serve_list_transitions(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
+        with_fields = "transitions.fields" in split_values(call.request.query.get("expand", []))
         wanted = call.request.arg("transitionId")
         listing = []
         for transition in self._available_transitions(issue):
@@ -660,7 +662,7 @@ class IssueEndpoints(JiraState):
             entry: dict[str, Any] = {
                 "id": transition.id,
                 "name": transition.name,
-                "to": self._status_json(transition.to),
+                "to": self.status_json(transition.to),
                 "hasScreen": False,
                 "isGlobal": not transition.sources,
                 "isInitial": False,
@@ -673,8 +675,8 @@ class IssueEndpoints(JiraState):
             listing.append(entry)
         return SandboxResponse(200, {"expand": "transitions", "transitions": listing})
 
-    def _do_transition(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_do_transition(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         body = call.request.json()
         transition_ref = body.get("transition") if isinstance(body, Mapping) else None
         if not isinstance(transition_ref, Mapping) or "id" not in transition_ref:
@@ -718,9 +720,9 @@ class IssueEndpoints(JiraState):
         if done_after and not done_before:
             issue.resolution = dict(RESOLUTION_DONE)
             issue.resolution_date = now
-            items.append(_resolution_item(None, RESOLUTION_DONE))
+            items.append(resolution_item(None, RESOLUTION_DONE))
         elif done_before and not done_after:
-            items.append(_resolution_item(issue.resolution, None))
+            items.append(resolution_item(issue.resolution, None))
             issue.resolution = None
             issue.resolution_date = None
         items.append(self._status_item(issue.status, transition.to))
@@ -730,5 +732,5 @@ class IssueEndpoints(JiraState):
         # Cloud's simplified workflows fire the Generic Event on transitions.
         self._record(issue, items, call.actor, "issue_generic")
         for text in comments:
-            self._create_comment(issue, text, call.actor)
+            self.create_comment(issue, text, call.actor)
         return SandboxResponse(204)

@@ -9,9 +9,9 @@ from typing import Any
 from sandbox.http import ApiError, SandboxResponse
 from sandbox.jira.common import (
     LINK_TYPES,
+    Call,
     Notification,
-    _Call,
-    _Issue,
+    StoredIssue,
 )
 from sandbox.jira.state import JiraState
 
@@ -21,13 +21,13 @@ class LinkEndpoints(JiraState):
 
     # ------------------------------------------------------------------ links and notify
 
-    def _remote_link_json(self, issue: _Issue, link: dict[str, Any]) -> dict[str, Any]:
+    def _remote_link_json(self, issue: StoredIssue, link: dict[str, Any]) -> dict[str, Any]:
         return dict(
-            copy.deepcopy(link), self=f"{self._api()}/issue/{issue.id}/remotelink/{link['id']}"
+            copy.deepcopy(link), self=f"{self.api_url()}/issue/{issue.id}/remotelink/{link['id']}"
         )
 
-    def _list_remote_links(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_list_remote_links(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         global_id = call.request.arg("globalId")
         links = [
             link
@@ -36,8 +36,8 @@ class LinkEndpoints(JiraState):
         ]
         return SandboxResponse(200, [self._remote_link_json(issue, link) for link in links])
 
-    def _add_remote_link(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_add_remote_link(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         body = call.request.json()
         link_object = body.get("object") if isinstance(body, Mapping) else None
         if (
@@ -56,27 +56,27 @@ class LinkEndpoints(JiraState):
                 return SandboxResponse(
                     200, {"id": link["id"], "self": self._remote_link_json(issue, link)["self"]}
                 )
-        link = dict(copy.deepcopy(dict(body)), id=self._next_remote_link_id)
-        self._next_remote_link_id += 1
+        link = dict(copy.deepcopy(dict(body)), id=self.next_remote_link_id)
+        self.next_remote_link_id += 1
         issue.remote_links.append(link)
         return SandboxResponse(
             201, {"id": link["id"], "self": self._remote_link_json(issue, link)["self"]}
         )
 
-    def _find_remote_link(self, issue: _Issue, link_id: str) -> dict[str, Any]:
+    def _find_remote_link(self, issue: StoredIssue, link_id: str) -> dict[str, Any]:
         for link in issue.remote_links:
             if str(link["id"]) == link_id:
                 return link
         raise ApiError(404, [f"No remote link with id {link_id}."])
 
-    def _get_remote_link(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_get_remote_link(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         return SandboxResponse(
             200, self._remote_link_json(issue, self._find_remote_link(issue, call.params[1]))
         )
 
-    def _put_remote_link(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_put_remote_link(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         link = self._find_remote_link(issue, call.params[1])
         body = call.request.json()
         if not isinstance(body, Mapping) or not isinstance(body.get("object"), Mapping):
@@ -86,12 +86,12 @@ class LinkEndpoints(JiraState):
         link.update(copy.deepcopy(dict(body)))
         return SandboxResponse(204)
 
-    def _delete_remote_link(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_delete_remote_link(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         issue.remote_links.remove(self._find_remote_link(issue, call.params[1]))
         return SandboxResponse(204)
 
-    def _create_link(self, call: _Call) -> SandboxResponse:
+    def serve_create_link(self, call: Call) -> SandboxResponse:
         body = call.request.json()
         if not isinstance(body, Mapping):
             raise ApiError(400, ["A link type and two issues are required."])
@@ -109,19 +109,19 @@ class LinkEndpoints(JiraState):
         ends = []
         for end in ("inwardIssue", "outwardIssue"):
             ref = body.get(end) or {}
-            issue = self._find_issue(str(ref.get("key", ref.get("id", ""))))
+            issue = self.find_issue(str(ref.get("key", ref.get("id", ""))))
             if issue is None:
                 raise ApiError(404, [f"Issue Does Not Exist ({end})."])
             ends.append(issue)
-        link_id = self._next_link_id
-        self._next_link_id += 1
+        link_id = self.next_link_id
+        self.next_link_id += 1
         self.links[link_id] = {"type": dict(link_type), "inward": ends[0].id, "outward": ends[1].id}
         comment = body.get("comment")
         if isinstance(comment, Mapping) and comment.get("body"):
-            self._create_comment(ends[0], str(comment["body"]), call.actor)
+            self.create_comment(ends[0], str(comment["body"]), call.actor)
         return SandboxResponse(201)
 
-    def _get_link(self, call: _Call) -> SandboxResponse:
+    def serve_get_link(self, call: Call) -> SandboxResponse:
         link = self.links.get(int(call.params[0])) if call.params[0].isdigit() else None
         if link is None:
             raise ApiError(404, [f"No issue link with id '{call.params[0]}' exists."])
@@ -130,26 +130,26 @@ class LinkEndpoints(JiraState):
             {
                 "id": call.params[0],
                 "type": dict(link["type"]),
-                "inwardIssue": self._issue_ref(self.issues[link["inward"]]),
-                "outwardIssue": self._issue_ref(self.issues[link["outward"]]),
+                "inwardIssue": self.issue_ref(self.issues[link["inward"]]),
+                "outwardIssue": self.issue_ref(self.issues[link["outward"]]),
             },
         )
 
-    def _delete_link(self, call: _Call) -> SandboxResponse:
+    def serve_delete_link(self, call: Call) -> SandboxResponse:
         if not call.params[0].isdigit() or int(call.params[0]) not in self.links:
             raise ApiError(404, [f"No issue link with id '{call.params[0]}' exists."])
         del self.links[int(call.params[0])]
         return SandboxResponse(204)
 
-    def _notify(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_notify(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         body = call.request.json()
         if not isinstance(body, Mapping):
             raise ApiError(400, ["A notification body is required."])
         recipients = body.get("to") or {}
         errors: dict[str, str] = {}
         for ref in recipients.get("users", []) if isinstance(recipients, Mapping) else []:
-            self._user_from_ref(ref, "to", errors)
+            self.user_from_ref(ref, "to", errors)
         if errors:
             raise ApiError(400, [], errors)
         self.notifications.append(Notification(issue.key, call.actor, copy.deepcopy(dict(body))))

@@ -13,9 +13,9 @@ from sandbox.jira.common import (
     PRIORITIES,
     SETTABLE_SYSTEM_FIELDS,
     SYSTEM_FIELDS,
-    _Call,
-    _single_page,
-    _split_values,
+    Call,
+    single_page,
+    split_values,
 )
 from sandbox.jira.state import JiraState
 from sandbox.seed import SeedIssueType, SeedProject
@@ -26,7 +26,7 @@ class MetaEndpoints(JiraState):
 
     # ------------------------------------------------------------------ metadata endpoints
 
-    def _server_info(self, call: _Call) -> SandboxResponse:
+    def serve_server_info(self, call: Call) -> SandboxResponse:
         now = self.now()
         version = self.seed.version
         numbers = [int(p) for p in re.findall(r"\d+", version)[:3]]
@@ -36,8 +36,8 @@ class MetaEndpoints(JiraState):
             "versionNumbers": numbers,
             "deploymentType": "Cloud" if self.seed.is_cloud else "Server",
             "buildNumber": 100000,
-            "buildDate": self._ts(now.replace(hour=0, minute=0, second=0, microsecond=0)),
-            "serverTime": self._ts(now),
+            "buildDate": self.timestamp(now.replace(hour=0, minute=0, second=0, microsecond=0)),
+            "serverTime": self.timestamp(now),
             "scmInfo": "sandbox",
             "serverTitle": self.seed.server_title,
         }
@@ -46,7 +46,7 @@ class MetaEndpoints(JiraState):
             info["deploymentType"] = "Server"
         return SandboxResponse(200, info)
 
-    def _myself(self, call: _Call) -> SandboxResponse:
+    def serve_myself(self, call: Call) -> SandboxResponse:
         rendered = self.user_json(call.actor)
         assert rendered is not None
         rendered["locale"] = "zh_CN"
@@ -54,7 +54,7 @@ class MetaEndpoints(JiraState):
             rendered["groups"] = {"size": 1, "items": []}
         return SandboxResponse(200, rendered)
 
-    def _list_fields(self, call: _Call) -> SandboxResponse:
+    def serve_list_fields(self, call: Call) -> SandboxResponse:
         listing: list[dict[str, Any]] = []
         for fid, (name, schema) in SYSTEM_FIELDS.items():
             entry: dict[str, Any] = {
@@ -88,43 +88,43 @@ class MetaEndpoints(JiraState):
             listing.append(entry)
         return SandboxResponse(200, listing)
 
-    def _list_priorities(self, call: _Call) -> SandboxResponse:
-        return SandboxResponse(200, [self._priority_json(pid) for pid, _ in PRIORITIES])
+    def serve_list_priorities(self, call: Call) -> SandboxResponse:
+        return SandboxResponse(200, [self.priority_json(pid) for pid, _ in PRIORITIES])
 
-    def _list_issue_types(self, call: _Call) -> SandboxResponse:
+    def serve_list_issue_types(self, call: Call) -> SandboxResponse:
         seen: dict[str, dict[str, Any]] = {}
         for project in self.seed.projects:
             for issue_type in project.issue_types:
-                seen.setdefault(issue_type.id, self._issue_type_json(issue_type))
+                seen.setdefault(issue_type.id, self.issue_type_json(issue_type))
         return SandboxResponse(200, list(seen.values()))
 
-    def _list_link_types(self, call: _Call) -> SandboxResponse:
-        types = [dict(t, self=f"{self._api()}/issueLinkType/{t['id']}") for t in LINK_TYPES]
+    def serve_list_link_types(self, call: Call) -> SandboxResponse:
+        types = [dict(t, self=f"{self.api_url()}/issueLinkType/{t['id']}") for t in LINK_TYPES]
         return SandboxResponse(200, {"issueLinkTypes": types})
 
-    def _list_projects(self, call: _Call) -> SandboxResponse:
-        return SandboxResponse(200, [self._project_json(p) for p in self.seed.projects])
+    def serve_list_projects(self, call: Call) -> SandboxResponse:
+        return SandboxResponse(200, [self.project_json(p) for p in self.seed.projects])
 
     def _project(self, key_or_id: str) -> SeedProject:
-        project = self._find_project(key_or_id)
+        project = self.find_project(key_or_id)
         if project is None:
             raise ApiError(404, [f"No project could be found with key '{key_or_id}'."])
         return project
 
-    def _get_project(self, call: _Call) -> SandboxResponse:
+    def serve_get_project(self, call: Call) -> SandboxResponse:
         return SandboxResponse(
-            200, self._project_json(self._project(call.params[0]), with_types=True)
+            200, self.project_json(self._project(call.params[0]), with_types=True)
         )
 
-    def _project_statuses(self, call: _Call) -> SandboxResponse:
+    def serve_project_statuses(self, call: Call) -> SandboxResponse:
         project = self._project(call.params[0])
         listing = []
         for issue_type in project.issue_types:
             workflow = self.seed.workflows[issue_type.workflow]
             listing.append(
                 dict(
-                    self._issue_type_json(issue_type),
-                    statuses=[self._status_json(s) for s in workflow.statuses],
+                    self.issue_type_json(issue_type),
+                    statuses=[self.status_json(s) for s in workflow.statuses],
                 )
             )
         return SandboxResponse(200, listing)
@@ -156,18 +156,18 @@ class MetaEndpoints(JiraState):
                 "operations": ["set", "add", "remove"] if fld.type in MULTI_VALUED else ["set"],
             }
             if fld.options:
-                entry["allowedValues"] = [self._option_json(fld, o.id) for o in fld.options]
+                entry["allowedValues"] = [self.option_json(fld, o.id) for o in fld.options]
             meta[fld.id] = entry
         return meta
 
-    def _createmeta(self, call: _Call) -> SandboxResponse:
+    def serve_createmeta(self, call: Call) -> SandboxResponse:
         query = call.request.query
-        keys = _split_values(query.get("projectKeys", [])) + _split_values(
+        keys = split_values(query.get("projectKeys", [])) + split_values(
             query.get("projectIds", [])
         )
-        type_names = set(_split_values(query.get("issuetypeNames", [])))
-        type_ids = set(_split_values(query.get("issuetypeIds", [])))
-        with_fields = "projects.issuetypes.fields" in _split_values(query.get("expand", []))
+        type_names = set(split_values(query.get("issuetypeNames", [])))
+        type_ids = set(split_values(query.get("issuetypeIds", [])))
+        with_fields = "projects.issuetypes.fields" in split_values(query.get("expand", []))
         projects = [p for p in self.seed.projects if not keys or p.key in keys or p.id in keys]
         rendered = []
         for project in projects:
@@ -177,22 +177,22 @@ class MetaEndpoints(JiraState):
                     continue
                 if type_ids and issue_type.id not in type_ids:
                     continue
-                entry = self._issue_type_json(issue_type)
+                entry = self.issue_type_json(issue_type)
                 if with_fields:
                     entry["fields"] = self._field_meta(issue_type)
                 types.append(entry)
-            rendered.append(dict(self._project_json(project), issuetypes=types))
+            rendered.append(dict(self.project_json(project), issuetypes=types))
         return SandboxResponse(200, {"expand": "projects", "projects": rendered})
 
-    def _createmeta_issue_types(self, call: _Call) -> SandboxResponse:
+    def serve_createmeta_issue_types(self, call: Call) -> SandboxResponse:
         project = self._project(call.params[0])
-        return _single_page([self._issue_type_json(t) for t in project.issue_types])
+        return single_page([self.issue_type_json(t) for t in project.issue_types])
 
-    def _createmeta_fields(self, call: _Call) -> SandboxResponse:
+    def serve_createmeta_fields(self, call: Call) -> SandboxResponse:
         project = self._project(call.params[0])
         issue_type = next((t for t in project.issue_types if t.id == call.params[1]), None)
         if issue_type is None:
             raise ApiError(
                 404, [f"Issue type with id '{call.params[1]}' does not exist in this project."]
             )
-        return _single_page(list(self._field_meta(issue_type).values()))
+        return single_page(list(self._field_meta(issue_type).values()))

@@ -7,8 +7,8 @@ import json
 
 from sandbox.http import ApiError, SandboxResponse
 from sandbox.jira.common import (
-    _Call,
-    _property_problem,
+    Call,
+    property_problem,
 )
 from sandbox.jira.state import JiraState
 
@@ -18,23 +18,23 @@ class PropertyEndpoints(JiraState):
 
     # ------------------------------------------------------------------ properties
 
-    def _list_properties(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_list_properties(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         keys = [
-            {"self": f"{self._api()}/issue/{issue.id}/properties/{k}", "key": k}
+            {"self": f"{self.api_url()}/issue/{issue.id}/properties/{k}", "key": k}
             for k in issue.properties
         ]
         return SandboxResponse(200, {"keys": keys})
 
-    def _get_property(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_get_property(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         key = call.params[1]
         if key not in issue.properties:
             raise ApiError(404, [f"The property with key '{key}' does not exist."])
         return SandboxResponse(200, {"key": key, "value": copy.deepcopy(issue.properties[key])})
 
-    def _put_property(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_put_property(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         key = call.params[1]
         raw = call.request.body
         try:
@@ -43,15 +43,15 @@ class PropertyEndpoints(JiraState):
             raise ApiError(400, ["The property value must be a valid JSON."]) from exc
         if not raw:
             raise ApiError(400, ["The property value must be a valid JSON."])
-        problem = _property_problem(key, value, raw_length=len(raw.decode("utf-8", "replace")))
+        problem = property_problem(key, value, raw_length=len(raw.decode("utf-8", "replace")))
         if problem:
             raise ApiError(400, [problem])
         existed = key in issue.properties
         issue.properties[key] = value
         return SandboxResponse(200 if existed else 201)
 
-    def _delete_property(self, call: _Call) -> SandboxResponse:
-        issue = self._issue(call.params[0])
+    def serve_delete_property(self, call: Call) -> SandboxResponse:
+        issue = self.existing_issue(call.params[0])
         key = call.params[1]
         if key not in issue.properties:
             raise ApiError(404, [f"The property with key '{key}' does not exist."])

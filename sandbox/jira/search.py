@@ -10,19 +10,19 @@ from typing import Any
 from sandbox import jql
 from sandbox.http import ApiError, SandboxResponse
 from sandbox.jira.common import (
-    _NO_ISSUE,
     DEFAULT_PRIORITY,
     LINK_TYPES,
+    NO_ISSUE,
     PRIORITIES,
-    _Call,
-    _decode_page_token,
-    _encode_page_token,
-    _Issue,
-    _JqlField,
-    _parse_jql_time,
-    _property_atom,
-    _split_values,
-    _text_only,
+    Call,
+    JqlField,
+    StoredIssue,
+    decode_page_token,
+    encode_page_token,
+    parse_jql_time,
+    property_atom,
+    split_values,
+    text_only,
 )
 from sandbox.jira.state import JiraState
 from sandbox.seed import STATUS_CATEGORIES, SeedField
@@ -33,7 +33,7 @@ class SearchEndpoints(JiraState):
 
     # ------------------------------------------------------------------ search
 
-    def _search_params(self, call: _Call) -> dict[str, Any]:
+    def _search_params(self, call: Call) -> dict[str, Any]:
         request = call.request
         if request.method == "POST":
             body = request.json()
@@ -43,11 +43,11 @@ class SearchEndpoints(JiraState):
             for name in ("fields", "expand", "properties"):
                 value = params.get(name)
                 if isinstance(value, str):
-                    params[name] = _split_values([value])
+                    params[name] = split_values([value])
                 elif value is None:
                     params[name] = None
                 else:
-                    params[name] = _split_values([str(v) for v in value])
+                    params[name] = split_values([str(v) for v in value])
             return params
         query = request.query
         return {
@@ -55,12 +55,12 @@ class SearchEndpoints(JiraState):
             "startAt": request.arg("startAt"),
             "maxResults": request.arg("maxResults"),
             "nextPageToken": request.arg("nextPageToken"),
-            "fields": _split_values(query["fields"]) if "fields" in query else None,
-            "expand": _split_values(query.get("expand", [])),
-            "properties": _split_values(query.get("properties", [])),
+            "fields": split_values(query["fields"]) if "fields" in query else None,
+            "expand": split_values(query.get("expand", [])),
+            "properties": split_values(query.get("properties", [])),
         }
 
-    def _search(self, call: _Call) -> SandboxResponse:
+    def serve_search(self, call: Call) -> SandboxResponse:
         if self.seed.is_cloud:
             # https://developer.atlassian.com/changelog/#CHANGE-2046 : removed in favour of /search/jql
             raise ApiError(
@@ -76,11 +76,11 @@ class SearchEndpoints(JiraState):
         validation = params.get("validateQuery")
         validation = "true" if validation is None else str(validation).lower()
         warnings: list[str] | None = [] if validation in ("warn", "false", "none") else None
-        self._jql_warnings = warnings
+        self.jql_warnings = warnings
         try:
             found = self.find_issues(str(params.get("jql") or ""), call.actor)
         finally:
-            self._jql_warnings = None
+            self.jql_warnings = None
         start = int(params.get("startAt") or 0)
         limit = min(int(params.get("maxResults") or 50), 1000)
         page = found[start : start + limit]
@@ -107,7 +107,7 @@ class SearchEndpoints(JiraState):
             result["warningMessages"] = warnings
         return SandboxResponse(200, result)
 
-    def _bulk_fetch(self, call: _Call) -> SandboxResponse:
+    def serve_bulk_fetch(self, call: Call) -> SandboxResponse:
         """POST /issue/bulkfetch (Cloud only): up to 100 issues by id or key, errors for the rest."""
         if not self.seed.is_cloud:
             raise ApiError(404, ["null for uri: /rest/api/2/issue/bulkfetch"])
@@ -119,10 +119,10 @@ class SearchEndpoints(JiraState):
             raise ApiError(400, ["You can request up to 100 issues."])
         fields = body.get("fields") or ["*navigable"]
         properties = body.get("properties") or ()
-        found: dict[int, _Issue] = {}
+        found: dict[int, StoredIssue] = {}
         errors: list[dict[str, str]] = []
         for ident in wanted:
-            issue = self._find_issue(str(ident))
+            issue = self.find_issue(str(ident))
             if issue is None:
                 errors.append(
                     {
@@ -149,7 +149,7 @@ class SearchEndpoints(JiraState):
             },
         )
 
-    def _search_jql(self, call: _Call) -> SandboxResponse:
+    def serve_search_jql(self, call: Call) -> SandboxResponse:
         if not self.seed.is_cloud:
             raise ApiError(404, ["null for uri: /rest/api/2/search/jql"])
         params = self._search_params(call)
@@ -164,7 +164,7 @@ class SearchEndpoints(JiraState):
             )
         found = self._run_query(query, call.actor)
         token = params.get("nextPageToken")
-        start = _decode_page_token(token) if token else 0
+        start = decode_page_token(token) if token else 0
         limit = min(int(params.get("maxResults") or 50), 5000)
         page = found[start : start + limit]
         fields = params.get("fields")
@@ -182,7 +182,7 @@ class SearchEndpoints(JiraState):
             "isLast": start + limit >= len(found),
         }
         if not result["isLast"]:
-            result["nextPageToken"] = _encode_page_token(start + limit)
+            result["nextPageToken"] = encode_page_token(start + limit)
         return SandboxResponse(200, result)
 
     def _parse_jql(self, text: str) -> jql.Query:
@@ -196,7 +196,7 @@ class SearchEndpoints(JiraState):
             raise ApiError(400, [str(error)]) from error
         return query
 
-    def _run_query(self, query: jql.Query, actor: str) -> list[_Issue]:
+    def _run_query(self, query: jql.Query, actor: str) -> list[StoredIssue]:
         resolve = self._jql_resolver(actor)
         prepared: jql.Prepared = {}
         try:
@@ -211,15 +211,15 @@ class SearchEndpoints(JiraState):
             raise ApiError(400, [str(error)]) from error
         return sorted(matched, key=lambda i: i.id, reverse=True)
 
-    def find_issues(self, text: str, actor: str) -> list[_Issue]:
+    def find_issues(self, text: str, actor: str) -> list[StoredIssue]:
         """Issues matching a JQL query, in the order Jira would return them."""
         return self._run_query(self._parse_jql(text), actor)
 
-    def _jql_resolver(self, actor: str) -> Callable[[str], jql.FieldAdapter[_Issue]]:
+    def _jql_resolver(self, actor: str) -> Callable[[str], jql.FieldAdapter[StoredIssue]]:
         """Map a JQL field name to an adapter that reads and compares that field."""
         now = self.now()
 
-        def resolve(name: str) -> jql.FieldAdapter[_Issue]:
+        def resolve(name: str) -> jql.FieldAdapter[StoredIssue]:
             lowered = name.lower()
             prop = re.fullmatch(r"issue\.property\[([^\]]+)\](?:\.(.+))?", name, re.IGNORECASE)
             if prop:
@@ -259,15 +259,15 @@ class SearchEndpoints(JiraState):
                 raise jql.JqlError(
                     f"{jql.PREFIX}the field '{field_name}' takes an issue key or id."
                 )
-            issue = self._find_issue(operand)
+            issue = self.find_issue(operand)
             if issue is None:
                 message = f"An issue with key '{operand}' does not exist for field '{field_name}'."
-                if self._jql_warnings is None:
+                if self.jql_warnings is None:
                     raise jql.JqlError(message)
                 # validateQuery=warn: the clause matches nothing and the error becomes a warning.
-                if message not in self._jql_warnings:
-                    self._jql_warnings.append(message)
-                return _NO_ISSUE
+                if message not in self.jql_warnings:
+                    self.jql_warnings.append(message)
+                return NO_ISSUE
             return issue.id
 
         return convert
@@ -290,7 +290,7 @@ class SearchEndpoints(JiraState):
             raise jql.JqlError(
                 f"Issue link type '{kind[0]}' could not be found in function 'linkedIssues'."
             )
-        issue = self._find_issue(key)
+        issue = self.find_issue(key)
         if issue is None:
             raise jql.JqlError(f"Issue '{key}' could not be found in function 'linkedIssues'.")
         found: set[int] = set()
@@ -334,7 +334,7 @@ class SearchEndpoints(JiraState):
                         f"{jql.PREFIX}the field '{field_name}' does not take {operand.name}()."
                     )
                 return now
-            moment = _parse_jql_time(str(operand), now, self.tz)
+            moment = parse_jql_time(str(operand), now, self.tz)
             if moment is None:
                 raise jql.JqlError(
                     f"Date value '{operand}' for field '{field_name}' is invalid. Valid formats include: "
@@ -347,7 +347,7 @@ class SearchEndpoints(JiraState):
 
     def _system_adapter(
         self, lowered: str, name: str, actor: str, now: datetime
-    ) -> _JqlField | None:
+    ) -> JqlField | None:
         tz = self.tz
 
         def day(value: str | None) -> list[Any]:
@@ -356,14 +356,14 @@ class SearchEndpoints(JiraState):
         if lowered == "project":
 
             def project_operand(op: jql.Operand, operator: str) -> str:
-                project = self._find_project(str(op)) if isinstance(op, str) else None
+                project = self.find_project(str(op)) if isinstance(op, str) else None
                 if project is None:
                     raise self._unknown_value(op, name)
                 return project.key
 
-            return _JqlField(name, False, lambda i: [i.project.key], project_operand)
+            return JqlField(name, False, lambda i: [i.project.key], project_operand)
         if lowered in ("key", "issuekey", "id", "issue"):
-            return _JqlField(name, True, lambda i: [i.id], self._issue_operand(name))
+            return JqlField(name, True, lambda i: [i.id], self._issue_operand(name))
         if lowered in ("issuetype", "type"):
 
             def type_operand(op: jql.Operand, operator: str) -> str:
@@ -375,7 +375,7 @@ class SearchEndpoints(JiraState):
                             return issue_type.name
                 raise self._unknown_value(op, name)
 
-            return _JqlField(name, False, lambda i: [i.issue_type.name], type_operand)
+            return JqlField(name, False, lambda i: [i.issue_type.name], type_operand)
         if lowered == "status":
 
             def status_operand(op: jql.Operand, operator: str) -> str:
@@ -386,7 +386,7 @@ class SearchEndpoints(JiraState):
                         return status.name
                 raise self._unknown_value(op, name)
 
-            return _JqlField(name, False, lambda i: [i.status], status_operand)
+            return JqlField(name, False, lambda i: [i.status], status_operand)
         if lowered in ("statuscategory", "category"):
 
             def category_operand(op: jql.Operand, operator: str) -> str:
@@ -399,11 +399,11 @@ class SearchEndpoints(JiraState):
                         return key
                 raise self._unknown_value(op, name)
 
-            return _JqlField(
+            return JqlField(
                 name, False, lambda i: [self.seed.statuses[i.status].category], category_operand
             )
         if lowered == "parent":
-            return _JqlField(
+            return JqlField(
                 name,
                 False,
                 lambda i: [i.values["parent"]] if "parent" in i.values else [],
@@ -411,11 +411,11 @@ class SearchEndpoints(JiraState):
             )
         if lowered in ("assignee", "reporter", "creator"):
 
-            def people(i: _Issue) -> list[Any]:
+            def people(i: StoredIssue) -> list[Any]:
                 login = i.creator if lowered == "creator" else i.values.get(lowered)
                 return [login] if login else []
 
-            return _JqlField(
+            return JqlField(
                 name,
                 False,
                 people,
@@ -425,15 +425,15 @@ class SearchEndpoints(JiraState):
                 ),
             )
         if lowered in ("duedate", "due"):
-            return _JqlField(
+            return JqlField(
                 name, True, lambda i: day(i.values.get("duedate")), self._time_operand(name, now)
             )
         if lowered in ("created", "createddate"):
-            return _JqlField(name, True, lambda i: [i.created], self._time_operand(name, now))
+            return JqlField(name, True, lambda i: [i.created], self._time_operand(name, now))
         if lowered in ("updated", "updateddate"):
-            return _JqlField(name, True, lambda i: [i.updated], self._time_operand(name, now))
+            return JqlField(name, True, lambda i: [i.updated], self._time_operand(name, now))
         if lowered in ("resolved", "resolutiondate"):
-            return _JqlField(
+            return JqlField(
                 name,
                 True,
                 lambda i: [i.resolution_date] if i.resolution_date else [],
@@ -446,7 +446,7 @@ class SearchEndpoints(JiraState):
                     raise jql.JqlError(f"{jql.PREFIX}labels are compared with words or strings.")
                 return op
 
-            return _JqlField(name, False, lambda i: list(i.values.get("labels", [])), label_operand)
+            return JqlField(name, False, lambda i: list(i.values.get("labels", [])), label_operand)
         if lowered == "priority":
 
             def priority_operand(op: jql.Operand, operator: str) -> int:
@@ -455,7 +455,7 @@ class SearchEndpoints(JiraState):
                         return -int(pid)  # higher priority compares greater, as in Jira
                 raise self._unknown_value(op, name)
 
-            return _JqlField(
+            return JqlField(
                 name,
                 True,
                 lambda i: [-int(i.values.get("priority", DEFAULT_PRIORITY))],
@@ -470,21 +470,21 @@ class SearchEndpoints(JiraState):
                     return "__unresolved__"
                 raise self._unknown_value(op, name)
 
-            return _JqlField(
+            return JqlField(
                 name,
                 False,
                 lambda i: [i.resolution["name"]] if i.resolution else ["__unresolved__"],
                 resolution_operand,
             )
         if lowered == "summary":
-            return _JqlField(name, True, lambda i: [i.values.get("summary", "")], _text_only(name))
+            return JqlField(name, True, lambda i: [i.values.get("summary", "")], text_only(name))
         return None
 
-    def _custom_adapter(self, fld: SeedField, actor: str, now: datetime) -> _JqlField:
+    def _custom_adapter(self, fld: SeedField, actor: str, now: datetime) -> JqlField:
         kind = fld.type
         name = fld.name
 
-        def raw(i: _Issue) -> list[Any]:
+        def raw(i: StoredIssue) -> list[Any]:
             value = i.values.get(fld.id)
             if value is None:
                 return []
@@ -498,27 +498,27 @@ class SearchEndpoints(JiraState):
                         return option.id
                 raise jql.JqlError(f"The option '{op}' for field '{name}' does not exist.")
 
-            return _JqlField(name, False, raw, option_operand)
+            return JqlField(name, False, raw, option_operand)
         if kind == "datepicker":
             tz = self.tz
-            return _JqlField(
+            return JqlField(
                 name,
                 True,
                 lambda i: [datetime.fromisoformat(v).replace(tzinfo=tz) for v in raw(i)],
                 self._time_operand(name, now),
             )
         if kind == "datetime":
-            return _JqlField(name, True, raw, self._time_operand(name, now))
+            return JqlField(name, True, raw, self._time_operand(name, now))
         if kind in ("userpicker", "multiuserpicker"):
-            return _JqlField(name, False, raw, self._user_operand(name, actor))
+            return JqlField(name, False, raw, self._user_operand(name, actor))
         if kind == "epiclink":
-            return _JqlField(name, False, raw, self._issue_operand(name))
+            return JqlField(name, False, raw, self._issue_operand(name))
         if kind == "labels":
-            return _JqlField(name, False, raw, lambda op, operator: str(op))
-        return _JqlField(name, True, raw, _text_only(name))
+            return JqlField(name, False, raw, lambda op, operator: str(op))
+        return JqlField(name, True, raw, text_only(name))
 
-    def _property_adapter(self, name: str, key: str, path: str | None) -> _JqlField:
-        def read(i: _Issue) -> list[Any]:
+    def _property_adapter(self, name: str, key: str, path: str | None) -> JqlField:
+        def read(i: StoredIssue) -> list[Any]:
             if key not in i.properties:
                 return []
             value: Any = i.properties[key]
@@ -529,16 +529,16 @@ class SearchEndpoints(JiraState):
             if value is None:
                 return []
             items = value if isinstance(value, list) else [value]
-            return [_property_atom(v) for v in items if not isinstance(v, Mapping | list)]
+            return [property_atom(v) for v in items if not isinstance(v, Mapping | list)]
 
         def convert(op: jql.Operand, operator: str) -> Any:
             if not isinstance(op, str):
                 raise jql.JqlError(
                     f"{jql.PREFIX}issue properties are compared with words, strings or numbers."
                 )
-            return _property_atom(op, from_query=True)
+            return property_atom(op, from_query=True)
 
-        return _JqlField(name, True, read, convert)
+        return JqlField(name, True, read, convert)
 
 
 _KNOWN_UNSUPPORTED_JQL_FIELDS = {

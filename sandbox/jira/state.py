@@ -17,11 +17,11 @@ from sandbox.jira.common import (
     SYSTEM_FIELDS,
     Emit,
     Notification,
-    _Comment,
-    _Issue,
-    _select_fields,
+    StoredComment,
+    StoredIssue,
     format_timestamp,
     plain_to_adf,
+    select_fields,
 )
 from sandbox.seed import STATUS_CATEGORIES, Seed, SeedField, SeedIssueType, SeedProject, SeedUser
 
@@ -40,24 +40,24 @@ class JiraState:
         self.users: dict[str, SeedUser] = {u.login: u for u in seed.users}
         self.fields: dict[str, SeedField] = {f.id: f for f in seed.fields}
         self.projects: dict[str, SeedProject] = {p.key: p for p in seed.projects}
-        self.issues: dict[int, _Issue] = {}
+        self.issues: dict[int, StoredIssue] = {}
         self.links: dict[int, dict[str, Any]] = {}
         self.notifications: list[Notification] = []
-        self._next_issue_id = 10000
-        self._next_key: dict[str, int] = {p.key: 1 for p in seed.projects}
+        self.next_issue_id = 10000
+        self.next_key: dict[str, int] = {p.key: 1 for p in seed.projects}
         self._next_comment_id = 10000
-        self._next_history_id = 10000
-        self._next_link_id = 10000
-        self._next_remote_link_id = 10000
+        self.next_history_id = 10000
+        self.next_link_id = 10000
+        self.next_remote_link_id = 10000
         # Set while a /search runs with validateQuery=warn: unknown issue keys are collected here.
-        self._jql_warnings: list[str] | None = None
+        self.jql_warnings: list[str] | None = None
 
-    def _emit(self, event: str, payload: dict[str, Any]) -> None:
+    def emit_webhook(self, event: str, payload: dict[str, Any]) -> None:
         """Queue the webhook Jira sends for a change (timestamp in epoch milliseconds)."""
         body = {"timestamp": int(self.now().timestamp() * 1000), "webhookEvent": event, **payload}
         self.emit(event, body)
 
-    def _actor_of(self, request: SandboxRequest) -> str | None:
+    def serve_actor_of(self, request: SandboxRequest) -> str | None:
         """The login behind `request.user` (an accountId on Cloud, a username on Data Center)."""
         if request.user is None:
             # Anonymous callers may read serverInfo only, as on a real site.
@@ -68,15 +68,15 @@ class JiraState:
 
     def issue_id_of(self, key_or_id: str) -> int | None:
         """The numeric id of an issue named by key or id, if it exists."""
-        issue = self._find_issue(key_or_id)
+        issue = self.find_issue(key_or_id)
         return issue.id if issue else None
 
     # ------------------------------------------------------------------ rendering helpers
 
-    def _ts(self, moment: datetime) -> str:
+    def timestamp(self, moment: datetime) -> str:
         return format_timestamp(moment, self.tz)
 
-    def _api(self, version: str = "2") -> str:
+    def api_url(self, version: str = "2") -> str:
         return f"{self.base_url}/rest/api/{version}"
 
     def user_json(self, login: str | None) -> dict[str, Any] | None:
@@ -90,7 +90,7 @@ class JiraState:
         }
         if self.seed.is_cloud:
             return {
-                "self": f"{self._api()}/user?accountId={user.account_id}",
+                "self": f"{self.api_url()}/user?accountId={user.account_id}",
                 "accountId": user.account_id,
                 "emailAddress": user.email,
                 "avatarUrls": avatars,
@@ -100,7 +100,7 @@ class JiraState:
                 "accountType": "atlassian",
             }
         return {
-            "self": f"{self._api()}/user?username={user.login}",
+            "self": f"{self.api_url()}/user?username={user.login}",
             "name": user.login,
             "key": user.user_key,
             "emailAddress": user.email,
@@ -110,17 +110,17 @@ class JiraState:
             "timeZone": str(self.tz),
         }
 
-    def _user_id(self, login: str) -> str:
+    def user_id(self, login: str) -> str:
         """The identifier Jira uses for a user in changelogs and JQL."""
         user = self.users[login]
         return user.account_id if self.seed.is_cloud else user.login
 
-    def _status_json(self, name: str) -> dict[str, Any]:
+    def status_json(self, name: str) -> dict[str, Any]:
         status = self.seed.statuses[name]
         category = dict(STATUS_CATEGORIES[status.category])
-        category["self"] = f"{self._api()}/statuscategory/{category['id']}"
+        category["self"] = f"{self.api_url()}/statuscategory/{category['id']}"
         return {
-            "self": f"{self._api()}/status/{status.id}",
+            "self": f"{self.api_url()}/status/{status.id}",
             "description": "",
             "iconUrl": f"{self.base_url}/images/icons/statuses/generic.png",
             "name": status.name,
@@ -128,9 +128,9 @@ class JiraState:
             "statusCategory": category,
         }
 
-    def _issue_type_json(self, issue_type: SeedIssueType) -> dict[str, Any]:
+    def issue_type_json(self, issue_type: SeedIssueType) -> dict[str, Any]:
         rendered: dict[str, Any] = {
-            "self": f"{self._api()}/issuetype/{issue_type.id}",
+            "self": f"{self.api_url()}/issuetype/{issue_type.id}",
             "id": issue_type.id,
             "description": issue_type.description,
             "iconUrl": f"{self.base_url}/images/icons/issuetypes/generic.png",
@@ -142,9 +142,9 @@ class JiraState:
             rendered["hierarchyLevel"] = issue_type.hierarchy_level
         return rendered
 
-    def _project_json(self, project: SeedProject, *, with_types: bool = False) -> dict[str, Any]:
+    def project_json(self, project: SeedProject, *, with_types: bool = False) -> dict[str, Any]:
         rendered: dict[str, Any] = {
-            "self": f"{self._api()}/project/{project.id}",
+            "self": f"{self.api_url()}/project/{project.id}",
             "id": project.id,
             "key": project.key,
             "name": project.name,
@@ -154,50 +154,52 @@ class JiraState:
         if self.seed.is_cloud:
             rendered["simplified"] = False
         if with_types:
-            rendered["issueTypes"] = [self._issue_type_json(t) for t in project.issue_types]
+            rendered["issueTypes"] = [self.issue_type_json(t) for t in project.issue_types]
             rendered["lead"] = self.user_json(project.lead)
             rendered["description"] = ""
         return rendered
 
-    def _priority_json(self, priority_id: str) -> dict[str, Any]:
+    def priority_json(self, priority_id: str) -> dict[str, Any]:
         name = dict(PRIORITIES)[priority_id]
         return {
-            "self": f"{self._api()}/priority/{priority_id}",
+            "self": f"{self.api_url()}/priority/{priority_id}",
             "iconUrl": f"{self.base_url}/images/icons/priorities/{name.lower()}.svg",
             "name": name,
             "id": priority_id,
         }
 
-    def _option_json(self, fld: SeedField, option_id: str) -> dict[str, Any]:
+    def option_json(self, fld: SeedField, option_id: str) -> dict[str, Any]:
         value = next(o.value for o in fld.options if o.id == option_id)
         return {
-            "self": f"{self._api()}/customFieldOption/{option_id}",
+            "self": f"{self.api_url()}/customFieldOption/{option_id}",
             "value": value,
             "id": option_id,
         }
 
-    def _issue_ref(self, issue: _Issue) -> dict[str, Any]:
+    def issue_ref(self, issue: StoredIssue) -> dict[str, Any]:
         return {
             "id": str(issue.id),
             "key": issue.key,
-            "self": f"{self._api()}/issue/{issue.id}",
+            "self": f"{self.api_url()}/issue/{issue.id}",
             "fields": {
                 "summary": issue.values.get("summary"),
-                "status": self._status_json(issue.status),
-                "priority": self._priority_json(issue.values.get("priority", DEFAULT_PRIORITY)),
-                "issuetype": self._issue_type_json(issue.issue_type),
+                "status": self.status_json(issue.status),
+                "priority": self.priority_json(issue.values.get("priority", DEFAULT_PRIORITY)),
+                "issuetype": self.issue_type_json(issue.issue_type),
             },
         }
 
-    def _comment_json(self, issue: _Issue, comment: _Comment, version: str = "2") -> dict[str, Any]:
+    def comment_json(
+        self, issue: StoredIssue, comment: StoredComment, version: str = "2"
+    ) -> dict[str, Any]:
         rendered: dict[str, Any] = {
-            "self": f"{self._api(version)}/issue/{issue.id}/comment/{comment.id}",
+            "self": f"{self.api_url(version)}/issue/{issue.id}/comment/{comment.id}",
             "id": str(comment.id),
             "author": self.user_json(comment.author),
             "body": plain_to_adf(comment.body) if version == "3" else comment.body,
             "updateAuthor": self.user_json(comment.update_author),
-            "created": self._ts(comment.created),
-            "updated": self._ts(comment.updated),
+            "created": self.timestamp(comment.created),
+            "updated": self.timestamp(comment.updated),
         }
         if self.seed.is_cloud:
             rendered["jsdPublic"] = True
@@ -208,11 +210,11 @@ class JiraState:
             return None
         kind = fld.type
         if kind == "select":
-            return self._option_json(fld, value)
+            return self.option_json(fld, value)
         if kind == "multiselect":
-            return [self._option_json(fld, v) for v in value] or None
+            return [self.option_json(fld, v) for v in value] or None
         if kind == "datetime":
-            return self._ts(value)
+            return self.timestamp(value)
         if kind == "userpicker":
             return self.user_json(value)
         if kind == "multiuserpicker":
@@ -221,7 +223,7 @@ class JiraState:
             return self.issues[value].key if value in self.issues else None
         return value
 
-    def _all_fields(self, issue: _Issue, version: str) -> dict[str, Any]:
+    def _all_fields(self, issue: StoredIssue, version: str) -> dict[str, Any]:
         values = issue.values
         parent_id = values.get("parent")
         parent = self.issues.get(parent_id) if parent_id is not None else None
@@ -230,32 +232,34 @@ class JiraState:
             "description": plain_to_adf(values.get("description"))
             if version == "3"
             else values.get("description"),
-            "issuetype": self._issue_type_json(issue.issue_type),
-            "project": self._project_json(issue.project),
-            "status": self._status_json(issue.status),
-            "priority": self._priority_json(values.get("priority", DEFAULT_PRIORITY)),
+            "issuetype": self.issue_type_json(issue.issue_type),
+            "project": self.project_json(issue.project),
+            "status": self.status_json(issue.status),
+            "priority": self.priority_json(values.get("priority", DEFAULT_PRIORITY)),
             "assignee": self.user_json(values.get("assignee")),
             "reporter": self.user_json(values.get("reporter")),
             "creator": self.user_json(issue.creator),
             "labels": list(values.get("labels", [])),
             "duedate": values.get("duedate"),
-            "created": self._ts(issue.created),
-            "updated": self._ts(issue.updated),
+            "created": self.timestamp(issue.created),
+            "updated": self.timestamp(issue.updated),
             "resolution": dict(
-                issue.resolution, self=f"{self._api()}/resolution/{issue.resolution['id']}"
+                issue.resolution, self=f"{self.api_url()}/resolution/{issue.resolution['id']}"
             )
             if issue.resolution
             else None,
-            "resolutiondate": self._ts(issue.resolution_date) if issue.resolution_date else None,
+            "resolutiondate": self.timestamp(issue.resolution_date)
+            if issue.resolution_date
+            else None,
             "subtasks": [
-                self._issue_ref(child)
+                self.issue_ref(child)
                 for child in self.issues.values()
                 if child.values.get("parent") == issue.id and child.issue_type.subtask
             ],
             "issuelinks": self._links_of(issue),
             "comment": {
-                "comments": [self._comment_json(issue, c, version) for c in issue.comments],
-                "self": f"{self._api(version)}/issue/{issue.id}/comment",
+                "comments": [self.comment_json(issue, c, version) for c in issue.comments],
+                "self": f"{self.api_url(version)}/issue/{issue.id}/comment",
                 "maxResults": len(issue.comments),
                 "total": len(issue.comments),
                 "startAt": 0,
@@ -266,26 +270,30 @@ class JiraState:
             "lastViewed": None,
         }
         if self.seed.is_cloud:
-            fields["statuscategorychangedate"] = self._ts(issue.status_changed or issue.created)
+            fields["statuscategorychangedate"] = self.timestamp(
+                issue.status_changed or issue.created
+            )
         if parent is not None:
-            fields["parent"] = self._issue_ref(parent)
+            fields["parent"] = self.issue_ref(parent)
         for fld in self.fields.values():
             fields[fld.id] = self._custom_value_json(fld, values.get(fld.id))
         return fields
 
-    def _links_of(self, issue: _Issue) -> list[dict[str, Any]]:
+    def _links_of(self, issue: StoredIssue) -> list[dict[str, Any]]:
         rendered = []
         for link_id, link in self.links.items():
-            link_type = dict(link["type"], self=f"{self._api()}/issueLinkType/{link['type']['id']}")
+            link_type = dict(
+                link["type"], self=f"{self.api_url()}/issueLinkType/{link['type']['id']}"
+            )
             entry: dict[str, Any] = {
                 "id": str(link_id),
-                "self": f"{self._api()}/issueLink/{link_id}",
+                "self": f"{self.api_url()}/issueLink/{link_id}",
                 "type": link_type,
             }
             if link["outward"] == issue.id and link["inward"] in self.issues:
-                entry["inwardIssue"] = self._issue_ref(self.issues[link["inward"]])
+                entry["inwardIssue"] = self.issue_ref(self.issues[link["inward"]])
             elif link["inward"] == issue.id and link["outward"] in self.issues:
-                entry["outwardIssue"] = self._issue_ref(self.issues[link["outward"]])
+                entry["outwardIssue"] = self.issue_ref(self.issues[link["outward"]])
             else:
                 continue
             rendered.append(entry)
@@ -293,7 +301,7 @@ class JiraState:
 
     def issue_json(
         self,
-        issue: _Issue,
+        issue: StoredIssue,
         *,
         version: str = "2",
         fields: Iterable[str] | None = None,
@@ -302,13 +310,13 @@ class JiraState:
     ) -> dict[str, Any]:
         """An issue as GET /issue/{key} returns it, honouring fields, expand and properties."""
         every = self._all_fields(issue, version)
-        wanted = _select_fields(
+        wanted = select_fields(
             every, list(fields) if fields is not None else ["*all"], self._field_names()
         )
         rendered: dict[str, Any] = {
             "expand": ISSUE_EXPAND,
             "id": str(issue.id),
-            "self": f"{self._api(version)}/issue/{issue.id}",
+            "self": f"{self.api_url(version)}/issue/{issue.id}",
             "key": issue.key,
             "fields": wanted,
         }
@@ -337,7 +345,7 @@ class JiraState:
         return {
             "id": history["id"],
             "author": self.user_json(history["author"]),
-            "created": self._ts(history["created"]),
+            "created": self.timestamp(history["created"]),
             "items": copy.deepcopy(history["items"]),
         }
 
@@ -348,7 +356,7 @@ class JiraState:
 
     # ------------------------------------------------------------------ lookups
 
-    def _find_issue(self, key_or_id: str) -> _Issue | None:
+    def find_issue(self, key_or_id: str) -> StoredIssue | None:
         if key_or_id.isdigit():
             return self.issues.get(int(key_or_id))
         wanted = key_or_id.upper()
@@ -357,13 +365,13 @@ class JiraState:
                 return issue
         return None
 
-    def _issue(self, key_or_id: str) -> _Issue:
-        issue = self._find_issue(key_or_id)
+    def existing_issue(self, key_or_id: str) -> StoredIssue:
+        issue = self.find_issue(key_or_id)
         if issue is None:
             raise ApiError(404, [NOT_FOUND_ISSUE])
         return issue
 
-    def _find_project(self, key_or_id: str) -> SeedProject | None:
+    def find_project(self, key_or_id: str) -> SeedProject | None:
         for project in self.seed.projects:
             if key_or_id in (project.id, project.key) or key_or_id.upper() == project.key:
                 return project
@@ -378,7 +386,7 @@ class JiraState:
                 return user.login
         return None
 
-    def _user_from_ref(self, ref: Any, field_name: str, errors: dict[str, str]) -> str | None:
+    def user_from_ref(self, ref: Any, field_name: str, errors: dict[str, str]) -> str | None:
         """Read a user reference ({"accountId"} on Cloud, {"name"} on Data Center)."""
         if not isinstance(ref, Mapping):
             errors[field_name] = (
@@ -404,28 +412,28 @@ class JiraState:
             errors[field_name] = f"User '{shown}' does not exist."
         return login
 
-    def _create_comment(self, issue: _Issue, text: str, actor: str) -> _Comment:
+    def create_comment(self, issue: StoredIssue, text: str, actor: str) -> StoredComment:
         now = self.now()
-        comment = _Comment(self._next_comment_id, actor, text, now, now, actor)
+        comment = StoredComment(self._next_comment_id, actor, text, now, now, actor)
         self._next_comment_id += 1
         issue.comments.append(comment)
         issue.updated = now
-        self._emit(
+        self.emit_webhook(
             "comment_created",
-            self._comment_event(issue, self._comment_json(issue, comment)),
+            self.comment_event(issue, self.comment_json(issue, comment)),
         )
-        self._emit(
+        self.emit_webhook(
             "jira:issue_updated",
             {
                 "issue_event_type_name": "issue_commented",
                 "user": self.user_json(actor),
                 "issue": self.issue_json(issue),
-                "comment": self._comment_json(issue, comment),
+                "comment": self.comment_json(issue, comment),
             },
         )
         return comment
 
-    def _comment_event(self, issue: _Issue, comment: dict[str, Any]) -> dict[str, Any]:
+    def comment_event(self, issue: StoredIssue, comment: dict[str, Any]) -> dict[str, Any]:
         """The body of a comment_* webhook. Cloud adds the issue with a handful of fields; Data
         Center sends the comment alone, its issue only in `comment.self` (.../issue/10013/comment/
         12000), and the issue's data in the companion jira:issue_updated. Public DC captures:
@@ -435,13 +443,13 @@ class JiraState:
             return {"comment": comment}
         return {"comment": comment, "issue": self._reduced_issue(issue)}
 
-    def _reduced_issue(self, issue: _Issue) -> dict[str, Any]:
+    def _reduced_issue(self, issue: StoredIssue) -> dict[str, Any]:
         """The issue as comment_* webhooks carry it: only a handful of fields."""
         every = self._all_fields(issue, "2")
         keep = ("summary", "issuetype", "project", "assignee", "priority", "status")
         return {
             "id": str(issue.id),
-            "self": f"{self._api()}/issue/{issue.id}",
+            "self": f"{self.api_url()}/issue/{issue.id}",
             "key": issue.key,
             "fields": {k: every[k] for k in keep},
         }

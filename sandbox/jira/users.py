@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sandbox.http import ApiError, SandboxResponse
 from sandbox.jira.common import (
-    _Call,
+    Call,
 )
 from sandbox.jira.state import JiraState
 
@@ -14,7 +14,7 @@ class UserEndpoints(JiraState):
 
     # ------------------------------------------------------------------ users
 
-    def _get_user(self, call: _Call) -> SandboxResponse:
+    def serve_get_user(self, call: Call) -> SandboxResponse:
         request = call.request
         if self.seed.is_cloud:
             if request.arg("username") is not None or request.arg("key") is not None:
@@ -35,7 +35,7 @@ class UserEndpoints(JiraState):
             )
         return SandboxResponse(200, self.user_json(login))
 
-    def _bulk_users(self, call: _Call) -> SandboxResponse:
+    def serve_bulk_users(self, call: Call) -> SandboxResponse:
         """Cloud's GET /user/bulk: up to 200 accountIds in one call; unknown ones are left out.
 
         https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-users/#api-rest-api-2-user-bulk-get
@@ -62,7 +62,7 @@ class UserEndpoints(JiraState):
             },
         )
 
-    def _search_users(self, call: _Call) -> SandboxResponse:
+    def serve_search_users(self, call: Call) -> SandboxResponse:
         request = call.request
         if self.seed.is_cloud:
             if request.arg("username") is not None:
