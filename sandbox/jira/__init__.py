@@ -5,6 +5,7 @@ Center, https://docs.atlassian.com/software/jira/docs/api/REST/latest/. Every ch
 the webhook Jira would send, through the `emit` callable given at construction.
 
 The fake is one class composed of an area per module: `state` (data, lookups, rendering),
+`field_values` and `changelog` (what an edit checks and records),
 `meta`, `issues`, `comments`, `properties`, `links`, `users` and `search`; `fake` routes requests
 to them; `common` holds the limits, seed tables and helpers they share. An area's endpoints are its
 `serve_*` methods, named in `fake`'s route table; whatever one module uses of another is public

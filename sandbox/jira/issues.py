@@ -1,224 +1,33 @@
-"""Issues: field validation, create and bulk create, read, edit, delete, assign, transitions."""
+"""Issues: create and bulk create, read, edit, delete, assign, transitions (field values are
+checked in `field_values`, changes recorded in `changelog`)."""
 
 from __future__ import annotations
 
-import copy
-import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sandbox.http import ApiError, SandboxResponse
+from sandbox.jira.changelog import Changelog
 from sandbox.jira.common import (
     DEFAULT_PRIORITY,
     MAX_BULK_CREATE,
     MULTI_VALUED,
     NOT_ON_SCREEN,
-    PRIORITIES,
     RESOLUTION_DONE,
     Call,
     StoredIssue,
     adf_to_plain,
-    parse_datetime,
-    property_problem,
     resolution_item,
     split_values,
 )
-from sandbox.jira.state import JiraState
-from sandbox.seed import SeedField, SeedIssueType, SeedProject
+from sandbox.jira.field_values import FieldValues
+from sandbox.seed import SeedIssueType, SeedProject
 
 
-class IssueEndpoints(JiraState):
+class IssueEndpoints(FieldValues, Changelog):
     """Endpoints that create and change issues, validating fields as Jira does."""
 
     # ------------------------------------------------------------------ field validation
-
-    def _validate_value(
-        self,
-        fid: str,
-        raw: Any,
-        issue_type: SeedIssueType,
-        project: SeedProject,
-        errors: dict[str, str],
-        version: str,
-    ) -> Any:
-        """Turn one field's REST value into the stored value, recording Jira's refusal in `errors`."""
-        if fid == "summary":
-            if not isinstance(raw, str) or not raw.strip():
-                errors[fid] = "You must specify a summary of the issue."
-            elif "\n" in raw or "\r" in raw:
-                errors[fid] = "The summary is invalid because it contains newline characters."
-            elif len(raw) > 255:
-                errors[fid] = "Summary must be less than 255 characters."
-            return raw
-        if fid == "description":
-            if raw is None:
-                return None
-            if version == "3":
-                if not isinstance(raw, Mapping) or raw.get("type") != "doc":
-                    errors[fid] = (
-                        "Operation value must be an Atlassian Document (see the Atlassian Document Format)."
-                    )
-                return adf_to_plain(raw)
-            if not isinstance(raw, str):
-                errors[fid] = "Operation value must be a string"
-            return raw
-        if fid in ("assignee", "reporter"):
-            if raw is None:
-                if fid == "reporter":
-                    errors[fid] = "Reporter is required."
-                return None
-            return self.user_from_ref(raw, fid, errors)
-        if fid == "priority":
-            if isinstance(raw, Mapping):
-                for pid, name in PRIORITIES:
-                    if str(raw.get("id")) == pid or raw.get("name") == name:
-                        return pid
-            errors[fid] = "The priority selected is invalid."
-            return None
-        if fid == "labels":
-            if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-                errors[fid] = "Labels must be a list of strings."
-                return []
-            for label in raw:
-                if " " in label:
-                    errors[fid] = f"The label '{label}' contains spaces which is invalid."
-            return list(dict.fromkeys(raw))
-        if fid == "duedate":
-            return self._date_value(fid, raw, errors)
-        if fid == "parent":
-            return self._parent_value(raw, issue_type, project, errors)
-        fld = self.fields.get(fid)
-        if fld is None:
-            errors[fid] = NOT_ON_SCREEN.format(fid)
-            return None
-        return self._custom_value(fld, raw, errors, version)
-
-    def _date_value(self, fid: str, raw: Any, errors: dict[str, str]) -> str | None:
-        if raw is None:
-            return None
-        if isinstance(raw, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            try:
-                date.fromisoformat(raw)
-                return raw
-            except ValueError:
-                pass
-        errors[fid] = f"Error parsing date string: {raw}"
-        return None
-
-    def _parent_value(
-        self, raw: Any, issue_type: SeedIssueType, project: SeedProject, errors: dict[str, str]
-    ) -> int | None:
-        if raw is None:
-            return None
-        ref = raw.get("key", raw.get("id")) if isinstance(raw, Mapping) else None
-        parent = self.find_issue(str(ref)) if ref is not None else None
-        if parent is None:
-            errors["parent"] = "Could not find issue by id or key."
-            return None
-        if issue_type.subtask:
-            if parent.issue_type.subtask:
-                errors["parent"] = "Sub-tasks cannot be created under another sub-task."
-            elif parent.project.key != project.key:
-                errors["parent"] = "Sub-tasks must be created in the same project as the parent."
-            return parent.id
-        if not self.seed.is_cloud:
-            # Data Center links a child to its epic with the Epic Link field, not parent.
-            errors["parent"] = (
-                "Issue type is not a sub-task, so it cannot have a parent; use Epic Link."
-            )
-            return None
-        if parent.issue_type.hierarchy_level != issue_type.hierarchy_level + 1:
-            errors["parent"] = "Given parent work item does not belong to appropriate hierarchy."
-            return None
-        return parent.id
-
-    def _custom_value(self, fld: SeedField, raw: Any, errors: dict[str, str], version: str) -> Any:
-        if raw is None:
-            return None
-        kind = fld.type
-        if kind == "select":
-            return self._option_value(fld, raw, errors)
-        if kind == "multiselect":
-            if not isinstance(raw, list):
-                errors[fld.id] = f"Field '{fld.name}' expects a list of options."
-                return None
-            chosen = [self._option_value(fld, item, errors) for item in raw]
-            return [c for c in chosen if c is not None] or None
-        if kind == "datepicker":
-            return self._date_value(fld.id, raw, errors)
-        if kind == "datetime":
-            moment = parse_datetime(raw) if isinstance(raw, str) else None
-            if moment is None:
-                errors[fld.id] = f"Error parsing time: {raw}"
-            return moment
-        if kind == "userpicker":
-            return self.user_from_ref(raw, fld.id, errors)
-        if kind == "multiuserpicker":
-            if not isinstance(raw, list):
-                errors[fld.id] = f"Field '{fld.name}' expects a list of users."
-                return None
-            people = [self.user_from_ref(item, fld.id, errors) for item in raw]
-            return [p for p in people if p is not None] or None
-        if kind == "labels":
-            if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-                errors[fld.id] = f"Field '{fld.name}' expects a list of strings."
-                return None
-            return list(raw) or None
-        if kind == "epiclink":
-            if self.seed.is_cloud:
-                errors[fld.id] = NOT_ON_SCREEN.format(fld.id)
-                return None
-            epic = self.find_issue(str(raw)) if isinstance(raw, str) else None
-            if epic is None:
-                errors[fld.id] = f"The issue {raw} does not exist."
-                return None
-            if epic.issue_type.hierarchy_level != 1:
-                errors[fld.id] = f"The issue {epic.key} is not an epic."
-                return None
-            return epic.id
-        if kind == "textarea" and version == "3":
-            return adf_to_plain(raw)
-        if not isinstance(raw, str):
-            errors[fld.id] = f"Field '{fld.name}' expects a string."
-            return None
-        if kind == "epicname" and not raw.strip():
-            errors[fld.id] = f"{fld.name} is required."
-        return raw
-
-    def _option_value(self, fld: SeedField, raw: Any, errors: dict[str, str]) -> str | None:
-        if isinstance(raw, Mapping):
-            for option in fld.options:
-                if ("id" in raw and str(raw["id"]) == option.id) or (
-                    "value" in raw and raw["value"] == option.value
-                ):
-                    return option.id
-            shown = raw.get("value", raw.get("id"))
-            errors[fld.id] = f"Option value '{shown}' is not valid"
-            return None
-        errors[fld.id] = f"Specify a valid 'id' or 'name' for {fld.name}"
-        return None
-
-    def _resolve_project_and_type(
-        self, fields: Mapping[str, Any], errors: dict[str, str]
-    ) -> tuple[SeedProject | None, SeedIssueType | None]:
-        raw_project = fields.get("project")
-        project = None
-        if isinstance(raw_project, Mapping):
-            ref = raw_project.get("id", raw_project.get("key"))
-            project = self.find_project(str(ref)) if ref is not None else None
-        if project is None:
-            errors["project"] = "valid project is required"
-            return None, None
-        raw_type = fields.get("issuetype")
-        if not isinstance(raw_type, Mapping) or not ({"id", "name"} & raw_type.keys()):
-            errors["issuetype"] = "Specify an issue type"
-            return project, None
-        for issue_type in project.issue_types:
-            if str(raw_type.get("id")) == issue_type.id or raw_type.get("name") == issue_type.name:
-                return project, issue_type
-        errors["issuetype"] = "Specify a valid issue type"
-        return project, None
 
     # ------------------------------------------------------------------ create
 
@@ -242,7 +51,7 @@ class IssueEndpoints(JiraState):
         fields = dict(body["fields"])
         update = body.get("update") or {}
         errors: dict[str, str] = {}
-        project, issue_type = self._resolve_project_and_type(fields, errors)
+        project, issue_type = self.resolve_project_and_type(fields, errors)
         if project is None or issue_type is None:
             raise ApiError(400, [], errors)
         values: dict[str, Any] = {
@@ -255,7 +64,7 @@ class IssueEndpoints(JiraState):
         for fid, raw in fields.items():
             if fid in ("project", "issuetype"):
                 continue
-            values[fid] = self._validate_value(fid, raw, issue_type, project, errors, call.version)
+            values[fid] = self.validate_value(fid, raw, issue_type, project, errors, call.version)
         if isinstance(update, Mapping):
             self._apply_update_ops(
                 values, update, issue_type, project, errors, call.version, allow_comment=False
@@ -265,7 +74,7 @@ class IssueEndpoints(JiraState):
         for required in issue_type.required_fields:
             if values.get(required) in (None, "", []) and required not in errors:
                 errors[required] = f"{self.fields[required].name} is required."
-        properties = self._initial_properties(body.get("properties"), errors)
+        properties = self.initial_properties(body.get("properties"), errors)
         if errors:
             raise ApiError(400, [], errors)
         now = self.now()
@@ -287,8 +96,8 @@ class IssueEndpoints(JiraState):
             properties=properties,
         )
         self.issues[issue_id] = issue
-        items = self._diff_items(issue, {}, issue.values)
-        items.insert(0, self._status_item(None, issue.status))
+        items = self.diff_items(issue, {}, issue.values)
+        items.insert(0, self.status_item(None, issue.status))
         history_id = self.next_history_id
         self.next_history_id += 1
         payload: dict[str, Any] = {
@@ -301,28 +110,6 @@ class IssueEndpoints(JiraState):
             payload["changelog"] = {"id": str(history_id), "items": items}
         self.emit_webhook("jira:issue_created", payload)
         return issue
-
-    def _initial_properties(self, raw: Any, errors: dict[str, str]) -> dict[str, Any]:
-        if raw is None:
-            return {}
-        properties: dict[str, Any] = {}
-        if not isinstance(raw, list):
-            errors["properties"] = "Properties must be a list of {key, value}."
-            return properties
-        for entry in raw:
-            if (
-                not isinstance(entry, Mapping)
-                or not isinstance(entry.get("key"), str)
-                or "value" not in entry
-            ):
-                errors["properties"] = "Each property needs a key and a value."
-                continue
-            problem = property_problem(entry["key"], entry["value"])
-            if problem:
-                errors["properties"] = problem
-                continue
-            properties[entry["key"]] = copy.deepcopy(entry["value"])
-        return properties
 
     def serve_bulk_create(self, call: Call) -> SandboxResponse:
         body = call.request.json()
@@ -394,7 +181,7 @@ class IssueEndpoints(JiraState):
             if fid in update:
                 errors[fid] = f"Field '{fid}' cannot be set in both fields and update."
                 continue
-            values[fid] = self._validate_value(
+            values[fid] = self.validate_value(
                 fid, raw, issue.issue_type, issue.project, errors, call.version
             )
         if isinstance(update, Mapping):
@@ -458,7 +245,7 @@ class IssueEndpoints(JiraState):
                     )
                     continue
                 if verb == "set":
-                    values[fid] = self._validate_value(
+                    values[fid] = self.validate_value(
                         fid, argument, issue_type, project, errors, version
                     )
                     continue
@@ -470,7 +257,7 @@ class IssueEndpoints(JiraState):
                 if verb not in ("add", "remove") or kind not in MULTI_VALUED:
                     errors[fid] = f"Operation '{verb}' is not supported for field '{fid}'."
                     continue
-                converted = self._validate_value(
+                converted = self.validate_value(
                     fid, [argument], issue_type, project, errors, version
                 )
                 if not converted:
@@ -490,120 +277,14 @@ class IssueEndpoints(JiraState):
         """Store new values, record the changelog and queue jira:issue_updated if anything changed."""
         new_values = {k: v for k, v in values.items() if v not in (None, [])}
         old_values = {k: v for k, v in issue.values.items() if v not in (None, [])}
-        items = self._diff_items(issue, old_values, new_values)
+        items = self.diff_items(issue, old_values, new_values)
         if not items:
             return
         issue.values = new_values
         changed = {item["fieldId"] for item in items if "fieldId" in item}
         if event_type == "issue_updated" and changed == {"assignee"}:
             event_type = "issue_assigned"
-        self._record(issue, items, call.actor, event_type)
-
-    def _record(
-        self, issue: StoredIssue, items: list[dict[str, Any]], actor: str, event_type: str
-    ) -> None:
-        now = self.now()
-        issue.updated = now
-        history = {
-            "id": str(self.next_history_id),
-            "author": actor,
-            "created": now,
-            "items": items,
-        }
-        self.next_history_id += 1
-        issue.histories.append(history)
-        self.emit_webhook(
-            "jira:issue_updated",
-            {
-                "issue_event_type_name": event_type,
-                "user": self.user_json(actor),
-                "issue": self.issue_json(issue),
-                "changelog": {"id": history["id"], "items": copy.deepcopy(items)},
-            },
-        )
-
-    def _diff_items(
-        self, issue: StoredIssue, old: Mapping[str, Any], new: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
-        items = []
-        for fid in list(dict.fromkeys([*old.keys(), *new.keys()])):
-            before, after = old.get(fid), new.get(fid)
-            if before == after:
-                continue
-            items.append(self._change_item(fid, before, after))
-        return items
-
-    def _change_item(self, fid: str, before: Any, after: Any) -> dict[str, Any]:
-        """One changelog item, shaped like the real webhook samples."""
-        from_raw, from_text = self._changelog_value(fid, before)
-        to_raw, to_text = self._changelog_value(fid, after)
-        if fid in self.fields:
-            return {
-                "field": self.fields[fid].name,
-                "fieldtype": "custom",
-                "fieldId": fid,
-                "from": from_raw,
-                "fromString": from_text,
-                "to": to_raw,
-                "toString": to_text,
-            }
-        name = "IssueParentAssociation" if fid == "parent" else fid
-        return {
-            "field": name,
-            "fieldtype": "jira",
-            "fieldId": fid,
-            "from": from_raw,
-            "fromString": from_text,
-            "to": to_raw,
-            "toString": to_text,
-        }
-
-    def _changelog_value(self, fid: str, value: Any) -> tuple[str | None, str | None]:
-        if value is None or value == []:
-            return None, None
-        if fid in ("assignee", "reporter"):
-            return self.user_id(value), self.users[value].display_name
-        if fid == "priority":
-            return value, dict(PRIORITIES)[value]
-        if fid == "labels":
-            return None, " ".join(value)
-        if fid == "duedate":
-            return value, f"{value} 00:00:00.0"
-        if fid == "parent":
-            parent = self.issues.get(value)
-            return str(value), parent.key if parent else None
-        fld = self.fields.get(fid)
-        if fld is None:
-            return None, str(value)
-        if fld.type == "select":
-            return value, self.option_json(fld, value)["value"]
-        if fld.type == "multiselect":
-            return "[" + ", ".join(value) + "]", ",".join(
-                self.option_json(fld, v)["value"] for v in value
-            )
-        if fld.type == "datetime":
-            return self.timestamp(value), self.timestamp(value)
-        if fld.type == "userpicker":
-            return self.user_id(value), self.users[value].display_name
-        if fld.type == "multiuserpicker":
-            return "[" + ", ".join(self.user_id(v) for v in value) + "]", ", ".join(
-                self.users[v].display_name for v in value
-            )
-        if fld.type == "epiclink":
-            epic = self.issues.get(value)
-            return str(value), epic.key if epic else None
-        return None, str(value)
-
-    def _status_item(self, before: str | None, after: str) -> dict[str, Any]:
-        return {
-            "field": "status",
-            "fieldtype": "jira",
-            "fieldId": "status",
-            "from": self.seed.statuses[before].id if before else None,
-            "fromString": before,
-            "to": self.seed.statuses[after].id,
-            "toString": after,
-        }
+        self.record_change(issue, items, call.actor, event_type)
 
     def serve_delete_issue(self, call: Call) -> SandboxResponse:
         issue = self.existing_issue(call.params[0])
@@ -693,7 +374,7 @@ class IssueEndpoints(JiraState):
         errors: dict[str, str] = {}
         values = dict(issue.values)
         for fid, raw in (body.get("fields") or {}).items():
-            values[fid] = self._validate_value(
+            values[fid] = self.validate_value(
                 fid, raw, issue.issue_type, issue.project, errors, call.version
             )
         comments: list[str] = []
@@ -710,7 +391,7 @@ class IssueEndpoints(JiraState):
         if errors:
             raise ApiError(400, [], errors)
         new_values = {k: v for k, v in values.items() if v not in (None, [])}
-        items = self._diff_items(
+        items = self.diff_items(
             issue, {k: v for k, v in issue.values.items() if v not in (None, [])}, new_values
         )
         issue.values = new_values
@@ -725,12 +406,12 @@ class IssueEndpoints(JiraState):
             items.append(resolution_item(issue.resolution, None))
             issue.resolution = None
             issue.resolution_date = None
-        items.append(self._status_item(issue.status, transition.to))
+        items.append(self.status_item(issue.status, transition.to))
         if self.seed.statuses[issue.status].category != self.seed.statuses[transition.to].category:
             issue.status_changed = now
         issue.status = transition.to
         # Cloud's simplified workflows fire the Generic Event on transitions.
-        self._record(issue, items, call.actor, "issue_generic")
+        self.record_change(issue, items, call.actor, "issue_generic")
         for text in comments:
             self.create_comment(issue, text, call.actor)
         return SandboxResponse(204)
