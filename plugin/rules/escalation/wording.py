@@ -1,8 +1,4 @@
-"""What the escalation rule writes: a reminder or an escalation per step of an ask, and the limits.
-
-Both languages side by side, Jira wiki markup in comments; entries the rules share (roles, the
-escalation label, owner problems) come from plugin.process.wording.
-"""
+"""What the escalation rule writes: a reminder or an escalation per step of an ask, and the limits."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What the minutes rule writes: the page's labels (plain text) and its comments in Jira.
-
-Both languages side by side, Jira wiki markup in comments; entries the rules share (roles, the
-escalation label, owner problems) come from plugin.process.wording.
-"""
+"""What the minutes rule writes: the page's labels (plain text) and its comments in Jira."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What the ownership rule writes: one comment per item while it breaks a rule, the stage gate, delays.
-
-Both languages side by side, Jira wiki markup in comments; entries the rules share (roles, the
-escalation label, owner problems) come from plugin.process.wording.
-"""
+"""What the ownership rule writes: one comment per item while it breaks a rule, the stage gate, delays."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What the reports write: the weekly progress page, and the goal board (plain text, escaped where used).
-
-Both languages side by side, Jira wiki markup in comments; entries the rules share (roles, the
-escalation label, owner problems) come from plugin.process.wording.
-"""
+"""What the reports write: the weekly progress page, and the goal board (plain text, escaped where used)."""
 
 from __future__ import annotations
 

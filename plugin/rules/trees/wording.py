@@ -1,8 +1,4 @@
-"""What the stage tree rule writes in Jira: the items' summaries and descriptions, and what blocks a tree.
-
-Both languages side by side, Jira wiki markup in comments; entries the rules share (roles, the
-escalation label, owner problems) come from plugin.process.wording.
-"""
+"""What the stage tree rule writes in Jira: the items' summaries and descriptions, and what blocks a tree."""
 
 from __future__ import annotations
 
