@@ -452,9 +452,11 @@ def _ask_words() -> list[str]:
 
 def _not_ask_words() -> list[str]:
     # Words holding an ask word that ask nobody: an application, an invitation, leave, hiring,
-    # and what is already done.
+    # what is already done, and documents and parties named after an ask (a confirmation letter,
+    # a reply letter, a supplementary agreement, a supplier).
     return [
         "申请", "邀请", "请假", "聘请", "宴请", "已确认", "已回复", "已提供", "已补充", "已跟进",
+        "确认书", "确认函", "确认单", "回复函", "补充协议", "提供商", "提供方",
         "confirmed", "reviewed",
     ]  # fmt: skip
 

@@ -83,6 +83,9 @@ WORDS = EscalationRules()
         ),  # a link's ? asks nothing
         ("[~accountid:a1] 已提交采购申请", False),  # 申请 holds 请 but asks nothing
         ("[~accountid:a1] 报价已确认，谢谢", False),
+        ("[~accountid:a1] 确认书已上传，提供商已选定", False),  # documents and parties, not asks
+        ("[~accountid:a1] 请查收确认函", True),  # 请 still asks beside the document
+        ("[~accountid:a1] 补充协议见附件", False),
         (
             "[~accountid:a1] 见上 {quote}能否今天给出报价？{quote}",
             False,
