@@ -348,8 +348,15 @@ class Sandbox:
                 self.violations.append(Violation(api, method, path, tuple(reasons)))
                 if data_center and api == "jira":
                     return _data_center_refusal(method, path, reasons)
+                # An address or method the service lacks is its 404 or 405, anything else a 400.
+                status = 400
+                if any(reason.startswith("no such operation") for reason in reasons):
+                    status = 404
+                elif any(reason.startswith("method not allowed") for reason in reasons):
+                    status = 405
                 return ApiError(
-                    400, [f"The real {api.title()} would refuse this request: {r}" for r in reasons]
+                    status,
+                    [f"The real {api.title()} would refuse this request: {r}" for r in reasons],
                 ).response()
         if api == "jira" and method in ("POST", "PUT", "DELETE"):
             limited = self._per_issue_limited(path)

@@ -84,3 +84,25 @@ def test_a_jira_that_is_down_is_said_and_start_up_goes_on(
     said = capsys.readouterr().err
     assert "Jira at http://127.0.0.1:9 did not answer (check CROSSDEPT_JIRA_URL)" in said
     assert "starting anyway" in said
+
+
+def test_a_jira_that_refuses_the_first_call_is_said_as_a_refusal_not_an_outage(
+    site_env: bool,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Jira answered, so it is not down: a refusal at a wrong address (a missing context path) is
+    said as what Jira answered, and start-up goes on."""
+    url = os.environ["CROSSDEPT_JIRA_URL"]
+    seed = CLOUD_SEED if site_env else DC_SEED
+    with installed_sandbox(seed, clock=ManualClock(), jira_url=url) as sandbox:
+        monkeypatch.setenv("CROSSDEPT_JIRA_URL", url + "/no-jira-here")
+        monkeypatch.delenv("CROSSDEPT_CONFLUENCE_URL")
+        check_logins_at_start(service())
+        sandbox.violations.clear()  # the wrong address is the point here
+    said = capsys.readouterr().err
+    assert "HTTP 404 from Jira at " + url + "/no-jira-here" in said, said
+    assert "did not answer" not in said and "did not answer" not in caplog.text
+    assert "refused crossdept's first call" in caplog.text
+    assert "starting anyway" in said

@@ -61,3 +61,15 @@ def test_calls_are_recorded_for_counting(cloud_jira: jira.JIRA, cloud: Sandbox) 
         "/rest/api/2/myself",
         200,
     )
+
+
+def test_an_address_or_method_the_api_lacks_is_a_404_or_a_405_as_on_the_real_site(
+    cloud: Sandbox,
+) -> None:
+    auth = ("pm@example.com", "t")
+    missing = requests.get(f"{CLOUD_URL}/jira/rest/api/2/myself", auth=auth)  # a context path
+    assert missing.status_code == 404, missing.text
+    wrong = requests.delete(f"{CLOUD_URL}/rest/api/2/issue/XD-1/transitions", auth=auth)
+    assert wrong.status_code == 405, wrong.text
+    assert len(cloud.violations) == 2
+    cloud.violations.clear()  # the fixture would otherwise fail this test on purpose

@@ -93,12 +93,20 @@ def check_logins_at_start(service: Service) -> None:
 
 
 def _say_down(product: str, error: GatewayError) -> None:
-    """A service that is down at start: start anyway, and say so where the operator looks."""
-    log.warning(
-        "%s did not answer at start; jobs wait for it (nothing is lost)",
-        product,
-        extra={"error": str(error)},
-    )
+    """A service that is down, or refuses the first call, at start: start anyway, and say so
+    where the operator looks, as what happened (a refusal is an answer, not an outage)."""
+    if isinstance(error, RefusedError):
+        log.warning(
+            "%s refused crossdept's first call at start; check its address and crossdept's access",
+            product,
+            extra={"error": str(error), "reason": error.reason()},
+        )
+    else:
+        log.warning(
+            "%s did not answer at start; jobs wait for it (nothing is lost)",
+            product,
+            extra={"error": str(error)},
+        )
     click.echo(
         f"crossdept: warning: {error}; starting anyway: jobs that need {product} wait in the "
         "queue until it answers",
