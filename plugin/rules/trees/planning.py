@@ -345,13 +345,7 @@ class _Planner:
         lines = [
             "h3. " + say(rules, "heading.epic", topic=topic),
             say(rules, "line.request", key=snapshot.key, topic=topic),
-            say(
-                rules,
-                "line.owner",
-                mention=mention(owner.account, cloud=self.cloud),
-                role=owner_label(rules, owner),
-            ),
-            say(rules, "line.due", due=due.isoformat()) + " — " + say(rules, "why.epic"),
+            *_owner_and_due(rules, owner, due, say(rules, "why.epic"), self.cloud),
             "",
             say(rules, "line.marker", ref=f"ref={EPIC_REF}"),
         ]
@@ -365,6 +359,19 @@ class _Planner:
             owner=owner,
             due=due,
         )
+
+
+def _owner_and_due(rules: Rules, owner: Owner, due: date, why: str, cloud: bool) -> list[str]:
+    """An item's description lines naming its one owner and its due date, with why that date."""
+    return [
+        say(
+            rules,
+            "line.owner",
+            mention=mention(owner.account, cloud=cloud),
+            role=owner_label(rules, owner),
+        ),
+        say(rules, "line.due", due=due.isoformat()) + " — " + why,
+    ]
 
 
 def _summary(text: str) -> str:
@@ -461,13 +468,7 @@ def _stage_description(
     lines = [
         "h3. " + say(rules, "heading.stage", number=number, name=name),
         say(rules, "line.request", key=snapshot.key, topic=plain(snapshot.topic)),
-        say(
-            rules,
-            "line.owner",
-            mention=mention(owner.account, cloud=cloud),
-            role=owner_label(rules, owner),
-        ),
-        say(rules, "line.due", due=due.isoformat()) + " — " + why,
+        *_owner_and_due(rules, owner, due, why, cloud),
     ]
     text = rules.text(stage.description or "", stage.description_en)
     if text:
@@ -504,15 +505,7 @@ def _deliverable_description(
         "h3. " + say(rules, "heading.deliverable", name=name),
         say(rules, "line.request", key=snapshot.key, topic=plain(snapshot.topic)),
         say(rules, "line.stage", number=number, name=rules.text(stage.name, stage.name_en)),
-        say(
-            rules,
-            "line.owner",
-            mention=mention(owner.account, cloud=cloud),
-            role=owner_label(rules, owner),
-        ),
-        say(rules, "line.due", due=due.isoformat())
-        + " — "
-        + say(rules, "why.deliverable", days=offset),
+        *_owner_and_due(rules, owner, due, say(rules, "why.deliverable", days=offset), cloud),
     ]
     text = rules.text(deliverable.description or "", deliverable.description_en)
     if text:
