@@ -26,12 +26,18 @@ leases = Table(
 )
 
 
+HOLDER_MAX = 64  # the narrowest column a holder is stored in (tree_requests.holder)
+
+
 def new_holder(purpose: str = "") -> str:
     """A holder name unique to this run of this thread on this machine, in the one format every
     lease and claim uses (`weekly-2026-W11@host:pid.thread.1a2b3c4d`): a name shared by two
-    workers would let both hold the same lease."""
-    where = f"{socket.gethostname()}:{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}"
-    return f"{purpose}@{where}" if purpose else where
+    workers would let both hold the same lease. A long host name is cut to fit HOLDER_MAX;
+    the process, thread and random part keep it unique."""
+    unique = f":{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}"
+    prefix = f"{purpose}@" if purpose else ""
+    host = socket.gethostname()[: max(0, HOLDER_MAX - len(prefix) - len(unique))]
+    return f"{prefix}{host}{unique}"
 
 
 class Leases:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -17,6 +14,7 @@ from plugin.spine.context import Context
 from plugin.spine.deliveries import DONE, SKIPPED_NO_RULE, SKIPPED_OWN_EVENT, Deliveries, Delivery
 from plugin.spine.errors import RefusedError, TransientGatewayError, uses_an_attempt
 from plugin.spine.events import CROSSDEPT_EVENTS, decode_body, parse_event
+from plugin.spine.leases import new_holder
 from plugin.spine.queue import DeliveryQueue, retry_delay
 from plugin.spine.routing import HandlerFailuresError, Router
 
@@ -168,7 +166,7 @@ class Worker:
         self.observer = observer
         self.rng = rng
         # Unique per process run, so a restarted worker never mistakes an old lease for its own.
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_holder("worker")
         self.leases = LeaseKeeper(deliveries, self.owner, lease_s)
 
     def run(self, delivery_id: int) -> Outcome:

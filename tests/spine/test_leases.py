@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import socket
 
-from plugin.spine.leases import Leases, new_holder
+import pytest
+
+from plugin.spine.leases import HOLDER_MAX, Leases, new_holder
 from plugin.spine.store import Store
 
 
@@ -14,6 +16,16 @@ def test_a_holder_names_its_purpose_machine_and_process_and_is_never_reused() ->
     assert first != second
     assert first.startswith(f"sweep_asks@{socket.gethostname()}:{os.getpid()}.")
     assert "@" not in new_holder()  # without a purpose: just where it runs
+
+
+def test_a_long_host_name_is_cut_so_every_holder_fits_its_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "worker-3." + "very-long-domain." * 8)
+    first, second = new_holder("minutes"), new_holder("minutes")
+    assert len(first) <= HOLDER_MAX and len(second) <= HOLDER_MAX
+    assert first.startswith("minutes@worker-3.") and first != second
+    assert f":{os.getpid()}." in first  # what makes it unique is kept whole
 
 
 def test_two_holders_of_the_same_purpose_do_not_share_a_lease(sqlite_store: Store) -> None:
