@@ -23,7 +23,7 @@ from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Ask, Asks
 from plugin.process.audit import Audit
 from plugin.process.config import AskLimits, Rules
-from plugin.process.items import in_projects, is_done, person_of
+from plugin.process.items import is_done, person_of
 from plugin.process.ladder import (
     Step,
     due_rung,
@@ -123,7 +123,7 @@ def commented_issue(event: JiraEvent, context: Context) -> str | None:
     the issue is read once to learn its key and project.
     """
     if event.issue_key is not None:
-        return event.issue_key if in_projects(event, context.rules) else None
+        return event.issue_key  # the router admitted its project
     if event.issue_id is None:
         return None
     try:

@@ -22,7 +22,7 @@ from typing import Any
 from plugin.atlassian.queries import Children, Items, Placement
 from plugin.process.audit import Audit
 from plugin.process.config import Rules, format_duration
-from plugin.process.items import ITEM_PROPERTY, in_projects, item_mark, person_of
+from plugin.process.items import ITEM_PROPERTY, item_mark, person_of
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
 from plugin.process.wording import mention
 from plugin.rules.ownership.delays import DelayDecision, DueItem, decide, delayed_label, due_item
@@ -199,12 +199,7 @@ def enforce(
 def _request_due_date_moved(event: JiraEvent, rules: Rules) -> bool:
     kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
     request_types = (rules.jira.request.issue_type, rules.jira.request.epic_issue_type)
-    return (
-        event.name == "jira:issue_updated"
-        and kind in request_types
-        and in_projects(event, rules)
-        and _due_date_changed(event)
-    )
+    return event.name == "jira:issue_updated" and kind in request_types and _due_date_changed(event)
 
 
 def _due_date_changed(event: JiraEvent) -> bool:
