@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from plugin.atlassian.ports import BULK_LIMIT, IssueType, ItemRefusal, JiraPort, NewIssue
+from plugin.atlassian.ports import BULK_LIMIT, IssueType, JiraPort, NewIssue
 from plugin.atlassian.queries import Placement
 from plugin.process.config import Rules
 from plugin.process.creation import ExactlyOnce
@@ -550,10 +550,6 @@ class _Builder:
         """An entry (or nothing) and the last line naming the comment, as crossdept signs it."""
         head = say(self.rules, entry, key=self.key) if entry else ""
         return head + say(self.rules, "tree.signature", marker=f"{rule}:{self.key}")
-
-
-def _reason(refusal: ItemRefusal) -> str:
-    return refusal.reason()
 
 
 def item_record(request: str, item: PlannedItem, requesting: str | None = None) -> dict[str, str]:
