@@ -40,6 +40,14 @@ def new_holder(purpose: str = "") -> str:
     return f"{prefix}{host}{unique}"
 
 
+def holder_pid(holder: str) -> int | None:
+    """The process id inside a holder name from new_holder, so a supervisor can tell which of its
+    processes holds a claim; None for a name in another format."""
+    _, _, unique = holder.rpartition(":")
+    pid = unique.split(".", 1)[0]
+    return int(pid) if pid.isdigit() else None
+
+
 class Leases:
     """Take and give back named leases."""
 

@@ -38,6 +38,7 @@ from plugin.process.config import Rules
 from plugin.process.items import ITEM_PROPERTY
 from plugin.rules.trees.planning import plan_tree, read_request
 from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
+from plugin.spine.leases import holder_pid
 from plugin.spine.queue import make_queue
 from plugin.spine.store import Store, metadata
 from sandbox.app import Sandbox
@@ -342,7 +343,7 @@ class Cluster:
             if event is not None and delivery.event != event:
                 continue
             if delivery.issue in issues and delivery.owner:
-                pid = int(delivery.owner.split(":")[1])
+                pid = holder_pid(delivery.owner)
                 if pid in pids:
                     return pids[pid]
         return None

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from plugin.spine.leases import HOLDER_MAX, Leases, new_holder
+from plugin.spine.leases import HOLDER_MAX, Leases, holder_pid, new_holder
 from plugin.spine.store import Store
 
 
@@ -26,6 +26,12 @@ def test_a_long_host_name_is_cut_so_every_holder_fits_its_column(
     assert len(first) <= HOLDER_MAX and len(second) <= HOLDER_MAX
     assert first.startswith("minutes@worker-3.") and first != second
     assert f":{os.getpid()}." in first  # what makes it unique is kept whole
+
+
+def test_the_process_holding_a_claim_is_read_back_from_its_holder_name() -> None:
+    assert holder_pid(new_holder("delivery")) == os.getpid()
+    assert holder_pid(new_holder()) == os.getpid()
+    assert holder_pid("someone-else") is None
 
 
 def test_two_holders_of_the_same_purpose_do_not_share_a_lease(sqlite_store: Store) -> None:
