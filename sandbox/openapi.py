@@ -74,6 +74,46 @@ JIRA_SOFTWARE_PATHS: dict[str, Any] = {
     }
 }
 
+# Admin webhooks: registered in Jira's administration or by REST at /rest/webhooks/1.0/webhook, on
+# Cloud and on Server / Data Center alike; neither platform document describes this path. Body:
+# name, url, events, filters {"issue-related-events-section": JQL}, excludeBody; Cloud's admin
+# webhooks also take a `secret`, which signs each delivery (X-Hub-Signature).
+# https://developer.atlassian.com/cloud/jira/platform/webhooks/ ("Registering a webhook via REST")
+# https://developer.atlassian.com/server/jira/platform/webhooks/ ("Registering a webhook")
+_WEBHOOK_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "url"],
+    "properties": {
+        "name": {"type": "string"},
+        "url": {"type": "string"},
+        "events": {"type": "array", "items": {"type": "string"}},
+        "filters": {
+            "type": "object",
+            "properties": {"issue-related-events-section": {"type": "string"}},
+        },
+        "excludeBody": {"type": "boolean"},
+    },
+}
+
+
+def admin_webhook_paths(*, cloud: bool) -> dict[str, Any]:
+    """The admin webhook operations, with `secret` in the body on Cloud only."""
+    body = dict(_WEBHOOK_BODY, properties=dict(_WEBHOOK_BODY["properties"]))
+    if cloud:
+        body["properties"]["secret"] = {"type": "string"}
+    content = {"application/json": {"schema": body}}
+    return {
+        "/rest/webhooks/1.0/webhook": {
+            "get": {"operationId": "getAdminWebhooks", "parameters": []},
+            "post": {
+                "operationId": "registerAdminWebhook",
+                "parameters": [],
+                "requestBody": {"required": True, "content": content},
+            },
+        }
+    }
+
+
 ADF_MARKER = "Atlassian Document Format"
 
 
@@ -520,7 +560,11 @@ def _read_document(filename: str) -> dict[str, Any]:
 @functools.cache
 def _jira_spec() -> Spec:
     document = _read_document(JIRA_SPEC)
-    document["paths"] = {**document["paths"], **JIRA_SOFTWARE_PATHS}
+    document["paths"] = {
+        **document["paths"],
+        **JIRA_SOFTWARE_PATHS,
+        **admin_webhook_paths(cloud=True),
+    }
     return _compile(document, "urn:crossdept:jira-platform")
 
 
@@ -549,6 +593,7 @@ def _jira_dc_spec() -> Spec:
                 "content": {"application/json": {"schema": entry["body"]}},
             }
         paths.setdefault(entry["path"], {})[entry["method"].lower()] = operation
+    paths.update(admin_webhook_paths(cloud=False))
     document = {"info": {"title": contract["title"]}, "paths": paths}
     return _compile(document, "urn:crossdept:jira-dc")
 

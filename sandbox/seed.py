@@ -35,6 +35,26 @@ FIELD_TYPES = (
     "epicname",
 )
 
+# The project permissions a user may hold (Jira's built-in keys); a seed that names none for a user
+# gives every one of them. https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-permissions/#built-in-permissions
+PROJECT_PERMISSIONS = (
+    "BROWSE_PROJECTS",
+    "CREATE_ISSUES",
+    "EDIT_ISSUES",
+    "ASSIGN_ISSUES",
+    "ASSIGNABLE_USER",
+    "SCHEDULE_ISSUES",
+    "TRANSITION_ISSUES",
+    "RESOLVE_ISSUES",
+    "CLOSE_ISSUES",
+    "ADD_COMMENTS",
+    "EDIT_OWN_COMMENTS",
+    "EDIT_ALL_COMMENTS",
+    "DELETE_OWN_COMMENTS",
+    "LINK_ISSUES",
+    "DELETE_ISSUES",
+)
+
 # Jira's own status categories: https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-workflow-status-categories/
 STATUS_CATEGORIES: dict[str, dict[str, Any]] = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
@@ -156,6 +176,17 @@ class Seed:
     confluence_spaces: tuple[Mapping[str, Any], ...] = ()
     webhook_events: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # Project permissions by login, where the seed restricts someone (else every permission).
+    permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Jira administrators (they alone may read and register webhooks).
+    admins: frozenset[str] = frozenset()
+    # Webhooks registered before the sandbox starts: name, url, events, jql.
+    webhooks: tuple[Mapping[str, Any], ...] = ()
+
+    def may(self, login: str, permission: str) -> bool:
+        """Whether `login` holds a project permission in every project of the seed."""
+        granted = self.permissions.get(login)
+        return granted is None or permission in granted
 
     @property
     def is_cloud(self) -> bool:
@@ -238,7 +269,36 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
         confluence_spaces=_parse_spaces(data, where),
         webhook_events=tuple(str(e) for e in events),
         raw=data,
+        permissions=_parse_permissions(data, where, {user.login for user in users}),
+        admins=frozenset(_logins(data, "admins", where, {user.login for user in users})),
+        webhooks=tuple(dict(w) for w in _list(data, "registered_webhooks", where + "seed")),
     )
+
+
+def _logins(data: Mapping[str, Any], key: str, where: str, logins: set[str]) -> list[str]:
+    found = [str(login) for login in _list(data, key, where + "seed")]
+    for login in found:
+        if login not in logins:
+            raise SeedError(f"{where}{key}: no seed user {login!r}")
+    return found
+
+
+def _parse_permissions(
+    data: Mapping[str, Any], where: str, logins: set[str]
+) -> dict[str, frozenset[str]]:
+    """`permissions: {login: [KEY, ...]}`: what those people hold; everyone else holds all."""
+    raw = data.get("permissions", {}) or {}
+    if not isinstance(raw, Mapping):
+        raise SeedError(f"{where}permissions: expected a mapping of login to permission keys")
+    found: dict[str, frozenset[str]] = {}
+    for login, keys in raw.items():
+        if login not in logins:
+            raise SeedError(f"{where}permissions: no seed user {login!r}")
+        unknown = [k for k in keys or [] if k not in PROJECT_PERMISSIONS]
+        if unknown:
+            raise SeedError(f"{where}permissions.{login}: unknown permission {unknown[0]!r}")
+        found[str(login)] = frozenset(str(k) for k in keys or [])
+    return found
 
 
 def _parse_users(data: Mapping[str, Any], where: str) -> tuple[SeedUser, ...]:

@@ -27,6 +27,7 @@ from plugin.spine.worker import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, Worker
 from webhooks.settings import Settings
 
 if TYPE_CHECKING:
+    from plugin.atlassian.confluence_gateway import ConfluenceGateway
     from plugin.atlassian.jira_gateway import JiraGateway
     from plugin.atlassian.ports import ConfluencePort, JiraPort
     from plugin.process.config import Rules
@@ -105,7 +106,6 @@ class Service:
             return self._jira
 
     def _connect(self) -> JiraGateway:
-        from plugin.atlassian.jira_gateway import JiraGateway
         from plugin.atlassian.marks import MarkBook
         from plugin.atlassian.seals import MarkSeal
         from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY
@@ -113,17 +113,7 @@ class Service:
         from plugin.spine.budget import RequestBudget
 
         settings = self.settings
-        gateway = JiraGateway.connect(
-            settings.jira_url or "",
-            email=settings.jira_email,
-            api_token=_plain(settings.jira_api_token),
-            pat=_plain(settings.jira_pat),
-            username=settings.jira_username,
-            password=_plain(settings.jira_password),
-            observer=metrics.observe_jira_call,
-            address_setting="CROSSDEPT_JIRA_URL",
-            login_setting=settings.login_names("jira"),
-        )
+        gateway = connect_jira(settings)
         site = (settings.jira_url or "").rstrip("/")
         gateway.budget = RequestBudget(self.store, site, settings.jira_max_rps)
         gateway.marks = MarkBook(self.store)
@@ -142,27 +132,15 @@ class Service:
         if settings.confluence_url is None:
             return None
         if self._confluence is None:
-            from plugin.atlassian.confluence_gateway import ConfluenceGateway
-
-            self._confluence = ConfluenceGateway.connect(
-                settings.confluence_url,
-                email=settings.confluence_email,
-                api_token=_plain(settings.confluence_api_token),
-                pat=_plain(settings.confluence_pat),
-                username=settings.confluence_username,
-                password=_plain(settings.confluence_password),
-                address_setting="CROSSDEPT_CONFLUENCE_URL",
-                login_setting=settings.login_names("confluence"),
-            )
+            gateway = connect_confluence(settings)
             if settings.mark_key is not None:
                 from plugin.atlassian.seals import MarkSeal
                 from plugin.rules.minutes.minutes import PAGE_PROPERTY
                 from plugin.rules.reports.weekly import REPORT_PROPERTY, REQUEST_PROPERTY
 
-                self._confluence.seal = MarkSeal(settings.mark_key.get_secret_value())
-                self._confluence.sealed = frozenset(
-                    {PAGE_PROPERTY, REPORT_PROPERTY, REQUEST_PROPERTY}
-                )
+                gateway.seal = MarkSeal(settings.mark_key.get_secret_value())
+                gateway.sealed = frozenset({PAGE_PROPERTY, REPORT_PROPERTY, REQUEST_PROPERTY})
+            self._confluence = gateway
         return self._confluence
 
     def site_of(self, gateway: JiraGateway) -> JiraSite:
@@ -244,6 +222,39 @@ class _LazyJira:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connect(), name)
+
+
+def connect_jira(settings: Settings) -> JiraGateway:
+    """A gateway logged in to the settings' Jira, bound to no store (doctor reads with it)."""
+    from plugin.atlassian.jira_gateway import JiraGateway
+
+    return JiraGateway.connect(
+        settings.jira_url or "",
+        email=settings.jira_email,
+        api_token=_plain(settings.jira_api_token),
+        pat=_plain(settings.jira_pat),
+        username=settings.jira_username,
+        password=_plain(settings.jira_password),
+        observer=metrics.observe_jira_call,
+        address_setting="CROSSDEPT_JIRA_URL",
+        login_setting=settings.login_names("jira"),
+    )
+
+
+def connect_confluence(settings: Settings) -> ConfluenceGateway:
+    """The settings' Confluence gateway (no call is made yet); CROSSDEPT_CONFLUENCE_URL is set."""
+    from plugin.atlassian.confluence_gateway import ConfluenceGateway
+
+    return ConfluenceGateway.connect(
+        settings.confluence_url or "",
+        email=settings.confluence_email,
+        api_token=_plain(settings.confluence_api_token),
+        pat=_plain(settings.confluence_pat),
+        username=settings.confluence_username,
+        password=_plain(settings.confluence_password),
+        address_setting="CROSSDEPT_CONFLUENCE_URL",
+        login_setting=settings.login_names("confluence"),
+    )
 
 
 def _plain(secret: SecretStr | None) -> str | None:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     allow_unsigned: bool = False
     shared_token: SecretStr | None = None
     board_token: SecretStr | None = None  # the goal board at /board is off without it
+    # The address Jira reaches crossdept at (doctor finds its webhook by it; setup registers it).
+    public_url: str | None = None
     # Addresses of the reverse proxy in front: only its X-Forwarded-* headers are believed.
     trusted_proxies: frozenset[str] = frozenset()
     jira_max_rps: float | None = Field(default=None, gt=0)  # all workers together, per Jira site
@@ -88,7 +90,7 @@ class Settings(BaseSettings):
         """Take values only from `load_settings`, which reads the mapping it is given."""
         return (init_settings,)
 
-    @field_validator("jira_url", "confluence_url")
+    @field_validator("jira_url", "confluence_url", "public_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None:

@@ -147,6 +147,42 @@ class ConfluenceGateway:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise _failure(what, status, reason, None, self._where(), self.login_setting) from None
 
+    def space_exists(self, space: str) -> bool:
+        """Whether the space exists and this login may see it (Confluence answers 404 either way,
+        which the client library turns into its ApiValueError: a 400 here)."""
+        try:
+            self._call("read space", lambda: self._client.get_space(space))
+        except RefusedError as error:
+            if error.status in (400, 404):
+                return False
+            raise
+        return True
+
+    def current_account(self) -> str:
+        """Who this login is: the account id on Cloud, the username on Data Center."""
+        me = self._call("read current user", lambda: self._client.get("rest/api/user/current"))
+        if not isinstance(me, Mapping):
+            return ""
+        return str(me.get("accountId") or me.get("username") or me.get("userKey") or "")
+
+    def may_edit(self, page_id: str, account: str) -> bool | None:
+        """Whether `account` may edit the page (site, space and page restrictions all count);
+        None where Confluence cannot say (Data Center has no permission check resource).
+        https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-content-permissions/"""
+        body = {"subject": {"type": "user", "identifier": account}, "operation": "update"}
+        try:
+            found = self._call(
+                "check permission",
+                lambda: self._client.post(
+                    f"rest/api/content/{page_id}/permission/check", data=body
+                ),
+            )
+        except RefusedError as error:
+            if error.status in (404, 405):
+                return None
+            raise
+        return bool(found.get("hasPermission")) if isinstance(found, Mapping) else None
+
     def find_page(self, space: str, title: str) -> Page | None:
         """The current page with this title in the space, if any (titles are unique per space)."""
         found = self._call(

@@ -327,6 +327,24 @@ class JiraGateway:
         self._count(endpoint, method, response.status_code)
         return response
 
+    def request_json(
+        self,
+        method: str,
+        template: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        accept: Iterable[int] = (),
+    ) -> tuple[int, Any]:
+        """One call for a reader that knows its endpoint (plugin.atlassian.site_admin): the status
+        and the decoded body; statuses in `accept` come back instead of raising."""
+        response = self._call(method, template, path=path, params=params, body=body, accept=accept)
+        try:
+            return response.status_code, response.json() if response.content else None
+        except ValueError:
+            return response.status_code, None
+
     @staticmethod
     def _json(response: requests.Response) -> Any:
         try:

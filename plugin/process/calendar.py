@@ -26,6 +26,19 @@ def _public_calendar(country: str, year: int) -> tuple[frozenset[date], frozense
     return days_off, weekend_workdays
 
 
+def year_published(country: str, year: int) -> bool:
+    """Whether the holidays library holds `year`'s own arrangement for a country that moves
+    working days (China's 调休, published by the State Council each autumn for the next year).
+
+    The library fills a year it has no arrangement for with the fixed holidays alone, which are
+    right for most countries; for one that moves working days, that year has none of them. A
+    country that never moved a working day in the last ten years is always known."""
+    moved = [earlier for earlier in range(year - 10, year) if _public_calendar(country, earlier)[1]]
+    if not moved:
+        return bool(_public_calendar(country, year)[0])
+    return bool(_public_calendar(country, year)[1])
+
+
 class WorkCalendar:
     """Working days from CalendarRules: weekdays, a country's public holidays and 调休, and YAML extras."""
 

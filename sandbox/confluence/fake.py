@@ -104,6 +104,7 @@ class ConfluenceFake:
 ROUTES: dict[tuple[str, ...], tuple[str, str]] = {  # request shape -> (API, its method)
     ("v1", "GET", "space"): ("v1", "get_spaces"),
     ("v1", "GET", "user"): ("v1", "get_user"),
+    ("v1", "GET", "user", "current"): ("v1", "get_current_user"),
     ("v1", "GET", "space", "{}"): ("v1", "get_space"),
     ("v1", "POST", "content"): ("v1", "create"),
     ("v1", "GET", "content"): ("v1", "find"),
@@ -112,6 +113,7 @@ ROUTES: dict[tuple[str, ...], tuple[str, str]] = {  # request shape -> (API, its
     ("v1", "PUT", "content", "{}"): ("v1", "update"),
     ("v1", "DELETE", "content", "{}"): ("v1", "delete"),
     ("v1", "GET", "content", "{}", "history"): ("v1", "history"),
+    ("v1", "POST", "content", "{}", "permission", "check"): ("v1", "check_permission"),
     ("v1", "GET", "content", "{}", "child", "{}"): ("v1", "children"),
     ("v1", "GET", "content", "{}", "property"): ("v1", "properties"),
     ("v1", "POST", "content", "{}", "property"): ("v1", "create_property"),

@@ -62,6 +62,7 @@ class Space:
     name: str
     id: str
     homepage_id: str = ""
+    read_only: frozenset[str] = frozenset()  # logins that may read the space but not edit it
 
 
 @dataclass

@@ -44,7 +44,12 @@ class Site:
         self.spaces: dict[str, Space] = {}
         self.pages: dict[str, Page] = {}
         for seed in spaces:
-            space = Space(key=str(seed["key"]), name=str(seed["name"]), id=str(seed["id"]))
+            space = Space(
+                key=str(seed["key"]),
+                name=str(seed["name"]),
+                id=str(seed["id"]),
+                read_only=frozenset(str(login) for login in seed.get("read_only", ())),
+            )
             self.spaces[space.key.upper()] = space
             home = self.add(space, f"{space.name} Home", "", None, author=None, message="")
             space.homepage_id = home.id

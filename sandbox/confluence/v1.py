@@ -54,6 +54,23 @@ class V1Api:
             raise ConfluenceError(404, f"No space with key : {parts[1]}")
         return SandboxResponse(200, self.render_space(call, space))
 
+    def get_current_user(self, call: Call, parts: list[str]) -> SandboxResponse:
+        """The caller, by the account id (Cloud) or username (Data Center) it logged in as."""
+        for login, seed in self.site.users.items():
+            if call.request.user in (seed.get("accountId"), seed.get("username"), login):
+                if call.context == "":
+                    return SandboxResponse(
+                        200,
+                        {
+                            "type": "known",
+                            "username": seed.get("username") or login,
+                            "userKey": user_key(login),
+                            "displayName": seed.get("displayName"),
+                        },
+                    )
+                return SandboxResponse(200, self.site.user(login))
+        raise ConfluenceError(404, "No current user")
+
     def get_user(self, call: Call, parts: list[str]) -> SandboxResponse:
         """One user, by accountId on Cloud, by username or key on Data Center."""
         query = call.request
@@ -73,6 +90,33 @@ class V1Api:
                     }
                 return SandboxResponse(200, user)
         raise ConfluenceError(404, f"No user found with {wanted}")
+
+    def check_permission(self, call: Call, parts: list[str]) -> SandboxResponse:
+        """Whether a user may read or edit a page (Cloud only: Data Center has no such resource).
+        https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-content-permissions/"""
+        if call.context == "":
+            raise ConfluenceError(404, f"No REST resource at {call.path}")
+        page = self.site.page(parts[1])
+        body = object_body(call.request)
+        subject = body.get("subject") or {}
+        login = next(
+            (
+                name
+                for name, seed in self.site.users.items()
+                if seed.get("accountId") == subject.get("identifier")
+            ),
+            None,
+        )
+        if login is None:
+            return SandboxResponse(
+                200, {"hasPermission": False, "errors": [{"translation": "User not found"}]}
+            )
+        space = self.site.space(page.space_key)
+        allowed = body.get("operation") == "read" or login not in space.read_only
+        errors = (
+            [] if allowed else [{"translation": "User does not have permission to the content"}]
+        )
+        return SandboxResponse(200, {"hasPermission": allowed, "errors": errors})
 
     def create(self, call: Call, parts: list[str]) -> SandboxResponse:
         data = object_body(call.request)

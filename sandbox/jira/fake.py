@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sandbox.http import ApiError, SandboxRequest, SandboxResponse
+from sandbox.jira.admin import AdminEndpoints
 from sandbox.jira.comments import CommentEndpoints
 from sandbox.jira.common import (
     Call,
@@ -30,6 +31,7 @@ class JiraFake(
     LinkEndpoints,
     UserEndpoints,
     SearchEndpoints,
+    AdminEndpoints,
 ):
     """Jira's REST API over an in-memory store; `handle` answers one authenticated request."""
 
@@ -90,6 +92,13 @@ class JiraFake(
         r("POST", r"search", self.serve_search)
         r("GET", r"search/jql", self.serve_search_jql)
         r("POST", r"search/jql", self.serve_search_jql)
+        r("GET", r"mypermissions", self.serve_my_permissions)
+        r("GET", r"field/([^/]+)/context", self.serve_field_contexts)
+        r("GET", r"field/([^/]+)/context/([^/]+)/option", self.serve_context_options)
+        r("POST", r"field/([^/]+)/context/([^/]+)/option", self.serve_add_context_options)
+        # Admin webhooks live outside /rest/api (see handle).
+        r("GET", r"webhooks:webhook", self.serve_list_webhooks)
+        r("POST", r"webhooks:webhook", self.serve_register_webhook)
 
     def _route(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method, re.compile(pattern + r"/?"), handler))
@@ -97,12 +106,16 @@ class JiraFake(
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         """Answer one request whose caller is already authenticated (`request.user`)."""
         match = re.fullmatch(r"/rest/api/(2|3|latest)/(.*)", request.path)
-        if match is None:
+        webhooks = re.fullmatch(r"/rest/webhooks/1\.0/(webhook)/?", request.path)
+        if webhooks is not None:
+            version, rest = "2", f"webhooks:{webhooks.group(1)}"
+        elif match is None:
             return ApiError(
                 404, [f"The sandbox has no Jira resource at {request.path}."]
             ).response()
-        version = "3" if match.group(1) == "3" else "2"
-        rest = match.group(2)
+        else:
+            version = "3" if match.group(1) == "3" else "2"
+            rest = match.group(2)
         allowed: list[str] = []
         for method, pattern, handler in self._routes:
             found = pattern.fullmatch(rest)

@@ -10,6 +10,7 @@ from webhooks.cli.asks import asks_command
 from webhooks.cli.audit import audit_command
 from webhooks.cli.config import check_config, schema, validators_command
 from webhooks.cli.demo import demo_command
+from webhooks.cli.doctor import doctor_command, setup_command
 from webhooks.cli.jobs import jobs, retry
 from webhooks.cli.minutes import minutes_command
 from webhooks.cli.report import report
@@ -43,6 +44,8 @@ cli.add_command(check_config)
 cli.add_command(schema)
 cli.add_command(validators_command)
 cli.add_command(demo_command)
+cli.add_command(doctor_command)
+cli.add_command(setup_command)
 cli.add_command(jobs)
 cli.add_command(retry)  # also `crossdept jobs retry`
 cli.add_command(minutes_command)

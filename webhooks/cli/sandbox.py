@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
 from sandbox.app import Sandbox
+from sandbox.broken import broken_seed
 from sandbox.seed import SEEDS, SeedError
 from sandbox.server import serve
 
@@ -68,6 +72,11 @@ DEFAULT_SEED = SEEDS["cloud"]
 @click.option(
     "--no-spec-check", is_flag=True, help="Do not check requests against the OpenAPI specs."
 )
+@click.option(
+    "--broken",
+    is_flag=True,
+    help="Start from the seed made wrong in every way `crossdept doctor` checks (sandbox/broken.py).",
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -82,6 +91,7 @@ def sandbox_command(
     duplicate_share: float,
     reorder_webhooks: bool,
     no_spec_check: bool,
+    broken: bool,
 ) -> None:
     """Serve a stateful fake Jira (and Confluence) on HOST:PORT.
 
@@ -90,8 +100,9 @@ def sandbox_command(
     for every change to --webhook-url. The bad-day switches imitate a Jira under load.
     """
     try:
+        seed: Any = broken_seed(Path(seed_path)) if broken else seed_path
         sandbox = Sandbox.from_seed(
-            seed_path, webhook_secret=webhook_secret, check_spec=not no_spec_check
+            seed, webhook_secret=webhook_secret, check_spec=not no_spec_check
         )
     except SeedError as error:
         raise click.ClickException(str(error)) from error

@@ -1,0 +1,212 @@
+"""What an administrator reads and sets up on a Jira site, for `crossdept doctor` and `setup`:
+permissions, issue types, fields and their options, workflow statuses, admin webhooks.
+
+Every call is one the site's own API documents; where Cloud and Data Center differ, both ways are
+named next to the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from plugin.spine.errors import RefusedError
+
+# Jira Cloud's createmeta pages hold at most 200 entries; Data Center's the same parameters.
+CREATEMETA_PAGE = 200
+
+
+@dataclass(frozen=True)
+class SiteType:
+    """An issue type of a project: its id, name and level (1 epic, 0 standard, -1 sub-task;
+    None on Data Center for a type that is not a sub-task, whose level it does not report)."""
+
+    id: str
+    name: str
+    level: int | None
+
+
+@dataclass(frozen=True)
+class ScreenField:
+    """A field on an issue type's create screen, with the values a select field allows."""
+
+    id: str
+    name: str
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteProject:
+    """One project as crossdept's account sees it."""
+
+    key: str
+    id: str
+    types: Mapping[str, SiteType]  # by name
+    permissions: Mapping[str, bool]  # permission key -> held
+    statuses: Mapping[str, Mapping[str, str]]  # issue type name -> status name -> category key
+    create_screens: Mapping[str, Mapping[str, ScreenField]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """The admin webhooks, or why they could not be read (crossdept's account is no admin)."""
+
+    registered: tuple[Mapping[str, Any], ...] = ()
+    unreadable: str = ""
+
+
+class JiraCaller(Protocol):
+    """The one thing this reader needs of the Jira gateway."""
+
+    is_cloud: bool
+    server_info: dict[str, Any]
+
+    def request_json(
+        self,
+        method: str,
+        template: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        accept: Iterable[int] = (),
+    ) -> tuple[int, Any]: ...
+
+
+class JiraAdmin:
+    """Read a Jira site's configuration, and make the additive changes `setup` may make."""
+
+    def __init__(self, jira: JiraCaller) -> None:
+        self.jira = jira
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.jira.is_cloud
+
+    def myself(self) -> Mapping[str, Any]:
+        """The account crossdept acts as (GET /myself), with its display name."""
+        _status, found = self.jira.request_json("GET", "/rest/api/2/myself")
+        return found if isinstance(found, Mapping) else {}
+
+    def fields(self) -> dict[str, Mapping[str, Any]]:
+        """Every field of the site by id, with its name and schema (GET /field)."""
+        _status, found = self.jira.request_json("GET", "/rest/api/2/field")
+        return {str(item["id"]): item for item in found or [] if isinstance(item, Mapping)}
+
+    def project(self, key: str, permissions: Sequence[str]) -> SiteProject | None:
+        """A project's types, crossdept's permissions in it and its statuses; None if it does not
+        exist or crossdept may not browse it (Jira answers 404 to both)."""
+        status, found = self.jira.request_json(
+            "GET", "/rest/api/2/project/{key}", path={"key": key}, accept=(404,)
+        )
+        if status == 404 or not isinstance(found, Mapping):
+            return None
+        types = {
+            str(kind["name"]): SiteType(str(kind["id"]), str(kind["name"]), _level(kind))
+            for kind in found.get("issueTypes") or []
+        }
+        return SiteProject(
+            key=str(found.get("key", key)),
+            id=str(found.get("id", "")),
+            types=types,
+            permissions=self.my_permissions(key, permissions),
+            statuses=self.statuses(key),
+        )
+
+    def my_permissions(self, project: str, wanted: Sequence[str]) -> dict[str, bool]:
+        """Which of `wanted` crossdept's account holds in a project. Cloud answers only the keys
+        asked for (and requires them); Data Center takes no `permissions` and answers all.
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-permissions/#api-rest-api-2-mypermissions-get
+        jira.js src/server/api/permissions.ts#getPermissions (Data Center 11.3)"""
+        params = {"projectKey": project}
+        if self.is_cloud:
+            params["permissions"] = ",".join(wanted)
+        _status, found = self.jira.request_json("GET", "/rest/api/2/mypermissions", params=params)
+        listing = (found or {}).get("permissions") or {}
+        return {key: bool((listing.get(key) or {}).get("havePermission")) for key in wanted}
+
+    def statuses(self, project: str) -> dict[str, dict[str, str]]:
+        """Each issue type's workflow statuses and their categories (GET /project/{key}/statuses)."""
+        _status, found = self.jira.request_json(
+            "GET", "/rest/api/2/project/{key}/statuses", path={"key": project}
+        )
+        return {
+            str(kind.get("name")): {
+                str(status.get("name")): str((status.get("statusCategory") or {}).get("key", ""))
+                for status in kind.get("statuses") or []
+            }
+            for kind in found or []
+            if isinstance(kind, Mapping)
+        }
+
+    def create_screen(self, project: str, issue_type_id: str) -> dict[str, ScreenField]:
+        """The fields on an issue type's create screen, with select fields' allowed values, page
+        by page (GET /issue/createmeta/{project}/issuetypes/{id}, Cloud and Data Center 8.4+)."""
+        found: dict[str, ScreenField] = {}
+        start = 0
+        while True:
+            _status, page = self.jira.request_json(
+                "GET",
+                "/rest/api/2/issue/createmeta/{project}/issuetypes/{type}",
+                path={"project": project, "type": issue_type_id},
+                params={"startAt": str(start), "maxResults": str(CREATEMETA_PAGE)},
+            )
+            values = (page or {}).get("values") or []
+            for entry in values:
+                options = tuple(
+                    str(v.get("value") or v.get("name") or "")
+                    for v in entry.get("allowedValues") or []
+                    if isinstance(v, Mapping)
+                )
+                fid = str(entry.get("fieldId") or entry.get("key") or "")
+                found[fid] = ScreenField(fid, str(entry.get("name", fid)), options)
+            start += len(values)
+            if not values or (page or {}).get("isLast", True) or start >= page.get("total", 0):
+                return found
+
+    def field_context(self, field_id: str) -> str | None:
+        """The id of a custom field's global context, where setup adds options (Cloud only;
+        None when the field has no global context).
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-custom-field-contexts/"""
+        _status, found = self.jira.request_json(
+            "GET", "/rest/api/2/field/{field}/context", path={"field": field_id}
+        )
+        for context in (found or {}).get("values") or []:
+            if context.get("isGlobalContext"):
+                return str(context["id"])
+        return None
+
+    def add_options(self, field_id: str, context_id: str, values: Sequence[str]) -> None:
+        """Add select options to a field's context (Cloud; Data Center has no such resource).
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-custom-field-options/#api-rest-api-2-field-fieldid-context-contextid-option-post"""
+        self.jira.request_json(
+            "POST",
+            "/rest/api/2/field/{field}/context/{context}/option",
+            path={"field": field_id, "context": context_id},
+            body={"options": [{"value": value, "disabled": False} for value in values]},
+        )
+
+    def webhooks(self) -> Webhooks:
+        """The admin webhooks; only a Jira administrator may read them."""
+        try:
+            _status, found = self.jira.request_json("GET", "/rest/webhooks/1.0/webhook")
+        except RefusedError as error:
+            if error.status in (401, 403):
+                return Webhooks(unreadable=error.reason())
+            raise
+        return Webhooks(tuple(w for w in found or [] if isinstance(w, Mapping)))
+
+    def register_webhook(self, registration: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Register an admin webhook (POST /rest/webhooks/1.0/webhook)."""
+        _status, found = self.jira.request_json(
+            "POST", "/rest/webhooks/1.0/webhook", body=dict(registration)
+        )
+        return found if isinstance(found, Mapping) else {}
+
+
+def _level(kind: Mapping[str, Any]) -> int | None:
+    """Cloud says hierarchyLevel; Data Center only whether a type is a sub-task."""
+    if "hierarchyLevel" in kind:
+        return int(kind["hierarchyLevel"])
+    return -1 if kind.get("subtask") else None

@@ -1,0 +1,288 @@
+"""What the rules file needs of a site, each need with the place in the file that asks for it:
+the list doctor checks the site against, read from the rules alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from plugin.process.config import Rules
+from plugin.process.rulesfile import FieldPath
+from plugin.rules.minutes.config import meeting_rules
+from plugin.rules.reports.config import report_rules
+
+# The project permissions crossdept uses, with what it does with each (Jira's built-in keys).
+# Issue properties are set with Edit issues; due dates with Schedule issues.
+# https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-permissions/#built-in-permissions
+PERMISSIONS: dict[str, str] = {
+    "BROWSE_PROJECTS": "read the project's issues",
+    "CREATE_ISSUES": "create the tree's issues",
+    "EDIT_ISSUES": "edit issues and set their properties",
+    "ASSIGN_ISSUES": "assign owners",
+    "SCHEDULE_ISSUES": "set due dates",
+    "TRANSITION_ISSUES": "move issues between statuses",
+    "ADD_COMMENTS": "comment",
+    "EDIT_OWN_COMMENTS": "edit its own comments",
+    "LINK_ISSUES": "link issues",
+}
+
+# The webhook events crossdept acts on (docs/jira-setup.md).
+WEBHOOK_EVENTS = (
+    "jira:issue_created",
+    "jira:issue_updated",
+    "jira:issue_deleted",
+    "comment_created",
+    "comment_updated",
+    "comment_deleted",
+)
+
+FieldKind = Literal["select", "multiselect", "date", "datetime", "user", "users"]
+Level = Literal["epic", "standard", "subtask"]
+
+
+@dataclass(frozen=True)
+class TypeNeed:
+    """An issue type that must exist in every project, at a level of the hierarchy."""
+
+    role: str  # what crossdept uses it for, e.g. "stage"
+    name: str
+    level: Level
+    path: FieldPath
+
+
+@dataclass(frozen=True)
+class FieldNeed:
+    """A field crossdept reads or writes, of a kind, on an issue type's create screen."""
+
+    role: str
+    field_id: str
+    kind: FieldKind
+    screen_type: str  # the issue type whose create screen must hold it
+    path: FieldPath
+    options: tuple[str, ...] = ()  # the select values it must offer (the departments)
+
+
+@dataclass(frozen=True)
+class StatusNeed:
+    """A status that must be in the workflow of each of `types`; with `done`, any status of the
+    Done category will do in its place."""
+
+    role: str
+    names: tuple[str, ...]  # any one of them
+    types: tuple[str, ...]
+    path: FieldPath
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class PersonNeed:
+    """A person named in the rules, who must exist and be active."""
+
+    account: str
+    role: Literal["head", "contact", "member", "project manager"]
+    department: str | None
+    path: FieldPath
+
+
+@dataclass(frozen=True)
+class PageNeed:
+    """A Confluence page crossdept publishes under, by title in the space."""
+
+    title: str
+    path: FieldPath
+
+
+@dataclass(frozen=True)
+class SiteNeeds:
+    """Everything doctor checks, from one rules file."""
+
+    projects: tuple[str, ...]
+    types: tuple[TypeNeed, ...]
+    fields: tuple[FieldNeed, ...]
+    statuses: tuple[StatusNeed, ...]
+    people: tuple[PersonNeed, ...]
+    space: str | None
+    pages: tuple[PageNeed, ...]
+    holidays: str | None
+    extra_days: frozenset[int]  # years the admin listed extra holidays or working days for
+
+
+def site_needs(rules: Rules) -> SiteNeeds:
+    """Read what the rules need of Jira and Confluence."""
+    jira = rules.jira
+    request = jira.request
+    tree_types = (jira.issue_types.stage, jira.issue_types.deliverable)
+    types = [
+        TypeNeed(
+            "request",
+            request.issue_type,
+            "epic" if request.epic == "self" else "standard",
+            ("jira", "request", "issue_type"),
+        ),
+        TypeNeed("stage", jira.issue_types.stage, "standard", ("jira", "issue_types", "stage")),
+        TypeNeed(
+            "deliverable",
+            jira.issue_types.deliverable,
+            "subtask",
+            ("jira", "issue_types", "deliverable"),
+        ),
+    ]
+    if request.epic == "create":
+        types.append(
+            TypeNeed(
+                "epic", request.epic_issue_type, "epic", ("jira", "request", "epic_issue_type")
+            )
+        )
+    departments = tuple(rules.departments)
+    fields = [
+        FieldNeed(
+            "requesting department",
+            request.fields.requesting_department,
+            "select",
+            request.issue_type,
+            ("jira", "request", "fields", "requesting_department"),
+            departments,
+        ),
+        FieldNeed(
+            "collaborating departments",
+            request.fields.departments,
+            "multiselect",
+            request.issue_type,
+            ("jira", "request", "fields", "departments"),
+            departments,
+        ),
+        FieldNeed(
+            "due date",
+            request.fields.due,
+            "date",
+            request.issue_type,
+            ("jira", "request", "fields", "due"),
+        ),
+    ]
+    if request.fields.start:
+        fields.append(
+            FieldNeed(
+                "start date",
+                request.fields.start,
+                "date",
+                request.issue_type,
+                ("jira", "request", "fields", "start"),
+            )
+        )
+    if request.fields.project_manager:
+        fields.append(
+            FieldNeed(
+                "project manager",
+                request.fields.project_manager,
+                "user",
+                request.issue_type,
+                ("jira", "request", "fields", "project_manager"),
+            )
+        )
+    for role, type_name, path in (
+        ("stage", jira.issue_types.stage, ("jira", "issue_types", "stage")),
+        ("deliverable", jira.issue_types.deliverable, ("jira", "issue_types", "deliverable")),
+    ):
+        fields.append(FieldNeed(f"{role} due date", "duedate", "date", type_name, path))
+        fields.append(FieldNeed(f"{role} owner", "assignee", "user", type_name, path))
+    done_types = (request.issue_type, *tree_types)
+    statuses = [
+        StatusNeed(
+            "finished", tuple(jira.done_statuses), done_types, ("jira", "done_statuses"), done=True
+        )
+    ]
+    delayed = rules.ownership.delayed_status
+    if delayed is not None:
+        statuses.append(
+            StatusNeed(
+                "delayed", (delayed.status,), tree_types, ("ownership", "delayed_status", "status")
+            )
+        )
+        statuses.append(
+            StatusNeed(
+                "back from delayed",
+                (delayed.back_to,),
+                tree_types,
+                ("ownership", "delayed_status", "back_to"),
+            )
+        )
+    for index, waiting in enumerate(rules.escalation.waiting_statuses):
+        statuses.append(
+            StatusNeed(
+                "waiting for the assignee",
+                (waiting,),
+                tree_types,
+                ("escalation", "waiting_statuses", index),
+            )
+        )
+    meetings = meeting_rules(rules)
+    if meetings is not None:
+        types.append(
+            TypeNeed("meeting", meetings.issue_type, "standard", ("meetings", "issue_type"))
+        )
+        fields.append(
+            FieldNeed(
+                "meeting start",
+                meetings.fields.start,
+                "datetime",
+                meetings.issue_type,
+                ("meetings", "fields", "start"),
+            )
+        )
+        fields.append(
+            FieldNeed(
+                "attendees",
+                meetings.fields.attendees,
+                "users",
+                meetings.issue_type,
+                ("meetings", "fields", "attendees"),
+            )
+        )
+        if meetings.fields.organiser:
+            fields.append(
+                FieldNeed(
+                    "organiser",
+                    meetings.fields.organiser,
+                    "user",
+                    meetings.issue_type,
+                    ("meetings", "fields", "organiser"),
+                )
+            )
+        statuses.append(
+            StatusNeed(
+                "held", (meetings.held_status,), (meetings.issue_type,), ("meetings", "held_status")
+            )
+        )
+    people: list[PersonNeed] = []
+    for name, department in rules.departments.items():
+        people.append(PersonNeed(department.head, "head", name, ("departments", name, "head")))
+        people.append(
+            PersonNeed(department.contact, "contact", name, ("departments", name, "contact"))
+        )
+        people += [
+            PersonNeed(member, "member", name, ("departments", name, "members", index))
+            for index, member in enumerate(department.members)
+        ]
+    if rules.project_manager:
+        people.append(
+            PersonNeed(rules.project_manager, "project manager", None, ("project_manager",))
+        )
+    pages: list[PageNeed] = []
+    space = rules.confluence.space if rules.confluence is not None else None
+    if rules.confluence is not None and rules.confluence.parent_page and meetings is not None:
+        pages.append(PageNeed(rules.confluence.parent_page, ("confluence", "parent_page")))
+    weekly = report_rules(rules).weekly
+    if rules.confluence is not None and weekly is not None and weekly.parent_page:
+        pages.append(PageNeed(weekly.parent_page, ("reports", "weekly", "parent_page")))
+    calendar = rules.calendar
+    return SiteNeeds(
+        projects=tuple(jira.projects),
+        types=tuple(types),
+        fields=tuple(fields),
+        statuses=tuple(statuses),
+        people=tuple(people),
+        space=space,
+        pages=tuple(dict.fromkeys(pages)),
+        holidays=calendar.holidays,
+        extra_days=frozenset(d.year for d in (*calendar.extra_holidays, *calendar.extra_workdays)),
+    )

@@ -1,0 +1,162 @@
+"""What an administrator (and `crossdept doctor`) reads and sets up: permissions, field contexts
+and options, and the admin webhooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+from sandbox.http import ApiError, SandboxResponse
+from sandbox.jira.common import Call
+from sandbox.jira.state import JiraState
+from sandbox.seed import PROJECT_PERMISSIONS, SeedField, SeedOption
+
+# The one context a sandbox field has: global, for every project and issue type.
+CONTEXT_ID = "10200"
+NOT_ADMIN = "You are not authorised to perform this action. Administrator privileges are required."
+
+
+class AdminEndpoints(JiraState):
+    """Permissions, custom field options and webhooks, as a Jira administrator sees them."""
+
+    _option_numbers = itertools.count(20100)  # option ids, unique across sandboxes
+
+    def registered_webhooks(self) -> list[dict[str, Any]]:
+        """The admin webhooks, seeded ones first (created lazily so a seed needs no state)."""
+        if not hasattr(self, "_webhooks"):
+            self._webhooks: list[dict[str, Any]] = []
+            self._webhook_numbers = itertools.count(1)
+            for entry in self.seed.webhooks:
+                self._register_webhook(
+                    {
+                        "name": entry.get("name", "webhook"),
+                        "url": entry["url"],
+                        "events": list(entry.get("events", [])),
+                        "filters": {"issue-related-events-section": entry.get("jql", "")},
+                    }
+                )
+        return self._webhooks
+
+    # ------------------------------------------------------------------ permissions
+
+    def serve_my_permissions(self, call: Call) -> SandboxResponse:
+        """GET /mypermissions: Cloud answers only the permissions asked for (and needs them);
+        Data Center answers every permission."""
+        key = call.request.arg("projectKey") or call.request.arg("projectId")
+        if key is not None and self.find_project(key) is None:
+            raise ApiError(404, [f"No project could be found with key '{key}'."])
+        wanted = [p for p in (call.request.arg("permissions") or "").split(",") if p]
+        if self.seed.is_cloud and not wanted:
+            raise ApiError(400, ["The permissions query parameter is required."])
+        unknown = [p for p in wanted if p not in PROJECT_PERMISSIONS]
+        if unknown:
+            raise ApiError(404, [f"No permission with key '{unknown[0]}' found."])
+        listing = {
+            permission: {
+                "id": str(index + 10),
+                "key": permission,
+                "name": permission.replace("_", " ").title(),
+                "type": "PROJECT",
+                "description": "",
+                "havePermission": self.seed.may(call.actor, permission),
+            }
+            for index, permission in enumerate(PROJECT_PERMISSIONS)
+            if not wanted or permission in wanted
+        }
+        return SandboxResponse(200, {"permissions": listing})
+
+    # ------------------------------------------------------------------ field contexts (Cloud)
+
+    def _select_field(self, field_id: str) -> SeedField:
+        found = self.fields.get(field_id)
+        if found is None:
+            raise ApiError(404, [f"The custom field was not found: {field_id}"])
+        if not found.options and found.type not in ("select", "multiselect"):
+            raise ApiError(400, ["The custom field doesn't support options."])
+        return found
+
+    def _context(self, call: Call) -> SeedField:
+        found = self._select_field(call.params[0])
+        if call.params[1] != CONTEXT_ID:
+            raise ApiError(404, [f"The context was not found: {call.params[1]}"])
+        return found
+
+    def serve_field_contexts(self, call: Call) -> SandboxResponse:
+        found = self._select_field(call.params[0])
+        context = {
+            "id": CONTEXT_ID,
+            "name": f"Default Configuration Scheme for {found.name}",
+            "description": "",
+            "isGlobalContext": True,
+            "isAnyIssueType": True,
+        }
+        return SandboxResponse(
+            200, {"startAt": 0, "maxResults": 50, "total": 1, "isLast": True, "values": [context]}
+        )
+
+    def serve_context_options(self, call: Call) -> SandboxResponse:
+        found = self._context(call)
+        values = [{"id": o.id, "value": o.value, "disabled": False} for o in found.options]
+        return SandboxResponse(
+            200,
+            {
+                "startAt": 0,
+                "maxResults": 100,
+                "total": len(values),
+                "isLast": True,
+                "values": values,
+            },
+        )
+
+    def serve_add_context_options(self, call: Call) -> SandboxResponse:
+        """POST options: each value new to the context; an existing one refuses the whole call."""
+        if call.actor not in self.seed.admins:
+            raise ApiError(403, [NOT_ADMIN])
+        found = self._context(call)
+        body = call.request.json() or {}
+        values = [str(o.get("value", "")) for o in body.get("options") or []]
+        existing = {o.value for o in found.options}
+        for value in values:
+            if not value.strip():
+                raise ApiError(400, ["The option value can't be empty."])
+            if value in existing:
+                raise ApiError(400, [f"The option '{value}' already exists."])
+        added = tuple(SeedOption(str(next(self._option_numbers)), v) for v in values)
+        self.fields[found.id] = dataclasses.replace(found, options=found.options + added)
+        return SandboxResponse(
+            200, {"options": [{"id": o.id, "value": o.value, "disabled": False} for o in added]}
+        )
+
+    # ------------------------------------------------------------------ admin webhooks
+
+    def _register_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
+        number = next(self._webhook_numbers)
+        webhook = {
+            "self": f"{self.base_url}/rest/webhooks/1.0/webhook/{number}",
+            "name": body["name"],
+            "url": body["url"],
+            "events": list(body.get("events") or []),
+            "filters": dict(body.get("filters") or {}),
+            "excludeBody": bool(body.get("excludeBody", False)),
+            "enabled": True,
+            "lastUpdatedUser": "",
+            "lastUpdatedDisplayName": "",
+            "lastUpdated": int(self.now().timestamp() * 1000),
+        }
+        self._webhooks.append(webhook)
+        return webhook
+
+    def serve_list_webhooks(self, call: Call) -> SandboxResponse:
+        if call.actor not in self.seed.admins:
+            raise ApiError(403, [NOT_ADMIN])
+        return SandboxResponse(200, [dict(w) for w in self.registered_webhooks()])
+
+    def serve_register_webhook(self, call: Call) -> SandboxResponse:
+        if call.actor not in self.seed.admins:
+            raise ApiError(403, [NOT_ADMIN])
+        body = call.request.json() or {}
+        if not str(body.get("url", "")).startswith(("https://", "http://")):
+            raise ApiError(400, ["The webhook URL must be an absolute http(s) URL."])
+        self.registered_webhooks()
+        return SandboxResponse(201, dict(self._register_webhook(body)))
