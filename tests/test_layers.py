@@ -55,7 +55,13 @@ def test_rules_reach_jira_only_through_the_port() -> None:
         assert "jira_gateway" not in source and "confluence_gateway" not in source, name
 
 
-LAYERS = ("spine", "atlassian", "process", "rules", "doctor")  # each may import only itself and those before
+LAYERS = (
+    "spine",
+    "atlassian",
+    "process",
+    "rules",
+    "doctor",
+)  # each may import only itself and those before
 
 
 def runtime_plugin_imports(path: Path) -> set[str]:

@@ -46,7 +46,10 @@ class AdminEndpoints(JiraState):
         key = call.request.arg("projectKey") or call.request.arg("projectId")
         if key is not None and self.find_project(key) is None:
             raise ApiError(404, [f"No project could be found with key '{key}'."])
-        wanted = [p for p in (call.request.arg("permissions") or "").split(",") if p]
+        # Data Center has no `permissions` parameter (jira.js permissions.ts#getPermissions): like
+        # any unknown query parameter, it is ignored and every permission answered.
+        asked = call.request.arg("permissions") if self.seed.is_cloud else None
+        wanted = [p for p in (asked or "").split(",") if p]
         if self.seed.is_cloud and not wanted:
             raise ApiError(400, ["The permissions query parameter is required."])
         unknown = [p for p in wanted if p not in PROJECT_PERMISSIONS]

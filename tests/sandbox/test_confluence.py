@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ import responses
 from atlassian import Confluence
 
 from sandbox.confluence import ConfluenceFake
-from sandbox.http import SandboxRequest
+from sandbox.http import SandboxRequest, SandboxResponse
 from sandbox.openapi import check_request
 
 SITE = "https://example.atlassian.net"
@@ -405,3 +406,26 @@ def test_v2_duplicate_title_and_bad_xml_use_the_v2_error_shape(v2: requests.Sess
     )
     assert broken.status_code == 400
     assert broken.json()["errors"][0]["status"] == 400
+
+
+def test_the_permission_check_says_who_may_edit_and_data_center_has_none(clock: Clock) -> None:
+    fake = ConfluenceFake([dict(SPACES[0], read_only=["pm"])], clock, USERS)
+    home = fake.handle(SandboxRequest("GET", "/wiki/rest/api/space/XD", user=CROSSDEPT))
+    page = home.body["_expandable"]["homepage"].rsplit("/", 1)[-1]
+
+    def check(account: str, operation: str, path: str = "/wiki/rest/api") -> SandboxResponse:
+        body = {"subject": {"type": "user", "identifier": account}, "operation": operation}
+        return fake.handle(
+            SandboxRequest(
+                "POST",
+                f"{path}/content/{page}/permission/check",
+                body=json.dumps(body).encode(),
+                user=CROSSDEPT,
+            )
+        )
+
+    assert check(CROSSDEPT, "update").body == {"hasPermission": True, "errors": []}
+    pm = USERS["pm"]["accountId"]
+    assert check(pm, "update").body["hasPermission"] is False
+    assert check(pm, "read").body["hasPermission"] is True
+    assert check(CROSSDEPT, "update", path="/rest/api").status == 404
