@@ -231,3 +231,45 @@ def wait_for(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the probe did not finish"
         time.sleep(0.01)
+
+
+def test_the_deep_check_asks_jira_now_and_fails_when_it_refuses_or_is_away(
+    settings: Settings, inbox: Inbox
+) -> None:
+    from plugin.spine.errors import RefusedError, TransientGatewayError
+
+    answers: list[Exception | None] = [None]
+    calls: list[int] = []
+
+    def check() -> None:
+        calls.append(1)
+        if answers[0] is not None:
+            raise answers[0]
+
+    app = create_app(settings, inbox=inbox, jira_check=check)
+    probe = app.extensions["crossdept"].jira
+    client = app.test_client()
+    response = client.get("/healthz?deep=1")
+    assert (response.status_code, response.get_json()) == (
+        200,
+        {"status": "ok", "store": "ok", "store_writes": "ok", "queue": "ok", "jira": "ok"},
+    )
+    assert client.get("/readyz").status_code == 200
+    assert len(calls) == 1  # a monitor calling often costs Jira one login check per 10 s
+
+    for error, said in (
+        (RefusedError("GET /rest/api/2/myself: HTTP 401", 401), "login refused"),
+        (TransientGatewayError("GET /rest/api/2/myself: no response"), "unreachable"),
+    ):
+        answers[0] = error
+        probe._checked_at = None  # ten seconds have passed
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.get_json()["jira"] == said
+        assert client.get("/healthz").status_code == 200  # the shallow check still passes
+
+
+def test_without_jira_configured_the_deep_check_is_store_and_queue(client: FlaskClient) -> None:
+    response = client.get("/healthz?deep=1")
+    assert response.status_code == 200
+    assert "jira" not in response.get_json()

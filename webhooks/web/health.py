@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from prometheus_client.registry import Collector
 
 from plugin.process.asks import RESPONSE_BUCKETS, response_times
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 PROBE_EVERY_S = 60.0
+# A deep check asks Jira itself, but not more often than this however often monitors call it.
+DEEP_EVERY_S = 10.0
 
 
 class Reachability:
@@ -46,6 +48,18 @@ class Reachability:
                 threading.Thread(target=self._probe, name="jira-probe", daemon=True).start()
             return self._state
 
+    def checked_now(self) -> str:
+        """Jira's state from a probe made within DEEP_EVERY_S, made here if need be (a deep
+        health check answers what Jira says now, not a minute ago)."""
+        with self._lock:
+            fresh = self._checked_at is not None and self._clock() - self._checked_at < DEEP_EVERY_S
+            if fresh or self._running:
+                return self._state
+            self._running = True
+        self._probe()
+        with self._lock:
+            return self._state
+
     def _probe(self) -> None:
         try:
             self._check()
@@ -64,7 +78,12 @@ class Reachability:
 def report_health() -> tuple[Response, int]:
     """Answer 200 when the store and the queue work, else 503 naming what does not. Jira's state
     is reported beside them but never fails the check: deliveries are stored and wait for Jira,
-    so a load balancer must not take the edge out because Jira is down."""
+    so a load balancer must not take the edge out because Jira is down.
+
+    `?deep=1` (or /readyz) is the cheap part of `crossdept doctor` for monitors: Jira is asked
+    now, and a Jira that does not answer or refuses crossdept's login fails the check too."""
+    if request.args.get("deep", "").lower() in ("1", "true", "yes"):
+        return report_readiness()
     state = edge()
     checks = {part: "ok" if ok else "failing" for part, ok in state.inbox.health().items()}
     jira = {"jira": state.jira.state()} if state.jira is not None else {}
@@ -72,6 +91,19 @@ def report_health() -> tuple[Response, int]:
         return jsonify({"status": "ok", **checks, **jira}), 200
     log.warning("health check failed", extra=checks)
     return jsonify({"status": "unavailable", **checks, **jira}), 503
+
+
+@bp.get("/readyz")
+def report_readiness() -> tuple[Response, int]:
+    """The deep check: store, queue, and Jira's connection and crossdept's login, all now."""
+    state = edge()
+    checks = {part: "ok" if ok else "failing" for part, ok in state.inbox.health().items()}
+    if state.jira is not None:
+        checks["jira"] = state.jira.checked_now()
+    if all(value == "ok" for value in checks.values()):
+        return jsonify({"status": "ok", **checks}), 200
+    log.warning("deep health check failed", extra=checks)
+    return jsonify({"status": "unavailable", **checks}), 503
 
 
 @bp.get("/metrics")
