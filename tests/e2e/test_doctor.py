@@ -193,6 +193,21 @@ def test_the_broken_site_fails_with_exactly_its_faults(open_site: Any, flavour: 
     assert f"in {rules}:" in text.output and "fix: " in text.output
     fixed_by_setup = " (1 fixed by `crossdept setup --apply`)" if flavour == "cloud" else ""
     assert f"8 failed{fixed_by_setup}\n" in text.output
+    if flavour == "cloud":  # the sample in the docs is this run's own output
+        shown = text.output.replace(str(site.rules), "config/rules.yaml").splitlines()
+        page = (CONFIG.parent / "docs" / "jira-setup.md").read_text(encoding="utf-8")
+        block = page.split("A site with most things wrong reads like this", 1)[1]
+        sample = [line[4:] for line in block.split("\n\n")[1].splitlines()]
+        failures_shown = [line for line in sample if not line.startswith(("WARN", "      ", "33"))]
+        assert len(failures_shown) == 5
+        in_fail_blocks = [
+            line
+            for index, line in enumerate(sample)
+            if not any(
+                sample[i].startswith(("WARN", "33")) for i in range(max(0, index - 2), index + 1)
+            )
+        ]
+        assert set(in_fail_blocks) <= set(shown), set(in_fail_blocks) - set(shown)
 
 
 def test_an_account_that_is_no_admin_is_told_to_check_the_webhook_by_hand(
