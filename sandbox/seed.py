@@ -123,6 +123,8 @@ class SeedIssueType:
     workflow: str
     required_fields: tuple[str, ...] = ()
     description: str = ""
+    # Fields left off this type's screens: not offered by create or edit meta, refused when set.
+    hidden_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -478,6 +480,7 @@ def _parse_issue_type(
         workflow=wf_name,
         required_fields=required,
         description=str(entry.get("description", "")),
+        hidden_fields=tuple(str(h) for h in entry.get("hidden_fields", [])),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from plugin.atlassian.queries import quoted
 from plugin.spine.errors import RefusedError
 
 # Jira Cloud's createmeta pages hold at most 200 entries; Data Center's the same parameters.
@@ -46,6 +47,9 @@ class SiteProject:
     permissions: Mapping[str, bool]  # permission key -> held
     statuses: Mapping[str, Mapping[str, str]]  # issue type name -> status name -> category key
     create_screens: Mapping[str, Mapping[str, ScreenField]] = field(default_factory=dict)
+    # An issue's edit screen, by type; None where the project has no issue of that type yet
+    # (Jira shows an edit screen only for an issue).
+    edit_screens: Mapping[str, Mapping[str, ScreenField] | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,14 @@ class JiraCaller(Protocol):
         body: Any = None,
         accept: Iterable[int] = (),
     ) -> tuple[int, Any]: ...
+
+    def search_issues(
+        self,
+        jql: str,
+        fields: Sequence[str] = ("summary",),
+        properties: Sequence[str] = (),
+        limit: int = 500,
+    ) -> list[dict[str, Any]]: ...
 
 
 class JiraAdmin:
@@ -164,6 +176,25 @@ class JiraAdmin:
             start += len(values)
             if not values or (page or {}).get("isLast", True) or start >= page.get("total", 0):
                 return found
+
+    def edit_screen(self, project: str, issue_type: str) -> dict[str, ScreenField] | None:
+        """The edit screen of the newest issue of a type in a project (GET /issue/{key}/editmeta),
+        or None when there is no such issue to ask about."""
+        jql = (
+            f"project = {quoted([project])} AND issuetype = {quoted([issue_type])} "
+            "ORDER BY created DESC"
+        )
+        found = self.jira.search_issues(jql, fields=("summary",), limit=1)
+        if not found:
+            return None
+        _status, meta = self.jira.request_json(
+            "GET", "/rest/api/2/issue/{key}/editmeta", path={"key": str(found[0]["key"])}
+        )
+        return {
+            str(fid): ScreenField(str(fid), str(entry.get("name", fid)))
+            for fid, entry in ((meta or {}).get("fields") or {}).items()
+            if isinstance(entry, Mapping)
+        }
 
     def field_context(self, field_id: str) -> str | None:
         """The id of a custom field's global context, where setup adds options (Cloud only;

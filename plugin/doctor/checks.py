@@ -173,6 +173,8 @@ def _kind_of(schema: Mapping[str, object]) -> FieldKind | None:
         return "user"
     if kind == "array" and items == "user":
         return "users"
+    if kind == "array" and items == "string":
+        return "labels"
     return None
 
 
@@ -183,6 +185,7 @@ KIND_NAMES = {
     "datetime": "a date time picker",
     "user": "a user picker (single user)",
     "users": "a user picker (multiple users)",
+    "labels": "labels",
 }
 
 
@@ -234,20 +237,37 @@ def _field_kind(need: FieldNeed, facts: SiteFacts) -> Finding:
 
 
 def _on_screen(need: FieldNeed, key: str, project: SiteProject, facts: SiteFacts) -> Finding:
-    subject = f"{key}: {need.role} field {_field_name(need, facts)} on the {need.screen_type} create screen"
-    screen = project.create_screens.get(need.screen_type)
-    if screen is None:  # the type itself is missing: the issue types check says so
+    subject = (
+        f"{key}: {need.role} field {_field_name(need, facts)} on the {need.screen_type} "
+        f"{need.screen} screen"
+    )
+    if need.screen_type not in project.types:  # the issue types check says so
         return Finding("fields", "pass", subject, "not checked: the issue type is missing")
+    if need.screen == "edit":
+        screen = project.edit_screens.get(need.screen_type)
+        if screen is None:
+            return Finding(
+                "fields",
+                "warn",
+                subject,
+                f"not checked: {key} has no {need.screen_type} issue yet, and Jira shows an "
+                "edit screen only for an issue",
+                need.path,
+                "run doctor again once crossdept has built a tree",
+            )
+    else:
+        screen = project.create_screens.get(need.screen_type) or {}
     found = screen.get(need.field_id)
     if found is None:
         return Finding(
             "fields",
             "fail",
             subject,
-            "not on the screen, so it cannot be set when the issue is created",
+            "not on the screen, so crossdept cannot set it when it "
+            + ("creates the issue" if need.screen == "create" else "edits the issue"),
             need.path,
             f"Project settings → Issue types → {need.screen_type}: add the field to its "
-            "create screen (and the edit screen)",
+            f"{need.screen} screen",
         )
     if need.options:
         missing = [option for option in need.options if option not in found.options]

@@ -36,7 +36,7 @@ WEBHOOK_EVENTS = (
     "comment_deleted",
 )
 
-FieldKind = Literal["select", "multiselect", "date", "datetime", "user", "users"]
+FieldKind = Literal["select", "multiselect", "date", "datetime", "user", "users", "labels"]
 Level = Literal["epic", "standard", "subtask"]
 
 
@@ -57,9 +57,10 @@ class FieldNeed:
     role: str
     field_id: str
     kind: FieldKind
-    screen_type: str  # the issue type whose create screen must hold it
+    screen_type: str  # the issue type whose screen must hold it
     path: FieldPath
     options: tuple[str, ...] = ()  # the select values it must offer (the departments)
+    screen: Literal["create", "edit"] = "create"
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,10 @@ def site_needs(rules: Rules) -> SiteNeeds:
     ):
         fields.append(FieldNeed(f"{role} due date", "duedate", "date", type_name, path))
         fields.append(FieldNeed(f"{role} owner", "assignee", "user", type_name, path))
+        # Delayed and rule-breaking items are labelled in an edit (ownership, escalation).
+        fields.append(
+            FieldNeed(f"{role} labels", "labels", "labels", type_name, path, screen="edit")
+        )
     done_types = (request.issue_type, *tree_types)
     statuses = [
         StatusNeed(

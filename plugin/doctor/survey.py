@@ -60,22 +60,23 @@ def survey(
     me = admin.myself()
     info = admin.jira.server_info
     projects: dict[str, SiteProject | None] = {}
-    screen_types = {need.screen_type for need in needs.fields}
+    create_types = {need.screen_type for need in needs.fields if need.screen == "create"}
+    edit_types = {need.screen_type for need in needs.fields if need.screen == "edit"}
     for key in needs.projects:
         project = admin.project(key, list(PERMISSIONS))
         if project is not None:
-            screens = {
-                name: admin.create_screen(key, kind.id)
-                for name, kind in project.types.items()
-                if name in screen_types
-            }
-            project = SiteProject(
-                project.key,
-                project.id,
-                project.types,
-                project.permissions,
-                project.statuses,
-                screens,
+            project = replace(
+                project,
+                create_screens={
+                    name: admin.create_screen(key, kind.id)
+                    for name, kind in project.types.items()
+                    if name in create_types
+                },
+                edit_screens={
+                    name: admin.edit_screen(key, name)
+                    for name in project.types
+                    if name in edit_types
+                },
             )
         projects[key] = project
     facts = SiteFacts(

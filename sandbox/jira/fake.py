@@ -65,6 +65,7 @@ class JiraFake(
         r("PUT", r"issue/([^/]+)", self.serve_edit_issue)
         r("DELETE", r"issue/([^/]+)", self.serve_delete_issue)
         r("PUT", r"issue/([^/]+)/assignee", self.serve_assign)
+        r("GET", r"issue/([^/]+)/editmeta", self.serve_editmeta)
         r("GET", r"issue/([^/]+)/transitions", self.serve_list_transitions)
         r("POST", r"issue/([^/]+)/transitions", self.serve_do_transition)
         r("GET", r"issue/([^/]+)/comment", self.serve_list_comments)

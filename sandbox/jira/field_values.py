@@ -33,6 +33,9 @@ class FieldValues(JiraState):
         version: str,
     ) -> Any:
         """Turn one field's REST value into the stored value, recording Jira's refusal in `errors`."""
+        if fid in issue_type.hidden_fields:
+            errors[fid] = NOT_ON_SCREEN.format(fid)
+            return None
         if fid == "summary":
             if not isinstance(raw, str) or not raw.strip():
                 errors[fid] = "You must specify a summary of the issue."

@@ -232,6 +232,9 @@ class IssueEndpoints(FieldValues, Changelog):
                     errors[fid] = "Each update operation is one of set, add, remove, edit."
                     continue
                 verb, argument = next(iter(operation.items()))
+                if fid in issue_type.hidden_fields:
+                    errors[fid] = NOT_ON_SCREEN.format(fid)
+                    continue
                 if (
                     fid == "comment"
                     and allow_comment

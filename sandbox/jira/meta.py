@@ -135,6 +135,8 @@ class MetaEndpoints(JiraState):
             {"parent"} if issue_type.subtask else set()
         )
         for fid in sorted(SETTABLE_SYSTEM_FIELDS):
+            if fid in issue_type.hidden_fields:
+                continue
             name, schema = SYSTEM_FIELDS[fid]
             meta[fid] = {
                 "required": fid in required_system,
@@ -146,6 +148,8 @@ class MetaEndpoints(JiraState):
                 "operations": ["set"],
             }
         for fld in self.fields.values():
+            if fld.id in issue_type.hidden_fields:
+                continue
             entry: dict[str, Any] = {
                 "required": fld.id in issue_type.required_fields,
                 "schema": dict(CUSTOM_SCHEMAS[fld.type], customId=int(fld.number)),
@@ -159,6 +163,14 @@ class MetaEndpoints(JiraState):
                 entry["allowedValues"] = [self.option_json(fld, o.id) for o in fld.options]
             meta[fld.id] = entry
         return meta
+
+    def serve_editmeta(self, call: Call) -> SandboxResponse:
+        """The fields an issue's edit screen offers (its type's screen, less project and type)."""
+        issue = self.existing_issue(call.params[0])
+        meta = self._field_meta(issue.issue_type)
+        for fid in ("project", "issuetype"):
+            meta.pop(fid, None)
+        return SandboxResponse(200, {"fields": meta})
 
     def serve_createmeta(self, call: Call) -> SandboxResponse:
         query = call.request.query

@@ -26,6 +26,7 @@ def screen(*fields: ScreenField) -> dict[str, ScreenField]:
 
 def right_project() -> SiteProject:
     task_screen = screen(ScreenField("duedate", "Due date"), ScreenField("assignee", "Assignee"))
+    edit_screen = screen(ScreenField("labels", "Labels"), ScreenField("duedate", "Due date"))
     return SiteProject(
         key="XD",
         id="10000",
@@ -56,6 +57,7 @@ def right_project() -> SiteProject:
                 ScreenField("customfield_10061", "参会人"),
             ),
         },
+        edit_screens={"Task": edit_screen, "Sub-task": edit_screen},
     )
 
 
@@ -72,6 +74,7 @@ RIGHT_FIELDS = dict(
         field("customfield_10061", "参会人", type="array", items="user"),
         field("duedate", "Due date", type="date"),
         field("assignee", "Assignee", type="user"),
+        field("labels", "Labels", type="array", items="string"),
     ]
 )
 

@@ -138,6 +138,18 @@ def test_a_field_off_the_create_screen_cannot_be_set_by_crossdept(needs: SiteNee
     assert finding.fix.startswith("Project settings → Issue types → Sub-task")
 
 
+def test_labels_must_be_on_the_edit_screen_where_an_issue_can_show_it(needs: SiteNeeds) -> None:
+    screens = dict(right_project().edit_screens)
+    screens["Task"] = {"duedate": ScreenField("duedate", "Due date")}
+    screens["Sub-task"] = None
+    found = failing(check_fields(needs, with_project(right_facts(), edit_screens=screens)))
+    assert [(f.status, f.subject) for f in found] == [
+        ("fail", "XD: stage labels field labels (Labels) on the Task edit screen"),
+        ("warn", "XD: deliverable labels field labels (Labels) on the Sub-task edit screen"),
+    ]
+    assert found[1].detail.startswith("not checked: XD has no Sub-task issue yet")
+
+
 def test_a_missing_department_option_is_added_by_setup_on_cloud_and_by_hand_on_data_center(
     needs: SiteNeeds,
 ) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jira
 import pytest
 from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
@@ -24,6 +25,13 @@ from webhooks.cli import cli
 PUBLIC_URL = BROKEN_SITE_RECEIVER.removesuffix("/webhooks/jira")
 SECRET = "doctor-webhook-secret-0123"
 NOW = "2026-06-01T10:00:00+08:00"  # not December: next year's calendar is not asked about
+
+
+def as_person(kind: Flavour, login: str) -> jira.JIRA:
+    user = login + "@example.com" if kind.name == "cloud" else login
+    return jira.JIRA(
+        kind.url, basic_auth=(user, "password"), max_retries=0, options={"check_update": False}
+    )
 
 
 def seed_of(kind: Flavour) -> dict[str, Any]:
@@ -237,3 +245,30 @@ def test_a_wrong_login_is_one_failed_connection_check_naming_the_settings(
     (finding,) = findings
     assert finding["check"] == "connection" and finding["status"] == "fail"
     assert "check CROSSDEPT_JIRA" in finding["detail"]
+
+
+def test_labels_off_an_edit_screen_are_found_once_an_issue_of_the_type_exists(
+    open_site: Any, flavour: str
+) -> None:
+    seed = seed_of(FLAVOURS[flavour])
+    for project in seed["projects"]:
+        for issue_type in project["issue_types"]:
+            if issue_type["name"] == "Task":
+                issue_type["hidden_fields"] = ["labels"]
+    site = open_site(seed)
+    _code, findings = site.doctor()
+    (unchecked,) = [f for f in findings if f["subject"].endswith("Task edit screen")]
+    assert unchecked["status"] == "warn"
+
+    person = as_person(site.kind, "pm")
+    task = person.create_issue(
+        fields={"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "A stage"}
+    )
+    _code, findings = site.doctor()
+    (missing,) = [f for f in findings if f["subject"].endswith("Task edit screen")]
+    assert (missing["status"], missing["detail"]) == (
+        "fail",
+        "not on the screen, so crossdept cannot set it when it edits the issue",
+    )
+    with pytest.raises(jira.JIRAError):  # the sandbox refuses it as Jira would
+        task.update(update={"labels": [{"add": "延期"}]})
