@@ -38,6 +38,19 @@ class ScreenField:
 
 
 @dataclass(frozen=True)
+class WorkflowGraph:
+    """One issue type's workflow: its statuses by category (new, indeterminate, done) and its
+    transitions, each from some statuses (None: a global transition, from any status) to one."""
+
+    statuses: Mapping[str, str]
+    transitions: tuple[tuple[tuple[str, ...] | None, str], ...]
+
+    def ways_out(self, status: str) -> set[str]:
+        """The statuses one transition away from `status`."""
+        return {to for sources, to in self.transitions if sources is None or status in sources}
+
+
+@dataclass(frozen=True)
 class SiteProject:
     """One project as crossdept's account sees it."""
 
@@ -50,6 +63,8 @@ class SiteProject:
     # An issue's edit screen, by type; None where the project has no issue of that type yet
     # (Jira shows an edit screen only for an issue).
     edit_screens: Mapping[str, Mapping[str, ScreenField] | None] = field(default_factory=dict)
+    # Workflows with their transitions, by type; Cloud only (Data Center's REST API has none).
+    workflows: Mapping[str, WorkflowGraph] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +210,50 @@ class JiraAdmin:
             for fid, entry in ((meta or {}).get("fields") or {}).items()
             if isinstance(entry, Mapping)
         }
+
+    def workflow(self, project_id: str, issue_type_id: str) -> WorkflowGraph | None:
+        """The workflow of an issue type in a project, with its transitions (Jira Cloud's "Bulk
+        get workflows"; None on Data Center, whose REST API does not describe transitions).
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-workflows/#api-rest-api-2-workflows-post"""
+        if not self.is_cloud:
+            return None
+        _status, found = self.jira.request_json(
+            "POST",
+            "/rest/api/2/workflows",
+            body={
+                "projectAndIssueTypes": [{"projectId": project_id, "issueTypeId": issue_type_id}]
+            },
+        )
+        categories = {"TODO": "new", "IN_PROGRESS": "indeterminate", "DONE": "done"}
+        names = {
+            str(s.get("statusReference")): (
+                str(s.get("name")),
+                categories.get(str(s.get("statusCategory")), ""),
+            )
+            for s in (found or {}).get("statuses") or []
+        }
+        for workflow in (found or {}).get("workflows") or []:
+            statuses = {
+                names[ref][0]: names[ref][1]
+                for ref in (str(s.get("statusReference")) for s in workflow.get("statuses") or [])
+                if ref in names
+            }
+            transitions = tuple(
+                (
+                    tuple(
+                        names[str(link.get("fromStatusReference"))][0]
+                        for link in t.get("links") or []
+                        if str(link.get("fromStatusReference")) in names
+                    )
+                    if t.get("type") != "GLOBAL"
+                    else None,
+                    names.get(str(t.get("toStatusReference")), ("", ""))[0],
+                )
+                for t in workflow.get("transitions") or []
+                if t.get("type") != "INITIAL"
+            )
+            return WorkflowGraph(statuses, transitions)
+        return None
 
     def field_context(self, field_id: str) -> str | None:
         """The id of a custom field's global context, where setup adds options (Cloud only;

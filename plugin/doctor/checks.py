@@ -18,6 +18,7 @@ from plugin.doctor.needs import (
     SiteNeeds,
     StatusNeed,
     TypeNeed,
+    WayBackNeed,
 )
 from plugin.doctor.survey import SiteFacts
 from plugin.process.calendar import year_published
@@ -304,6 +305,61 @@ def check_workflows(needs: SiteNeeds, facts: SiteFacts) -> list[Finding]:
     for _index, key, project in _present(needs, facts):
         for need in needs.statuses:
             findings += _statuses(need, key, project, facts)
+        if needs.way_back is not None:
+            findings += _ways_back(needs.way_back, key, project, facts)
+    return findings
+
+
+def _ways_back(
+    need: WayBackNeed, key: str, project: SiteProject, facts: SiteFacts
+) -> list[Finding]:
+    """Each in-progress status of the gated types can go back to a to-do status."""
+    findings = []
+    for type_name in dict.fromkeys(need.types):
+        if type_name not in project.types:
+            continue  # the issue types check says so
+        subject = f"{key}: the stage gate's way back in the {type_name} workflow"
+        graph = project.workflows.get(type_name)
+        if graph is None:
+            findings.append(
+                Finding(
+                    "workflows",
+                    "warn",
+                    subject,
+                    "not checked: this Jira's REST API does not describe transitions",
+                    need.path,
+                    f"check by hand that every in-progress status of the {type_name} workflow "
+                    "has a transition back to a to-do status; where one has none, the gate "
+                    "warns instead of moving the item back",
+                )
+            )
+            continue
+        to_do = {name for name, category in graph.statuses.items() if category == "new"}
+        stuck = [
+            name
+            for name, category in graph.statuses.items()
+            if category == "indeterminate" and not graph.ways_out(name) & to_do
+        ]
+        if not stuck:
+            findings.append(Finding("workflows", "pass", subject))
+            continue
+        findings.append(
+            Finding(
+                "workflows",
+                "fail",
+                subject,
+                f"no transition from {', '.join(stuck)} back to {' / '.join(sorted(to_do)) or 'a to-do status'}, "
+                "so an item started too early cannot be moved back (the gate only warns)",
+                need.path,
+                f"add a transition back to the {type_name} workflow ("
+                + _admin(
+                    facts,
+                    "Jira settings → Issues → Workflows",
+                    "Administration → Issues → Workflows",
+                )
+                + "), or set ownership.stage_gate: warn",
+            )
+        )
     return findings
 
 

@@ -76,6 +76,15 @@ class StatusNeed:
 
 
 @dataclass(frozen=True)
+class WayBackNeed:
+    """`stage_gate: revert` moves an item started too early back where it came from: each
+    in-progress status of these types needs a transition back to a to-do status."""
+
+    types: tuple[str, ...]
+    path: FieldPath
+
+
+@dataclass(frozen=True)
 class PersonNeed:
     """A person named in the rules, who must exist and be active."""
 
@@ -106,6 +115,7 @@ class SiteNeeds:
     pages: tuple[PageNeed, ...]
     holidays: str | None
     extra_days: frozenset[int]  # years the admin listed extra holidays or working days for
+    way_back: WayBackNeed | None = None
 
 
 def site_needs(rules: Rules) -> SiteNeeds:
@@ -290,4 +300,7 @@ def site_needs(rules: Rules) -> SiteNeeds:
         pages=tuple(dict.fromkeys(pages)),
         holidays=calendar.holidays,
         extra_days=frozenset(d.year for d in (*calendar.extra_holidays, *calendar.extra_workdays)),
+        way_back=WayBackNeed(tree_types, ("ownership", "stage_gate"))
+        if rules.ownership.stage_gate == "revert"
+        else None,
     )

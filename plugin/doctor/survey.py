@@ -62,6 +62,7 @@ def survey(
     projects: dict[str, SiteProject | None] = {}
     create_types = {need.screen_type for need in needs.fields if need.screen == "create"}
     edit_types = {need.screen_type for need in needs.fields if need.screen == "edit"}
+    way_back_types = set(needs.way_back.types) if needs.way_back else set()
     for key in needs.projects:
         project = admin.project(key, list(PERMISSIONS))
         if project is not None:
@@ -76,6 +77,12 @@ def survey(
                     name: admin.edit_screen(key, name)
                     for name in project.types
                     if name in edit_types
+                },
+                workflows={
+                    name: graph
+                    for name, kind in project.types.items()
+                    if name in way_back_types
+                    and (graph := admin.workflow(project.id, kind.id)) is not None
                 },
             )
         projects[key] = project

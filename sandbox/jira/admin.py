@@ -131,6 +131,82 @@ class AdminEndpoints(JiraState):
             200, {"options": [{"id": o.id, "value": o.value, "disabled": False} for o in added]}
         )
 
+    # ------------------------------------------------------------------ workflows (Cloud)
+
+    def serve_bulk_get_workflows(self, call: Call) -> SandboxResponse:
+        """POST /workflows by project and issue type: each workflow with its statuses and
+        transitions (global ones from any status, directed ones linked from theirs)."""
+        body = call.request.json() or {}
+        categories = {"new": "TODO", "indeterminate": "IN_PROGRESS", "done": "DONE"}
+        names: list[str] = []
+        for pair in body.get("projectAndIssueTypes") or []:
+            project = self.find_project(str(pair.get("projectId")))
+            kind = next(
+                (
+                    t
+                    for t in (project.issue_types if project else ())
+                    if t.id == pair.get("issueTypeId")
+                ),
+                None,
+            )
+            if kind is not None and kind.workflow not in names:
+                names.append(kind.workflow)
+        names += [
+            n
+            for n in body.get("workflowNames") or []
+            if n in self.seed.workflows and n not in names
+        ]
+        workflows, statuses = [], {}
+        for name in names:
+            workflow = self.seed.workflows[name]
+            ids = {status: self.seed.statuses[status].id for status in workflow.statuses}
+            for status, sid in ids.items():
+                statuses[sid] = {
+                    "id": sid,
+                    "name": status,
+                    "statusReference": sid,
+                    "statusCategory": categories[self.seed.statuses[status].category],
+                    "scope": {"type": "GLOBAL"},
+                    "description": "",
+                }
+            transitions: list[dict[str, Any]] = [
+                {
+                    "id": "1",
+                    "name": "Create",
+                    "type": "INITIAL",
+                    "links": [],
+                    "toStatusReference": ids[workflow.statuses[0]],
+                }
+            ]
+            for transition in workflow.transitions:
+                transitions.append(
+                    {
+                        "id": transition.id,
+                        "name": transition.name,
+                        "type": "DIRECTED" if transition.sources else "GLOBAL",
+                        "links": [
+                            {"fromStatusReference": ids[source], "fromPort": 0, "toPort": 0}
+                            for source in transition.sources
+                        ],
+                        "toStatusReference": ids[transition.to],
+                    }
+                )
+            workflows.append(
+                {
+                    "id": f"wf-{name}",
+                    "name": name,
+                    "description": "",
+                    "isEditable": True,
+                    "scope": {"type": "GLOBAL"},
+                    "statuses": [
+                        {"statusReference": sid, "deprecated": False} for sid in ids.values()
+                    ],
+                    "transitions": transitions,
+                    "version": {"id": f"wf-{name}-1", "versionNumber": 1},
+                }
+            )
+        return SandboxResponse(200, {"statuses": list(statuses.values()), "workflows": workflows})
+
     # ------------------------------------------------------------------ admin webhooks
 
     def _register_webhook(self, body: dict[str, Any]) -> dict[str, Any]:

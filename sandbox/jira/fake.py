@@ -94,6 +94,7 @@ class JiraFake(
         r("GET", r"search/jql", self.serve_search_jql)
         r("POST", r"search/jql", self.serve_search_jql)
         r("GET", r"mypermissions", self.serve_my_permissions)
+        r("POST", r"workflows", self.serve_bulk_get_workflows)
         r("GET", r"field/([^/]+)/context", self.serve_field_contexts)
         r("GET", r"field/([^/]+)/context/([^/]+)/option", self.serve_context_options)
         r("POST", r"field/([^/]+)/context/([^/]+)/option", self.serve_add_context_options)

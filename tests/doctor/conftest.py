@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from plugin.atlassian.ports import Page
-from plugin.atlassian.site_admin import ScreenField, SiteProject, SiteType, Webhooks
+from plugin.atlassian.site_admin import (
+    ScreenField,
+    SiteProject,
+    SiteType,
+    Webhooks,
+    WorkflowGraph,
+)
 from plugin.composition import load_rules
 from plugin.doctor.needs import PERMISSIONS, WEBHOOK_EVENTS, SiteNeeds, site_needs
 from plugin.doctor.survey import SiteFacts
@@ -58,7 +64,14 @@ def right_project() -> SiteProject:
             ),
         },
         edit_screens={"Task": edit_screen, "Sub-task": edit_screen},
+        workflows={"Task": WORK_FLOW, "Sub-task": WORK_FLOW},
     )
+
+
+WORK_FLOW = WorkflowGraph(
+    {"未开始": "new", "进行中": "indeterminate", "已完成": "done"},
+    ((None, "进行中"), (("进行中",), "已完成"), (("进行中", "已完成"), "未开始")),
+)
 
 
 def field(fid: str, name: str, **schema: Any) -> tuple[str, dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from plugin.atlassian.site_admin import ScreenField, SiteType, Webhooks
+from plugin.atlassian.site_admin import ScreenField, SiteType, Webhooks, WorkflowGraph
 from plugin.doctor.checks import (
     check_calendar,
     check_confluence,
@@ -193,6 +193,38 @@ def test_a_done_category_status_counts_as_finished_whatever_its_name(needs: Site
     statuses["Task"] = {"Open": "new", "Working": "indeterminate"}
     (finding,) = failing(check_workflows(needs, with_project(right_facts(), statuses=statuses)))
     assert finding.subject == "XD: finished status 已完成 / Done for Task"
+
+
+def test_the_stage_gate_needs_a_way_back_from_each_in_progress_status(needs: SiteNeeds) -> None:
+    one_way = WorkflowGraph(
+        {"未开始": "new", "进行中": "indeterminate", "审核中": "indeterminate", "已完成": "done"},
+        (
+            (None, "进行中"),
+            (("进行中",), "审核中"),
+            (("审核中",), "已完成"),
+            (("审核中",), "未开始"),
+        ),
+    )
+    facts = with_project(right_facts(), workflows={"Task": one_way, "Sub-task": one_way})
+    found = failing(check_workflows(needs, facts))
+    assert [f.subject for f in found] == [
+        "XD: the stage gate's way back in the Task workflow",
+        "XD: the stage gate's way back in the Sub-task workflow",
+    ]
+    assert found[0].detail.startswith("no transition from 进行中 back to 未开始")
+    assert found[0].path == ("ownership", "stage_gate")
+    assert found[0].fix.endswith("or set ownership.stage_gate: warn")
+
+    unknown = failing(check_workflows(needs, with_project(right_facts(cloud=False), workflows={})))
+    assert [f.status for f in unknown] == ["warn", "warn"]
+    assert (
+        failing(
+            check_workflows(
+                replace(needs, way_back=None), with_project(right_facts(), workflows={})
+            )
+        )
+        == []
+    )
 
 
 def test_a_head_who_left_is_named_with_the_department_left_without_a_head(needs: SiteNeeds) -> None:
