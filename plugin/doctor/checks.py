@@ -24,6 +24,10 @@ from plugin.doctor.survey import SiteFacts
 from plugin.process.calendar import year_published
 
 WEBHOOK_PATH = "/webhooks/jira"
+# Where an administrator makes each fix: (Jira Cloud, Data Center).
+WORKFLOWS_PAGE = ("Jira settings → Issues → Workflows", "Administration → Issues → Workflows")
+FIELDS_PAGE = ("Jira settings → Issues → Custom fields", "Administration → Issues → Custom fields")
+TYPES_PAGE = ("Jira settings → Issues → Issue types", "Administration → Issues → Issue types")
 LEVELS = {"epic": 1, "standard": 0, "subtask": -1}
 
 
@@ -133,11 +137,7 @@ def _issue_type(need: TypeNeed, key: str, project: SiteProject, facts: SiteFacts
             subject,
             f"the project has no such type (it has {', '.join(sorted(project.types))})",
             need.path,
-            _admin(
-                facts,
-                "Jira settings → Issues → Issue types",
-                "Administration → Issues → Issue types",
-            )
+            _admin(facts, *TYPES_PAGE)
             + f": create {need.name} ({need.level}) and add it to {key}'s issue type scheme, "
             "or name an existing type here",
         )
@@ -153,8 +153,13 @@ def _issue_type(need: TypeNeed, key: str, project: SiteProject, facts: SiteFacts
             subject,
             f"it is {shown} type; the tree needs a {need.level} type here",
             need.path,
-            "name a type of the right level here, or change the type's level in the issue "
-            "type hierarchy (Jira settings → Issues → Issue type hierarchy)",
+            "name a type of the right level here, or "
+            + _admin(
+                facts,
+                "change the type's level (Jira settings → Issues → Issue type hierarchy)",
+                "create one of the right kind (Administration → Issues → Issue types; whether a "
+                "type is a sub-task is chosen when it is created)",
+            ),
         )
     return Finding("issue types", "pass", subject)
 
@@ -210,9 +215,7 @@ def _field_name(need: FieldNeed, facts: SiteFacts) -> str:
 def _field_kind(need: FieldNeed, facts: SiteFacts) -> Finding:
     subject = f"{need.role} field {_field_name(need, facts)}"
     found = facts.fields.get(need.field_id)
-    fields_page = _admin(
-        facts, "Jira settings → Issues → Custom fields", "Administration → Issues → Custom fields"
-    )
+    fields_page = _admin(facts, *FIELDS_PAGE)
     if found is None:
         return Finding(
             "fields",
@@ -352,11 +355,7 @@ def _ways_back(
                 "so an item started too early cannot be moved back (the gate only warns)",
                 need.path,
                 f"add a transition back to the {type_name} workflow ("
-                + _admin(
-                    facts,
-                    "Jira settings → Issues → Workflows",
-                    "Administration → Issues → Workflows",
-                )
+                + _admin(facts, *WORKFLOWS_PAGE)
                 + "), or set ownership.stage_gate: warn",
             )
         )
@@ -382,13 +381,7 @@ def _statuses(need: StatusNeed, key: str, project: SiteProject, facts: SiteFacts
                 f"the {type_name} workflow has {', '.join(statuses)}",
                 need.path,
                 f"name one of those statuses here, or add the status to the {type_name} "
-                "workflow ("
-                + _admin(
-                    facts,
-                    "Jira settings → Issues → Workflows",
-                    "Administration → Issues → Workflows",
-                )
-                + ")",
+                "workflow (" + _admin(facts, *WORKFLOWS_PAGE) + ")",
             )
         )
     return findings

@@ -145,51 +145,22 @@ def site_needs(rules: Rules) -> SiteNeeds:
             )
         )
     departments = tuple(rules.departments)
+
+    def request_field(role: str, key: str, kind: FieldKind, *options: str) -> FieldNeed:
+        path = ("jira", "request", "fields", key)
+        return FieldNeed(
+            role, getattr(request.fields, key), kind, request.issue_type, path, options
+        )
+
     fields = [
-        FieldNeed(
-            "requesting department",
-            request.fields.requesting_department,
-            "select",
-            request.issue_type,
-            ("jira", "request", "fields", "requesting_department"),
-            departments,
-        ),
-        FieldNeed(
-            "collaborating departments",
-            request.fields.departments,
-            "multiselect",
-            request.issue_type,
-            ("jira", "request", "fields", "departments"),
-            departments,
-        ),
-        FieldNeed(
-            "due date",
-            request.fields.due,
-            "date",
-            request.issue_type,
-            ("jira", "request", "fields", "due"),
-        ),
+        request_field("requesting department", "requesting_department", "select", *departments),
+        request_field("collaborating departments", "departments", "multiselect", *departments),
+        request_field("due date", "due", "date"),
     ]
     if request.fields.start:
-        fields.append(
-            FieldNeed(
-                "start date",
-                request.fields.start,
-                "date",
-                request.issue_type,
-                ("jira", "request", "fields", "start"),
-            )
-        )
+        fields.append(request_field("start date", "start", "date"))
     if request.fields.project_manager:
-        fields.append(
-            FieldNeed(
-                "project manager",
-                request.fields.project_manager,
-                "user",
-                request.issue_type,
-                ("jira", "request", "fields", "project_manager"),
-            )
-        )
+        fields.append(request_field("project manager", "project_manager", "user"))
     for role, type_name, path in (
         ("stage", jira.issue_types.stage, ("jira", "issue_types", "stage")),
         ("deliverable", jira.issue_types.deliverable, ("jira", "issue_types", "deliverable")),
