@@ -58,8 +58,7 @@ def examine(settings: Settings, now: datetime) -> Examination:
     needs = site_needs(rules)
     address = settings.jira_url or ""
     try:
-        gateway = connect_jira(settings)
-        gateway.verify_login()
+        gateway = connect_jira(settings)  # the survey's first call (/myself) tries the login
         admin = JiraAdmin(gateway)
         confluence = connect_confluence(settings) if settings.confluence_url else None
         facts = survey(needs, admin, gateway, confluence, address)
