@@ -32,6 +32,15 @@ class SiteFacts:
     confluence_error: str = ""
 
 
+class SiteUnreadable(Exception):
+    """crossdept logged in, but a later read of the site failed: which, and why."""
+
+    def __init__(self, what: str, error: GatewayError) -> None:
+        super().__init__(f"{what}: {error.reason() if hasattr(error, 'reason') else error}")
+        self.what = what
+        self.error = error
+
+
 class People(Protocol):
     def missing_users(self, accounts: Iterable[str]) -> list[str]: ...
 
@@ -55,9 +64,22 @@ def survey(
     confluence: ConfluenceAdmin | None,
     address: str,
 ) -> SiteFacts:
-    """Read the site; a Jira that cannot be reached or refuses the login raises GatewayError
-    (the connection check reports it), anything later is a finding of its own check."""
+    """Read the site. A Jira that cannot be reached or refuses the login raises GatewayError
+    (the connection check reports it); a read that fails after the login raises SiteUnreadable
+    naming it; Confluence's failures are the Confluence check's finding."""
     me = admin.myself()
+    try:
+        facts = _read_jira(needs, admin, people, address, me)
+    except GatewayError as error:
+        raise SiteUnreadable("reading the site's configuration", error) from error
+    if confluence is None or needs.space is None:
+        return facts
+    return _with_confluence(facts, needs, confluence)
+
+
+def _read_jira(
+    needs: SiteNeeds, admin: JiraAdmin, people: People, address: str, me: Mapping[str, Any]
+) -> SiteFacts:
     info = admin.jira.server_info
     projects: dict[str, SiteProject | None] = {}
     create_types = {need.screen_type for need in needs.fields if need.screen == "create"}
@@ -86,7 +108,7 @@ def survey(
                 },
             )
         projects[key] = project
-    facts = SiteFacts(
+    return SiteFacts(
         address=address,
         cloud=admin.is_cloud,
         version=str(info.get("version", "")),
@@ -97,9 +119,6 @@ def survey(
         missing_people=frozenset(people.missing_users(p.account for p in needs.people)),
         webhooks=admin.webhooks(),
     )
-    if confluence is None or needs.space is None:
-        return facts
-    return _with_confluence(facts, needs, confluence)
 
 
 def _with_confluence(facts: SiteFacts, needs: SiteNeeds, confluence: ConfluenceAdmin) -> SiteFacts:

@@ -19,7 +19,7 @@ from plugin.doctor.checks import diagnose
 from plugin.doctor.findings import Finding, failed, render
 from plugin.doctor.needs import SiteNeeds, site_needs
 from plugin.doctor.setup import WebhookAccess, apply_plan, plan_setup
-from plugin.doctor.survey import SiteFacts, survey
+from plugin.doctor.survey import SiteFacts, SiteUnreadable, survey
 from plugin.process.config import Rules
 from plugin.process.rulesfile import LineMap, read_yaml
 from plugin.spine.errors import ConfigError, GatewayError, SettingsError
@@ -62,6 +62,17 @@ def examine(settings: Settings, now: datetime) -> Examination:
         admin = JiraAdmin(gateway)
         confluence = connect_confluence(settings) if settings.confluence_url else None
         facts = survey(needs, admin, gateway, confluence, address)
+    except SiteUnreadable as error:
+        finding = Finding(
+            "connection",
+            "fail",
+            f"{address}: {error.what}",
+            str(error).removeprefix(f"{error.what}: "),
+            None,
+            "the reason above says which call Jira refused; give crossdept's account the access "
+            "it names (doctor reads as that account), then run doctor again",
+        )
+        return Examination([finding], rules, lines, filename)
     except GatewayError as error:
         finding = Finding(
             "connection",
