@@ -167,7 +167,10 @@ class ConfluenceGateway:
 
     def may_edit(self, page_id: str, account: str) -> bool | None:
         """Whether `account` may edit the page (site, space and page restrictions all count);
-        None where Confluence cannot say (Data Center has no permission check resource).
+        None where Confluence cannot say (Data Center has no permission check resource). The
+        check has no "create"; editing a page needs the space's Add page permission, which is
+        also the one to create pages ("Add: user may create and edit pages in this space",
+        Atlassian's Space Permissions Overview), so an edit right stands for both.
         https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-content-permissions/"""
         body = {"subject": {"type": "user", "identifier": account}, "operation": "update"}
         try:
