@@ -24,6 +24,7 @@ from plugin.atlassian.ports import (
 )
 from plugin.atlassian.queries import Children, Query, jql, limit, quoted
 from plugin.atlassian.seals import SEAL_FIELD, MarkSeal
+from plugin.atlassian.site_admin import EPIC_LINK_TYPE, EPIC_NAME_TYPE
 from plugin.spine.budget import MAX_INLINE_WAIT, RequestBudget
 from plugin.spine.errors import GatewayError, RefusedError, TransientGatewayError
 
@@ -36,9 +37,6 @@ Observer = Callable[[str, str, int], None]
 READ_LIMIT = 100
 # Link from a created epic back to its request (epic: create). "Relates" exists on every Jira.
 EPIC_LINK_TYPE_NAME = "Relates"
-# Data Center's Epic Link / Epic Name custom field types (Jira Software).
-EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
-EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
 # Issue property values are limited to 32768 characters.
 # https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
 PROPERTY_LIMIT = 32768

@@ -14,6 +14,11 @@ from typing import Any, Protocol
 from plugin.atlassian.queries import quoted
 from plugin.spine.errors import RefusedError
 
+# Data Center's Epic Link / Epic Name custom field types (Jira Software). Only the Epic type
+# has Epic Name, and an Epic Link may point only at an issue of that type.
+EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
+EPIC_NAME_TYPE = "com.pyxis.greenhopper.jira:gh-epic-label"
+
 # Jira Cloud's createmeta pages hold at most 200 entries; Data Center's the same parameters.
 CREATEMETA_PAGE = 200
 

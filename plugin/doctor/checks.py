@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from plugin.atlassian.site_admin import SiteProject
+from plugin.atlassian.site_admin import EPIC_NAME_TYPE, SiteProject
 from plugin.doctor.findings import Finding
 from plugin.doctor.needs import (
     PERMISSIONS,
@@ -143,6 +143,8 @@ def _issue_type(need: TypeNeed, key: str, project: SiteProject, facts: SiteFacts
         )
     wanted = LEVELS[need.level]
     level = found.level
+    if level is None and need.level == "epic":
+        return _data_center_epic(need, key, project, facts, subject)
     # Data Center reports only whether a type is a sub-task.
     wrong = level != wanted if level is not None else wanted == -1
     if wrong:
@@ -162,6 +164,36 @@ def _issue_type(need: TypeNeed, key: str, project: SiteProject, facts: SiteFacts
             ),
         )
     return Finding("issue types", "pass", subject)
+
+
+def _data_center_epic(
+    need: TypeNeed, key: str, project: SiteProject, facts: SiteFacts, subject: str
+) -> Finding:
+    """On Data Center only Jira Software's Epic type can hold an epic's children (an Epic Link
+    to any other issue is refused), and it alone has Epic Name on its create screen."""
+    epic_names = {
+        fid
+        for fid, found in facts.fields.items()
+        if (found.get("schema") or {}).get("custom") == EPIC_NAME_TYPE
+    }
+    screen = project.create_screens.get(need.name) or {}
+    if epic_names & set(screen):
+        return Finding("issue types", "pass", subject)
+    fix = (
+        "set jira.request.epic: create (crossdept then creates an Epic for each request and "
+        "links it), or name the Epic type here"
+        if need.role == "request"
+        else "name Jira Software's Epic type here"
+    )
+    return Finding(
+        "issue types",
+        "fail",
+        subject,
+        "it is not an epic type (no Epic Name on its create screen), and on Data Center only an "
+        "Epic can hold the stages through Epic Link",
+        need.path,
+        fix,
+    )
 
 
 # How each kind of field looks in GET /field's schema.

@@ -83,6 +83,8 @@ def _read_jira(
     info = admin.jira.server_info
     projects: dict[str, SiteProject | None] = {}
     create_types = {need.screen_type for need in needs.fields if need.screen == "create"}
+    # On Data Center an epic-level type is known by Epic Name on its create screen.
+    create_types |= {need.name for need in needs.types if need.level == "epic"}
     edit_types = {need.screen_type for need in needs.fields if need.screen == "edit"}
     way_back_types = set(needs.way_back.types) if needs.way_back else set()
     for key in needs.projects:

@@ -150,6 +150,9 @@ class MetaEndpoints(JiraState):
         for fld in self.fields.values():
             if fld.id in issue_type.hidden_fields:
                 continue
+            if fld.type == "epicname" and fld.id not in issue_type.required_fields:
+                # Jira Software's Epic Name is on the Epic type's screens alone.
+                continue
             entry: dict[str, Any] = {
                 "required": fld.id in issue_type.required_fields,
                 "schema": dict(CUSTOM_SCHEMAS[fld.type], customId=int(fld.number)),

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from plugin.atlassian.site_admin import ScreenField, SiteType, Webhooks, WorkflowGraph
+from plugin.atlassian.site_admin import (
+    EPIC_NAME_TYPE,
+    ScreenField,
+    SiteType,
+    Webhooks,
+    WorkflowGraph,
+)
 from plugin.doctor.checks import (
     check_calendar,
     check_confluence,
@@ -94,18 +100,47 @@ def test_issue_types_must_exist_at_the_level_the_tree_needs(needs: SiteNeeds) ->
 
 
 def test_on_data_center_only_whether_a_type_is_a_sub_task_is_checked(needs: SiteNeeds) -> None:
+    levels = {name: -1 if t.level == -1 else None for name, t in right_project().types.items()}
+    types = {name: SiteType(t.id, name, levels[name]) for name, t in right_project().types.items()}
+    epic_name = {
+        "id": "customfield_10102",
+        "name": "Epic Name",
+        "schema": {"type": "string", "custom": EPIC_NAME_TYPE},
+    }
+    facts = replace(
+        right_facts(cloud=False), fields={**right_facts().fields, "customfield_10102": epic_name}
+    )
+    screens = dict(right_project().create_screens)
+    screens["跨部门协作需求"] = {
+        **screens["跨部门协作需求"],
+        "customfield_10102": ScreenField("customfield_10102", "Epic Name"),
+    }
+    assert (
+        failing(check_issue_types(needs, with_project(facts, types=types, create_screens=screens)))
+        == []
+    )
+
+    types["Sub-task"] = SiteType("10005", "Sub-task", None)
+    (finding,) = failing(
+        check_issue_types(needs, with_project(facts, types=types, create_screens=screens))
+    )
+    assert finding.subject == "XD: deliverable type Sub-task"
+
+
+def test_on_data_center_only_the_epic_type_can_be_the_epic(needs: SiteNeeds) -> None:
+    """Jira Software's Epic alone has Epic Name, and an Epic Link to anything else is refused."""
     types = {
         name: SiteType(t.id, name, -1 if t.level == -1 else None)
         for name, t in right_project().types.items()
     }
-    assert (
-        failing(check_issue_types(needs, with_project(right_facts(cloud=False), types=types))) == []
-    )
-    types["Sub-task"] = SiteType("10005", "Sub-task", None)
     (finding,) = failing(
         check_issue_types(needs, with_project(right_facts(cloud=False), types=types))
     )
-    assert finding.subject == "XD: deliverable type Sub-task"
+    assert (finding.subject, finding.path) == (
+        "XD: request type 跨部门协作需求",
+        ("jira", "request", "issue_type"),
+    )
+    assert finding.fix.startswith("set jira.request.epic: create")
 
 
 def test_a_field_must_exist_with_the_right_type(needs: SiteNeeds) -> None:

@@ -39,11 +39,14 @@ def seed_of(kind: Flavour) -> dict[str, Any]:
     return data
 
 
-def rules_file(kind: Flavour, tmp_path: Path) -> Path:
+def rules_file(kind: Flavour, tmp_path: Path, *, epic: str = "create") -> Path:
+    """The shipped rules; on Data Center with usernames and, unless asked, `epic: create`: there
+    only Jira Software's Epic type can hold the stages (doctor says so of `epic: self`)."""
     if kind is not DATA_CENTER:
         return CONFIG / "rules.yaml"
-    path = tmp_path / "rules-dc.yaml"
+    path = tmp_path / f"rules-dc-{epic}.yaml"
     text = (CONFIG / "rules.yaml").read_text(encoding="utf-8")
+    text = text.replace("    epic: self", f"    epic: {epic}")
     path.write_text(rules_for_data_center(text, load_seed(kind.seed)), encoding="utf-8")
     return path
 
@@ -287,3 +290,20 @@ def test_labels_off_an_edit_screen_are_found_once_an_issue_of_the_type_exists(
     )
     with pytest.raises(jira.JIRAError):  # the sandbox refuses it as Jira would
         task.update(update={"labels": [{"add": "延期"}]})
+
+
+def test_on_data_center_a_request_type_that_is_no_epic_cannot_be_the_epic(
+    open_site: Any, tmp_path: Path
+) -> None:
+    site = open_site(seed_of(DATA_CENTER))
+    if site.kind is not DATA_CENTER:
+        pytest.skip("Cloud reports hierarchy levels; tests/doctor covers the level check there")
+    site.env["CROSSDEPT_RULES"] = str(rules_file(DATA_CENTER, tmp_path, epic="self"))
+    _code, findings = site.doctor()
+    (finding,) = [f for f in findings if f["subject"] == "XD: request type 跨部门协作需求"]
+    assert finding["status"] == "fail"
+    assert finding["detail"].startswith(
+        "it is not an epic type (no Epic Name on its create screen)"
+    )
+    assert finding["where"].endswith(" jira.request.issue_type")
+    assert finding["fix"].startswith("set jira.request.epic: create")
