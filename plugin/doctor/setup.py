@@ -70,6 +70,8 @@ def plan_setup(needs: SiteNeeds, facts: SiteFacts, access: WebhookAccess, *, lan
                 )
             )
         else:
+            # Data Center 11.3's REST description reads options but has no call to add one
+            # (jira.js src/server/api/issueFields.ts, issueCustomFieldOptions.ts).
             by_hand.append(
                 f"Administration → Issues → Custom fields → {name} → Contexts and default value "
                 f"→ Edit options: add {', '.join(missing)} (Data Center's REST API cannot add "
