@@ -85,14 +85,16 @@ def next_monday(today: date) -> date:
 
 
 def rules_for_data_center(text: str, seed: Seed) -> str:
-    """Rewrite a rules file's Cloud account ids as the seed's Data Center usernames.
+    """Rewrite a rules file for Data Center: account ids become the seed's usernames, and the
+    request gets an Epic of its own (`epic: create`).
 
-    Data Center names people by username where Cloud uses account ids; an admin moving the
-    rules file from one to the other makes exactly this change.
+    Data Center names people by username where Cloud uses account ids, and only Jira Software's
+    Epic type can hold an epic's children there, so a request type cannot be its own epic
+    (`crossdept doctor` says so); an admin moving the rules file makes exactly these changes.
     """
     for user in seed.users:
         text = text.replace(f'"{user.account_id}"', f'"{user.login}"')
-    return text
+    return re.sub(r"(?m)^(\s+epic:) self\b", r"\1 create", text)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ NO_ISSUE = -1  # an issue id no issue has: what an unknown key matches under val
 MAX_PROPERTY_KEY = 255  # https://developer.atlassian.com/server/jira/platform/entity-properties/
 MAX_PROPERTY_VALUE = 32768
 NOT_FOUND_ISSUE = "Issue does not exist or you do not have permission to see it."
+# Where the `issuelinks` adds of a create or edit wait until the issue exists (never stored).
+PENDING_LINKS = "__pending_links"
 NOT_ON_SCREEN = "Field '{0}' cannot be set. It is not on the appropriate screen, or unknown."
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 PRIORITIES = (("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest"))

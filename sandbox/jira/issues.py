@@ -13,6 +13,7 @@ from sandbox.jira.common import (
     MAX_BULK_CREATE,
     MULTI_VALUED,
     NOT_ON_SCREEN,
+    PENDING_LINKS,
     RESOLUTION_DONE,
     Call,
     StoredIssue,
@@ -77,6 +78,7 @@ class IssueEndpoints(FieldValues, Changelog):
         properties = self.initial_properties(body.get("properties"), errors)
         if errors:
             raise ApiError(400, [], errors)
+        pending = values.pop(PENDING_LINKS, [])
         now = self.now()
         issue_id = self.next_issue_id
         self.next_issue_id += 1
@@ -96,6 +98,7 @@ class IssueEndpoints(FieldValues, Changelog):
             properties=properties,
         )
         self.issues[issue_id] = issue
+        self._make_pending_links(issue, pending)
         items = self.diff_items(issue, {}, issue.values)
         items.insert(0, self.status_item(None, issue.status))
         history_id = self.next_history_id
@@ -203,12 +206,44 @@ class IssueEndpoints(FieldValues, Changelog):
                 errors.setdefault(required, f"{self.fields[required].name} is required.")
         if errors:
             raise ApiError(400, [], errors)
+        self._make_pending_links(issue, values.pop(PENDING_LINKS, []))
         self._apply_values(issue, values, call, "issue_updated")
         for text in comments:
             self.create_comment(issue, text, call.actor)
         if call.request.arg("returnIssue") == "true":
             return SandboxResponse(200, self.issue_json(issue, version=call.version))
         return SandboxResponse(204)
+
+    def _link_to_add(
+        self, verb: str, argument: Any, errors: dict[str, str]
+    ) -> tuple[dict[str, Any], str, int] | None:
+        """(type, which end the other issue is, its id) of an `issuelinks` add, or None with
+        Jira's refusal recorded."""
+        if verb != "add" or not isinstance(argument, Mapping):
+            errors["issuelinks"] = f"Operation '{verb}' is not supported for field 'issuelinks'."
+            return None
+        link_type = self.link_type(argument.get("type"))
+        if link_type is None:
+            errors["issuelinks"] = "No issue link type with that name or id."
+            return None
+        for end in ("outwardIssue", "inwardIssue"):
+            ref = argument.get(end)
+            if isinstance(ref, Mapping):
+                other = self.find_issue(str(ref.get("key", ref.get("id", ""))))
+                if other is None:
+                    errors["issuelinks"] = f"Issue Does Not Exist ({end})."
+                    return None
+                return link_type, end, other.id
+        errors["issuelinks"] = "An issue link needs an outwardIssue or an inwardIssue."
+        return None
+
+    def _make_pending_links(self, issue: StoredIssue, pending: list[Any]) -> None:
+        """Links asked for in the same create or edit, once the issue exists."""
+        for link_type, end, other in pending:
+            if end == "outwardIssue":
+                self.add_link(link_type, issue.id, other)
+            else:
+                self.add_link(link_type, other, issue.id)
 
     def _apply_update_ops(
         self,
@@ -234,6 +269,12 @@ class IssueEndpoints(FieldValues, Changelog):
                 verb, argument = next(iter(operation.items()))
                 if fid in issue_type.hidden_fields:
                     errors[fid] = NOT_ON_SCREEN.format(fid)
+                    continue
+                if fid == "issuelinks":
+                    # Links made with the issue: `add` only, one other issue each.
+                    link = self._link_to_add(verb, argument, errors)
+                    if link is not None:
+                        values.setdefault(PENDING_LINKS, []).append(link)
                     continue
                 if (
                     fid == "comment"
@@ -393,6 +434,7 @@ class IssueEndpoints(FieldValues, Changelog):
             )
         if errors:
             raise ApiError(400, [], errors)
+        self._make_pending_links(issue, values.pop(PENDING_LINKS, []))
         new_values = {k: v for k, v in values.items() if v not in (None, [])}
         items = self.diff_items(
             issue, {k: v for k, v in issue.values.items() if v not in (None, [])}, new_values

@@ -8,7 +8,6 @@ from typing import Any
 
 from sandbox.http import ApiError, SandboxResponse
 from sandbox.jira.common import (
-    LINK_TYPES,
     Call,
     Notification,
     StoredIssue,
@@ -96,14 +95,7 @@ class LinkEndpoints(JiraState):
         if not isinstance(body, Mapping):
             raise ApiError(400, ["A link type and two issues are required."])
         type_ref = body.get("type") or {}
-        link_type = next(
-            (
-                t
-                for t in LINK_TYPES
-                if type_ref.get("name") == t["name"] or str(type_ref.get("id")) == t["id"]
-            ),
-            None,
-        )
+        link_type = self.link_type(type_ref)
         if link_type is None:
             raise ApiError(404, [f"No issue link type with name '{type_ref.get('name')}' found."])
         ends = []
@@ -113,9 +105,7 @@ class LinkEndpoints(JiraState):
             if issue is None:
                 raise ApiError(404, [f"Issue Does Not Exist ({end})."])
             ends.append(issue)
-        link_id = self.next_link_id
-        self.next_link_id += 1
-        self.links[link_id] = {"type": dict(link_type), "inward": ends[0].id, "outward": ends[1].id}
+        self.add_link(link_type, ends[0].id, ends[1].id)
         comment = body.get("comment")
         if isinstance(comment, Mapping) and comment.get("body"):
             self.create_comment(ends[0], str(comment["body"]), call.actor)

@@ -12,6 +12,7 @@ from sandbox.http import ApiError, SandboxRequest
 from sandbox.jira.common import (
     DEFAULT_PRIORITY,
     ISSUE_EXPAND,
+    LINK_TYPES,
     NOT_FOUND_ISSUE,
     PRIORITIES,
     SYSTEM_FIELDS,
@@ -51,6 +52,25 @@ class JiraState:
         self.next_remote_link_id = 10000
         # Set while a /search runs with validateQuery=warn: unknown issue keys are collected here.
         self.jql_warnings: list[str] | None = None
+
+    def link_type(self, ref: Any) -> dict[str, Any] | None:
+        """The link type a `{"name": ...}` or `{"id": ...}` names, if it exists."""
+        ref = ref if isinstance(ref, Mapping) else {}
+        return next(
+            (
+                dict(t)
+                for t in LINK_TYPES
+                if ref.get("name") == t["name"] or str(ref.get("id")) == t["id"]
+            ),
+            None,
+        )
+
+    def add_link(self, link_type: dict[str, Any], inward: int, outward: int) -> int:
+        """Record a link between two issues; its id."""
+        link_id = self.next_link_id
+        self.next_link_id += 1
+        self.links[link_id] = {"type": link_type, "inward": inward, "outward": outward}
+        return link_id
 
     def emit_webhook(self, event: str, payload: dict[str, Any]) -> None:
         """Queue the webhook Jira sends for a change (timestamp in epoch milliseconds)."""

@@ -137,17 +137,21 @@ def test_json_summary_of_the_data_center_demo() -> None:
     summary = json.loads(result.output)
 
     assert summary["flavour"] == "datacenter"
-    assert summary["issue_count"] == FOUR_DEPARTMENTS
+    # Data Center's rules give the request an Epic of its own (only an Epic can hold the stages).
+    assert summary["issue_count"] == FOUR_DEPARTMENTS + 1
     assert summary["summary_comment"]["count"] == 1
     by_ref = {issue["ref"]: issue for issue in summary["issues"]}
     # Data Center names people by username.
     assert by_ref["s1.d2.技术部"]["assignee"] == "engineering.head"
     assert by_ref["s4"]["assignee"] == "pm"
-    assert by_ref["s1"]["parent"] == summary["request"]["key"]
+    assert by_ref["epic"]["issuetype"] == "Epic"
+    assert by_ref["epic"]["parent"] == summary["request"]["key"]  # linked to the request
+    assert by_ref["s1"]["parent"] == by_ref["epic"]["key"]
     assert summary["duplicate"]["jobs"] == 1
     assert summary["own_events"]["ignored"] >= FOUR_DEPARTMENTS
     assert len(summary["minutes"]["actions"]) == 2
-    assert summary["jira_calls"]["by_endpoint"]["POST /rest/api/2/issue/bulk"] == 2
+    # The epic, then the stages, then the sub-tasks.
+    assert summary["jira_calls"]["by_endpoint"]["POST /rest/api/2/issue/bulk"] == 3
     # A question asked in a comment is timed on Data Center too, from its comment-only delivery
     # or its issue_commented companion, once.
     escalation = summary["escalation"]

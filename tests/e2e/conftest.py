@@ -135,6 +135,12 @@ class World:
     answers: list[Answer] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
+    @property
+    def full_tree(self) -> int:
+        """The items of one request's tree: FULL_TREE, and the Epic crossdept creates for it
+        where the rules say `epic: create` (Data Center's, see demo.harness)."""
+        return FULL_TREE + (self.service.rules.jira.request.epic == "create")
+
     # -- people ---------------------------------------------------------------------------------
 
     def file_request(

@@ -13,7 +13,7 @@ from plugin.spine.deliveries import DeliveryState
 from plugin.spine.worker import Outcome
 from sandbox.app import assert_no_violations
 
-from .conftest import CONFIG, FULL_TREE, REQUESTING, MakeWorld, World
+from .conftest import CONFIG, REQUESTING, MakeWorld, World
 
 FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
 
@@ -45,7 +45,7 @@ def test_a_filed_request_gets_its_full_tree(make_world: MakeWorld, flavour: str)
     ]
     world.settle()
 
-    assert_one_tree(world, key, FULL_TREE)
+    assert_one_tree(world, key, world.full_tree)
     tree = world.tree(key)
     stage = tree["s1"]
     assert stage["summary"] == f"【{key} 2026年Q1新品X推广】阶段1 需求发起与目标对齐"
@@ -76,7 +76,7 @@ def test_webhooks_for_crossdepts_own_changes_are_dropped_at_the_door(
     world.settle()
 
     own = [a for a in world.answers if a.issue != key]
-    assert len(own) >= FULL_TREE  # one jira:issue_created per created issue, at least
+    assert len(own) >= world.full_tree  # one jira:issue_created per created issue, at least
     assert {(a.status, a.outcome) for a in own} == {(200, "ignored")}
     assert [job.issue for job in world.jobs()] == [key]  # nothing queued for them
     assert world.sandbox.outbox.pending == []  # and nothing new came of it: no loop
@@ -93,7 +93,7 @@ def test_without_the_account_setting_the_worker_skips_its_own_events(
     calls_after_tree = world.crossdept_calls()
     own = world.deliver()
 
-    assert len(own) >= FULL_TREE and {a.outcome for a in own} == {"accepted"}
+    assert len(own) >= world.full_tree and {a.outcome for a in own} == {"accepted"}
     assert world.drain() == len(own)
     # Every one of them, the summary comment's comment_created included, is skipped as own.
     assert any(a.event == "comment_created" for a in own)
@@ -102,7 +102,7 @@ def test_without_the_account_setting_the_worker_skips_its_own_events(
     # Learnt once from GET /myself on the first job; skipping costs no Jira call at all.
     assert world.crossdept_calls() == calls_after_tree
     assert world.deliver() == []  # skipping wrote nothing to Jira, so Jira has nothing to report
-    assert_one_tree(world, key, FULL_TREE)
+    assert_one_tree(world, key, world.full_tree)
     assert_no_violations(world.sandbox)
 
 
@@ -123,7 +123,7 @@ def test_a_duplicated_delivery_is_answered_duplicate_and_processed_once(
 
     assert len(world.jobs()) == 1
     assert world.outcomes == [Outcome.DONE]
-    assert_one_tree(world, key, FULL_TREE)
+    assert_one_tree(world, key, world.full_tree)
     assert_no_violations(world.sandbox)
 
 
@@ -139,7 +139,7 @@ def test_an_edit_delivered_before_the_creation_still_ends_in_one_full_tree(
     world.settle()
 
     # The tree is planned from the request as Jira holds it now, whatever order events came in.
-    assert_one_tree(world, key, FULL_TREE)
+    assert_one_tree(world, key, world.full_tree)
     assert {job.state for job in world.jobs()} == {DeliveryState.DONE}
     assert_no_violations(world.sandbox)
 
@@ -150,7 +150,7 @@ def test_a_department_added_later_adds_only_its_items(make_world: MakeWorld, fla
     key = world.file_request(("技术部", "产品部"))
     world.settle()
     before = world.items(key)
-    assert len(before) == FULL_TREE - each_department_items()
+    assert len(before) == world.full_tree - each_department_items()
 
     world.set_departments(key, ("技术部", "产品部", "财务部"))
     world.settle()
@@ -160,7 +160,7 @@ def test_a_department_added_later_adds_only_its_items(make_world: MakeWorld, fla
     assert len(added) == each_department_items()
     assert all(ref.endswith(".财务部") for ref in added)
     assert {ref: after[ref] for ref in before} == before  # nothing recreated, nothing moved
-    assert_one_tree(world, key, FULL_TREE)
+    assert_one_tree(world, key, world.full_tree)
     tree = world.tree(key)
     assert (
         tree["s2.d1.财务部"]["assignee"]["displayName"] == "Example Finance Contact (财务部接口人)"
@@ -188,7 +188,7 @@ def test_a_bad_day_of_503s_and_429s_is_retried_into_exactly_one_tree(
         call.status for call in world.sandbox.calls if call.user == world.flavour.crossdept_id
     }
     assert {429, 503} <= statuses
-    assert_one_tree(world, key, FULL_TREE)
+    assert_one_tree(world, key, world.full_tree)
     assert_no_violations(world.sandbox)
 
 
@@ -216,7 +216,7 @@ def test_an_unknown_department_gets_one_living_comment_and_no_tree_until_fixed(
     world.set_departments(key, ("技术部", "产品部", "财务部"))
     world.settle()
 
-    assert_one_tree(world, key, FULL_TREE)
+    assert_one_tree(world, key, world.full_tree)
     problem, summary = world.crossdept_comments(key)  # the problem, closed, then the summary
     assert problem.startswith(f"此前阻止 crossdept 为 {key} 创建协作任务的问题已修正。")
     assert "法务部" not in problem  # it no longer names a problem that is gone

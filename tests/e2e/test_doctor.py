@@ -40,14 +40,15 @@ def seed_of(kind: Flavour) -> dict[str, Any]:
 
 
 def rules_file(kind: Flavour, tmp_path: Path, *, epic: str = "create") -> Path:
-    """The shipped rules; on Data Center with usernames and, unless asked, `epic: create`: there
-    only Jira Software's Epic type can hold the stages (doctor says so of `epic: self`)."""
+    """The shipped rules; on Data Center as an admin moves them there (usernames, `epic:
+    create`), or with `epic: self` kept to see doctor refuse it."""
     if kind is not DATA_CENTER:
         return CONFIG / "rules.yaml"
     path = tmp_path / f"rules-dc-{epic}.yaml"
-    text = (CONFIG / "rules.yaml").read_text(encoding="utf-8")
-    text = text.replace("    epic: self", f"    epic: {epic}")
-    path.write_text(rules_for_data_center(text, load_seed(kind.seed)), encoding="utf-8")
+    text = rules_for_data_center(
+        (CONFIG / "rules.yaml").read_text(encoding="utf-8"), load_seed(kind.seed)
+    )
+    path.write_text(text.replace("    epic: create", f"    epic: {epic}"), encoding="utf-8")
     return path
 
 

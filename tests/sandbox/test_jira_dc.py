@@ -261,3 +261,66 @@ def test_comment_webhooks_carry_no_issue_and_the_companion_carries_it(dc: Sandbo
     assert companion["issue"]["key"] == made["key"]
     assert companion["comment"]["id"] == comment["comment"]["id"]
     assert "changelog" not in companion
+
+
+def test_only_the_epic_type_is_an_epic_and_shows_epic_name(dc_jira: jira.JIRA) -> None:
+    """Data Center has no epic level of its own: an Epic Link to the request type is refused,
+    and Epic Name is on the Epic's create screen alone."""
+    request = dc_jira.create_issue(
+        fields={"project": {"key": "XD"}, "issuetype": {"name": "跨部门协作需求"}, "summary": "R"}
+    )
+    with pytest.raises(jira.JIRAError) as refused:
+        dc_jira.create_issue(
+            fields={
+                "project": {"key": "XD"},
+                "issuetype": {"name": "Task"},
+                "summary": "x",
+                "customfield_10101": request.key,
+            }
+        )
+    assert refused.value.response.json()["errors"] == {
+        "customfield_10101": f"The issue {request.key} is not an epic."
+    }
+    screens = {
+        kind["name"]: {
+            f["fieldId"]
+            for f in dc_jira._get_json(f"issue/createmeta/XD/issuetypes/{kind['id']}")["values"]
+        }
+        for kind in dc_jira._get_json("issue/createmeta/XD/issuetypes")["values"]
+    }
+    assert [name for name, fields in screens.items() if "customfield_10102" in fields] == ["Epic"]
+
+
+def test_an_issue_is_created_with_a_link_in_its_update(dc_jira: jira.JIRA, dc: Sandbox) -> None:
+    request = dc_jira.create_issue(
+        fields={"project": {"key": "XD"}, "issuetype": {"name": "跨部门协作需求"}, "summary": "R"}
+    )
+    link = {"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": request.key}}}
+    epic_fields = {
+        "project": {"key": "XD"},
+        "issuetype": {"name": "Epic"},
+        "summary": "E",
+        "customfield_10102": "E",
+    }
+    created = requests.post(
+        f"{API}/issue",
+        json={"fields": epic_fields, "update": {"issuelinks": [link]}},
+        headers=BEARER,
+    )
+    assert created.status_code == 201
+    epic = created.json()["key"]
+    (linked,) = dc_jira.issue(epic).raw["fields"]["issuelinks"]
+    assert linked["outwardIssue"]["key"] == request.key
+    assert [i.key for i in dc_jira.search_issues(f"issue in linkedIssues({request.key})")] == [epic]
+    refused = requests.post(
+        f"{API}/issue",
+        json={
+            "fields": {"project": {"key": "XD"}, "issuetype": {"name": "Task"}, "summary": "T"},
+            "update": {"issuelinks": [{"set": []}]},
+        },
+        headers=BEARER,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "issuelinks": "Operation 'set' is not supported for field 'issuelinks'."
+    }

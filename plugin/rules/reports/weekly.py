@@ -23,7 +23,13 @@ from plugin.atlassian.pages import parent_page, publish_page
 from plugin.atlassian.ports import Page
 from plugin.atlassian.storage import People, preview_html
 from plugin.process.config import WEEKDAYS, Rules
-from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY, is_done, read_tree_record
+from plugin.process.items import (
+    EPIC_REF,
+    ITEM_PROPERTY,
+    TREE_PROPERTY,
+    is_done,
+    read_tree_record,
+)
 from plugin.process.notices import Notices
 from plugin.process.wording import mention
 from plugin.rules.reports.board import item_fact
@@ -103,7 +109,10 @@ def publish_weekly(
     ) != rules.jira.request.issue_type:
         return WeeklyOutcome(key, "skipped", reason="not a collaboration request")
     summary = str((request.get("fields") or {}).get("summary") or "")
-    keys = sorted(set(read_tree_record(request).items.values()))
+    # The epic crossdept creates (epic: create) holds the work like the request does: it is no
+    # row of the table, as the request is none under `epic: self`.
+    record = read_tree_record(request).items
+    keys = sorted({key for ref, key in record.items() if ref != EPIC_REF})
     if not keys:  # no tree (refused, or not built yet): an empty table would say nothing true
         return WeeklyOutcome(key, "skipped", reason="it has no tree, so nothing to report")
     issues = jira.read_issues(keys, ITEM_FIELDS, [ITEM_PROPERTY]) if keys else []
