@@ -273,3 +273,33 @@ def test_without_jira_configured_the_deep_check_is_store_and_queue(client: Flask
     response = client.get("/healthz?deep=1")
     assert response.status_code == 200
     assert "jira" not in response.get_json()
+
+
+def test_a_deep_check_during_a_background_probe_gives_that_probes_answer(
+    settings: Settings, inbox: Inbox
+) -> None:
+    import threading
+
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow_check() -> None:
+        calls.append(1)
+        assert release.wait(5)
+
+    app = create_app(settings, inbox=inbox, jira_check=slow_check)
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["jira"] == "checking"  # the probe is under way
+    wait_for(lambda: len(calls) == 1)
+    answers: list[tuple[int, str]] = []
+    deep = threading.Thread(
+        target=lambda: answers.append(
+            (lambda r: (r.status_code, r.get_json()["jira"]))(app.test_client().get("/readyz"))
+        )
+    )
+    deep.start()
+    deep.join(0.3)  # give it time to ask while the probe is under way
+    release.set()
+    deep.join(5)
+    assert answers == [(200, "ok")]  # not "checking" (503) from before the probe answered
+    assert len(calls) == 1  # and Jira was asked once

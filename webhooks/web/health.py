@@ -35,6 +35,7 @@ class Reachability:
     ) -> None:
         self._check, self._clock = check, clock
         self._lock = threading.Lock()
+        self._probing = threading.Lock()  # one probe at a time; a deep check waits for it
         self._state = "checking"
         self._checked_at: float | None = None
         self._running = False
@@ -50,17 +51,27 @@ class Reachability:
 
     def checked_now(self) -> str:
         """Jira's state from a probe made within DEEP_EVERY_S, made here if need be (a deep
-        health check answers what Jira says now, not a minute ago)."""
-        with self._lock:
-            fresh = self._checked_at is not None and self._clock() - self._checked_at < DEEP_EVERY_S
-            if fresh or self._running:
-                return self._state
-            self._running = True
-        self._probe()
+        health check answers what Jira says now, not a minute ago); a probe under way is waited
+        for, so its answer, not the one before it, is given."""
+        self._probe_if_older_than(DEEP_EVERY_S)
         with self._lock:
             return self._state
 
     def _probe(self) -> None:
+        """The background probe state() starts (a deep check may have answered meanwhile)."""
+        self._probe_if_older_than(DEEP_EVERY_S)
+        with self._lock:
+            self._running = False
+
+    def _probe_if_older_than(self, seconds: float) -> None:
+        with self._probing:
+            with self._lock:
+                checked = self._checked_at
+                if checked is not None and self._clock() - checked < seconds:
+                    return
+            self._ask_jira()
+
+    def _ask_jira(self) -> None:
         try:
             self._check()
             found = "ok"
@@ -71,7 +82,7 @@ class Reachability:
             found = "unreachable"
             log.warning("Jira did not answer the health probe", extra={"error": f"{error}"})
         with self._lock:
-            self._state, self._checked_at, self._running = found, self._clock(), False
+            self._state, self._checked_at = found, self._clock()
 
 
 @bp.get("/healthz")
