@@ -97,6 +97,8 @@ class JiraCaller(Protocol):
         accept: Iterable[int] = (),
     ) -> tuple[int, Any]: ...
 
+    def fields(self) -> list[dict[str, Any]]: ...
+
     def search_issues(
         self,
         jql: str,
@@ -122,9 +124,8 @@ class JiraAdmin:
         return found if isinstance(found, Mapping) else {}
 
     def fields(self) -> dict[str, Mapping[str, Any]]:
-        """Every field of the site by id, with its name and schema (GET /field)."""
-        _status, found = self.jira.request_json("GET", "/rest/api/2/field")
-        return {str(item["id"]): item for item in found or [] if isinstance(item, Mapping)}
+        """Every field of the site by id, with its name and schema (the gateway's GET /field)."""
+        return {str(item["id"]): item for item in self.jira.fields()}
 
     def project(self, key: str, permissions: Sequence[str]) -> SiteProject | None:
         """A project's types, crossdept's permissions in it and its statuses; None if it does not

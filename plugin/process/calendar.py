@@ -33,10 +33,8 @@ def year_published(country: str, year: int) -> bool:
     The library fills a year it has no arrangement for with the fixed holidays alone, which are
     right for most countries; for one that moves working days, that year has none of them. A
     country that never moved a working day in the last ten years is always known."""
-    moved = [earlier for earlier in range(year - 10, year) if _public_calendar(country, earlier)[1]]
-    if not moved:
-        return bool(_public_calendar(country, year)[0])
-    return bool(_public_calendar(country, year)[1])
+    moves_days = any(_public_calendar(country, earlier)[1] for earlier in range(year - 10, year))
+    return bool(_public_calendar(country, year)[1 if moves_days else 0])
 
 
 class WorkCalendar:

@@ -95,9 +95,9 @@ def _settings() -> Settings:
         fail(str(error))
 
 
-def _examine_or_fail(now: datetime) -> Examination:
+def _examine_or_fail(settings: Settings, now: datetime) -> Examination:
     try:
-        return examine(_settings(), now)
+        return examine(settings, now)
     except ConfigError as error:
         fail(f"the rules file has mistakes (run `crossdept check-config`):\n{error}")
 
@@ -124,7 +124,7 @@ def doctor_command(as_json: bool, clock: Callable[[], datetime] | None) -> None:
     and the fix; exits 1 on any failure.
     """
     now = clock() if clock else datetime.now(UTC)
-    found = _examine_or_fail(now)
+    found = _examine_or_fail(_settings(), now)
     _show(found, as_json)
     sys.exit(1 if failed(found.findings) else 0)
 
@@ -139,11 +139,11 @@ def setup_command(apply: bool, clock: Callable[[], datetime] | None) -> None:
     may not do is printed as steps by hand.
     """
     now = clock() if clock else datetime.now(UTC)
-    found = _examine_or_fail(now)
+    settings = _settings()
+    found = _examine_or_fail(settings, now)
     if found.facts is None or found.needs is None or found.admin is None:
         _show(found, as_json=False)
         sys.exit(1)
-    settings = _settings()
     access = WebhookAccess(
         settings.public_url,
         settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
@@ -166,6 +166,6 @@ def setup_command(apply: bool, clock: Callable[[], datetime] | None) -> None:
             refused = True
             click.echo(f"not done: {change.says}: {outcome}", err=True)
     click.echo("\ndoctor, after setup:")
-    again = _examine_or_fail(now)
+    again = _examine_or_fail(settings, now)
     _show(again, as_json=False)
     sys.exit(1 if refused or failed(again.findings) else 0)
