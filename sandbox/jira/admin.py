@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sandbox.http import ApiError, SandboxResponse
-from sandbox.jira.common import Call
+from sandbox.jira.common import Call, Emit
 from sandbox.jira.state import JiraState
-from sandbox.seed import PROJECT_PERMISSIONS, SeedField, SeedOption
+from sandbox.seed import PROJECT_PERMISSIONS, Seed, SeedField, SeedOption
 
 # The one context a sandbox field has: global, for every project and issue type.
 CONTEXT_ID = "10200"
@@ -22,20 +24,24 @@ class AdminEndpoints(JiraState):
 
     _option_numbers = itertools.count(20100)  # option ids, unique across sandboxes
 
+    def __init__(
+        self, seed: Seed, *, now: Callable[[], datetime], base_url: str, emit: Emit
+    ) -> None:
+        super().__init__(seed, now=now, base_url=base_url, emit=emit)
+        self._webhooks: list[dict[str, Any]] = []
+        self._webhook_numbers = itertools.count(1)
+        for entry in seed.webhooks:  # registered before the sandbox starts
+            self._register_webhook(
+                {
+                    "name": entry.get("name", "webhook"),
+                    "url": entry["url"],
+                    "events": list(entry.get("events", [])),
+                    "filters": {"issue-related-events-section": entry.get("jql", "")},
+                }
+            )
+
     def registered_webhooks(self) -> list[dict[str, Any]]:
-        """The admin webhooks, seeded ones first (created lazily so a seed needs no state)."""
-        if not hasattr(self, "_webhooks"):
-            self._webhooks: list[dict[str, Any]] = []
-            self._webhook_numbers = itertools.count(1)
-            for entry in self.seed.webhooks:
-                self._register_webhook(
-                    {
-                        "name": entry.get("name", "webhook"),
-                        "url": entry["url"],
-                        "events": list(entry.get("events", [])),
-                        "filters": {"issue-related-events-section": entry.get("jql", "")},
-                    }
-                )
+        """The admin webhooks, in the order they were registered."""
         return self._webhooks
 
     # ------------------------------------------------------------------ permissions
@@ -237,5 +243,4 @@ class AdminEndpoints(JiraState):
         body = call.request.json() or {}
         if not str(body.get("url", "")).startswith(("https://", "http://")):
             raise ApiError(400, ["The webhook URL must be an absolute http(s) URL."])
-        self.registered_webhooks()
         return SandboxResponse(201, dict(self._register_webhook(body)))
