@@ -4,7 +4,7 @@ concern, each finding naming the rules file's place and the fix."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -315,11 +315,7 @@ def _on_screen(need: FieldNeed, key: str, project: SiteProject, facts: SiteFacts
                 f"the options lack {', '.join(missing)} (departments with no option cannot be "
                 "chosen)",
                 ("departments", missing[0]),
-                "crossdept setup --apply"
-                if facts.cloud
-                else "Administration → Issues → Custom fields → "
-                f"{found.name} → Contexts and default value → Edit options: add "
-                + ", ".join(missing),
+                "crossdept setup --apply" if facts.cloud else options_by_hand(found.name, missing),
                 by_setup=facts.cloud,
             )
         extra = [option for option in found.options if option not in need.options]
@@ -333,6 +329,14 @@ def _on_screen(need: FieldNeed, key: str, project: SiteProject, facts: SiteFacts
                 ("departments",),
             )
     return Finding("fields", "pass", subject)
+
+
+def options_by_hand(field_name: str, missing: Sequence[str]) -> str:
+    """Where a Data Center admin adds select options (its REST API cannot)."""
+    return (
+        f"Administration → Issues → Custom fields → {field_name} → Contexts and default value "
+        f"→ Edit options: add {', '.join(missing)}"
+    )
 
 
 def check_workflows(needs: SiteNeeds, facts: SiteFacts) -> list[Finding]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from plugin.atlassian.ports import Page
-from plugin.doctor.checks import WEBHOOK_PATH, project_jql
+from plugin.doctor.checks import WEBHOOK_PATH, options_by_hand, project_jql
 from plugin.doctor.needs import WEBHOOK_EVENTS, SiteNeeds
 from plugin.doctor.survey import SiteFacts
 from plugin.spine.errors import GatewayError
@@ -73,9 +73,7 @@ def plan_setup(needs: SiteNeeds, facts: SiteFacts, access: WebhookAccess, *, lan
             # Data Center 11.3's REST description reads options but has no call to add one
             # (jira.js src/server/api/issueFields.ts, issueCustomFieldOptions.ts).
             by_hand.append(
-                f"Administration → Issues → Custom fields → {name} → Contexts and default value "
-                f"→ Edit options: add {', '.join(missing)} (Data Center's REST API cannot add "
-                "options)"
+                options_by_hand(name, missing) + " (Data Center's REST API cannot add options)"
             )
     webhook = _webhook_change(needs, facts, access)
     if isinstance(webhook, Change):
