@@ -103,3 +103,12 @@ def test_the_composed_router_admits_only_projects_under_enforcement() -> None:
     assert router.admits(event("XD-7"), context)
     # A Data Center comment event names its issue by id only: its handler reads the project.
     assert router.admits(JiraEvent.model_validate({"webhookEvent": "comment_created"}), context)
+
+
+def test_each_rule_brings_its_demo_scene_and_the_demo_plays_them_in_the_rules_order() -> None:
+    """A rule's scene module is named like its folder; RULES alone puts it in the demo."""
+    from demo.scenes import SCENES, rule_scenes
+
+    played = [scene for rule in RULES for scene in rule_scenes(rule)]
+    assert played and all(rule_scenes(rule) for rule in RULES)
+    assert list(SCENES[-len(played) :]) == played

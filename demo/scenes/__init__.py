@@ -1,25 +1,32 @@
-"""The demo's scenes, one module per rule (and the service's own), played in the order of
-`SCENES`: each acts as a user or as Jira would, says what happened and records the facts.
+"""The demo's scenes: the service's own, then one module per rule, played in the order of
+`plugin.composition.RULES`; each acts as a user or as Jira would, says what happened and records
+the facts.
 
-A new rule's scene is a module here, named once in `SCENES`.
+A rule's scene is `demo/scenes/<rule>.py` with its `SCENES`; naming the rule in `RULES` plays it
+(the demo stays outside `plugin/`, which never imports the sandbox).
 """
 
+import importlib
 from collections.abc import Callable
 
 from demo.harness import Demo
-from demo.scenes import escalation, minutes, ownership, reports, service, trees
+from demo.scenes import service
+from plugin.composition import RULES
 
 Scene = Callable[[Demo], None]
+
+
+def rule_scenes(rule: str) -> tuple[Scene, ...]:
+    """The scenes of one rule, from the module named like its folder."""
+    scenes: tuple[Scene, ...] = importlib.import_module(f"demo.scenes.{rule}").SCENES
+    return scenes
+
 
 SCENES: tuple[Scene, ...] = (
     service.scene_started,
     service.scene_request_filed,
     service.scene_webhook_processed,
-    *trees.SCENES,
-    *ownership.SCENES,
-    *escalation.SCENES,
-    *minutes.SCENES,
-    *reports.SCENES,
+    *(scene for rule in RULES for scene in rule_scenes(rule)),
 )
 
-__all__ = ["SCENES", "Scene"]
+__all__ = ["SCENES", "Scene", "rule_scenes"]
