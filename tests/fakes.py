@@ -168,6 +168,11 @@ def issue_event(
     return body
 
 
+def jira_time(moment: datetime) -> str:
+    """A date-time as Jira writes it in REST and webhook bodies."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
 class CrashError(RuntimeError):
     """The simulated death of a worker in the middle of a call."""
 
@@ -184,6 +189,7 @@ class FakeJira:
     def __init__(self, *, cloud: bool = True, users: Iterable[str] | None = None) -> None:
         self.calls: Counter[tuple[str, int]] = Counter()
         self.is_cloud = cloud
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # Jira's own now
         self._observer = None
         self._lock = threading.RLock()
         self.issues: dict[str, dict[str, Any]] = {}
@@ -215,11 +221,16 @@ class FakeJira:
         with self._lock:
             self.calls[(endpoint, status)] += 1
 
+    def _touch(self, key: str) -> None:
+        """Jira's `updated` moves on every change."""
+        self.issues[key]["fields"]["updated"] = jira_time(self.clock())
+
     def add_issue(self, issue: Mapping[str, Any]) -> None:
         """Seed an existing issue (e.g. the request)."""
         with self._lock:
             stored = copy.deepcopy(dict(issue))
             stored.setdefault("properties", {})
+            stored["fields"].setdefault("updated", jira_time(self.clock()))
             self.issues[stored["key"]] = stored
             number = int(stored["key"].split("-")[1])
             self._next = max(self._next, number + 1)
@@ -228,6 +239,7 @@ class FakeJira:
         """Change fields of an issue as a person would; returns the issue."""
         with self._lock:
             self.issues[key]["fields"].update(fields)
+            self._touch(key)
             return copy.deepcopy(self.issues[key])
 
     def children(self, request: str) -> list[dict[str, Any]]:
@@ -392,6 +404,7 @@ class FakeJira:
                 }
                 kind = kinds[fields["issuetype"]["id"]]  # as Jira shows it: with its name
                 fields["issuetype"] = {"id": kind.id, "name": kind.name, "subtask": kind.subtask}
+                fields["updated"] = jira_time(self.clock())
                 self.issues[key] = {
                     "id": str(20000 + self._next),
                     "key": key,
@@ -492,6 +505,10 @@ class FakeJira:
                 query.or_label is not None and query.or_label in (fields.get("labels") or [])
             ) or (query.or_status is not None and status.get("name") == query.or_status)
             return bool(not done and due and due <= query.open_due_by.isoformat()) or marked
+        if query.updated_within is not None:
+            changed = datetime.strptime(fields["updated"], "%Y-%m-%dT%H:%M:%S.%f%z")
+            if changed < self.clock() - timedelta(minutes=query.updated_within):
+                return False
         return query.due_from is None or (due or "") >= query.due_from.isoformat()
 
     def notify(self, key: str, people: Sequence[str], subject: str, text: str) -> None:
@@ -513,6 +530,7 @@ class FakeJira:
                 "name": status,
                 "statusCategory": {"key": category},
             }
+            self._touch(key)
         return True
 
     def edit_labels(self, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
@@ -524,6 +542,7 @@ class FakeJira:
             labels = [label for label in labels if label not in remove]
             labels += [label for label in add if label not in labels]
             self.issues[key]["fields"]["labels"] = labels
+            self._touch(key)
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         return "https://jira.example.com/issues/?jql=key+in+(" + ",+".join(stage_keys) + ")"
@@ -537,6 +556,7 @@ class FakeJira:
         self._hit("PUT /rest/api/2/issue/{key}/properties/{name}")
         with self._lock:
             self.issues[key]["properties"][name] = copy.deepcopy(value)
+            self._touch(key)
 
     def add_comment(self, key: str, body: str) -> str:
         self._hit("POST /rest/api/2/issue/{key}/comment", 201)

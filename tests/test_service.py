@@ -112,6 +112,8 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
     assert listed.output.strip().splitlines() == [
         "publish_weekly_reports  every 15 min  Once its weekly moment has passed, publish each "
         "active request's progress table once.",
+        "reconcile_mirror  every 1 min  Once a minute, the items changed since the last search; "
+        "once a night, every item.",
         "sweep_asks  every 1 min  Remind, then escalate, every ask whose next step is due, once each.",
         "sweep_delays  every 5 min  Mark late items delayed, unmark done or re-dated ones, "
         "remind owners, tell the PM.",
@@ -121,7 +123,10 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
 
     unknown = CliRunner().invoke(cli, ["periodic", "sweep"])
     assert unknown.exit_code == 1
-    assert "no periodic task 'sweep'; known: publish_weekly_reports, sweep_asks" in unknown.output
+    assert (
+        "no periodic task 'sweep'; known: publish_weekly_reports, reconcile_mirror, sweep_asks"
+        in unknown.output
+    )
     bad_time = CliRunner().invoke(cli, ["periodic", "sweep", "--now", "tomorrow"])
     assert bad_time.exit_code == 2 and "not an ISO 8601 time" in bad_time.output
 

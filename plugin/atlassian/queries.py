@@ -31,9 +31,10 @@ class Children:
 
 @dataclass(frozen=True)
 class Items:
-    """Issues of these types in these projects: every one (due on or after `due_from`), or with
-    `open_due_by` those not done and due by that day, plus those still marked delayed (by the
-    label `or_label`, or by being in the status `or_status`)."""
+    """Issues of these types in these projects: every one (due on or after `due_from`, changed in
+    the last `updated_within` minutes), or with `open_due_by` those not done and due by that day,
+    plus those still marked delayed (by the label `or_label`, or by being in the status
+    `or_status`)."""
 
     projects: tuple[str, ...]
     issue_types: tuple[str, ...]
@@ -41,6 +42,7 @@ class Items:
     open_due_by: date | None = None
     or_label: str | None = None
     or_status: str | None = None
+    updated_within: int | None = None  # minutes: only those changed lately (Jira's own clock)
 
 
 Query = Children | Items
@@ -82,6 +84,11 @@ def jql(query: Query, *, cloud: bool, epic_link: str | None = None) -> str:
         return f'{text} AND ((statusCategory != Done AND duedate <= "{due}"){marked})'
     if query.due_from is not None:
         text += f' AND duedate >= "{query.due_from.isoformat()}"'
+    if query.updated_within is not None:
+        # A relative time is counted by Jira from its own now: an absolute one would be read in
+        # the searching account's time zone, which crossdept does not know.
+        # https://support.atlassian.com/jira-software-cloud/docs/jql-fields/#Updated
+        text += f' AND updated >= "-{int(query.updated_within)}m"'
     return text + " ORDER BY key"
 
 

@@ -148,8 +148,9 @@ class AskResponseCollector(Collector):
 
 
 class DepartmentItemsCollector(Collector):
-    """Report each department's items by state and its on-time rate, from the goal board's facts
-    (read from Jira at most once a minute; nothing when Jira or the store does not answer)."""
+    """Report each department's items by state and its on-time rate, from the goal board's
+    figures (counted over the item mirror; nothing while the store does not answer or the mirror
+    has not read Jira yet)."""
 
     def __init__(self, read: Callable[[], Any]) -> None:
         self._read = read
@@ -168,7 +169,7 @@ class DepartmentItemsCollector(Collector):
         )
         try:
             board = self._read()
-        except Exception:  # noqa: BLE001 - a Jira outage must not take /metrics down
+        except Exception:  # noqa: BLE001 - a store outage must not take /metrics down
             log.warning("board figures unavailable for /metrics", exc_info=True)
             return []
         for row in board.departments:

@@ -15,12 +15,13 @@ from tests.e2e.conftest import MakeWorld, World
 from tests.fakes import FakeJira
 
 FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
-READ = ["project", "issuetype", "status", "duedate", "labels", "parent", "issuelinks"]
+READ = ["project", "issuetype", "status", "duedate", "labels", "parent", "issuelinks", "updated"]
 
 
 def mirror(world: World, gateway: JiraGateway, epic_link: str | None) -> FakeJira:
     """The sandbox's issues, as the gateway reads them, in a fake Jira of the same flavour."""
     fake = FakeJira(cloud=world.flavour.name == "cloud")
+    fake.clock = world.clock.now
     keys = sorted(
         (issue.key for issue in world.sandbox.jira.issues.values()),
         key=lambda key: int(key.split("-")[1]),
@@ -58,6 +59,8 @@ def test_every_query_finds_the_same_issues_in_the_fake_and_in_the_sandbox(
     delayed = next(key for ref, key in sorted(items.items()) if ref.startswith("s5.d"))
     gateway.edit_labels(delayed, add=["延期"])
     gateway.link_issues(items["s4"], request)
+    world.clock.advance(3600)  # an hour on; then one item changes
+    assert gateway.transition_to(items["s2"], "进行中")
     fake = mirror(world, gateway, None if world.flavour.name == "cloud" else epic_link)
 
     # Data Center's rules give the request an Epic of its own (epic: create), linked to it.
@@ -70,6 +73,7 @@ def test_every_query_finds_the_same_issues_in_the_fake_and_in_the_sandbox(
         Items(("XD",), (deliverable,), due_from=date(2026, 3, 20)),
         Items(("XD",), (stage, deliverable), open_due_by=date(2026, 3, 12), or_label="延期"),
         Items(("XD",), (stage,), open_due_by=date(2026, 3, 12), or_status="进行中"),
+        Items(("XD",), (stage, deliverable), updated_within=5),
     ]
     for query in queries:
         in_jira, in_fake = keys(gateway.search(query)), keys(fake.search(query))
@@ -81,6 +85,7 @@ def test_every_query_finds_the_same_issues_in_the_fake_and_in_the_sandbox(
     assert found[2] == linked  # linked either way round
     assert delayed in found[5] and items["s1.d1"] not in found[5]
     assert items["s6"] in found[6]
+    assert found[7] == [items["s2"]]  # changed in the last five minutes, by Jira's clock
 
 
 def test_the_gateway_sends_one_jql_per_query() -> None:
@@ -94,6 +99,9 @@ def test_the_gateway_sends_one_jql_per_query() -> None:
     assert jql(Children(("XD-1",), "linked_epic"), cloud=True) == 'issue in linkedIssues("XD-1")'
     assert jql(Items(("XD",), ("Task",), due_from=due), cloud=True) == (
         'project in ("XD") AND issuetype in ("Task") AND duedate >= "2026-03-12" ORDER BY key'
+    )
+    assert jql(Items(("XD",), ("Task",), updated_within=7), cloud=True) == (
+        'project in ("XD") AND issuetype in ("Task") AND updated >= "-7m" ORDER BY key'
     )
     assert jql(Items(("XD",), ("Task",), open_due_by=due, or_status="延期"), cloud=False) == (
         'project in ("XD") AND issuetype in ("Task") AND '

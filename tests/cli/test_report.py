@@ -90,10 +90,20 @@ def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department(
     site_env: bool,
 ) -> None:
     with request_with_tree(site_env) as (sandbox, requester, key):
+        before = CliRunner().invoke(cli, ["report", "departments"])
+        rebuilt = CliRunner().invoke(cli, ["mirror", "rebuild"])
+        status = CliRunner().invoke(cli, ["mirror", "status"])
+        calls = len(sandbox.calls)
         as_json = CliRunner().invoke(cli, ["report", "departments", "--format", "json"])
         as_csv = CliRunner().invoke(cli, ["report", "departments", "--format", "csv"])
         as_table = CliRunner().invoke(cli, ["report", "departments", "--request", key])
+        reports_asked_jira = len(sandbox.calls) - calls
 
+    # Figures before the mirror has read Jira would be zeros nobody counted: refused, with the way.
+    assert before.exit_code == 1 and "crossdept mirror rebuild" in before.output
+    assert rebuilt.output == "mirror rebuilt: 35 items read from Jira\n", rebuilt.output
+    assert status.output.splitlines()[0] == "items: 35" and "never" not in status.output
+    assert reports_asked_jira == 0  # the store counts; Jira is not asked
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.output)
     rows = {row["department"]: row for row in data["departments"]}

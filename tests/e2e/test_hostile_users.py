@@ -113,16 +113,18 @@ def test_a_comments_record_pointing_at_a_persons_comment_never_edits_it(
 def test_an_items_mark_rewritten_by_a_person_changes_nothing_on_the_board(
     make_world: MakeWorld, flavour: str
 ) -> None:
-    from plugin.rules.reports.board_sources import read_facts
+    from plugin.rules.reports.board_sources import request_keys
+    from plugin.rules.reports.mirror import Mirror, rebuild
 
     world, request, items = built(make_world, flavour)
     hostile = as_person(world, HOSTILE)
     hostile.add_issue_property(items["s2"], ITEM_PROPERTY, {"request": "不是 key", "ref": "s1"})
 
-    facts = read_facts(world.service.context_for("board"))
+    context = world.service.context_for("board")
+    rebuild(context)  # what the board counts, read from Jira after the forgery
 
-    assert facts.requests() == [request]
-    mine = {item.key: item.request for item in facts.items}
+    assert request_keys(context) == [request]
+    mine = {key: row.fact.request for key, row in Mirror(context.store).rows().items()}
     assert mine[items["s2"]] == request  # what crossdept recorded when it created the item
     assert_no_violations(world.sandbox)
 

@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from plugin.rules.reports.board import figure_cells
 from plugin.rules.reports.board_sources import read_board
+from plugin.rules.reports.mirror import rebuild
 from plugin.spine.context import Context
 from plugin.spine.store import Store
 from tests.fakes import load_default_rules
@@ -74,6 +75,7 @@ def served_board(sqlite_store: Store, tmp_path: Path) -> Iterator[tuple[str, Con
         store=sqlite_store,
         clock=lambda: NOW,
     )
+    rebuild(context)
     app = create_app(settings)
     app.extensions["crossdept.board"] = BoardView(lambda: context, "https://example.atlassian.net")
     server = make_server("127.0.0.1", 0, app, threaded=True)

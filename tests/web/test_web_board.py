@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from plugin.process.asks import Asks
+from plugin.rules.reports.mirror import rebuild
 from plugin.spine.context import Context
 from plugin.spine.store import Store
 from tests.fakes import HEADS, FakeJira, load_default_rules
@@ -75,6 +76,7 @@ def board_client(
         jira = seed_board(store)
         rules = load_default_rules()
         context = Context(rules=rules, jira=jira, store=store, clock=lambda: NOW)
+        rebuild(context)  # what the worker does within a minute of starting
         app.extensions["crossdept.board"] = BoardView(
             lambda: context, "https://example.atlassian.net"
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from plugin.rules.reports.board import Board, figure_cells
-from plugin.rules.reports.board_sources import read_board
+from plugin.rules.reports.board_sources import MirrorNotBuiltError, read_board
 from plugin.rules.reports.progress_report import state_counts
 from plugin.rules.reports.weekly import WeeklyOutcome, publish_weekly
 from plugin.spine.context import Context
@@ -52,7 +52,7 @@ HEADINGS = (
 
 @click.group("report")
 def report() -> None:
-    """Reports from what crossdept sees in Jira and keeps in its store."""
+    """Reports from what crossdept keeps in its store (the item mirror) and publishes."""
 
 
 @report.command("departments")
@@ -71,9 +71,12 @@ def departments_command(since: object, request_key: str | None, output: str) -> 
     A figure that cannot be known yet (nothing due, nothing answered) is "—" (null in JSON).
     """
     day = since.date() if hasattr(since, "date") else None
-    board = with_context(
-        "cli-report", lambda context: read_board(context, since=day, request=request_key)
-    )
+    try:
+        board = with_context(
+            "cli-report", lambda context: read_board(context, since=day, request=request_key)
+        )
+    except MirrorNotBuiltError as error:
+        fail(str(error))
     click.echo(render_departments(board, output), nl=False)
 
 

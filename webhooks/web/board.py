@@ -2,14 +2,12 @@
 
 The token comes as `Authorization: Bearer …`, or once as `?token=…`, which is then kept in an
 HttpOnly cookie and taken out of the address (so it does not stay in browser history or logs).
-Figures are read from Jira and the store at most once a minute.
+Figures are counted by the store over the item mirror: a view makes no Jira call.
 """
 
 from __future__ import annotations
 
 import hmac
-import threading
-import time
 from collections.abc import Callable
 from datetime import date
 from urllib.parse import urlencode
@@ -20,35 +18,25 @@ from flask.typing import ResponseReturnValue
 from plugin.process.config import Rules
 from plugin.rules.reports.board import Board
 from plugin.rules.reports.board_page import LANGUAGES, render_board_page
-from plugin.rules.reports.board_sources import BoardFacts, board_of, read_facts
+from plugin.rules.reports.board_sources import MirrorNotBuiltError, read_board, request_keys
 from plugin.spine.context import Context
 from webhooks.web.receiver import edge
 
 bp = Blueprint("board", __name__)
 COOKIE = "crossdept_board"
 COOKIE_SECONDS = 12 * 3600  # a working day; then the board asks for its token again
-FRESH_SECONDS = 60.0
 
 
 class BoardView:
-    """The board's data for the web edge: facts cached a minute, read through a Context."""
+    """The board's data for the web edge, read through a Context (rules, store, clock)."""
 
     def __init__(self, context: Callable[[], Context], issue_base: str) -> None:
         self._context = context
         self._issue_base = issue_base.rstrip("/")
-        self._lock = threading.Lock()
-        self._facts: tuple[float, BoardFacts] | None = None
 
     def context(self) -> Context:
         """A Context for one page (rules, Jira, store)."""
         return self._context()
-
-    def facts(self, context: Context) -> BoardFacts:
-        """Facts no older than a minute."""
-        with self._lock:
-            if self._facts is None or time.monotonic() - self._facts[0] > FRESH_SECONDS:
-                self._facts = (time.monotonic(), read_facts(context))
-            return self._facts[1]
 
     def issue_url(self, key: str) -> str:
         """Where a person opens an issue."""
@@ -73,10 +61,8 @@ def _view() -> BoardView:
 
 
 def current_board() -> Board:
-    """The whole board now (facts at most a minute old), for /metrics."""
-    view = _view()
-    context = view.context()
-    return board_of(view.facts(context), context)
+    """The whole board now, for /metrics (MirrorNotBuiltError until the mirror has read Jira)."""
+    return read_board(_view().context())
 
 
 def _refuse(reason: str) -> tuple[Response, int]:
@@ -129,14 +115,16 @@ def show_board() -> ResponseReturnValue:
     language = request.args.get("lang") or rules.language
     if language not in LANGUAGES:
         language = rules.language
-    facts = view.facts(context)
     chosen = request.args.get("request") or None
-    board = board_of(facts, context, since=since, request=chosen)
+    try:
+        board = read_board(context, since=since, request=chosen)
+    except MirrorNotBuiltError as error:
+        return jsonify({"status": "unavailable", "reason": str(error)}), 503
     page = render_board_page(
         board,
         language=language,
         issue_url=view.issue_url,
-        request_keys=facts.requests(),
+        request_keys=request_keys(context),
         chosen_request=chosen,
         department_name=lambda key: _department_name(rules, key, language),
     )

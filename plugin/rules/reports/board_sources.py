@@ -1,32 +1,53 @@
-"""Where the board's facts come from: the items from Jira (one paged search), the asks from the store."""
+"""Where the board's figures come from: the item mirror and the asks, counted by the database.
+
+A board view, a /metrics scrape and `crossdept report departments` make no Jira call: the
+figures are aggregated in SQL over the mirror (plugin.rules.reports.mirror), and only the
+delayed items, which the board lists one by one, are read as rows. `compute_board` states the
+same figures over plain facts, and a test holds the two together.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, time
+from typing import Any
 
-from plugin.atlassian.queries import Items
-from plugin.process.asks import ANSWERED, Asks
-from plugin.process.items import ITEM_PROPERTY
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
+
+from plugin.process.asks import ANSWERED, asks
+from plugin.process.config import Rules
 from plugin.process.ladder import steps
-from plugin.rules.reports.board import AskFact, Board, ItemFact, compute_board, item_fact
+from plugin.rules.reports.board import (
+    NO_DEPARTMENT,
+    Board,
+    DelayedItem,
+    DepartmentFigures,
+    RequestProgress,
+    percentile,
+)
+from plugin.rules.reports.mirror import Mirror, fact_of, item_mirror
 from plugin.spine.context import Context
+from plugin.spine.errors import CrossdeptError
 
 ITEM_FIELDS = ("summary", "assignee", "duedate", "status", "resolutiondate")
 
 
+class MirrorNotBuiltError(CrossdeptError):
+    """The mirror has never read Jira: figures now would say zero where nobody counted."""
+
+
 @dataclass(frozen=True)
-class BoardFacts:
-    """Everything the board is computed from, read once (the web page keeps it a minute)."""
+class _Counts:
+    items: int
+    on_time: int
+    late: int
+    not_started: int
+    in_progress: int
+    delayed: int
 
-    items: list[ItemFact]
-    asks: list[AskFact]
-    today: date
 
-    def requests(self) -> list[str]:
-        """The requests the items belong to, for the board's filter."""
-        keys = {item.request for item in self.items if item.request}
-        return sorted(keys, key=_key_order)
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _key_order(key: str) -> tuple[str, int, str]:
@@ -35,46 +56,142 @@ def _key_order(key: str) -> tuple[str, int, str]:
     return (project, int(number), "") if number.isdigit() else (key, -1, key)
 
 
-def read_facts(context: Context, *, since: date | None = None) -> BoardFacts:
-    """Read the items (due from `since`) from Jira and every ask from the store."""
-    rules = context.rules
-    types = [rules.jira.issue_types.stage, rules.jira.issue_types.deliverable]
-    issues = context.jira.search(
-        Items(tuple(rules.jira.projects), tuple(types), due_from=since),
-        fields=ITEM_FIELDS,
-        properties=[ITEM_PROPERTY],
-    )
-    kinds = [step.kind for step in steps(rules)]
-    asks = [
-        AskFact(
-            department=ask.department,
-            asked_on=datetime.fromtimestamp(ask.asked_at, UTC).astimezone(rules.tz).date(),
-            answered=ask.state == ANSWERED,
-            response_hours=ask.response_hours,
-            escalated="escalation" in kinds[: ask.steps_done],
-        )
-        for ask in Asks(context.store).listing(state=None)
-    ]
-    today = context.clock().astimezone(rules.tz).date()
-    return BoardFacts([item_fact(issue, rules) for issue in issues], asks, today)
-
-
-def board_of(
-    facts: BoardFacts, context: Context, *, since: date | None = None, request: str | None = None
-) -> Board:
-    """The board for a period and a request, from facts already read."""
-    rules = context.rules
-    return compute_board(
-        facts.items,
-        facts.asks,
-        today=facts.today,
-        calendar=rules.work_calendar,
-        departments=list(rules.departments),
-        since=since,
-        request=request,
-    )
+def request_keys(context: Context) -> list[str]:
+    """The requests the mirrored items belong to, for the board's filter."""
+    m = item_mirror.c
+    with context.store.begin() as db:
+        found = db.execute(select(m.request).where(m.request.is_not(None)).distinct()).scalars()
+        return sorted((str(key) for key in found), key=_key_order)
 
 
 def read_board(context: Context, *, since: date | None = None, request: str | None = None) -> Board:
-    """The board as Jira and the store stand now."""
-    return board_of(read_facts(context, since=since), context, since=since, request=request)
+    """The board for items due (and asks made) on or after `since`, of one request or all."""
+    if not Mirror(context.store).is_built():
+        raise MirrorNotBuiltError(
+            "the item mirror has not read Jira yet: start the worker (it reads within a minute) "
+            "or run `crossdept mirror rebuild`"
+        )
+    rules = context.rules
+    today = context.clock().astimezone(rules.tz).date()
+    m = item_mirror.c
+    chosen: list[ColumnElement[bool]] = []
+    if request is not None:
+        chosen.append(m.request == request)
+    if since is not None:
+        chosen.append(and_(m.due.is_not(None), m.due >= since))
+    late = and_(m.done.is_(False), m.due.is_not(None), m.due < today)
+    on_course = and_(m.done.is_(False), or_(m.due.is_(None), m.due >= today))
+    department = func.coalesce(m.department, NO_DEPARTMENT)
+    figures = (
+        select(
+            department,
+            func.count(),
+            _count(
+                and_(
+                    m.done.is_(True), m.done_on.is_not(None), m.due.is_not(None), m.done_on <= m.due
+                )
+            ),
+            _count(
+                and_(
+                    m.done.is_(True), m.done_on.is_not(None), m.due.is_not(None), m.done_on > m.due
+                )
+            ),
+            _count(and_(on_course, m.started.is_(False))),
+            _count(and_(on_course, m.started.is_(True))),
+            _count(late),
+        )
+        .where(*chosen)
+        .group_by(department)
+    )
+    progress = (
+        select(m.request, func.count(), _count(m.done.is_(True)), _count(late))
+        .where(m.request.is_not(None), m.stage.is_not(None), *chosen)
+        .group_by(m.request)
+    )
+    with context.store.begin() as db:
+        counts = {
+            str(row[0]): _Counts(*(int(n) for n in row[1:])) for row in db.execute(figures).all()
+        }
+        delayed_rows = db.execute(select(item_mirror).where(late, *chosen)).all()
+        stages = db.execute(progress).all()
+    delayed = sorted(
+        (
+            DelayedItem(
+                fact.key,
+                fact.summary,
+                fact.department,
+                fact.owner,
+                fact.due,
+                rules.work_calendar.working_days_between(fact.due, today),
+                fact.owner_name,
+            )
+            for fact in (fact_of(row) for row in delayed_rows)
+            if fact.due is not None
+        ),
+        key=lambda d: (-d.days_late, d.key),
+    )
+    asked, hours = _ask_figures(context, rules, since)
+    names = list(rules.departments) + sorted(set(counts) - set(rules.departments))
+    rows = []
+    for name in names:
+        mine = counts.get(name, _Counts(0, 0, 0, 0, 0, 0))
+        made, answered, escalated = asked.get(name, (0, 0, 0))
+        if name == NO_DEPARTMENT and not mine.items and not made:
+            continue
+        measured = mine.on_time + mine.late + mine.delayed
+        their_hours = hours.get(name, [])
+        rows.append(
+            DepartmentFigures(
+                department=name,
+                items=mine.items,
+                done_on_time=mine.on_time,
+                done_late=mine.late,
+                not_started=mine.not_started,
+                in_progress=mine.in_progress,
+                delayed=mine.delayed,
+                on_time_rate=mine.on_time / measured if measured else None,
+                asks=made,
+                answered=answered,
+                median_hours=percentile(their_hours, 0.5),
+                p90_hours=percentile(their_hours, 0.9),
+                escalations=escalated,
+            )
+        )
+    progress_rows = [
+        RequestProgress(str(key), int(done), int(total), int(behind))
+        for key, total, done, behind in sorted(stages, key=lambda row: str(row[0]))
+    ]
+    every_hour = sorted(hour for values in hours.values() for hour in values)
+    return Board(today, since, rows, delayed, progress_rows, every_hour)
+
+
+def _ask_figures(
+    context: Context, rules: Rules, since: date | None
+) -> tuple[dict[str, tuple[int, int, int]], dict[str, list[float]]]:
+    """Per department: (asks, answered, escalated) counted in SQL, and the answered asks' hours."""
+    a = asks.c
+    kinds = [step.kind for step in steps(rules)]
+    escalated: ColumnElement[bool] = (
+        a.steps_done > kinds.index("escalation") if "escalation" in kinds else false()
+    )
+    answered = a.state == ANSWERED
+    made: list[ColumnElement[bool]] = []
+    if since is not None:
+        made.append(a.asked_at >= datetime.combine(since, time(), tzinfo=rules.tz).timestamp())
+    department = func.coalesce(a.department, NO_DEPARTMENT)
+    counted = (
+        select(department, func.count(), _count(answered), _count(escalated))
+        .where(*made)
+        .group_by(department)
+    )
+    timed = select(department, a.response_hours).where(
+        answered, a.response_hours.is_not(None), *made
+    )
+    with context.store.begin() as db:
+        figures = {
+            str(row[0]): (int(row[1]), int(row[2]), int(row[3])) for row in db.execute(counted)
+        }
+        hours: dict[str, list[float]] = {}
+        for name, value in db.execute(timed):
+            hours.setdefault(str(name), []).append(float(value))
+    return figures, hours
