@@ -110,10 +110,12 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
     listed = CliRunner().invoke(cli, ["periodic"])
     assert listed.exit_code == 0, listed.output
     assert listed.output.strip().splitlines() == [
+        "check_mirror  every 60 min  Once a night, read every item again: repair the rows that "
+        "drifted and say how many did.",
         "publish_weekly_reports  every 15 min  Once its weekly moment has passed, publish each "
         "active request's progress table once.",
-        "reconcile_mirror  every 1 min  Once a minute, the items changed since the last search; "
-        "once a night, every item.",
+        "refresh_mirror  every 1 min  Once a minute, read the items changed since the last search "
+        "(the first time, every item).",
         "sweep_asks  every 1 min  Remind, then escalate, every ask whose next step is due, once each.",
         "sweep_delays  every 5 min  Mark late items delayed, unmark done or re-dated ones, "
         "remind owners, tell the PM.",
@@ -124,7 +126,7 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
     unknown = CliRunner().invoke(cli, ["periodic", "sweep"])
     assert unknown.exit_code == 1
     assert (
-        "no periodic task 'sweep'; known: publish_weekly_reports, reconcile_mirror, sweep_asks"
+        "no periodic task 'sweep'; known: check_mirror, publish_weekly_reports, refresh_mirror"
         in unknown.output
     )
     bad_time = CliRunner().invoke(cli, ["periodic", "sweep", "--now", "tomorrow"])

@@ -243,7 +243,9 @@ class JiraState:
             return self.issues[value].key if value in self.issues else None
         return value
 
-    def _all_fields(self, issue: StoredIssue, version: str) -> dict[str, Any]:
+    def _all_fields(
+        self, issue: StoredIssue, version: str, skip: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         values = issue.values
         parent_id = values.get("parent")
         parent = self.issues.get(parent_id) if parent_id is not None else None
@@ -271,12 +273,16 @@ class JiraState:
             "resolutiondate": self.timestamp(issue.resolution_date)
             if issue.resolution_date
             else None,
-            "subtasks": [
+            # Both scan every issue or link: left out when the caller named fields without them
+            # (a search of 20,000 items asks for five fields, not for each one's sub-tasks).
+            "subtasks": []
+            if "subtasks" in skip
+            else [
                 self.issue_ref(child)
                 for child in self.issues.values()
                 if child.values.get("parent") == issue.id and child.issue_type.subtask
             ],
-            "issuelinks": self._links_of(issue),
+            "issuelinks": [] if "issuelinks" in skip else self._links_of(issue),
             "comment": {
                 "comments": [self.comment_json(issue, c, version) for c in issue.comments],
                 "self": f"{self.api_url(version)}/issue/{issue.id}/comment",
@@ -329,10 +335,15 @@ class JiraState:
         properties: Iterable[str] = (),
     ) -> dict[str, Any]:
         """An issue as GET /issue/{key} returns it, honouring fields, expand and properties."""
-        every = self._all_fields(issue, version)
-        wanted = select_fields(
-            every, list(fields) if fields is not None else ["*all"], self._field_names()
-        )
+        requested = list(fields) if fields is not None else ["*all"]
+        positive = [name for name in requested if not name.startswith("-")]
+        skip: frozenset[str] = frozenset()
+        if positive and not any(name.startswith("*") for name in positive):
+            by_name = {name.lower(): fid for fid, name in self._field_names().items()}
+            asked = {by_name.get(name.lower(), name) for name in positive}
+            skip = frozenset({"subtasks", "issuelinks"}) - asked
+        every = self._all_fields(issue, version, skip)
+        wanted = select_fields(every, requested, self._field_names())
         rendered: dict[str, Any] = {
             "expand": ISSUE_EXPAND,
             "id": str(issue.id),

@@ -18,10 +18,10 @@ def person(world: World) -> JiraGateway:
     return JiraGateway.connect(world.flavour.url, pat="sandbox-pat-pm")
 
 
-def reconcile(world: World, **later: float) -> str:
-    """The worker's minute run of the mirror, some time later."""
+def run(world: World, task: str, **later: float) -> str:
+    """One of the mirror's periodic runs (refresh_mirror, check_mirror), some time later."""
     world.clock.advance(timedelta(**later).total_seconds())
-    return str(world.service.run_periodic("reconcile_mirror", clock=world.clock.now))
+    return str(world.service.run_periodic(task, clock=world.clock.now))
 
 
 def test_the_board_follows_people_crossdept_and_the_night(
@@ -34,7 +34,7 @@ def test_the_board_follows_people_crossdept_and_the_night(
     context = world.service.context_for("board")
     mirror = Mirror(context.store)
 
-    assert reconcile(world, minutes=1).startswith("full reconcile")  # the first run reads all
+    assert run(world, "refresh_mirror", minutes=30).startswith("first read")  # every item
     board = read_board(context)
     assert sum(row.items for row in board.departments) == FULL_TREE  # stages and deliverables
     assert [(p.request, p.stages) for p in board.requests] == [(request, 6)]
@@ -51,7 +51,7 @@ def test_the_board_follows_people_crossdept_and_the_night(
     assert world.service.jira().transition_to(finished, "进行中")
     world.settle()
     assert not mirror.row(finished).fact.started  # type: ignore[union-attr]
-    assert reconcile(world, minutes=1) != ""
+    assert run(world, "refresh_mirror", minutes=1) == "changed items read: 2"
     assert mirror.row(finished).fact.started  # type: ignore[union-attr]
 
     # A deleted item leaves the figures at once.
@@ -62,4 +62,4 @@ def test_the_board_follows_people_crossdept_and_the_night(
     assert sum(row.items for row in read_board(context).departments) == FULL_TREE - 1
 
     # The night's full read finds nothing the mirror had wrong.
-    assert reconcile(world, days=1) == "full reconcile: drift 0 missing, 0 stale, 0 extra"
+    assert run(world, "check_mirror", days=1) == "drift: 0 missing, 0 stale, 0 extra"

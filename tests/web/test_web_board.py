@@ -171,3 +171,25 @@ def test_metrics_export_the_board_figures_when_the_board_is_on(
     assert 'crossdept_department_on_time_ratio{department="产品部"}' not in text  # unknown
     off = board_client(token=None).get("/metrics").get_data(as_text=True)
     assert "crossdept_department_items" not in off
+
+
+def test_a_board_view_and_a_scrape_ask_jira_nothing(
+    make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask], store: Store
+) -> None:
+    app = make_app(make_settings(CROSSDEPT_BOARD_TOKEN=TOKEN))
+    jira = seed_board(store)
+    context = Context(rules=load_default_rules(), jira=jira, store=store, clock=lambda: NOW)
+    app.extensions["crossdept.board"] = BoardView(lambda: context, "https://example.atlassian.net")
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    waiting = client.get("/board", headers=auth)  # the mirror has not read Jira yet
+    assert waiting.status_code == 503 and "mirror" in waiting.get_json()["reason"]
+    assert "crossdept_department_items" not in client.get("/metrics").get_data(as_text=True)
+
+    rebuild(context)
+    calls = sum(jira.calls.values())
+    for _ in range(3):
+        assert client.get("/board", headers=auth).status_code == 200
+        assert "crossdept_department_items" in client.get("/metrics").get_data(as_text=True)
+    assert sum(jira.calls.values()) == calls

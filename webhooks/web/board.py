@@ -25,6 +25,7 @@ from webhooks.web.receiver import edge
 bp = Blueprint("board", __name__)
 COOKIE = "crossdept_board"
 COOKIE_SECONDS = 12 * 3600  # a working day; then the board asks for its token again
+DELAYED_SHOWN = 200  # the latest delayed items listed; the rest are counted and said
 
 
 class BoardView:
@@ -62,7 +63,7 @@ def _view() -> BoardView:
 
 def current_board() -> Board:
     """The whole board now, for /metrics (MirrorNotBuiltError until the mirror has read Jira)."""
-    return read_board(_view().context())
+    return read_board(_view().context(), delayed_shown=0)
 
 
 def _refuse(reason: str) -> tuple[Response, int]:
@@ -117,7 +118,7 @@ def show_board() -> ResponseReturnValue:
         language = rules.language
     chosen = request.args.get("request") or None
     try:
-        board = read_board(context, since=since, request=chosen)
+        board = read_board(context, since=since, request=chosen, delayed_shown=DELAYED_SHOWN)
     except MirrorNotBuiltError as error:
         return jsonify({"status": "unavailable", "reason": str(error)}), 503
     page = render_board_page(

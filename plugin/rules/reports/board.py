@@ -102,6 +102,12 @@ class Board:
     delayed: list[DelayedItem]
     requests: list[RequestProgress]
     response_hours: list[float] = field(default_factory=list)
+    delayed_total: int = 0  # every delayed item, of which `delayed` lists the latest first
+
+    @property
+    def delayed_unlisted(self) -> int:
+        """Delayed items the list leaves out (a page of 20,000 items shows the latest ones)."""
+        return max(self.delayed_total - len(self.delayed), 0)
 
 
 def _day(value: Any, rules: Rules) -> date | None:
@@ -252,7 +258,7 @@ def compute_board(
     all_hours = sorted(
         a.response_hours for a in chosen_asks if a.answered and a.response_hours is not None
     )
-    return Board(today, since, rows, delayed, requests, all_hours)
+    return Board(today, since, rows, delayed, requests, all_hours, len(delayed))
 
 
 def percent(rate: float | None) -> str:

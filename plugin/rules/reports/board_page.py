@@ -119,6 +119,11 @@ def render_board_page(
         if delayed
         else f"<p>{t('board.none')}</p>"
     )
+    if board.delayed_unlisted:
+        delayed_table += (
+            f'<p class="note">{t("board.more_delayed", count=board.delayed_unlisted)}</p>'
+        )
+
     progress = "".join(
         f'<tr><td><a href="{escape(issue_url(p.request))}">{escape(p.request)}</a></td>'
         f"<td>{p.stages_done} / {p.stages}</td><td>{p.delayed}</td></tr>"

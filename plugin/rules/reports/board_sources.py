@@ -64,8 +64,15 @@ def request_keys(context: Context) -> list[str]:
         return sorted((str(key) for key in found), key=_key_order)
 
 
-def read_board(context: Context, *, since: date | None = None, request: str | None = None) -> Board:
-    """The board for items due (and asks made) on or after `since`, of one request or all."""
+def read_board(
+    context: Context,
+    *,
+    since: date | None = None,
+    request: str | None = None,
+    delayed_shown: int | None = None,
+) -> Board:
+    """The board for items due (and asks made) on or after `since`, of one request or all; with
+    `delayed_shown`, only that many delayed items are listed (the latest first), all counted."""
     if not Mirror(context.store).is_built():
         raise MirrorNotBuiltError(
             "the item mirror has not read Jira yet: start the worker (it reads within a minute) "
@@ -112,24 +119,33 @@ def read_board(context: Context, *, since: date | None = None, request: str | No
         counts = {
             str(row[0]): _Counts(*(int(n) for n in row[1:])) for row in db.execute(figures).all()
         }
-        delayed_rows = db.execute(select(item_mirror).where(late, *chosen)).all()
+        late_keys = db.execute(select(m.key, m.due).where(late, *chosen)).all()
         stages = db.execute(progress).all()
-    delayed = sorted(
-        (
-            DelayedItem(
-                fact.key,
-                fact.summary,
-                fact.department,
-                fact.owner,
-                fact.due,
-                rules.work_calendar.working_days_between(fact.due, today),
-                fact.owner_name,
-            )
-            for fact in (fact_of(row) for row in delayed_rows)
-            if fact.due is not None
-        ),
-        key=lambda d: (-d.days_late, d.key),
-    )
+    days_late: dict[date, int] = {}  # a few dozen distinct due dates among thousands of items
+    for _key, due in late_keys:
+        if due not in days_late:
+            days_late[due] = rules.work_calendar.working_days_between(due, today)
+    order = sorted(late_keys, key=lambda row: (-days_late[row[1]], row[0]))
+    listed = order if delayed_shown is None else order[:delayed_shown]
+    facts = {}
+    with context.store.begin() as db:
+        wanted = [str(key) for key, _due in listed]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for row in db.execute(select(item_mirror).where(m.key.in_(chunk))):
+                facts[row.key] = fact_of(row)
+    delayed = [
+        DelayedItem(
+            fact.key,
+            fact.summary,
+            fact.department,
+            fact.owner,
+            due,
+            days_late[due],
+            fact.owner_name,
+        )
+        for fact, due in ((facts[str(key)], due) for key, due in listed)
+    ]
     asked, hours = _ask_figures(context, rules, since)
     names = list(rules.departments) + sorted(set(counts) - set(rules.departments))
     rows = []
@@ -162,7 +178,7 @@ def read_board(context: Context, *, since: date | None = None, request: str | No
         for key, total, done, behind in sorted(stages, key=lambda row: str(row[0]))
     ]
     every_hour = sorted(hour for values in hours.values() for hour in values)
-    return Board(today, since, rows, delayed, progress_rows, every_hour)
+    return Board(today, since, rows, delayed, progress_rows, every_hour, len(late_keys))
 
 
 def _ask_figures(

@@ -4,9 +4,12 @@
 Jira stays the truth; the mirror is a cache that follows it three ways:
 - webhooks (an item created, changed or deleted) update a row from the delivery's own fields at
   once, keeping what only crossdept's sealed mark tells (request, department, stage);
-- once a minute one search for the items changed since the last one (one lease for every
-  worker) brings in what webhooks do not carry: marks, crossdept's own changes, lost deliveries;
-- once a night a full search compares every row, repairs what drifted and says how much did.
+- once a minute one search for the items changed since the last one (`refresh_mirror`, one
+  lease for every worker) brings in what webhooks do not carry: marks, crossdept's own changes,
+  lost deliveries;
+- once a night a full search compares every row, repairs what drifted and says how much did
+  (`check_mirror`, hourly, acting after 02:00 in the rules' time zone; a lease of its own, two
+  hours long, since reading every item of a large site can take minutes).
 `crossdept mirror rebuild` drops the rows and reads them all again.
 """
 
@@ -327,13 +330,13 @@ def reconcile_all(context: Context) -> Drift:
         row
         for key, row in fresh.items()
         if key in kept
+        and kept[key].updated <= row.updated  # a webhook since the search is newer news
         and (kept[key].fact, kept[key].marked_department) != (row.fact, row.marked_department)
     ]
     extra = [key for key in kept if key not in fresh]
     mirror.put([*missing, *stale])
     mirror.drop(extra)
     drift = Drift(len(missing), len(stale), len(extra))
-    mirror.set_stamp(LAST_SEARCH, started)
     mirror.set_stamp(LAST_FULL, started, str(drift))
     return drift
 
@@ -354,10 +357,8 @@ def reconcile_changes(context: Context, since: float) -> int:
     return len(found)
 
 
-def nightly_due(last_full: float | None, now: datetime, rules: Rules) -> bool:
-    """A full reconcile is due once a night: none yet, or none since last night's moment."""
-    if last_full is None:
-        return True
+def nightly_due(last_full: float, now: datetime, rules: Rules) -> bool:
+    """A full reconcile is due once a night: none since last night's moment."""
     local = now.astimezone(rules.tz)
     moment = datetime.combine(local.date(), NIGHTLY_AT, tzinfo=rules.tz)
     if local < moment:
@@ -366,22 +367,35 @@ def nightly_due(last_full: float | None, now: datetime, rules: Rules) -> bool:
 
 
 @schedule.every(minutes=1, exclusive=True)
-def reconcile_mirror(context: Context) -> str:
-    """Once a minute, the items changed since the last search; once a night, every item."""
+def refresh_mirror(context: Context) -> str:
+    """Once a minute, read the items changed since the last search (the first time, every item)."""
+    mirror = Mirror(context.store)
+    last = mirror.stamp(LAST_SEARCH)
+    if last is None:
+        started = context.clock().timestamp()
+        reconcile_all(context)
+        mirror.set_stamp(LAST_SEARCH, started)
+        return f"first read: {len(mirror.rows())} items"
+    return f"changed items read: {reconcile_changes(context, last[0])}"
+
+
+@schedule.every(minutes=60, exclusive=True)
+def check_mirror(context: Context) -> str:
+    """Once a night, read every item again: repair the rows that drifted and say how many did."""
     mirror = Mirror(context.store)
     full = mirror.stamp(LAST_FULL)
-    last = mirror.stamp(LAST_SEARCH)
     now = context.clock()
-    if last is None or nightly_due(full[0] if full else None, now, context.rules):
-        drift = reconcile_all(context)
-        if drift.total and full is not None:
-            log.warning("the item mirror had drifted from Jira and was repaired: %s", drift)
-            Audit(context.store).record(
-                now.timestamp(), "-", "reports", "mirror drift repaired", str(drift)
-            )
-        return f"full reconcile: drift {drift}"
-    changed = reconcile_changes(context, last[0])
-    return f"changed items read: {changed}"
+    if full is None:
+        return "not read yet"  # the minute's refresh reads everything first
+    if not nightly_due(full[0], now, context.rules):
+        return "not the time"
+    drift = reconcile_all(context)
+    if drift.total:
+        log.warning("the item mirror had drifted from Jira and was repaired: %s", drift)
+        Audit(context.store).record(
+            now.timestamp(), "-", "reports", "mirror drift repaired", str(drift)
+        )
+    return f"drift: {drift}"
 
 
 def rebuild(context: Context) -> int:

@@ -19,12 +19,13 @@ from plugin.rules.reports.mirror import (
     LAST_FULL,
     Mirror,
     MirrorRow,
+    check_mirror,
     forget_deleted_item,
     item_mirror,
     mirror_changed_item,
     nightly_due,
     rebuild,
-    reconcile_mirror,
+    refresh_mirror,
 )
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
@@ -84,7 +85,8 @@ def test_the_board_refuses_to_count_before_the_mirror_has_read_jira(world) -> No
 def test_the_first_run_reads_every_item_and_later_runs_only_what_changed(world) -> None:  # type: ignore[no-untyped-def]
     jira, context, clock = world
     clock.advance(hours=1)
-    assert reconcile_mirror(context).startswith("full reconcile")
+    assert check_mirror(context) == "not read yet"  # the minute's refresh reads first
+    assert refresh_mirror(context) == "first read: 3 items"
     assert sorted(Mirror(context.store).rows()) == ["XD-2", "XD-3", "XD-4"]
     board = read_board(context)
     engineering = {row.department: row for row in board.departments}["技术部"]
@@ -94,14 +96,14 @@ def test_the_first_run_reads_every_item_and_later_runs_only_what_changed(world) 
     clock.advance(minutes=1)
     jira.transition_to("XD-3", "已完成")  # a change no webhook told (e.g. crossdept's own)
     before = searches(jira)
-    assert reconcile_mirror(context) == "changed items read: 1"  # only XD-3 changed lately
+    assert refresh_mirror(context) == "changed items read: 1"  # only XD-3 changed lately
     assert searches(jira) == before + 1
     assert Mirror(context.store).row("XD-3").fact.done  # type: ignore[union-attr]
 
     clock.advance(minutes=5)  # a worker was away: the search reaches back past its gap
-    assert reconcile_mirror(context) == "changed items read: 1"
+    assert refresh_mirror(context) == "changed items read: 1"
     clock.advance(minutes=1)
-    assert reconcile_mirror(context) == "changed items read: 0"
+    assert refresh_mirror(context) == "changed items read: 0"
 
 
 def test_a_webhook_moves_its_row_at_once_without_asking_jira(world) -> None:  # type: ignore[no-untyped-def]
@@ -153,22 +155,41 @@ def test_the_nightly_read_repairs_drift_says_how_much_and_finds_none_when_kept(w
     from dataclasses import replace
 
     mirror.put([MirrorRow(replace(extra.fact, key="XD-99"), "市场部", extra.updated)])
-    clock.advance(hours=18)  # Tuesday 03:00 in Shanghai: last night's moment has passed
-    assert reconcile_mirror(context) == "full reconcile: drift 1 missing, 1 stale, 1 extra"
+    clock.advance(hours=16)  # Tuesday 01:00 in Shanghai: not yet the night's moment
+    assert check_mirror(context) == "not the time"
+    clock.advance(hours=2)  # 03:00: the moment has passed
+    assert check_mirror(context) == "drift: 1 missing, 1 stale, 1 extra"
     assert sorted(mirror.rows()) == ["XD-2", "XD-3", "XD-4"]
     assert not mirror.row("XD-3").fact.done  # type: ignore[union-attr]
     assert [e.action for e in Audit(context.store).entries()] == ["mirror drift repaired"]
     stamp = mirror.stamp(LAST_FULL)
     assert stamp is not None and stamp[1] == "1 missing, 1 stale, 1 extra"
+    clock.advance(hours=1)
+    assert check_mirror(context) == "not the time"  # once a night
     clock.advance(days=1)
-    assert reconcile_mirror(context) == "full reconcile: drift 0 missing, 0 stale, 0 extra"
-    clock.advance(minutes=1)
-    assert reconcile_mirror(context).startswith("changed items read")  # once a night only
+    assert check_mirror(context) == "drift: 0 missing, 0 stale, 0 extra"
+
+
+def test_a_row_a_webhook_made_newer_than_the_nights_read_is_no_drift(world) -> None:  # type: ignore[no-untyped-def]
+    jira, context, clock = world
+    rebuild(context)
+    found = jira.search  # the night's read answers, then a webhook arrives before the comparison
+
+    def search_then_webhook(*args, **kwargs):  # type: ignore[no-untyped-def]
+        answer = found(*args, **kwargs)
+        clock.advance(minutes=1)
+        jira.edit("XD-4", summary="刚改过")
+        mirror_changed_item(delivery(jira, "XD-4"), context)
+        return answer
+
+    jira.search = search_then_webhook  # type: ignore[method-assign]
+    clock.advance(days=1)
+    assert check_mirror(context) == "drift: 0 missing, 0 stale, 0 extra"
+    assert Mirror(context.store).row("XD-4").fact.summary == "刚改过"  # type: ignore[union-attr]
 
 
 def test_the_full_read_is_due_once_a_night_after_two_in_the_rules_time_zone() -> None:
     at = datetime(2026, 3, 16, 18, 30, tzinfo=UTC)  # 02:30 Tuesday in Shanghai
-    assert nightly_due(None, at, RULES)
     assert nightly_due((at - timedelta(hours=1)).timestamp(), at, RULES)  # 01:30: before it
     assert not nightly_due((at - timedelta(minutes=20)).timestamp(), at, RULES)
     assert not nightly_due((at - timedelta(hours=20)).timestamp(), at - timedelta(hours=1), RULES)
@@ -267,3 +288,38 @@ def test_the_figures_counted_in_sql_are_those_the_board_defines(store: Store, se
         assert counted.delayed == expected.delayed
         assert counted.requests == expected.requests
         assert counted.response_hours == pytest.approx(expected.response_hours)
+        assert counted.delayed_total == len(expected.delayed) and not counted.delayed_unlisted
+        shown = read_board(context, since=since, request=request, delayed_shown=3)
+        assert shown.delayed == expected.delayed[:3]  # the latest first, all of them counted
+        assert shown.delayed_total == len(expected.delayed)
+        assert shown.departments == expected.departments
+
+
+def test_the_page_lists_the_latest_delayed_items_and_says_how_many_it_leaves_out(
+    store: Store,
+) -> None:
+    from plugin.rules.reports.board_page import render_board_page
+
+    clock = ManualClock(START)
+    context = Context(rules=RULES, jira=FakeJira(), store=store, clock=clock)
+    rows, _asked = random_facts(random.Random(3), clock().astimezone(RULES.tz).date())
+    mirror = Mirror(store)
+    mirror.put(rows)
+    mirror.set_stamp(LAST_FULL, clock().timestamp())
+    board = read_board(context, delayed_shown=2)
+    assert board.delayed_unlisted > 0
+
+    def page(language: str) -> str:
+        return render_board_page(
+            board,
+            language=language,
+            issue_url=lambda key: key,
+            request_keys=[],
+            chosen_request=None,
+            department_name=lambda key: key,
+        )
+
+    listed = page("en").split('id="delayed"', 1)[1].split("</table>", 1)[0]
+    assert listed.count("<tr><td><a ") == 2
+    assert f"{board.delayed_unlisted} more delayed items are not listed" in page("en")
+    assert f"另有 {board.delayed_unlisted} 项延期任务未列出" in page("zh-CN")
