@@ -22,6 +22,9 @@ from sandbox.jira.search import SearchEndpoints
 from sandbox.jira.users import UserEndpoints
 from sandbox.seed import Seed
 
+# POSTs that only read: a search's next page may reuse its first page's result after them.
+READ_ONLY_POSTS = re.compile(r"(^|/)(search(/jql)?|issue/bulkfetch|mypermissions|workflows)$")
+
 
 class JiraFake(
     MetaEndpoints,
@@ -134,6 +137,8 @@ class JiraFake(
                         "You are not authenticated. Authentication required to perform this operation."
                     ],
                 ).response()
+            if request.method != "GET" and not READ_ONLY_POSTS.search(rest):
+                self.writes += 1
             try:
                 return handler(Call(request, version, found.groups(), actor))
             except ApiError as error:

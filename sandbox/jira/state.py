@@ -42,6 +42,8 @@ class JiraState:
         self.fields: dict[str, SeedField] = {f.id: f for f in seed.fields}
         self.projects: dict[str, SeedProject] = {p.key: p for p in seed.projects}
         self.issues: dict[int, StoredIssue] = {}
+        self.writes = 0  # calls that may have changed something (searches keep their pages)
+        self.last_search: tuple[tuple[Any, ...], list[StoredIssue]] | None = None
         self.links: dict[int, dict[str, Any]] = {}
         self.notifications: list[Notification] = []
         self.next_issue_id = 10000
