@@ -123,18 +123,27 @@ def _day(value: Any, rules: Rules) -> date | None:
     return moment.astimezone(rules.tz).date()
 
 
+def marked_department(issue: Mapping[str, Any]) -> str | None:
+    """The department crossdept's mark gives an item: its own, else the request's 需求部门."""
+    raw = (issue.get("properties") or {}).get("crossdept.item") or {}
+    found = (raw.get("department") or raw.get("requesting")) if isinstance(raw, Mapping) else None
+    return str(found) if found else None
+
+
+def department_of(marked: str | None, owner: str | None, rules: Rules) -> str | None:
+    """The department an item counts to: the mark's, else its owner's first."""
+    if marked:
+        return marked
+    homes = departments_of(rules, owner) if owner else []
+    return homes[0] if homes else None
+
+
 def item_fact(issue: Mapping[str, Any], rules: Rules) -> ItemFact:
     """Read one item (fields and `crossdept.item`) into a fact."""
     fields: Mapping[str, Any] = issue.get("fields") or {}
     mark = item_mark(issue)
-    raw = (issue.get("properties") or {}).get("crossdept.item") or {}
     owner = person_of(fields.get("assignee"))
-    department = None
-    if isinstance(raw, Mapping):  # its own department, else the request's 需求部门
-        department = raw.get("department") or raw.get("requesting")
-    if not department and owner:
-        homes = departments_of(rules, owner)
-        department = homes[0] if homes else None
+    department = department_of(marked_department(issue), owner, rules)
     stage = stage_of(mark.ref) if mark else None
     is_stage = mark is not None and stage is not None and "." not in mark.ref
     done = is_done(fields, rules)
@@ -142,7 +151,7 @@ def item_fact(issue: Mapping[str, Any], rules: Rules) -> ItemFact:
         key=str(issue.get("key", "")),
         summary=str(fields.get("summary") or ""),
         request=mark.request if mark else None,
-        department=str(department) if department else None,
+        department=department,
         owner=owner,
         due=_day(fields.get("duedate"), rules),
         done=done,

@@ -40,8 +40,7 @@ from plugin.atlassian.queries import Items
 from plugin.process.audit import Audit
 from plugin.process.config import Rules
 from plugin.process.items import ITEM_PROPERTY
-from plugin.process.owners import departments_of
-from plugin.rules.reports.board import ItemFact, item_fact
+from plugin.rules.reports.board import ItemFact, department_of, item_fact, marked_department
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
 from plugin.spine.routing import Router
@@ -121,15 +120,6 @@ def jira_time(value: Any) -> float | None:
         return None
 
 
-def marked_department(issue: Mapping[str, Any]) -> str | None:
-    """The department crossdept's sealed mark gives the item (its own, else the request's)."""
-    raw = (issue.get("properties") or {}).get(ITEM_PROPERTY) or {}
-    if not isinstance(raw, Mapping):
-        return None
-    found = raw.get("department") or raw.get("requesting")
-    return str(found) if found else None
-
-
 def row_of(issue: Mapping[str, Any], rules: Rules) -> MirrorRow:
     """A searched item (its fields and crossdept's sealed mark, as the gateway opened it)."""
     fields = issue.get("fields") or {}
@@ -144,7 +134,7 @@ def row_from_delivery(issue: Mapping[str, Any], kept: MirrorRow | None, rules: R
     fields = issue.get("fields") or {}
     fact = item_fact({"key": issue.get("key"), "fields": fields}, rules)
     marked = kept.marked_department if kept else None
-    department = marked or _owners_department(fact.owner, rules)
+    department = department_of(marked, fact.owner, rules)
     fact = replace(
         fact,
         request=kept.fact.request if kept else None,
@@ -152,11 +142,6 @@ def row_from_delivery(issue: Mapping[str, Any], kept: MirrorRow | None, rules: R
         department=department,
     )
     return MirrorRow(fact, marked, jira_time(fields.get("updated")) or 0.0)
-
-
-def _owners_department(owner: str | None, rules: Rules) -> str | None:
-    homes = departments_of(rules, owner) if owner else []
-    return homes[0] if homes else None
 
 
 def _values(row: MirrorRow) -> dict[str, Any]:
