@@ -42,10 +42,9 @@ def status_command() -> None:
             )
 
         return [
-            f"items: {len(mirror.rows())}",
+            f"items: {mirror.count()}",
             f"last read: {when(last)}",
-            f"last full check: {when(full)}"
-            + (f" (drift found and repaired: {full[1]})" if full and full[1] else ""),
+            f"last full check: {when(full)}" + (f" (drift: {full[1]})" if full and full[1] else ""),
         ]
 
     for line in with_context("cli-mirror-status", look):

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
 )
@@ -233,10 +234,10 @@ class Mirror:
             for row in found
         }
 
-    def facts(self) -> list[ItemFact]:
-        """Every item as the board's fact."""
+    def count(self) -> int:
+        """How many items the mirror holds."""
         with self.store.begin() as db:
-            return [fact_of(row) for row in db.execute(select(item_mirror)).all()]
+            return int(db.execute(select(func.count()).select_from(item_mirror)).scalar_one())
 
     def stamp(self, name: str) -> tuple[float, str | None] | None:
         """When `name` (LAST_SEARCH, LAST_FULL) last happened, and what it noted."""
@@ -360,7 +361,7 @@ def refresh_mirror(context: Context) -> str:
         started = context.clock().timestamp()
         reconcile_all(context)
         mirror.set_stamp(LAST_SEARCH, started)
-        return f"first read: {len(mirror.rows())} items"
+        return f"first read: {mirror.count()} items"
     return f"changed items read: {reconcile_changes(context, last[0])}"
 
 
