@@ -179,6 +179,60 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+@dataclass(frozen=True)
+class ItemCounts:
+    """One department's items by column (the store counts them in SQL, `compute_board` here)."""
+
+    items: int = 0
+    on_time: int = 0
+    late: int = 0
+    not_started: int = 0
+    in_progress: int = 0
+    delayed: int = 0
+
+
+@dataclass(frozen=True)
+class AskCounts:
+    """One department's asks: made, answered, escalated, and the answered ones' hours."""
+
+    asks: int = 0
+    answered: int = 0
+    escalated: int = 0
+    hours: list[float] = field(default_factory=list)
+
+
+def department_rows(
+    departments: Sequence[str], items: Mapping[str, ItemCounts], asks: Mapping[str, AskCounts]
+) -> list[DepartmentFigures]:
+    """The board's rows: the rules' departments in their order, then any other an item names;
+    items and asks nobody can place get a row only when there are some."""
+    names = list(departments) + sorted(set(items) - set(departments))
+    rows = []
+    for name in names:
+        mine, theirs = items.get(name, ItemCounts()), asks.get(name, AskCounts())
+        if name == NO_DEPARTMENT and not mine.items and not theirs.asks:
+            continue
+        measured = mine.on_time + mine.late + mine.delayed
+        rows.append(
+            DepartmentFigures(
+                department=name,
+                items=mine.items,
+                done_on_time=mine.on_time,
+                done_late=mine.late,
+                not_started=mine.not_started,
+                in_progress=mine.in_progress,
+                delayed=mine.delayed,
+                on_time_rate=mine.on_time / measured if measured else None,
+                asks=theirs.asks,
+                answered=theirs.answered,
+                median_hours=percentile(theirs.hours, 0.5),
+                p90_hours=percentile(theirs.hours, 0.9),
+                escalations=theirs.escalated,
+            )
+        )
+    return rows
+
+
 def compute_board(
     items: Iterable[ItemFact],
     asks: Iterable[AskFact],
@@ -214,43 +268,28 @@ def compute_board(
         key=lambda d: (-d.days_late, d.key),
     )
     late_keys = {d.key for d in delayed}
-    names = list(departments) + sorted(
-        {i.department or NO_DEPARTMENT for i in chosen} - set(departments)
-    )
-    rows = []
-    for name in names:
+    item_counts: dict[str, ItemCounts] = {}
+    for name in {i.department or NO_DEPARTMENT for i in chosen}:
         mine = [i for i in chosen if (i.department or NO_DEPARTMENT) == name]
-        their_asks = [a for a in chosen_asks if (a.department or NO_DEPARTMENT) == name]
-        if name == NO_DEPARTMENT and not mine and not their_asks:
-            continue
-        on_time = sum(1 for i in mine if i.done and i.done_on and i.due and i.done_on <= i.due)
-        late = sum(1 for i in mine if i.done and i.done_on and i.due and i.done_on > i.due)
-        delayed_here = sum(1 for i in mine if i.key in late_keys)
-        measured = on_time + late + delayed_here
-        hours = [
-            a.response_hours for a in their_asks if a.answered and a.response_hours is not None
-        ]
-        rows.append(
-            DepartmentFigures(
-                department=name,
-                items=len(mine),
-                done_on_time=on_time,
-                done_late=late,
-                not_started=sum(
-                    1 for i in mine if not i.done and i.key not in late_keys and not i.started
-                ),
-                in_progress=sum(
-                    1 for i in mine if not i.done and i.key not in late_keys and i.started
-                ),
-                delayed=delayed_here,
-                on_time_rate=on_time / measured if measured else None,
-                asks=len(their_asks),
-                answered=sum(1 for a in their_asks if a.answered),
-                median_hours=percentile(hours, 0.5),
-                p90_hours=percentile(hours, 0.9),
-                escalations=sum(1 for a in their_asks if a.escalated),
-            )
+        on_course = [i for i in mine if not i.done and i.key not in late_keys]
+        item_counts[name] = ItemCounts(
+            items=len(mine),
+            on_time=sum(1 for i in mine if i.done and i.done_on and i.due and i.done_on <= i.due),
+            late=sum(1 for i in mine if i.done and i.done_on and i.due and i.done_on > i.due),
+            not_started=sum(1 for i in on_course if not i.started),
+            in_progress=sum(1 for i in on_course if i.started),
+            delayed=sum(1 for i in mine if i.key in late_keys),
         )
+    ask_counts: dict[str, AskCounts] = {}
+    for name in {a.department or NO_DEPARTMENT for a in chosen_asks}:
+        theirs = [a for a in chosen_asks if (a.department or NO_DEPARTMENT) == name]
+        ask_counts[name] = AskCounts(
+            asks=len(theirs),
+            answered=sum(1 for a in theirs if a.answered),
+            escalated=sum(1 for a in theirs if a.escalated),
+            hours=[a.response_hours for a in theirs if a.answered and a.response_hours is not None],
+        )
+    rows = department_rows(departments, item_counts, ask_counts)
     progress: dict[str, list[ItemFact]] = {}
     for item in chosen:
         if item.request and item.stage is not None:

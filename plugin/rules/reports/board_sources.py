@@ -8,7 +8,6 @@ same figures over plain facts, and a test holds the two together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -19,11 +18,12 @@ from plugin.process.config import Rules
 from plugin.process.ladder import steps
 from plugin.rules.reports.board import (
     NO_DEPARTMENT,
+    AskCounts,
     Board,
     DelayedItem,
-    DepartmentFigures,
+    ItemCounts,
     RequestProgress,
-    percentile,
+    department_rows,
 )
 from plugin.rules.reports.mirror import Mirror, fact_of, item_mirror
 from plugin.spine.context import Context
@@ -34,16 +34,6 @@ ITEM_FIELDS = ("summary", "assignee", "duedate", "status", "resolutiondate")
 
 class MirrorNotBuiltError(CrossdeptError):
     """The mirror has never read Jira: figures now would say zero where nobody counted."""
-
-
-@dataclass(frozen=True)
-class _Counts:
-    items: int
-    on_time: int
-    late: int
-    not_started: int
-    in_progress: int
-    delayed: int
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
@@ -117,7 +107,7 @@ def read_board(
     )
     with context.store.begin() as db:
         counts = {
-            str(row[0]): _Counts(*(int(n) for n in row[1:])) for row in db.execute(figures).all()
+            str(row[0]): ItemCounts(*(int(n) for n in row[1:])) for row in db.execute(figures).all()
         }
         late_keys = db.execute(select(m.key, m.due).where(late, *chosen)).all()
         stages = db.execute(progress).all()
@@ -146,45 +136,18 @@ def read_board(
         )
         for fact, due in ((facts[str(key)], due) for key, due in listed)
     ]
-    asked, hours = _ask_figures(context, rules, since)
-    names = list(rules.departments) + sorted(set(counts) - set(rules.departments))
-    rows = []
-    for name in names:
-        mine = counts.get(name, _Counts(0, 0, 0, 0, 0, 0))
-        made, answered, escalated = asked.get(name, (0, 0, 0))
-        if name == NO_DEPARTMENT and not mine.items and not made:
-            continue
-        measured = mine.on_time + mine.late + mine.delayed
-        their_hours = hours.get(name, [])
-        rows.append(
-            DepartmentFigures(
-                department=name,
-                items=mine.items,
-                done_on_time=mine.on_time,
-                done_late=mine.late,
-                not_started=mine.not_started,
-                in_progress=mine.in_progress,
-                delayed=mine.delayed,
-                on_time_rate=mine.on_time / measured if measured else None,
-                asks=made,
-                answered=answered,
-                median_hours=percentile(their_hours, 0.5),
-                p90_hours=percentile(their_hours, 0.9),
-                escalations=escalated,
-            )
-        )
+    ask_counts = _ask_counts(context, rules, since)
+    rows = department_rows(list(rules.departments), counts, ask_counts)
     progress_rows = [
         RequestProgress(str(key), int(done), int(total), int(behind))
         for key, total, done, behind in sorted(stages, key=lambda row: str(row[0]))
     ]
-    every_hour = sorted(hour for values in hours.values() for hour in values)
+    every_hour = sorted(hour for asked in ask_counts.values() for hour in asked.hours)
     return Board(today, since, rows, delayed, progress_rows, every_hour, len(late_keys))
 
 
-def _ask_figures(
-    context: Context, rules: Rules, since: date | None
-) -> tuple[dict[str, tuple[int, int, int]], dict[str, list[float]]]:
-    """Per department: (asks, answered, escalated) counted in SQL, and the answered asks' hours."""
+def _ask_counts(context: Context, rules: Rules, since: date | None) -> dict[str, AskCounts]:
+    """Per department: asks, answered and escalated counted in SQL, and the answered asks' hours."""
     a = asks.c
     kinds = [step.kind for step in steps(rules)]
     escalated: ColumnElement[bool] = (
@@ -203,11 +166,14 @@ def _ask_figures(
     timed = select(department, a.response_hours).where(
         answered, a.response_hours.is_not(None), *made
     )
+    hours: dict[str, list[float]] = {}
     with context.store.begin() as db:
-        figures = {
-            str(row[0]): (int(row[1]), int(row[2]), int(row[3])) for row in db.execute(counted)
-        }
-        hours: dict[str, list[float]] = {}
+        figures = db.execute(counted).all()
         for name, value in db.execute(timed):
             hours.setdefault(str(name), []).append(float(value))
-    return figures, hours
+    return {
+        str(name): AskCounts(
+            int(made_n), int(answered_n), int(escalated_n), hours.get(str(name), [])
+        )
+        for name, made_n, answered_n, escalated_n in figures
+    }
