@@ -263,16 +263,19 @@ class Mirror:
         return self.stamp(LAST_FULL) is not None
 
 
+def item_types(rules: Rules) -> tuple[str, str]:
+    """The issue types the board counts: stages and deliverables."""
+    return (rules.jira.issue_types.stage, rules.jira.issue_types.deliverable)
+
+
 def items_query(rules: Rules, *, updated_within: int | None = None) -> Items:
     """What the board counts: the stage and deliverable items of the enforced projects."""
-    types = (rules.jira.issue_types.stage, rules.jira.issue_types.deliverable)
-    return Items(tuple(rules.jira.projects), types, updated_within=updated_within)
+    return Items(tuple(rules.jira.projects), item_types(rules), updated_within=updated_within)
 
 
-def is_board_item(fields: Mapping[str, Any], rules: Rules) -> bool:
-    """Whether a webhook's issue is one the board counts (by its type)."""
-    kind = (fields.get("issuetype") or {}).get("name")
-    return kind in (rules.jira.issue_types.stage, rules.jira.issue_types.deliverable)
+# What a delivery must show to stand for the item: Jira's issue webhooks carry every field, but
+# an Automation rule's body may carry a few; such a change waits for the minute's search.
+DELIVERY_NEEDS = ("issuetype", "summary", "status", "updated")
 
 
 @router.register("jira:issue_created")
@@ -281,10 +284,13 @@ def mirror_changed_item(event: JiraEvent, context: Context) -> None:
     """Bring a changed item's row up to date from the delivery itself (no Jira call)."""
     if event.issue is None or not event.issue.key:
         return  # the composed router admitted only the enforced projects
+    fields = event.issue.fields
+    if any(not fields.get(name) for name in DELIVERY_NEEDS):
+        return
     mirror = Mirror(context.store)
-    issue = {"key": event.issue.key, "fields": event.issue.fields}
-    if not is_board_item(event.issue.fields, context.rules):
-        mirror.drop([event.issue.key])  # its type changed: no longer an item
+    issue = {"key": event.issue.key, "fields": fields}
+    if (fields["issuetype"] or {}).get("name") not in item_types(context.rules):
+        mirror.drop([event.issue.key])  # not an item, or no longer one (its type changed)
         return
     row = row_from_delivery(issue, mirror.row(event.issue.key), context.rules)
     mirror.put([row])
@@ -319,7 +325,8 @@ def reconcile_all(context: Context) -> Drift:
         and kept[key].updated <= row.updated  # a webhook since the search is newer news
         and (kept[key].fact, kept[key].marked_department) != (row.fact, row.marked_department)
     ]
-    extra = [key for key in kept if key not in fresh]
+    # A row Jira changed after the read began (its webhook came meanwhile) is not extra.
+    extra = [key for key, row in kept.items() if key not in fresh and row.updated < started]
     mirror.put([*missing, *stale])
     mirror.drop(extra)
     drift = Drift(len(missing), len(stale), len(extra))

@@ -323,3 +323,31 @@ def test_the_page_lists_the_latest_delayed_items_and_says_how_many_it_leaves_out
     assert listed.count("<tr><td><a ") == 2
     assert f"{board.delayed_unlisted} more delayed items are not listed" in page("en")
     assert f"另有 {board.delayed_unlisted} 项延期任务未列出" in page("zh-CN")
+
+
+def test_a_body_without_the_items_fields_changes_no_row(world) -> None:  # type: ignore[no-untyped-def]
+    """An Automation rule's webhook may carry a few fields: the minute's search brings the rest."""
+    jira, context, clock = world
+    rebuild(context)
+    before = Mirror(context.store).row("XD-4")
+    thin = JiraEvent.model_validate({"issue": {"key": "XD-4", "fields": {"summary": "只有标题"}}})
+    mirror_changed_item(thin, context)
+    assert Mirror(context.store).row("XD-4") == before
+
+
+def test_an_item_a_webhook_brought_during_the_nights_read_is_not_extra(world) -> None:  # type: ignore[no-untyped-def]
+    jira, context, clock = world
+    rebuild(context)
+    found = jira.search
+
+    def search_then_new_item(*args, **kwargs):  # type: ignore[no-untyped-def]
+        answer = found(*args, **kwargs)
+        clock.advance(minutes=1)
+        jira.add_issue(item("XD-7", "财务部", "2026-03-20"))
+        mirror_changed_item(delivery(jira, "XD-7", "jira:issue_created"), context)
+        return answer
+
+    jira.search = search_then_new_item  # type: ignore[method-assign]
+    clock.advance(days=1)
+    assert check_mirror(context) == "drift: 0 missing, 0 stale, 0 extra"
+    assert Mirror(context.store).row("XD-7") is not None
