@@ -172,6 +172,8 @@ class DepartmentItemsCollector(Collector):
         except Exception:  # noqa: BLE001 - a store outage must not take /metrics down
             log.warning("board figures unavailable for /metrics", exc_info=True)
             return []
+        if board is None:  # nothing counted yet: no samples rather than zeros
+            return []
         for row in board.departments:
             for state, count in (
                 ("on_time", row.done_on_time),

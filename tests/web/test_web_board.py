@@ -174,7 +174,10 @@ def test_metrics_export_the_board_figures_when_the_board_is_on(
 
 
 def test_a_board_view_and_a_scrape_ask_jira_nothing(
-    make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask], store: Store
+    make_settings: Callable[..., Settings],
+    make_app: Callable[[Settings], Flask],
+    store: Store,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = make_app(make_settings(CROSSDEPT_BOARD_TOKEN=TOKEN))
     jira = seed_board(store)
@@ -186,6 +189,7 @@ def test_a_board_view_and_a_scrape_ask_jira_nothing(
     waiting = client.get("/board", headers=auth)  # the mirror has not read Jira yet
     assert waiting.status_code == 503 and "mirror" in waiting.get_json()["reason"]
     assert "crossdept_department_items" not in client.get("/metrics").get_data(as_text=True)
+    assert "unavailable" not in caplog.text  # not built yet is no failure to log at every scrape
 
     rebuild(context)
     calls = sum(jira.calls.values())

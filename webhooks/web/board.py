@@ -61,9 +61,12 @@ def _view() -> BoardView:
     return view
 
 
-def current_board() -> Board:
-    """The whole board now, for /metrics (MirrorNotBuiltError until the mirror has read Jira)."""
-    return read_board(_view().context(), delayed_shown=0)
+def current_board() -> Board | None:
+    """The whole board now, for /metrics; None until the mirror has first read Jira."""
+    try:
+        return read_board(_view().context(), delayed_shown=0)
+    except MirrorNotBuiltError:
+        return None
 
 
 def _refuse(reason: str) -> tuple[Response, int]:
