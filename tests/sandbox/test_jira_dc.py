@@ -14,6 +14,21 @@ API = DC_URL + "/rest/api/2"
 BEARER = {"Authorization": "Bearer sandbox-pat-pm"}
 
 
+def epic_link_refusal(dc_jira: jira.JIRA, key: str) -> dict[str, str]:
+    """The field errors Data Center answers to a Task created with an Epic Link to `key`."""
+    with pytest.raises(jira.JIRAError) as refused:
+        dc_jira.create_issue(
+            fields={
+                "project": {"key": "XD"},
+                "issuetype": {"name": "Task"},
+                "summary": "x",
+                "customfield_10101": key,
+            }
+        )
+    errors: dict[str, str] = refused.value.response.json()["errors"]
+    return errors
+
+
 def test_server_info_is_not_cloud_and_users_have_names_and_keys(dc_jira: jira.JIRA) -> None:
     assert not dc_jira._is_cloud
     me = dc_jira.myself()
@@ -65,16 +80,7 @@ def test_epic_needs_epic_name_and_children_use_epic_link(dc_jira: jira.JIRA, dc:
             }
         )
     assert "parent" in refused.value.response.json()["errors"]
-    with pytest.raises(jira.JIRAError) as refused:
-        dc_jira.create_issue(
-            fields={
-                "project": {"key": "XD"},
-                "issuetype": {"name": "Task"},
-                "summary": "x",
-                "customfield_10101": child.key,
-            }
-        )
-    assert refused.value.response.json()["errors"] == {
+    assert epic_link_refusal(dc_jira, child.key) == {
         "customfield_10101": f"The issue {child.key} is not an epic."
     }
     found = dc_jira.search_issues(f'"Epic Link" = {epic.key}')
@@ -269,16 +275,7 @@ def test_only_the_epic_type_is_an_epic_and_shows_epic_name(dc_jira: jira.JIRA) -
     request = dc_jira.create_issue(
         fields={"project": {"key": "XD"}, "issuetype": {"name": "跨部门协作需求"}, "summary": "R"}
     )
-    with pytest.raises(jira.JIRAError) as refused:
-        dc_jira.create_issue(
-            fields={
-                "project": {"key": "XD"},
-                "issuetype": {"name": "Task"},
-                "summary": "x",
-                "customfield_10101": request.key,
-            }
-        )
-    assert refused.value.response.json()["errors"] == {
+    assert epic_link_refusal(dc_jira, request.key) == {
         "customfield_10101": f"The issue {request.key} is not an epic."
     }
     screens = {
