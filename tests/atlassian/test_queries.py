@@ -46,7 +46,7 @@ def test_every_query_finds_the_same_issues_in_the_fake_and_in_the_sandbox(
     world = make_world(flavour)
     request = world.file_request(start="2026-03-02")
     world.settle()
-    items = {ref: found[0] for ref, found in world.items(request).items()}
+    items = world.item_keys(request)
     gateway = world.service.jira()
     rules = world.service.rules
     epic_link = gateway.epic_link_field(rules.jira.epic_link_field)

@@ -276,6 +276,10 @@ class World:
                 found.setdefault(str(mark["ref"]), []).append(issue.key)
         return found
 
+    def item_keys(self, key: str) -> dict[str, str]:
+        """ref -> the key of the request's item (the first, should a duplicate make two)."""
+        return {ref: keys[0] for ref, keys in self.items(key).items()}
+
     def tree(self, key: str) -> dict[str, dict[str, Any]]:
         """The request's tree as the requester reads it: ref -> fields, from crossdept's record."""
         record = self.requester.issue_property(key, TREE_PROPERTY).raw["value"]

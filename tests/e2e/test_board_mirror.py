@@ -30,7 +30,7 @@ def test_the_board_follows_people_crossdept_and_the_night(
     world = make_world(flavour)
     request = world.file_request(start="2026-03-02")
     world.settle()
-    items = {ref: found[0] for ref, found in world.items(request).items()}
+    items = world.item_keys(request)
     context = world.service.context_for("board")
     mirror = Mirror(context.store)
 

@@ -28,7 +28,7 @@ def built(make_world: MakeWorld, flavour: str) -> tuple[World, str, dict[str, st
     world = make_world(flavour)
     key = world.file_request()
     world.settle()
-    return world, key, {ref: keys[0] for ref, keys in world.items(key).items()}
+    return world, key, world.item_keys(key)
 
 
 def status(world: World, key: str) -> str:

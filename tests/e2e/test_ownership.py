@@ -24,7 +24,7 @@ def built(make_world: MakeWorld, flavour: str) -> tuple[World, dict[str, str]]:
     world = make_world(flavour)
     key = world.file_request()
     world.settle()
-    return world, {ref: keys[0] for ref, keys in world.items(key).items()}
+    return world, world.item_keys(key)
 
 
 def labels(world: World, key: str) -> list[str]:
