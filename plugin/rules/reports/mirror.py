@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -145,40 +146,27 @@ def row_from_delivery(issue: Mapping[str, Any], kept: MirrorRow | None, rules: R
     return MirrorRow(fact, marked, jira_time(fields.get("updated")) or 0.0)
 
 
+FACT_COLUMNS = tuple(
+    field.name for field in dataclass_fields(ItemFact)
+)  # the table holds each by name
+
+
 def _values(row: MirrorRow) -> dict[str, Any]:
-    fact = row.fact
+    """A row's columns: the fact's, the mark's department, and Jira's `updated`."""
     return {
-        "key": fact.key,
-        "summary": fact.summary,
-        "request": fact.request,
+        **asdict(row.fact),
         "marked_department": row.marked_department,
-        "department": fact.department,
-        "owner": fact.owner,
-        "owner_name": fact.owner_name,
-        "due": fact.due,
-        "done": fact.done,
-        "done_on": fact.done_on,
-        "stage": fact.stage,
-        "started": fact.started,
         "updated": row.updated,
     }
 
 
-def fact_of(row: Any) -> ItemFact:
-    """A mirror row as the board's fact."""
-    return ItemFact(
-        key=row.key,
-        summary=row.summary,
-        request=row.request,
-        department=row.department,
-        owner=row.owner,
-        due=row.due,
-        done=bool(row.done),
-        done_on=row.done_on,
-        stage=row.stage,
-        owner_name=row.owner_name,
-        started=bool(row.started),
-    )
+def fact_of(record: Any) -> ItemFact:
+    """A mirror record as the board's fact."""
+    return ItemFact(**{name: record._mapping[name] for name in FACT_COLUMNS})
+
+
+def _mirror_row(record: Any) -> MirrorRow:
+    return MirrorRow(fact_of(record), record.marked_department, float(record.updated))
 
 
 class Mirror:
@@ -223,16 +211,13 @@ class Mirror:
             found = db.execute(select(item_mirror).where(item_mirror.c.key == key)).first()
         if found is None:
             return None
-        return MirrorRow(fact_of(found), found.marked_department, float(found.updated))
+        return _mirror_row(found)
 
     def rows(self) -> dict[str, MirrorRow]:
         """Every row, by key (for the nightly comparison)."""
         with self.store.begin() as db:
             found = db.execute(select(item_mirror)).all()
-        return {
-            row.key: MirrorRow(fact_of(row), row.marked_department, float(row.updated))
-            for row in found
-        }
+        return {record.key: _mirror_row(record) for record in found}
 
     def count(self) -> int:
         """How many items the mirror holds."""
