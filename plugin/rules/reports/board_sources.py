@@ -25,7 +25,7 @@ from plugin.rules.reports.board import (
     RequestProgress,
     department_rows,
 )
-from plugin.rules.reports.mirror import Mirror, fact_of, item_mirror
+from plugin.rules.reports.mirror import ROWS_PER_STATEMENT, Mirror, fact_of, item_mirror
 from plugin.spine.context import Context
 from plugin.spine.errors import CrossdeptError
 
@@ -120,8 +120,8 @@ def read_board(
     facts = {}
     with context.store.begin() as db:
         wanted = [str(key) for key, _due in listed]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for start in range(0, len(wanted), ROWS_PER_STATEMENT):
+            chunk = wanted[start : start + ROWS_PER_STATEMENT]
             for row in db.execute(select(item_mirror).where(m.key.in_(chunk))):
                 facts[row.key] = fact_of(row)
     delayed = [

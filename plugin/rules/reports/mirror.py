@@ -56,6 +56,7 @@ schedule = Schedule()
 MIRROR_FIELDS = ("summary", "assignee", "duedate", "status", "resolutiondate", "updated")
 RECONCILE_OVERLAP_MINUTES = 2  # searched again each time: Jira's index lags its writes by seconds
 NIGHTLY_AT = time(2, 0)  # the full reconcile, in the rules' time zone
+ROWS_PER_STATEMENT = 500  # rows (or keys in one IN) per statement, well under SQLite's limits
 
 item_mirror = Table(
     "item_mirror",
@@ -193,16 +194,18 @@ class Mirror:
             where=item_mirror.c.updated <= statement.excluded.updated,
         )
         with self.store.begin() as db:
-            for start in range(0, len(values), 500):
-                db.execute(upsert, values[start : start + 500])
+            for start in range(0, len(values), ROWS_PER_STATEMENT):
+                db.execute(upsert, values[start : start + ROWS_PER_STATEMENT])
 
     def drop(self, keys: Iterable[str]) -> None:
         """Forget these items."""
         wanted = list(keys)
         with self.store.begin() as db:
-            for start in range(0, len(wanted), 500):
+            for start in range(0, len(wanted), ROWS_PER_STATEMENT):
                 db.execute(
-                    delete(item_mirror).where(item_mirror.c.key.in_(wanted[start : start + 500]))
+                    delete(item_mirror).where(
+                        item_mirror.c.key.in_(wanted[start : start + ROWS_PER_STATEMENT])
+                    )
                 )
 
     def row(self, key: str) -> MirrorRow | None:
@@ -386,8 +389,8 @@ def rebuild(context: Context) -> int:
     values = [_values(row) for row in fresh.values()]
     with context.store.begin() as db:
         db.execute(delete(item_mirror))
-        for start in range(0, len(values), 500):
-            db.execute(insert(item_mirror), values[start : start + 500])
+        for start in range(0, len(values), ROWS_PER_STATEMENT):
+            db.execute(insert(item_mirror), values[start : start + ROWS_PER_STATEMENT])
     mirror = Mirror(context.store)
     mirror.set_stamp(LAST_SEARCH, started)
     mirror.set_stamp(LAST_FULL, started)
