@@ -139,6 +139,20 @@ def test_a_worker_without_periodic_work_still_recovers(service: Service) -> None
     assert list(service.queue.scheduled_jobs) == ["recover_deliveries"]
 
 
+def test_a_worker_without_periodic_work_runs_the_rules_work_another_scheduled(
+    service: Service,
+) -> None:
+    seen: list[Context] = []
+    with_periodic_work(service, seen)
+    service.create_tables()
+
+    service.worker(periodic=False)
+
+    assert "sweep" not in service.queue.scheduled_jobs  # the scheduler process queues it
+    service.queue.runnable_jobs["sweep"].run()  # and the shared queue may hand it here
+    assert len(seen) == 1 and seen[0].delivery_key == "periodic:sweep"
+
+
 def test_the_data_directory_and_its_databases_are_crossdepts_alone(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:

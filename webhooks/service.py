@@ -184,7 +184,8 @@ class Service:
         periodic: bool = True,
     ) -> Worker:
         """A worker attached to this process's queue, with recovery every minute and, unless
-        `periodic` is off, the rules' periodic work."""
+        `periodic` is off, the rules' periodic work on schedule (off, it still runs what the
+        scheduling process puts on the shared queue)."""
         worker = Worker(
             self.deliveries,
             self.queue,
@@ -195,13 +196,15 @@ class Service:
             lease_s=lease_s,
             observer=metrics.observe_job,
         )
-        jobs = [ScheduledJob("recover_deliveries", 1, self.recover)]
+        recovery = ScheduledJob("recover_deliveries", 1, self.recover)
+        rules_work = [
+            ScheduledJob(task.name, task.minutes, partial(self.run_periodic, task.name))
+            for task in self.composition.schedule
+        ]
         if periodic:
-            jobs += [
-                ScheduledJob(task.name, task.minutes, partial(self.run_periodic, task.name))
-                for task in self.composition.schedule
-            ]
-        self.queue.attach(worker.run, jobs)
+            self.queue.attach(worker.run, [recovery, *rules_work])
+        else:
+            self.queue.attach(worker.run, [recovery], scheduled_elsewhere=rules_work)
         return worker
 
     def run_periodic(self, name: str, clock: Callable[[], datetime] = utc_now) -> object:

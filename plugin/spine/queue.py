@@ -61,19 +61,34 @@ class DeliveryQueue(Huey):  # type: ignore[misc]  # huey ships no type hints
         self._processor: Processor | None = None
         self._process_task = self.task(name="process_delivery")(self._process)
         self.scheduled_jobs: dict[str, ScheduledJob] = {}
+        self.runnable_jobs: dict[str, ScheduledJob] = {}
 
-    def attach(self, processor: Processor, jobs: Sequence[ScheduledJob] = ()) -> None:
+    def attach(
+        self,
+        processor: Processor,
+        jobs: Sequence[ScheduledJob] = (),
+        *,
+        scheduled_elsewhere: Sequence[ScheduledJob] = (),
+    ) -> None:
         """Make this process's consumer run deliveries with `processor`, and `jobs` on schedule.
 
         Every consumer's scheduler runs every job, so each must be safe to run concurrently
-        (recovery is; a rule's sweep takes a lease in the store).
+        (recovery is; a rule's sweep takes a lease in the store). A scheduler puts a due job
+        on the shared queue, where any consumer may take it: so a process that schedules no
+        rule work (`--no-periodic`) still registers it, as `scheduled_elsewhere`, or it would
+        drop every run it took ("not found in TaskRegistry") and the work would not happen.
         """
         self._processor = processor
         for job in jobs:
-            if job.name in self.scheduled_jobs:
+            if job.name in self.runnable_jobs:
                 continue  # attached before in this process: huey knows it already
-            self.scheduled_jobs[job.name] = job
+            self.scheduled_jobs[job.name] = self.runnable_jobs[job.name] = job
             self.periodic_task(crontab(minute=f"*/{job.minutes}"), name=job.name)(_logged(job))
+        for job in scheduled_elsewhere:
+            if job.name in self.runnable_jobs:
+                continue
+            self.runnable_jobs[job.name] = job
+            self.task(name=job.name)(_logged(job))
 
     def enqueue_delivery(self, delivery_id: int, *, delay_s: float | None = None) -> None:
         """Send a delivery id to the workers, now or after `delay_s` seconds (a retry)."""

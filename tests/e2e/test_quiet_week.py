@@ -132,11 +132,14 @@ def test_a_quiet_week_leaves_only_what_is_true_in_jira(make_world: MakeWorld, fl
     world.requester.transition_issue(meeting, "已召开")
     world.settle()
 
-    # The PM moves stage 2 a day earlier: the plan (due on the stage's last day) is now late.
+    # The PM moves stage 2 a working day earlier: the plan (due on the stage's last day) is now late.
+    # (The working day before, whatever today is: a Monday's day before is a Sunday, which
+    # rolls forward to that same Monday and would move nothing.)
     stage_due = date.fromisoformat(world.tree(request)["s2"]["duedate"])
-    as_person(world, "pm").issue(stage_2).update(
-        fields={"duedate": calendar.add_working_days(stage_due - timedelta(days=1), 0).isoformat()}
-    )
+    earlier = stage_due - timedelta(days=1)
+    while not calendar.is_working_day(earlier):
+        earlier -= timedelta(days=1)
+    as_person(world, "pm").issue(stage_2).update(fields={"duedate": earlier.isoformat()})
     world.settle()
 
     # Three days without a sweep (an outage), then one.

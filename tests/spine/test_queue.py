@@ -77,6 +77,43 @@ def test_attached_jobs_become_periodic_tasks_whose_failures_are_logged(
     assert "periodic work failed" in caplog.text
 
 
+def test_a_consumer_that_schedules_no_rule_work_runs_what_the_scheduler_queued(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime
+
+    url = f"sqlite:///{tmp_path}/queue.db"  # one transport, two processes
+    scheduler, worker = make_queue(url), make_queue(url)
+    ran: list[str] = []
+    sweep = ScheduledJob("sweep", 5, lambda: ran.append("sweep"))
+    scheduler.attach(ran.append, [sweep])
+    worker.attach(ran.append, scheduled_elsewhere=[sweep])
+
+    for task in scheduler.read_periodic(datetime(2026, 12, 1, 10, 5)):
+        scheduler.enqueue(task)  # what the scheduler's consumer does when a job is due
+    worker.execute(worker.dequeue())  # the shared queue handed it to the other process
+
+    assert ran == ["sweep"]
+    assert list(worker.scheduled_jobs) == [] and list(worker.runnable_jobs) == ["sweep"]
+    assert worker.read_periodic(datetime(2026, 12, 1, 10, 5)) == []  # it schedules nothing
+
+
+def test_a_consumer_that_does_not_know_a_job_cannot_run_it(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from huey.exceptions import HueyException
+
+    url = f"sqlite:///{tmp_path}/queue.db"
+    scheduler, worker = make_queue(url), make_queue(url)
+    scheduler.attach(print, [ScheduledJob("sweep", 5, lambda: None)])
+    worker.attach(print)
+    for task in scheduler.read_periodic(datetime(2026, 12, 1, 10, 5)):
+        scheduler.enqueue(task)
+
+    with pytest.raises(HueyException, match="not found in TaskRegistry"):
+        worker.dequeue()  # why every process must register every job
+
+
 def test_backoff_doubles_with_jitter_and_is_capped() -> None:
     assert retry_delay(1, rng=lambda: 0.0) == 2.5
     assert retry_delay(1, rng=lambda: 1.0) == 5.0
