@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox.http import ApiError, SandboxRequest, SandboxResponse
 from sandbox.jira import JiraFake, format_timestamp
+from sandbox.robots import ORIGINS as ROBOT_ORIGINS
+from sandbox.robots import GroupRobots
 from sandbox.seed import Seed, load_seed
 from sandbox.webhooks import Deliver, DeliveryResult, WebhookOutbox
 
@@ -148,6 +150,7 @@ class Sandbox:
             seed, now=self._now, base_url="http://localhost", emit=self.outbox.enqueue
         )
         self.confluence: Handler | None = self._make_confluence()
+        self.robots = GroupRobots(self._now)  # the WeCom, DingTalk and Feishu group robots
         self.jira_url = ""
         self.confluence_url: str | None = None
         self.set_urls(jira_url, confluence_url)
@@ -284,6 +287,8 @@ class Sandbox:
         """
         raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
         method = method.upper()
+        if GroupRobots.serves(urlsplit(url).path):
+            return self.robots.handle(method, url, raw)  # on their own origins or the server's
         routed = self.route(url)
         if routed is None:
             return ApiError(404, [f"The sandbox does not serve {url}."]).response()
@@ -462,7 +467,7 @@ class Sandbox:
         """Register callbacks on a `responses.RequestsMock` so real clients reach the sandbox."""
         if jira_url is not None or confluence_url is not None:
             self.set_urls(jira_url or self.jira_url, confluence_url)
-        origins = set()
+        origins = set(ROBOT_ORIGINS.values())
         for base in (self.jira_url, self.confluence_url):
             if base:
                 parts = urlsplit(base)
@@ -499,8 +504,9 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 def assert_no_violations(sandbox: Sandbox) -> None:
     """Fail loudly if any request broke the official API description (use in test teardown)."""
-    if sandbox.violations:
-        listing = "\n".join(f"  - {v}" for v in sandbox.violations)
+    found = [*map(str, sandbox.violations), *sandbox.robots.violations]
+    if found:
+        listing = "\n".join(f"  - {v}" for v in found)
         raise AssertionError(f"requests the real API would refuse:\n{listing}")
 
 

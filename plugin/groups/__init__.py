@@ -1,0 +1,1 @@
+"""Group robots (WeCom, DingTalk, Feishu): where department heads read what crossdept says."""
