@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from ruamel.yaml import YAML
 
 from plugin.atlassian.jira_gateway import JiraGateway
 from plugin.process.config import Rules
 from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
 from plugin.spine.store import Store
 from sandbox.app import Sandbox
+from sandbox.robots import GroupRobots
 from sandbox.seed import Seed, SeedUser
 from sandbox.server import SandboxServer
 
@@ -95,6 +98,46 @@ def rules_for_data_center(text: str, seed: Seed) -> str:
     for user in seed.users:
         text = text.replace(f'"{user.account_id}"', f'"{user.login}"')
     return re.sub(r"(?m)^(\s+epic:) self\b", r"\1 create", text)
+
+
+# The demo's groups: each department's own group on another platform, so every robot is shown.
+DEMO_GROUPS = {
+    "技术部": ("dingtalk", "技术部群", "SEC-demo-engineering-signing-secret"),
+    "市场部": ("wecom", "市场部群", None),
+    "产品部": ("feishu", "产品部群", "demo-product-signing-secret"),
+}
+DEMO_MOBILES = {"技术部": "13800000003", "市场部": "13800000001", "产品部": "13800000005"}
+
+
+def rules_with_groups(
+    text: str, robots: GroupRobots, *, origin: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """A rules file with a notify section and the departments' groups, with the environment
+    holding their robots' addresses and secrets as an admin sets them (never in the file).
+
+    Each group's robot is made in the sandbox; `origin` is the sandbox server's address when the
+    robots are reached over HTTP rather than on their platforms' own addresses."""
+    yaml = YAML()
+    data = yaml.load(text)
+    environ: dict[str, str] = {}
+    channels: dict[str, Any] = {}
+    for department, (kind, group, secret) in DEMO_GROUPS.items():
+        variable = f"CROSSDEPT_ROBOT_{len(channels)}"
+        environ[f"{variable}_URL"] = robots.add(kind, group, secret=secret, origin=origin)
+        channel: dict[str, Any] = {"kind": kind, "url_env": f"{variable}_URL"}
+        if secret:
+            environ[f"{variable}_SECRET"] = secret
+            channel["secret_env"] = f"{variable}_SECRET"
+        channels[group] = channel
+        data["departments"][department]["channel"] = group
+    data["notify"] = {"channels": channels}
+    data["people"] = {
+        str(data["departments"][department]["head"]): {"mobile": mobile}
+        for department, mobile in DEMO_MOBILES.items()
+    }
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue(), environ
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from demo.harness import (
     Say,
     config_file,
     rules_for_data_center,
+    rules_with_groups,
 )
 from demo.processes import (
     free_port,
@@ -61,14 +62,6 @@ def run_demo(
             flavour: Flavour = "datacenter" if options.data_center else "cloud"
             seed = load_seed(SEEDS[flavour])
             rules_source = options.rules or config_file("rules.yaml")
-            rules_path = rules_source.resolve()
-            if not seed.is_cloud:
-                rules_path = data_dir / "rules.yaml"
-                rules_path.write_text(
-                    rules_for_data_center(rules_source.read_text(encoding="utf-8"), seed),
-                    encoding="utf-8",
-                )
-            rules = load_rules(rules_path)
             crossdept = seed_user(seed, CROSSDEPT_LOGIN)
             requester_user = seed_user(seed, REQUESTER_LOGIN)
 
@@ -79,14 +72,26 @@ def run_demo(
             sandbox_server = SandboxServer(sandbox, "127.0.0.1", 0)
             sandbox_server.start()
             stack.callback(sandbox_server.stop)
-            environment = service_environment(
-                seed,
-                crossdept,
-                sandbox_url=sandbox_server.url,
-                webhook_secret=webhook_secret,
-                rules_path=rules_path,
-                data_dir=data_dir,
-            )
+            # The shipped rules, moved to Data Center where it runs, with each department's
+            # group robot in the sandbox (their addresses in the environment, as an admin sets).
+            text = rules_source.read_text(encoding="utf-8")
+            if not seed.is_cloud:
+                text = rules_for_data_center(text, seed)
+            text, robots = rules_with_groups(text, sandbox.robots, origin=sandbox_server.url)
+            rules_path = data_dir / "rules.yaml"
+            rules_path.write_text(text, encoding="utf-8")
+            rules = load_rules(rules_path)
+            environment = {
+                **service_environment(
+                    seed,
+                    crossdept,
+                    sandbox_url=sandbox_server.url,
+                    webhook_secret=webhook_secret,
+                    rules_path=rules_path,
+                    data_dir=data_dir,
+                ),
+                **robots,
+            }
             service = stack.enter_context(service_process(environment, port, log_path, data_dir))
             wait_healthy(service_url, service, options.timeout_s)
             store = Store(f"sqlite:///{data_dir / 'crossdept.db'}")

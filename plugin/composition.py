@@ -23,7 +23,14 @@ from plugin.process.wording import SHARED, Wording
 from plugin.spine.routing import Router
 from plugin.spine.schedule import Schedule
 
-RULES = ("trees", "ownership", "escalation", "minutes", "reports")  # plugin/rules/<name>/rule.py
+RULES = (
+    "trees",
+    "ownership",
+    "escalation",
+    "minutes",
+    "reports",
+    "notify",
+)  # plugin/rules/<name>/rule.py
 
 
 @dataclass(frozen=True)

@@ -79,14 +79,21 @@ class GroupRobots:
         self.violations: list[str] = []
 
     def add(
-        self, kind: str, group: str, *, secret: str | None = None, token: str | None = None
+        self,
+        kind: str,
+        group: str,
+        *,
+        secret: str | None = None,
+        token: str | None = None,
+        origin: str | None = None,
     ) -> str:
-        """Put a robot in `group`; returns its webhook address (key or token included)."""
+        """Put a robot in `group`; returns its webhook address (key or token included), on its
+        platform's origin or on `origin` (the sandbox server's, which serves the same paths)."""
         if kind not in ORIGINS:
             raise ValueError(f"no such robot platform: {kind}")
         token = token or secrets.token_hex(16)
         self.seats[token] = RobotSeat(kind, group, token, secret)
-        return self.address(self.seats[token])
+        return self.address(self.seats[token], origin)
 
     def address(self, seat: RobotSeat, origin: str | None = None) -> str:
         """The robot's webhook address on its platform's origin (or the server's own)."""

@@ -58,6 +58,7 @@ def test_rules_reach_jira_only_through_the_port() -> None:
 LAYERS = (
     "spine",
     "atlassian",
+    "groups",
     "process",
     "rules",
     "doctor",
@@ -102,7 +103,7 @@ def test_a_newcomer_finds_each_rule_in_its_own_folder() -> None:
         for p in (REPO / "plugin" / "rules").iterdir()
         if p.is_dir() and p.name != "__pycache__"
     )
-    assert rules == ["escalation", "minutes", "ownership", "reports", "trees"]
+    assert rules == ["escalation", "minutes", "notify", "ownership", "reports", "trees"]
     assert (REPO / "plugin" / "rules" / "minutes" / "minutes_parser.py").is_file()
 
 
@@ -136,7 +137,7 @@ def type_checking_imports(path: Path) -> set[str]:
 def test_the_spine_and_the_gateways_never_import_a_rule() -> None:
     wrong = [
         f"{path.relative_to(REPO).as_posix()} imports {module}"
-        for layer in ("spine", "atlassian", "process")
+        for layer in ("spine", "atlassian", "groups", "process")
         for path in sorted((REPO / "plugin" / layer).rglob("*.py"))
         for module in sorted(runtime_plugin_imports(path) | type_checking_imports(path))
         if module.startswith("plugin.rules")

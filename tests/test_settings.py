@@ -372,3 +372,15 @@ def test_trusted_proxies_are_addresses(environ: dict[str, str]) -> None:
     assert refusal({**environ, "CROSSDEPT_TRUSTED_PROXIES": "proxy.internal"}).startswith(
         "CROSSDEPT_TRUSTED_PROXIES is not valid: 'proxy.internal' is not an IP address"
     )
+
+
+def test_group_robots_addresses_are_read_by_their_names_and_kept_secret(
+    environ: dict[str, str],
+) -> None:
+    address = "https://oapi.dingtalk.com/robot/send?access_token=tok-123"
+    settings = load_settings(
+        {**environ, "CROSSDEPT_ROBOT_TECH_URL": address, "CROSSDEPT_ROBOT_TECH_SECRET": "SECx"}
+    )
+
+    assert settings.robots["CROSSDEPT_ROBOT_TECH_URL"].get_secret_value() == address
+    assert "tok-123" not in repr(settings) and "SECx" not in repr(settings)

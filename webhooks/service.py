@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from plugin.atlassian.confluence_gateway import ConfluenceGateway
     from plugin.atlassian.jira_gateway import JiraGateway
     from plugin.atlassian.ports import ConfluencePort, JiraPort
+    from plugin.groups.gateway import RobotGateway
     from plugin.process.config import Rules
 
 RouterFactory = Callable[[], Router]
@@ -72,6 +73,10 @@ class Service:
         self._jira: JiraGateway | None = None
         self._confluence: ConfluencePort | None = None
         self._gateway_lock = threading.Lock()
+        self._groups: RobotGateway | None = None
+        # The group robots' pace reads these (a test moves its own clock instead of sleeping).
+        self.robot_clock: Callable[[], float] = time.time
+        self.robot_sleep: Callable[[float], None] = time.sleep
 
     def create_tables(self) -> None:
         """Create missing tables (every start; harmless when they exist)."""
@@ -174,7 +179,45 @@ class Service:
             delivery_key=delivery_key,
             confluence=self.confluence(),
             router=self.router,
+            groups=self.groups(),
         )
+
+    def groups(self) -> RobotGateway | None:
+        """The group robots the rules file names, with their addresses from the environment
+        (CROSSDEPT_ROBOT_*); None when the rules file has no notify section."""
+        notify = self.rules.notify
+        if notify is None:
+            return None
+        if self._groups is None:
+            from plugin.groups.gateway import RobotGateway
+            from plugin.groups.robots import Robot
+
+            known = self.settings.robots
+            robots = {
+                name: Robot(
+                    channel.kind,
+                    known[channel.url_env].get_secret_value(),
+                    known[channel.secret_env].get_secret_value()
+                    if channel.secret_env in known
+                    else None,
+                )
+                for name, channel in notify.channels.items()
+                if channel.url_env in known
+                and (not channel.secret_env or channel.secret_env in known)
+            }
+            per_minute = {
+                name: channel.per_minute
+                for name, channel in notify.channels.items()
+                if channel.per_minute
+            }
+            self._groups = RobotGateway(
+                robots,
+                self.store,
+                per_minute=per_minute,
+                clock=self.robot_clock,
+                sleep=self.robot_sleep,
+            )
+        return self._groups
 
     def worker(
         self,

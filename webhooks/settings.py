@@ -19,6 +19,7 @@ from plugin.spine.errors import SettingsError
 PREFIX = "CROSSDEPT_"
 # Reserved for the test suite (e.g. CROSSDEPT_TEST_DATABASE_URL); never read as a setting.
 TEST_PREFIX = "CROSSDEPT_TEST_"
+ROBOT_PREFIX = "CROSSDEPT_ROBOT_"  # the group robots' addresses and secrets, named in the rules
 # prometheus_client's own variable: set it (`serve` does) to share metrics between processes.
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # Jira Cloud refuses to send bodies over 25 MB, so a lower limit could refuse a genuine delivery.
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     # Seals crossdept's marks in Jira (plugin.atlassian.seals); Jira never holds it.
     mark_key: SecretStr | None = None
     confluence_url: str | None = None
+    # The group robots' addresses and secrets, CROSSDEPT_ROBOT_* by the names the rules file uses.
+    robots: dict[str, SecretStr] = Field(default_factory=dict)
     confluence_email: str | None = None
     confluence_api_token: SecretStr | None = None
     confluence_pat: SecretStr | None = None
@@ -360,12 +363,16 @@ def load_settings(
     source = os.environ if environ is None else environ
     known = {variable_name(field): field for field in Settings.model_fields}
     values: dict[str, str] = {}
+    robots: dict[str, SecretStr] = {}
     problems: list[str] = []  # every one, so an admin fixes them all in one round
     for variable, value in source.items():
         upper = variable.upper()
         if upper in known:
             if value.strip() != "":  # `CROSSDEPT_X=` in a compose file means unset
                 values[known[upper]] = value
+        elif upper.startswith(ROBOT_PREFIX):
+            if value.strip():
+                robots[upper] = SecretStr(value.strip())
         elif upper.startswith(PREFIX) and not upper.startswith(TEST_PREFIX):
             close = difflib.get_close_matches(upper, known, n=1)
             hint = f"did you mean {close[0]}?" if close else "remove it or check its spelling"
@@ -387,6 +394,8 @@ def load_settings(
             for field in fields:  # the rest is still checked, below
                 values.pop(field, None)
             refused |= {variable_name(field) for field in fields}
+    if robots:
+        settings = settings.model_copy(update={"robots": robots})
     if require_jira or settings.jira_url:
         problems += settings.jira_problems()
     if require_confluence or settings.confluence_url:

@@ -16,13 +16,14 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from plugin.groups.robots import (
     PER_MINUTE,
     GroupMessage,
+    Kind,
     Robot,
     RobotAnswer,
     answer_of,
     request_for,
 )
-from plugin.spine.budget import RequestBudget
-from plugin.spine.errors import GatewayError, RefusedError, TransientGatewayError
+from plugin.spine.budget import MAX_INLINE_WAIT, RequestBudget
+from plugin.spine.errors import GatewayError, NotYetError, RefusedError, TransientGatewayError
 from plugin.spine.store import Store
 
 TIMEOUT_SECONDS = 10.0
@@ -76,6 +77,11 @@ class RobotGateway:
         self.clock = clock
         self.sleep = sleep
 
+    def kind_of(self, channel: str) -> Kind | None:
+        """The channel's platform, or None when its address is not set."""
+        robot = self.robots.get(channel)
+        return robot.kind if robot else None
+
     def budget(self, channel: str, robot: Robot) -> RequestBudget:
         """The pace this robot keeps, across every worker (its platform's limit unless set)."""
         limit = self.per_minute.get(channel) or PER_MINUTE[robot.kind]
@@ -83,17 +89,47 @@ class RobotGateway:
             self.store, budget_site(channel), pace_of(limit), clock=self.clock, sleep=self.sleep
         )
 
-    def send(self, channel: str, message: GroupMessage) -> RobotAnswer:
-        """Post `message` to the channel's group. Raises NotYetError (wait for the robot's next
-        slot), TransientGatewayError, RefusedError, or MaybeSentError."""
+    def reserve(self, channel: str) -> float:
+        """Book the robot's next free slot for one message; returns when it starts."""
+        robot = self._robot(channel)
+        return self.budget(channel, robot).reserve()
+
+    def send(
+        self, channel: str, message: GroupMessage, *, slot: float | None = None
+    ) -> RobotAnswer:
+        """Post `message` to the channel's group, in its booked `slot` (else the next free one).
+
+        Raises NotYetError (the slot is not near yet), TransientGatewayError, RefusedError, or
+        MaybeSentError."""
+        robot = self._robot(channel)
+        budget = self.budget(channel, robot)
+        if slot is None:
+            budget.take()  # NotYetError when the slot is far off: the job comes back then
+        else:
+            wait = slot - self.clock()
+            if wait > MAX_INLINE_WAIT:
+                raise NotYetError(
+                    f"the robot of channel {channel} has a message booked in {wait:.1f} s",
+                    retry_after=wait,
+                )
+            if wait > 0:
+                self.sleep(wait)
+        return self._post(channel, robot, budget, message)
+
+    def _robot(self, channel: str) -> Robot:
         robot = self.robots.get(channel)
         if robot is None:
             raise RefusedError(
-                f"group channel {channel}: its robot's address is not set in the environment",
+                f"group channel {channel} is not set up: its robot's address or signing secret "
+                "is missing from the environment (the CROSSDEPT_ROBOT_ variables the rules "
+                "file names)",
                 400,
             )
-        budget = self.budget(channel, robot)
-        budget.take()  # NotYetError when the slot is far off: the job comes back then
+        return robot
+
+    def _post(
+        self, channel: str, robot: Robot, budget: RequestBudget, message: GroupMessage
+    ) -> RobotAnswer:
         request = request_for(robot, message, int(self.clock() * 1000))
         what = f"{robot.kind} robot of channel {channel}"
         try:

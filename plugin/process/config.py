@@ -311,6 +311,9 @@ class Department(Model):
     members: list[User] = Field(
         default_factory=list, description="Others who may own this department's items."
     )
+    channel: Text | None = Field(
+        default=None, description="The notify channel of this department's own group."
+    )
 
 
 class Deliverable(Model):
@@ -556,6 +559,100 @@ class ConfluenceRules(Model):
         return title
 
 
+RobotKind = Literal["wecom", "dingtalk", "feishu"]
+ROBOT_VARIABLE_PREFIX = "CROSSDEPT_ROBOT_"
+_ROBOT_VARIABLE = re.compile(r"^CROSSDEPT_ROBOT_[A-Z0-9_]+$")
+
+
+def _robot_variable(name: str) -> str:
+    """A robot's address or secret is named by its environment variable, never written here."""
+    if not _ROBOT_VARIABLE.match(name):
+        raise ValueError(
+            f"the name of an environment variable starting with {ROBOT_VARIABLE_PREFIX}, e.g. "
+            f"{ROBOT_VARIABLE_PREFIX}TECH_URL: a robot's address and secret stay out of this "
+            f"file, not {describe_value(name)}"
+        )
+    return name
+
+
+RobotVariable = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_robot_variable),
+    WithJsonSchema({"type": "string", "pattern": _ROBOT_VARIABLE.pattern}),
+]
+
+
+class Person(Model):
+    """How the group robots call on one person (a Jira account id or username)."""
+
+    mobile: Text | None = Field(
+        default=None, description="Mobile number (WeCom text messages and DingTalk @ by it)."
+    )
+    wecom: Text | None = Field(default=None, description="WeCom userid.")
+    dingtalk: Text | None = Field(default=None, description="DingTalk userId.")
+    feishu: Text | None = Field(default=None, description="Feishu open_id or user_id.")
+
+
+class Channel(Model):
+    """One group robot. Its address and secret are secrets: the file names the environment
+    variables that hold them, never the values."""
+
+    kind: RobotKind = Field(description="wecom (企业微信), dingtalk (钉钉) or feishu (飞书).")
+    url_env: RobotVariable = Field(
+        description="Environment variable (CROSSDEPT_ROBOT_…) holding the robot's webhook address."
+    )
+    secret_env: RobotVariable | None = Field(
+        default=None,
+        description="Environment variable (CROSSDEPT_ROBOT_…) holding the signing secret "
+        "(DingTalk 加签, Feishu 签名校验); leave out for a robot without one.",
+    )
+    per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Messages a minute this robot may send (default: its platform's, 20 for "
+        "WeCom and DingTalk, 100 for Feishu).",
+    )
+
+
+GroupNews = Literal["tree_built", "escalation", "delay", "minutes", "weekly"]
+GROUP_NEWS: tuple[GroupNews, ...] = ("tree_built", "escalation", "delay", "minutes", "weekly")
+
+
+def _all_news() -> list[GroupNews]:
+    return list(GROUP_NEWS)
+
+
+class NotifyRules(Model):
+    """Group messages: crossdept also says in WeCom, DingTalk or Feishu groups what it says in
+    Jira, where department heads read it. The Jira comment stays the record."""
+
+    channels: dict[Text, Channel] = Field(
+        min_length=1, description="The group robots, by a name the rest of the file uses."
+    )
+    request_channel: Text | None = Field(
+        default=None,
+        description="Channel of every request's group (when requests share one).",
+    )
+    request_channel_field: Text | None = Field(
+        default=None,
+        description="Id of a request field whose value names its group's channel (a select "
+        "or text field); wins over request_channel when set on a request.",
+    )
+    route: Literal["request", "department", "both"] = Field(
+        default="both",
+        description="Where news goes: the request's group, the departments' own groups "
+        "(departments.*.channel), or both.",
+    )
+    send: list[GroupNews] = Field(
+        default_factory=_all_news,
+        description="What is said in groups: tree_built (a link to the new tree), escalation "
+        "(to a department head, who is called on), delay (told to the PM), minutes (their "
+        "actions and owners), weekly (the weekly page).",
+    )
+
+
 class Rules(Model):
     """The part of the rules file every rule reads; each rule adds its own section to it
     (`Section`, composed in plugin.composition)."""
@@ -579,6 +676,13 @@ class Rules(Model):
     ownership: OwnershipRules = OwnershipRules()
     escalation: EscalationRules = EscalationRules()
     confluence: ConfluenceRules | None = None
+    notify: NotifyRules | None = Field(
+        default=None, description="Group messages (WeCom, DingTalk, Feishu); off when absent."
+    )
+    people: dict[User, Person] = Field(
+        default_factory=dict,
+        description="How group robots call on people, by Jira account id (Cloud) or username.",
+    )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -472,6 +472,7 @@ def check_references(rules: Rules, lines: LineMap) -> list[Problem]:
     problems += _check_stages(rules, lines)
     problems += _check_calendar(rules, lines)
     problems += _check_escalation(rules, lines)
+    problems += _check_notify(rules, lines)
     return problems
 
 
@@ -607,6 +608,31 @@ def _check_escalation(rules: Rules, lines: LineMap) -> list[Problem]:
                         "increasing order of after",
                     )
                 )
+    return problems
+
+
+def _check_notify(rules: Rules, lines: LineMap) -> list[Problem]:
+    """Every channel named elsewhere is one of notify.channels."""
+    channels = list(rules.notify.channels) if rules.notify else []
+    named: list[tuple[FieldPath, str]] = [
+        (("departments", key, "channel"), department.channel)
+        for key, department in rules.departments.items()
+        if department.channel is not None
+    ]
+    if rules.notify and rules.notify.request_channel is not None:
+        named.append((("notify", "request_channel"), rules.notify.request_channel))
+    problems = []
+    for path, name in named:
+        if name in channels:
+            continue
+        known = ", ".join(channels) if channels else "none: add a notify section"
+        problems.append(
+            Problem(
+                lines.value_line(path),
+                path,
+                f'no notify channel is called "{name}"; known: {known}' + suggest(name, channels),
+            )
+        )
     return problems
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from plugin.atlassian.ports import ConfluencePort, JiraPort
+    from plugin.groups.ports import GroupsPort
     from plugin.process.config import Rules
     from plugin.spine.events import JiraEvent
     from plugin.spine.routing import Router
@@ -27,6 +28,7 @@ class Context:
     delivery_key: str | None = None
     confluence: ConfluencePort | None = None  # None when no Confluence is configured
     router: Router | None = None  # the rules' router, for what crossdept itself does
+    groups: GroupsPort | None = None  # the group robots; None when no channel is set up
 
     def announce(self, event: JiraEvent) -> None:
         """Let every rule handle a change crossdept itself made, now, in this job: Jira's webhook

@@ -139,7 +139,10 @@ class JiraEvent(Lenient):
             allow_unsigned=allow_unsigned,
             url_token=url_token,
         )
-        return parse_event(decode_body(body))
+        event = parse_event(decode_body(body))
+        if event.name.startswith(CROSSDEPT_EVENTS):
+            raise PayloadError(f"{event.name} is crossdept's own event, never a Jira webhook")
+        return event
 
     @property
     def name(self) -> str:
@@ -186,6 +189,9 @@ class JiraEvent(Lenient):
 
 CROSSDEPT_EVENTS = "crossdept:"  # the prefix of the events only crossdept itself announces
 ISSUE_CREATED_BY_CROSSDEPT = CROSSDEPT_EVENTS + "issue_created"
+# News for the group robots: the one event crossdept stores as a delivery of its own, so it is
+# sent through the queue like any job (retried, never twice). Received from outside, refused.
+GROUP_NEWS = CROSSDEPT_EVENTS + "group_news"
 
 
 def created_by_crossdept(key: str, *, on_behalf_of: str | None) -> JiraEvent:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from plugin.spine.context import Context
 from plugin.spine.deliveries import DONE, SKIPPED_NO_RULE, SKIPPED_OWN_EVENT, Deliveries, Delivery
 from plugin.spine.errors import RefusedError, TransientGatewayError, uses_an_attempt
-from plugin.spine.events import CROSSDEPT_EVENTS, decode_body, parse_event
+from plugin.spine.events import CROSSDEPT_EVENTS, GROUP_NEWS, decode_body, parse_event
 from plugin.spine.leases import new_holder
 from plugin.spine.queue import DeliveryQueue, retry_delay
 from plugin.spine.routing import HandlerFailuresError, Router
@@ -206,9 +206,11 @@ class Worker:
         The web edge already drops our own events when it knows our account; this check also
         covers the account learnt from Jira (`/myself`) and deliveries accepted before.
         """
-        if delivery.event.startswith(CROSSDEPT_EVENTS) or not self.router.handles(delivery.event):
+        own = delivery.event.startswith(CROSSDEPT_EVENTS) and delivery.event != GROUP_NEWS
+        if own or not self.router.handles(delivery.event):
             # Nothing to do, known from the stored event name without parsing the body. Only
-            # crossdept announces its own events (`Context.announce`); a webhook never does.
+            # crossdept announces its own events (`Context.announce`); a webhook never does
+            # (the receiver refuses them). Group news is the one crossdept stores as a job.
             return Outcome.DONE, SKIPPED_NO_RULE
         # The one parse of this delivery on the worker's side (the receiver validated the same
         # bytes before accepting them; a parse takes far less than a lease).

@@ -23,7 +23,7 @@ import pytest
 from flask.testing import FlaskClient
 from ruamel.yaml import YAML
 
-from demo.harness import rules_for_data_center
+from demo.harness import rules_for_data_center, rules_with_groups
 from plugin.rules.trees.trees import ITEM_PROPERTY, TREE_PROPERTY
 from plugin.spine.context import Context
 from plugin.spine.deliveries import Deliveries, Delivery, DeliveryState
@@ -351,6 +351,7 @@ def make_world(tmp_path: Path, flavour: str) -> Iterator[MakeWorld]:
             *,
             own_account: bool = True,
             extra_departments: tuple[str, ...] = (),
+            groups: bool = False,
         ) -> World:
             kind = FLAVOURS[name]
             clock = SkewClock()
@@ -369,7 +370,13 @@ def make_world(tmp_path: Path, flavour: str) -> Iterator[MakeWorld]:
                     ),
                     encoding="utf-8",
                 )
+            robots: dict[str, str] = {}
+            if groups:
+                text, robots = rules_with_groups(rules.read_text(encoding="utf-8"), sandbox.robots)
+                rules = tmp_path / f"rules-{name}-groups.yaml"
+                rules.write_text(text, encoding="utf-8")
             environ = {
+                **robots,
                 "CROSSDEPT_JIRA_URL": kind.url,
                 "CROSSDEPT_MARK_KEY": "test-mark-key-not-in-jira",
                 **kind.crossdept_env,
@@ -384,6 +391,7 @@ def make_world(tmp_path: Path, flavour: str) -> Iterator[MakeWorld]:
             settings = load_settings(environ)
             service = E2EService(settings)
             service.clock = clock
+            service.robot_clock, service.robot_sleep = clock.time, clock.advance
             service.deliveries = Deliveries(service.store, clock=clock.time)
             service.create_tables()
             stack.callback(service.store.dispose)

@@ -397,7 +397,7 @@ stages:
         "rules.yaml:2: jira.request: required key is missing",
         'rules.yaml:4: jira.requst: unknown key; did you mean "request"?',
         "rules.yaml:7: departments.市场部.deputy: unknown key; expected one of: name_en, head, "
-        "contact, members",
+        "contact, members, channel",
         "rules.yaml:9: calendar.workdays[1]: expected one of mon, tue, wed, thu, fri, sat, sun; "
         'not "tues"; did you mean "tue"?',
         'rules.yaml:12: stages[0].days: expected a whole number of working days, not "three"',
@@ -522,3 +522,48 @@ def test_two_mistakes_in_one_stage_leave_the_next_stage_checked_in_its_own_place
         "stages[1].deliverables[0].owner",
     ]
     assert problems[2].startswith("rules.yaml:24: ")
+
+
+# ------------------------------------------------------------------------ group messages
+
+NOTIFY = """\
+notify:
+  channels:
+    技术部群: {kind: dingtalk, url_env: CROSSDEPT_ROBOT_TECH_URL, secret_env: CROSSDEPT_ROBOT_TECH_SECRET}
+people:
+  engineering.head: {mobile: "13800000001"}
+"""
+
+
+def test_channels_and_people_load_with_a_department_group() -> None:
+    text = VALID.replace(
+        "contact: engineering.contact}", "contact: engineering.contact, channel: 技术部群}"
+    )
+    rules = parse_rules(text + NOTIFY, "rules.yaml")
+    assert rules.notify is not None and rules.notify.channels["技术部群"].kind == "dingtalk"
+    assert rules.departments["技术部"].channel == "技术部群"
+    assert rules.people["engineering.head"].mobile == "13800000001"
+    assert rules.notify.send == ["tree_built", "escalation", "delay", "minutes", "weekly"]
+
+
+def test_a_department_group_that_is_no_channel_is_refused_on_its_line() -> None:
+    text = VALID.replace(
+        "contact: engineering.contact}", "contact: engineering.contact, channel: 技术群}"
+    )
+    assert problems_in(text + NOTIFY) == [
+        'rules.yaml:10: departments.技术部.channel: no notify channel is called "技术群"; '
+        'known: 技术部群; did you mean "技术部群"?'
+    ]
+
+
+def test_a_robot_address_is_never_written_in_the_file() -> None:
+    text = VALID + NOTIFY.replace(
+        "url_env: CROSSDEPT_ROBOT_TECH_URL",
+        "url_env: https://oapi.dingtalk.com/robot/send?access_token=abc",
+    )
+    [problem] = problems_in(text)
+    assert problem == (
+        "rules.yaml:19: notify.channels.技术部群.url_env: the name of an environment variable "
+        "starting with CROSSDEPT_ROBOT_, e.g. CROSSDEPT_ROBOT_TECH_URL: a robot's address and "
+        'secret stay out of this file, not "https://oapi.dingtalk.com/robot/send?access_token=abc"'
+    )

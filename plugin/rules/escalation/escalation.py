@@ -23,6 +23,7 @@ from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Ask, Asks
 from plugin.process.audit import Audit
 from plugin.process.config import AskLimits, Rules
+from plugin.process.groups import News, departments_of, people_words, tell_groups, wanted
 from plugin.process.items import is_done, person_of
 from plugin.process.ladder import (
     Step,
@@ -477,6 +478,45 @@ def _say(taken: list[Taken], context: Context) -> None:
                 jira.notify(key, [str(step.person)], subject, str(step.text))
         if any(step.step.kind == "escalation" for step in group):
             jira.edit_labels(key, add=[escalation_label(rules)])
+        for step in group:
+            if step.step.kind == "escalation" and wanted(rules, "escalation"):
+                tell_groups(context, _escalation_news(step, context))
+
+
+def _escalation_news(taken: Taken, context: Context) -> News:
+    """The escalation as its head's group reads it: who waits on whom, since when, and a link."""
+    rules, ask = context.rules, taken.ask
+    head = str(taken.person)
+    people = [person for person in (ask.asked, ask.asked_by, head) if person]
+    names = context.jira.display_names(people)
+    when = datetime.fromtimestamp(ask.asked_at, rules.tz).strftime("%Y-%m-%d %H:%M")
+    hours = hours_between(rules)(ask.asked_at, context.clock().timestamp())
+    lines = [
+        say(
+            rules,
+            "ask.group.escalation",
+            asked=names.get(ask.asked, ask.asked),
+            asker=names.get(ask.asked_by, ask.asked_by)
+            if ask.asked_by
+            else say(rules, "ask.someone"),
+            when=when,
+            hours=f"{hours:.0f}",
+            clock=say(rules, f"ask.clock.{rules.escalation.clock}"),
+        )
+    ]
+    if ask.excerpt:
+        lines.append("> " + people_words(ask.excerpt))
+    return News(
+        "escalation",
+        f"escalation:{ask.issue}:ask-{ask.id}:{taken.step.number}",
+        say(rules, "ask.group.escalation.title", key=ask.issue),
+        tuple(lines),
+        link=context.jira.issue_url(ask.issue),
+        link_text=ask.issue,
+        issue=ask.issue,
+        departments=departments_of(rules, [head]),
+        mention=(head,),
+    )
 
 
 def _step(

@@ -19,6 +19,8 @@ WORDING = Wording(
             "ask.limit.per_issue": "一个问题同时最多有 {limit} 个未回复的提问",
             "ask.limit_marker": "_本评论由 crossdept 发送（ask-limit:{key}）。_",
             "ask.separator": "----",
+            "ask.group.escalation.title": "升级：{key} 已超时未回复",
+            "ask.group.escalation": "{asked} 于 {when} 被{asker}提问，已 {hours} 小时未回复（按{clock}计），按跨部门协作流程升级至部门负责人，请协调处理：",
         },
         "en": {
             "ask.reminder": "h4. Waiting for your answer: {key}\n{mention} {asker} asked you on {when}; {hours} hours ({clock}) without an answer. Please reply, or act on this issue:",
@@ -33,6 +35,8 @@ WORDING = Wording(
             "ask.limit.per_issue": "one issue has at most {limit} unanswered asks at a time",
             "ask.limit_marker": "_Sent by crossdept (ask-limit:{key})._",
             "ask.separator": "----",
+            "ask.group.escalation.title": "Escalated: {key} is waiting for an answer",
+            "ask.group.escalation": "{asked} was asked by {asker} on {when} and has not answered for {hours} hours ({clock}); the cross-department process escalates it to the department head. Please see to it:",
         },
     },
     shared=SHARED,

@@ -1,0 +1,1 @@
+"""Group messages: what crossdept says in Jira, also said in the WeCom, DingTalk or Feishu groups."""
