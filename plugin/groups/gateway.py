@@ -34,6 +34,16 @@ class MaybeSentError(GatewayError):
     not sent again (a group reads a message twice more surely than it misses one)."""
 
 
+class SlotMissedError(NotYetError):
+    """The job came back too long after its booked slot: book another rather than post late.
+
+    Posts then fall within their slot's gap, so no 60 seconds hold more than the limit (slots
+    are (limit - 1) a minute apart and each post is under one gap late)."""
+
+
+LATE_SHARE = 0.9  # of the gap between slots, how late a booked post may still go
+
+
 def pace_of(per_minute: int) -> float:
     """Messages a second so that no 60 seconds, ends included, hold more than `per_minute`."""
     return (per_minute - 1) / 60.0 if per_minute > 1 else 1 / 120.0
@@ -107,6 +117,12 @@ class RobotGateway:
             budget.take()  # NotYetError when the slot is far off: the job comes back then
         else:
             wait = slot - self.clock()
+            if -wait >= LATE_SHARE * budget.interval:
+                # Come back this late and posts bunch up; a slot is only good within its gap.
+                raise SlotMissedError(
+                    f"the robot of channel {channel} missed its booked slot by {-wait:.1f} s",
+                    retry_after=0.0,
+                )
             if wait > MAX_INLINE_WAIT:
                 raise NotYetError(
                     f"the robot of channel {channel} has a message booked in {wait:.1f} s",

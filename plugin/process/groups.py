@@ -89,7 +89,7 @@ def people_words(text: str, *, limit: int = 140) -> str:
     return one_line.translate(_LIVE)
 
 
-def departments_of(rules: Rules, people: Sequence[str]) -> tuple[str, ...]:
+def departments_led_by(rules: Rules, people: Sequence[str]) -> tuple[str, ...]:
     """The departments these people lead (or, failing that, belong to), in the file's order."""
     found: list[str] = []
     for person in people:

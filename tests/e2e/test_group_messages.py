@@ -43,23 +43,25 @@ def test_an_escalation_reaches_the_heads_dingtalk_group_signed_and_calling_on_th
 ) -> None:
     world = make_world(groups=True)
     [issue] = ask_engineering(world)
+    robots = world.sandbox.robots
+    told = len(robots.posts)  # the new tree, announced
 
     sweep_at(world, 25)  # the reminder to the person asked: Jira only
-    assert world.sandbox.robots.posts == []
+    assert len(robots.posts) == told
     sweep_at(world, 49)  # the escalation to the head
 
-    [post] = world.sandbox.robots.received("技术部群")
+    [post] = [p for p in robots.received("技术部群") if "升级" in p.text]
     assert post.kind == "dingtalk" and post.mobiles == (HEAD_MOBILES["技术部"],)
     assert f"@{HEAD_MOBILES['技术部']}" in post.text  # shown as a mention, not only listed
     assert f"升级：{issue}" in post.text and f"/browse/{issue})" in post.text
     assert "能给出方案吗" in post.text
-    assert world.sandbox.robots.refusals == []  # the signature checked
-    assert world.sandbox.robots.received("市场部群") == []  # no other department's group
+    assert robots.refusals == []  # the signature checked
+    assert len(robots.posts) == told + 1  # no other department's group
     # Jira keeps the record: the escalation comment is there too.
     assert any("升级" in comment for comment in world.crossdept_comments(issue))
 
     sweep_at(world, 50)  # nothing new is due: nothing is said again
-    assert len(world.sandbox.robots.posts) == 1
+    assert len(robots.posts) == told + 1
 
 
 def test_a_burst_of_escalations_stays_under_the_robots_limit_none_lost_or_twice(
@@ -71,14 +73,34 @@ def test_a_burst_of_escalations_stays_under_the_robots_limit_none_lost_or_twice(
         asked += ask_engineering(world, times=10)
     sweep_at(world, 49, rounds=400)  # 50 asks fall due at once: 50 escalations for one robot
 
-    posts = world.sandbox.robots.received("技术部群")
+    posts = [p for p in world.sandbox.robots.received("技术部群") if "升级" in p.text]
     assert len(posts) == 50, len(posts)
     assert world.sandbox.robots.refusals == []  # never over the limit, never refused
-    times = sorted(post.at for post in posts)
+    times = sorted(post.at for post in world.sandbox.robots.received("技术部群"))
     assert all(sum(1 for t in times if start <= t <= start + 60) <= 20 for start in times)
     said = Counter(post.text for post in posts)
     assert max(said.values()) == 1  # none twice
     with world.service.store.begin() as db:
         states = Counter(row.state for row in db.execute(select(group_messages)))
-    assert states == Counter({"sent": 50})
+    assert states == Counter({"sent": 50 + 3 * 5})  # and each tree in three groups
     assert {job.state.value for job in world.jobs()} == {"done"}
+
+
+def test_a_new_tree_is_announced_once_in_each_departments_group_on_its_platform(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(groups=True)
+    request = world.file_request()
+    world.settle()
+
+    robots = world.sandbox.robots
+    heard = {group: robots.received(group) for group in ("技术部群", "市场部群", "产品部群")}
+    for group, posts in heard.items():
+        assert len(posts) == 1, (group, posts)
+        assert f"协作任务已建立：{request}" in posts[0].text
+    assert {posts[0].kind for posts in heard.values()} == {"dingtalk", "wecom", "feishu"}
+    assert robots.refusals == []  # DingTalk's and Feishu's signatures checked
+
+    world.requester.issue(request).update(fields={"summary": "2026年Q1新品X推广（更新）"})
+    world.settle()  # the tree is kept in step; the groups are not told again
+    assert sum(len(robots.received(group)) for group in heard) == 3

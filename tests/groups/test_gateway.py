@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from plugin.groups.gateway import MaybeSentError, RobotGateway, never_sent, pace_of
+from plugin.groups.gateway import (
+    MaybeSentError,
+    RobotGateway,
+    SlotMissedError,
+    never_sent,
+    pace_of,
+)
 from plugin.groups.robots import GroupMessage, Mention, Robot
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
 from plugin.spine.store import Store
@@ -149,3 +155,20 @@ def test_a_robot_that_takes_the_message_and_never_answers_is_not_sent_to_again(
 def test_the_pace_keeps_any_minute_at_or_under_the_limit() -> None:
     gap = 1 / pace_of(20)
     assert 19 * gap <= 60.0 + 1e-9 < 20 * gap  # 20 slots fit a closed minute, 21 do not
+
+
+def test_a_booked_slot_is_waited_for_and_a_missed_one_is_not_used(
+    sandbox: Sandbox, sqlite_store: Store, clock: ManualClock
+) -> None:
+    url = sandbox.robots.add("wecom", "群")
+    gateway = gateway_for(sandbox, sqlite_store, clock, {"g": Robot("wecom", url)})
+    first, second = gateway.reserve("g"), gateway.reserve("g")
+    assert second - first == pytest.approx(1 / pace_of(20))  # booked in turn, a gap apart
+
+    with pytest.raises(NotYetError):
+        gateway.send("g", MESSAGE, slot=second)  # three seconds off: the job comes back
+    gateway.send("g", MESSAGE, slot=first)
+    clock.advance(seconds=(second - clock().timestamp()) + 1 / pace_of(20))  # back a gap late
+    with pytest.raises(SlotMissedError):
+        gateway.send("g", MESSAGE, slot=second)
+    assert len(sandbox.robots.received("群")) == 1

@@ -23,7 +23,7 @@ from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Ask, Asks
 from plugin.process.audit import Audit
 from plugin.process.config import AskLimits, Rules
-from plugin.process.groups import News, departments_of, people_words, tell_groups, wanted
+from plugin.process.groups import News, departments_led_by, people_words, tell_groups, wanted
 from plugin.process.items import is_done, person_of
 from plugin.process.ladder import (
     Step,
@@ -514,7 +514,7 @@ def _escalation_news(taken: Taken, context: Context) -> News:
         link=context.jira.issue_url(ask.issue),
         link_text=ask.issue,
         issue=ask.issue,
-        departments=departments_of(rules, [head]),
+        departments=departments_led_by(rules, [head]),
         mention=(head,),
     )
 

@@ -38,6 +38,7 @@ from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Asks
 from plugin.process.config import Rules
 from plugin.process.creation import ExactlyOnce
+from plugin.process.groups import News, people_words, tell_groups, wanted
 from plugin.process.items import (
     EPIC_REF,
     ITEM_PROPERTY,
@@ -73,6 +74,7 @@ log = logging.getLogger(__name__)
 
 RULE = "minutes"
 PROBLEMS = "minutes-problems"  # the meeting's one comment naming lines that cannot be tracked
+GROUP_ACTIONS_SHOWN = 8  # actions a group message lists; the page has them all
 BLOCKED = "minutes-blocked"  # the meeting's one comment saying why its minutes are not published
 PAGE_PROPERTY = "crossdept.minutes"  # on the page: {"meeting": KEY, "site": Jira base URL}
 # Renewed before each write, so it need only outlast one Jira or Confluence call (30 s at most);
@@ -348,6 +350,7 @@ class _Minutes:
             self.key, url=page.url, title=page.title, global_id=f"crossdept-minutes={page.id}"
         )
         self._tell_published(issue, meeting, minutes, page)
+        self._tell_groups(meeting, minutes, page, place.key, names)
         if meeting.organiser:
             answered = Asks(self.context.store).answer(
                 self.key, meeting.organiser, self.now(), hours_between(self.rules)
@@ -606,6 +609,56 @@ class _Minutes:
         RuleComments(self.jira).show(
             self.issue, BLOCKED, text, marker=f"minutes-blocked:{self.key}"
         )
+
+    def _tell_groups(
+        self,
+        meeting: MeetingIssue,
+        minutes: Minutes,
+        page: Page,
+        request: str,
+        names: Mapping[str, str],
+    ) -> None:
+        """The groups hear the minutes are out once per meeting: each action with its owner."""
+        if not wanted(self.rules, "minutes"):
+            return
+        rules = self.rules
+        lines = [
+            say(
+                rules,
+                "minutes.group.line",
+                decisions=len(minutes.decisions),
+                actions=len(minutes.actions),
+            )
+        ]
+        for action in minutes.actions[:GROUP_ACTIONS_SHOWN]:
+            lines.append(
+                say(
+                    rules,
+                    "minutes.group.action",
+                    text=people_words(action.text, limit=60),
+                    owner=people_words(names.get(action.owner, action.owner), limit=40),
+                    due=action.due.isoformat(),
+                )
+            )
+        if len(minutes.actions) > GROUP_ACTIONS_SHOWN:
+            lines.append(
+                say(rules, "minutes.group.more", count=len(minutes.actions) - GROUP_ACTIONS_SHOWN)
+            )
+        people = [*meeting.attendees, *(action.owner for action in minutes.actions)]
+        departments = [d for person in people for d in departments_of(rules, person)]
+        news = News(
+            "minutes",
+            f"minutes:{self.key}",
+            say(rules, "minutes.group.title", summary=people_words(meeting.summary, limit=60)),
+            tuple(lines),
+            link=page.url,
+            link_text=page.title,
+            issue=self.key,
+            request=request,
+            departments=tuple(dict.fromkeys(departments)),
+            mention=tuple(dict.fromkeys(action.owner for action in minutes.actions)),
+        )
+        tell_groups(self.context, news)
 
     def _tell_published(
         self, issue: Mapping[str, Any], meeting: MeetingIssue, minutes: Minutes, page: Page

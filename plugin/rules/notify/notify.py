@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Column, Float, String, Table, Text, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from plugin.groups.gateway import MaybeSentError
+from plugin.groups.gateway import MaybeSentError, SlotMissedError
 from plugin.groups.ports import GroupsPort
 from plugin.groups.robots import GroupMessage, Kind, Mention
 from plugin.process.audit import Audit
@@ -151,6 +151,12 @@ def send_group_news(event: JiraEvent, context: Context) -> None:
         )
         try:
             groups.send(channel, message, slot=slot)
+        except SlotMissedError as error:
+            # Back too late for its slot (the queue ran it late): the next free one, in turn.
+            rebooked = groups.reserve(channel)
+            _mark(context, news.key, channel, WAITING, at=rebooked)
+            wait = max(rebooked - context.clock().timestamp(), 0.0)
+            later.append(NotYetError(f"{error}; booked again in {wait:.0f} s", wait))
         except TransientGatewayError as error:
             # Surely not posted (busy, over the limit): book a new slot, after any hold.
             _mark(context, news.key, channel, WAITING, at=groups.reserve(channel))

@@ -22,6 +22,7 @@ from typing import Any
 from plugin.atlassian.queries import Children, Items, Placement
 from plugin.process.audit import Audit
 from plugin.process.config import Rules, format_duration
+from plugin.process.groups import News, departments_led_by, tell_groups
 from plugin.process.items import ITEM_PROPERTY, item_mark, person_of
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, kept_comments
 from plugin.process.wording import mention
@@ -307,6 +308,8 @@ def run_sweep(context: Context, *, dry_run: bool = False) -> SweepReport:
             continue
         if not dry_run:
             _act(decision, item, texts, context, notices, label)
+            if decision.tell_pm and pm is not None:
+                tell_groups(context, _delay_news(decision, item, pm, request, context))
         decisions.append(decision)
     return SweepReport(len(hits), tuple(decisions), dry_run)
 
@@ -381,6 +384,26 @@ def _notices_for(
                 owner=owner,
             )
     return texts
+
+
+def _delay_news(
+    decision: DelayDecision, item: DueItem, pm: str, request: str | None, context: Context
+) -> News:
+    """The PM hears of a long delay in the groups too: the owner's department's and the request's."""
+    rules = context.rules
+    due = item.due.isoformat() if item.due else ""
+    return News(
+        "delay",
+        f"delay:{item.key}:{due}",
+        say(rules, "delays.group.title", key=item.key, days=decision.days_late),
+        (say(rules, "delays.group.line", due=due, days=decision.days_late),),
+        link=context.jira.issue_url(item.key),
+        link_text=item.key,
+        issue=item.key,
+        request=request,
+        departments=departments_led_by(rules, [item.assignee] if item.assignee else []),
+        mention=(pm,),
+    )
 
 
 def _act(

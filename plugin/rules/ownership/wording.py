@@ -42,6 +42,8 @@ WORDING = Wording(
             "gate.cleared": "h4. 阶段顺序：{key}\n前序阶段已全部完成，本任务可以开始。",
             "delays.label": "延期",
             "delays.remind": "h4. 即将到期：{key}\n{mention} 本任务将于 {due} 到期。如预计不能按时完成，请现在（截止前 {warn}）在本任务中提出风险预警：风险类型、影响、应对方案。\n\n_本评论由 crossdept 发送（delays:{key}:{due}）。_",
+            "delays.group.title": "延期 {days} 个工作日：{key}",
+            "delays.group.line": "本任务已于 {due} 到期，至今延期 {days} 个工作日。请项目经理介入，与负责人确定原因和补救措施。",
             "delays.tell_pm": "h4. 延期超过 {limit} 个工作日：{key}\n{mention} 本任务已于 {due} 到期，至今延期 {days} 个工作日，负责人：{owner}。请项目经理介入，与负责人确定原因和补救措施。\n\n_本评论由 crossdept 发送（delays-pm:{key}:{due}）。_",
         },
         "en": {
@@ -80,6 +82,8 @@ WORDING = Wording(
             "gate.cleared": "h4. Stages run in order: {key}\nThe earlier stages are done; this item may start.",
             "delays.label": "delayed",
             "delays.remind": "h4. Due soon: {key}\n{mention} this item is due {due}. If you expect to miss it, raise a risk warning here now ({warn} before the due date): the risk, its impact, and your plan.\n\n_Sent by crossdept (delays:{key}:{due})._",
+            "delays.group.title": "{days} working days late: {key}",
+            "delays.group.line": "This item was due {due} and is {days} working days late. Project manager, please step in with the owner on the cause and the measures.",
             "delays.tell_pm": "h4. More than {limit} working days late: {key}\n{mention} this item was due {due} and is {days} working days late; owner: {owner}. Please step in with the owner on the cause and the measures.\n\n_Sent by crossdept (delays-pm:{key}:{due})._",
         },
     },

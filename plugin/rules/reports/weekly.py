@@ -11,6 +11,7 @@ as a new version when the table changed.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from plugin.atlassian.pages import parent_page, publish_page
 from plugin.atlassian.ports import Page
 from plugin.atlassian.storage import People, preview_html
 from plugin.process.config import WEEKDAYS, Rules
+from plugin.process.groups import News, departments_led_by, people_words, tell_groups
 from plugin.process.items import (
     EPIC_REF,
     ITEM_PROPERTY,
@@ -195,6 +197,28 @@ def publish_weekly(
         values["week"] = week
     _record(context.store, key, **values)
     outcome.status, outcome.page = "published", report.page
+    states = Counter(row.state for row in rows)
+    owners = sorted({fact.owner for fact in facts if fact.owner})
+    news = News(
+        "weekly",
+        f"weekly:{key}:{week or today.isoformat()}",
+        say(rules, "weekly.group.title", key=key, summary=people_words(summary, limit=60)),
+        (
+            say(
+                rules,
+                "weekly.group.line",
+                done=states["done"],
+                open=sum(n for state, n in states.items() if state not in ("done", "delayed")),
+                delayed=states["delayed"],
+            ),
+        ),
+        link=report.page.url,
+        link_text=report.page.title,
+        issue=key,
+        request=key,
+        departments=departments_led_by(rules, owners),
+    )
+    tell_groups(context, news)
     return outcome
 
 

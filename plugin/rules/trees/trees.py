@@ -35,6 +35,7 @@ from plugin.atlassian.ports import BULK_LIMIT, IssueType, JiraPort, NewIssue
 from plugin.atlassian.queries import Placement
 from plugin.process.config import Rules
 from plugin.process.creation import ExactlyOnce
+from plugin.process.groups import News, people_words, tell_groups, wanted
 from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
@@ -45,9 +46,10 @@ from plugin.process.items import (
 )
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, find_own_comment
 from plugin.process.owners import owner_label
-from plugin.process.wording import join_names, plain
+from plugin.process.wording import department_name, join_names, plain
 from plugin.rules.trees.planning import (
     PlannedItem,
+    RequestSnapshot,
     TreePlan,
     is_request,
     plan_tree,
@@ -299,6 +301,7 @@ class _Builder:
                 len(created),
                 extra={**self.extra, "issues_created": len(created)},
             )
+            self._tell_groups(snapshot, plan, keys)
         return TreeOutcome(
             self.key, status, keys, created, plan=plan, deleted=deleted, dropped=confirmed.dropped
         )
@@ -512,6 +515,38 @@ class _Builder:
                     raise
                 # Someone deleted the summary; the tree changed since, so say it once more.
         return self.jira.add_comment(self.key, text), digest
+
+    def _tell_groups(
+        self, snapshot: RequestSnapshot, plan: TreePlan, keys: Mapping[str, str]
+    ) -> None:
+        """The departments' groups hear that the tree is there, once per request, with a link."""
+        if not wanted(self.rules, "tree_built"):
+            return
+        stages = [item for item in plan.level("stage") if item.ref in keys]
+        departments = tuple(
+            dict.fromkeys([d for d in (snapshot.requesting_department, *snapshot.departments) if d])
+        )
+        names = join_names(self.rules, [department_name(self.rules, d) for d in departments])
+        news = News(
+            "tree_built",
+            f"tree_built:{self.key}",
+            say(self.rules, "tree.group.title", key=self.key, topic=people_words(snapshot.topic)),
+            (
+                say(
+                    self.rules,
+                    "tree.group.line",
+                    count=len(keys),
+                    stages=len(stages),
+                    departments=names,
+                ),
+            ),
+            link=self.jira.tree_url([keys[item.ref] for item in stages]),
+            link_text=say(self.rules, "tree.group.link"),
+            issue=self.key,
+            request=self.key,
+            departments=departments,
+        )
+        tell_groups(self.context, news)
 
     def _tell_problems(self, problems: Sequence[str]) -> None:
         """One living comment on the request naming what to fix, edited as that changes and
