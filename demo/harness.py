@@ -122,6 +122,8 @@ def rules_with_groups(
     environ: dict[str, str] = {}
     channels: dict[str, Any] = {}
     for department, (kind, group, secret) in DEMO_GROUPS.items():
+        if department not in (data.get("departments") or {}):
+            continue  # another rules file (--rules): only its own departments get groups
         variable = f"CROSSDEPT_ROBOT_{len(channels)}"
         environ[f"{variable}_URL"] = robots.add(kind, group, secret=secret, origin=origin)
         channel: dict[str, Any] = {"kind": kind, "url_env": f"{variable}_URL"}
@@ -130,10 +132,13 @@ def rules_with_groups(
             channel["secret_env"] = f"{variable}_SECRET"
         channels[group] = channel
         data["departments"][department]["channel"] = group
+    if not channels:
+        return text, environ
     data["notify"] = {"channels": channels}
     data["people"] = {
         str(data["departments"][department]["head"]): {"mobile": mobile}
         for department, mobile in DEMO_MOBILES.items()
+        if department in data["departments"]
     }
     out = io.StringIO()
     yaml.dump(data, out)

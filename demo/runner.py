@@ -62,6 +62,7 @@ def run_demo(
             flavour: Flavour = "datacenter" if options.data_center else "cloud"
             seed = load_seed(SEEDS[flavour])
             rules_source = options.rules or config_file("rules.yaml")
+            load_rules(rules_source)  # the admin's own file, reported with its own lines
             crossdept = seed_user(seed, CROSSDEPT_LOGIN)
             requester_user = seed_user(seed, REQUESTER_LOGIN)
 

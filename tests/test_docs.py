@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from webhooks.settings import PREFIX, Settings
+from webhooks.settings import Settings, variable_name
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -61,8 +61,8 @@ def test_ci_runs_the_readmes_test_command_verbatim() -> None:
 def test_every_setting_is_documented() -> None:
     documented = (DOCS / "settings.md").read_text(encoding="utf-8")
     missing = [
-        f"{PREFIX}{name.upper()}"
+        variable_name(name)
         for name in Settings.model_fields
-        if f"{PREFIX}{name.upper()}" not in documented
+        if variable_name(name) not in documented
     ]
     assert missing == []

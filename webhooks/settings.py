@@ -345,6 +345,8 @@ def variable_name(field: str) -> str:
     """Return the environment variable that sets `field`."""
     if field == "prometheus_multiproc_dir":
         return MULTIPROC_VARIABLE
+    if field == "robots":
+        return ROBOT_PREFIX + "*"  # a family named in the rules file, never one variable
     return PREFIX + field.upper()
 
 

@@ -77,7 +77,21 @@ class TransientGatewayError(GatewayError):
 
 class NotYetError(TransientGatewayError):
     """Nothing failed: the work waits its turn (another worker holds it, or the shared request
-    budget is spent) and comes back at `retry_after`, without using up one of its attempts."""
+    budget is spent) and comes back at `retry_after`, without using up one of its attempts.
+
+    `booked`: the work holds a booked moment (a group robot's slot), so it comes back exactly
+    then, without the jitter that spreads callers who would otherwise all return together."""
+
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        status: int | None = None,
+        *,
+        booked: bool = False,
+    ) -> None:
+        super().__init__(message, retry_after, status)
+        self.booked = booked
 
 
 def uses_an_attempt(error: TransientGatewayError) -> bool:

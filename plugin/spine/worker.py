@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from plugin.spine.context import Context
 from plugin.spine.deliveries import DONE, SKIPPED_NO_RULE, SKIPPED_OWN_EVENT, Deliveries, Delivery
-from plugin.spine.errors import RefusedError, TransientGatewayError, uses_an_attempt
+from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError, uses_an_attempt
 from plugin.spine.events import CROSSDEPT_EVENTS, GROUP_NEWS, decode_body, parse_event
 from plugin.spine.leases import new_holder
 from plugin.spine.queue import DeliveryQueue, retry_delay
@@ -116,6 +116,11 @@ def _causes(error: BaseException) -> list[BaseException]:
     if isinstance(error, HandlerFailuresError) and error.failures:
         return [cause for _name, cause in error.failures]
     return [error]
+
+
+def comes_back_when_booked(error: BaseException) -> bool:
+    """Whether every cause holds a booked moment (NotYetError.booked): come back exactly then."""
+    return all(isinstance(cause, NotYetError) and cause.booked for cause in _causes(error))
 
 
 def counts_as_attempt(error: BaseException) -> bool:
@@ -234,7 +239,10 @@ class Worker:
         text = describe_error(error)
         counted = counts_as_attempt(error)
         if transient and (delivery.attempts < self.max_attempts or not counted):
-            delay_s = retry_delay(delivery.attempts, retry_after, rng=self.rng)
+            if retry_after is not None and comes_back_when_booked(error):
+                delay_s = max(retry_after, 0.0)  # its booked moment, no jitter
+            else:
+                delay_s = retry_delay(delivery.attempts, retry_after, rng=self.rng)
             # Store first: if the enqueue below fails, recovery finds the delivery queued and
             # absent from the transport, and enqueues it when it is due.
             if self.deliveries.defer(delivery.id, self.owner, delay_s, text, count_attempt=counted):

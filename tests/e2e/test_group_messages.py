@@ -54,7 +54,7 @@ def test_an_escalation_reaches_the_heads_dingtalk_group_signed_and_calling_on_th
     assert post.kind == "dingtalk" and post.mobiles == (HEAD_MOBILES["技术部"],)
     assert f"@{HEAD_MOBILES['技术部']}" in post.text  # shown as a mention, not only listed
     assert f"升级：{issue}" in post.text and f"/browse/{issue})" in post.text
-    assert "能给出方案吗" in post.text
+    assert "能给出方案吗" in post.text and "[~" not in post.text  # names, not Jira markup
     assert robots.refusals == []  # the signature checked
     assert len(robots.posts) == told + 1  # no other department's group
     # Jira keeps the record: the escalation comment is there too.

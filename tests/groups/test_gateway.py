@@ -172,3 +172,16 @@ def test_a_booked_slot_is_waited_for_and_a_missed_one_is_not_used(
     with pytest.raises(SlotMissedError):
         gateway.send("g", MESSAGE, slot=second)
     assert len(sandbox.robots.received("群")) == 1
+
+
+def test_the_served_sandbox_answers_robots_on_its_own_address(sqlite_store: Store) -> None:
+    from sandbox.app import system_clock
+    from sandbox.server import SandboxServer
+
+    served = Sandbox.from_seed(SEEDS["datacenter"], clock=system_clock)
+    with SandboxServer(served, "127.0.0.1", 0) as server:
+        url = served.robots.add("feishu", "群", secret="s", origin=server.url)
+        assert url.startswith(server.url + "/open-apis/bot/v2/hook/")
+        RobotGateway({"g": Robot("feishu", url, "s")}, sqlite_store).send("g", MESSAGE)
+    [post] = served.robots.received("群")
+    assert post.kind == "feishu" and "升级：XD-7" in post.text

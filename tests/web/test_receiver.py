@@ -247,6 +247,11 @@ def test_a_secret_and_a_token_accept_both_kinds_of_delivery(
         (b"42", "not a JSON object"),
         ({"hello": "world"}, "not a Jira event"),
         ({"webhookEvent": "comment_created", "comment": {"body": "no id"}}, "comment.id"),
+        # Only crossdept stores its own group news; a signed body claiming to be one is refused.
+        (
+            {"webhookEvent": "crossdept:group_news", "news": {"kind": "escalation"}},
+            "crossdept's own event, never a Jira webhook",
+        ),
     ],
 )
 def test_a_body_that_is_not_a_jira_event_is_a_400(

@@ -14,6 +14,7 @@ from webhooks.cli.doctor import doctor_command, setup_command
 from webhooks.cli.jobs import jobs, retry
 from webhooks.cli.minutes import minutes_command
 from webhooks.cli.mirror import mirror_group
+from webhooks.cli.notify import notify_group
 from webhooks.cli.report import report
 from webhooks.cli.sandbox import sandbox_command
 from webhooks.cli.service import periodic_command, rebind_jira, serve, sweep_command, worker
@@ -51,6 +52,7 @@ cli.add_command(jobs)
 cli.add_command(retry)  # also `crossdept jobs retry`
 cli.add_command(minutes_command)
 cli.add_command(mirror_group)
+cli.add_command(notify_group)
 cli.add_command(periodic_command)
 cli.add_command(report)
 cli.add_command(rebind_jira)

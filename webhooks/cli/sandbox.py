@@ -15,6 +15,14 @@ from sandbox.server import serve
 DEFAULT_SEED = SEEDS["cloud"]
 
 
+# The sandbox's own group robots: made up, like every credential the sandbox accepts.
+SANDBOX_ROBOTS = (
+    ("wecom", None),
+    ("dingtalk", "SEC-sandbox-dingtalk"),
+    ("feishu", "sandbox-feishu"),
+)
+
+
 @click.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8990, show_default=True, type=int, help="Port to listen on.")
@@ -120,4 +128,12 @@ def sandbox_command(
         f"sandbox ({flavour}) on http://{host}:{port}"
         + (f", webhooks to {', '.join(webhook_urls)}" if webhook_urls else "")
     )
+    # One group robot per platform, answering on the same address as Jira (the real ones live
+    # on their platforms' hosts); point CROSSDEPT_ROBOT_* at these to see group messages.
+    for kind, secret in SANDBOX_ROBOTS:
+        address = sandbox.robots.add(
+            kind, f"sandbox {kind} group", secret=secret, origin=f"http://{host}:{port}"
+        )
+        signed = f", signing secret {secret}" if secret else ""
+        click.echo(f"  {kind} group robot: {address}{signed}")
     serve(sandbox, host, port, webhook_url=list(webhook_urls) or None)

@@ -55,6 +55,7 @@ DUE_LIMIT = 1000  # due asks one sweep takes on; the next sweep (a minute later)
 
 router = Router()
 schedule = Schedule()
+JIRA_MENTION = re.compile(r"\[~(?:accountid:)?([^\]\s]+)\]")
 
 
 def _moment(text: str | None, fallback: float) -> float:
@@ -505,7 +506,9 @@ def _escalation_news(taken: Taken, context: Context) -> News:
         )
     ]
     if ask.excerpt:
-        lines.append("> " + people_words(ask.excerpt))
+        # Jira's mention markup means nothing in a group: the person's name instead.
+        excerpt = JIRA_MENTION.sub(lambda m: "@" + names.get(m[1], m[1]), ask.excerpt)
+        lines.append("> " + people_words(excerpt))
     return News(
         "escalation",
         f"escalation:{ask.issue}:ask-{ask.id}:{taken.step.number}",
