@@ -32,7 +32,12 @@ LEVELS = {"epic": 1, "standard": 0, "subtask": -1}
 
 
 def diagnose(
-    needs: SiteNeeds, facts: SiteFacts, *, now: datetime, public_url: str | None
+    needs: SiteNeeds,
+    facts: SiteFacts,
+    *,
+    now: datetime,
+    public_url: str | None,
+    robot_variables: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Every check's findings, in the order an admin fixes them."""
     checks: list[Callable[[], list[Finding]]] = [
@@ -46,6 +51,7 @@ def diagnose(
         lambda: check_webhook(needs, facts, public_url),
         lambda: check_confluence(needs, facts),
         lambda: check_calendar(needs, now),
+        lambda: check_group_robots(needs, robot_variables),
     ]
     return [finding for check in checks for finding in check()]
 
@@ -679,6 +685,30 @@ def check_calendar(needs: SiteNeeds, now: datetime) -> list[Finding]:
                 ("calendar", "holidays"),
                 "upgrade it (pip install -U holidays) once it has the year, or list the year's "
                 "days off and working weekends in calendar.extra_holidays / extra_workdays",
+            )
+        )
+    return findings
+
+
+def check_group_robots(needs: SiteNeeds, robot_variables: frozenset[str]) -> list[Finding]:
+    """Each group robot's address (and secret) is in the environment, by the names the file gives.
+
+    Only their presence: `crossdept notify test CHANNEL` posts, so the admin sees it arrive."""
+    findings = []
+    for robot in needs.robots:
+        missing = [name for name in robot.variables if name not in robot_variables]
+        if not missing:
+            findings.append(Finding("group robots", "pass", robot.channel))
+            continue
+        findings.append(
+            Finding(
+                "group robots",
+                "fail",
+                robot.channel,
+                f"{', '.join(missing)} not set: its group messages would fail",
+                robot.path,
+                f"set {', '.join(missing)} in crossdept's environment (the robot's webhook "
+                f"address, or its signing secret), then `crossdept notify test {robot.channel}`",
             )
         )
     return findings

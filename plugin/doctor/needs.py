@@ -103,6 +103,15 @@ class PageNeed:
 
 
 @dataclass(frozen=True)
+class RobotNeed:
+    """A group robot the rules file names: the environment variables that must hold it."""
+
+    channel: str
+    variables: tuple[str, ...]  # its address, and its signing secret when it has one
+    path: FieldPath
+
+
+@dataclass(frozen=True)
 class SiteNeeds:
     """Everything doctor checks, from one rules file."""
 
@@ -116,6 +125,7 @@ class SiteNeeds:
     holidays: str | None
     extra_days: frozenset[int]  # years the admin listed extra holidays or working days for
     way_back: WayBackNeed | None = None
+    robots: tuple[RobotNeed, ...] = ()
 
 
 def site_needs(rules: Rules) -> SiteNeeds:
@@ -274,4 +284,12 @@ def site_needs(rules: Rules) -> SiteNeeds:
         way_back=WayBackNeed(tree_types, ("ownership", "stage_gate"))
         if rules.ownership.stage_gate == "revert"
         else None,
+        robots=tuple(
+            RobotNeed(
+                name,
+                (channel.url_env, *([channel.secret_env] if channel.secret_env else [])),
+                ("notify", "channels", name),
+            )
+            for name, channel in (rules.notify.channels.items() if rules.notify else ())
+        ),
     )

@@ -18,6 +18,7 @@ from plugin.doctor.checks import (
     check_confluence,
     check_connection,
     check_fields,
+    check_group_robots,
     check_issue_types,
     check_people,
     check_permissions,
@@ -28,7 +29,7 @@ from plugin.doctor.checks import (
     jql_covers,
 )
 from plugin.doctor.findings import Finding, render
-from plugin.doctor.needs import SiteNeeds
+from plugin.doctor.needs import RobotNeed, SiteNeeds
 from plugin.process.rulesfile import read_yaml
 from tests.doctor.conftest import (
     DEPARTMENTS,
@@ -383,3 +384,22 @@ def test_the_answer_names_file_line_and_fix_and_ends_with_the_counts(needs: Site
     assert f"      in config/rules.yaml:{line} jira.projects[0]\n" in text
     assert "FAIL  projects: XD: no such project, or crossdept's account may not browse it\n" in text
     assert text.splitlines()[-1].endswith(", 1 failed")
+
+
+def test_a_group_robot_whose_address_is_not_in_the_environment_fails(needs: SiteNeeds) -> None:
+    robots = (
+        RobotNeed(
+            "技术部群",
+            ("CROSSDEPT_ROBOT_TECH_URL", "CROSSDEPT_ROBOT_TECH_SECRET"),
+            ("notify", "channels", "技术部群"),
+        ),
+        RobotNeed("市场部群", ("CROSSDEPT_ROBOT_MKT_URL",), ("notify", "channels", "市场部群")),
+    )
+    found = check_group_robots(
+        replace(needs, robots=robots),
+        frozenset({"CROSSDEPT_ROBOT_TECH_URL", "CROSSDEPT_ROBOT_MKT_URL"}),
+    )
+    assert [(f.subject, f.status) for f in found] == [("技术部群", "fail"), ("市场部群", "pass")]
+    assert "CROSSDEPT_ROBOT_TECH_SECRET not set" in found[0].detail
+    assert found[0].path == ("notify", "channels", "技术部群")
+    assert "crossdept notify test 技术部群" in found[0].fix

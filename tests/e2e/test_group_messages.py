@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from demo.harness import DEMO_MOBILES as HEAD_MOBILES
+from plugin.process.audit import Audit
 from plugin.rules.notify.notify import group_messages
 from tests.e2e.conftest import MakeWorld, World
 from tests.e2e.test_quiet_week import mention_of
@@ -104,3 +105,66 @@ def test_a_new_tree_is_announced_once_in_each_departments_group_on_its_platform(
     world.requester.issue(request).update(fields={"summary": "2026年Q1新品X推广（更新）"})
     world.settle()  # the tree is kept in step; the groups are not told again
     assert sum(len(robots.received(group)) for group in heard) == 3
+
+
+def test_a_refused_robot_is_said_once_in_jobs_and_the_audit_and_the_others_still_hear(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(groups=True)
+    dingtalk = next(s for s in world.sandbox.robots.seats.values() if s.kind == "dingtalk")
+    dingtalk.secret = "SEC-rotated-by-the-group-owner"  # crossdept still signs with the old one
+    request = world.file_request()
+    world.settle()
+
+    robots = world.sandbox.robots
+    assert robots.received("技术部群") == []
+    assert len(robots.received("市场部群")) == len(robots.received("产品部群")) == 1
+    [job] = [job for job in world.jobs() if job.key == f"group:tree_built:{request}"]
+    assert job.state.value == "failed"
+    assert "310000" in (job.last_error or "") and "sign not match" in (job.last_error or "")
+    assert dingtalk.token not in (job.last_error or "")  # never the robot's key
+    refused = [
+        e for e in Audit(world.service.store).entries() if e.action == "group message refused"
+    ]
+    assert len(refused) == 1 and refused[0].issue == request
+
+    assert world.service.deliveries.requeue(job.id)  # `crossdept jobs retry`, as an operator
+    world.service.queue.enqueue_delivery(job.id)
+    world.settle()
+    assert robots.received("技术部群") == [] and len(robots.received("市场部群")) == 1
+    assert (
+        len(
+            [e for e in Audit(world.service.store).entries() if e.action == "group message refused"]
+        )
+        == 1
+    )
+
+
+def test_the_request_group_hears_when_its_field_names_a_channel(make_world: MakeWorld) -> None:
+    world = make_world(groups=True)
+    rules = world.service.rules
+    assert rules.notify is not None
+    notify = rules.notify.model_copy(
+        update={"route": "request", "request_channel_field": "labels", "send": ["tree_built"]}
+    )
+    world.service.rules = rules.model_copy(update={"notify": notify})
+    request = world.file_request()
+    world.requester.issue(request).update(fields={"labels": ["产品部群"]})
+    world.settle()
+
+    robots = world.sandbox.robots
+    assert len(robots.received("产品部群")) == 1  # the request's own group only
+    assert robots.received("技术部群") == robots.received("市场部群") == []
+
+
+def test_news_a_rules_file_turns_off_is_not_sent(make_world: MakeWorld) -> None:
+    world = make_world(groups=True)
+    rules = world.service.rules
+    assert rules.notify is not None
+    world.service.rules = rules.model_copy(
+        update={"notify": rules.notify.model_copy(update={"send": ["escalation"]})}
+    )
+    world.file_request()
+    world.settle()
+    assert world.sandbox.robots.posts == []
+    assert not [job for job in world.jobs() if job.key.startswith("group:")]

@@ -84,7 +84,13 @@ def examine(settings: Settings, now: datetime) -> Examination:
             "then run doctor again",
         )
         return Examination([finding], rules, lines, filename)
-    findings = diagnose(needs, facts, now=now, public_url=settings.public_url)
+    findings = diagnose(
+        needs,
+        facts,
+        now=now,
+        public_url=settings.public_url,
+        robot_variables=frozenset(settings.robots),
+    )
     return Examination(findings, rules, lines, filename, needs, facts, admin, confluence)
 
 

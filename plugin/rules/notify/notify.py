@@ -104,17 +104,20 @@ def request_group(context: Context, news: News, notify: NotifyRules) -> str | No
     if request and notify.request_channel_field:
         field = notify.request_channel_field
         value = (context.jira.get_issue(request, fields=[field]).get("fields") or {}).get(field)
-        named = _option_value(value)
-        if named in notify.channels:
-            return named
+        for named in _option_values(value):
+            if named in notify.channels:
+                return named
     return notify.request_channel
 
 
-def _option_value(value: Any) -> str | None:
-    """A select field's option (`{"value": …}`) or a text field's words."""
+def _option_values(value: Any) -> list[str]:
+    """A select field's option (`{"value": …}`), a text field's words, or each of a list's
+    (a multi-select, labels)."""
+    if isinstance(value, list):
+        return [found for item in value for found in _option_values(item)]
     if isinstance(value, Mapping):
         value = value.get("value")
-    return value.strip() if isinstance(value, str) else None
+    return [value.strip()] if isinstance(value, str) else []
 
 
 @router.register(GROUP_NEWS)
