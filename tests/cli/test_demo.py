@@ -131,10 +131,32 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     assert "data_dir" not in summary
 
 
-def test_json_summary_of_the_data_center_demo() -> None:
-    result = run_demo("--data-center", "--json", "--start", "2026-03-02")
+def test_the_data_center_demo_passes_in_english_on_working_days_after_the_start(
+    tmp_path: Path,
+) -> None:
+    """Data Center and English in one run (each run costs half a minute of CI; Cloud runs in
+    Chinese above)."""
+    from plugin.composition import load_rules
+    from plugin.process.calendar import WorkCalendar
+
+    english = tmp_path / "rules-en.yaml"
+    shipped = (REPO / "config" / "rules.yaml").read_text(encoding="utf-8")
+    english.write_text(shipped.replace("language: zh-CN", "language: en"), encoding="utf-8")
+    result = run_demo("--data-center", "--rules", str(english), "--json", "--start", "2026-03-02")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
+
+    assert [c.splitlines()[0].split(":")[0] for c in summary["escalation"]["comments"]] == [
+        "h4. Waiting for your answer",
+        "h4. Escalated",
+    ]
+    calendar = WorkCalendar.from_rules(load_rules(english).calendar)
+    start = date.fromisoformat(summary["request"]["start"])
+    meeting_day = date.fromisoformat(summary["minutes"]["title"][:10])
+    dues = [date.fromisoformat(a["due"]) for a in summary["minutes"]["actions"]]
+    dues += [date.fromisoformat(issue["duedate"]) for issue in summary["issues"]]
+    for day in [meeting_day, *dues]:
+        assert calendar.is_working_day(day) and day >= start, day
 
     assert summary["flavour"] == "datacenter"
     # Data Center's rules give the request an Epic of its own (only an Epic can hold the stages).
@@ -162,70 +184,10 @@ def test_json_summary_of_the_data_center_demo() -> None:
     )
     assert f"{asker} → {asked}" in escalation["ask"]
     assert escalation["head_mentioned"] and len(escalation["comments"]) == 2
+    group = summary["group_message"]  # the head's DingTalk group heard it, in English too
+    assert (group["kind"], group["mobiles"], group["refusals"]) == ("dingtalk", ["13800000003"], 0)
+    assert group["text"].startswith("### Escalated: XD-")
     assert not is_listening(summary["service_url"])
-
-
-def test_the_story_a_newcomer_reads() -> None:
-    result = run_demo("--verbose", "--start", "2026-03-02")
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    text = result.output
-
-    for heading in (
-        "1. Started on this machine",
-        "2. A collaboration request is filed in Jira",
-        "3. Jira's webhook arrives",
-        "4. The tree crossdept built under XD-1",
-        "5. Jira delivers the same webhook again",
-        "6. Loop safety",
-        "7. Jira calls crossdept made for XD-1",
-        "8. Ownership: the requester breaks two rules",
-        "9. Escalation: the requester asks the engineering contact",
-    ):
-        assert any(line.startswith(heading) for line in lines), heading
-    assert "   XD-1  2026年Q1新品X推广  (跨部门协作需求)" in lines
-    assert "   需求部门 市场部; 协作部门 技术部, 产品部, 财务部; start 2026-03-02" in lines
-    assert any("answered 202 accepted" in line for line in lines)
-    assert any("answered 200 duplicate" in line for line in lines)
-    assert (
-        "       XD-10  《合作目标共识函》 — 技术部  — Example Engineering Head (技术部负责人), "
-        "due 2026-03-05" in lines
-    )
-    assert f"   {FOUR_DEPARTMENTS} issues (6 Task, 29 Sub-task); {FOUR_DEPARTMENTS} of them" in text
-    assert "ignored; jobs queued for them: 0" in text
-    # No log noise on the terminal: the service's JSON lines and the request log go to files.
-    assert '"level"' not in text and "HTTP/1.1" not in text
-
-    log_line = next(line for line in lines if line.startswith("Service log: "))
-    log = Path(log_line.removeprefix("Service log: "))
-    try:
-        assert "tree built: 35 issues created" in log.read_text(encoding="utf-8")
-    finally:
-        shutil.rmtree(log.parent)
-
-
-def test_the_demo_passes_in_english_on_working_days_after_the_start(tmp_path: Path) -> None:
-    from plugin.composition import load_rules
-    from plugin.process.calendar import WorkCalendar
-
-    english = tmp_path / "rules-en.yaml"
-    shipped = (REPO / "config" / "rules.yaml").read_text(encoding="utf-8")
-    english.write_text(shipped.replace("language: zh-CN", "language: en"), encoding="utf-8")
-    result = run_demo("--rules", str(english), "--json", "--start", "2026-03-02")
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-
-    assert [c.splitlines()[0].split(":")[0] for c in summary["escalation"]["comments"]] == [
-        "h4. Waiting for your answer",
-        "h4. Escalated",
-    ]
-    calendar = WorkCalendar.from_rules(load_rules(english).calendar)
-    start = date.fromisoformat(summary["request"]["start"])
-    meeting_day = date.fromisoformat(summary["minutes"]["title"][:10])
-    dues = [date.fromisoformat(a["due"]) for a in summary["minutes"]["actions"]]
-    dues += [date.fromisoformat(issue["duedate"]) for issue in summary["issues"]]
-    for day in [meeting_day, *dues]:
-        assert calendar.is_working_day(day) and day >= start, day
 
 
 def test_an_invalid_rules_file_is_reported_like_check_config(tmp_path: Path) -> None:
@@ -267,7 +229,9 @@ def test_a_request_starts_on_the_next_monday_by_default() -> None:
     assert next_monday(date(2026, 11, 23)) == date(2026, 11, 23)  # a Monday
 
 
-def test_keep_leaves_the_board_up_until_ctrl_c() -> None:
+def test_the_story_a_newcomer_reads_and_keep_leaves_the_board_up_until_ctrl_c() -> None:
+    """One run of the demo for both (each run costs half a minute of CI): the story a newcomer
+    reads, then --keep leaving the board up until Ctrl-C."""
     import signal
     import subprocess
     import sys
@@ -275,8 +239,9 @@ def test_keep_leaves_the_board_up_until_ctrl_c() -> None:
 
     import requests
 
+    command = ["demo", "--keep", "--verbose", "--start", "2026-03-02"]
     with subprocess.Popen(
-        [sys.executable, "-c", "from webhooks.cli import main; main()", "demo", "--keep"],
+        [sys.executable, "-c", "from webhooks.cli import main; main()", *command],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -296,4 +261,44 @@ def test_keep_leaves_the_board_up_until_ctrl_c() -> None:
         assert requests.get(address, timeout=10).status_code == 200  # token hand-off followed
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 0, "".join(lines) + demo.stdout.read()
+        lines += demo.stdout.read().splitlines(keepends=True)
     assert not is_listening(board)
+    assert_the_story_a_newcomer_reads("".join(lines))
+
+
+def assert_the_story_a_newcomer_reads(text: str) -> None:
+    lines = text.splitlines()
+
+    for heading in (
+        "1. Started on this machine",
+        "2. A collaboration request is filed in Jira",
+        "3. Jira's webhook arrives",
+        "4. The tree crossdept built under XD-1",
+        "5. Jira delivers the same webhook again",
+        "6. Loop safety",
+        "7. Jira calls crossdept made for XD-1",
+        "8. Ownership: the requester breaks two rules",
+        "9. Escalation: the requester asks the engineering contact",
+        "12. Group message: the engineering head's dingtalk group (技术部群) received",
+    ):
+        assert any(line.startswith(heading) for line in lines), heading
+    assert "   XD-1  2026年Q1新品X推广  (跨部门协作需求)" in lines
+    assert "   需求部门 市场部; 协作部门 技术部, 产品部, 财务部; start 2026-03-02" in lines
+    assert any("answered 202 accepted" in line for line in lines)
+    assert any("answered 200 duplicate" in line for line in lines)
+    assert (
+        "       XD-10  《合作目标共识函》 — 技术部  — Example Engineering Head (技术部负责人), "
+        "due 2026-03-05" in lines
+    )
+    assert f"   {FOUR_DEPARTMENTS} issues (6 Task, 29 Sub-task); {FOUR_DEPARTMENTS} of them" in text
+    assert "ignored; jobs queued for them: 0" in text
+    assert "   at.atMobiles ['13800000003']; signature checked by the robot; refused: 0" in lines
+    # No log noise on the terminal: the service's JSON lines and the request log go to files.
+    assert '"level"' not in text and "HTTP/1.1" not in text
+
+    log_line = next(line for line in lines if line.startswith("Service log: "))
+    log = Path(log_line.removeprefix("Service log: "))
+    try:
+        assert "tree built: 35 issues created" in log.read_text(encoding="utf-8")
+    finally:
+        shutil.rmtree(log.parent)

@@ -20,7 +20,7 @@ WORDING = Wording(
             "ask.limit_marker": "_本评论由 crossdept 发送（ask-limit:{key}）。_",
             "ask.separator": "----",
             "ask.group.escalation.title": "升级：{key} 已超时未回复",
-            "ask.group.escalation": "{asked} 于 {when} 被{asker}提问，已 {hours} 小时未回复（按{clock}计），按跨部门协作流程升级至部门负责人，请协调处理：",
+            "ask.group.escalation": "{asked} 于 {when} 被 {asker} 提问，已 {hours} 小时未回复（按{clock}计），按跨部门协作流程升级至部门负责人，请协调处理：",
         },
         "en": {
             "ask.reminder": "h4. Waiting for your answer: {key}\n{mention} {asker} asked you on {when}; {hours} hours ({clock}) without an answer. Please reply, or act on this issue:",
