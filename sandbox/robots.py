@@ -77,6 +77,7 @@ class GroupRobots:
         self.posts: list[GroupPost] = []
         self.refusals: list[tuple[str, int, str]] = []  # (group, code, message)
         self.violations: list[str] = []
+        self.busy = 0  # the next this many messages get "system busy" (errcode -1), as on a bad day
 
     def add(
         self,
@@ -135,6 +136,11 @@ class GroupRobots:
         if not isinstance(message, dict):
             return self._refuse(kind, seat.group, *_BAD_BODY[kind])
         now = self.now().timestamp()
+        if self.busy > 0:
+            self.busy -= 1
+            if kind == "feishu":
+                return SandboxResponse(500, {"code": 9499, "msg": "internal error"})
+            return self._refuse(kind, seat.group, -1, "system busy")
         try:
             self._check_signature(seat, query, message, now)
             if self._over_limit(seat, now):

@@ -168,3 +168,18 @@ def test_news_a_rules_file_turns_off_is_not_sent(make_world: MakeWorld) -> None:
     world.settle()
     assert world.sandbox.robots.posts == []
     assert not [job for job in world.jobs() if job.key.startswith("group:")]
+
+
+def test_a_busy_robot_is_tried_again_and_no_group_hears_the_news_twice(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(groups=True)
+    robots = world.sandbox.robots
+    robots.busy = 1  # the first group's robot answers "system busy" once
+    request = world.file_request()
+    world.settle()
+
+    for group in ("技术部群", "市场部群", "产品部群"):
+        assert len(robots.received(group)) == 1, group  # each once, the busy one after a retry
+    [job] = [job for job in world.jobs() if job.key == f"group:tree_built:{request}"]
+    assert job.state.value == "done" and job.attempts == 2
