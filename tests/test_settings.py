@@ -384,3 +384,5 @@ def test_group_robots_addresses_are_read_by_their_names_and_kept_secret(
 
     assert settings.robots["CROSSDEPT_ROBOT_TECH_URL"].get_secret_value() == address
     assert "tok-123" not in repr(settings) and "SECx" not in repr(settings)
+    # Scrubbed from logs: the address, its token (a request log shows it alone), the secret.
+    assert {address, "tok-123", "SECx"} <= set(settings.secret_values())

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -170,6 +170,8 @@ class Settings(BaseSettings):
             password = urlsplit(url).password
             if password:
                 found.append(password)
+        for robot in self.robots.values():
+            found += [robot.get_secret_value(), *robot_keys(robot.get_secret_value())]
         return found
 
     def _login(self, product: str) -> Login:
@@ -339,6 +341,19 @@ def _credentials_problem(product: str, login: Login, *, is_cloud: bool) -> str |
     if login.api_token is None:
         return f"{token_var} is not set: create an API token for {login.email} and set it here"
     return None
+
+
+def robot_keys(value: str) -> list[str]:
+    """The key or token inside a group robot's address (`?key=`, `?access_token=`, or the
+    Feishu hook's last path part), which is what a request log would show of it."""
+    parts = urlsplit(value)
+    if not parts.scheme:
+        return []
+    query = dict(parse_qsl(parts.query))
+    found = [query[name] for name in ("key", "access_token") if query.get(name)]
+    if "/hook/" in parts.path:
+        found.append(parts.path.rsplit("/", 1)[-1])
+    return [key for key in found if key]
 
 
 def variable_name(field: str) -> str:

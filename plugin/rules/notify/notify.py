@@ -142,10 +142,20 @@ def send_group_news(event: JiraEvent, context: Context) -> None:
             _refused(context, news, channel, error, now, refused)
             continue
         state, slot, said = booked
+        # Refused on an earlier attempt (its words are kept): said in the audit then, not again.
+        refused_before = state == REFUSED or (state == WAITING and said is not None)
         if state == REFUSED:
-            refused.append(said or channel)
+            # Refused on an earlier attempt: the admin may have fixed the robot since (a retry
+            # by hand), and a refused message was never posted, so it is tried once more.
+            try:
+                slot = groups.reserve(channel)
+            except RefusedError as error:
+                _refused(context, news, channel, error, now, refused, audit=False)
+                continue
+            _mark(context, news.key, channel, WAITING, at=slot, said=said)
+            state = WAITING
         if state != WAITING:
-            continue  # posted, maybe posted, refused, or being posted by another worker
+            continue  # posted, maybe posted, or being posted by another worker
         if slot - now > MAX_INLINE_WAIT:
             later.append(booked_wait(channel, slot - now))
             continue
@@ -183,7 +193,7 @@ def send_group_news(event: JiraEvent, context: Context) -> None:
                 context.delivery_key,
             )
         except RefusedError as error:
-            _refused(context, news, channel, error, now, refused)
+            _refused(context, news, channel, error, now, refused, audit=not refused_before)
         else:
             _mark(context, news.key, channel, SENT)
     if later:
@@ -207,11 +217,18 @@ def booked_wait(channel: str, wait: float, why: str = "") -> NotYetError:
 
 
 def _refused(
-    context: Context, news: News, channel: str, error: RefusedError, now: float, said: list[str]
+    context: Context,
+    news: News,
+    channel: str,
+    error: RefusedError,
+    now: float,
+    said: list[str],
+    *,
+    audit: bool = True,
 ) -> None:
     """A robot refused (or is not set up): said once in the audit; the job ends failed."""
     text = str(error) if error.reason() == str(error) else f"{error}: {error.reason()}"
-    if _mark(context, news.key, channel, REFUSED, said=text, create=True):
+    if _mark(context, news.key, channel, REFUSED, said=text, create=True) and audit:
         Audit(context.store).record(
             now, news.issue or "-", RULE, "group message refused", text, context.delivery_key
         )
@@ -272,9 +289,11 @@ def _mark(
 ) -> bool:
     """Set a post's state; True when it changed (a refusal is audited only the first time)."""
     c = group_messages.c
-    values: dict[str, Any] = {"state": state, "said": said}
+    values: dict[str, Any] = {"state": state}
     if at is not None:
         values["at"] = at
+    if said is not None:
+        values["said"] = said  # kept otherwise: a refusal's words outlive a retry's booking
     with context.store.begin() as db:
         moved = db.execute(
             update(group_messages)
