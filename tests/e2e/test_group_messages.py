@@ -4,7 +4,7 @@ signed, paced under each robot's limit, once."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import select
 
@@ -191,3 +191,48 @@ def test_a_busy_robot_is_tried_again_and_no_group_hears_the_news_twice(
         assert len(robots.received(group)) == 1, group  # each once, the busy one after a retry
     [job] = [job for job in world.jobs() if job.key == f"group:tree_built:{request}"]
     assert job.state.value == "done" and job.attempts == 2
+
+
+def test_minutes_a_long_delay_and_the_weekly_page_reach_the_groups_once_each(
+    make_world: MakeWorld,
+) -> None:
+    from datetime import datetime
+
+    from tests.e2e.test_minutes import hold_meeting
+
+    world = make_world(groups=True)
+    robots = world.sandbox.robots
+    request = world.file_request(start="2026-03-02")
+    world.settle()
+    told = len(robots.posts)
+
+    meeting = hold_meeting(world, request)
+    minutes = [p for p in robots.received("技术部群") if "会议纪要已发布" in p.text]
+    assert len(minutes) == 1, [p.text for p in robots.posts[told:]]
+    assert "提交技术方案（负责人：" in minutes[0].text  # each action with its owner
+    assert "/pages/" in minutes[0].text  # a link to the page
+    world.requester.add_comment(meeting, "补充：会后已确认")  # minutes republished: not re-told
+    world.settle()
+
+    # A Wednesday a week on: the first items are more than 2 working days late; the PM hears.
+    wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
+    world.service.run_periodic("sweep_delays", clock=lambda: wednesday)
+    world.settle()
+    delays = [p for p in robots.posts if "延期" in p.text and "个工作日" in p.text]
+    assert delays, [p.text for p in robots.posts[told:]]
+    assert all(p.kind in ("dingtalk", "wecom", "feishu") for p in delays)
+    world.service.run_periodic("sweep_delays", clock=lambda: wednesday)
+    world.settle()
+    assert len([p for p in robots.posts if "延期" in p.text and "个工作日" in p.text]) == len(
+        delays
+    )
+
+    # Friday 17:00: the weekly page, once for the week however often the schedule runs.
+    friday = datetime(2026, 3, 13, 9, 5, tzinfo=UTC)  # 17:05 in Shanghai
+    for _ in range(2):
+        world.service.run_periodic("publish_weekly_reports", clock=lambda: friday)
+        world.settle()
+    weekly = [p for p in robots.posts if "本周进度已更新" in p.text]
+    assert weekly and len({p.group for p in weekly}) == len(weekly)  # once per group
+    assert f"本周进度已更新：{request}" in weekly[0].text and "延期" in weekly[0].text
+    assert robots.refusals == []

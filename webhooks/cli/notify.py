@@ -6,7 +6,7 @@ import time
 
 import click
 
-from plugin.rules.notify.notify import test_message
+from plugin.rules.notify.notify import trial_message
 from plugin.spine.context import Context
 from plugin.spine.errors import NotYetError
 from webhooks.cli.shared import fail, with_context
@@ -36,7 +36,7 @@ def test_command(channel: str) -> None:
         deadline = time.monotonic() + MAX_WAIT_S
         while True:
             try:
-                groups.send(channel, test_message(context.rules, channel))
+                groups.send(channel, trial_message(context.rules, channel))
             except NotYetError as wait:
                 if time.monotonic() + (wait.retry_after or 1.0) > deadline:
                     raise

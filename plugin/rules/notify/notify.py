@@ -54,7 +54,7 @@ router = Router()
 EARLY_S = 1.5  # how much before its booked slot a message's job comes back (< MAX_INLINE_WAIT)
 
 
-def test_message(rules: Rules, channel: str) -> GroupMessage:
+def trial_message(rules: Rules, channel: str) -> GroupMessage:
     """What `crossdept notify test` posts, so an admin sees the robot work."""
     return GroupMessage(
         say(rules, "notify.test.title"), (say(rules, "notify.test.line", channel=channel),)
