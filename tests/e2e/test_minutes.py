@@ -276,7 +276,13 @@ def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
     world, request = filed(make_world, "cloud")
     meeting = schedule_meeting(world, request)
     world.settle()
-    later = world.clock.now() + timedelta(days=4, hours=25)
+    # A day after it started but within a day of its end (it lasts meetings.length, an hour):
+    # not overdue yet; the guides count the 24 hours from the meeting's end.
+    not_yet = world.clock.now() + timedelta(days=4, hours=24, minutes=30)
+    world.service.run_periodic("sweep_minutes", clock=lambda: not_yet)
+    world.settle()
+    assert Asks(world.service.store).listing() == []
+    later = world.clock.now() + timedelta(days=4, hours=25, minutes=1)
     world.service.run_periodic("sweep_minutes", clock=lambda: later)
     world.service.run_periodic("sweep_minutes", clock=lambda: later)
     world.settle()

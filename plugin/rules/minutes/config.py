@@ -18,6 +18,10 @@ class MeetingFields(Model):
     organiser: Text | None = Field(
         default=None, description="User field of the organiser; default: the reporter."
     )
+    end: Text | None = Field(
+        default=None,
+        description="Date-time field: when the meeting ends; default: its start + meetings.length.",
+    )
 
 
 class MeetingRules(Model):
@@ -28,7 +32,13 @@ class MeetingRules(Model):
     held_status: Text = Field(description="Status meaning the meeting took place.")
     notice: Duration = Field(default=timedelta(days=3), description="Minimum notice.")
     minutes_within: Duration = Field(
-        default=timedelta(hours=24), description="Minutes are due this long after the meeting."
+        default=timedelta(hours=24),
+        description="Minutes are due this long after the meeting ends (the guides: 24 hours).",
+    )
+    length: Duration = Field(
+        default=timedelta(hours=1),
+        description="How long a meeting lasts when its issue says no end (fields.end): its "
+        "end, and so its minutes' due time, is its start plus this.",
     )
     max_actions: int = Field(
         default=20,

@@ -17,8 +17,9 @@ comments from Jira, collects the minutes (plugin.rules.minutes.minutes_parser), 
    mentions the attendees and their department heads.
 
 Meetings also get notices: less than `meetings.notice` ahead, or no agenda, one comment each.
-Minutes still unpublished `meetings.minutes_within` after the start become an ask to the
-organiser (plugin.process.asks), which the escalation ladder then reminds and escalates like any other.
+Minutes still unpublished `meetings.minutes_within` after the meeting ends (its end field, else
+its start plus `meetings.length`) become an ask to the organiser (plugin.process.asks), which
+the escalation ladder then reminds and escalates like any other.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def meeting_fields(rules: Rules) -> list[str]:
     ]
     if wanted.organiser:
         names.append(wanted.organiser)
+    if wanted.end:
+        names.append(wanted.end)
     return list(dict.fromkeys(names))
 
 
@@ -162,6 +165,11 @@ class MeetingIssue:
     attendees: tuple[str, ...]
     names: Mapping[str, str]
     related: tuple[str, ...]  # the parent and linked issues: where the request is found
+    end: datetime | None = None  # its end field, else start + meetings.length
+
+    def minutes_due(self, rules: Rules) -> datetime | None:
+        """When its minutes are due: `minutes_within` after the meeting ends (not starts)."""
+        return self.end + configured_meetings(rules).minutes_within if self.end else None
 
 
 def read_meeting(issue: Mapping[str, Any], rules: Rules) -> MeetingIssue:
@@ -190,15 +198,20 @@ def read_meeting(issue: Mapping[str, Any], rules: Rules) -> MeetingIssue:
             other = link.get(end) if isinstance(link, Mapping) else None
             if isinstance(other, Mapping) and other.get("key"):
                 related.append(str(other["key"]))
+    start = jira_time(fields.get(wanted.start))
+    finish = jira_time(fields.get(wanted.end)) if wanted.end else None
+    if start is not None and (finish is None or finish < start):  # none, or before its start
+        finish = start + configured_meetings(rules).length
     return MeetingIssue(
         key=str(issue["key"]),
         summary=str(fields.get("summary") or ""),
         description=str(fields.get("description") or ""),
-        start=jira_time(fields.get(wanted.start)),
+        start=start,
         organiser=organiser,
         attendees=attendees,
         names=names,
         related=tuple(dict.fromkeys(related)),
+        end=finish if start is not None else None,
     )
 
 
@@ -735,7 +748,7 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
     meeting = read_meeting(issue, rules)
     now = context.clock()
     records = MeetingRecords(context.store)
-    due = meeting.start + configured_meetings(rules).minutes_within if meeting.start else None
+    due = meeting.minutes_due(rules)
     records.note(meeting.key, meeting.organiser, due.timestamp() if due else None, now.timestamp())
     notices = Notices(context.store)
     organiser = mention(meeting.organiser or "", cloud=context.jira.is_cloud)
@@ -796,7 +809,9 @@ def sweep_minutes(context: Context) -> str:
         meeting = read_meeting(issue, rules)
         if meeting.start is None or not is_meeting(issue, rules):
             continue
-        due = (meeting.start + configured_meetings(rules).minutes_within).timestamp()
+        found_due = meeting.minutes_due(rules)
+        assert found_due is not None  # a meeting with a start has an end
+        due = found_due.timestamp()
         if due > now:  # the meeting moved: note the new due time and wait
             records.note(record.meeting_key, meeting.organiser, due, now)
             continue
@@ -817,6 +832,7 @@ def sweep_minutes(context: Context) -> str:
             "minutes.overdue",
             mention=mention(meeting.organiser or record.organiser, cloud=context.jira.is_cloud),
             start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}",
+            end=f"{(meeting.end or meeting.start).astimezone(rules.tz):%H:%M}",
             within=_span(rules, configured_meetings(rules).minutes_within),
             status=configured_meetings(rules).held_status,
             key=record.meeting_key,

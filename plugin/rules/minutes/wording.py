@@ -43,7 +43,7 @@ WORDING = Wording(
             "minutes.short_notice": "h4. 会议通知不足 {notice}\n{mention} 本会议定于 {start} 召开，距现在不足 {notice}。按跨部门协作流程，会议应至少提前 {notice} 通知并附上议程，以便各部门准备。如可能，请调整会议时间。\n\n_本评论由 crossdept 发送（meeting-notice:{key}:{start}）。_",
             "minutes.no_request": "h4. 会议纪要未发布\n本会议没有关联到跨部门协作需求（请把会议建在需求或其阶段之下，或用“关联”链接到需求），crossdept 无法把待办登记到需求下。\n\n_本评论由 crossdept 发送（minutes-blocked:{key}）。_",
             "minutes.action_summary": "【{meeting} 待办】{text}",
-            "minutes.overdue": "h4. 会议纪要逾期\n{mention} 本会议于 {start} 召开，纪要应在 {within} 内发布，至今尚未发布。请在本会议中记录决议（决议：）、待办（待办：@负责人 完成日期）和待定事项（待定：），然后把会议置为“{status}”。未回应将按升级规则提醒部门负责人。\n\n_本评论由 crossdept 发送（minutes-overdue:{key}）。_",
+            "minutes.overdue": "h4. 会议纪要逾期\n{mention} 本会议于 {start} 召开、{end} 结束，纪要应在会后 {within} 内发布，至今尚未发布。请在本会议中记录决议（决议：）、待办（待办：@负责人 完成日期）和待定事项（待定：），然后把会议置为“{status}”。未回应将按升级规则提醒部门负责人。\n\n_本评论由 crossdept 发送（minutes-overdue:{key}）。_",
             "minutes.no_agenda": "h4. 会议缺少议程\n{mention} 请在本会议的描述中写明议程（讨论事项、需要的决定、各部门需准备的材料），并随会议通知一起发出。\n\n_本评论由 crossdept 发送（meeting-agenda:{key}）。_",
         },
         "en": {
@@ -83,7 +83,7 @@ WORDING = Wording(
             "minutes.short_notice": "h4. Less than {notice} notice\n{mention} this meeting starts {start}, less than {notice} from now. The collaboration process asks for at least {notice} notice, with the agenda, so that every department can prepare. Please move it if you can.\n\n_Sent by crossdept (meeting-notice:{key}:{start})._",
             "minutes.no_request": 'h4. Minutes not published\nThis meeting is not linked to a collaboration request (create it under the request or one of its stages, or link it to the request with "relates to"), so crossdept cannot track its actions under the request.\n\n_Sent by crossdept (minutes-blocked:{key})._',
             "minutes.action_summary": "[{meeting} action] {text}",
-            "minutes.overdue": 'h4. Minutes overdue\n{mention} this meeting took place {start}; its minutes were due within {within} and are not published yet. Please record the decisions (Decision:), the actions (Action: @owner due date) and the open points (Open:) on this meeting, then move it to "{status}". Without a response the escalation rules reach the department head.\n\n_Sent by crossdept (minutes-overdue:{key})._',
+            "minutes.overdue": 'h4. Minutes overdue\n{mention} this meeting took place {start} to {end}; its minutes were due within {within} of its end and are not published yet. Please record the decisions (Decision:), the actions (Action: @owner due date) and the open points (Open:) on this meeting, then move it to "{status}". Without a response the escalation rules reach the department head.\n\n_Sent by crossdept (minutes-overdue:{key})._',
             "minutes.no_agenda": "h4. The meeting has no agenda\n{mention} please write the agenda in this meeting's description (points to discuss, decisions needed, what each department should bring) and send it with the invitation.\n\n_Sent by crossdept (meeting-agenda:{key})._",
         },
     },

@@ -76,3 +76,26 @@ def test_short_notice_on_creation_and_when_the_start_moves_but_not_on_other_edit
     assert _short_notice(event("jira:issue_updated", "customfield_10060"), soon, now, rules)
     assert not _short_notice(event("jira:issue_updated", "summary"), soon, now, rules)
     assert not _short_notice(event("jira:issue_created"), now - timedelta(hours=1), now, rules)
+
+
+def test_minutes_are_due_a_day_after_the_meeting_ends_not_after_it_starts() -> None:
+    rules = load_default_rules()
+    meeting = read_meeting(meeting_issue(), rules)  # no end field: it lasts meetings.length (1 h)
+    assert meeting.end == datetime(2026, 3, 5, 7, 0, tzinfo=UTC)
+    assert meeting.minutes_due(rules) == datetime(2026, 3, 6, 7, 0, tzinfo=UTC)
+
+
+def test_an_end_field_says_when_the_meeting_ends_unless_it_is_before_the_start() -> None:
+    base = load_default_rules()
+    assert base.meetings is not None  # type: ignore[attr-defined]
+    meetings = base.meetings.model_copy(  # type: ignore[attr-defined]
+        update={"fields": base.meetings.fields.model_copy(update={"end": "customfield_10062"})}  # type: ignore[attr-defined]
+    )
+    rules = base.model_copy(update={"meetings": meetings})
+    long = read_meeting(meeting_issue(customfield_10062="2026-03-05T17:30:00.000+0800"), rules)
+    assert long.end == datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+    assert long.minutes_due(rules) == datetime(2026, 3, 6, 9, 30, tzinfo=UTC)
+    wrong = read_meeting(meeting_issue(customfield_10062="2026-03-05T09:00:00.000+0800"), rules)
+    assert wrong.end == datetime(2026, 3, 5, 7, 0, tzinfo=UTC)  # before its start: the default
+    unscheduled = read_meeting(meeting_issue(customfield_10060=None), rules)
+    assert unscheduled.end is None and unscheduled.minutes_due(rules) is None
