@@ -7,7 +7,7 @@ import difflib
 import json
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import cache, cached_property
@@ -525,7 +525,30 @@ class EscalationRules(Model):
     )
 
 
-TITLE_PLACEHOLDERS = ("date", "request_summary", "meeting_summary", "meeting_key", "kind")
+TITLE_PLACEHOLDERS = (
+    "date",
+    "request_summary",
+    "meeting_summary",
+    "meeting_key",
+    "kind",
+    "lead_department",
+)
+
+
+def check_title(title: str, known: Sequence[str]) -> str:
+    """A page title template names only placeholders crossdept fills: another would fail only
+    when a page is published, so the rules file is refused instead."""
+    try:
+        names = [name for _text, name, _spec, _conv in string.Formatter().parse(title)]
+    except ValueError as error:  # a lone { or }
+        raise ValueError(f"{error}; write {{{{ or }}}} for a brace itself") from None
+    for name in names:
+        if name is not None and name not in known:
+            listed = ", ".join("{" + placeholder + "}" for placeholder in known)
+            raise ValueError(
+                f"unknown placeholder {{{name}}}; known: {listed}" + suggest(name, list(known))
+            )
+    return title
 
 
 class ConfluenceRules(Model):
@@ -537,26 +560,22 @@ class ConfluenceRules(Model):
         default="{date} {request_summary} {meeting_summary} 会议纪要",
         description=(
             "Page title; placeholders {date}, {request_summary}, {meeting_summary}, "
-            "{meeting_key}, {kind} (会议纪要 / Minutes)."
+            "{meeting_key}, {kind} (会议纪要 / Minutes), {lead_department} (the request's "
+            "requesting department, e.g. 2026-03-05 新品X推广 规划会 会议纪要_市场部)."
         ),
+    )
+    retention_years: int | None = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="Every page crossdept publishes says it is kept at least this many years "
+        "(the guides: 2); null: not stated. crossdept never deletes a page.",
     )
 
     @field_validator("title")
     @classmethod
     def _known_placeholders(cls, title: str) -> str:
-        """A placeholder the page title cannot fill would fail only when minutes are published."""
-        try:
-            names = [name for _text, name, _spec, _conv in string.Formatter().parse(title)]
-        except ValueError as error:  # a lone { or }
-            raise ValueError(f"{error}; write {{{{ or }}}} for a brace itself") from None
-        for name in names:
-            if name is not None and name not in TITLE_PLACEHOLDERS:
-                known = ", ".join("{" + known + "}" for known in TITLE_PLACEHOLDERS)
-                raise ValueError(
-                    f"unknown placeholder {{{name}}}; known: {known}"
-                    + suggest(name, list(TITLE_PLACEHOLDERS))
-                )
-        return title
+        return check_title(title, TITLE_PLACEHOLDERS)
 
 
 RobotKind = Literal["wecom", "dingtalk", "feishu"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from plugin.process.config import Rules
@@ -55,6 +56,7 @@ SHARED = Wording(
             "problem.no_pm": "未指定项目经理：请填写项目经理字段，或请管理员在规则文件中设置 project_manager。",
             "problem.unknown_owner": "规则中的负责人“{owner}”无法解析（阶段{number}）：请管理员修正规则文件。",
             "ask.label": "crossdept-催办",
+            "page.retention": "本页面为跨部门协作记录，保存至少 {years} 年（至 {until}），请勿删除。",
         },
         "en": {
             "role.head": "{department} head",
@@ -65,6 +67,7 @@ SHARED = Wording(
             "problem.no_pm": "No project manager is named: fill in the project manager field, or ask an admin to set project_manager in the rules file.",
             "problem.unknown_owner": 'The owner "{owner}" in the rules (stage {number}) cannot be resolved: ask an admin to fix the rules file.',
             "ask.label": "crossdept-escalated",
+            "page.retention": "This page is a record of cross-department collaboration, kept at least {years} years (until {until}); please do not delete it.",
         },
     }
 )
@@ -85,6 +88,28 @@ def plain(text: str) -> str:
     image of theirs comes alive in crossdept's comment (nor is anyone pinged by crossdept)."""
     escaped = _MARKUP.sub(r"\\\1", text)
     return _SCHEME.sub(r"\1:\\/\\/", escaped)
+
+
+def retention(rules: Rules, since: date) -> str | None:
+    """What every page crossdept publishes says of how long it is kept (the guides: at least 2
+    years), counted from `since`; None when the rules file says nothing is stated."""
+    years = rules.confluence.retention_years if rules.confluence else None
+    if years is None:
+        return None
+    try:
+        until = since.replace(year=since.year + years)
+    except ValueError:  # 29 February into a year without one
+        until = since.replace(year=since.year + years, day=28)
+    return say(rules, "page.retention", years=years, until=until.isoformat())
+
+
+def lead_department_name(rules: Rules, value: Any) -> str:
+    """The name of a request's requesting department from its field's value (a select option):
+    only a department the rules file knows; anything else is no department ("")."""
+    key = value.get("value") if isinstance(value, Mapping) else value
+    if isinstance(key, str) and key in rules.departments:
+        return department_name(rules, key)
+    return ""
 
 
 def department_name(rules: Rules, key: str) -> str:

@@ -506,7 +506,8 @@ def test_an_unknown_placeholder_in_the_page_title_is_refused_before_publishing()
     text = VALID + 'confluence:\n  space: XD\n  title: "{date} {meeting} 会议纪要"\n'
     assert problems_in(text) == [
         "rules.yaml:19: confluence.title: unknown placeholder {meeting}; known: {date}, "
-        '{request_summary}, {meeting_summary}, {meeting_key}, {kind}; did you mean "meeting_key"?'
+        "{request_summary}, {meeting_summary}, {meeting_key}, {kind}, {lead_department}; "
+        'did you mean "meeting_key"?'
     ]
     lone = VALID + 'confluence:\n  space: XD\n  title: "{date 会议纪要"\n'
     [problem] = problems_in(lone)
@@ -567,3 +568,10 @@ def test_a_robot_address_is_never_written_in_the_file() -> None:
         "starting with CROSSDEPT_ROBOT_, e.g. CROSSDEPT_ROBOT_TECH_URL: a robot's address and "
         'secret stay out of this file, not "https://oapi.dingtalk.com/robot/send?access_token=abc"'
     )
+
+
+def test_a_weekly_title_names_only_what_a_weekly_page_has() -> None:
+    text = VALID + 'reports:\n  weekly: {title: "{date} {meeting_summary}"}\n'
+    [problem] = problems_in(text)
+    assert problem.startswith("rules.yaml:18: reports.weekly.title: unknown placeholder ")
+    assert "{lead_department}" in problem and "{meeting_summary}" in problem

@@ -51,7 +51,7 @@ from plugin.process.items import (
 from plugin.process.ladder import hours_between
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.process.owners import departments_of
-from plugin.process.wording import join_names, mention, plain
+from plugin.process.wording import join_names, lead_department_name, mention, plain
 from plugin.rules.minutes.config import configured_meetings, meeting_rules
 from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords
 from plugin.rules.minutes.minutes_page import Meeting, TrackedAction, page_title, render_page
@@ -229,6 +229,7 @@ class RequestPlace:
     summary: str
     project: str
     parent: str  # the request's epic when its tree has one, else the request itself
+    lead_department: str = ""  # its requesting department's name (a page title may carry it)
 
 
 def publish_minutes(key: str, context: Context, *, preview: Path | None = None) -> MinutesOutcome:
@@ -324,6 +325,7 @@ class _Minutes:
             agenda=agenda(meeting.description),
             request_key=place.key if place else None,
             request_summary=place.summary if place else "",
+            lead_department=place.lead_department if place else "",
         )
         title = page_title(self.rules, page_meeting)
         outcome = MinutesOutcome(self.key, "preview", title=title, minutes=minutes)
@@ -405,7 +407,8 @@ class _Minutes:
         """The request the meeting belongs to: its parent or a linked issue, or their request."""
         if not meeting.related:
             return None
-        wanted = ["summary", "issuetype", "project"]
+        lead_field = self.rules.jira.request.fields.requesting_department
+        wanted = ["summary", "issuetype", "project", lead_field]
         found = self.jira.read_issues(list(meeting.related), wanted, [ITEM_PROPERTY, TREE_PROPERTY])
         request_type = self.rules.jira.request.issue_type
         request = next(
@@ -426,6 +429,7 @@ class _Minutes:
             summary=str(fields.get("summary") or ""),
             project=str((fields.get("project") or {}).get("key") or ""),
             parent=epic or str(request["key"]),
+            lead_department=lead_department_name(self.rules, fields.get(lead_field)),
         )
 
     # -- actions ----------------------------------------------------------------------------

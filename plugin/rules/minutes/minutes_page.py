@@ -17,6 +17,7 @@ from html import escape
 from plugin.atlassian.storage import People
 from plugin.process.config import Rules
 from plugin.process.mentions import MENTION
+from plugin.process.wording import retention
 from plugin.rules.minutes.minutes_parser import Action, Minutes
 from plugin.rules.minutes.wording import say
 
@@ -36,6 +37,7 @@ class Meeting:
     agenda: str
     request_key: str | None = None
     request_summary: str = ""
+    lead_department: str = ""  # the request's requesting department, by its name
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def page_title(rules: Rules, meeting: Meeting) -> str:
         meeting_summary=meeting.summary,
         meeting_key=meeting.key,
         kind=say(rules, "minutes.kind"),
+        lead_department=meeting.lead_department,
     )
     title = re.sub(r"\s+", " ", title).strip()
     return title if len(title) <= _TITLE_MAX else title[: _TITLE_MAX - 1] + "…"
@@ -135,7 +138,14 @@ def render_page(
         + f"<h2>{label('minutes.page.open')}</h2>"
         + (open_table if open_points else none)
         + f"<p><em>{escape(say(rules, 'minutes.page.footer', key=meeting.key))}</em></p>"
+        + _kept(rules, start.date())
     )
+
+
+def _kept(rules: Rules, since: date) -> str:
+    """The page's retention line, when the rules file states one."""
+    line = retention(rules, since)
+    return f"<p><em>{escape(line)}</em></p>" if line else ""
 
 
 def _task(number: int, tracked: TrackedAction, people: People, rules: Rules) -> str:

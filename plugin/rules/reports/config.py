@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import time
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from plugin.process.config import Model, Rules, Section, Text, Weekday
+from plugin.process.config import Model, Rules, Section, Text, Weekday, check_title
+
+WEEKLY_TITLE_PLACEHOLDERS = ("date", "request_summary", "request_key", "kind", "lead_department")
 
 
 class WeeklyReport(Model):
@@ -20,6 +22,17 @@ class WeeklyReport(Model):
         description="Title of the page the requests' weekly pages go under (default: "
         "项目进度跟踪 / Progress tracking), apart from the minutes'.",
     )
+    title: Text = Field(
+        default="{date} {request_summary} {kind}",
+        description="Page title; placeholders {date}, {request_summary}, {request_key}, {kind} "
+        "(项目进度跟踪表 / Progress table), {lead_department} (the request's requesting "
+        "department, e.g. {date} {request_summary}{kind}_{lead_department}).",
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _known_placeholders(cls, title: str) -> str:
+        return check_title(title, WEEKLY_TITLE_PLACEHOLDERS)
 
 
 class ReportRules(Model):

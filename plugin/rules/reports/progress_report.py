@@ -18,7 +18,9 @@ from typing import Any, Literal
 from plugin.atlassian.storage import People
 from plugin.process.calendar import WorkCalendar
 from plugin.process.config import Rules
+from plugin.process.wording import retention
 from plugin.rules.reports.board import ItemFact
+from plugin.rules.reports.config import report_rules
 from plugin.rules.reports.wording import say
 
 State = Literal["done", "in_progress", "not_started", "delayed"]
@@ -91,9 +93,25 @@ def progress_rows(
     return rows
 
 
-def report_title(rules: Rules, today: date, request_summary: str) -> str:
-    """The seeds' naming rule: date, topic, document kind."""
-    return f"{today.isoformat()} {request_summary} {say(rules, 'weekly.kind')}".strip()
+def report_title(
+    rules: Rules,
+    today: date,
+    request_summary: str,
+    request_key: str = "",
+    lead_department: str = "",
+) -> str:
+    """The seeds' naming rule (date, topic, document kind; the lead department where the
+    template names it), from `reports.weekly.title`."""
+    weekly = report_rules(rules).weekly
+    template = weekly.title if weekly is not None else "{date} {request_summary} {kind}"
+    title = template.format(
+        date=today.isoformat(),
+        request_summary=request_summary,
+        request_key=request_key,
+        kind=say(rules, "weekly.kind"),
+        lead_department=lead_department,
+    )
+    return re.sub(r"\s+", " ", title).strip()
 
 
 def render_progress_page(
@@ -155,4 +173,5 @@ def render_progress_page(
         + "</tr>"
         + "".join(lines)
         + f"</tbody></table><p><em>{label('weekly.footer')}</em></p>"
+        + (f"<p><em>{escape(kept)}</em></p>" if (kept := retention(rules, today)) else "")
     )

@@ -33,7 +33,7 @@ from plugin.process.items import (
     read_tree_record,
 )
 from plugin.process.notices import Notices
-from plugin.process.wording import mention
+from plugin.process.wording import lead_department_name, mention
 from plugin.rules.reports.board import item_fact
 from plugin.rules.reports.board_sources import ITEM_FIELDS
 from plugin.rules.reports.config import report_rules
@@ -105,7 +105,8 @@ def publish_weekly(
 ) -> WeeklyOutcome:
     """Build the request's progress table; publish it, or with `preview` only write it locally."""
     rules, jira = context.rules, context.jira
-    request = jira.get_issue(key, ["summary", "issuetype", "project"], [TREE_PROPERTY])
+    lead_field = rules.jira.request.fields.requesting_department
+    request = jira.get_issue(key, ["summary", "issuetype", "project", lead_field], [TREE_PROPERTY])
     if ((request.get("fields") or {}).get("issuetype") or {}).get(
         "name"
     ) != rules.jira.request.issue_type:
@@ -125,7 +126,8 @@ def publish_weekly(
     late = [f.key for f in facts if not f.done and f.due is not None and f.due < today]
     comments = {item: jira.list_comments(item) for item in late}
     rows = progress_rows(facts, comments, today=today, calendar=calendar)
-    title = report_title(rules, today, summary)
+    lead = lead_department_name(rules, (request.get("fields") or {}).get(lead_field))
+    title = report_title(rules, today, summary, key, lead)
     # Owners by the names Jira gave with the items: the preview shows people, not account ids.
     names = {fact.owner: fact.owner_name for fact in facts if fact.owner and fact.owner_name}
     people = People(names=names, cloud=jira.is_cloud)

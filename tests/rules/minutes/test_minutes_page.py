@@ -139,6 +139,34 @@ def test_the_title_follows_the_naming_convention_date_topic_kind() -> None:
     )
 
 
+def test_a_title_may_carry_the_lead_department_as_the_guides_name_documents() -> None:
+    from dataclasses import replace
+
+    rules = rules_in("zh-CN")
+    assert rules.confluence is not None
+    titled = rules.model_copy(
+        update={
+            "confluence": rules.confluence.model_copy(
+                update={"title": "{date} {request_summary}{kind}_{lead_department}"}
+            )
+        }
+    )
+    led = replace(MEETING, lead_department="市场部")
+    assert page_title(titled, led) == "2026-03-05 会员积分改版会议纪要_市场部"
+
+
+def test_every_page_says_how_long_it_is_kept_unless_the_rules_say_nothing() -> None:
+    rules = rules_in("zh-CN")
+    body = render_page(rules, MEETING, parse_minutes([], date(2026, 3, 5)), [], People(NAMES))
+    assert "保存至少 2 年（至 2028-03-05）" in "".join(parse_storage(body).itertext())
+    assert rules.confluence is not None
+    silent = rules.model_copy(
+        update={"confluence": rules.confluence.model_copy(update={"retention_years": None})}
+    )
+    body = render_page(silent, MEETING, parse_minutes([], date(2026, 3, 5)), [], People(NAMES))
+    assert "保存至少" not in "".join(parse_storage(body).itertext())
+
+
 def test_the_preview_is_plain_html_with_names_not_ids() -> None:
     html = preview_html("标题", render("zh-CN"), People(NAMES, cloud=True))
     assert html.startswith("<!DOCTYPE html>")

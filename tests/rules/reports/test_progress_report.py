@@ -11,6 +11,7 @@ from plugin.rules.reports.progress_report import (
     progress_rows,
     reason_and_measures,
     render_progress_page,
+    report_title,
 )
 from tests.fakes import load_default_rules
 
@@ -79,3 +80,41 @@ def test_the_page_is_storage_xml_with_escaped_text_and_a_missing_reason_said() -
     assert "已延期 3 个工作日" in text and text.count("（负责人尚未说明）") == 2
     assert "进行中 0 项，未开始 1 项，已延期 1 项" in text  # the words match the rows
     assert root.find(".//time").get("datetime") == "2026-03-11"  # type: ignore[union-attr]
+
+
+def test_the_weekly_title_follows_its_template_with_the_lead_department() -> None:
+    from plugin.process.wording import lead_department_name
+    from plugin.rules.reports.config import SECTION
+
+    rules = load_default_rules()
+    day = date(2026, 3, 6)
+    assert report_title(rules, day, "新品X推广") == "2026-03-06 新品X推广 项目进度跟踪表"
+    reports = SECTION.of(rules)
+    assert reports.weekly is not None
+    weekly = reports.weekly.model_copy(
+        update={"title": "{date} {request_summary}{kind}_{lead_department}"}
+    )
+    titled = rules.model_copy(update={"reports": reports.model_copy(update={"weekly": weekly})})
+    lead = lead_department_name(titled, {"value": "市场部"})
+    assert (
+        report_title(titled, day, "新品X推广", "XD-1", lead)
+        == "2026-03-06 新品X推广项目进度跟踪表_市场部"
+    )
+    assert lead_department_name(titled, {"value": "不存在的部门"}) == ""  # only known departments
+    assert (
+        lead_department_name(titled.model_copy(update={"language": "en"}), "市场部") == "Marketing"
+    )
+
+
+def test_the_weekly_page_says_how_long_it_is_kept() -> None:
+    body = render_progress_page(
+        load_default_rules(language="en"),
+        request_key="XD-1",
+        request_summary="新品X推广",
+        today=date(2026, 3, 6),
+        rows=[],
+        people=People({}),
+        issue_url=lambda key: f"https://jira.example/browse/{key}",
+    )
+    text = "".join(parse_storage(body).itertext())
+    assert "kept at least 2 years (until 2028-03-06)" in text
