@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -542,6 +542,12 @@ class FakeJira:
             labels = [label for label in labels if label not in remove]
             labels += [label for label in add if label not in labels]
             self.issues[key]["fields"]["labels"] = labels
+            self._touch(key)
+
+    def set_due_date(self, key: str, day: date) -> None:
+        self._hit("PUT /rest/api/2/issue/{key}", 204)
+        with self._lock:
+            self.issues[key]["fields"]["duedate"] = day.isoformat()
             self._touch(key)
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:

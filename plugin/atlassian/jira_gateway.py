@@ -7,6 +7,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -625,6 +626,16 @@ class JiraGateway:
             "/rest/api/2/issue/{key}",
             path={"key": key},
             body={"update": {"labels": operations}},
+        )
+
+    def set_due_date(self, key: str, day: date) -> None:
+        """Set the due date with the edit's `fields` (a date, yyyy-MM-dd, on Cloud and DC)."""
+        # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-put
+        self._call(
+            "PUT",
+            "/rest/api/2/issue/{key}",
+            path={"key": key},
+            body={"fields": {"duedate": day.isoformat()}},
         )
 
     def tree_url(self, stage_keys: Sequence[str]) -> str:

@@ -157,6 +157,10 @@ class JiraPort(Protocol):
         """Add and remove labels in one edit, leaving the others as they are."""
         ...
 
+    def set_due_date(self, key: str, day: date) -> None:
+        """Set an issue's due date (a deadline that starts from an event)."""
+        ...
+
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         """A link people can open that lists these stages and everything under them."""
         ...

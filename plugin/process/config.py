@@ -383,6 +383,15 @@ class DelayedStatus(Model):
     )
 
 
+class AfterDone(Model):
+    """A deadline that starts from an event: when a stage is actually done, another stage (and
+    everything under it) is due this many working days after that day."""
+
+    stage_done: int = Field(ge=1, description="The stage (1 = the first) whose completion counts.")
+    redates: int = Field(ge=1, description="The stage whose due date is set from that day.")
+    within: int = Field(ge=0, description="Working days after the day the stage was done.")
+
+
 class OwnershipRules(Model):
     """Every item has one owner and one due date (唯一负责人, 时间节点)."""
 
@@ -416,6 +425,11 @@ class OwnershipRules(Model):
     violation_label: Text | None = Field(
         default=None,
         description="Label on an item that breaks a rule, removed once fixed (default: crossdept-违规 / crossdept-violation by language).",
+    )
+    after_done: list[AfterDone] = Field(
+        default_factory=list,
+        description="Deadlines counted from a stage's actual completion, e.g. the retrospective "
+        "within 5 working days of the acceptance: {stage_done: 5, redates: 6, within: 5}.",
     )
 
 

@@ -473,6 +473,36 @@ def check_references(rules: Rules, lines: LineMap) -> list[Problem]:
     problems += _check_calendar(rules, lines)
     problems += _check_escalation(rules, lines)
     problems += _check_notify(rules, lines)
+    problems += _check_after_done(rules, lines)
+    return problems
+
+
+def _check_after_done(rules: Rules, lines: LineMap) -> list[Problem]:
+    """Each event deadline names stages that exist, a later one counted from an earlier one."""
+    problems = []
+    count = len(rules.stages)
+    for index, clock in enumerate(rules.ownership.after_done):
+        here: FieldPath = ("ownership", "after_done", index)
+        for name in ("stage_done", "redates"):
+            number = getattr(clock, name)
+            if number > count:
+                problems.append(
+                    Problem(
+                        lines.value_line((*here, name)),
+                        (*here, name),
+                        f"there is no stage {number}: the file has {count} stage"
+                        + ("s" if count != 1 else ""),
+                    )
+                )
+        if clock.redates <= clock.stage_done <= count:
+            problems.append(
+                Problem(
+                    lines.value_line((*here, "redates")),
+                    (*here, "redates"),
+                    f"stage {clock.redates} is not after stage {clock.stage_done}: a deadline "
+                    "counted from a stage's completion is a later stage's",
+                )
+            )
     return problems
 
 

@@ -157,3 +157,36 @@ def test_a_deliverable_of_a_later_stage_is_held_too_and_stage_1_is_free(
     assert world.crossdept_comments(items["s1.d1"]) == []
     assert status(world, items["s2.d1.技术部"]) == "未开始"
     assert_no_violations(world.sandbox)
+
+
+@FLAVOURS
+def test_the_retrospective_is_due_five_working_days_after_the_acceptance_is_actually_done(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world, items = built(make_world, flavour)
+    for number in range(1, 6):  # the stages in order, as the stage gate wants
+        world.requester.transition_issue(items[f"s{number}"], "进行中")
+        world.requester.transition_issue(items[f"s{number}"], "已完成")
+        world.settle()
+
+    calendar = world.service.rules.work_calendar
+    done_day = world.clock.now().astimezone(world.service.rules.tz).date()
+    due = calendar.add_working_days(done_day, 5)
+    retrospective = sorted(ref for ref in items if ref == "s6" or ref.startswith("s6."))
+    assert len(retrospective) > 1
+    for ref in retrospective:
+        found = world.requester.issue(items[ref], fields="duedate").fields.duedate
+        assert found == due.isoformat(), ref
+    [said] = world.crossdept_comments(items["s6"])
+    assert said.startswith(f"h4. 截止日期已按实际完成日重新计算：{items['s6']}")
+    assert (
+        f"已于 {done_day.isoformat()} 实际完成" in said
+        and f"截止日期已设为 {due.isoformat()}" in said
+    )
+
+    # The same completion told again (Jira's retry) changes nothing and says nothing more.
+    world.requester.transition_issue(items["s5"], "进行中")
+    world.requester.transition_issue(items["s5"], "已完成")
+    world.settle()
+    assert len(world.crossdept_comments(items["s6"])) == 1
+    assert_no_violations(world.sandbox)

@@ -575,3 +575,14 @@ def test_a_weekly_title_names_only_what_a_weekly_page_has() -> None:
     [problem] = problems_in(text)
     assert problem.startswith("rules.yaml:18: reports.weekly.title: unknown placeholder ")
     assert "{lead_department}" in problem and "{meeting_summary}" in problem
+
+
+def test_a_deadline_counted_from_a_stage_names_stages_that_exist_in_order() -> None:
+    text = VALID + "ownership:\n  after_done:\n    - {stage_done: 1, redates: 2, within: 5}\n"
+    [missing] = problems_in(text)
+    assert missing == (
+        "rules.yaml:19: ownership.after_done[0].redates: there is no stage 2: the file has 1 stage"
+    )
+    backwards = VALID + "ownership:\n  after_done:\n    - {stage_done: 1, redates: 1, within: 5}\n"
+    [problem] = problems_in(backwards)
+    assert "stage 1 is not after stage 1" in problem
