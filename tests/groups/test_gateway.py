@@ -185,3 +185,22 @@ def test_the_served_sandbox_answers_robots_on_its_own_address(sqlite_store: Stor
         RobotGateway({"g": Robot("feishu", url, "s")}, sqlite_store).send("g", MESSAGE)
     [post] = served.robots.received("群")
     assert post.kind == "feishu" and "升级：XD-7" in post.text
+
+
+def test_feishu_refuses_a_wrong_signature_and_a_stale_one(
+    sandbox: Sandbox, sqlite_store: Store, clock: ManualClock
+) -> None:
+    url = sandbox.robots.add("feishu", "群", secret="right")
+    wrong = gateway_for(sandbox, sqlite_store, clock, {"g": Robot("feishu", url, "wrong")})
+    with pytest.raises(RefusedError) as refused:
+        wrong.send("g", MESSAGE)
+    assert refused.value.messages[0].startswith("19021")
+
+    def two_hours_slow() -> float:
+        return clock().timestamp() - 7200
+
+    # Another channel for the same robot: its own pace row, read on the slow clock.
+    stale = RobotGateway({"h": Robot("feishu", url, "right")}, sqlite_store, clock=two_hours_slow)
+    with pytest.raises(RefusedError, match="refused"):
+        stale.send("h", MESSAGE)
+    assert sandbox.robots.received("群") == []
