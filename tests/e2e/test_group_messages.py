@@ -236,3 +236,26 @@ def test_minutes_a_long_delay_and_the_weekly_page_reach_the_groups_once_each(
     assert weekly and len({p.group for p in weekly}) == len(weekly)  # once per group
     assert f"本周进度已更新：{request}" in weekly[0].text and "延期" in weekly[0].text
     assert robots.refusals == []
+
+
+def test_an_escalation_on_an_item_finds_its_requests_group_through_the_items_mark(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(groups=True)
+    rules = world.service.rules
+    assert rules.notify is not None
+    notify = rules.notify.model_copy(
+        update={"route": "request", "request_channel_field": "labels", "send": ["escalation"]}
+    )
+    world.service.rules = rules.model_copy(update={"notify": notify})
+    request = world.file_request()
+    world.settle()
+    issue = world.item_keys(request)["s2"]  # a stage: its request is found by its mark
+    world.requester.add_comment(issue, f"{mention_of(world, 'engineering.contact')} 能给出方案吗？")
+    world.requester.issue(request).update(fields={"labels": ["产品部群"]})
+    world.settle()
+    sweep_at(world, 49)
+
+    [post] = world.sandbox.robots.received("产品部群")  # the request's group, not the head's
+    assert f"升级：{issue}" in post.text
+    assert world.sandbox.robots.received("技术部群") == []

@@ -98,7 +98,7 @@ def request_group(context: Context, news: News, notify: NotifyRules) -> str | No
         return None
     request = news.request
     if request is None and news.issue and notify.request_channel_field:
-        issue = context.jira.get_issue(news.issue, fields=[], properties=[ITEM_PROPERTY])
+        issue = context.jira.get_issue(news.issue, fields=["summary"], properties=[ITEM_PROPERTY])
         mark = item_mark(issue)
         request = mark.request if mark else news.issue
     if request and notify.request_channel_field:
