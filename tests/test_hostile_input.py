@@ -122,7 +122,7 @@ def signed(raw: bytes) -> dict[str, str]:
     }
 
 
-@fuzz(6000)
+@fuzz(3500)
 @given(body=mutated_samples(), compact=st.booleans())
 def test_mutated_jira_bodies(client: FlaskClient, inbox: Inbox, body: Any, compact: bool) -> None:
     raw = json.dumps(body, separators=(",", ":") if compact else None).encode()
