@@ -489,7 +489,11 @@ def _escalation_news(taken: Taken, context: Context) -> News:
     rules, ask = context.rules, taken.ask
     head = str(taken.person)
     people = [person for person in (ask.asked, ask.asked_by, head) if person]
-    names = context.jira.display_names(people)
+    # Display names are people's words too: inert in the group's markup.
+    names = {
+        person: people_words(name, limit=40)
+        for person, name in context.jira.display_names(people).items()
+    }
     when = datetime.fromtimestamp(ask.asked_at, rules.tz).strftime("%Y-%m-%d %H:%M")
     hours = hours_between(rules)(ask.asked_at, context.clock().timestamp())
     lines = [
