@@ -19,7 +19,10 @@ from tests.scale.cluster import Cluster, StartCluster, start_date, wait_for
 from tests.scale.people import Storm, file_requests
 
 BUDGET_RPS = 12  # crossdept's budget, all workers together
-JIRA_BURST_LIMIT = 16  # the sandbox's 429 threshold per second: above the budget
+# The sandbox's 429 threshold per second: above the budget with room for calls a slow, shared
+# machine delivers bunched (one CI run met 17 in a second at 12/s); three workers without the
+# shared budget go far past it.
+JIRA_BURST_LIMIT = 20
 BUSY_JIRA_LIMIT = 3  # later, Jira gets busy: far below the budget, so it answers 429s
 
 
