@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from plugin.process.config import GroupNews, Rules
+from plugin.process.owners import departments_of
 from plugin.spine.context import Context
 from plugin.spine.deliveries import Deliveries
 from plugin.spine.events import GROUP_NEWS
@@ -95,7 +96,7 @@ def departments_led_by(rules: Rules, people: Sequence[str]) -> tuple[str, ...]:
     """The departments these people lead (or, failing that, belong to), in the file's order."""
     found: list[str] = []
     for person in people:
-        theirs = rules.departments_by_person.get(person, ())
+        theirs = departments_of(rules, person)
         led = [key for key in theirs if rules.departments[key].head == person]
         found += led or list(theirs)
     return tuple(dict.fromkeys(found))

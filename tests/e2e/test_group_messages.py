@@ -33,6 +33,14 @@ def ask_engineering(world: World, times: int = 1) -> list[str]:
     return asked
 
 
+def set_notify(world: World, **changes: object) -> None:
+    """Change the world's notify settings, as an admin editing the rules file would."""
+    rules = world.service.rules
+    assert rules.notify is not None
+    notify = rules.notify.model_copy(update=changes)
+    world.service.rules = rules.model_copy(update={"notify": notify})
+
+
 def sweep_at(world: World, hours: float, *, rounds: int = 40) -> None:
     moment = world.clock.now() + timedelta(hours=hours)
     world.service.run_periodic("sweep_asks", clock=lambda: moment)
@@ -150,12 +158,7 @@ def test_a_refused_robot_is_said_once_in_jobs_and_the_audit_and_the_others_still
 
 def test_the_request_group_hears_when_its_field_names_a_channel(make_world: MakeWorld) -> None:
     world = make_world(groups=True)
-    rules = world.service.rules
-    assert rules.notify is not None
-    notify = rules.notify.model_copy(
-        update={"route": "request", "request_channel_field": "labels", "send": ["tree_built"]}
-    )
-    world.service.rules = rules.model_copy(update={"notify": notify})
+    set_notify(world, route="request", request_channel_field="labels", send=["tree_built"])
     request = world.file_request()
     world.requester.issue(request).update(fields={"labels": ["产品部群"]})
     world.settle()
@@ -167,11 +170,7 @@ def test_the_request_group_hears_when_its_field_names_a_channel(make_world: Make
 
 def test_news_a_rules_file_turns_off_is_not_sent(make_world: MakeWorld) -> None:
     world = make_world(groups=True)
-    rules = world.service.rules
-    assert rules.notify is not None
-    world.service.rules = rules.model_copy(
-        update={"notify": rules.notify.model_copy(update={"send": ["escalation"]})}
-    )
+    set_notify(world, send=["escalation"])
     world.file_request()
     world.settle()
     assert world.sandbox.robots.posts == []
@@ -242,12 +241,7 @@ def test_an_escalation_on_an_item_finds_its_requests_group_through_the_items_mar
     make_world: MakeWorld,
 ) -> None:
     world = make_world(groups=True)
-    rules = world.service.rules
-    assert rules.notify is not None
-    notify = rules.notify.model_copy(
-        update={"route": "request", "request_channel_field": "labels", "send": ["escalation"]}
-    )
-    world.service.rules = rules.model_copy(update={"notify": notify})
+    set_notify(world, route="request", request_channel_field="labels", send=["escalation"])
     request = world.file_request()
     world.settle()
     issue = world.item_keys(request)["s2"]  # a stage: its request is found by its mark

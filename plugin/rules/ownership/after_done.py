@@ -41,6 +41,7 @@ class Redate:
     stage_done: int
     done_day: date
     within: int
+    stage: str  # the ref of the stage re-dated (its comment goes there)
 
 
 def redates_after_done(
@@ -64,7 +65,7 @@ def redates_after_done(
         stage = f"s{clock.redates}"
         for ref, key in sorted(tree.items()):
             if (ref == stage or ref.startswith(stage + ".")) and dues.get(key) != due:
-                found.append(Redate(key, due, number, done_day, clock.within))
+                found.append(Redate(key, due, number, done_day, clock.within, stage))
     return found
 
 
@@ -113,7 +114,7 @@ def redate_after_done(event: JiraEvent, context: Context) -> None:
             context.delivery_key,
         )
     first = redates[0]
-    stage = tree.get(f"s{_stage_of(first, tree)}") or first.key  # the comment goes on the stage
+    stage = tree.get(first.stage) or first.key  # the comment goes on the stage
     text = say(
         rules,
         "after_done.redated",
@@ -130,13 +131,6 @@ def redate_after_done(event: JiraEvent, context: Context) -> None:
         "due dates set after a stage was done",
         extra={"issue": event.issue_key, "items": len(redates), "due": first.due.isoformat()},
     )
-
-
-def _stage_of(redate: Redate, tree: Mapping[str, str]) -> str:
-    """The number of the stage a re-dated item belongs to."""
-    ref = next(ref for ref, key in tree.items() if key == redate.key)
-    match = re.match(r"s(\d+)", ref)
-    return match[1] if match else ""
 
 
 def _stage_name(rules: Rules, number: int) -> str:
