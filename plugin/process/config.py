@@ -440,6 +440,11 @@ class EscalationStep(Model):
     to: Literal["asked", "head", "pm", "requester"] = Field(
         description="asked: the person asked; head: their department head; pm; requester."
     )
+    clock: Literal["hours", "working_hours"] | None = Field(
+        default=None,
+        description="The clock this step counts on; default: escalation.clock. A step that would "
+        "fall due after a later one (2 working hours from a Friday evening) is left out.",
+    )
 
 
 def _process_reminders() -> list[EscalationStep]:

@@ -2,6 +2,10 @@
 
 Reminders and escalation steps come from `escalation` in the rules file, in `after` order
 (the guides: the person asked is reminded, and after 48 hours their department head is told).
+Each step counts on its own clock (`clock` on the step, else `escalation.clock`), so the 2-hour
+first reminder of seed 003 can count working hours while the 48 hours to the head count the wall
+clock; a step that would fall due after a later one (2 working hours from a Friday evening end on
+Monday, after the 24-hour reminder) is left out for that ask rather than said late.
 A step addressed to the head of someone who is a head goes one level up, to the project
 manager; someone in no department has no head, so the project manager hears instead and the
 missing directory entry is named.
@@ -15,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from plugin.process.asks import Ask
-from plugin.process.clocks import WorkClock
+from plugin.process.clocks import ClockKind, WorkClock
 from plugin.process.config import Rules
 from plugin.process.owners import departments_of
 from plugin.process.wording import say
@@ -26,12 +30,13 @@ To = Literal["asked", "head", "pm", "requester"]
 
 @dataclass(frozen=True)
 class Step:
-    """One rung: the n-th step of every ask, `after` hours of the clock, addressed to `to`."""
+    """One rung: the n-th step of every ask, `after` hours of its clock, addressed to `to`."""
 
     number: int
     kind: Kind
     after_hours: float
     to: To
+    clock: ClockKind = "hours"
 
 
 @dataclass(frozen=True)
@@ -52,18 +57,15 @@ def steps(rules: Rules) -> list[Step]:
         rungs, key=lambda rung: (rung[1].after.total_seconds(), rung[0] == "escalation")
     )
     return [
-        Step(number, kind, step.after.total_seconds() / 3600, step.to)  # type: ignore[arg-type]
+        Step(
+            number,
+            kind,  # type: ignore[arg-type]
+            step.after.total_seconds() / 3600,
+            step.to,
+            step.clock or rules.escalation.clock,
+        )
         for number, (kind, step) in enumerate(ordered, start=1)
     ]
-
-
-def due_step(rules: Rules, done_steps: int, elapsed_hours: float) -> Step | None:
-    """The next step of an ask that already took `done_steps` steps, if its time has come."""
-    ladder = steps(rules)
-    if done_steps >= len(ladder):
-        return None
-    step = ladder[done_steps]
-    return step if elapsed_hours >= step.after_hours else None
 
 
 def recipient(
@@ -85,38 +87,64 @@ def recipient(
     return Recipient(heads[0], "head")
 
 
-def work_clock(rules: Rules) -> WorkClock:
-    """The clock asks run on (`escalation.clock`)."""
+def work_clock(rules: Rules, kind: ClockKind | None = None) -> WorkClock:
+    """The clock asks run on (`escalation.clock`), or a step's own."""
     return WorkClock(
-        rules.escalation.clock,
+        kind or rules.escalation.clock,
         rules.work_calendar,
         rules.calendar.work_hours,
         rules.tz,
     )
 
 
+def step_dues(rules: Rules, asked_at: float) -> list[float]:
+    """When each step of the ladder falls due for an ask made at `asked_at`, on its own clock."""
+    start = datetime.fromtimestamp(asked_at, UTC)
+    return [
+        work_clock(rules, step.clock).add(start, step.after_hours).timestamp()
+        for step in steps(rules)
+    ]
+
+
+def _kept(dues: list[float]) -> list[int]:
+    """The ladder indexes an ask takes: a step due after a later one is left out."""
+    return [
+        index for index, due in enumerate(dues) if all(due <= later for later in dues[index + 1 :])
+    ]
+
+
+def next_rung(rules: Rules, asked_at: float, steps_done: int) -> int | None:
+    """The ladder index of the ask's next step, or None after the last one."""
+    kept = _kept(step_dues(rules, asked_at))
+    return next((index for index in kept if index >= steps_done), None)
+
+
 def next_due(rules: Rules, asked_at: float, steps_done: int) -> float | None:
     """When the ask's next step is due, or None after the last one."""
-    ladder = steps(rules)
-    if steps_done >= len(ladder):
-        return None
-    start = datetime.fromtimestamp(asked_at, UTC)
-    return work_clock(rules).add(start, ladder[steps_done].after_hours).timestamp()
+    dues = step_dues(rules, asked_at)
+    index = next((index for index in _kept(dues) if index >= steps_done), None)
+    return None if index is None else dues[index]
 
 
 def due_rung(rules: Rules, asked_at: float, steps_done: int, now: float) -> int:
     """The ladder index of the step to take now: the next one, or, when a sweep did not run for
     a while (an outage), the last one whose time has come. The skipped rungs are not said: a
     head hears of it once, not after a reminder a minute old."""
-    index = steps_done
-    while (due := next_due(rules, asked_at, index + 1)) is not None and due <= now:
-        index += 1
+    dues = step_dues(rules, asked_at)
+    ahead = [index for index in _kept(dues) if index >= steps_done]
+    if not ahead:
+        return steps_done
+    index = ahead[0]
+    for later in ahead[1:]:
+        if dues[later] > now:
+            break
+        index = later
     return index
 
 
-def hours_between(rules: Rules) -> Callable[[float, float], float]:
-    """How an ask's response time is measured: in the configured clock."""
-    clock = work_clock(rules)
+def hours_between(rules: Rules, kind: ClockKind | None = None) -> Callable[[float, float], float]:
+    """How an ask's response time is measured: in the configured clock (or a step's)."""
+    clock = work_clock(rules, kind)
 
     def measure(start: float, end: float) -> float:
         return clock.elapsed(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))

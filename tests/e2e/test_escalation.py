@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +12,7 @@ from sandbox.app import assert_no_violations
 from tests.e2e.conftest import MakeWorld, World, as_person
 
 FLAVOURS = pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def mention_of(world: World, login: str) -> str:
@@ -121,6 +123,46 @@ def test_a_reply_the_webhook_missed_is_found_on_jira_before_reminding(
     assert_no_violations(world.sandbox)
 
 
+def next_working_morning(world: World) -> datetime:
+    """The next Tuesday at 10:00 in Shanghai, after the world's now: a plain working day."""
+    now = world.clock.now().astimezone(SHANGHAI)
+    day = now.date() + timedelta(days=1)
+    while day.weekday() != 1:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 0), tzinfo=SHANGHAI)
+
+
+@FLAVOURS
+def test_the_first_tier_asks_for_an_answer_or_progress_after_two_working_hours(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    morning = next_working_morning(world)
+    world.clock.advance((morning - world.clock.now()).total_seconds())
+    key = world.file_request()
+    world.settle()
+    item = world.items(key)["s2"][0]
+    world.requester.add_comment(item, f"{mention_of(world, 'engineering.contact')} 接口文档在哪？")
+    world.settle()
+
+    sweep_at(world, timedelta(hours=1, minutes=55))
+    assert world.crossdept_comments(item) == []
+    sweep_at(world, timedelta(hours=2, minutes=5))
+    [reminder] = world.crossdept_comments(item)
+    assert reminder.startswith(f"h4. 提醒回复：{item}")
+    assert "已 2 小时未回复（按工作时间计）" in reminder  # the figure is on the clock it names
+    assert "请先回复处理进展和预计答复时间" in reminder
+
+    # A complex question: a progress reply with a time to expect more stops the clock.
+    as_person(world, "engineering.contact").add_comment(item, "比较复杂，正在核对，预计周四答复。")
+    world.settle()
+    sweep_at(world, timedelta(hours=80))
+    assert len(world.crossdept_comments(item)) == 1
+    [ask] = Asks(world.service.store).listing(state=None)
+    assert ask.state == ANSWERED
+    assert_no_violations(world.sandbox)
+
+
 def test_a_sweep_killed_between_the_comment_and_the_record_does_not_say_it_twice(
     make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,7 +185,7 @@ def test_a_sweep_killed_between_the_comment_and_the_record_does_not_say_it_twice
 
     assert len(world.crossdept_comments(item)) == 1
     [ask] = Asks(world.service.store).listing()
-    assert ask.steps_done == 1
+    assert ask.steps_done == 2  # the 24-hour reminder (the 2-hour one was overtaken)
     assert_no_violations(world.sandbox)
 
 

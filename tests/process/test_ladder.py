@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from plugin.process.config import EscalationStep
-from plugin.process.ladder import Recipient, Step, due_step, recipient, steps
+from plugin.process.ladder import Recipient, Step, due_rung, next_due, recipient, steps
 from tests.fakes import CONTACTS, HEADS, PM, REQUESTER, load_default_rules
 
 RULES = load_default_rules()
@@ -23,11 +24,12 @@ def with_ladder(reminders: list[tuple[int, str]], ladder: list[tuple[int, str]])
     return RULES.model_copy(update={"escalation": escalation})
 
 
-def test_the_shipped_ladder_reminds_at_24_hours_tells_the_head_at_48_then_the_pm() -> None:
+def test_the_shipped_ladder_asks_after_2_working_hours_reminds_at_24_then_head_then_pm() -> None:
     assert steps(RULES) == [
-        Step(1, "reminder", 24.0, "asked"),
-        Step(2, "escalation", 48.0, "head"),
-        Step(3, "escalation", 72.0, "pm"),
+        Step(1, "reminder", 2.0, "asked", "working_hours"),
+        Step(2, "reminder", 24.0, "asked", "hours"),
+        Step(3, "escalation", 48.0, "head", "hours"),
+        Step(4, "escalation", 72.0, "pm", "hours"),
     ]
 
 
@@ -41,20 +43,46 @@ def test_steps_come_in_time_order_reminders_first_when_equal() -> None:
     ]
 
 
+TUESDAY_10 = datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+FRIDAY_17 = datetime(2026, 3, 6, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _at(start: datetime, hours: float) -> float:
+    return (start + timedelta(hours=hours)).timestamp()
+
+
 @pytest.mark.parametrize(
-    ("done", "elapsed", "expected"),
+    ("start", "done", "hours", "expected"),
     [
-        (0, 23.9, None),
-        (0, 24.0, 1),
-        (1, 47.0, None),
-        (1, 50.0, 2),
-        (2, 71.0, None),
-        (3, 500.0, None),
+        (TUESDAY_10, 0, 1.9, None),  # 2 working hours: 12:00 the same day
+        (TUESDAY_10, 0, 2.0, 1),
+        (TUESDAY_10, 1, 23.9, None),
+        (TUESDAY_10, 1, 24.0, 2),
+        (TUESDAY_10, 2, 48.0, 3),
+        (TUESDAY_10, 0, 49.0, 3),  # an outage: the head hears once, no stale reminders
+        (TUESDAY_10, 3, 72.0, 4),
+        (TUESDAY_10, 4, 500.0, None),
+        # Friday 17:00: 2 working hours end on Monday 10:00, after the 24-hour reminder
+        # (Saturday 17:00), so that ask skips the first tier instead of saying it late.
+        (FRIDAY_17, 0, 2.0, None),
+        (FRIDAY_17, 0, 23.9, None),
+        (FRIDAY_17, 0, 24.0, 2),
+        (FRIDAY_17, 2, 48.0, 3),
     ],
 )
-def test_one_step_is_due_at_a_time(done: int, elapsed: float, expected: int | None) -> None:
-    step = due_step(RULES, done, elapsed)
-    assert (step.number if step else None) == expected
+def test_one_step_is_due_at_a_time_each_on_its_own_clock(
+    start: datetime, done: int, hours: float, expected: int | None
+) -> None:
+    asked_at, now = start.timestamp(), _at(start, hours)
+    due = next_due(RULES, asked_at, done)
+    step = None if due is None or due > now else due_rung(RULES, asked_at, done, now) + 1
+    assert step == expected
+
+
+def test_the_first_tier_counts_only_working_hours() -> None:
+    evening = datetime(2026, 3, 3, 17, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    due = next_due(RULES, evening.timestamp(), 0)
+    assert due == datetime(2026, 3, 4, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 
 
 @pytest.mark.parametrize(

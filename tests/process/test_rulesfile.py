@@ -130,7 +130,10 @@ def test_the_shipped_timings_are_the_guides_numbers() -> None:
     rules = load_rules(SHIPPED)
     assert rules.ownership.overdue_after_days == 2
     assert rules.ownership.warn_before_due == timedelta(hours=24)
-    assert [(s.after, s.to) for s in rules.escalation.reminders] == [(timedelta(hours=24), "asked")]
+    assert [(s.after, s.to, s.clock) for s in rules.escalation.reminders] == [
+        (timedelta(hours=2), "asked", "working_hours"),  # a simple question: 2 working hours
+        (timedelta(hours=24), "asked", None),  # a complex one: a progress reply in 24 hours
+    ]
     assert [(s.after, s.to) for s in rules.escalation.ladder] == [
         (timedelta(hours=48), "head"),
         (timedelta(hours=72), "pm"),  # "then the project manager"

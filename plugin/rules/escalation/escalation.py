@@ -495,7 +495,8 @@ def _escalation_news(taken: Taken, context: Context) -> News:
         for person, name in context.jira.display_names(people).items()
     }
     when = datetime.fromtimestamp(ask.asked_at, rules.tz).strftime("%Y-%m-%d %H:%M")
-    hours = hours_between(rules)(ask.asked_at, context.clock().timestamp())
+    clock = taken.step.clock
+    hours = hours_between(rules, clock)(ask.asked_at, context.clock().timestamp())
     lines = [
         say(
             rules,
@@ -506,7 +507,7 @@ def _escalation_news(taken: Taken, context: Context) -> News:
             else say(rules, "ask.someone"),
             when=when,
             hours=f"{hours:.0f}",
-            clock=say(rules, f"ask.clock.{rules.escalation.clock}"),
+            clock=say(rules, f"ask.clock.{clock}"),
         )
     ]
     if ask.excerpt:
@@ -633,7 +634,8 @@ def _record(taken: list[Taken], context: Context, now: float) -> list[tuple[int,
 def _text(ask: Ask, step: Step, person: str, rules: Rules, context: Context, now: float) -> str:
     cloud = context.jira.is_cloud
     when = datetime.fromtimestamp(ask.asked_at, rules.tz).strftime("%Y-%m-%d %H:%M")
-    hours = hours_between(rules)(ask.asked_at, now)
+    # The figure is measured on the step's clock, the one its words name.
+    hours = hours_between(rules, step.clock)(ask.asked_at, now)
     asker = mention(ask.asked_by, cloud=cloud) if ask.asked_by else say(rules, "ask.someone")
     values = {
         "key": ask.issue,
@@ -642,7 +644,7 @@ def _text(ask: Ask, step: Step, person: str, rules: Rules, context: Context, now
         "asker": asker,
         "when": when,
         "hours": f"{hours:.0f}",
-        "clock": say(rules, f"ask.clock.{rules.escalation.clock}"),
+        "clock": say(rules, f"ask.clock.{step.clock}"),
     }
     entry = "ask.reminder" if step.kind == "reminder" else "ask.escalation"
     lines = [say(rules, entry, **values)]

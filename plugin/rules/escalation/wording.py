@@ -7,7 +7,7 @@ from plugin.process.wording import SHARED, Wording
 WORDING = Wording(
     {
         "zh-CN": {
-            "ask.reminder": "h4. 提醒回复：{key}\n{mention} {asker}于 {when} 向您提出的问题已 {hours} 小时未回复（按{clock}计）。请回复，或在本问题中处理：",
+            "ask.reminder": "h4. 提醒回复：{key}\n{mention} {asker}于 {when} 向您提出的问题已 {hours} 小时未回复（按{clock}计）。请回复，或在本问题中处理；问题较复杂时，请先回复处理进展和预计答复时间：",
             "ask.escalation": "h4. 升级：{key}\n{mention} {asked}于 {when} 被{asker}提问，已 {hours} 小时未回复（按{clock}计），按跨部门协作流程升级至您：",
             "ask.someone": "有人",
             "ask.clock.hours": "自然时间",
@@ -23,7 +23,7 @@ WORDING = Wording(
             "ask.group.escalation": "{asked} 于 {when} 被 {asker} 提问，已 {hours} 小时未回复（按{clock}计），按跨部门协作流程升级至部门负责人，请协调处理：",
         },
         "en": {
-            "ask.reminder": "h4. Waiting for your answer: {key}\n{mention} {asker} asked you on {when}; {hours} hours ({clock}) without an answer. Please reply, or act on this issue:",
+            "ask.reminder": "h4. Waiting for your answer: {key}\n{mention} {asker} asked you on {when}; {hours} hours ({clock}) without an answer. Please reply, or act on this issue; if it needs longer, reply with your progress and when to expect an answer:",
             "ask.escalation": "h4. Escalated: {key}\n{mention} {asked} was asked by {asker} on {when} and has not answered for {hours} hours ({clock}); the cross-department process escalates it to you:",
             "ask.someone": "someone",
             "ask.clock.hours": "wall-clock hours",

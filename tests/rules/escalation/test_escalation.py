@@ -85,7 +85,7 @@ def test_an_assignment_asks_the_new_assignee_and_done_cancels_every_ask(store: S
     )
     [ask] = Asks(store).listing()
     assert (ask.asked, ask.source, ask.department) == (CONTACTS["技术部"], "assignment", "技术部")
-    assert ask.next_due == (START + timedelta(hours=24)).timestamp()
+    assert ask.next_due == (START + timedelta(hours=2)).timestamp()  # 10:00 + 2 working hours
 
     done = {"status": {"name": "已完成", "statusCategory": {"key": "done"}}}
     router.dispatch(
@@ -138,12 +138,12 @@ def test_notify_also_emails_the_recipient(store: Store) -> None:
 
     report = run_ask_sweep(context(store, jira, rules, START + timedelta(hours=25)))
 
-    assert [step for _ask, step, _who in report.stepped] == [1]
+    assert [step for _ask, step, _who in report.stepped] == [2]
     [(key, people, subject)] = jira.notified
     assert (key, people) == ("XD-9", (CONTACTS["技术部"],))
     assert subject == "提醒回复：XD-9"
     [ask] = Asks(store).listing(state=OPEN)
-    assert ask.steps_done == 1
+    assert ask.steps_done == 2
 
 
 def test_a_step_already_sent_is_recognised_by_its_exact_marker_in_crossdepts_own_comment() -> None:
@@ -184,7 +184,7 @@ def test_a_dry_run_says_which_steps_it_would_take_and_writes_nothing(store: Stor
 
     report = run_ask_sweep(context(store, jira, at=START + timedelta(hours=25)), dry_run=True)
 
-    assert [(step, who) for _id, step, who in report.stepped] == [(1, CONTACTS["技术部"])]
+    assert [(step, who) for _id, step, who in report.stepped] == [(2, CONTACTS["技术部"])]
     assert jira.comments == {}
     [ask] = Asks(store).listing()
     assert ask.steps_done == 0
@@ -492,22 +492,32 @@ def test_a_sweep_after_an_outage_takes_the_rung_that_is_due_in_one_comment(store
     jira.add_issue(
         {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
     )
-    open_ask(store)  # reminder at 24 h, head at 48 h, PM at 72 h: nothing ran for 3 days
+    open_ask(store)  # reminders at 2 and 24 h, head at 48 h, PM at 72 h: nothing ran for 3 days
 
     first = run_ask_sweep(context(store, jira, at=START + timedelta(hours=73)))
     again = run_ask_sweep(context(store, jira, at=START + timedelta(hours=73, minutes=1)))
 
-    assert [(step, who) for _id, step, who in first.stepped] == [(3, PM)]
+    assert [(step, who) for _id, step, who in first.stepped] == [(4, PM)]
     assert again.stepped == ()
     [said] = jira.comments["XD-9"]
-    assert said is not None and said.startswith("h4. 升级：XD-9") and "ask:1:3" in said
+    assert said is not None and said.startswith("h4. 升级：XD-9") and "ask:1:4" in said
     [ask] = Asks(store).listing()
-    assert (ask.steps_done, ask.next_due) == (3, None)
+    assert (ask.steps_done, ask.next_due) == (4, None)
 
 
 @pytest.mark.parametrize(
     ("hours", "done", "rung"),
-    [(23, 0, 0), (25, 0, 0), (49, 0, 1), (73, 0, 2), (73, 1, 2), (49, 1, 1), (100, 2, 2)],
+    [
+        (1, 0, 0),
+        (3, 0, 0),
+        (23, 0, 0),
+        (25, 0, 1),
+        (49, 0, 2),
+        (73, 0, 3),
+        (73, 2, 3),
+        (49, 2, 2),
+        (100, 3, 3),
+    ],
 )
 def test_the_rung_due_is_the_last_one_whose_time_has_come(hours: int, done: int, rung: int) -> None:
     from plugin.process.ladder import due_rung
