@@ -134,6 +134,7 @@ def request_issue(
     reporter: str = REQUESTER,
     issue_type: str = "跨部门协作需求",
     cloud: bool = True,
+    deciders: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A collaboration request as REST (and webhooks) show it."""
     user = {"accountId": reporter} if cloud else {"name": DC_USERS.get(reporter, reporter)}
@@ -149,6 +150,10 @@ def request_issue(
         else None,
         "customfield_10015": start,
         "duedate": due,
+        "customfield_10062": [
+            {"accountId": person} if cloud else {"name": person} for person in deciders
+        ]
+        or None,
     }
     return {"id": str(10000 + int(key.split("-")[1])), "key": key, "fields": fields}
 

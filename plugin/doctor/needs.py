@@ -171,6 +171,8 @@ def site_needs(rules: Rules) -> SiteNeeds:
         fields.append(request_field("start date", "start", "date"))
     if request.fields.project_manager:
         fields.append(request_field("project manager", "project_manager", "user"))
+    if request.fields.decision_makers:
+        fields.append(request_field("decision makers", "decision_makers", "users"))
     for role, type_name, path in (
         ("stage", jira.issue_types.stage, ("jira", "issue_types", "stage")),
         ("deliverable", jira.issue_types.deliverable, ("jira", "issue_types", "deliverable")),
@@ -263,6 +265,10 @@ def site_needs(rules: Rules) -> SiteNeeds:
         people.append(
             PersonNeed(rules.project_manager, "project manager", None, ("project_manager",))
         )
+    people += [
+        PersonNeed(person, "decision maker", None, ("decision_makers", index))
+        for index, person in enumerate(rules.decision_makers)
+    ]
     pages: list[PageNeed] = []
     space = rules.confluence.space if rules.confluence is not None else None
     if rules.confluence is not None and rules.confluence.parent_page and meetings is not None:

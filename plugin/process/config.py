@@ -51,7 +51,7 @@ def _mentions() -> list[Ask]:
 
 
 # Who owns an item. A department key (e.g. 市场部) means that department's head.
-OWNER_ROLES = ("requester", "pm", "head", "contact")
+OWNER_ROLES = ("requester", "pm", "head", "contact", "decision_maker")
 
 
 def describe_value(value: Any) -> str:
@@ -234,6 +234,11 @@ class RequestFields(Model):
         default=None,
         description="User-picker field naming the PM; default: the top-level project_manager.",
     )
+    decision_makers: Text | None = Field(
+        default=None,
+        description="Multi-user-picker field naming the request's decision makers (决策层); "
+        "default: the top-level decision_makers.",
+    )
 
 
 class RequestRules(Model):
@@ -323,11 +328,17 @@ class Deliverable(Model):
     name_en: Text | None = Field(default=None, description="English name, used when language: en.")
     owner: Text = Field(
         default="requester",
-        description="requester | pm | head | contact | <department key>; head/contact mean the "
-        "department of the item (each_department) or the requesting department.",
+        description="requester | pm | head | contact | decision_maker | <department key>; "
+        "head/contact mean the department of the item (each_department) or the requesting "
+        "department; decision_maker the request's decision makers (else the requester).",
     )
     each_department: bool = Field(
         default=False, description="One sub-task per participating department."
+    )
+    each_decision_maker: bool = Field(
+        default=False,
+        description="One sub-task per decision maker of the request (a joint approval: done "
+        "when all are); none when the request has no decision makers.",
     )
     days: int | None = Field(
         default=None,
@@ -362,8 +373,9 @@ class Stage(Model):
     name_en: Text | None = Field(default=None, description="English name, used when language: en.")
     owner: Text = Field(
         default="requester",
-        description="requester | pm | head | contact | <department key>; head/contact mean the "
-        "requesting department's.",
+        description="requester | pm | head | contact | decision_maker | <department key>; "
+        "head/contact mean the requesting department's; decision_maker the request's first "
+        "decision maker (else the requester).",
     )
     days: int = Field(ge=1, description="Working days after the previous stage's due date.")
     description: str | None = Field(default=None, description="What the stage is for.")
@@ -704,6 +716,11 @@ class Rules(Model):
     )
     project_manager: User | None = Field(
         default=None, description="Default project manager (account id or username) for pm owners."
+    )
+    decision_makers: list[User] = Field(
+        default_factory=list,
+        description="The decision makers (决策层, e.g. 总监) who approve the plan and accept the "
+        "results, when the request's own field names none.",
     )
     jira: JiraRules
     calendar: CalendarRules = CalendarRules()

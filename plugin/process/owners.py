@@ -2,11 +2,14 @@
 
 Every item has exactly one owner. The rules file names owners by role:
 `requester` (the request's reporter), `pm`, `head` or `contact` (of the item's department, else
-the requesting department), or a department key (that department's head).
+the requesting department), `decision_maker` (the request's first decision maker, else the
+requester: without a decision maker the requesting side decides, as before), or a department key
+(that department's head).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,7 +17,7 @@ from plugin.process.config import Rules
 from plugin.process.wording import department_name, say
 from plugin.spine.errors import CrossdeptError
 
-Role = Literal["head", "contact", "requester", "pm"]
+Role = Literal["head", "contact", "requester", "pm", "decision_maker"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,14 @@ def resolve_owner(
     requester: str | None,
     project_manager: str | None,
     stage_number: int,
+    decision_makers: Sequence[str] = (),
 ) -> Owner:
     """Turn an owner word into one person, or raise OwnerUnresolvedError naming what is missing."""
     home = department or requesting_department
+    if spec == "decision_maker" and decision_makers:
+        return Owner(decision_makers[0], "decision_maker")
+    if spec == "decision_maker":
+        spec = "requester"
     if spec == "requester":
         if not requester:
             raise OwnerUnresolvedError(say(rules, "problem.no_reporter"))

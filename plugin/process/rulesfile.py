@@ -577,6 +577,17 @@ def _check_stages(rules: Rules, lines: LineMap) -> list[Problem]:
             problems += _check_owner(
                 rules, deliverable.owner, deliverable.each_department, (*there, "owner"), lines
             )
+            if deliverable.each_decision_maker and (
+                deliverable.each_department or deliverable.owner != "decision_maker"
+            ):
+                problems.append(
+                    Problem(
+                        lines.value_line((*there, "each_decision_maker")),
+                        (*there, "each_decision_maker"),
+                        "one item per decision maker is owned by each of them: use owner: "
+                        "decision_maker, without each_department",
+                    )
+                )
             if deliverable.days is not None and deliverable.days > stage.days:
                 problems.append(
                     Problem(

@@ -48,11 +48,11 @@ def test_check_config_summarises_a_valid_file(runner: CliRunner) -> None:
     assert "  projects: XD" in lines
     assert "  departments: 4 (市场部, 技术部, 产品部, 财务部)" in lines
     assert "  stages: 6 (5 with a meeting)" in lines
-    assert "  deliverables: 11 (6 made once per department)" in lines
+    assert "  deliverables: 13 (6 made once per department, 2 once per decision maker)" in lines
     # 6 stage tasks + 5 single sub-tasks + 6 per-department deliverables x 4 departments
     assert (
         "  a request with 4 departments yields 35 issues: 6 stage tasks + 29 deliverable sub-tasks"
-        in lines
+        ", and 2 more per decision maker it names" in lines
     )
     assert any(
         line.startswith("  calendar: mon, tue, wed, thu, fri 09:00-18:00, CN") for line in lines

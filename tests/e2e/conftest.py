@@ -44,6 +44,7 @@ COLLABORATING = ("技术部", "产品部", "财务部")
 DEPARTMENTS_FIELD = "customfield_10051"
 REQUESTING_FIELD = "customfield_10050"
 START_FIELD = "customfield_10015"
+DECIDERS_FIELD = "customfield_10062"
 FAR_FUTURE = datetime(9999, 1, 1)  # huey's naive UTC: "every message is ready"
 # 6 stages + the sub-tasks of 4 departments under the shipped rules (tests/rules/trees/test_trees.py pins it).
 FULL_TREE = 35
@@ -150,19 +151,37 @@ class World:
         requesting: str = REQUESTING,
         summary: str = "2026年Q1新品X推广",
         start: str = START,
+        deciders: tuple[str, ...] = (),
     ) -> str:
         """The requester files a collaboration request; returns its key."""
-        issue = self.requester.create_issue(
-            fields={
-                "project": {"key": "XD"},
-                "issuetype": {"name": "跨部门协作需求"},
-                "summary": summary,
-                REQUESTING_FIELD: {"value": requesting},
-                DEPARTMENTS_FIELD: [{"value": name} for name in collaborating],
-                START_FIELD: start,
-            }
-        )
+        fields: dict[str, Any] = {
+            "project": {"key": "XD"},
+            "issuetype": {"name": "跨部门协作需求"},
+            "summary": summary,
+            REQUESTING_FIELD: {"value": requesting},
+            DEPARTMENTS_FIELD: [{"value": name} for name in collaborating],
+            START_FIELD: start,
+        }
+        if deciders:
+            fields[DECIDERS_FIELD] = self.user_values(deciders)
+        issue = self.requester.create_issue(fields=fields)
         return str(issue.key)
+
+    def user_values(self, logins: tuple[str, ...]) -> list[dict[str, str]]:
+        """People as a user picker takes them: account ids on Cloud, usernames on Data Center."""
+        if self.flavour.name == "cloud":
+            return [{"accountId": self.sandbox.jira.users[login].account_id} for login in logins]
+        return [{"name": login} for login in logins]
+
+    def person_id(self, login: str) -> str:
+        """How crossdept names one of the seed's people on this flavour."""
+        if self.flavour.name == "cloud":
+            return self.sandbox.jira.users[login].account_id
+        return login
+
+    def set_deciders(self, key: str, logins: tuple[str, ...]) -> None:
+        """The requester names the request's decision makers (决策人)."""
+        self.requester.issue(key).update(fields={DECIDERS_FIELD: self.user_values(logins)})
 
     def set_departments(self, key: str, collaborating: tuple[str, ...]) -> None:
         """The requester changes the collaborating departments of a request."""

@@ -169,6 +169,36 @@ def test_a_department_added_later_adds_only_its_items(make_world: MakeWorld, fla
 
 
 @FLAVOURS
+def test_the_decision_makers_named_on_a_request_approve_the_plan_and_accept_jointly(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    key = world.file_request(deciders=("director",))
+    world.settle()
+    director, coo = world.person_id("director"), world.person_id("coo")
+    tree = world.tree(key)
+    assert tree["s5"]["assignee"]["displayName"] == "Example Director (总监, 决策人)"
+    approval, acceptance = tree[f"s3.d3.{director}"], tree[f"s5.d2.{director}"]
+    assert approval["summary"] == "《决策层审批意见》 — 决策人 1/1"
+    assert approval["parent"]["key"] == world.items(key)["s3"][0]
+    assert acceptance["assignee"]["displayName"] == "Example Director (总监, 决策人)"
+    assert_one_tree(world, key, world.full_tree + 2)
+
+    # A second decision maker named later: a joint decision, only the newcomer's items added.
+    before = world.items(key)
+    world.set_deciders(key, ("director", "coo"))
+    world.settle()
+    after = world.items(key)
+    assert sorted(set(after) - set(before)) == [f"s3.d3.{coo}", f"s5.d2.{coo}"]
+    assert {ref: after[ref] for ref in before} == before
+    assert world.tree(key)[f"s5.d2.{coo}"]["assignee"]["displayName"] == (
+        "Example COO (运营总监, 决策人)"
+    )
+    assert_one_tree(world, key, world.full_tree + 4)
+    assert_no_violations(world.sandbox)
+
+
+@FLAVOURS
 def test_a_bad_day_of_503s_and_429s_is_retried_into_exactly_one_tree(
     make_world: MakeWorld, flavour: str
 ) -> None:

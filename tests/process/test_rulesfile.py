@@ -58,7 +58,7 @@ def test_the_shipped_rules_encode_the_six_steps_with_their_leads() -> None:
         ("需求对接与职责分工", "requester"),
         ("方案制定与共识确认", "requester"),
         ("执行推进与进度跟踪", "pm"),
-        ("成果验收", "requester"),
+        ("成果验收", "decision_maker"),  # the decision maker accepts (else the requester)
         ("复盘优化", "requester"),
     ]
     assert all(stage.name_en and stage.description_en for stage in rules.stages)
@@ -107,6 +107,8 @@ def test_the_shipped_deliverables_are_every_output_with_one_owner_each() -> None
         "《跨部门合作计划表》": ("requester", False),
         "《各部门实施方案》": ("contact", True),
         "《协作方案审批表》": ("head", True),  # signed by every department
+        "《决策层审批意见》": ("decision_maker", False),  # one each (each_decision_maker)
+        "《验收结论》": ("decision_maker", False),
         "本部门任务执行": ("contact", True),
         "《项目进度跟踪表》": ("pm", False),
         "《风险应对记录表》": ("pm", False),
@@ -589,3 +591,13 @@ def test_a_deadline_counted_from_a_stage_names_stages_that_exist_in_order() -> N
     backwards = VALID + "ownership:\n  after_done:\n    - {stage_done: 1, redates: 1, within: 5}\n"
     [problem] = problems_in(backwards)
     assert "stage 1 is not after stage 1" in problem
+
+
+def test_one_item_per_decision_maker_must_be_owned_by_them() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "        owner: decision_maker\n        each_decision_maker: true\n        days: 4",
+        "        owner: head\n        each_decision_maker: true\n        days: 4",
+    )
+    [problem] = problems_in(text)
+    assert "stages[2].deliverables[2].each_decision_maker" in problem
+    assert "use owner: decision_maker" in problem

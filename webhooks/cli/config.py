@@ -17,9 +17,14 @@ EXAMPLE_DEPARTMENTS = 4
 
 
 def count_issues(rules: Rules, departments: int) -> tuple[int, int]:
-    """Stage tasks and deliverable sub-tasks one request with `departments` departments yields."""
+    """Stage tasks and deliverable sub-tasks one request with `departments` departments yields
+    (and the file's own decision makers, when the request names none)."""
     subtasks = sum(
-        departments if deliverable.each_department else 1
+        departments
+        if deliverable.each_department
+        else len(rules.decision_makers)
+        if deliverable.each_decision_maker
+        else 1
         for stage in rules.stages
         for deliverable in stage.deliverables
     )
@@ -30,6 +35,7 @@ def summarize(rules: Rules) -> list[str]:
     """Say in a few lines what the rules will do, so an admin sees they loaded what they meant."""
     deliverables = [d for stage in rules.stages for d in stage.deliverables]
     per_department = sum(1 for d in deliverables if d.each_department)
+    per_decider = sum(1 for d in deliverables if d.each_decision_maker)
     stages, subtasks = count_issues(rules, EXAMPLE_DEPARTMENTS)
     calendar = rules.calendar
     holidays = f"{calendar.holidays} public holidays" if calendar.holidays else "no public holidays"
@@ -39,9 +45,11 @@ def summarize(rules: Rules) -> list[str]:
         f"language: {rules.language}; timezone: {rules.timezone}",
         f"departments: {len(rules.departments)} ({', '.join(rules.departments)})",
         f"stages: {len(rules.stages)} ({meetings} with a meeting)",
-        f"deliverables: {len(deliverables)} ({per_department} made once per department)",
+        f"deliverables: {len(deliverables)} ({per_department} made once per department, "
+        f"{per_decider} once per decision maker)",
         f"a request with {EXAMPLE_DEPARTMENTS} departments yields {stages + subtasks} issues: "
-        f"{stages} stage tasks + {subtasks} deliverable sub-tasks",
+        f"{stages} stage tasks + {subtasks} deliverable sub-tasks"
+        + (f", and {per_decider} more per decision maker it names" if per_decider else ""),
         f"calendar: {', '.join(calendar.workdays)} {format_work_hours(calendar.work_hours)}, "
         f"{holidays}, {len(calendar.extra_holidays)} extra holidays, "
         f"{len(calendar.extra_workdays)} extra working days",

@@ -38,6 +38,7 @@ class RequestSnapshot:
     reporter: str | None = None
     project_manager: str | None = None
     date_problems: tuple[str, ...] = ()
+    decision_makers: tuple[str, ...] = ()  # the request's field, else the rules' decision_makers
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,9 @@ def request_fields(rules: Rules) -> list[str]:
         wanted.departments,
         wanted.due,
     ]
-    names += [name for name in (wanted.start, wanted.project_manager) if name]
+    names += [
+        name for name in (wanted.start, wanted.project_manager, wanted.decision_makers) if name
+    ]
     return list(dict.fromkeys(names))
 
 
@@ -151,6 +154,14 @@ def read_request(
     project = fields.get("project") or {}
     issue_type = fields.get("issuetype") or {}
     pm = _user_id(fields.get(wanted.project_manager)) if wanted.project_manager else None
+    named = fields.get(wanted.decision_makers) if wanted.decision_makers else None
+    deciders = tuple(
+        dict.fromkeys(
+            person
+            for person in (_user_id(value) for value in (named if isinstance(named, list) else []))
+            if person
+        )
+    )
     return RequestSnapshot(
         key=str(issue.get("key") or ""),
         project=str(project.get("key") or "") if isinstance(project, Mapping) else "",
@@ -165,6 +176,7 @@ def read_request(
         reporter=_user_id(fields.get("reporter")),
         project_manager=pm or rules.project_manager,
         date_problems=tuple(problems),
+        decision_makers=deciders or tuple(rules.decision_makers),
     )
 
 
@@ -227,6 +239,7 @@ class _Planner:
                 requester=snapshot.reporter,
                 project_manager=snapshot.project_manager,
                 stage_number=stage_number,
+                decision_makers=snapshot.decision_makers,
             )
         except OwnerUnresolvedError as error:
             self.problems.append(error.problem)
@@ -300,6 +313,9 @@ class _Planner:
             offset = deliverable.days if deliverable.days is not None else span.stage.days
             due = self.calendar.add_working_days(span.origin, offset)
             due = min(max(due, span.starts), span.due)
+            if deliverable.each_decision_maker:
+                found += self.decision_items(span, index, deliverable, due, offset)
+                continue
             targets: Sequence[str | None] = (
                 self.departments if deliverable.each_department else (None,)
             )
@@ -334,6 +350,48 @@ class _Planner:
                         starts=span.starts,
                     )
                 )
+        return found
+
+    def decision_items(
+        self, span: _StageSpan, index: int, deliverable: Deliverable, due: date, offset: int
+    ) -> list[PlannedItem]:
+        """A joint decision: one item per decision maker (the ref names the person, so a changed
+        list adds the newcomer's item and leaves the others'); none without decision makers."""
+        rules, number = self.rules, span.number
+        deciders = self.snapshot.decision_makers
+        found: list[PlannedItem] = []
+        for position, person in enumerate(deciders, start=1):
+            owner = Owner(person, "decision_maker")
+            ref = f"s{number}.d{index}.{person}"
+            name = rules.text(deliverable.name, deliverable.name_en)
+            summary = say(
+                rules, "deliverable_decider_summary", name=name, n=position, total=len(deciders)
+            )
+            found.append(
+                PlannedItem(
+                    ref=ref,
+                    parent=f"s{number}",
+                    level="deliverable",
+                    issue_type=rules.jira.issue_types.deliverable,
+                    summary=_summary(summary),
+                    description=_deliverable_description(
+                        rules,
+                        self.snapshot,
+                        span.stage,
+                        number,
+                        deliverable,
+                        owner,
+                        due,
+                        offset,
+                        self.cloud,
+                        self.footer(ref),
+                    ),
+                    owner=owner,
+                    due=due,
+                    stage=number,
+                    starts=span.starts,
+                )
+            )
         return found
 
     def epic_item(self, first_stage: PlannedItem | None, last_due: date) -> PlannedItem:
@@ -510,7 +568,9 @@ def _deliverable_description(
     text = rules.text(deliverable.description or "", deliverable.description_en)
     if text:
         lines.append(text)
-    if deliverable.each_department:
+    if deliverable.each_decision_maker:
+        lines.append(say(rules, "line.joint_decision"))
+    elif deliverable.each_department:
         if deliverable.owner == "head":
             lines.append(say(rules, "line.signoff"))
         else:

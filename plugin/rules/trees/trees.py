@@ -649,11 +649,14 @@ schedule = Schedule()  # the tree rule has no periodic work
 
 
 def touches_departments(event: JiraEvent, rules: Rules, jira: JiraPort) -> bool:
-    """Say whether an update changed a department field (changelogs name custom fields by name)."""
+    """Say whether an update changed a department field, or the decision makers, which add
+    items too (changelogs name custom fields by name)."""
     if event.changelog is None:
         return False
     wanted = rules.jira.request.fields
     ids = {wanted.departments, wanted.requesting_department}
+    if wanted.decision_makers:
+        ids.add(wanted.decision_makers)
     unnamed = []
     for item in event.changelog.items:
         if item.field_id in ids or item.field in ids:

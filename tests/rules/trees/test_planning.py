@@ -89,6 +89,43 @@ def test_owners_follow_the_roles(rules) -> None:
     assert by_ref["s2.d1.技术部"].owner.role == "contact"
 
 
+DIRECTOR, COO = "557058:director", "557058:coo"
+
+
+def test_without_decision_makers_the_requester_accepts_and_no_approval_items_are_made(
+    rules,
+) -> None:
+    by_ref = plan(rules).by_ref()
+    assert by_ref["s5"].owner.account == REQUESTER
+    assert not [ref for ref in by_ref if ref.startswith(("s3.d3", "s5.d2"))]
+
+
+def test_decision_makers_named_on_the_request_own_the_acceptance_and_decide_jointly(
+    rules,
+) -> None:
+    tree = plan(rules, deciders=[DIRECTOR, COO])
+    by_ref = tree.by_ref()
+    assert (by_ref["s5"].owner.account, by_ref["s5"].owner.role) == (DIRECTOR, "decision_maker")
+    approvals = [item for item in tree.items if item.ref.startswith("s3.d3.")]
+    acceptances = [item for item in tree.items if item.ref.startswith("s5.d2.")]
+    assert [item.owner.account for item in approvals] == [DIRECTOR, COO]
+    assert [item.owner.account for item in acceptances] == [DIRECTOR, COO]
+    assert [item.summary for item in approvals] == [
+        "《决策层审批意见》 — 决策人 1/2",
+        "《决策层审批意见》 — 决策人 2/2",
+    ]
+    assert all(item.due <= by_ref["s3"].due and item.parent == "s3" for item in approvals)
+    text = acceptances[1].description
+    assert f"[~accountid:{COO}]" in text and "决策人" in text and "全部确认才算通过" in text
+    assert len(tree.items) == 35 + 4
+
+
+def test_the_rules_decision_makers_stand_in_when_the_request_names_none(rules) -> None:
+    rules = rules.model_copy(update={"decision_makers": [DIRECTOR]})
+    assert plan(rules).by_ref()["s5"].owner.account == DIRECTOR
+    assert plan(rules, deciders=[COO]).by_ref()["s5"].owner.account == COO  # the request's own
+
+
 def test_summaries_and_descriptions_are_written_for_people(rules) -> None:
     by_ref = plan(rules).by_ref()
     assert by_ref["s1"].summary == "【XD-1 新品推广】阶段1 需求发起与目标对齐"
