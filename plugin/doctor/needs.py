@@ -89,7 +89,7 @@ class PersonNeed:
     """A person named in the rules, who must exist and be active."""
 
     account: str
-    role: Literal["head", "contact", "member", "project manager"]
+    role: Literal["head", "contact", "member", "project manager", "decision maker"]
     department: str | None
     path: FieldPath
 
