@@ -27,6 +27,7 @@ from pydantic import (
     WithJsonSchema,
     create_model,
     field_validator,
+    model_validator,
 )
 
 Language = Literal["zh-CN", "en"]
@@ -404,6 +405,28 @@ class AfterDone(Model):
     within: int = Field(ge=0, description="Working days after the day the stage was done.")
 
 
+class Feedback(Model):
+    """Feedback that sends an item back for work, and the working days its owner has: an
+    acceptance finding (rework) or review comments on a document (revision). Exactly one of
+    `status` (the item moved into it) or `label` (the label added) says it happened."""
+
+    kind: Literal["rework", "revision"] = Field(
+        description="rework: an acceptance finding; revision: review comments on a document."
+    )
+    status: Text | None = Field(default=None, description="The status meaning the feedback.")
+    label: Text | None = Field(default=None, description="The label meaning the feedback.")
+    stages: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, description="Only items of these stages (1 = the first); [] = any."
+    )
+    within: int = Field(default=3, ge=1, description="Working days after the feedback.")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Self:
+        if (self.status is None) == (self.label is None):
+            raise ValueError("say what the feedback is with exactly one of status or label")
+        return self
+
+
 class OwnershipRules(Model):
     """Every item has one owner and one due date (唯一负责人, 时间节点)."""
 
@@ -442,6 +465,12 @@ class OwnershipRules(Model):
         default_factory=list,
         description="Deadlines counted from a stage's actual completion, e.g. the retrospective "
         "within 5 working days of the acceptance: {stage_done: 5, redates: 6, within: 5}.",
+    )
+    feedback: list[Feedback] = Field(
+        default_factory=list,
+        description="Deadlines counted from feedback: an item moved to a status or given a label "
+        "is due `within` working days after it, e.g. {kind: rework, label: 验收不通过, "
+        "stages: [5], within: 3}.",
     )
 
 

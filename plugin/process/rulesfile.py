@@ -474,7 +474,23 @@ def check_references(rules: Rules, lines: LineMap) -> list[Problem]:
     problems += _check_escalation(rules, lines)
     problems += _check_notify(rules, lines)
     problems += _check_after_done(rules, lines)
+    problems += _check_feedback(rules, lines)
     return problems
+
+
+def _check_feedback(rules: Rules, lines: LineMap) -> list[Problem]:
+    """Each feedback deadline names stages the file has."""
+    count = len(rules.stages)
+    return [
+        Problem(
+            lines.value_line(("ownership", "feedback", index, "stages", position)),
+            ("ownership", "feedback", index, "stages", position),
+            f"there is no stage {number}: the file has {count} stage" + ("s" if count != 1 else ""),
+        )
+        for index, clock in enumerate(rules.ownership.feedback)
+        for position, number in enumerate(clock.stages)
+        if number > count
+    ]
 
 
 def _check_after_done(rules: Rules, lines: LineMap) -> list[Problem]:

@@ -190,3 +190,42 @@ def test_the_retrospective_is_due_five_working_days_after_the_acceptance_is_actu
     world.settle()
     assert len(world.crossdept_comments(items["s6"])) == 1
     assert_no_violations(world.sandbox)
+
+
+@FLAVOURS
+def test_an_acceptance_finding_gives_its_owner_three_working_days_and_review_comments_too(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world, items = built(make_world, flavour)
+    rules = world.service.rules
+    item = items["s5.d1.技术部"]  # the engineering self-check, found wanting at acceptance
+    world.requester.issue(item).update(fields={"labels": ["验收不通过"]})
+    world.settle()
+
+    day = world.clock.now().astimezone(rules.tz).date()
+    due = rules.work_calendar.add_working_days(day, 3).isoformat()
+    assert world.requester.issue(item, fields="duedate").fields.duedate == due
+    # Its stage would have ended first: it moves to the same day, so no child is after it.
+    assert world.requester.issue(items["s5"], fields="duedate").fields.duedate == due
+    [said] = world.crossdept_comments(item)
+    assert said.startswith(f"h4. 验收不通过，须在 3 个工作日内整改：{item}")
+    owner = "engineering.contact"
+    assert (world.person_id(owner) in said) and f"截止日期已设为 {due}" in said
+    assert f"所属阶段 {items['s5']} 原定 2026-03-30 截止" in said
+
+    # Another edit, the label still there: the date is set, nothing more is said.
+    world.requester.issue(item).update(fields={"labels": ["验收不通过", "复查"]})
+    world.settle()
+    assert len(world.crossdept_comments(item)) == 1
+
+    # Rework is for acceptance (stage 5) only; review comments on any document are a revision.
+    plan = items["s2.d2"]
+    world.requester.issue(plan).update(fields={"labels": ["验收不通过"]})
+    world.settle()
+    assert world.crossdept_comments(plan) == []
+    world.requester.issue(plan).update(fields={"labels": ["验收不通过", "待修订"]})
+    world.settle()
+    [revision] = world.crossdept_comments(plan)
+    assert revision.startswith(f"h4. 收到评审意见，须在 3 个工作日内修订：{plan}")
+    assert world.requester.issue(plan, fields="duedate").fields.duedate == due
+    assert_no_violations(world.sandbox)

@@ -601,3 +601,20 @@ def test_one_item_per_decision_maker_must_be_owned_by_them() -> None:
     [problem] = problems_in(text)
     assert "stages[2].deliverables[2].each_decision_maker" in problem
     assert "use owner: decision_maker" in problem
+
+
+def test_a_feedback_deadline_names_stages_the_file_has() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "label: 验收不通过, stages: [5]", "label: 验收不通过, stages: [9]"
+    )
+    [problem] = problems_in(text)
+    assert "ownership.feedback[0].stages[0]: there is no stage 9: the file has 6 stages" in problem
+
+
+def test_feedback_is_a_status_or_a_label_not_both() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "{kind: revision, label: 待修订, within: 3}",
+        "{kind: revision, label: 待修订, status: 待修订, within: 3}",
+    )
+    [problem] = problems_in(text)
+    assert "ownership.feedback[1]" in problem and "exactly one of status or label" in problem
