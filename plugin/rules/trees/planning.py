@@ -324,30 +324,10 @@ class _Planner:
                 if owner is None:
                     continue
                 ref = f"s{number}.d{index}" + (f".{department}" if department else "")
+                summary = _deliverable_summary(rules, deliverable, department)
                 found.append(
-                    PlannedItem(
-                        ref=ref,
-                        parent=f"s{number}",
-                        level="deliverable",
-                        issue_type=rules.jira.issue_types.deliverable,
-                        summary=_summary(_deliverable_summary(rules, deliverable, department)),
-                        description=_deliverable_description(
-                            rules,
-                            self.snapshot,
-                            span.stage,
-                            number,
-                            deliverable,
-                            owner,
-                            due,
-                            offset,
-                            self.cloud,
-                            self.footer(ref),
-                        ),
-                        owner=owner,
-                        due=due,
-                        stage=number,
-                        department=department,
-                        starts=span.starts,
+                    self.deliverable_item(
+                        span, deliverable, ref, summary, owner, due, offset, department
                     )
                 )
         return found
@@ -359,40 +339,59 @@ class _Planner:
         list adds the newcomer's item and leaves the others'); none without decision makers."""
         rules, number = self.rules, span.number
         deciders = self.snapshot.decision_makers
-        found: list[PlannedItem] = []
-        for position, person in enumerate(deciders, start=1):
-            owner = Owner(person, "decision_maker")
-            ref = f"s{number}.d{index}.{person}"
-            name = rules.text(deliverable.name, deliverable.name_en)
-            summary = say(
-                rules, "deliverable_decider_summary", name=name, n=position, total=len(deciders)
+        name = rules.text(deliverable.name, deliverable.name_en)
+        return [
+            self.deliverable_item(
+                span,
+                deliverable,
+                f"s{number}.d{index}.{person}",
+                say(
+                    rules, "deliverable_decider_summary", name=name, n=position, total=len(deciders)
+                ),
+                Owner(person, "decision_maker"),
+                due,
+                offset,
             )
-            found.append(
-                PlannedItem(
-                    ref=ref,
-                    parent=f"s{number}",
-                    level="deliverable",
-                    issue_type=rules.jira.issue_types.deliverable,
-                    summary=_summary(summary),
-                    description=_deliverable_description(
-                        rules,
-                        self.snapshot,
-                        span.stage,
-                        number,
-                        deliverable,
-                        owner,
-                        due,
-                        offset,
-                        self.cloud,
-                        self.footer(ref),
-                    ),
-                    owner=owner,
-                    due=due,
-                    stage=number,
-                    starts=span.starts,
-                )
-            )
-        return found
+            for position, person in enumerate(deciders, start=1)
+        ]
+
+    def deliverable_item(
+        self,
+        span: _StageSpan,
+        deliverable: Deliverable,
+        ref: str,
+        summary: str,
+        owner: Owner,
+        due: date,
+        offset: int,
+        department: str | None = None,
+    ) -> PlannedItem:
+        """One sub-task of a stage: a deliverable, or one department's or one person's copy."""
+        rules, number = self.rules, span.number
+        return PlannedItem(
+            ref=ref,
+            parent=f"s{number}",
+            level="deliverable",
+            issue_type=rules.jira.issue_types.deliverable,
+            summary=_summary(summary),
+            description=_deliverable_description(
+                rules,
+                self.snapshot,
+                span.stage,
+                number,
+                deliverable,
+                owner,
+                due,
+                offset,
+                self.cloud,
+                self.footer(ref),
+            ),
+            owner=owner,
+            due=due,
+            stage=number,
+            department=department,
+            starts=span.starts,
+        )
 
     def epic_item(self, first_stage: PlannedItem | None, last_due: date) -> PlannedItem:
         """The epic crossdept creates for the request (`epic: create`), owned like stage 1."""
