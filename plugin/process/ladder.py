@@ -113,10 +113,15 @@ def _kept(dues: list[float]) -> list[int]:
     ]
 
 
-def next_rung(rules: Rules, asked_at: float, steps_done: int) -> int | None:
-    """The ladder index of the ask's next step, or None after the last one."""
-    kept = _kept(step_dues(rules, asked_at))
-    return next((index for index in kept if index >= steps_done), None)
+def standing(rules: Rules, ask: Ask) -> int | None:
+    """The ladder index an open ask stands at, read from its stored next due time rather than its
+    count of steps: the count means another step once the admin adds or removes one (the shipped
+    ladder gained its 2-hour tier), and an ask reminded at 24 hours must not be reminded at 24
+    hours again. None when nothing is left for it on the ladder as it is now."""
+    if ask.next_due is None:
+        return None
+    dues = step_dues(rules, ask.asked_at)
+    return next((index for index in _kept(dues) if dues[index] >= ask.next_due - 1), None)
 
 
 def next_due(rules: Rules, asked_at: float, steps_done: int) -> float | None:

@@ -10,7 +10,7 @@ import click
 
 from plugin.process.asks import Ask, Asks
 from plugin.process.config import Rules
-from plugin.process.ladder import next_rung, recipient, steps, work_clock
+from plugin.process.ladder import recipient, standing, steps, work_clock
 from webhooks.cli.shared import STORE_ENVIRONMENT, display_names, fail, open_store
 
 
@@ -70,7 +70,7 @@ def _iso(moment: float | None, rules: Rules) -> str | None:
 
 
 def _row(ask: Ask, rules: Rules, now: float) -> dict[str, object]:
-    rung = next_rung(rules, ask.asked_at, ask.steps_done)
+    rung = standing(rules, ask)
     upcoming = None if rung is None else steps(rules)[rung]
     heard = (
         recipient(upcoming, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)

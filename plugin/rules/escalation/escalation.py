@@ -32,6 +32,7 @@ from plugin.process.ladder import (
     hours_between,
     next_due,
     recipient,
+    standing,
     steps,
 )
 from plugin.process.mentions import asks_something, first_lines, mentioned
@@ -572,7 +573,12 @@ def _step(
             cancelled = asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
             settle_label(context, ask.issue, cancelled, now)
         return None
-    step = steps(rules)[due_rung(rules, ask.asked_at, ask.steps_done, now)]
+    stands = standing(rules, ask)
+    if stands is None:  # the ladder was shortened under it: nothing more to say
+        if not dry_run:
+            asks.record_steps([(ask.id, ask.steps_done, ask.steps_done, None)])
+        return None
+    step = steps(rules)[due_rung(rules, ask.asked_at, stands, now)]
     heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)
     if heard.missing:
         log.warning(

@@ -606,3 +606,43 @@ def test_an_fyi_mention_starts_no_clock_until_an_edit_asks_something(store: Stor
 
     router.dispatch(comment(f"FYI [~accountid:{contact}] 方案已更新", "comment_updated"), ctx)
     assert Asks(store).listing(state=OPEN) == []  # the question was taken back
+
+
+def test_an_ask_stands_where_its_next_due_time_is_when_the_admin_changes_the_ladder(
+    store: Store,
+) -> None:
+    jira = FakeJira()
+    jira.add_issue(
+        {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
+    )
+    open_ask(store)
+    # The 2-hour reminder was said under the shipped ladder; the 24-hour one is next.
+    [ask] = Asks(store).listing()
+    Asks(store).record_steps([(ask.id, 0, 1, (START + timedelta(hours=24)).timestamp())])
+    # Then the admin drops the 2-hour tier: step 1 done would now mean "reminded at 24 hours",
+    # and counting from it would tell the head after 25 hours.
+    rules = load_default_rules()
+    escalation = rules.escalation.model_copy(update={"reminders": rules.escalation.reminders[1:]})
+    rules = rules.model_copy(update={"escalation": escalation})
+
+    report = run_ask_sweep(context(store, jira, rules, START + timedelta(hours=25)))
+
+    assert [(step, who) for _id, step, who in report.stepped] == [(1, CONTACTS["技术部"])]
+    [said] = jira.comments["XD-9"]
+    assert said is not None and said.startswith("h4. 提醒回复：XD-9")
+
+
+def test_an_ask_past_the_end_of_a_shortened_ladder_says_nothing_more(store: Store) -> None:
+    jira = FakeJira()
+    jira.add_issue(
+        {"id": "10009", "key": "XD-9", "fields": {"summary": "s", "status": {"name": "进行中"}}}
+    )
+    open_ask(store)
+    [ask] = Asks(store).listing()
+    Asks(store).record_steps([(ask.id, 0, 3, (START + timedelta(hours=96)).timestamp())])
+
+    report = run_ask_sweep(context(store, jira, at=START + timedelta(hours=100)))
+
+    assert report.stepped == () and "XD-9" not in jira.comments
+    [ask] = Asks(store).listing()
+    assert ask.next_due is None  # no sweep picks it up again
