@@ -10,7 +10,7 @@ from plugin.process.wording import mention
 
 
 def scene_escalation(demo: Demo) -> None:
-    """9. A contact asked in a comment does not answer: reminded, then the head hears; once each."""
+    """10. A contact asked in a comment does not answer: reminded, then the head hears; once each."""
     stage = {item.ref: item for item in demo.tree}["s2"]
     engineering = demo.rules.departments["技术部"]
     cloud = demo.seed.is_cloud
@@ -21,7 +21,7 @@ def scene_escalation(demo: Demo) -> None:
         stage.key, f"{mention(engineering.contact, cloud=cloud)} 技术方案的预算能在周五前确认吗？"
     )
     demo.wait_for("the ask to be recorded", lambda: finished(demo, before, 1))
-    demo.say("9. Escalation: the requester asks the engineering contact in a comment; no answer")
+    demo.say("10. Escalation: the requester asks the engineering contact in a comment; no answer")
     demo.say(
         f'   {stage.key}: "{mention(engineering.contact, cloud=cloud)} 技术方案的预算能在周五前确认吗？"'
     )

@@ -12,7 +12,7 @@ from sandbox.confluence import ConfluenceFake
 
 
 def scene_minutes(demo: Demo) -> None:
-    """10. A meeting is held: its minutes go to Confluence, each action becomes a tracked item."""
+    """11. A meeting is held: its minutes go to Confluence, each action becomes a tracked item."""
     rules = demo.rules
     meetings, space = meeting_rules(rules), rules.confluence
     if meetings is None or space is None or demo.sandbox.confluence is None:
@@ -90,7 +90,7 @@ def scene_minutes(demo: Demo) -> None:
         demo.requester.get_issue(key, ["summary", "assignee", "duedate"])
         for key in sorted(linked, key=lambda key: int(key.rsplit("-", 1)[-1]))
     ]
-    demo.say("10. Minutes: a planning meeting is held; crossdept publishes its minutes")
+    demo.say("11. Minutes: a planning meeting is held; crossdept publishes its minutes")
     demo.say(f"   {meeting} 规划会, linked to {demo.request_key}; the record is a comment; held")
     demo.say(f"   page: {page['title']} (version {page['version']})")
     demo.say(f"         {address.group(1) if address else '?'}")

@@ -18,7 +18,7 @@ def scene_group_message(demo: Demo) -> None:
     mobile = DEMO_MOBILES["技术部"]
     if post.mobiles != (mobile,) or f"@{mobile}" not in post.text:
         raise DemoError(f"{group}: the head ({mobile}) is not called on: {post.body}")
-    demo.say(f"12. Group message: the engineering head's {kind} group ({group}) received")
+    demo.say(f"13. Group message: the engineering head's {kind} group ({group}) received")
     for line in post.text.splitlines():
         demo.say(f"   │ {line}")
     demo.say(

@@ -10,7 +10,7 @@ from plugin.process.audit import Audit
 
 
 def scene_ownership(demo: Demo) -> None:
-    """8. A person breaks two ownership rules; crossdept answers once each, and sees one fixed."""
+    """9. A person breaks two ownership rules; crossdept answers once each, and sees one fixed."""
     by_ref = {item.ref: item for item in demo.tree}
     signoff, stage = by_ref["s1.d2.技术部"], by_ref["s4"]
     # A day off inside stage 4 (a weekend or a holiday), so only the working-day rule breaks.
@@ -35,7 +35,7 @@ def scene_ownership(demo: Demo) -> None:
         body={"fields": {"duedate": day_off.isoformat()}},
     )
     demo.wait_for("both edits to be checked", lambda: finished(demo, before, 2))
-    demo.say("8. Ownership: the requester breaks two rules; crossdept answers in Jira, once each")
+    demo.say("9. Ownership: the requester breaks two rules; crossdept answers in Jira, once each")
     demo.say(
         f"   {signoff.key}: assignee cleared;  {stage.key}: due date moved to {day_off} (a day off)"
     )

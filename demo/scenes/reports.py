@@ -11,7 +11,7 @@ from plugin.rules.reports.wording import say
 
 
 def scene_board(demo: Demo) -> None:
-    """11. The goal board: its address, and the department figures for this run."""
+    """12. The goal board: its address, and the department figures for this run."""
     # The board counts the item mirror, which the worker brings up to date every minute; the
     # demo reads it now, as an operator can, so the figures include the last scene.
     demo.crossdept_command("mirror", "rebuild")
@@ -24,7 +24,7 @@ def scene_board(demo: Demo) -> None:
     refused = requests.get(address, timeout=30).status_code
     table = demo.crossdept_command("report", "departments")
     figures = json.loads(demo.crossdept_command("report", "departments", "--format", "json"))
-    demo.say("11. The goal board (without the token it answers " + str(refused) + ")")
+    demo.say("12. The goal board (without the token it answers " + str(refused) + ")")
     demo.say(f"   {address}?token={token}")
     for line in table.splitlines():
         demo.say(f"   {line}")

@@ -1,5 +1,5 @@
 """The stage tree rule: the tree crossdept built, a webhook delivered again, crossdept's own
-events ignored, and the Jira calls it took."""
+events ignored, the Jira calls it took, and the decision makers' items added."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import re
 from collections import Counter
 
 from demo.harness import REQUEST_SUMMARY, Demo, DemoError, TreeIssue, endpoint_of
+from demo.scenes.service import finished
+
+DECISION_MAKERS = ("director", "coo")  # the seed's two decision makers
 
 
 def scene_tree(demo: Demo) -> None:
@@ -146,9 +149,54 @@ def scene_jira_calls(demo: Demo) -> None:
     }
 
 
+def scene_decision_makers(demo: Demo) -> None:
+    """8. The requester names two decision makers (决策人): each gets the plan approval and the
+    acceptance decision, a joint decision, added to the tree and nothing else touched."""
+    field = demo.rules.jira.request.fields.decision_makers
+    if field is None:
+        raise DemoError("the rules name no decision makers field")
+    key = demo.request_key
+    people = [user for user in demo.seed.users if user.login in DECISION_MAKERS]
+    value = [
+        {"accountId": user.account_id} if demo.seed.is_cloud else {"name": user.login}
+        for user in people
+    ]
+    before_items = {item.ref for item in demo.tree}
+    before = len(demo.jobs())
+    demo.requester._call(
+        "PUT", "/rest/api/2/issue/{key}", path={"key": key}, body={"fields": {field: value}}
+    )
+    demo.wait_for("the decision makers' items", lambda: finished(demo, before, 1))
+    tree = demo.read_tree(key)
+    added = [item for item in tree if item.ref not in before_items]
+    if len(added) != 2 * len(people):
+        raise DemoError(f"expected {2 * len(people)} decision items, Jira shows {len(added)}")
+    by_key = {item.key: item for item in tree}
+    demo.say(f"8. Decision makers: the requester names {len(people)} on {key} (决策人)")
+    for item in added:
+        stage = by_key.get(item.parent)
+        where = stage.summary.split("】")[-1].strip() if stage else item.parent
+        demo.say(f"   {item.key}  {item.summary}  — {item.assignee_name}, due {item.duedate}")
+        demo.say(f"     under {where}")
+    demo.say(
+        "   a joint decision: one item each, decided when all are; the stage gate holds the"
+        " next stage until then"
+    )
+    demo.say("")
+    demo.summary["decision_makers"] = {
+        "people": [user.display_name for user in people],
+        "added": [
+            {"key": item.key, "ref": item.ref, "summary": item.summary, "owner": item.assignee_name}
+            for item in added
+        ],
+        "tree_after": len(tree),
+    }
+
+
 SCENES = (
     scene_tree,
     scene_redelivery,
     scene_loop_safety,
     scene_jira_calls,
+    scene_decision_makers,
 )

@@ -64,6 +64,14 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     assert by_ref["s1.d2.技术部"]["assignee_name"] == "Example Engineering Head (技术部负责人)"
     assert all(issue["assignee"] and issue["duedate"] for issue in summary["issues"])
     assert len({issue["key"] for issue in summary["issues"]}) == FOUR_DEPARTMENTS
+    deciders = summary["decision_makers"]  # two named later: their items only, nothing else
+    assert sorted((a["ref"][:5], a["owner"]) for a in deciders["added"]) == [
+        ("s3.d3", "Example COO (运营总监, 决策人)"),
+        ("s3.d3", "Example Director (总监, 决策人)"),
+        ("s5.d2", "Example COO (运营总监, 决策人)"),
+        ("s5.d2", "Example Director (总监, 决策人)"),
+    ]
+    assert deciders["tree_after"] == FOUR_DEPARTMENTS + 4
     comment = summary["summary_comment"]
     assert comment["count"] == 1
     assert f"|阶段1 需求发起与目标对齐|{by_ref['s1']['key']}|市场部 需求提出人|" in comment["body"]
@@ -116,7 +124,8 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     rows = {row["department"]: row for row in board["departments"]}
     assert list(rows) == ["市场部", "技术部", "产品部", "财务部"]  # the requester's are 市场部's
     # Started 2026-03-02, nothing done: every item is delayed, so the rates are a known 0%.
-    assert sum(row["items"] for row in rows.values()) == FOUR_DEPARTMENTS + 2  # + 2 actions
+    # The tree, 2 actions, and the 4 decision items, which are the lead (requesting) department's.
+    assert sum(row["items"] for row in rows.values()) == FOUR_DEPARTMENTS + 2 + 4
     assert all(row["delayed"] == row["items"] for row in rows.values())
     # One question was asked, and escalated once: nothing else (the minutes' owners, the
     # assignments) started a clock.
@@ -277,9 +286,10 @@ def assert_the_story_a_newcomer_reads(text: str) -> None:
         "5. Jira delivers the same webhook again",
         "6. Loop safety",
         "7. Jira calls crossdept made for XD-1",
-        "8. Ownership: the requester breaks two rules",
-        "9. Escalation: the requester asks the engineering contact",
-        "12. Group message: the engineering head's dingtalk group (技术部群) received",
+        "8. Decision makers: the requester names 2 on XD-1 (决策人)",
+        "9. Ownership: the requester breaks two rules",
+        "10. Escalation: the requester asks the engineering contact",
+        "13. Group message: the engineering head's dingtalk group (技术部群) received",
     ):
         assert any(line.startswith(heading) for line in lines), heading
     assert "   XD-1  2026年Q1新品X推广  (跨部门协作需求)" in lines
@@ -292,6 +302,9 @@ def assert_the_story_a_newcomer_reads(text: str) -> None:
     )
     assert f"   {FOUR_DEPARTMENTS} issues (6 Task, 29 Sub-task); {FOUR_DEPARTMENTS} of them" in text
     assert "ignored; jobs queued for them: 0" in text
+    assert any(
+        "《验收结论》 — 决策人 2/2  — Example COO (运营总监, 决策人)" in line for line in lines
+    )
     assert "   at.atMobiles ['13800000003']; signature checked by the robot; refused: 0" in lines
     # No log noise on the terminal: the service's JSON lines and the request log go to files.
     assert '"level"' not in text and "HTTP/1.1" not in text
