@@ -336,6 +336,12 @@ class Deliverable(Model):
     each_department: bool = Field(
         default=False, description="One sub-task per participating department."
     )
+    supporting: Literal["collaborating"] | list[Text] = Field(
+        default_factory=list,
+        description="Supporting departments (配合部门), recorded on the item apart from its one "
+        "owner: collaborating (every other department of the request) or a list of department "
+        "keys (those of them taking part).",
+    )
     each_decision_maker: bool = Field(
         default=False,
         description="One sub-task per decision maker of the request (a joint approval: done "
@@ -383,6 +389,12 @@ class Stage(Model):
     description_en: str | None = None
     meeting: MeetingLength | None = Field(
         default=None, description="The stage's meeting and how long it should take."
+    )
+    supporting: Literal["collaborating"] | list[Text] = Field(
+        default_factory=list,
+        description="Supporting departments (配合部门), recorded on the item apart from its one "
+        "owner: collaborating (every other department of the request) or a list of department "
+        "keys (those of them taking part).",
     )
     deliverables: list[Deliverable] = Field(default_factory=list)
 

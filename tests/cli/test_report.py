@@ -155,6 +155,8 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(
     shown = preview.read_text(encoding="utf-8")
     assert "项目进度跟踪表" in shown
     assert "Example Engineering Head (技术部负责人)" in shown  # owners by name, not account id
+    # Supporting departments, as crossdept's sealed mark recorded them at creation.
+    assert "<th>配合部门</th>" in shown and "<td>技术部、产品部、财务部</td>" in shown
     assert first.exit_code == 0, first.output
     assert "(version 1)" in first.output and "asked 35 owners for the reason" in first.output
     assert "(version 2)" in second.output and "asked" not in second.output

@@ -56,6 +56,7 @@ def test_plan_json_has_exactly_the_documented_shape(tmp_path: Path) -> None:
             "duedate",
             "stage",
             "department",
+            "supporting",
         }
     signoff = next(i for i in data["issues"] if i["ref"] == "s1.d2.技术部")
     assert signoff["parent"] == "s1" and signoff["assignee"] == HEADS["技术部"]

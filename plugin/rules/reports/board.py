@@ -37,6 +37,7 @@ class ItemFact:
     stage: int | None  # the stage number of a stage item (None for deliverables and others)
     owner_name: str | None = None  # the owner's display name, as Jira gave it
     started: bool = True  # its status is past "To Do" (category new): 进行中 rather than 未开始
+    supporting: tuple[str, ...] = ()  # 配合部门, as crossdept's mark records them
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,18 @@ def item_fact(issue: Mapping[str, Any], rules: Rules) -> ItemFact:
         stage=stage if is_stage else None,
         owner_name=(fields.get("assignee") or {}).get("displayName") if owner else None,
         started=done or has_started(fields),
+        supporting=marked_supporting(issue, rules),
     )
+
+
+def marked_supporting(issue: Mapping[str, Any], rules: Rules) -> tuple[str, ...]:
+    """The supporting departments crossdept's mark records for an item (departments the rules
+    know, in the mark's order)."""
+    raw = (issue.get("properties") or {}).get("crossdept.item") or {}
+    found = raw.get("supporting") if isinstance(raw, Mapping) else None
+    if not isinstance(found, list):
+        return ()
+    return tuple(str(name) for name in found if str(name) in rules.departments)
 
 
 def has_started(fields: Mapping[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Date,
@@ -73,6 +74,7 @@ item_mirror = Table(
     Column("done_on", Date, nullable=True),
     Column("stage", Integer, nullable=True),
     Column("started", Boolean, nullable=False),
+    Column("supporting", JSON, nullable=True),  # 配合部门, from the mark (a list of keys)
     Column("updated", Float, nullable=False),  # Jira's `updated`: older news never overwrites
 )
 
@@ -143,6 +145,7 @@ def row_from_delivery(issue: Mapping[str, Any], kept: MirrorRow | None, rules: R
         request=kept.fact.request if kept else None,
         stage=kept.fact.stage if kept else None,
         department=department,
+        supporting=kept.fact.supporting if kept else (),
     )
     return MirrorRow(fact, marked, jira_time(fields.get("updated")) or 0.0)
 
@@ -154,8 +157,10 @@ FACT_COLUMNS = tuple(
 
 def _values(row: MirrorRow) -> dict[str, Any]:
     """A row's columns: the fact's, the mark's department, and Jira's `updated`."""
+    fact = asdict(row.fact)
+    fact["supporting"] = list(row.fact.supporting)
     return {
-        **asdict(row.fact),
+        **fact,
         "marked_department": row.marked_department,
         "updated": row.updated,
     }
@@ -163,7 +168,9 @@ def _values(row: MirrorRow) -> dict[str, Any]:
 
 def fact_of(record: Any) -> ItemFact:
     """A mirror record as the board's fact."""
-    return ItemFact(**{name: record._mapping[name] for name in FACT_COLUMNS})
+    values = {name: record._mapping[name] for name in FACT_COLUMNS}
+    values["supporting"] = tuple(values.get("supporting") or ())
+    return ItemFact(**values)
 
 
 def _mirror_row(record: Any) -> MirrorRow:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from plugin.atlassian.storage import People
 from plugin.process.calendar import WorkCalendar
 from plugin.process.config import Rules
-from plugin.process.wording import retention
+from plugin.process.wording import department_name, join_names, retention
 from plugin.rules.reports.board import ItemFact
 from plugin.rules.reports.config import report_rules
 from plugin.rules.reports.wording import say
@@ -40,6 +40,7 @@ class ProgressRow:
     days_late: int = 0
     reason: str | None = None
     measures: str | None = None
+    supporting: tuple[str, ...] = ()  # 配合部门
 
 
 def state_counts(rows: Sequence[ProgressRow]) -> dict[State, int]:
@@ -72,7 +73,11 @@ def progress_rows(
     rows = []
     for item in sorted(items, key=lambda i: (i.due or date.max, i.key)):
         if item.done:
-            rows.append(ProgressRow(item.key, item.summary, "done", item.owner, item.due))
+            rows.append(
+                ProgressRow(
+                    item.key, item.summary, "done", item.owner, item.due, supporting=item.supporting
+                )
+            )
         elif item.due is not None and item.due < today:
             reason, measures = reason_and_measures(comments.get(item.key, []))
             rows.append(
@@ -85,11 +90,16 @@ def progress_rows(
                     calendar.working_days_between(item.due, today),
                     reason,
                     measures,
+                    item.supporting,
                 )
             )
         else:
             state: State = "in_progress" if item.started else "not_started"
-            rows.append(ProgressRow(item.key, item.summary, state, item.owner, item.due))
+            rows.append(
+                ProgressRow(
+                    item.key, item.summary, state, item.owner, item.due, supporting=item.supporting
+                )
+            )
     return rows
 
 
@@ -144,6 +154,7 @@ def render_progress_page(
         "weekly.item",
         "weekly.state",
         "weekly.owner",
+        "weekly.supporting",
         "weekly.due",
         "weekly.reason",
         "weekly.measures",
@@ -157,11 +168,13 @@ def render_progress_page(
         )
         missing = label("weekly.missing") if row.state == "delayed" else ""
         due = f'<time datetime="{row.due.isoformat()}" />' if row.due else "—"
+        supporting = join_names(rules, [department_name(rules, name) for name in row.supporting])
         lines.append(
             "<tr>"
             f'<td><a href="{escape(issue_url(row.key))}">{escape(row.key)}</a> {escape(row.summary)}</td>'
             f"<td>{state}</td>"
             f"<td>{people.mention(row.owner) if row.owner else '—'}</td>"
+            f"<td>{escape(supporting) if supporting else '—'}</td>"
             f"<td>{due}</td>"
             f"<td>{escape(row.reason) if row.reason else missing}</td>"
             f"<td>{escape(row.measures) if row.measures else missing}</td>"

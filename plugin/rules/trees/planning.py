@@ -56,6 +56,7 @@ class PlannedItem:
     stage: int | None = None
     department: str | None = None
     starts: date | None = None  # when the item's stage starts: nothing in it is due before
+    supporting: tuple[str, ...] = ()  # 配合部门: recorded apart from the one owner
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,7 @@ class _Planner:
         summary = say(
             rules, "stage_summary", key=snapshot.key, topic=snapshot.topic, number=number, name=name
         )
+        supporting = self.supporting(span.stage.supporting, None, owner)
         return PlannedItem(
             ref=ref,
             parent=EPIC_REF if rules.jira.request.epic == "create" else snapshot.key,
@@ -295,11 +297,13 @@ class _Planner:
                 why,
                 self.cloud,
                 self.footer(ref),
+                supporting,
             ),
             owner=owner,
             due=span.due,
             stage=number,
             starts=span.starts,
+            supporting=supporting,
         )
 
     def deliverable_items(self, span: _StageSpan) -> list[PlannedItem]:
@@ -368,6 +372,7 @@ class _Planner:
     ) -> PlannedItem:
         """One sub-task of a stage: a deliverable, or one department's or one person's copy."""
         rules, number = self.rules, span.number
+        supporting = self.supporting(deliverable.supporting, department, owner)
         return PlannedItem(
             ref=ref,
             parent=f"s{number}",
@@ -385,13 +390,24 @@ class _Planner:
                 offset,
                 self.cloud,
                 self.footer(ref),
+                supporting,
             ),
             owner=owner,
             due=due,
             stage=number,
             department=department,
             starts=span.starts,
+            supporting=supporting,
         )
+
+    def supporting(
+        self, spec: str | Sequence[str], department: str | None, owner: Owner
+    ) -> tuple[str, ...]:
+        """The departments supporting an item: the request's others (`collaborating`), or those
+        listed that take part; never the item's own department, the one that owns it."""
+        own = department or owner.department or self.snapshot.requesting_department
+        named = self.departments if spec == "collaborating" else spec
+        return tuple(name for name in named if name in self.departments and name != own)
 
     def epic_item(self, first_stage: PlannedItem | None, last_due: date) -> PlannedItem:
         """The epic crossdept creates for the request (`epic: create`), owned like stage 1."""
@@ -520,6 +536,7 @@ def _stage_description(
     why: str,
     cloud: bool,
     footer: tuple[str, str, str],
+    supporting: Sequence[str] = (),
 ) -> str:
     name = rules.text(stage.name, stage.name_en)
     lines = [
@@ -540,6 +557,7 @@ def _stage_description(
                 high=stage.meeting.max_minutes,
             )
         )
+    lines += _supporting_lines(rules, supporting)
     warn, calendar_line, ref = footer
     lines += [warn, "", calendar_line, say(rules, "line.marker", ref=ref)]
     return _description(lines)
@@ -556,6 +574,7 @@ def _deliverable_description(
     offset: int,
     cloud: bool,
     footer: tuple[str, str, str],
+    supporting: Sequence[str] = (),
 ) -> str:
     name = rules.text(deliverable.name, deliverable.name_en)
     lines = [
@@ -575,9 +594,17 @@ def _deliverable_description(
         else:
             role = say(rules, f"role.{owner.role}", department="").strip()
             lines.append(say(rules, "line.fanout", role=role))
+    lines += _supporting_lines(rules, supporting)
     warn, calendar_line, ref = footer
     lines += [warn, "", calendar_line, say(rules, "line.marker", ref=ref)]
     return _description(lines)
+
+
+def _supporting_lines(rules: Rules, supporting: Sequence[str]) -> list[str]:
+    if not supporting:
+        return []
+    names = join_names(rules, [department_name(rules, name) for name in supporting])
+    return [say(rules, "line.supporting", departments=names)]
 
 
 def tree_to_json(plan: TreePlan) -> dict[str, Any]:
@@ -594,6 +621,7 @@ def tree_to_json(plan: TreePlan) -> dict[str, Any]:
                 "duedate": item.due.isoformat(),
                 "stage": item.stage,
                 "department": item.department,
+                "supporting": list(item.supporting),
             }
             for item in plan.items
         ],

@@ -587,11 +587,13 @@ class _Builder:
         return head + say(self.rules, "tree.signature", marker=f"{rule}:{self.key}")
 
 
-def item_record(request: str, item: PlannedItem, requesting: str | None = None) -> dict[str, str]:
+def item_record(request: str, item: PlannedItem, requesting: str | None = None) -> dict[str, Any]:
     """The `crossdept.item` property of a new item: its identity, what the ownership rule checks
     it against (its department, when its stage starts), and the request's 需求部门, to which the
     figures count the items of the requester and the PM (they have no department of their own)."""
-    record = {"request": request, "ref": item.ref}
+    record: dict[str, Any] = {"request": request, "ref": item.ref}
+    if item.supporting:
+        record["supporting"] = list(item.supporting)
     if item.department:
         record["department"] = item.department
     elif requesting:

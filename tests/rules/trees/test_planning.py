@@ -126,6 +126,26 @@ def test_the_rules_decision_makers_stand_in_when_the_request_names_none(rules) -
     assert plan(rules, deciders=[COO]).by_ref()["s5"].owner.account == COO  # the request's own
 
 
+def test_supporting_departments_are_recorded_apart_from_the_one_owner(rules) -> None:
+    by_ref = plan(rules).by_ref()
+    # The requester's stage: the request's other departments support it, never the lead one.
+    assert by_ref["s1"].supporting == ("技术部", "产品部", "财务部")
+    assert "*配合部门：* 技术部、产品部、财务部" in by_ref["s1"].description
+    assert by_ref["s4.d2"].supporting == ("技术部", "产品部", "财务部")  # the PM's tracker
+    # A department's own work and its sign-off have no supporting departments.
+    assert by_ref["s4.d1.技术部"].supporting == ()
+    assert "*配合部门：*" not in by_ref["s1.d2.技术部"].description
+    # Only departments taking part: a request without 财务部 has no 财务部 support.
+    assert plan(rules, departments=["技术部"]).by_ref()["s1"].supporting == ("技术部",)
+
+
+def test_a_listed_supporting_department_supports_only_where_it_takes_part(rules) -> None:
+    stage = rules.stages[0].model_copy(update={"supporting": ["财务部", "市场部"]})
+    rules = rules.model_copy(update={"stages": [stage, *rules.stages[1:]]})
+    assert plan(rules).by_ref()["s1"].supporting == ("财务部",)  # 市场部 leads it
+    assert plan(rules, departments=["技术部"]).by_ref()["s1"].supporting == ()
+
+
 def test_summaries_and_descriptions_are_written_for_people(rules) -> None:
     by_ref = plan(rules).by_ref()
     assert by_ref["s1"].summary == "【XD-1 新品推广】阶段1 需求发起与目标对齐"
@@ -185,6 +205,7 @@ def test_json_and_human_forms(rules) -> None:
         "duedate",
         "stage",
         "department",
+        "supporting",
     }
     assert first["parent"] == "XD-1"
     signoff = next(issue for issue in data["issues"] if issue["ref"] == "s1.d2.技术部")
@@ -197,6 +218,7 @@ def test_json_and_human_forms(rules) -> None:
         "duedate": "2026-03-05",
         "stage": 1,
         "department": "技术部",
+        "supporting": [],
     }
     text = render_tree(tree, rules)
     assert text.splitlines()[0] == "XD-1"
