@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from plugin.spine.deliveries import DeliveryState
 from sandbox.app import assert_no_violations
 from tests.e2e.conftest import MakeWorld, World
 
@@ -228,4 +229,36 @@ def test_an_acceptance_finding_gives_its_owner_three_working_days_and_review_com
     [revision] = world.crossdept_comments(plan)
     assert revision.startswith(f"h4. 收到评审意见，须在 3 个工作日内修订：{plan}")
     assert world.requester.issue(plan, fields="duedate").fields.duedate == due
+    assert_no_violations(world.sandbox)
+
+
+def test_a_worker_killed_after_the_new_date_still_says_it_once_with_the_stage_moved(
+    make_world: MakeWorld, flavour: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plugin.process.notices import Notices
+
+    world, items = built(make_world, flavour)
+    item = items["s5.d1.技术部"]
+    comment_once = Notices.comment_once
+    killed: list[str] = []
+
+    def killed_once(self: Notices, jira: object, issue: str, *args: object) -> bool:
+        if not killed:
+            killed.append(issue)
+            raise RuntimeError("killed after the dates were set, before the comment")
+        return comment_once(self, jira, issue, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Notices, "comment_once", killed_once)
+    world.requester.issue(item).update(fields={"labels": ["验收不通过"]})
+    world.settle()
+    [failed] = [job for job in world.jobs() if job.issue == item]
+    assert failed.state == DeliveryState.FAILED
+    # Run again, as after a killed worker's claim runs out or `crossdept jobs retry`.
+    assert world.service.deliveries.requeue(failed.id)
+    world.service.queue.enqueue_delivery(failed.id)
+    world.settle()
+
+    assert killed == [item]
+    [said] = world.crossdept_comments(item)
+    assert f"所属阶段 {items['s5']} 原定 2026-03-30 截止" in said  # the move is still said
     assert_no_violations(world.sandbox)

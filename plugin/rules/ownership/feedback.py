@@ -36,6 +36,7 @@ from plugin.spine.routing import Router
 log = logging.getLogger(__name__)
 
 RULE = "feedback"
+STAGE_MOVED = "stage due date moved for feedback"
 
 router = Router()
 
@@ -104,19 +105,21 @@ def redate_after_feedback(event: JiraEvent, context: Context) -> None:
     )
     day = moment.astimezone(rules.tz).date()
     due = feedback_due(rules, wanted, day)
-    if _day(fields.get("duedate")) == due:
-        return  # said and done before
     audit, now = Audit(context.store), context.clock().timestamp()
-    context.jira.set_due_date(key, due)
-    audit.record(
-        now,
-        key,
-        "ownership",
-        f"due date set after {wanted.kind}",
-        f"{due.isoformat()}: {wanted.status or wanted.label} on {day.isoformat()}"
-        f" + {wanted.within} working days",
-        context.delivery_key,
-    )
+    # Each step is safe to repeat (a worker killed half-way is retried): the date is set only
+    # when it differs, the stage moved only when it ends first, and the comment's words depend
+    # on what was done, not on who did it, so a retry finds them said.
+    if _day(fields.get("duedate")) != due:
+        context.jira.set_due_date(key, due)
+        audit.record(
+            now,
+            key,
+            "ownership",
+            f"due date set after {wanted.kind}",
+            f"{due.isoformat()}: {wanted.status or wanted.label} on {day.isoformat()}"
+            f" + {wanted.within} working days",
+            context.delivery_key,
+        )
     stage_line = _move_stage(context, mark.request, mark.ref, stage, due, now)
     owner = person_of(fields.get("assignee"))
     lines = [
@@ -145,7 +148,8 @@ def redate_after_feedback(event: JiraEvent, context: Context) -> None:
 def _move_stage(
     context: Context, request: str, ref: str, stage: int | None, due: date, now: float
 ) -> str | None:
-    """Move the item's stage out to `due` when it would end first; the line that says so."""
+    """Move the item's stage out to `due` when it would end first; the line that says so, when
+    the audit shows it moved for this due date (now, or before a retry)."""
     stage_ref = f"s{stage}" if stage is not None else None
     if stage_ref is None or ref == stage_ref:
         return None
@@ -155,18 +159,26 @@ def _move_stage(
         return None
     [found] = context.jira.read_issues([stage_key], ["duedate"]) or [{}]
     stage_due = _day((found.get("fields") or {}).get("duedate"))
-    if stage_due is None or stage_due >= due:
+    audit = Audit(context.store)
+    if stage_due is not None and stage_due < due:
+        context.jira.set_due_date(stage_key, due)
+        audit.record(
+            now,
+            stage_key,
+            "ownership",
+            STAGE_MOVED,
+            f"{stage_due.isoformat()} -> {due.isoformat()}",
+            context.delivery_key,
+        )
+    moved = [
+        entry
+        for entry in audit.entries(stage_key)
+        if entry.action == STAGE_MOVED and (entry.detail or "").endswith(f"-> {due.isoformat()}")
+    ]
+    if not moved:
         return None
-    context.jira.set_due_date(stage_key, due)
-    Audit(context.store).record(
-        now,
-        stage_key,
-        "ownership",
-        "stage due date moved for feedback",
-        f"{stage_due.isoformat()} -> {due.isoformat()}",
-        context.delivery_key,
-    )
-    return say(context.rules, "feedback.stage_moved", stage=stage_key, was=stage_due.isoformat())
+    was = (moved[0].detail or "").split(" -> ")[0]
+    return say(context.rules, "feedback.stage_moved", stage=stage_key, was=was)
 
 
 def _day(value: object) -> date | None:
