@@ -118,12 +118,21 @@ def test_a_tree_whose_dates_have_passed_shows_every_item_delayed_per_department(
     assert all(row["median_hours"] is None for row in rows.values())  # nobody was asked
     assert len(data["delayed"]) == 35 and data["delayed"][0]["days_late"] > 100
     assert [r["stages"] for r in data["requests"]] == [6]
+    # Each collaborating department supports the requester's 5 stages and 4 deliverables of
+    # the requester's and the PM's (配合部门, from the marks): open items, all 9.
+    assert {name: row["supporting"] for name, row in rows.items()} == {
+        "市场部": 0,
+        "技术部": 9,
+        "产品部": 9,
+        "财务部": 9,
+    }
 
     lines = as_csv.output.splitlines()
     assert lines[0].startswith(
         "department,items,done_on_time,done_late,not_started,in_progress,delayed,on_time_rate"
     )
-    assert lines[1].split(",")[-3:] == ["", "", "0"]  # no median, no p90: empty, not 0
+    # No median, no p90: empty, not 0; no escalation; 市场部 leads, so it supports nothing.
+    assert lines[1].split(",")[-4:] == ["", "", "0", "0"]
 
     table = as_table.output.splitlines()
     assert table[0].split()[:3] == ["DEPARTMENT", "ITEMS", "ON"]

@@ -142,8 +142,9 @@ def test_the_page_shows_the_figures(board_client: Callable[..., FlaskClient]) ->
     engineering = page.split("<td>Engineering</td>", 1)[1].split("</tr>", 1)[0]
     cells = [cell.split("</td>")[0] for cell in engineering.split("<td>")[1:]]
     # items, on time, late, not started, in progress, delayed, rate, asks, answered, median, p90,
-    # escalated: the late item is delayed and nothing else, so the columns add up to the items
-    assert cells == ["3", "1", "1", "0", "0", "1", "33%", "3", "3", "4.0 h", "24.8 h", "0"]
+    # escalated, supporting: the late item is delayed and nothing else, so the columns add up to
+    # the items
+    assert cells == ["3", "1", "1", "0", "0", "1", "33%", "3", "3", "4.0 h", "24.8 h", "0", "0"]
     assert '<a href="https://example.atlassian.net/browse/XD-4">XD-4</a>' in page
     assert "&lt;交付物&gt; XD-4" in page  # summaries are escaped
     assert "<td>技术部负责人</td>" in page  # the owner by name, not account id

@@ -32,6 +32,7 @@ COLUMNS = (
     "median_hours",
     "p90_hours",
     "escalations",
+    "supporting",
 )
 HEADINGS = (
     "DEPARTMENT",
@@ -47,6 +48,7 @@ HEADINGS = (
     "MEDIAN",
     "P90",
     "ESCALATED",
+    "SUPPORTING",
 )
 
 

@@ -81,6 +81,7 @@ class DepartmentFigures:
     median_hours: float | None
     p90_hours: float | None
     escalations: int
+    supporting: int = 0  # open items of other departments this one supports (配合部门)
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,10 @@ class AskCounts:
 
 
 def department_rows(
-    departments: Sequence[str], items: Mapping[str, ItemCounts], asks: Mapping[str, AskCounts]
+    departments: Sequence[str],
+    items: Mapping[str, ItemCounts],
+    asks: Mapping[str, AskCounts],
+    supporting: Mapping[str, int] | None = None,
 ) -> list[DepartmentFigures]:
     """The board's rows: the rules' departments in their order, then any other an item names;
     items and asks nobody can place get a row only when there are some."""
@@ -240,6 +244,7 @@ def department_rows(
                 median_hours=percentile(theirs.hours, 0.5),
                 p90_hours=percentile(theirs.hours, 0.9),
                 escalations=theirs.escalated,
+                supporting=(supporting or {}).get(name, 0),
             )
         )
     return rows
@@ -301,7 +306,12 @@ def compute_board(
             escalated=sum(1 for a in theirs if a.escalated),
             hours=[a.response_hours for a in theirs if a.answered and a.response_hours is not None],
         )
-    rows = department_rows(departments, item_counts, ask_counts)
+    rows = department_rows(
+        departments,
+        item_counts,
+        ask_counts,
+        supporting_counts(((i.done, i.supporting) for i in chosen), departments),
+    )
     progress: dict[str, list[ItemFact]] = {}
     for item in chosen:
         if item.request and item.stage is not None:
@@ -319,6 +329,21 @@ def compute_board(
         a.response_hours for a in chosen_asks if a.answered and a.response_hours is not None
     )
     return Board(today, since, rows, delayed, requests, all_hours, len(delayed))
+
+
+def supporting_counts(
+    items: Iterable[tuple[bool, Sequence[str]]], departments: Sequence[str]
+) -> dict[str, int]:
+    """Per department, the open items (done, supporting departments) it supports (配合部门)
+    while another owns them."""
+    counts: dict[str, int] = {}
+    for done, supporting in items:
+        if done:
+            continue
+        for name in supporting:
+            if name in departments:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def percent(rate: float | None) -> str:
@@ -346,4 +371,5 @@ def figure_cells(row: DepartmentFigures) -> tuple[str, ...]:
         hours_text(row.median_hours),
         hours_text(row.p90_hours),
         str(row.escalations),
+        str(row.supporting),
     )

@@ -83,6 +83,7 @@ def render_board_page(
         "board.median",
         "board.p90",
         "board.escalations",
+        "board.supporting",
     ]
     rows = "".join(
         "<tr>"

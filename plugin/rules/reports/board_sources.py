@@ -24,6 +24,7 @@ from plugin.rules.reports.board import (
     ItemCounts,
     RequestProgress,
     department_rows,
+    supporting_counts,
 )
 from plugin.rules.reports.mirror import ROWS_PER_STATEMENT, Mirror, fact_of, item_mirror
 from plugin.spine.context import Context
@@ -110,6 +111,11 @@ def read_board(
             str(row[0]): ItemCounts(*(int(n) for n in row[1:])) for row in db.execute(figures).all()
         }
         late_keys = db.execute(select(m.key, m.due).where(late, *chosen)).all()
+        supported = db.execute(
+            select(m.done, m.supporting).where(
+                m.supporting.is_not(None), m.done.is_(False), *chosen
+            )
+        ).all()
         stages = db.execute(progress).all()
     days_late: dict[date, int] = {}  # a few dozen distinct due dates among thousands of items
     for _key, due in late_keys:
@@ -137,7 +143,10 @@ def read_board(
         for fact, due in ((facts[str(key)], due) for key, due in listed)
     ]
     ask_counts = _ask_counts(context, rules, since)
-    rows = department_rows(list(rules.departments), counts, ask_counts)
+    supporting = supporting_counts(
+        ((bool(done), names or ()) for done, names in supported), list(rules.departments)
+    )
+    rows = department_rows(list(rules.departments), counts, ask_counts, supporting)
     progress_rows = [
         RequestProgress(str(key), int(done), int(total), int(behind))
         for key, total, done, behind in sorted(stages, key=lambda row: str(row[0]))

@@ -190,3 +190,37 @@ def test_the_requesters_and_the_pms_items_count_to_the_requests_department() -> 
     assert item_fact(issue, rules).department == "市场部"
     own = {**mark, "department": "技术部"}  # an item of its own department keeps it
     assert item_fact({**issue, "properties": {"crossdept.item": own}}, rules).department == "技术部"
+
+
+def test_each_department_counts_the_open_items_it_supports() -> None:
+    from dataclasses import replace
+
+    items = [
+        replace(item("XD-2", "市场部", TODAY), supporting=("技术部",)),
+        replace(item("XD-3", "市场部", TODAY, done_on=TODAY), supporting=("技术部",)),  # done
+        replace(item("XD-4", "市场部", TODAY), supporting=("技术部", "销售部")),  # not a row
+        item("XD-5", "技术部", TODAY),
+    ]
+    rows = {row.department: row for row in board(items).departments}
+    assert (rows["市场部"].supporting, rows["技术部"].supporting) == (0, 2)
+    assert rows["市场部"].items == 3 and rows["技术部"].items == 1  # supporting owns nothing
+
+
+def test_the_supporting_departments_come_from_crossdepts_mark_and_only_known_ones() -> None:
+    rules = load_default_rules()
+    fact = item_fact(
+        {
+            "key": "XD-3",
+            "fields": {"summary": "阶段1", "status": {"statusCategory": {"key": "new"}}},
+            "properties": {
+                "crossdept.item": {
+                    "request": "XD-1",
+                    "ref": "s1",
+                    "requesting": "市场部",
+                    "supporting": ["技术部", "销售部", "财务部"],
+                }
+            },
+        },
+        rules,
+    )
+    assert fact.supporting == ("技术部", "财务部")
