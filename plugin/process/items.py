@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from plugin.process.config import Rules
@@ -112,6 +113,14 @@ def is_done(fields: Mapping[str, Any], rules: Rules) -> bool:
     status = fields.get("status") or {}
     category = (status.get("statusCategory") or {}).get("key")
     return category == "done" or status.get("name") in rules.jira.done_statuses
+
+
+def event_day(event: JiraEvent, context: Context) -> date:
+    """The day an event happened in the rules' timezone: Jira's timestamp, else now."""
+    moment = (
+        datetime.fromtimestamp(event.timestamp / 1000, UTC) if event.timestamp else context.clock()
+    )
+    return moment.astimezone(context.rules.tz).date()
 
 
 def stage_of(ref: str) -> int | None:

@@ -13,12 +13,21 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from plugin.process.audit import Audit
 from plugin.process.config import Rules
-from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY, is_done, item_mark, read_tree_record
+from plugin.process.items import (
+    ITEM_PROPERTY,
+    TREE_PROPERTY,
+    event_day,
+    is_done,
+    item_mark,
+    read_tree_record,
+)
 from plugin.process.notices import Notices
+from plugin.rules.ownership.ownership_checks import due_day
+from plugin.rules.ownership.stage_gate import status_change
 from plugin.rules.ownership.wording import say
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
@@ -69,17 +78,11 @@ def redates_after_done(
     return found
 
 
-def _status_changed(event: JiraEvent) -> bool:
-    return event.changelog is not None and any(
-        item.field == "status" for item in event.changelog.items
-    )
-
-
 @router.register("jira:issue_updated")
 def redate_after_done(event: JiraEvent, context: Context) -> None:
     """A stage moved to done: the stages counted from its completion get their due dates."""
     rules = context.rules
-    if not rules.ownership.after_done or event.issue_key is None or not _status_changed(event):
+    if not rules.ownership.after_done or event.issue_key is None or status_change(event) is None:
         return
     issue = context.jira.get_issue(event.issue_key, ["status"], [ITEM_PROPERTY])
     mark = item_mark(issue)
@@ -87,15 +90,12 @@ def redate_after_done(event: JiraEvent, context: Context) -> None:
         return
     if not is_done(issue.get("fields") or {}, rules):
         return  # re-read: it is not done (any more)
-    moment = (
-        datetime.fromtimestamp(event.timestamp / 1000, UTC) if event.timestamp else context.clock()
-    )
-    done_day = moment.astimezone(rules.tz).date()
+    done_day = event_day(event, context)
     request = context.jira.get_issue(mark.request, ["summary"], [TREE_PROPERTY])
     tree = read_tree_record(request).items
     keys = sorted(tree.values())
     dues = {
-        str(found["key"]): _day((found.get("fields") or {}).get("duedate"))
+        str(found["key"]): due_day((found.get("fields") or {}).get("duedate"))
         for found in context.jira.read_issues(keys, ["duedate"])
     }
     redates = redates_after_done(rules, mark.ref, done_day, tree, dues)
@@ -136,10 +136,3 @@ def redate_after_done(event: JiraEvent, context: Context) -> None:
 def _stage_name(rules: Rules, number: int) -> str:
     stage = rules.stages[number - 1]
     return rules.text(stage.name, stage.name_en)
-
-
-def _day(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None

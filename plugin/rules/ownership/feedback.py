@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from plugin.process.audit import Audit
@@ -21,6 +21,7 @@ from plugin.process.config import Feedback, Rules
 from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
+    event_day,
     item_mark,
     person_of,
     read_tree_record,
@@ -28,6 +29,8 @@ from plugin.process.items import (
 )
 from plugin.process.notices import Notices
 from plugin.process.wording import mention, plain
+from plugin.rules.ownership.ownership_checks import due_day
+from plugin.rules.ownership.stage_gate import status_change
 from plugin.rules.ownership.wording import say
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
@@ -45,13 +48,11 @@ def feedback_in(event: JiraEvent, rules: Rules) -> list[Feedback]:
     """The configured feedback an update reports: the status moved into, or a label added."""
     if event.changelog is None:
         return []
-    status: str | None = None
+    change = status_change(event)
+    status = change[1] if change else None
     added: set[str] = set()
     for item in event.changelog.items:
-        name = (item.field_id or item.field or "").lower()
-        if name == "status":
-            status = item.to_string
-        if name == "labels":
+        if (item.field_id or item.field or "").lower() == "labels":
             added |= set((item.to_string or "").split()) - set((item.from_string or "").split())
     return [
         wanted
@@ -100,16 +101,13 @@ def redate_after_feedback(event: JiraEvent, context: Context) -> None:
     if not applies:
         return  # another stage's feedback, or gone again (an old event replayed)
     wanted = applies[0]
-    moment = (
-        datetime.fromtimestamp(event.timestamp / 1000, UTC) if event.timestamp else context.clock()
-    )
-    day = moment.astimezone(rules.tz).date()
+    day = event_day(event, context)
     due = feedback_due(rules, wanted, day)
     audit, now = Audit(context.store), context.clock().timestamp()
     # Each step is safe to repeat (a worker killed half-way is retried): the date is set only
     # when it differs, the stage moved only when it ends first, and the comment's words depend
     # on what was done, not on who did it, so a retry finds them said.
-    if _day(fields.get("duedate")) != due:
+    if due_day(fields.get("duedate")) != due:
         context.jira.set_due_date(key, due)
         audit.record(
             now,
@@ -158,7 +156,7 @@ def _move_stage(
     if stage_key is None:
         return None
     [found] = context.jira.read_issues([stage_key], ["duedate"]) or [{}]
-    stage_due = _day((found.get("fields") or {}).get("duedate"))
+    stage_due = due_day((found.get("fields") or {}).get("duedate"))
     audit = Audit(context.store)
     if stage_due is not None and stage_due < due:
         context.jira.set_due_date(stage_key, due)
@@ -179,10 +177,3 @@ def _move_stage(
         return None
     was = (moved[0].detail or "").split(" -> ")[0]
     return say(context.rules, "feedback.stage_moved", stage=stage_key, was=was)
-
-
-def _day(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None

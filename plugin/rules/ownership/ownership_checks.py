@@ -53,7 +53,8 @@ class Violation:
     message: str
 
 
-def _date(value: Any) -> date | None:
+def due_day(value: Any) -> date | None:
+    """A Jira date field's day (a date or the start of a date-time), None when unset or odd."""
     if not value:
         return None
     try:
@@ -72,13 +73,13 @@ def item_view(issue: Mapping[str, Any], parent: Mapping[str, Any] | None = None)
     return ItemView(
         key=str(issue.get("key", "")),
         assignee=person_of(fields.get("assignee")),
-        due=_date(fields.get("duedate")),
+        due=due_day(fields.get("duedate")),
         department=str(raw["department"]) if mark and raw.get("department") else None,
-        stage_start=_date(raw.get("stage_start")) if mark else None,
+        stage_start=due_day(raw.get("stage_start")) if mark else None,
         parent_key=str(parent_ref.get("key"))
         if isinstance(parent_ref, Mapping) and parent_ref.get("key")
         else None,
-        parent_due=_date(parent_fields.get("duedate")),
+        parent_due=due_day(parent_fields.get("duedate")),
     )
 
 
