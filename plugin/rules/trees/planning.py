@@ -156,13 +156,8 @@ def read_request(
     issue_type = fields.get("issuetype") or {}
     pm = _user_id(fields.get(wanted.project_manager)) if wanted.project_manager else None
     named = fields.get(wanted.decision_makers) if wanted.decision_makers else None
-    deciders = tuple(
-        dict.fromkeys(
-            person
-            for person in (_user_id(value) for value in (named if isinstance(named, list) else []))
-            if person
-        )
-    )
+    people = [_user_id(value) for value in named] if isinstance(named, list) else []
+    deciders = tuple(dict.fromkeys(person for person in people if person))  # each once, in order
     return RequestSnapshot(
         key=str(issue.get("key") or ""),
         project=str(project.get("key") or "") if isinstance(project, Mapping) else "",
