@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -389,6 +390,15 @@ class Demo:
         if done.returncode != 0:
             raise DemoError(f"crossdept {' '.join(arguments)} failed: {done.stderr.strip()[-500:]}")
         return done.stdout.strip()
+
+    def as_person(self, account: str) -> JiraGateway:
+        """A Jira client logged in as one of the seed's people (by account id or username), to
+        act as they would; the sandbox checks who, not the password."""
+        user = next(u for u in self.seed.users if account in (u.account_id, u.login))
+        login = user.email if self.seed.is_cloud else user.login
+        return JiraGateway.connect(
+            self.sandbox_server.url, email=login, api_token=secrets.token_urlsafe(12)
+        )
 
     def labels(self, key: str) -> list[str]:
         """An issue's labels, read as the requester."""

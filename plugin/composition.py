@@ -30,6 +30,7 @@ RULES = (
     "minutes",
     "reports",
     "notify",
+    "risks",
 )  # plugin/rules/<name>/rule.py
 
 

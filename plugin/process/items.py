@@ -115,6 +115,25 @@ def is_done(fields: Mapping[str, Any], rules: Rules) -> bool:
     return category == "done" or status.get("name") in rules.jira.done_statuses
 
 
+def jira_time(value: Any) -> datetime | None:
+    """A Jira date-time ("2026-03-05T14:00:00.000+0800", milliseconds optional) as an aware
+    datetime; None for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def epoch_of(value: Any) -> float | None:
+    """A Jira date-time as epoch seconds (what the store keeps); None for anything else."""
+    found = jira_time(value)
+    return found.timestamp() if found is not None else None
+
+
 def event_day(event: JiraEvent, context: Context) -> date:
     """The day an event happened in the rules' timezone: Jira's timestamp, else now."""
     moment = (

@@ -21,7 +21,7 @@ _BLOCK_QUOTE_LINE = re.compile(r"^bq\.\s.*$", re.MULTILINE)
 MENTION = re.compile(r"\[~(?:accountid:)?([^\]\s]+)\]")
 
 
-def _asked_text(body: str) -> str:
+def own_words(body: str) -> str:
     """The body without quoted or code blocks (an unclosed block runs to the end, as in Jira)."""
     text = _BLOCKS.sub(" ", body)
     text = re.sub(
@@ -38,7 +38,7 @@ def mentioned(body: Any, *, author: str | None = None) -> list[str]:
     if isinstance(body, Mapping):
         found = _adf_mentions(body)
     elif isinstance(body, str):
-        found = MENTION.findall(_asked_text(body))
+        found = MENTION.findall(own_words(body))
     else:
         found = []
     return [person for person in dict.fromkeys(found) if person != author]
@@ -73,7 +73,7 @@ def asks_something(body: Any, words: Sequence[str], not_words: Sequence[str] = (
     if isinstance(body, Mapping):
         text = _adf_text(body)
     elif isinstance(body, str):
-        text = _asked_text(body)
+        text = own_words(body)
     else:
         return False
     text = _LINKS.sub(" ", text).casefold()
@@ -101,6 +101,6 @@ def _adf_text(node: Mapping[str, Any]) -> str:
 def first_lines(body: Any, limit: int = 2, width: int = 120) -> str:
     """The first lines of what someone asked, for quoting in a reminder (wiki markup kept short)."""
     text = body if isinstance(body, str) else ""
-    lines = [line.strip() for line in _asked_text(text).splitlines() if line.strip()][:limit]
+    lines = [line.strip() for line in own_words(text).splitlines() if line.strip()][:limit]
     joined = " / ".join(lines)
     return joined if len(joined) <= width else joined[: width - 1] + "…"

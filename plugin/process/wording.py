@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from plugin.process.config import Rules
@@ -123,6 +123,18 @@ def department_name(rules: Rules, key: str) -> str:
 def join_names(rules: Rules, names: list[str]) -> str:
     """A list of names as the language writes one: 甲、乙 or A, B."""
     return ("、" if rules.language == "zh-CN" else ", ").join(names)
+
+
+def span_words(rules: Rules, span: timedelta) -> str:
+    """A length of time as people say it: whole days, else hours, else minutes."""
+    zh = rules.language == "zh-CN"
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} 分钟" if zh else f"{minutes} minutes"
+    hours = minutes // 60
+    if hours and hours % 24 == 0:
+        return f"{hours // 24} 天" if zh else f"{hours // 24} days"
+    return f"{hours} 小时" if zh else f"{hours} hours"
 
 
 def mention(account: str, *, cloud: bool) -> str:

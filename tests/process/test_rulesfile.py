@@ -618,3 +618,13 @@ def test_feedback_is_a_status_or_a_label_not_both() -> None:
     )
     [problem] = problems_in(text)
     assert "ownership.feedback[1]" in problem and "exactly one of status or label" in problem
+
+
+def test_a_risk_level_must_be_one_of_the_levels_and_is_named_with_its_line() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "  meeting_levels: [高] #", "  meeting_levels: [极高] #"
+    )
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("risks:"))
+    [problem] = problems_in(text)
+    assert "risks" in problem and "极高 is not one of the levels (高, 中, 低)" in problem
+    assert f":{line}" in problem or f"line {line}" in problem

@@ -22,9 +22,10 @@ from typing import Any
 from plugin.process.asking import open_ask, settle_label
 from plugin.process.asks import Ask, Asks
 from plugin.process.audit import Audit
+from plugin.process.comment_events import comment_change, commented_issue
 from plugin.process.config import AskLimits, Rules
 from plugin.process.groups import News, departments_led_by, people_words, tell_groups, wanted
-from plugin.process.items import is_done, person_of
+from plugin.process.items import epoch_of, is_done, person_of
 from plugin.process.ladder import (
     Step,
     due_rung,
@@ -61,12 +62,8 @@ JIRA_MENTION = re.compile(r"\[~(?:accountid:)?([^\]\s]+)\]")
 
 def _moment(text: str | None, fallback: float) -> float:
     """A Jira timestamp ("2026-03-02T10:00:00.000+0800") as epoch seconds, else `fallback`."""
-    if not text:
-        return fallback
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
-    except ValueError:
-        return fallback
+    found = epoch_of(text)
+    return fallback if found is None else found
 
 
 def _event_time(event: JiraEvent, context: Context) -> float:
@@ -87,59 +84,6 @@ def _answer(context: Context, issue: str, person: str | None, at: float, how: st
             context.delivery_key,
         )
     settle_label(context, issue, answered, at)
-
-
-# What a comment delivery says happened. Jira sends two deliveries for each comment: `comment_*`
-# and a companion `jira:issue_updated` named by `issue_event_type_name`, with the comment and the
-# whole issue. On Data Center the `comment_*` one carries no `issue` at all, only the comment and
-# its `self` (.../rest/api/2/issue/10013/comment/12000). Whichever arrives first, or alone, acts;
-# the other finds the ask already open (asks are unique per comment and person) or closed.
-# Captures: zulip's Jira fixtures (comment_created_no_issue_details.json, commented_v1.json,
-# comment_edited_v2.json), mattermost-plugin-jira PR #118, Commit451/skyhook#152.
-COMMENT_EVENTS = {
-    "comment_created": "created",
-    "comment_updated": "edited",
-    "comment_deleted": "deleted",
-}
-COMMENT_ISSUE_EVENTS = {
-    "issue_commented": "created",
-    "issue_comment_edited": "edited",
-    "issue_comment_deleted": "deleted",
-}
-
-
-def comment_change(event: JiraEvent) -> str | None:
-    """Say what a delivery did to a comment ("created", "edited", "deleted"), if it is about one."""
-    if event.comment is None or not event.comment.id:
-        return None
-    if event.name in COMMENT_EVENTS:
-        return COMMENT_EVENTS[event.name]
-    if event.name == "jira:issue_updated" and event.issue_event_type:
-        return COMMENT_ISSUE_EVENTS.get(event.issue_event_type)
-    return None
-
-
-def commented_issue(event: JiraEvent, context: Context) -> str | None:
-    """The key of the commented issue in a project under enforcement, or None.
-
-    A Data Center `comment_*` delivery names its issue only by id in the comment's address, so
-    the issue is read once to learn its key and project.
-    """
-    if event.issue_key is not None:
-        return event.issue_key  # the router admitted its project
-    if event.issue_id is None:
-        return None
-    try:
-        issue = context.jira.get_issue(event.issue_id, ["project"])
-    except RefusedError as error:
-        if error.status == 404:
-            return None  # the issue is gone (a delete's comment_deleted comes after it)
-        raise
-    project = ((issue.get("fields") or {}).get("project") or {}).get("key")
-    key = issue.get("key")
-    if not key or project not in context.rules.jira.projects:
-        return None
-    return str(key)
 
 
 def _may_matter(

@@ -28,7 +28,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,13 +45,14 @@ from plugin.process.items import (
     ITEM_PROPERTY,
     TREE_PROPERTY,
     item_mark,
+    jira_time,
     person_of,
     read_tree_record,
 )
 from plugin.process.ladder import hours_between
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.process.owners import departments_of
-from plugin.process.wording import join_names, lead_department_name, mention, plain
+from plugin.process.wording import join_names, lead_department_name, mention, plain, span_words
 from plugin.rules.minutes.config import configured_meetings, meeting_rules
 from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords
 from plugin.rules.minutes.minutes_page import Meeting, TrackedAction, page_title, render_page
@@ -139,18 +140,6 @@ def is_meeting(issue: Mapping[str, Any], rules: Rules) -> bool:
     kind = (fields.get("issuetype") or {}).get("name")
     project = (fields.get("project") or {}).get("key")
     return kind == configured_meetings(rules).issue_type and project in rules.jira.projects
-
-
-def jira_time(value: Any) -> datetime | None:
-    """A Jira date-time field ("2026-03-05T14:00:00.000+0800") as an aware datetime."""
-    if not isinstance(value, str) or not value:
-        return None
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return datetime.strptime(value, pattern)
-        except ValueError:
-            continue
-    return None
 
 
 @dataclass(frozen=True)
@@ -765,7 +754,7 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
             "minutes.short_notice",
             mention=organiser,
             start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}",
-            notice=_span(rules, configured_meetings(rules).notice),
+            notice=span_words(rules, configured_meetings(rules).notice),
             key=meeting.key,
         )
         notices.comment_once(context.jira, meeting.key, "meeting-notice", text, now.timestamp())
@@ -782,14 +771,6 @@ def _short_notice(event: JiraEvent, start: datetime, now: datetime, rules: Rules
         if start_field not in changed:
             return False
     return now <= start < now + configured_meetings(rules).notice
-
-
-def _span(rules: Rules, span: timedelta) -> str:
-    hours = int(span.total_seconds() // 3600)
-    if hours % 24 == 0:
-        days = hours // 24
-        return f"{days} 天" if rules.language == "zh-CN" else f"{days} days"
-    return f"{hours} 小时" if rules.language == "zh-CN" else f"{hours} hours"
 
 
 # -- periodic work --------------------------------------------------------------------------
@@ -837,7 +818,7 @@ def sweep_minutes(context: Context) -> str:
             mention=mention(meeting.organiser or record.organiser, cloud=context.jira.is_cloud),
             start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}",
             end=f"{(meeting.end or meeting.start).astimezone(rules.tz):%H:%M}",
-            within=_span(rules, configured_meetings(rules).minutes_within),
+            within=span_words(rules, configured_meetings(rules).minutes_within),
             status=configured_meetings(rules).held_status,
             key=record.meeting_key,
         )

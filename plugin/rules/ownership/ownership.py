@@ -35,6 +35,7 @@ from plugin.rules.ownership.ownership_checks import (
     render_violations,
 )
 from plugin.rules.ownership.wording import say
+from plugin.rules.risks import how_to_warn
 from plugin.spine.context import Context
 from plugin.spine.events import ISSUE_CREATED_BY_CROSSDEPT, JiraEvent
 from plugin.spine.routing import Router
@@ -364,6 +365,7 @@ def _notices_for(
             mention=mention(item.assignee, cloud=jira.is_cloud),
             due=due,
             warn=format_duration(rules.ownership.warn_before_due),
+            how=f"\n{how}" if (how := how_to_warn(rules)) else "",
         )
     if decision.tell_pm:
         if pm is None:

@@ -42,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from plugin.atlassian.queries import Items
 from plugin.process.audit import Audit
 from plugin.process.config import Rules
-from plugin.process.items import ITEM_PROPERTY
+from plugin.process.items import ITEM_PROPERTY, epoch_of
 from plugin.rules.reports.board import ItemFact, department_of, item_fact, marked_department
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
@@ -115,21 +115,11 @@ class Drift:
         return f"{self.missing} missing, {self.stale} stale, {self.extra} extra"
 
 
-def jira_time(value: Any) -> float | None:
-    """Jira's date-time ("2026-03-05T10:00:00.000+0800") as epoch seconds."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
-    except ValueError:
-        return None
-
-
 def row_of(issue: Mapping[str, Any], rules: Rules) -> MirrorRow:
     """A searched item (its fields and crossdept's sealed mark, as the gateway opened it)."""
     fields = issue.get("fields") or {}
     return MirrorRow(
-        item_fact(issue, rules), marked_department(issue), jira_time(fields.get("updated")) or 0.0
+        item_fact(issue, rules), marked_department(issue), epoch_of(fields.get("updated")) or 0.0
     )
 
 
@@ -147,7 +137,7 @@ def row_from_delivery(issue: Mapping[str, Any], kept: MirrorRow | None, rules: R
         department=department,
         supporting=kept.fact.supporting if kept else (),
     )
-    return MirrorRow(fact, marked, jira_time(fields.get("updated")) or 0.0)
+    return MirrorRow(fact, marked, epoch_of(fields.get("updated")) or 0.0)
 
 
 FACT_COLUMNS = tuple(

@@ -133,8 +133,10 @@ def render_progress_page(
     rows: Sequence[ProgressRow],
     people: People,
     issue_url: Any,
+    register: str = "",
 ) -> str:
-    """The page in storage format: a summary line and the table, everything typed escaped."""
+    """The page in storage format: a summary line, the table and the risk register (already
+    rendered, when there is one), everything typed escaped."""
 
     def label(entry: str, **values: object) -> str:
         return escape(say(rules, entry, **values))
@@ -185,6 +187,8 @@ def render_progress_page(
         + "".join(f"<th>{label(h)}</th>" for h in heads)
         + "</tr>"
         + "".join(lines)
-        + f"</tbody></table><p><em>{label('weekly.footer')}</em></p>"
+        + "</tbody></table>"
+        + register
+        + f"<p><em>{label('weekly.footer')}</em></p>"
         + (f"<p><em>{escape(kept)}</em></p>" if (kept := retention(rules, today)) else "")
     )

@@ -44,6 +44,7 @@ from plugin.rules.reports.progress_report import (
     report_title,
 )
 from plugin.rules.reports.wording import say
+from plugin.rules.risks import register_rows, render_register
 from plugin.rules.trees import TreeRecords
 from plugin.spine.context import Context
 from plugin.spine.errors import TransientGatewayError
@@ -130,7 +131,11 @@ def publish_weekly(
     title = report_title(rules, today, summary, key, lead)
     # Owners by the names Jira gave with the items: the preview shows people, not account ids.
     names = {fact.owner: fact.owner_name for fact in facts if fact.owner and fact.owner_name}
+    risks = register_rows(context, key)
+    names |= {risk.owner: risk.owner_name for risk in risks if risk.owner and risk.owner_name}
     people = People(names=names, cloud=jira.is_cloud)
+    # The risk register (风险登记表) under the table, and on the request's own page.
+    register = render_register(rules, risks, people, jira.issue_url)
     body = render_progress_page(
         rules,
         request_key=key,
@@ -139,6 +144,7 @@ def publish_weekly(
         rows=rows,
         people=people,
         issue_url=jira.issue_url,
+        register=register,
     )
     outcome = WeeklyOutcome(key, "preview", title, rows=rows)
     if preview is not None:
@@ -165,7 +171,7 @@ def publish_weekly(
         confluence,
         space=settings.space,
         title=say(rules, "weekly.request_page", key=key, summary=summary),
-        body=f'<p><a href="{jira.issue_url(key)}">{key}</a></p>',
+        body=f'<p><a href="{jira.issue_url(key)}">{key}</a></p>{register}',
         parent=lambda: parent_page(confluence, settings.space, weekly_parent(rules)),
         name=REQUEST_PROPERTY,
         mark={"request": key, "site": site},

@@ -266,6 +266,17 @@ def test_the_sweep_marks_late_items_tells_the_pm_once_and_then_writes_nothing(wo
     ]
 
 
+def test_the_reminder_before_the_due_date_says_how_to_raise_a_risk_warning(world: World) -> None:
+    wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
+    world.jira.edit(world.keys["s1.d1"], duedate="2026-03-11")  # due today: 14 hours left
+    report = sweep_at(world, wednesday)
+
+    assert [world_ref(world, d.key) for d in report.decisions if d.remind_owner] == ["s1.d1"]
+    [reminder] = world.comments("s1.d1")
+    assert reminder.startswith(f"h4. 即将到期：{world.keys['s1.d1']}")
+    assert "第一行写“风险预警”" in reminder and "等级：高 / 中 / 低" in reminder
+
+
 def test_done_or_re_dated_items_lose_the_mark_and_a_dry_run_changes_nothing(world: World) -> None:
     wednesday = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
     sweep_at(world, wednesday)

@@ -1,0 +1,73 @@
+"""What the risks rule writes: the 《风险预警表》 item, the answer to its owner, the risk meeting
+ask, and the risk register on the request's pages."""
+
+from __future__ import annotations
+
+from plugin.process.wording import SHARED, Wording
+
+WORDING = Wording(
+    {
+        "zh-CN": {
+            "risks.summary": "《风险预警表》{item}：{kind}",
+            "risks.description": "*风险预警*：来自 {item}（{item_summary}），由 {raised_by} 于 {day} 提出。\n*风险类型：* {kind}\n*影响范围：* {impact}\n*应对方案：* {plan}\n*风险等级：* {level}\n*触发条件：* {trigger}\n*评估：* {head}（{lead}负责人）牵头评估并协调资源，{due} 前完成。\n*协作部门接口人：* {contacts}\n\n_本任务由 crossdept 根据风险预警创建（risk:{item}）。_",
+            "risks.no_trigger": "未填写",
+            "risks.nobody": "无",
+            "risks.filed": "h4. 风险预警已登记：{risk}\n{raised_by} 您的风险预警（等级：{level}）已登记为 {risk}《风险预警表》。\n{head}（{lead}负责人）请在 {due} 前组织评估并协调资源。",
+            "risks.filed_contacts": "{contacts} 请知悉，并配合评估。",
+            "risks.marker": "_本评论由 crossdept 发送（risks:{key}）。_",
+            "risks.meeting": "h4. 请召开风险专题会：{risk}\n{pm} 该风险等级为“{level}”：请在 {deadline} 前（{within}内）召集风险专题会，评估影响并调整计划，会后输出《风险应对记录表》。",
+            "risks.incomplete": "h4. 风险预警未登记：{key}\n{raised_by} 您的风险预警缺少：{missing}。请补充后重新发一条评论，每项一行，例如：\n风险预警\n类型：资源不足\n影响：联调推迟 3 天\n应对：申请外包支持\n等级：高（可选：{levels}）\n触发：12 月 5 日前测试环境未就绪（可选）",
+            "risks.unknown_level": "等级“{level}”不在规则的等级之中（{levels}）",
+            "risks.field.kind": "风险类型",
+            "risks.field.impact": "影响范围",
+            "risks.field.plan": "应对方案",
+            "risks.no_head": "h4. 风险预警未登记：{key}\n{raised_by} 本需求的牵头部门“{lead}”不在规则文件的部门之中，无法确定由谁评估。请管理员检查规则文件。",
+            "risks.refused": "h4. 风险预警未能登记：{key}\nJira 拒绝创建《风险预警表》：{reason}。请联系管理员。",
+            "risks.how": "如需提出风险预警，请在本任务中评论，第一行写“风险预警”，其后每项一行：类型：…、影响：…、应对：…（可选：等级：{levels}；触发：…），crossdept 将登记《风险预警表》并通知牵头部门评估。",
+            "risks.register": "风险登记表",
+            "risks.register.risk": "风险",
+            "risks.register.level": "等级",
+            "risks.register.kind": "风险类型",
+            "risks.register.impact": "影响范围",
+            "risks.register.plan": "应对措施",
+            "risks.register.trigger": "触发条件",
+            "risks.register.owner": "责任人",
+            "risks.register.state": "状态",
+            "risks.register.source": "来源",
+            "risks.register.open": "评估中",
+            "risks.register.closed": "已关闭",
+        },
+        "en": {
+            "risks.summary": "Risk warning on {item}: {kind}",
+            "risks.description": "*Risk warning* on {item} ({item_summary}), raised by {raised_by} on {day}.\n*Type:* {kind}\n*Impact:* {impact}\n*Plan:* {plan}\n*Level:* {level}\n*Trigger:* {trigger}\n*Assessment:* {head} (head of {lead}) leads the assessment and finds the resources, by {due}.\n*Collaborating departments' contacts:* {contacts}\n\n_Created by crossdept from a risk warning (risk:{item})._",
+            "risks.no_trigger": "not given",
+            "risks.nobody": "none",
+            "risks.filed": "h4. Risk warning filed: {risk}\n{raised_by} your risk warning (level: {level}) is filed as {risk}.\n{head} (head of {lead}) please assess it and find the resources by {due}.",
+            "risks.filed_contacts": "{contacts} for your information: please support the assessment.",
+            "risks.marker": "_Sent by crossdept (risks:{key})._",
+            "risks.meeting": "h4. Please call a risk meeting: {risk}\n{pm} this risk is rated {level}: please call a risk meeting by {deadline} (within {within}) to assess its impact and adjust the plan, and record the response afterwards.",
+            "risks.incomplete": "h4. Risk warning not filed: {key}\n{raised_by} your risk warning lacks: {missing}. Please add it and comment again, one field per line, e.g.:\nRisk warning\nType: not enough staff\nImpact: integration 3 days late\nPlan: bring in a contractor\nLevel: high (optional: {levels})\nTrigger: test environment not ready by 5 Dec (optional)",
+            "risks.unknown_level": 'the level "{level}" is not one of the rules\' levels ({levels})',
+            "risks.field.kind": "type",
+            "risks.field.impact": "impact",
+            "risks.field.plan": "plan",
+            "risks.no_head": "h4. Risk warning not filed: {key}\n{raised_by} this request's lead department \"{lead}\" is not among the rules file's departments, so nobody can be asked to assess it. Please ask an admin to check the rules file.",
+            "risks.refused": "h4. Risk warning not filed: {key}\nJira refused to create its item: {reason}. Please tell an admin.",
+            "risks.how": 'To raise a risk warning, comment on this item with "Risk warning" on the first line, then one field per line: Type: …, Impact: …, Plan: … (optional: Level: {levels}; Trigger: …); crossdept files it and asks the lead department to assess it.',
+            "risks.register": "Risk register",
+            "risks.register.risk": "Risk",
+            "risks.register.level": "Level",
+            "risks.register.kind": "Type",
+            "risks.register.impact": "Impact",
+            "risks.register.plan": "Measures",
+            "risks.register.trigger": "Trigger",
+            "risks.register.owner": "Owner",
+            "risks.register.state": "State",
+            "risks.register.source": "Raised on",
+            "risks.register.open": "being assessed",
+            "risks.register.closed": "closed",
+        },
+    },
+    shared=SHARED,
+)
+say = WORDING.say
