@@ -14,7 +14,7 @@ from plugin.rules.escalation import escalation
 from plugin.rules.minutes import minutes
 from plugin.rules.minutes.config import meeting_rules
 from plugin.rules.ownership import ownership, stage_gate
-from plugin.rules.reports import mirror, weekly
+from plugin.rules.reports import mirror, snapshots, weekly
 from plugin.rules.trees import trees
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
@@ -41,7 +41,7 @@ def test_every_declared_table_is_listed_so_none_is_forgotten() -> None:
 def test_the_schedule_holds_every_rules_periodic_work() -> None:
     expected = {
         task.name
-        for rule in (trees, ownership, stage_gate, escalation, minutes, weekly, mirror)
+        for rule in (trees, ownership, stage_gate, escalation, minutes, weekly, mirror, snapshots)
         for task in rule.schedule
     }
     assert {task.name for task in compose().schedule} == expected

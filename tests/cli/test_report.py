@@ -198,6 +198,39 @@ def test_the_scheduled_run_publishes_each_active_request_once_a_week(site_env: b
     assert len(pages) == 1
 
 
+def test_the_assessment_keeps_each_period_once_and_reports_it_against_the_baseline(
+    site_env: bool,
+) -> None:
+    with request_with_tree(site_env):
+        none_yet = CliRunner().invoke(cli, ["report", "assessment"])
+        CliRunner().invoke(cli, ["mirror", "rebuild"])
+        run = ["periodic", "take_assessment_snapshot", "--now"]
+        kept = CliRunner().invoke(cli, [*run, "2026-03-16T02:00:00+00:00"])  # Monday, 10:00
+        again = CliRunner().invoke(cli, [*run, "2026-03-16T03:00:00+00:00"])
+        as_json = CliRunner().invoke(cli, ["report", "assessment", "--format", "json"])
+        as_csv = CliRunner().invoke(cli, ["report", "assessment", "--format", "csv"])
+        later = CliRunner().invoke(cli, ["report", "assessment", "--since", "2026-03-20"])
+
+    assert (
+        none_yet.output
+        == "No snapshot kept yet: the first is kept the day after the worker starts.\n"
+    )
+    assert "kept 2026-03-02..2026-03-15 (4 departments)" in kept.output, kept.output
+    assert "no period due" in again.output
+    data = json.loads(as_json.output)
+    assert data["weight"] == 15 and data["targets"] == {"on_time_rate": 45.0, "median_hours": -30.0}
+    rows = {row["department"]: row for row in data["rows"]}
+    assert list(rows) == ["市场部", "技术部", "产品部", "财务部"]
+    # The tree starts 2026-03-02 and nothing is done: stages 1 and 2 (due by 03-10) are delayed.
+    for row in rows.values():
+        assert row["start"] == "2026-03-02" and row["end"] == "2026-03-15"
+        assert row["on_time_rate"] == 0.0 and row["contribution"] == 0.0
+        assert row["baseline_rate"] == 0.0 and row["rate_met"] is False  # 0% is no rise
+    assert data["stars"] == [{"start": "2026-03-02", "end": "2026-03-15", "candidates": []}]
+    assert as_csv.output.splitlines()[0].startswith("start,end,department,on_time_rate,")
+    assert later.output.startswith("No snapshot kept yet")  # none ends on or after 03-20
+
+
 def test_a_request_without_a_tree_gets_no_weekly_page(site_env: bool) -> None:
     from sandbox.app import installed_sandbox
     from tests.fakes import ManualClock

@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import click
 
-from plugin.rules.reports.board import Board, figure_cells
+from plugin.rules.reports.assessment import AssessmentRow, Snapshot, assess
+from plugin.rules.reports.board import Board, figure_cells, hours_text, percent
 from plugin.rules.reports.board_sources import MirrorNotBuiltError, read_board
+from plugin.rules.reports.config import AssessmentRules, report_rules
 from plugin.rules.reports.progress_report import state_counts
+from plugin.rules.reports.snapshots import kept_snapshots
 from plugin.rules.reports.weekly import WeeklyOutcome, publish_weekly
 from plugin.spine.context import Context
 from webhooks.cli.shared import fail, with_context
@@ -115,6 +119,145 @@ def weekly_command(request_key: str, preview: Path | None) -> None:
     )
 
 
+@report.command("assessment")
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Periods ending from this day."
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def assessment_command(since: object, output: str) -> None:
+    """Each department's on-time rate per period, its weighted part of the assessment, the
+    change against the first snapshot (the baseline) and the targets; 协作之星 candidates.
+
+    Snapshots are kept every `reports.assessment.every_days` by the worker (or by
+    `crossdept periodic take_assessment_snapshot`).
+    """
+    day = since.date() if hasattr(since, "date") else None
+
+    def work(context: Context) -> tuple[AssessmentRules | None, list[Snapshot]]:
+        return report_rules(context.rules).assessment, kept_snapshots(context.store)
+
+    settings, snapshots = with_context("cli-assessment", work)
+    if settings is None:
+        fail("the rules file sets no reports.assessment: nothing is assessed")
+    shown = [kept for kept in snapshots if day is None or kept.end >= day]
+    rows = [row for row in assess(snapshots, settings) if day is None or row.end >= day]
+    click.echo(render_assessment(settings, rows, shown, output), nl=False)
+
+
+ASSESSMENT_COLUMNS = (
+    "start",
+    "end",
+    "department",
+    "on_time_rate",
+    "contribution",
+    "baseline_rate",
+    "rate_change",
+    "rate_met",
+    "median_hours",
+    "baseline_hours",
+    "hours_change",
+    "hours_met",
+)
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.0f}%"
+
+
+def _met(value: bool | None) -> str:
+    return "—" if value is None else ("yes" if value else "no")
+
+
+def render_assessment(
+    settings: AssessmentRules, rows: list[AssessmentRow], snapshots: list[Snapshot], output: str
+) -> str:
+    """The assessment as a table for people, CSV or JSON."""
+    if output == "json":
+        data = {
+            "weight": settings.weight,
+            "targets": settings.targets.model_dump(),
+            "rows": [
+                asdict(row) | {"start": row.start.isoformat(), "end": row.end.isoformat()}
+                for row in rows
+            ],
+            "stars": [
+                {"start": kept.start.isoformat(), "end": kept.end.isoformat()}
+                | {"candidates": [asdict(star) for star in kept.stars]}
+                for kept in snapshots
+            ],
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(ASSESSMENT_COLUMNS)
+        for row in rows:
+            values = asdict(row)
+            writer.writerow(["" if values[n] is None else values[n] for n in ASSESSMENT_COLUMNS])
+        return buffer.getvalue()
+    if not rows:
+        return "No snapshot kept yet: the first is kept the day after the worker starts.\n"
+    targets = settings.targets
+    headings = (
+        "PERIOD",
+        "DEPARTMENT",
+        "ON-TIME RATE",
+        f"SCORE (OF {settings.weight:g})",
+        "BASELINE",
+        "CHANGE",
+        f"TARGET {targets.on_time_rate:+g}%",
+        "MEDIAN",
+        "BASELINE",
+        "CHANGE",
+        f"TARGET {targets.median_hours:+g}%",
+    )
+    lines = [
+        (
+            f"{row.start.isoformat()}..{row.end.isoformat()}",
+            row.department or "(none)",
+            percent(row.on_time_rate),
+            "—" if row.contribution is None else f"{row.contribution:.1f}",
+            percent(row.baseline_rate),
+            _signed(row.rate_change),
+            _met(row.rate_met),
+            hours_text(row.median_hours),
+            hours_text(row.baseline_hours),
+            _signed(row.hours_change),
+            _met(row.hours_met),
+        )
+        for row in rows
+    ]
+    text = _table(headings, lines)
+    for kept in snapshots:
+        if kept.stars:
+            text += f"\n协作之星 candidates, {kept.start.isoformat()}..{kept.end.isoformat()} (for people to decide):\n"
+            for place, star in enumerate(kept.stars, 1):
+                text += (
+                    f"  {place}. {star.name or star.account}: {star.on_time}/{star.measured} on time"
+                    f" ({percent(star.on_time_rate)}), median answer {hours_text(star.median_hours)}\n"
+                )
+    return text
+
+
+def _table(headings: tuple[str, ...], lines: Sequence[tuple[str, ...]]) -> str:
+    """Columns padded for a terminal, CJK characters taking two."""
+    cells = [headings, *lines]
+    widths = [max(_width(line[i]) for line in cells) for i in range(len(headings))]
+    return "".join(
+        "  ".join(
+            cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+        + "\n"
+        for line in cells
+    )
+
+
 def render_departments(board: Board, output: str) -> str:
     """The department figures as a table for people, CSV or JSON."""
     rows = [asdict(row) for row in board.departments]
@@ -134,16 +277,8 @@ def render_departments(board: Board, output: str) -> str:
         for row in rows:
             writer.writerow(["" if row[name] is None else row[name] for name in COLUMNS])
         return buffer.getvalue()
-    cells = [HEADINGS] + [
-        (row.department or "(none)", *figure_cells(row)) for row in board.departments
-    ]
-    widths = [max(_width(line[i]) for line in cells) for i in range(len(HEADINGS))]
-    return "".join(
-        "  ".join(
-            cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True)
-        ).rstrip()
-        + "\n"
-        for line in cells
+    return _table(
+        HEADINGS, [(row.department or "(none)", *figure_cells(row)) for row in board.departments]
     )
 
 

@@ -19,6 +19,8 @@ from plugin.process.config import Rules
 from plugin.rules.reports.board import Board
 from plugin.rules.reports.board_page import LANGUAGES, render_board_page
 from plugin.rules.reports.board_sources import MirrorNotBuiltError, read_board, request_keys
+from plugin.rules.reports.config import report_rules
+from plugin.rules.reports.snapshots import latest_assessment
 from plugin.spine.context import Context
 from webhooks.web.receiver import edge
 
@@ -124,6 +126,8 @@ def show_board() -> ResponseReturnValue:
         board = read_board(context, since=since, request=chosen, delayed_shown=DELAYED_SHOWN)
     except MirrorNotBuiltError as error:
         return jsonify({"status": "unavailable", "reason": str(error)}), 503
+    assessment = report_rules(rules).assessment
+    trend, stars = latest_assessment(context.store, assessment) if assessment else ([], ())
     page = render_board_page(
         board,
         language=language,
@@ -131,6 +135,9 @@ def show_board() -> ResponseReturnValue:
         request_keys=request_keys(context),
         chosen_request=chosen,
         department_name=lambda key: _department_name(rules, key, language),
+        assessment=assessment,
+        trend=trend,
+        stars=stars,
     )
     return Response(
         page, content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}

@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from plugin.process.asks import RESPONSE_BUCKETS
-from plugin.rules.reports.board import Board, figure_cells, percent
+from plugin.rules.reports.assessment import AssessmentRow, StarCandidate
+from plugin.rules.reports.board import Board, figure_cells, hours_text, percent
+from plugin.rules.reports.config import AssessmentRules
 from plugin.rules.reports.wording import say_in
 
 LANGUAGES = ("zh-CN", "en")
@@ -58,8 +60,11 @@ def render_board_page(
     request_keys: Sequence[str],
     chosen_request: str | None,
     department_name: Callable[[str], str],
+    assessment: AssessmentRules | None = None,
+    trend: Sequence[AssessmentRow] = (),
+    stars: Sequence[StarCandidate] = (),
 ) -> str:
-    """The whole page."""
+    """The whole page; with the assessment's latest period (`trend`), its trend too."""
 
     def t(entry: str, **values: object) -> str:
         return escape(say_in(language, entry, **values))
@@ -137,6 +142,9 @@ def render_board_page(
         if progress
         else f"<p>{t('board.none')}</p>"
     )
+    trend_section = (
+        _trend(t, name, assessment, trend, stars) if assessment is not None and trend else ""
+    )
     options = f'<option value="">{t("board.all_requests")}</option>' + "".join(
         f'<option value="{escape(key)}"{" selected" if key == chosen_request else ""}>'
         f"{escape(key)}</option>"
@@ -165,5 +173,84 @@ def render_board_page(
         f"<h2>{t('board.response_chart')}</h2>{histogram}"
         f"<h2>{t('board.delayed_items')}</h2>{delayed_table}"
         f"<h2>{t('board.progress')}</h2>{progress_table}"
+        f"{trend_section}"
         "</body></html>\n"
+    )
+
+
+def _trend(
+    t: Callable[..., str],
+    name: Callable[[str], str],
+    settings: AssessmentRules,
+    rows: Sequence[AssessmentRow],
+    stars: Sequence[StarCandidate],
+) -> str:
+    """The latest period against the baseline, and its 协作之星 candidates."""
+
+    def signed(value: float | None) -> str:
+        return "—" if value is None else f"{value:+.0f}%"
+
+    def met(value: bool | None) -> str:
+        return "—" if value is None else t("board.yes" if value else "board.no")
+
+    heads = (
+        "board.department",
+        "board.rate",
+        "board.score",
+        "board.baseline",
+        "board.change",
+        "board.target_met",
+        "board.median",
+        "board.baseline",
+        "board.change",
+        "board.target_met",
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{cell}</td>"
+            for cell in (
+                escape(name(row.department)),
+                percent(row.on_time_rate),
+                "—"
+                if row.contribution is None
+                else f"{row.contribution:.1f} / {settings.weight:g}",
+                percent(row.baseline_rate),
+                signed(row.rate_change),
+                met(row.rate_met),
+                hours_text(row.median_hours),
+                hours_text(row.baseline_hours),
+                signed(row.hours_change),
+                met(row.hours_met),
+            )
+        )
+        + "</tr>"
+        for row in rows
+    )
+    targets = settings.targets
+    note = t(
+        "board.trend_note",
+        weight=f"{settings.weight:g}",
+        rate_target=f"{targets.on_time_rate:+g}%",
+        hours_target=f"{targets.median_hours:+g}%",
+    )
+    starred = "".join(
+        "<li>"
+        + t(
+            "board.star_line",
+            name=star.name or star.account,
+            on_time=star.on_time,
+            measured=star.measured,
+            rate=percent(star.on_time_rate),
+            hours=hours_text(star.median_hours),
+        )
+        + "</li>"
+        for star in stars
+    )
+    return (
+        f"<h2>{t('board.trend', start=rows[0].start.isoformat(), end=rows[0].end.isoformat())}</h2>"
+        '<div class="scroll"><table id="trend"><thead><tr>'
+        + "".join(f"<th>{t(h)}</th>" for h in heads)
+        + f'</tr></thead><tbody>{body}</tbody></table></div><p class="note">{note}</p>'
+        + (f'<h2>{t("board.stars")}</h2><ol id="stars">{starred}</ol>' if starred else "")
     )

@@ -8,7 +8,7 @@ same figures over plain facts, and a test holds the two together.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
@@ -61,6 +61,7 @@ def read_board(
     since: date | None = None,
     request: str | None = None,
     delayed_shown: int | None = None,
+    until: date | None = None,
 ) -> Board:
     """The board for items due (and asks made) on or after `since`, of one request or all; with
     `delayed_shown`, only that many delayed items are listed (the latest first), all counted."""
@@ -77,6 +78,8 @@ def read_board(
         chosen.append(m.request == request)
     if since is not None:
         chosen.append(and_(m.due.is_not(None), m.due >= since))
+    if until is not None:  # a closed period (the assessment's): items due up to its last day
+        chosen.append(and_(m.due.is_not(None), m.due <= until))
     late = and_(m.done.is_(False), m.due.is_not(None), m.due < today)
     on_course = and_(m.done.is_(False), or_(m.due.is_(None), m.due >= today))
     department = func.coalesce(m.department, NO_DEPARTMENT)
@@ -142,7 +145,7 @@ def read_board(
         )
         for fact, due in ((facts[str(key)], due) for key, due in listed)
     ]
-    ask_counts = _ask_counts(context, rules, since)
+    ask_counts = _ask_counts(context, rules, since, until)
     supporting = supporting_counts(
         ((bool(done), names or ()) for done, names in supported), list(rules.departments)
     )
@@ -155,7 +158,9 @@ def read_board(
     return Board(today, since, rows, delayed, progress_rows, every_hour, len(late_keys))
 
 
-def _ask_counts(context: Context, rules: Rules, since: date | None) -> dict[str, AskCounts]:
+def _ask_counts(
+    context: Context, rules: Rules, since: date | None, until: date | None = None
+) -> dict[str, AskCounts]:
     """Per department: asks, answered and escalated counted in SQL, and the answered asks' hours."""
     a = asks.c
     kinds = [step.kind for step in steps(rules)]
@@ -166,6 +171,9 @@ def _ask_counts(context: Context, rules: Rules, since: date | None) -> dict[str,
     made: list[ColumnElement[bool]] = []
     if since is not None:
         made.append(a.asked_at >= datetime.combine(since, time(), tzinfo=rules.tz).timestamp())
+    if until is not None:
+        after = until + timedelta(days=1)
+        made.append(a.asked_at < datetime.combine(after, time(), tzinfo=rules.tz).timestamp())
     department = func.coalesce(a.department, NO_DEPARTMENT)
     counted = (
         select(department, func.count(), _count(answered), _count(escalated))

@@ -35,11 +35,53 @@ class WeeklyReport(Model):
         return check_title(title, WEEKLY_TITLE_PLACEHOLDERS)
 
 
+class AssessmentTargets(Model):
+    """What the departments aim for, as a change against the first snapshot (the baseline)."""
+
+    on_time_rate: float = Field(
+        default=45.0,
+        description="Percent by which the on-time rate is to rise over the baseline (the guides: "
+        "协作目标达成率 +45%).",
+    )
+    median_hours: float = Field(
+        default=-30.0,
+        description="Percent by which the median response time is to change; negative is faster "
+        "(the guides: 问题解决时效 +30%).",
+    )
+
+
+class AssessmentRules(Model):
+    """The departments' assessment (seed 003): collaboration items done on time weigh 15% of a
+    department's assessment, and the figures are collected every two weeks against a baseline."""
+
+    every_days: int = Field(
+        default=14, ge=1, description="Days between snapshots (the guides: every two weeks)."
+    )
+    weight: float = Field(
+        default=15.0,
+        gt=0,
+        le=100,
+        description="Percent of a department's assessment its on-time rate carries (the guides: 15).",
+    )
+    targets: AssessmentTargets = Field(default_factory=AssessmentTargets)
+    stars: int = Field(
+        default=3,
+        ge=0,
+        description="协作之星 candidates listed per period (best on-time rate, then fastest "
+        "answers), for people to decide; 0 lists none.",
+    )
+
+
 class ReportRules(Model):
-    """Reports crossdept publishes to Confluence."""
+    """Reports crossdept publishes to Confluence, and the assessment it keeps."""
 
     weekly: WeeklyReport | None = Field(
         default=None, description="The weekly progress page per active request; off when absent."
+    )
+    assessment: AssessmentRules | None = Field(
+        default=None,
+        description="Snapshots of each department's figures every `every_days`, for "
+        "`crossdept report assessment` and the board's trend; off when absent.",
     )
 
 
