@@ -189,7 +189,9 @@ class Sandbox:
             }
             for u in self.seed.users
         }
-        fake: Handler = ConfluenceFake(self.seed.confluence_spaces, self._now, users)
+        fake: Handler = ConfluenceFake(
+            self.seed.confluence_spaces, self._now, users, self.seed.confluence_groups
+        )
         return fake
 
     # ------------------------------------------------------------------ configuration

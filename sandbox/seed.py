@@ -176,6 +176,7 @@ class Seed:
     projects: tuple[SeedProject, ...]
     fields: tuple[SeedField, ...]
     confluence_spaces: tuple[Mapping[str, Any], ...] = ()
+    confluence_groups: Mapping[str, frozenset[str]] = field(default_factory=dict)  # name -> logins
     webhook_events: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
     # Project permissions by login, where the seed restricts someone (else every permission).
@@ -269,6 +270,7 @@ def parse_seed(data: Mapping[str, Any], *, origin: str) -> Seed:
         projects=_parse_projects(data, where, users, workflows, {f.id for f in fields}),
         fields=fields,
         confluence_spaces=_parse_spaces(data, where),
+        confluence_groups=_parse_groups(data, where, {user.login for user in users}),
         webhook_events=tuple(str(e) for e in events),
         raw=data,
         permissions=_parse_permissions(data, where, {user.login for user in users}),
@@ -482,6 +484,23 @@ def _parse_issue_type(
         description=str(entry.get("description", "")),
         hidden_fields=tuple(str(h) for h in entry.get("hidden_fields", [])),
     )
+
+
+def _parse_groups(
+    data: Mapping[str, Any], where: str, logins: set[str]
+) -> dict[str, frozenset[str]]:
+    """The Confluence site's groups and their members (logins)."""
+    confluence = data.get("confluence", {}) or {}
+    raw = confluence.get("groups") or {}
+    if not isinstance(raw, Mapping):
+        raise SeedError(f"{where}confluence.groups: a mapping of group name to logins")
+    groups = {}
+    for name, members in raw.items():
+        unknown = [m for m in members or () if m not in logins]
+        if unknown:
+            raise SeedError(f"{where}confluence.groups.{name}: unknown logins {unknown}")
+        groups[str(name)] = frozenset(str(m) for m in members or ())
+    return groups
 
 
 def _parse_spaces(data: Mapping[str, Any], where: str) -> tuple[dict[str, Any], ...]:

@@ -23,7 +23,7 @@ from atlassian.errors import (
     ApiValueError,
 )
 
-from plugin.atlassian.ports import Page
+from plugin.atlassian.ports import Page, PageRestriction
 from plugin.atlassian.seals import MarkSeal
 from plugin.spine.errors import GatewayError, RefusedError, TransientGatewayError
 
@@ -185,6 +185,56 @@ class ConfluenceGateway:
                 return None
             raise
         return bool(found.get("hasPermission")) if isinstance(found, Mapping) else None
+
+    def group_names(self) -> frozenset[str]:
+        """The site's groups (`GET /rest/api/group`, on Cloud under /wiki), page by page."""
+        names: set[str] = set()
+        start = 0
+        while True:
+            found = self._call(
+                "list groups",
+                lambda at=start: self._client.get(  # type: ignore[misc]
+                    "rest/api/group", params={"start": at, "limit": 200}
+                ),
+            )
+            results = found.get("results") if isinstance(found, Mapping) else None
+            if not isinstance(results, list):
+                return frozenset(names)
+            names |= {str(g["name"]) for g in results if isinstance(g, Mapping) and g.get("name")}
+            if len(results) < 200:
+                return frozenset(names)
+            start += len(results)
+
+    def restrict_page(self, page_id: str, restriction: PageRestriction) -> None:
+        """Replace the page's restrictions (`PUT /rest/api/content/{id}/restriction`: Cloud v1;
+        Data Center 9.0 and later, ContentRestrictionResource.updateRestrictions, "replacing any
+        existing permissions"). A person is an accountId on Cloud and a username on Data Center
+        (which has no account ids), told apart by how Confluence names crossdept's own login.
+        https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-content-restrictions/
+        https://docs.atlassian.com/ConfluenceServer/javadoc/9.0.0-m07/com/atlassian/confluence/plugins/restapi/resources/ContentRestrictionResource.html"""
+        me = self._call("read current user", lambda: self._client.get("rest/api/user/current"))
+        by = "accountId" if isinstance(me, Mapping) and me.get("accountId") else "username"
+        people = [{"type": "known", by: person} for person in restriction.people]
+        body = []
+        for operation, groups in (
+            ("read", restriction.view_groups),
+            ("update", restriction.edit_groups),
+        ):
+            if groups:
+                body.append(
+                    {
+                        "operation": operation,
+                        "restrictions": {
+                            "group": [{"type": "group", "name": name} for name in groups],
+                            **({"user": people} if people else {}),
+                        },
+                    }
+                )
+        self._call(
+            "restrict page",
+            # A list body: the client's type hints say dict, but it sends any JSON value.
+            lambda: self._client.put(f"rest/api/content/{page_id}/restriction", data=body),  # type: ignore[call-overload]
+        )
 
     def find_page(self, space: str, title: str) -> Page | None:
         """The current page with this title in the space, if any (titles are unique per space)."""

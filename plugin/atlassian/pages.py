@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from plugin.atlassian.ports import ConfluencePort, Page
+from plugin.atlassian.ports import ConfluencePort, Page, PageRestriction
 from plugin.spine.errors import RefusedError
 
 
@@ -65,9 +65,13 @@ def publish_page(
     mark: Mapping[str, str],
     known_id: str | None,
     known_digest: str | None,
+    restriction: PageRestriction | None = None,
 ) -> Published:
-    """Create the page, or update ours as a new version when it changed."""
-    digest = content_digest(title, body)
+    """Create the page, or update ours as a new version when it changed; with `restriction`,
+    set who may view and edit it each time it is created or changes (a page left without them
+    by an interrupted run gets them with its next version)."""
+    fingerprint = f"\n{restriction.fingerprint}" if restriction is not None else ""
+    digest = content_digest(title, body + fingerprint)
     page = confluence.get_page(known_id) if known_id else None
     if page is not None and not is_ours(confluence, page, name, mark):
         page = None
@@ -84,7 +88,12 @@ def publish_page(
         )
         if confluence.page_property(page.id, name) is None:  # an API that dropped metadata
             confluence.set_page_property(page.id, name, dict(mark))
+        if restriction is not None:
+            confluence.restrict_page(page.id, restriction)
         return Published(page, digest)
     if known_digest != digest or known_id != page.id:
-        return Published(confluence.update_page(page, title, body), digest)
+        updated = confluence.update_page(page, title, body)
+        if restriction is not None:
+            confluence.restrict_page(page.id, restriction)
+        return Published(updated, digest)
     return Published(page, digest)

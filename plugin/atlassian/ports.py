@@ -204,6 +204,23 @@ class Page:
     url: str
 
 
+@dataclass(frozen=True)
+class PageRestriction:
+    """Who may view and edit a page: groups, and people who may do both (crossdept's own account
+    among them, so it can still update the page). No groups for an operation: not restricted."""
+
+    view_groups: tuple[str, ...]
+    edit_groups: tuple[str, ...]
+    people: tuple[str, ...]  # account ids (Cloud) or usernames (Data Center)
+
+    @property
+    def fingerprint(self) -> str:
+        """What changes when the restriction does (part of a page's digest)."""
+        return "|".join(
+            (",".join(self.view_groups), ",".join(self.edit_groups), ",".join(self.people))
+        )
+
+
 class ConfluencePort(Protocol):
     """Confluence as rules see it: pages in a space, found by title or id, created and updated."""
 
@@ -245,4 +262,16 @@ class ConfluencePort(Protocol):
 
     def update_page(self, page: Page, title: str, body: str) -> Page:
         """Replace a page's title and body as its next version."""
+        ...
+
+    def current_account(self) -> str:
+        """Who crossdept's login is: the account id on Cloud, the username on Data Center."""
+        ...
+
+    def group_names(self) -> frozenset[str]:
+        """The names of the site's groups."""
+        ...
+
+    def restrict_page(self, page_id: str, restriction: PageRestriction) -> None:
+        """Replace the page's view and edit restrictions with these."""
         ...

@@ -643,6 +643,13 @@ class ConfluenceRules(Model):
         description="Every page crossdept publishes says it is kept at least this many years "
         "(the guides: 2); null: not stated. crossdept never deletes a page.",
     )
+    groups: dict[str, Text] = Field(
+        default_factory=dict,
+        description="Confluence group of each department, by department key. When set, each "
+        "page crossdept publishes for a request may be edited by the requesting department's "
+        "group and viewed by the collaborating departments' groups (and crossdept's account "
+        "and the project manager); groups the site lacks are left out (seed 004).",
+    )
 
     @field_validator("title")
     @classmethod

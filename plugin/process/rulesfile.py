@@ -475,7 +475,24 @@ def check_references(rules: Rules, lines: LineMap) -> list[Problem]:
     problems += _check_notify(rules, lines)
     problems += _check_after_done(rules, lines)
     problems += _check_feedback(rules, lines)
+    problems += _check_page_groups(rules, lines)
     return problems
+
+
+def _check_page_groups(rules: Rules, lines: LineMap) -> list[Problem]:
+    """Each Confluence group is given to a department the file has."""
+    groups = rules.confluence.groups if rules.confluence else {}
+    departments = list(rules.departments)
+    return [
+        Problem(
+            lines.value_line(("confluence", "groups", key)),
+            ("confluence", "groups", key),
+            f'unknown department "{key}"; known: {", ".join(departments)}'
+            + suggest(key, departments),
+        )
+        for key in groups
+        if key not in rules.departments
+    ]
 
 
 def _check_feedback(rules: Rules, lines: LineMap) -> list[Problem]:

@@ -23,9 +23,10 @@ class ConfluenceFake:
         spaces: Sequence[Mapping[str, Any]],
         now: Callable[[], datetime],
         users: Mapping[str, Mapping[str, Any]],
+        groups: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self._lock = threading.RLock()
-        self.site = Site(spaces, now, users)
+        self.site = Site(spaces, now, users, groups)
         self.apis: dict[str, V1Api | V2Api] = {"v1": V1Api(self.site), "v2": V2Api(self.site)}
 
     # ---- public helpers for tests and seeding ----------------------------------------------
@@ -63,6 +64,23 @@ class ConfluenceFake:
                 "version": page.version.number,
                 "properties": {key: prop.value for key, prop in page.properties.items()},
             }
+
+    def restrictions(self, space_key: str, title: str) -> dict[str, dict[str, list[str]]]:
+        """A page's restrictions by operation: its groups and people (logins), for assertions."""
+        with self._lock:
+            page = self.site.titled(self.site.space(space_key), title)
+            if page is None:
+                return {}
+            return {
+                operation: {"groups": sorted(kept.groups), "people": sorted(kept.logins)}
+                for operation, kept in page.restrictions.items()
+            }
+
+    def may_view(self, space_key: str, title: str, login: str) -> bool:
+        """Whether one of the seed's people may see a page (for assertions)."""
+        with self._lock:
+            page = self.site.titled(self.site.space(space_key), title)
+            return page is not None and self.site.may_view(page, login)
 
     def user_key(self, login: str) -> str:
         """The Confluence Data Center user key of a seeded user (for test assertions)."""
@@ -104,6 +122,9 @@ class ConfluenceFake:
 ROUTES: dict[tuple[str, ...], tuple[str, str]] = {  # request shape -> (API, its method)
     ("v1", "GET", "space"): ("v1", "get_spaces"),
     ("v1", "GET", "user"): ("v1", "get_user"),
+    ("v1", "GET", "group"): ("v1", "get_groups"),
+    ("v1", "GET", "content", "{}", "restriction", "byOperation"): ("v1", "get_restrictions"),
+    ("v1", "PUT", "content", "{}", "restriction"): ("v1", "set_restrictions"),
     ("v1", "GET", "user", "current"): ("v1", "get_current_user"),
     ("v1", "GET", "space", "{}"): ("v1", "get_space"),
     ("v1", "POST", "content"): ("v1", "create"),

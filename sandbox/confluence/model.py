@@ -99,6 +99,16 @@ class Page:
     created: Version
     status: str = "current"
     properties: dict[str, Property] = field(default_factory=dict)
+    # Page restrictions by operation ("read", "update"): the groups and the logins admitted.
+    restrictions: dict[str, Restriction] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """Who one operation on a page is restricted to: its groups and people (logins)."""
+
+    groups: frozenset[str] = frozenset()
+    logins: frozenset[str] = frozenset()
 
 
 def user_key(login: str) -> str:

@@ -15,6 +15,7 @@ from sandbox.confluence.model import (
     ConfluenceError,
     Page,
     Property,
+    Restriction,
     Space,
     Version,
 )
@@ -36,9 +37,11 @@ class Site:
         spaces: Sequence[Mapping[str, Any]],
         now: Callable[[], datetime],
         users: Mapping[str, Mapping[str, Any]],
+        groups: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.now = now
         self.users = dict(users)
+        self.groups = dict(groups or {})  # name -> member logins
         self.ids = itertools.count(FIRST_PAGE_ID)
         self.property_ids = itertools.count(FIRST_PROPERTY_ID)
         self.spaces: dict[str, Space] = {}
@@ -170,6 +173,54 @@ class Site:
         if name == "type":
             return value.lower() == "page"
         return page.id == value
+
+    # -- page restrictions ------------------------------------------------------------------
+    # A view restriction on a page holds for the pages below it too (Confluence's inherited
+    # view restrictions); an edit restriction holds for its own page only, and editing needs
+    # viewing. https://confluence.atlassian.com/doc/page-restrictions-139414.html
+
+    def login_of(self, caller: str | None) -> str | None:
+        """The seed login of a caller named by account id (Cloud) or username (Data Center)."""
+        for login, seed in self.users.items():
+            if caller in (login, seed.get("accountId"), seed.get("username")):
+                return login
+        return None
+
+    def _admits(self, restriction: Restriction | None, login: str | None) -> bool:
+        if restriction is None:
+            return True
+        if login is None:
+            return False
+        return login in restriction.logins or any(
+            login in self.groups.get(group, frozenset()) for group in restriction.groups
+        )
+
+    def may_view(self, page: Page, caller: str | None) -> bool:
+        """Whether the caller may see the page: its view restriction and its ancestors' admit them."""
+        login = self.login_of(caller)
+        return all(
+            self._admits(each.restrictions.get("read"), login)
+            for each in (page, *self.ancestors(page))
+        )
+
+    def may_edit(self, page: Page, caller: str | None) -> bool:
+        """Whether the caller may edit the page: they may view it, and its edit restriction admits them."""
+        login = self.login_of(caller)
+        return self.may_view(page, caller) and self._admits(page.restrictions.get("update"), login)
+
+    def visible(self, page_id: str, caller: str | None) -> Page:
+        """The page, or the 404 Confluence answers for a page the caller may not see."""
+        page = self.page(page_id)
+        if not self.may_view(page, caller):
+            raise ConfluenceError(404, f"No content found with id : ContentId{{id={page_id}}}")
+        return page
+
+    def editable(self, page_id: str, caller: str | None) -> Page:
+        """The page, or 404 (not seen) / 403 (seen, not to be edited)."""
+        page = self.visible(page_id, caller)
+        if not self.may_edit(page, caller):
+            raise ConfluenceError(403, "You do not have permission to edit this content")
+        return page
 
     def user(self, login: str | None) -> dict[str, Any]:
         seed = self.users.get(login or "")

@@ -21,6 +21,7 @@ from sandbox.confluence.model import (
     ConfluenceError,
     Page,
     Property,
+    Restriction,
     Space,
     Version,
     checked_title,
@@ -153,7 +154,7 @@ class V1Api:
         )
 
     def get_page(self, call: Call, parts: list[str]) -> SandboxResponse:
-        page = self.site.page(parts[1])
+        page = self.site.visible(parts[1], call.request.user)
         expand = call.request.arg("expand")
         # Without `expand`, Cloud returns space, history and version expanded.
         fields = expand_set(expand) if expand is not None else {"space", "history", "version"}
@@ -171,6 +172,7 @@ class V1Api:
         title = query.arg("title")
         if title is not None:
             pages = [p for p in pages if p.title.casefold() == title.casefold()]
+        pages = [p for p in pages if self.site.may_view(p, query.user)]
         return self.page_list(call, pages, "/content")
 
     def history(self, call: Call, parts: list[str]) -> SandboxResponse:
@@ -183,12 +185,18 @@ class V1Api:
         if kind not in ("page", "comment", "attachment"):
             raise ConfluenceError(400, f"Unsupported child type: {kind}")
         children = (
-            [p for p in self.site.live() if p.parent_id == parent.id] if kind == "page" else []
+            [
+                p
+                for p in self.site.live()
+                if p.parent_id == parent.id and self.site.may_view(p, call.request.user)
+            ]
+            if kind == "page"
+            else []
         )
         return self.page_list(call, children, f"/content/{parent.id}/child/{kind}")
 
     def update(self, call: Call, parts: list[str]) -> SandboxResponse:
-        page = self.site.page(parts[1])
+        page = self.site.editable(parts[1], call.request.user)
         data = object_body(call.request)
         number = (data.get("version") or {}).get("number")
         if not isinstance(number, int) or isinstance(number, bool):
@@ -235,7 +243,7 @@ class V1Api:
         cql = call.request.arg("cql")
         if not cql:
             raise ConfluenceError(400, "CQL query parameter is required but was blank")
-        pages = self.site.run_cql(cql)
+        pages = [p for p in self.site.run_cql(cql) if self.site.may_view(p, call.request.user)]
         return self.page_list(call, pages, "/content/search")
 
     def properties(self, call: Call, parts: list[str]) -> SandboxResponse:
@@ -278,6 +286,95 @@ class V1Api:
             )
         prop.value, prop.version = data.get("value"), number
         return SandboxResponse(200, self.render_property(call, page, prop))
+
+    def get_groups(self, call: Call, parts: list[str]) -> SandboxResponse:
+        """The site's groups (Cloud adds each group's id; Data Center names them only)."""
+        results = [
+            {"type": "group", "name": name, "id": f"group-{index}"}
+            for index, name in enumerate(sorted(self.site.groups), 1)
+        ]
+        return v1_list(call, results, "/group")
+
+    def get_restrictions(self, call: Call, parts: list[str]) -> SandboxResponse:
+        page = self.site.visible(parts[1], call.request.user)
+        return SandboxResponse(
+            200,
+            {
+                operation: self.render_restriction(operation, page)
+                for operation in ("read", "update")
+            },
+        )
+
+    def set_restrictions(self, call: Call, parts: list[str]) -> SandboxResponse:
+        """Replace a page's restrictions. Groups must exist and people be known (a user by
+        accountId on Cloud, by username or userKey on Data Center). The caller must still be
+        able to view and edit the page afterwards: a restriction that locked crossdept out of
+        its own page would break every later update, so the sandbox refuses it."""
+        page = self.site.editable(parts[1], call.request.user)
+        raw = call.request.json()
+        entries = raw.get("results") if isinstance(raw, dict) else raw
+        if not isinstance(entries, list):
+            raise ConfluenceError(400, "Expected an array of restrictions")
+        found: dict[str, Restriction] = {}
+        for entry in entries:
+            if not isinstance(entry, dict) or entry.get("operation") not in ("read", "update"):
+                raise ConfluenceError(400, "The sandbox restricts the read and update operations")
+            given = entry.get("restrictions") or {}
+            groups = _results(given.get("group"))
+            names = {str(g.get("name")) for g in groups if isinstance(g, dict)}
+            unknown = sorted(names - set(self.site.groups))
+            if unknown:
+                raise ConfluenceError(400, f"Group not found: {unknown[0]}")
+            logins = set()
+            for user in _results(given.get("user")):
+                login = self._restricted_login(call, user)
+                if login is None:
+                    raise ConfluenceError(400, f"User not found: {user}")
+                logins.add(login)
+            if not names and not logins:
+                raise ConfluenceError(400, "A restriction needs at least one user or group")
+            found[str(entry["operation"])] = Restriction(frozenset(names), frozenset(logins))
+        before = page.restrictions
+        page.restrictions = found
+        if not self.site.may_edit(page, call.request.user):
+            page.restrictions = before
+            raise ConfluenceError(400, "Restrictions would remove your own access to this page")
+        return SandboxResponse(
+            200,
+            {
+                "results": [self.render_restriction(op, page) for op in found],
+                "start": 0,
+                "limit": 100,
+                "size": len(found),
+            },
+        )
+
+    def _restricted_login(self, call: Call, user: Any) -> str | None:
+        """The login a restriction's user entry names: by accountId on Cloud; by username or
+        userKey on Data Center, which has no account ids."""
+        if not isinstance(user, dict):
+            return None
+        cloud = call.context != ""
+        for login, seed in self.site.users.items():
+            if cloud and user.get("accountId") and user.get("accountId") == seed.get("accountId"):
+                return login
+            if not cloud and user.get("username") and user.get("username") == seed.get("username"):
+                return login
+            if not cloud and user.get("userKey") and user.get("userKey") == user_key(login):
+                return login
+        return None
+
+    def render_restriction(self, operation: str, page: Page) -> dict[str, Any]:
+        kept = page.restrictions.get(operation) or Restriction()
+        users = [self.site.user(login) for login in sorted(kept.logins)]
+        groups = [{"type": "group", "name": name} for name in sorted(kept.groups)]
+        return {
+            "operation": operation,
+            "restrictions": {
+                "user": {"results": users, "start": 0, "limit": 200, "size": len(users)},
+                "group": {"results": groups, "start": 0, "limit": 200, "size": len(groups)},
+            },
+        }
 
     def render_space(self, call: Call, space: Space) -> dict[str, Any]:
         return {
@@ -393,6 +490,13 @@ class V1Api:
         expand = expand_set(call.request.arg("expand"))
         pages = sorted(pages, key=lambda p: int(p.id))
         return v1_list(call, [self.render_page(call, p, expand) for p in pages], resource)
+
+
+def _results(value: Any) -> list[Any]:
+    """A list given inline, or inside {"results": [...]} as GET returns it."""
+    if isinstance(value, dict):
+        value = value.get("results")
+    return list(value) if isinstance(value, list) else []
 
 
 def v1_list(call: Call, results: list[dict[str, Any]], resource: str) -> SandboxResponse:

@@ -81,7 +81,7 @@ class V2Api:
         return SandboxResponse(200, self.render_page(call, page, "storage"))
 
     def get_page(self, call: Call, parts: list[str]) -> SandboxResponse:
-        page = self.site.page(v2_id(parts[1]))
+        page = self.site.visible(v2_id(parts[1]), call.request.user)
         return SandboxResponse(200, self.render_page(call, page, call.request.arg("body-format")))
 
     def find(self, call: Call, parts: list[str]) -> SandboxResponse:
@@ -97,13 +97,14 @@ class V2Api:
         title = call.request.arg("title")
         if title is not None:
             pages = [p for p in pages if p.title.casefold() == title.casefold()]
+        pages = [p for p in pages if self.site.may_view(p, call.request.user)]
         body_format = call.request.arg("body-format")
         return self.page_list(
             call, pages, "/pages", lambda p: self.render_page(call, p, body_format)
         )
 
     def update(self, call: Call, parts: list[str]) -> SandboxResponse:
-        page = self.site.page(v2_id(parts[1]))
+        page = self.site.editable(v2_id(parts[1]), call.request.user)
         data = object_body(call.request)
         missing = [
             name for name in ("id", "status", "title", "body", "version") if name not in data

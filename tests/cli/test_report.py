@@ -157,6 +157,14 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(
         request_page = sandbox.confluence.find_page("XD", request_title)  # type: ignore[union-attr]
         above = sandbox.confluence.find_page("XD", "项目进度跟踪")  # type: ignore[union-attr]
         stage_comments = [c["body"] for c in requester.list_comments(stage)]
+        access = {
+            title: sandbox.confluence.restrictions("XD", title)  # type: ignore[union-attr]
+            for title in (pages[0], request_title)
+        }
+        seen_by = {
+            login: sandbox.confluence.may_view("XD", pages[0], login)  # type: ignore[union-attr]
+            for login in ("engineering.contact", "pm", "director", "crossdept")
+        }
         assert sandbox.violations == []
 
     assert previewed.exit_code == 0, previewed.output
@@ -175,6 +183,22 @@ def test_the_weekly_page_is_published_once_and_updated_in_place(
     assert page["parentId"] == request_page["id"] and request_page["parentId"] == above["id"]
     assert "需求方案反复修改" in page["body"] and "本周五前冻结需求" in page["body"]
     assert sum("请说明延期原因与措施" in body for body in stage_comments) == 1
+    # Seed 004: the collaborating departments read, the lead department (市场部) edits; crossdept
+    # keeps its own access and the PM theirs; anyone else does not see the pages.
+    for restricted in access.values():
+        assert restricted == {
+            "read": {
+                "groups": ["产品部", "市场部", "技术部", "财务部"],
+                "people": ["crossdept", "pm"],
+            },
+            "update": {"groups": ["市场部"], "people": ["crossdept", "pm"]},
+        }
+    assert seen_by == {
+        "engineering.contact": True,
+        "pm": True,
+        "director": False,
+        "crossdept": True,
+    }
 
 
 def test_the_scheduled_run_publishes_each_active_request_once_a_week(site_env: bool) -> None:

@@ -167,6 +167,13 @@ def test_a_held_meeting_is_published_with_its_actions_tracked(
     page = page_of(world, title)
     assert page["version"] == 1
     assert page["properties"]["crossdept.minutes"]["meeting"] == meeting
+    # Seed 004: the request's departments read, its lead department (市场部) edits; crossdept,
+    # the PM and the meeting's own people keep their access.
+    access = world.sandbox.confluence.restrictions("XD", title)  # type: ignore[union-attr]
+    assert access["read"]["groups"] == ["产品部", "市场部", "技术部", "财务部"]
+    assert access["update"]["groups"] == ["市场部"]
+    people = {"crossdept", "pm", "requester", "engineering.contact", "finance.contact"}
+    assert set(access["read"]["people"]) == set(access["update"]["people"]) == people
     root = parse_storage(page["body"])
     tasks = root.findall(f"{AC}task-list/{AC}task")
     assert len(tasks) == 2

@@ -429,3 +429,74 @@ def test_the_permission_check_says_who_may_edit_and_data_center_has_none(clock: 
     assert check(pm, "update").body["hasPermission"] is False
     assert check(pm, "read").body["hasPermission"] is True
     assert check(CROSSDEPT, "update", path="/rest/api").status == 404
+
+
+GROUPS = {"市场部": frozenset({"pm"}), "技术部": frozenset()}
+PM = USERS["pm"]["accountId"]
+
+
+def call(fake: ConfluenceFake, method: str, path: str, user: str, body: Any = None) -> Any:
+    """One request to the fake as `user` (an account id), on Cloud's paths."""
+    raw = json.dumps(body).encode() if body is not None else b""
+    request = SandboxRequest(method=method, path=f"/wiki{path}", body=raw, user=user)
+    assert check_request("confluence", method, request.path, {}, body) == []
+    return fake.handle(request)
+
+
+def test_restricted_pages_are_hidden_from_outsiders_and_read_only_to_viewers(clock: Clock) -> None:
+    from plugin.atlassian.confluence_gateway import ConfluenceGateway
+    from plugin.atlassian.ports import PageRestriction
+
+    outsider = "557058:outsider"
+    users = {**USERS, "outsider": {"accountId": outsider, "displayName": "Outsider"}}
+    fake = ConfluenceFake(SPACES, clock, users, {**GROUPS, "产品部": frozenset({"outsider"})})
+    page = fake.add_page("XD", "周报")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        site = Site(fake)
+        for method in ("GET", "PUT"):
+            mock.add_callback(method, re.compile(re.escape(SITE) + r"/.*"), site.callback)
+        gateway = ConfluenceGateway.connect(f"{SITE}/wiki", email="crossdept", api_token="t")
+        assert gateway.group_names() == {"市场部", "技术部", "产品部"}
+        restriction = PageRestriction(("市场部", "技术部"), ("市场部",), (CROSSDEPT,))
+        gateway.restrict_page(page, restriction)
+    assert [reasons for _m, _p, reasons in site.calls if reasons] == []
+
+    assert fake.restrictions("XD", "周报") == {
+        "read": {"groups": ["市场部", "技术部"], "people": ["crossdept"]},
+        "update": {"groups": ["市场部"], "people": ["crossdept"]},
+    }
+    assert call(fake, "GET", f"/rest/api/content/{page}", outsider).status == 404
+    assert call(fake, "GET", f"/rest/api/content/{page}", PM).status == 200
+    titled = call(fake, "GET", "/rest/api/content", outsider)
+    assert titled.status == 200 and "周报" not in json.dumps(titled.body, ensure_ascii=False)
+
+
+def test_a_restriction_naming_an_unknown_group_or_locking_out_its_author_is_refused(
+    clock: Clock,
+) -> None:
+    fake = ConfluenceFake(SPACES, clock, USERS, GROUPS)
+    page = fake.add_page("XD", "纪要")
+    path = f"/rest/api/content/{page}/restriction"
+
+    def restrict(groups: list[str], users: list[str]) -> Any:
+        body = [
+            {
+                "operation": "update",
+                "restrictions": {
+                    "group": [{"type": "group", "name": name} for name in groups],
+                    "user": [{"type": "known", "accountId": account} for account in users],
+                },
+            }
+        ]
+        return call(fake, "PUT", path, CROSSDEPT, body)
+
+    unknown = restrict(["法务部"], [CROSSDEPT])
+    assert unknown.status == 400 and "法务部" in json.dumps(unknown.body, ensure_ascii=False)
+    locked_out = restrict(["技术部"], [])  # crossdept is in no group: it could not edit again
+    assert locked_out.status == 400 and "your own access" in json.dumps(locked_out.body)
+    assert fake.restrictions("XD", "纪要") == {}  # nothing changed
+    assert restrict(["市场部"], [CROSSDEPT]).status == 200
+    # The PM (in 市场部) may edit; with the edit restricted to 技术部 and crossdept, not any more.
+    assert restrict(["技术部"], [CROSSDEPT]).status == 200
+    edit = {"version": {"number": 2}, "title": "纪要", "type": "page"}
+    assert call(fake, "PUT", f"/rest/api/content/{page}", PM, edit).status == 403

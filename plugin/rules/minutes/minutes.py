@@ -52,6 +52,7 @@ from plugin.process.items import (
 from plugin.process.ladder import hours_between
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments
 from plugin.process.owners import departments_of
+from plugin.process.page_access import request_page_restriction
 from plugin.process.wording import join_names, lead_department_name, mention, plain, span_words
 from plugin.rules.minutes.config import configured_meetings, meeting_rules
 from plugin.rules.minutes.meeting_records import ActionRecord, MeetingRecords
@@ -65,6 +66,7 @@ from plugin.rules.minutes.minutes_parser import (
     without_dates,
 )
 from plugin.rules.minutes.wording import say
+from plugin.rules.trees import read_request, request_fields
 from plugin.spine.context import Context
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
 from plugin.spine.events import JiraEvent, created_by_crossdept
@@ -219,6 +221,9 @@ class RequestPlace:
     project: str
     parent: str  # the request's epic when its tree has one, else the request itself
     lead_department: str = ""  # its requesting department's name (a page title may carry it)
+    lead_key: str | None = None  # its requesting department (the rules' key)
+    departments: tuple[str, ...] = ()  # its collaborating departments
+    project_manager: str | None = None
 
 
 def publish_minutes(key: str, context: Context, *, preview: Path | None = None) -> MinutesOutcome:
@@ -342,7 +347,7 @@ class _Minutes:
         people = self._people(meeting, minutes, names)
         body = render_page(self.rules, page_meeting, minutes, tracked, people)
         self.keep_lease()
-        page = self._publish(title, body)
+        page = self._publish(title, body, meeting, place)
         if page is None:
             outcome.status, outcome.reason = "blocked", "page title taken"
             return outcome
@@ -397,7 +402,7 @@ class _Minutes:
         if not meeting.related:
             return None
         lead_field = self.rules.jira.request.fields.requesting_department
-        wanted = ["summary", "issuetype", "project", lead_field]
+        wanted = request_fields(self.rules)
         found = self.jira.read_issues(list(meeting.related), wanted, [ITEM_PROPERTY, TREE_PROPERTY])
         request_type = self.rules.jira.request.issue_type
         request = next(
@@ -413,12 +418,16 @@ class _Minutes:
                 return None
         fields = request.get("fields") or {}
         epic = read_tree_record(request).items.get(EPIC_REF)
+        snapshot = read_request(request, self.rules)
         return RequestPlace(
             key=str(request["key"]),
             summary=str(fields.get("summary") or ""),
             project=str((fields.get("project") or {}).get("key") or ""),
             parent=epic or str(request["key"]),
             lead_department=lead_department_name(self.rules, fields.get(lead_field)),
+            lead_key=snapshot.requesting_department,
+            departments=snapshot.departments,
+            project_manager=snapshot.project_manager,
         )
 
     # -- actions ----------------------------------------------------------------------------
@@ -531,7 +540,9 @@ class _Minutes:
                 keys[person] = found
         return People(names, keys, cloud=False)
 
-    def _publish(self, title: str, body: str) -> Page | None:
+    def _publish(
+        self, title: str, body: str, meeting: MeetingIssue, place: RequestPlace
+    ) -> Page | None:
         """Create or update the meeting's page; None when the title belongs to another page."""
         confluence = self.context.confluence
         settings = self.rules.confluence
@@ -540,6 +551,15 @@ class _Minutes:
             raise TransientGatewayError("Confluence is not configured (CROSSDEPT_CONFLUENCE_URL)")
         mark = {"meeting": self.key, "site": self.jira.issue_url("")[: -len("/browse/")]}
         record = self.records.get(self.key)
+        # The request's departments may read it, its lead department edit it; those at the
+        # meeting and the PM keep their view of their own minutes.
+        restriction = request_page_restriction(
+            self.rules,
+            confluence,
+            lead=place.lead_key,
+            collaborating=place.departments,
+            people=(place.project_manager, meeting.organiser, *meeting.attendees),
+        )
         try:
             published = publish_page(
                 confluence,
@@ -551,6 +571,7 @@ class _Minutes:
                 mark=mark,
                 known_id=record.page_id if record else None,
                 known_digest=record.page_digest if record else None,
+                restriction=restriction,
             )
         except RefusedError as error:
             text = say(

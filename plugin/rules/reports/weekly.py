@@ -33,6 +33,7 @@ from plugin.process.items import (
     read_tree_record,
 )
 from plugin.process.notices import Notices
+from plugin.process.page_access import request_page_restriction
 from plugin.process.wording import lead_department_name, mention
 from plugin.rules.reports.board import item_fact
 from plugin.rules.reports.board_sources import ITEM_FIELDS
@@ -45,7 +46,7 @@ from plugin.rules.reports.progress_report import (
 )
 from plugin.rules.reports.wording import say
 from plugin.rules.risks import register_rows, render_register
-from plugin.rules.trees import TreeRecords
+from plugin.rules.trees import TreeRecords, read_request, request_fields
 from plugin.spine.context import Context
 from plugin.spine.errors import TransientGatewayError
 from plugin.spine.schedule import Schedule
@@ -107,7 +108,7 @@ def publish_weekly(
     """Build the request's progress table; publish it, or with `preview` only write it locally."""
     rules, jira = context.rules, context.jira
     lead_field = rules.jira.request.fields.requesting_department
-    request = jira.get_issue(key, ["summary", "issuetype", "project", lead_field], [TREE_PROPERTY])
+    request = jira.get_issue(key, request_fields(rules), [TREE_PROPERTY])
     if ((request.get("fields") or {}).get("issuetype") or {}).get(
         "name"
     ) != rules.jira.request.issue_type:
@@ -167,6 +168,14 @@ def publish_weekly(
         raise TransientGatewayError("Confluence is not configured (CROSSDEPT_CONFLUENCE_URL)")
     site = jira.issue_url("")[: -len("/browse/")]
     stored = _stored(context.store, key)
+    snapshot = read_request(request, rules)
+    restriction = request_page_restriction(
+        rules,
+        confluence,
+        lead=snapshot.requesting_department,
+        collaborating=snapshot.departments,
+        people=(snapshot.project_manager,),
+    )
     request_page = publish_page(
         confluence,
         space=settings.space,
@@ -177,6 +186,7 @@ def publish_weekly(
         mark={"request": key, "site": site},
         known_id=stored.get("request_page_id"),
         known_digest=stored.get("request_page_digest"),
+        restriction=restriction,
     )
     above = request_page.page
     report = publish_page(
@@ -189,6 +199,7 @@ def publish_weekly(
         mark={"request": key, "report": "weekly", "site": site},
         known_id=stored.get("page_id"),
         known_digest=stored.get("page_digest"),
+        restriction=restriction,
     )
     if report.page is None:
         log.warning("weekly report title taken: %s", title, extra={"issue": key})
