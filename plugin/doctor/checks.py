@@ -662,6 +662,22 @@ def check_confluence(needs: SiteNeeds, facts: SiteFacts) -> list[Finding]:
             )
         else:
             findings.append(Finding("confluence", "pass", subject))
+    for group in needs.groups:
+        subject = f"group {group.name} ({group.department}) in Confluence"
+        if facts.groups is None or group.name in facts.groups:
+            findings.append(Finding("confluence", "pass", subject))
+            continue
+        findings.append(
+            Finding(
+                "confluence",
+                "warn",
+                subject,
+                "no such group: the pages of requests it takes part in are not restricted",
+                group.path,
+                "create the group in Confluence (or in the user directory it reads) with the "
+                "department's people, or correct its name here",
+            )
+        )
     return findings
 
 

@@ -103,6 +103,15 @@ class PageNeed:
 
 
 @dataclass(frozen=True)
+class GroupNeed:
+    """A Confluence group the page restrictions name for a department."""
+
+    name: str
+    department: str
+    path: FieldPath
+
+
+@dataclass(frozen=True)
 class RobotNeed:
     """A group robot the rules file names: the environment variables that must hold it."""
 
@@ -126,6 +135,7 @@ class SiteNeeds:
     extra_days: frozenset[int]  # years the admin listed extra holidays or working days for
     way_back: WayBackNeed | None = None
     robots: tuple[RobotNeed, ...] = ()
+    groups: tuple[GroupNeed, ...] = ()  # Confluence groups of the page restrictions
 
 
 def site_needs(rules: Rules) -> SiteNeeds:
@@ -276,6 +286,10 @@ def site_needs(rules: Rules) -> SiteNeeds:
     weekly = report_rules(rules).weekly
     if rules.confluence is not None and weekly is not None and weekly.parent_page:
         pages.append(PageNeed(weekly.parent_page, ("reports", "weekly", "parent_page")))
+    groups = tuple(
+        GroupNeed(group, department, ("confluence", "groups", department))
+        for department, group in (rules.confluence.groups if rules.confluence else {}).items()
+    )
     calendar = rules.calendar
     return SiteNeeds(
         projects=tuple(jira.projects),
@@ -287,6 +301,7 @@ def site_needs(rules: Rules) -> SiteNeeds:
         pages=tuple(dict.fromkeys(pages)),
         holidays=calendar.holidays,
         extra_days=frozenset(d.year for d in (*calendar.extra_holidays, *calendar.extra_workdays)),
+        groups=groups,
         way_back=WayBackNeed(tree_types, ("ownership", "stage_gate"))
         if rules.ownership.stage_gate == "revert"
         else None,

@@ -30,6 +30,7 @@ class SiteFacts:
     pages: Mapping[str, Page | None] = field(default_factory=dict)  # by title
     may_edit: Mapping[str, bool | None] = field(default_factory=dict)  # by title
     confluence_error: str = ""
+    groups: frozenset[str] | None = None  # the Confluence site's groups, when the rules name some
 
 
 class SiteUnreadable(Exception):
@@ -55,6 +56,8 @@ class ConfluenceAdmin(Protocol):
     def current_account(self) -> str: ...
 
     def may_edit(self, page_id: str, account: str) -> bool | None: ...
+
+    def group_names(self) -> frozenset[str]: ...
 
 
 def survey(
@@ -135,6 +138,7 @@ def _with_confluence(facts: SiteFacts, needs: SiteNeeds, confluence: ConfluenceA
             for title, page in pages.items()
             if page is not None
         }
+        groups = confluence.group_names() if needs.groups else None
     except GatewayError as error:
         return replace(facts, space=None, confluence_error=str(error))
-    return replace(facts, space=True, pages=pages, may_edit=may_edit)
+    return replace(facts, space=True, pages=pages, may_edit=may_edit, groups=groups)

@@ -121,6 +121,7 @@ def right_facts(*, cloud: bool = True) -> SiteFacts:
             "项目进度跟踪": Page("2", "项目进度跟踪", 1, ""),
         },
         may_edit={"跨部门协作会议纪要": True, "项目进度跟踪": True},
+        groups=frozenset({"市场部", "技术部", "产品部", "财务部", "confluence-users"}),
     )
 
 

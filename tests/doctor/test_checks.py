@@ -351,6 +351,17 @@ def test_confluence_space_pages_and_edit_rights(needs: SiteNeeds) -> None:
     assert unset[0].status == "warn" and "CROSSDEPT_CONFLUENCE_URL" in unset[0].detail
 
 
+def test_a_department_group_the_site_lacks_leaves_its_requests_pages_open(needs: SiteNeeds) -> None:
+    passed = [f.subject for f in check_confluence(needs, right_facts()) if "group" in f.subject]
+    assert passed == [f"group {name} ({name}) in Confluence" for name in DEPARTMENTS]
+    lacking = replace(right_facts(), groups=frozenset({"市场部", "技术部", "产品部"}))
+    (missing,) = failing(check_confluence(needs, lacking))
+    assert (missing.status, missing.subject, missing.path) == (
+        "warn", "group 财务部 (财务部) in Confluence", ("confluence", "groups", "财务部"),
+    )  # fmt: skip
+    assert "not restricted" in missing.detail
+
+
 def test_the_calendar_must_know_this_year_and_in_december_next_year(needs: SiteNeeds) -> None:
     assert failing(check_calendar(needs, datetime(2026, 6, 1, tzinfo=UTC))) == []
     (december,) = failing(check_calendar(needs, datetime(2026, 12, 2, tzinfo=UTC)))
