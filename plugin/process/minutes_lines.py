@@ -1,5 +1,5 @@
-"""What a minutes line looks like (决议 / 待办 / 待定 / 记录人, or Decision / Action / Open /
-Recorder, after any bullet or number): the minutes rule reads them, and no other rule takes
+"""What a minutes line looks like (决议 / 待办 / 待定 / 记录人 / 实际时长, or Decision / Action /
+Open / Recorder / Duration, after any bullet or number): the minutes rule reads them, and no other rule takes
 what they mention for a question to anyone."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("action", ("待办", "行动", "Action")),
     ("open", ("待定", "Open")),
     ("recorder", ("记录人", "Recorder")),
+    ("length", ("实际时长", "Duration")),
 )
 MARKER = re.compile(
     r"^(?P<word>"

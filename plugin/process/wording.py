@@ -128,13 +128,17 @@ def join_names(rules: Rules, names: list[str]) -> str:
 def span_words(rules: Rules, span: timedelta) -> str:
     """A length of time as people say it: whole days, else hours, else minutes."""
     zh = rules.language == "zh-CN"
+
+    def words(count: int, chinese: str, english: str) -> str:
+        return f"{count} {chinese}" if zh else f"{count} {english}{'' if count == 1 else 's'}"
+
     minutes = int(span.total_seconds() // 60)
     if minutes % 60:
-        return f"{minutes} 分钟" if zh else f"{minutes} minutes"
+        return words(minutes, "分钟", "minute")
     hours = minutes // 60
     if hours and hours % 24 == 0:
-        return f"{hours // 24} 天" if zh else f"{hours // 24} days"
-    return f"{hours} 小时" if zh else f"{hours} hours"
+        return words(hours // 24, "天", "day")
+    return words(hours, "小时", "hour")
 
 
 def mention(account: str, *, cloud: bool) -> str:

@@ -320,6 +320,11 @@ class _Minutes:
             request_key=place.key if place else None,
             request_summary=place.summary if place else "",
             lead_department=place.lead_department if place else "",
+            planned_minutes=(
+                round((meeting.end - meeting.start).total_seconds() / 60)
+                if meeting.start is not None and meeting.end is not None
+                else None
+            ),
         )
         title = page_title(self.rules, page_meeting)
         outcome = MinutesOutcome(self.key, "preview", title=title, minutes=minutes)

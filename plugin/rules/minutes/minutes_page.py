@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import escape
 
 from plugin.atlassian.storage import People
 from plugin.process.config import Rules
 from plugin.process.mentions import MENTION
-from plugin.process.wording import retention
+from plugin.process.wording import retention, span_words
 from plugin.rules.minutes.minutes_parser import Action, Minutes
 from plugin.rules.minutes.wording import say
 
@@ -38,6 +38,7 @@ class Meeting:
     request_key: str | None = None
     request_summary: str = ""
     lead_department: str = ""  # the request's requesting department, by its name
+    planned_minutes: int | None = None  # its end (or its start + meetings.length) less its start
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,24 @@ def _day(value: date) -> str:
     return f'<time datetime="{value.isoformat()}" />'
 
 
+def length_line(rules: Rules, planned: int | None, minutes: Minutes) -> str:
+    """The meeting's planned and actual length, and by how much it ran over."""
+
+    def span(count: int) -> str:
+        return span_words(rules, timedelta(minutes=count))
+
+    actual = minutes.actual_minutes
+    line = say(
+        rules,
+        "minutes.page.length_value",
+        planned=span(planned) if planned else say(rules, "minutes.page.none"),
+        actual=span(actual) if actual else say(rules, "minutes.page.not_recorded"),
+    )
+    if planned and actual and actual > planned:
+        line += say(rules, "minutes.page.over", over=span(actual - planned))
+    return line
+
+
 def render_page(
     rules: Rules,
     meeting: Meeting,
@@ -104,6 +123,7 @@ def render_page(
     rows += [
         ("minutes.page.topic", f'<a href="{escape(meeting.url)}">{escape(meeting.summary)}</a>'),
         ("minutes.page.time", escape(f"{start:%Y-%m-%d %H:%M} ({rules.timezone})")),
+        ("minutes.page.length", escape(length_line(rules, meeting.planned_minutes, minutes))),
         ("minutes.page.organiser", people.mention(meeting.organiser)),
         ("minutes.page.attendees", attendees),
         (

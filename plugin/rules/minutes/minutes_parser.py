@@ -8,12 +8,15 @@ write them in the meeting issue's description and comments, a line each, in eith
     待办：[~accountid:…] 3月10日前提交预算   Action: [~alice] send the budget by 2026-03-10
     行动：…                                Open: who signs for finance?
     待定：财务由谁签字？                     Recorder: [~bob]
-    记录人：[~accountid:…]
+    记录人：[~accountid:…]                   Duration: 1 h 10 min
+    实际时长：45 分钟
 
 Bullets (`*`, `-`, `•`, `#`) and numbering (`1.`, `1、`, `(1)`, `（1）`) in front are fine, and so
 are full-width colons. An action needs exactly one mentioned owner and a date: `2026-03-10`, or
 `3月10日` (its next occurrence on or after the meeting day). Relative dates such as 下周五 are not
-guessed: such an action is reported, with its line, and nothing is made of it.
+guessed: such an action is reported, with its line, and nothing is made of it. The actual
+length (`45 分钟`, `1 小时 10 分钟`, `1.5 小时`, `45 min`, `1 h 10 min`) is set against the planned
+one on the minutes page.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class LineProblem:
     """A line that could not become part of the minutes, and why (a short code)."""
 
     line: str
-    reason: str  # "no_owner", "two_owners", "no_date", "over_limit"
+    reason: str  # "no_owner", "two_owners", "no_date", "over_limit", "no_length"
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Minutes:
     open_points: list[str] = field(default_factory=list)
     recorder: str | None = None
     problems: list[LineProblem] = field(default_factory=list)
+    actual_minutes: int | None = None  # how long the meeting took, as the record says
 
 
 def due_date(text: str, meeting_day: date) -> date | None:
@@ -78,6 +82,28 @@ def due_date(text: str, meeting_day: date) -> date | None:
             if candidate >= meeting_day:
                 return candidate
     return None
+
+
+_LENGTH_PART = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(小时|个小时|钟头|hours?|hrs?|h|分钟|分|minutes?|mins?|m)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def length_minutes(text: str) -> int | None:
+    """A length as people write it, in whole minutes: 45 分钟, 1 小时 10 分钟, 1.5 小时, 45 min,
+    1 h 10 min; None when it names no length, or anything besides one."""
+    total = 0.0
+    rest = text
+    found = False
+    for number, unit in _LENGTH_PART.findall(text):
+        found = True
+        hours = unit.lower().startswith(("小时", "个小时", "钟头", "h"))
+        total += float(number) * (60 if hours else 1)
+    rest = _LENGTH_PART.sub("", text).strip(" ，,。.")
+    if not found or rest or total <= 0:
+        return None
+    return round(total)
 
 
 def without_dates(text: str) -> str:
@@ -109,6 +135,12 @@ def parse_minutes(texts: Iterable[str], meeting_day: date) -> Minutes:
             elif kind == "recorder":
                 people = mentioned(rest)
                 minutes.recorder = people[0] if people else minutes.recorder
+            elif kind == "length":
+                length = length_minutes(rest)
+                if length is None:
+                    minutes.problems.append(LineProblem(line, "no_length"))
+                else:
+                    minutes.actual_minutes = length
             else:
                 _action(minutes, rest, line, meeting_day)
     return minutes

@@ -33,8 +33,10 @@ MEETING = Meeting(
     agenda="1. 确认方案 <A> 还是 B\n2. 分工与时间表",
     request_key="XD-1",
     request_summary="会员积分改版",
+    planned_minutes=60,
 )
 RECORD = f"""决议：采用方案 B & 3月底上线
+实际时长：1 小时 15 分钟
 待办：[~accountid:{ALICE}] 3月10日前提交技术方案 <草稿>
 待办：[~accountid:{BOB}] 2026-03-12 完成预算复核
 待定：财务由谁签字？
@@ -108,19 +110,22 @@ def test_data_center_mentions_use_the_confluence_user_key() -> None:
     assert not any(u.get(f"{RI}account-id") for u in users)
 
 
-def test_the_header_table_names_topic_time_organiser_attendees_and_recorder() -> None:
+def test_the_header_table_names_topic_time_length_organiser_attendees_and_recorder() -> None:
     root = parse_storage(render("en"))
     rows = root.findall("table[1]/tbody/tr")
     assert [row.findtext("th") for row in rows] == [
         "Collaboration request",
         "Topic",
         "Time",
+        "Length",
         "Organiser",
         "Attendees",
         "Recorder",
     ]
     assert rows[2].findtext("td") == "2026-03-05 14:00 (Asia/Shanghai)"
-    recorder = rows[5].find(f"td/{AC}link/{RI}user")
+    # Planned against actual (seed 003: weekly meetings within an hour): it ran 15 minutes over.
+    assert rows[3].findtext("td") == "planned 1 hour, actual 75 minutes (15 minutes over)"
+    recorder = rows[6].find(f"td/{AC}link/{RI}user")
     assert recorder is not None and recorder.get(f"{RI}account-id") == BOB
 
 

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from plugin.rules.minutes.minutes_parser import Action, LineProblem, agenda, due_date, parse_minutes
+from plugin.rules.minutes.minutes_parser import (
+    Action,
+    LineProblem,
+    agenda,
+    due_date,
+    length_minutes,
+    parse_minutes,
+)
 
 ALICE = "557058:00000000-0000-4000-8000-000000000004"
 BOB = "557058:00000000-0000-4000-8000-000000000007"
@@ -119,3 +126,33 @@ def test_actions_past_the_meetings_limit_become_problems_in_the_order_written() 
     assert [a.owner for a in kept.actions] == ["a0", "a1", "a2"]
     assert [(p.line, p.reason) for p in kept.problems] == [(lines[3], "over_limit")]
     assert within_action_limit(kept, 3) == kept
+
+
+@pytest.mark.parametrize(
+    ("written", "minutes"),
+    [
+        ("45 分钟", 45),
+        ("1 小时 10 分钟", 70),
+        ("1.5 小时", 90),
+        ("90分", 90),
+        ("45 min", 45),
+        ("1 h 10 min", 70),
+        ("1h10m", 70),
+        ("2 hours", 120),
+        ("45", None),  # no unit: minutes or hours?
+        ("大约一小时", None),
+        ("45 分钟左右", None),  # more than a length
+    ],
+)
+def test_a_length_as_people_write_it(written: str, minutes: int | None) -> None:
+    assert length_minutes(written) == minutes
+
+
+def test_the_actual_length_is_kept_and_one_it_cannot_read_is_a_problem_of_its_line() -> None:
+    kept = parse_minutes(["实际时长：50 分钟", "Duration: 1 h"], date(2026, 3, 5))
+    assert kept.actual_minutes == 60 and kept.problems == []
+    unread = parse_minutes(["* 实际时长：大概一个小时"], date(2026, 3, 5))
+    assert unread.actual_minutes is None
+    assert [(p.line, p.reason) for p in unread.problems] == [
+        ("实际时长：大概一个小时", "no_length")
+    ]
