@@ -306,6 +306,36 @@ def test_minutes_not_published_in_time_become_an_ask_to_the_organiser(
     assert_no_violations(world.sandbox)
 
 
+@FLAVOURS
+def test_a_meeting_not_marked_held_two_hours_after_its_end_is_said_once_to_its_organiser(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world, request = filed(make_world, flavour)
+    missed = schedule_meeting(world, request, summary="周例会")
+    held = schedule_meeting(world, request, summary="评审会")
+    moved = schedule_meeting(world, request, summary="复盘会")
+    world.settle()
+    world.requester.transition_issue(held, "已召开")
+    world.requester.issue(moved).update(fields={START_FIELD: jira_time(world, 5)})
+    world.settle()
+
+    end = world.clock.now() + timedelta(days=4, hours=1)  # each lasts meetings.length, an hour
+    for after in (timedelta(hours=1, minutes=59), timedelta(hours=2, minutes=1)):
+        world.service.run_periodic("sweep_missed_meetings", clock=lambda a=after: end + a)
+        world.service.run_periodic("sweep_missed_meetings", clock=lambda a=after: end + a)
+        world.settle()
+        if after < timedelta(hours=2):
+            assert world.crossdept_comments(missed) == []  # within its grace
+
+    [said] = [
+        c for c in world.crossdept_comments(missed) if c.startswith("h4. 会议尚未标记为已召开")
+    ]
+    assert mention_of(world, "requester") in said and "改期（修改会议时间）或取消" in said
+    assert not any("会议尚未标记" in c for c in world.crossdept_comments(held))
+    assert not any("会议尚未标记" in c for c in world.crossdept_comments(moved))  # a day later
+    assert_no_violations(world.sandbox)
+
+
 def test_short_notice_and_a_missing_agenda_get_one_comment_each(make_world: MakeWorld) -> None:
     world = make_world()
     meeting = schedule_meeting(world, None, summary="临时碰头会", description=None, days_ahead=1)

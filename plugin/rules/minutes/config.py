@@ -40,6 +40,11 @@ class MeetingRules(Model):
         description="How long a meeting lasts when its issue says no end (fields.end): its "
         "end, and so its minutes' due time, is its start plus this.",
     )
+    missed_after: Duration = Field(
+        default=timedelta(hours=2),
+        description="A meeting not marked held this long after its end is said once to its "
+        "organiser: mark it held if it took place, else move or cancel it.",
+    )
     max_actions: int = Field(
         default=20,
         ge=1,

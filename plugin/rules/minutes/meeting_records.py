@@ -23,6 +23,8 @@ meetings = Table(
     Column("published_at", Float, nullable=True),
     Column("overdue_asked", Integer, nullable=False, default=0),
     Column("updated_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=True),  # its end; None: no start yet
+    Column("missed_told", Integer, nullable=True),  # 1 once its organiser heard it was missed
 )
 Index("meetings_minutes_due", meetings.c.published_at, meetings.c.minutes_due)
 
@@ -50,6 +52,8 @@ class MeetingRecord:
     page_digest: str | None
     published_at: float | None
     overdue_asked: int
+    ends_at: float | None = None
+    missed_told: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,21 @@ class MeetingRecords:
             row = db.execute(select(meetings).where(meetings.c.meeting_key == key)).first()
         return None if row is None else _meeting(row)
 
-    def note(self, key: str, organiser: str | None, minutes_due: float | None, now: float) -> None:
-        """Remember (or update) a meeting's organiser and when its minutes are due."""
-        values = {"organiser": organiser, "minutes_due": minutes_due, "updated_at": now}
+    def note(
+        self,
+        key: str,
+        organiser: str | None,
+        minutes_due: float | None,
+        now: float,
+        ends_at: float | None = None,
+    ) -> None:
+        """Remember (or update) a meeting's organiser, its end and when its minutes are due."""
+        values = {
+            "organiser": organiser,
+            "minutes_due": minutes_due,
+            "ends_at": ends_at,
+            "updated_at": now,
+        }
         try:
             with self.store.begin() as db:
                 db.execute(insert(meetings).values(meeting_key=key, overdue_asked=0, **values))
@@ -124,6 +140,31 @@ class MeetingRecords:
                 .limit(limit)
             ).all()
         return [_meeting(row) for row in rows]
+
+    def missed(self, before: float, limit: int = 500) -> list[MeetingRecord]:
+        """Meetings that ended before `before`, unpublished, whose organiser was not yet told."""
+        with self.store.begin() as db:
+            rows = db.execute(
+                select(meetings)
+                .where(
+                    meetings.c.published_at.is_(None),
+                    meetings.c.ends_at <= before,
+                    meetings.c.missed_told.is_(None),
+                )
+                .order_by(meetings.c.ends_at)
+                .limit(limit)
+            ).all()
+        return [_meeting(row) for row in rows]
+
+    def mark_missed_told(self, key: str) -> bool:
+        """Record that the organiser heard the meeting was not held; False when done already."""
+        with self.store.begin() as db:
+            done = db.execute(
+                update(meetings)
+                .where(meetings.c.meeting_key == key, meetings.c.missed_told.is_(None))
+                .values(missed_told=1)
+            )
+        return bool(done.rowcount == 1)
 
     def mark_asked(self, key: str) -> bool:
         """Record that the overdue minutes became an ask; False when another sweep did it first."""

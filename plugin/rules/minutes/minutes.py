@@ -44,6 +44,7 @@ from plugin.process.items import (
     EPIC_REF,
     ITEM_PROPERTY,
     TREE_PROPERTY,
+    is_done,
     item_mark,
     jira_time,
     person_of,
@@ -768,7 +769,13 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
     now = context.clock()
     records = MeetingRecords(context.store)
     due = meeting.minutes_due(rules)
-    records.note(meeting.key, meeting.organiser, due.timestamp() if due else None, now.timestamp())
+    records.note(
+        meeting.key,
+        meeting.organiser,
+        due.timestamp() if due else None,
+        now.timestamp(),
+        ends_at=meeting.end.timestamp() if meeting.end else None,
+    )
     notices = Notices(context.store)
     organiser = mention(meeting.organiser or "", cloud=context.jira.is_cloud)
     if not agenda(meeting.description):
@@ -824,7 +831,8 @@ def sweep_minutes(context: Context) -> str:
         assert found_due is not None  # a meeting with a start has an end
         due = found_due.timestamp()
         if due > now:  # the meeting moved: note the new due time and wait
-            records.note(record.meeting_key, meeting.organiser, due, now)
+            ends = meeting.end.timestamp() if meeting.end else None
+            records.note(record.meeting_key, meeting.organiser, due, now, ends_at=ends)
             continue
         if not records.mark_asked(record.meeting_key):
             continue
@@ -853,3 +861,55 @@ def sweep_minutes(context: Context) -> str:
         )
         opened += 1
     return f"{opened} overdue minutes asked"
+
+
+@schedule.every(minutes=5)
+def sweep_missed_meetings(context: Context) -> str:
+    """A meeting not marked held by its end + `meetings.missed_after` is said once to its
+    organiser: held and not marked, or not held and to be moved or cancelled."""
+    rules = context.rules
+    settings = meeting_rules(rules)
+    if settings is None:
+        return "meetings not configured"
+    now = context.clock().timestamp()
+    records = MeetingRecords(context.store)
+    told = 0
+    for record in records.missed(now - settings.missed_after.total_seconds()):
+        issue = context.jira.get_issue(record.meeting_key, meeting_fields(rules))
+        if not is_meeting(issue, rules):
+            records.mark_missed_told(record.meeting_key)  # no longer a meeting: nothing to say
+            continue
+        meeting = read_meeting(issue, rules)
+        fields = issue.get("fields") or {}
+        status = (fields.get("status") or {}).get("name")
+        if status == settings.held_status or is_done(fields, rules) or meeting.end is None:
+            records.mark_missed_told(record.meeting_key)  # held, or cancelled: not missed
+            continue
+        if meeting.end.timestamp() + settings.missed_after.total_seconds() > now:
+            # Moved later: note its new end and wait.
+            due = meeting.minutes_due(rules)
+            records.note(
+                record.meeting_key,
+                meeting.organiser,
+                due.timestamp() if due else None,
+                now,
+                ends_at=meeting.end.timestamp(),
+            )
+            continue
+        organiser = meeting.organiser or record.organiser
+        if organiser is None or not records.mark_missed_told(record.meeting_key):
+            continue
+        text = say(
+            rules,
+            "minutes.missed",
+            mention=mention(organiser, cloud=context.jira.is_cloud),
+            start=f"{meeting.start.astimezone(rules.tz):%Y-%m-%d %H:%M}" if meeting.start else "",
+            end=f"{meeting.end.astimezone(rules.tz):%H:%M}",
+            status=settings.held_status,
+            key=record.meeting_key,
+        )
+        Notices(context.store).comment_once(
+            context.jira, record.meeting_key, "meeting-missed", text, now
+        )
+        told += 1
+    return f"{told} missed meetings told"
