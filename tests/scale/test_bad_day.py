@@ -76,7 +76,7 @@ def test_three_workers_on_a_bad_jira_day_finish_everything_within_one_budget(
     storm = Storm()
 
     # 1. Three workers share one budget under Jira's burst limit: no 429 at all.
-    file_requests(cluster, 30, start_date(), storm)
+    file_requests(cluster, 20, start_date(), storm)
     cluster.settle(timeout_s=240)
     calls = crossdept_calls(cluster)
     first_429s = sum(1 for call in calls if call.status == 429)
