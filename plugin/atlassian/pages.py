@@ -22,6 +22,22 @@ class Published:
 
     page: Page | None
     digest: str
+    restriction_refused: str | None = None  # why Confluence refused the page's restrictions
+
+
+def _restrict(
+    confluence: ConfluencePort, page: Page, restriction: PageRestriction | None
+) -> str | None:
+    """Set the page's restrictions; Confluence's reason when it refuses them. The page is
+    published anyway: its minutes or progress matter more than who may read them, and the
+    refusal is the caller's to tell (a Data Center before 9.0 has no such resource)."""
+    if restriction is None:
+        return None
+    try:
+        confluence.restrict_page(page.id, restriction)
+    except RefusedError as error:
+        return error.reason()
+    return None
 
 
 def content_digest(title: str, body: str) -> str:
@@ -88,12 +104,8 @@ def publish_page(
         )
         if confluence.page_property(page.id, name) is None:  # an API that dropped metadata
             confluence.set_page_property(page.id, name, dict(mark))
-        if restriction is not None:
-            confluence.restrict_page(page.id, restriction)
-        return Published(page, digest)
+        return Published(page, digest, _restrict(confluence, page, restriction))
     if known_digest != digest or known_id != page.id:
         updated = confluence.update_page(page, title, body)
-        if restriction is not None:
-            confluence.restrict_page(page.id, restriction)
-        return Published(updated, digest)
+        return Published(updated, digest, _restrict(confluence, updated, restriction))
     return Published(page, digest)

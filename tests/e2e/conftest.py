@@ -325,6 +325,14 @@ class World:
         return sum(1 for call in self.sandbox.calls if call.user == self.flavour.crossdept_id)
 
 
+def built(make_world: MakeWorld, flavour: str) -> tuple[World, str, dict[str, str]]:
+    """A world with one request and its tree: the request's key and ref -> item key."""
+    world = make_world(flavour)
+    key = world.file_request()
+    world.settle()
+    return world, key, world.item_keys(key)
+
+
 def as_person(world: World, login: str) -> jira.JIRA:
     """A Jira client logged in as one of the seed's people (the sandbox checks who, not how)."""
     user = login + "@example.com" if world.flavour.name == "cloud" else login

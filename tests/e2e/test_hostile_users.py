@@ -17,18 +17,10 @@ from plugin.process.audit import Audit
 from plugin.process.items import ITEM_PROPERTY
 from plugin.process.notices import COMMENTS_PROPERTY
 from sandbox.app import assert_no_violations
-from tests.e2e.conftest import MakeWorld, World, as_person
+from tests.e2e.conftest import MakeWorld, World, as_person, built
 
 HOSTILE = "finance.contact"
 COLLEAGUE = "engineering.contact"
-
-
-def built(make_world: MakeWorld, flavour: str) -> tuple[World, str, dict[str, str]]:
-    """A world with one request and its tree: the request's key and ref -> item key."""
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    return world, key, world.item_keys(key)
 
 
 def status(world: World, key: str) -> str:

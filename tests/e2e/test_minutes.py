@@ -496,3 +496,26 @@ def test_minutes_held_by_a_dead_worker_wait_for_its_lease_without_using_up_attem
     assert held and {(job.state.value, job.attempts) for job in held} == {("done", 1)}
     titles = world.sandbox.confluence.titles("XD")  # type: ignore[union-attr]
     assert len([t for t in titles if t.endswith("会议纪要") and "规划会" in t]) == 1
+
+
+def test_restrictions_confluence_refuses_leave_the_minutes_published_and_are_said_once(
+    make_world: MakeWorld, flavour: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plugin.atlassian.confluence_gateway import ConfluenceGateway
+    from plugin.spine.errors import RefusedError
+
+    def refuse(self: ConfluenceGateway, page_id: str, restriction: object) -> None:
+        # A Data Center before 9.0 has no restriction resource (405), say.
+        raise RefusedError("Confluence restrict page: HTTP 405", 405)
+
+    monkeypatch.setattr(ConfluenceGateway, "restrict_page", refuse)
+    world, request = filed(make_world, flavour)
+    meeting = hold_meeting(world, request)
+    publish_minutes(meeting, world.service.context_for("test"))  # a re-run says nothing new
+
+    [title] = [t for t in world.sandbox.confluence.titles("XD") if "规划会" in t]  # type: ignore[union-attr]
+    assert page_of(world, title)["version"] == 1
+    assert world.sandbox.confluence.restrictions("XD", title) == {}  # type: ignore[union-attr]
+    [said] = [c for c in world.crossdept_comments(meeting) if "权限未能设置" in c]
+    assert "HTTP 405" in said and "confluence.groups" in said
+    assert any(c.startswith("h4. 会议纪要已发布") for c in world.crossdept_comments(meeting))

@@ -9,20 +9,13 @@ import pytest
 
 from plugin.spine.deliveries import DeliveryState
 from sandbox.app import assert_no_violations
-from tests.e2e.conftest import MakeWorld, World, as_person
+from tests.e2e.conftest import MakeWorld, World, as_person, built
 
 WARNING = (
     "风险预警\n类型：资源不足\n影响：联调推迟 3 天\n应对：申请外包测试支持\n等级：高\n"
     "触发：测试环境未就绪"
 )
 OWNER = "engineering.contact"  # owns 本部门任务执行 — 技术部 (s4.d1.技术部)
-
-
-def built(make_world: MakeWorld, flavour: str) -> tuple[World, str, dict[str, str]]:
-    world = make_world(flavour)
-    key = world.file_request()
-    world.settle()
-    return world, key, world.item_keys(key)
 
 
 def filed(world: World, item: str) -> str:

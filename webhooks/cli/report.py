@@ -56,6 +56,16 @@ HEADINGS = (
 )
 
 
+# How a report is printed: a table for people, CSV or JSON.
+OUTPUT = click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+
+
 @click.group("report")
 def report() -> None:
     """Reports from what crossdept keeps in its store (the item mirror) and publishes."""
@@ -64,13 +74,7 @@ def report() -> None:
 @report.command("departments")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Items due from this day.")
 @click.option("--request", "request_key", metavar="KEY", help="Only this request's items.")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@OUTPUT
 def departments_command(since: object, request_key: str | None, output: str) -> None:
     """Each department's items (on time, late, not started, in progress, delayed), on-time rate and response times.
 
@@ -123,13 +127,7 @@ def weekly_command(request_key: str, preview: Path | None) -> None:
 @click.option(
     "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Periods ending from this day."
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@OUTPUT
 def assessment_command(since: object, output: str) -> None:
     """Each department's on-time rate per period, its weighted part of the assessment, the
     change against the first snapshot (the baseline) and the targets; 协作之星 candidates.

@@ -592,6 +592,18 @@ class _Minutes:
         if published.page is None:
             self._tell_title_taken(title)
             return None
+        if published.restriction_refused is not None:
+            log.warning(
+                "minutes page restrictions refused",
+                extra={"issue": self.key, "reason": published.restriction_refused},
+            )
+            text = say(
+                self.rules,
+                "minutes.restriction_refused",
+                reason=plain(published.restriction_refused),
+                key=self.key,
+            )
+            self.notices.comment_once(self.jira, self.key, "minutes-access", text, self.now())
         self.records.published(self.key, published.page.id, published.digest, self.now())
         return published.page
 

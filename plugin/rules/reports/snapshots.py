@@ -132,8 +132,8 @@ def latest_assessment(
 
 
 def take_snapshot(context: Context, settings: AssessmentRules) -> Snapshot | None:
-    """Keep the next period's figures when it has ended; None when none is due (or the item
-    mirror has not read Jira yet)."""
+    """Keep the next period's figures when it has ended; None when none is due. Raises
+    MirrorNotBuiltError while the item mirror has not read Jira: its zeros would be untrue."""
     store, rules = context.store, context.rules
     today = context.clock().astimezone(rules.tz).date()
     with store.begin() as db:
@@ -142,10 +142,7 @@ def take_snapshot(context: Context, settings: AssessmentRules) -> Snapshot | Non
     if period is None:
         return None
     start, end = period
-    try:
-        board = read_board(context, since=start, until=end)
-    except MirrorNotBuiltError:
-        return None
+    board = read_board(context, since=start, until=end)  # MirrorNotBuiltError: not yet
     figures = tuple(
         PeriodFigures(
             row.department,
@@ -247,7 +244,10 @@ def take_assessment_snapshot(context: Context) -> str:
     settings = report_rules(context.rules).assessment
     if settings is None:
         return "assessment off"
-    kept = take_snapshot(context, settings)
+    try:
+        kept = take_snapshot(context, settings)
+    except MirrorNotBuiltError:
+        return "the item mirror has not read Jira yet"
     if kept is None:
         return "no period due"
     log.info("assessment snapshot kept", extra={"period_end": kept.end.isoformat()})

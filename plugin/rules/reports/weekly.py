@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from plugin.atlassian.pages import parent_page, publish_page
 from plugin.atlassian.ports import Page
 from plugin.atlassian.storage import People, preview_html
+from plugin.process.audit import Audit
 from plugin.process.config import WEEKDAYS, Rules
 from plugin.process.groups import News, departments_led_by, people_words, tell_groups
 from plugin.process.items import (
@@ -205,6 +206,11 @@ def publish_weekly(
         log.warning("weekly report title taken: %s", title, extra={"issue": key})
         outcome.status = "blocked"
         return outcome
+    for refused in {request_page.restriction_refused, report.restriction_refused} - {None}:
+        log.warning("weekly page restrictions refused", extra={"issue": key, "reason": refused})
+        Audit(context.store).record(
+            now.timestamp(), key, "reports", "page restrictions refused", refused, None
+        )
     values: dict[str, Any] = {
         "request_page_id": above.id if above else None,
         "request_page_digest": request_page.digest,

@@ -97,6 +97,7 @@ def test_snapshots_are_kept_once_per_period_and_the_board_shows_the_trend(store:
     jira.add_issue(item("XD-4", "市场部", "2026-04-30"))  # due after both periods
     context = Context(rules=RULES, jira=jira, store=store, clock=clock)
     assert report_rules(RULES).assessment == SETTINGS  # the shipped rules: the guides' figures
+    assert take_assessment_snapshot(context) == "the item mirror has not read Jira yet"
     refresh_mirror(context)
 
     assert take_assessment_snapshot(context) == "kept 2026-03-02..2026-03-15 (4 departments)"
