@@ -108,6 +108,15 @@ class _Failures:
     remaining: int = 0
     status: int = 503
     user: str | None = None  # only this caller's requests fail; None: anyone's
+    request: str | None = None  # only requests starting "METHOD /path" fail; None: any
+
+    def hits(self, user: str | None, method: str, path: str) -> bool:
+        """Whether this request is one of those to fail."""
+        return (
+            self.remaining > 0
+            and self.user in (None, user)
+            and (self.request is None or f"{method} {path}".startswith(self.request))
+        )
 
 
 def _load_spec_checker() -> Callable[..., list[str]] | None:
@@ -209,10 +218,13 @@ class Sandbox:
             raise ValueError("On Cloud the Confluence URL is the site URL followed by /wiki")
         self.jira.base_url = self.jira_url
 
-    def fail_next(self, count: int, status: int = 503, *, user: str | None = None) -> None:
-        """Answer the next `count` requests (of `user`, if given) with `status`: a burst of
-        server errors, or with a 4xx a refusal that will not go away."""
-        self._failures = _Failures(count, status, user)
+    def fail_next(
+        self, count: int, status: int = 503, *, user: str | None = None, request: str | None = None
+    ) -> None:
+        """Answer the next `count` requests (of `user`, and starting `request`, e.g.
+        "GET /rest/api/2/issue/", if given) with `status`: a burst of server errors, or with a
+        4xx a refusal that will not go away."""
+        self._failures = _Failures(count, status, user, request)
 
     @property
     def failures_left(self) -> int:
@@ -333,7 +345,7 @@ class Sandbox:
             ).response()
         if delay and self.bad_day.latency_ms:
             self.sleep(self.bad_day.latency_ms / 1000)
-        if self._failures.remaining > 0 and self._failures.user in (None, user):
+        if self._failures.hits(user, method.upper(), path):
             self._failures.remaining -= 1
             return ApiError(
                 self._failures.status,

@@ -121,6 +121,10 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
         "remind owners, tell the PM.",
         "sweep_minutes  every 5 min  Minutes past due and unpublished become an ask to the "
         "organiser, once per meeting.",
+        "sweep_missed_meetings  every 5 min  A meeting not marked held `missed_after` past its "
+        "end is said once to its organiser.",
+        "take_assessment_snapshot  every 60 min  Every `every_days`, keep each department's "
+        "figures for the period just ended.",
     ]
 
     unknown = CliRunner().invoke(cli, ["periodic", "sweep"])

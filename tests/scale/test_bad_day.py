@@ -121,7 +121,9 @@ def test_three_workers_on_a_bad_jira_day_finish_everything_within_one_budget(
     assert not cluster.unfinished()
 
     # 4. A refusal for good: failed, listed, and done after `crossdept retry ID`.
-    cluster.sandbox.fail_next(1, 403, user=crossdept)
+    # Only a job's own read of its issue is refused: a periodic search (the mirror's, every
+    # minute) that took the 403 instead would fail no job and prove nothing.
+    cluster.sandbox.fail_next(1, 403, user=crossdept, request="GET /rest/api/2/issue/")
     refused = Storm()
     file_requests(cluster, 1, start_date(), refused)
     cluster.settle(timeout_s=120)

@@ -877,8 +877,9 @@ def sweep_minutes(context: Context) -> str:
 
 @schedule.every(minutes=5)
 def sweep_missed_meetings(context: Context) -> str:
-    """A meeting not marked held by its end + `meetings.missed_after` is said once to its
-    organiser: held and not marked, or not held and to be moved or cancelled."""
+    """A meeting not marked held `missed_after` past its end is said once to its organiser.
+
+    Held and not marked, it is to be marked; not held, to be moved or cancelled."""
     rules = context.rules
     settings = meeting_rules(rules)
     if settings is None:
