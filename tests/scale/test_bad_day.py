@@ -101,8 +101,8 @@ def test_three_workers_on_a_bad_jira_day_finish_everything_within_one_budget(
 
     # 3. A burst of 5xx hits some jobs; jobs filed after it finish while those wait to retry.
     # It hits the jobs' reads of their issues (a periodic search taking it would delay no job),
-    # four times each, so their next retry is 20-40 s away while the later trees are built.
-    cluster.sandbox.fail_next(16, 503, user=crossdept, request="GET /rest/api/2/issue/")
+    # three times each, so their next retry is 10-20 s away while the later trees are built.
+    cluster.sandbox.fail_next(12, 503, user=crossdept, request="GET /rest/api/2/issue/")
     hit = Storm()
     file_requests(cluster, 4, start_date(), hit)
     wait_for(lambda: cluster.sandbox.failures_left == 0, 60, "the burst of 503s")
