@@ -11,11 +11,12 @@ https://developer.atlassian.com/cloud/jira/platform/jira-entity-properties/
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from plugin.atlassian.ports import JiraPort
 from plugin.process.config import Rules
 from plugin.spine.context import Context
 from plugin.spine.events import JiraEvent
@@ -113,6 +114,21 @@ def is_done(fields: Mapping[str, Any], rules: Rules) -> bool:
     status = fields.get("status") or {}
     category = (status.get("statusCategory") or {}).get("key")
     return category == "done" or status.get("name") in rules.jira.done_statuses
+
+
+def link_once(jira: JiraPort, item_keys: Sequence[str], other: str) -> None:
+    """Link each of these issues to `other`, unless Jira already shows that link (safe to repeat)."""
+    if not item_keys:
+        return
+    for item in jira.read_issues(list(item_keys), ["issuelinks"]):
+        linked = {
+            str(end.get("key"))
+            for link in (item.get("fields") or {}).get("issuelinks") or []
+            for side in ("inwardIssue", "outwardIssue")
+            if isinstance(end := link.get(side), Mapping)
+        }
+        if other not in linked:
+            jira.link_issues(str(item["key"]), other)
 
 
 def jira_time(value: Any) -> datetime | None:

@@ -47,6 +47,7 @@ from plugin.process.items import (
     is_done,
     item_mark,
     jira_time,
+    link_once,
     person_of,
     read_tree_record,
 )
@@ -468,7 +469,7 @@ class _Minutes:
             keys.update(made.keys)
             outcome.created += list(made.keys.values())
         outcome.items = {ref: keys[ref] for ref in wanted if ref in keys}
-        self._link_to_meeting(list(outcome.items.values()))
+        link_once(self.jira, list(outcome.items.values()), self.key)
         return keys
 
     def _new_issue(self, action: Action, ref: str, place: RequestPlace, type_id: str) -> NewIssue:
@@ -512,20 +513,6 @@ class _Minutes:
         return self.creating.adopt(
             {ref: stored[ref].intended_at for ref in pending}, [place.parent], "epic_child", ref_of
         )
-
-    def _link_to_meeting(self, item_keys: Sequence[str]) -> None:
-        """Link each action's item to the meeting, unless Jira already shows that link."""
-        if not item_keys:
-            return
-        for item in self.jira.read_issues(list(item_keys), ["issuelinks"]):
-            linked = {
-                str(other.get("key"))
-                for link in (item.get("fields") or {}).get("issuelinks") or []
-                for end in ("inwardIssue", "outwardIssue")
-                if isinstance(other := link.get(end), Mapping)
-            }
-            if self.key not in linked:
-                self.jira.link_issues(str(item["key"]), self.key)
 
     def _tracked(self, action: Action, keys: Mapping[str, str]) -> TrackedAction:
         """An action with its item's key and address, once it has one."""

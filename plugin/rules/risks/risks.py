@@ -37,6 +37,7 @@ from plugin.process.items import (
     epoch_of,
     is_done,
     item_mark,
+    link_once,
     person_of,
     read_tree_record,
 )
@@ -219,7 +220,7 @@ class _Filing:
         )
         if risk_key is None:
             return
-        self._link(risk_key)
+        link_once(self.jira, [risk_key], self.key)
         self._tell_filed(record, risk_key, lead, head, contacts, due)
         if record.level in self.section.meeting_levels:
             self._ask_for_meeting(record, risk_key, snapshot.project_manager or head)
@@ -320,18 +321,6 @@ class _Filing:
         )
         log.info("risk warning filed", extra={"issue": self.key, "risk": risk_key})
         return risk_key
-
-    def _link(self, risk_key: str) -> None:
-        """Link the warning's item to the item it warns of, unless Jira shows that link."""
-        [found] = self.jira.read_issues([risk_key], ["issuelinks"]) or [{}]
-        linked = {
-            str(other.get("key"))
-            for link in (found.get("fields") or {}).get("issuelinks") or []
-            for end in ("inwardIssue", "outwardIssue")
-            if isinstance(other := link.get(end), Mapping)
-        }
-        if self.key not in linked:
-            self.jira.link_issues(risk_key, self.key)
 
     def _tell_filed(
         self,
