@@ -31,6 +31,7 @@ RULES = (
     "reports",
     "notify",
     "risks",
+    "cadence",
 )  # plugin/rules/<name>/rule.py
 
 

@@ -10,6 +10,7 @@ import plugin.rules
 from plugin.composition import RULES, build_router, compose, parse_rules, rules_model
 from plugin.composition import rules as composed_rules
 from plugin.process.config import Rules, Section, rules_with
+from plugin.rules.cadence import cadence
 from plugin.rules.escalation import escalation
 from plugin.rules.minutes import minutes
 from plugin.rules.minutes.config import meeting_rules
@@ -41,7 +42,17 @@ def test_every_declared_table_is_listed_so_none_is_forgotten() -> None:
 def test_the_schedule_holds_every_rules_periodic_work() -> None:
     expected = {
         task.name
-        for rule in (trees, ownership, stage_gate, escalation, minutes, weekly, mirror, snapshots)
+        for rule in (
+            trees,
+            ownership,
+            stage_gate,
+            escalation,
+            minutes,
+            weekly,
+            mirror,
+            snapshots,
+            cadence,
+        )
         for task in rule.schedule
     }
     assert {task.name for task in compose().schedule} == expected

@@ -103,7 +103,16 @@ def test_a_newcomer_finds_each_rule_in_its_own_folder() -> None:
         for p in (REPO / "plugin" / "rules").iterdir()
         if p.is_dir() and p.name != "__pycache__"
     )
-    assert rules == ["escalation", "minutes", "notify", "ownership", "reports", "risks", "trees"]
+    assert rules == [
+        "cadence",
+        "escalation",
+        "minutes",
+        "notify",
+        "ownership",
+        "reports",
+        "risks",
+        "trees",
+    ]
     assert (REPO / "plugin" / "rules" / "minutes" / "minutes_parser.py").is_file()
 
 

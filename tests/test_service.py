@@ -112,6 +112,8 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
     assert listed.output.strip().splitlines() == [
         "check_mirror  every 60 min  Once a night, read every item again: repair the rows that "
         "drifted and say how many did.",
+        "file_cadence_meetings  every 30 min  File each cadence meeting once, in the day before "
+        "its notice period starts.",
         "publish_weekly_reports  every 15 min  Once its weekly moment has passed, publish each "
         "active request's progress table once.",
         "refresh_mirror  every 1 min  Once a minute, read the items changed since the last search "
@@ -130,8 +132,8 @@ def test_periodic_command_lists_the_work_and_names_an_unknown_task(
     unknown = CliRunner().invoke(cli, ["periodic", "sweep"])
     assert unknown.exit_code == 1
     assert (
-        "no periodic task 'sweep'; known: check_mirror, publish_weekly_reports, refresh_mirror"
-        in unknown.output
+        "no periodic task 'sweep'; known: check_mirror, file_cadence_meetings, "
+        "publish_weekly_reports, refresh_mirror" in unknown.output
     )
     bad_time = CliRunner().invoke(cli, ["periodic", "sweep", "--now", "tomorrow"])
     assert bad_time.exit_code == 2 and "not an ISO 8601 time" in bad_time.output

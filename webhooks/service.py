@@ -113,7 +113,7 @@ class Service:
     def _connect(self) -> JiraGateway:
         from plugin.atlassian.marks import MarkBook
         from plugin.atlassian.seals import MarkSeal
-        from plugin.process.items import ITEM_PROPERTY, TREE_PROPERTY
+        from plugin.process.items import ITEM_PROPERTY, MEETING_PROPERTY, TREE_PROPERTY
         from plugin.process.notices import COMMENTS_PROPERTY
         from plugin.spine.budget import RequestBudget
 
@@ -122,9 +122,14 @@ class Service:
         site = (settings.jira_url or "").rstrip("/")
         gateway.budget = RequestBudget(self.store, site, settings.jira_max_rps)
         gateway.marks = MarkBook(self.store)
-        gateway.remembered = frozenset({ITEM_PROPERTY})
+        gateway.remembered = frozenset({ITEM_PROPERTY, MEETING_PROPERTY})
         gateway.seal = MarkSeal(_plain(settings.mark_key) or "")
-        gateway.sealed = {ITEM_PROPERTY: False, TREE_PROPERTY: True, COMMENTS_PROPERTY: True}
+        gateway.sealed = {
+            ITEM_PROPERTY: False,
+            MEETING_PROPERTY: False,
+            TREE_PROPERTY: True,
+            COMMENTS_PROPERTY: True,
+        }
         return gateway
 
     def check_jira_login(self) -> None:

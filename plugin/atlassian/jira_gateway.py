@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,9 +19,11 @@ from plugin.atlassian.ports import (
     BULK_LIMIT,
     BulkResult,
     CreatedIssue,
+    FieldValue,
     IssueType,
     ItemRefusal,
     NewIssue,
+    OnePerson,
 )
 from plugin.atlassian.queries import Children, Query, jql, limit, quoted
 from plugin.atlassian.seals import SEAL_FIELD, MarkSeal
@@ -89,26 +91,38 @@ def issue_payload(
         # https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-bulk-post
         "properties": [{"key": k, "value": v} for k, v in issue.properties.items()],
     }
-    if issue.placement == "subtask" or (issue.placement == "epic_child" and cloud):
+    for field_id, value in issue.fields.items():
+        fields[field_id] = field_value(value, cloud=cloud)
+    if issue.placement == "linked":
+        payload["update"] = {"issuelinks": [_link_to(issue.parent)]}
+    elif issue.placement == "subtask" or (issue.placement == "epic_child" and cloud):
         fields["parent"] = {"key": issue.parent}
     elif issue.placement == "epic_child":
         if epic_link_field is None:
             raise ValueError("a Data Center epic child needs the Epic Link field")
         fields[epic_link_field] = issue.parent
-    else:
+    elif issue.placement == "linked_epic":
         if not cloud and epic_name_field:
             fields[epic_name_field] = issue.summary
-        payload["update"] = {
-            "issuelinks": [
-                {
-                    "add": {
-                        "type": {"name": EPIC_LINK_TYPE_NAME},
-                        "outwardIssue": {"key": issue.parent},
-                    }
-                }
-            ]
-        }
+        payload["update"] = {"issuelinks": [_link_to(issue.parent)]}
     return payload
+
+
+def _link_to(key: str) -> dict[str, Any]:
+    """The create call's update operation that links the new issue to `key`."""
+    return {"add": {"type": {"name": EPIC_LINK_TYPE_NAME}, "outwardIssue": {"key": key}}}
+
+
+def field_value(value: FieldValue, *, cloud: bool) -> Any:
+    """A custom field's REST value: people by accountId on Cloud and by username on Data Center;
+    a date-time as Jira's examples write it ("2011-10-19T10:29:29.908+1100").
+    https://developer.atlassian.com/server/jira/platform/jira-rest-api-examples/#creating-an-issue-examples
+    """
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%dT%H:%M:%S}.000{value:%z}"
+    if isinstance(value, OnePerson):
+        return {"accountId": value.id} if cloud else {"name": value.id}
+    return [{"accountId": who} if cloud else {"name": who} for who in value.ids]
 
 
 def _retry_after(response: requests.Response | None) -> float | None:

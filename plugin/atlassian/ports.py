@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
 
 from plugin.atlassian.queries import Placement, Query
 
@@ -21,7 +21,27 @@ from plugin.atlassian.queries import Placement, Query
 BULK_LIMIT = 50
 
 # Where a new issue goes: a sub-task of `parent`, a child of the epic `parent`, or an epic that
-# links to `parent` (a request whose rules say `epic: create`).
+# links to `parent` (a request whose rules say `epic: create`); or an issue of its own, linked to
+# `parent` (a meeting crossdept files for a request), or standalone (`parent` is then empty).
+NewPlacement = Placement | Literal["linked", "standalone"]
+
+
+@dataclass(frozen=True)
+class OnePerson:
+    """A user-picker field's value: an accountId (Cloud) or a username (Data Center)."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class ManyPeople:
+    """A multi-user-picker field's value."""
+
+    ids: tuple[str, ...]
+
+
+# A custom field's value on create, which the adapter writes as the flavour wants it.
+FieldValue = datetime | OnePerson | ManyPeople
 
 
 @dataclass(frozen=True)
@@ -44,8 +64,9 @@ class NewIssue:
     due: date
     assignee: str  # Cloud accountId or Data Center username
     parent: str
-    placement: Placement
+    placement: NewPlacement
     properties: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, FieldValue] = field(default_factory=dict)  # custom fields, by id
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from plugin.process.rulesfile import FieldPath, LineMap, format_path
+from plugin.process.config import FieldPath
+from plugin.process.rulesfile import LineMap, format_path
 
 Status = Literal["pass", "warn", "fail"]
 

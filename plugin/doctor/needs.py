@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from plugin.process.config import Rules
-from plugin.process.rulesfile import FieldPath
+from plugin.process.config import FieldPath, Rules
 from plugin.rules.minutes.config import meeting_rules
 from plugin.rules.reports.config import report_rules
 

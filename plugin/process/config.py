@@ -7,12 +7,22 @@ import difflib
 import json
 import re
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import cache, cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Self, TypeVar, cast
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+)
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -35,6 +45,7 @@ SectionT = TypeVar("SectionT")
 
 if TYPE_CHECKING:
     from plugin.process.calendar import WorkCalendar
+FieldPath = tuple[str | int, ...]  # where a value sits in the rules file, e.g. ("stages", 0)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Ask = Literal["mention", "assignment", "waiting_status"]
@@ -755,6 +766,8 @@ class Rules(Model):
     """The part of the rules file every rule reads; each rule adds its own section to it
     (`Section`, composed in plugin.composition)."""
 
+    SECTIONS: ClassVar[tuple[Section[Any], ...]] = ()  # each rule's own part (rules_with)
+
     version: Literal[1] = 1
     language: Language = Field(
         default="zh-CN", description="Language of what crossdept writes: zh-CN or en."
@@ -829,6 +842,9 @@ class Section(Generic[SectionT]):
     model: Any  # the annotation of the key, e.g. `MeetingRules | None`
     default: SectionT
     description: str
+    # What the section cannot check alone (another section, the departments): the whole file
+    # in, each problem's path and message out, which check-config reports with its line.
+    check: Callable[[Any], list[tuple[FieldPath, str]]] | None = None
 
     def of(self, rules: Rules) -> SectionT:
         """This section as the rules file sets it (its default when the file leaves it out)."""
@@ -851,4 +867,5 @@ def rules_with(*sections: Section[Any]) -> type[Rules]:
     }
     model: type[Rules] = create_model("Rules", __base__=Rules, __module__=__name__, **fields)
     model.__doc__ = "The whole rules file."
+    model.SECTIONS = sections
     return model

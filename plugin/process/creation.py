@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from plugin.atlassian.ports import JiraPort, NewIssue
-from plugin.atlassian.queries import Children, Placement
+from plugin.atlassian.queries import Children, Placement, Query
 from plugin.process.items import ITEM_PROPERTY
 from plugin.spine.errors import NotYetError, RefusedError, TransientGatewayError
 
@@ -90,6 +90,18 @@ class ExactlyOnce:
         Raises `waiting` until Jira's search index has had time to show them. Intents the search
         does not find created nothing: they are dropped, so the caller creates them now.
         """
+        where = Children(tuple(parents), placement, self.epic_link_field)
+        return self.adopt_found(intended_at, where, ref_of)
+
+    def adopt_found(
+        self,
+        intended_at: Mapping[str, float],
+        where: Query,
+        ref_of: Callable[[Mapping[str, Any]], str | None],
+        mark: str = ITEM_PROPERTY,
+    ) -> dict[str, str]:
+        """As `adopt`, for issues found by any query and known by any write-once mark (an issue
+        placed under no parent: a meeting crossdept files, found among the latest meetings)."""
         if not intended_at:
             return {}
         age = self.now() - max(intended_at.values())
@@ -98,9 +110,7 @@ class ExactlyOnce:
                 f"{self.subject}: waiting for Jira's search index before resuming",
                 retry_after=SETTLE_SECONDS - age,
             )
-        found = self.jira.search(
-            Children(tuple(parents), placement, self.epic_link_field), properties=[ITEM_PROPERTY]
-        )
+        found = self.jira.search(where, properties=[mark])
         adopted: dict[str, str] = {}
         for hit in found:
             ref = ref_of(hit)

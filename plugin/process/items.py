@@ -23,6 +23,9 @@ from plugin.spine.events import JiraEvent
 
 TREE_PROPERTY = "crossdept.tree"
 ITEM_PROPERTY = "crossdept.item"
+# A meeting crossdept files itself (a weekly meeting, a goal-alignment meeting): {"ref": ...}.
+# Written in the create call like `crossdept.item`, but not an item: no owner's due date.
+MEETING_PROPERTY = "crossdept.meeting"
 EPIC_REF = "epic"  # the ref of the epic crossdept creates for a request (epic: create)
 STAGE_OF_REF = re.compile(r"s(\d+)(?:\.|$)")
 
@@ -41,6 +44,25 @@ def item_mark(issue: Mapping[str, Any]) -> ItemMark | None:
     if isinstance(mark, Mapping) and mark.get("request") and mark.get("ref"):
         return ItemMark(str(mark["request"]), str(mark["ref"]))
     return None
+
+
+@dataclass(frozen=True)
+class MeetingMark:
+    """What `crossdept.meeting` says of a meeting crossdept filed: its ref, and the departments
+    of a meeting that belongs to no request (a goal-alignment meeting)."""
+
+    ref: str
+    departments: tuple[str, ...] = ()
+
+
+def meeting_mark(issue: Mapping[str, Any]) -> MeetingMark | None:
+    """The `crossdept.meeting` mark of an issue read with that property, or None."""
+    mark = (issue.get("properties") or {}).get(MEETING_PROPERTY)
+    if not isinstance(mark, Mapping) or not isinstance(mark.get("ref"), str) or not mark["ref"]:
+        return None
+    departments = mark.get("departments")
+    named = tuple(str(d) for d in departments) if isinstance(departments, list) else ()
+    return MeetingMark(str(mark["ref"]), named)
 
 
 @dataclass(frozen=True)

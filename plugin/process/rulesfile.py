@@ -23,6 +23,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from plugin.process.config import (
     OWNER_ROLES,
     EscalationStep,
+    FieldPath,
     Rules,
     describe_value,
     format_duration,
@@ -30,9 +31,6 @@ from plugin.process.config import (
     suggest,
 )
 from plugin.spine.errors import ConfigError
-
-# A place in the file: mapping keys and sequence indexes, e.g. ("stages", 1, "owner").
-FieldPath = tuple[str | int, ...]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "crossdept rules file"
@@ -476,6 +474,12 @@ def check_references(rules: Rules, lines: LineMap) -> list[Problem]:
     problems += _check_after_done(rules, lines)
     problems += _check_feedback(rules, lines)
     problems += _check_page_groups(rules, lines)
+    for section in type(rules).SECTIONS:
+        if section.check is not None:
+            problems += [
+                Problem(lines.value_line(path), path, message)
+                for path, message in section.check(rules)
+            ]
     return problems
 
 

@@ -62,6 +62,7 @@ def right_project() -> SiteProject:
             "会议": screen(
                 ScreenField("customfield_10060", "会议时间"),
                 ScreenField("customfield_10061", "参会人"),
+                ScreenField("customfield_10063", "组织者"),
             ),
         },
         edit_screens={"Task": edit_screen, "Sub-task": edit_screen},
@@ -87,6 +88,7 @@ RIGHT_FIELDS = dict(
         field("customfield_10060", "会议时间", type="datetime"),
         field("customfield_10061", "参会人", type="array", items="user"),
         field("customfield_10062", "决策人", type="array", items="user"),
+        field("customfield_10063", "组织者", type="user"),
         field("duedate", "Due date", type="date"),
         field("assignee", "Assignee", type="user"),
         field("labels", "Labels", type="array", items="string"),

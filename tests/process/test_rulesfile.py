@@ -628,3 +628,28 @@ def test_a_risk_level_must_be_one_of_the_levels_and_is_named_with_its_line() -> 
     [problem] = problems_in(text)
     assert "risks" in problem and "极高 is not one of the levels (高, 中, 低)" in problem
     assert f":{line}" in problem or f"line {line}" in problem
+
+
+def test_a_cadence_needs_the_meetings_organiser_field_and_names_its_line() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "    organiser: customfield_10063 #", "    # organiser: customfield_10063 #"
+    )
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("cadence:"))
+    [problem] = problems_in(text)
+    assert f":{line}: cadence: " in problem and "meetings.fields needs organiser" in problem
+
+
+def test_a_goal_alignment_meeting_names_departments_the_file_has_and_organises_among_them() -> None:
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "{departments: [市场部, 技术部, 产品部, 财务部], day: 1,",
+        "{departments: [市场部, 研发部], organiser: 财务部, day: 1,",
+    )
+    problems = problems_in(text)
+    assert any(
+        'cadence.goal_alignment[0].departments[1]: unknown department "研发部"' in p
+        for p in problems
+    ), problems
+    assert any(
+        'cadence.goal_alignment[0].organiser: "财务部" is not one of this meeting\'s' in p
+        for p in problems
+    ), problems

@@ -43,11 +43,13 @@ from plugin.process.groups import News, people_words, tell_groups, wanted
 from plugin.process.items import (
     EPIC_REF,
     ITEM_PROPERTY,
+    MEETING_PROPERTY,
     TREE_PROPERTY,
     is_done,
     item_mark,
     jira_time,
     link_once,
+    meeting_mark,
     person_of,
     read_tree_record,
 )
@@ -298,7 +300,9 @@ class _Minutes:
         return self.context.clock().timestamp()
 
     def run(self, preview: Path | None) -> MinutesOutcome:
-        issue = self.jira.get_issue(self.key, meeting_fields(self.rules), [COMMENTS_PROPERTY])
+        issue = self.jira.get_issue(
+            self.key, meeting_fields(self.rules), [COMMENTS_PROPERTY, MEETING_PROPERTY]
+        )
         self.issue = issue
         if not is_meeting(issue, self.rules):
             return MinutesOutcome(self.key, "skipped", reason="not a meeting")
@@ -341,12 +345,16 @@ class _Minutes:
             return outcome
 
         self._tell_problems(issue, minutes)
-        if place is None:
+        # A meeting crossdept filed for departments rather than a request (a goal-alignment
+        # meeting) has minutes too; its actions have no request to be items under.
+        filed = meeting_mark(issue)
+        of_departments = filed.departments if filed and place is None else ()
+        if place is None and not of_departments:
             self._tell_blocked(say(self.rules, "minutes.no_request", key=self.key))
             outcome.status, outcome.reason = "blocked", "not linked to a collaboration request"
             return outcome
         self.keep_lease()
-        keys = self._track_actions(minutes.actions, place, stored, outcome)
+        keys = self._track_actions(minutes.actions, place, stored, outcome) if place else {}
         for created in outcome.created:  # crossdept's own creation: its webhook is ignored
             self.context.announce(created_by_crossdept(created, on_behalf_of=meeting.organiser))
         self._tell_removed(minutes.actions)
@@ -354,7 +362,7 @@ class _Minutes:
         people = self._people(meeting, minutes, names)
         body = render_page(self.rules, page_meeting, minutes, tracked, people)
         self.keep_lease()
-        page = self._publish(title, body, meeting, place)
+        page = self._publish(title, body, meeting, place, of_departments)
         if page is None:
             outcome.status, outcome.reason = "blocked", "page title taken"
             return outcome
@@ -366,7 +374,7 @@ class _Minutes:
             self.key, url=page.url, title=page.title, global_id=f"crossdept-minutes={page.id}"
         )
         self._tell_published(issue, meeting, minutes, page)
-        self._tell_groups(meeting, minutes, page, place.key, names)
+        self._tell_groups(meeting, minutes, page, place.key if place else None, names)
         if meeting.organiser:
             answered = Asks(self.context.store).answer(
                 self.key, meeting.organiser, self.now(), hours_between(self.rules)
@@ -534,7 +542,12 @@ class _Minutes:
         return People(names, keys, cloud=False)
 
     def _publish(
-        self, title: str, body: str, meeting: MeetingIssue, place: RequestPlace
+        self,
+        title: str,
+        body: str,
+        meeting: MeetingIssue,
+        place: RequestPlace | None,
+        departments: Sequence[str] = (),
     ) -> Page | None:
         """Create or update the meeting's page; None when the title belongs to another page."""
         confluence = self.context.confluence
@@ -546,12 +559,17 @@ class _Minutes:
         record = self.records.get(self.key)
         # The request's departments may read it, its lead department edit it; those at the
         # meeting and the PM keep their view of their own minutes.
+        # A meeting of departments (no request) is theirs to read; its people may edit.
         restriction = request_page_restriction(
             self.rules,
             confluence,
-            lead=place.lead_key,
-            collaborating=place.departments,
-            people=(place.project_manager, meeting.organiser, *meeting.attendees),
+            lead=place.lead_key if place else None,
+            collaborating=place.departments if place else departments,
+            people=(
+                place.project_manager if place else None,
+                meeting.organiser,
+                *meeting.attendees,
+            ),
         )
         try:
             published = publish_page(
@@ -647,7 +665,7 @@ class _Minutes:
         meeting: MeetingIssue,
         minutes: Minutes,
         page: Page,
-        request: str,
+        request: str | None,
         names: Mapping[str, str],
     ) -> None:
         """The groups hear the minutes are out once per meeting: each action with its owner."""
@@ -761,20 +779,10 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
     kind = ((event.issue.fields if event.issue else {}).get("issuetype") or {}).get("name")
     if kind is not None and kind != configured_meetings(rules).issue_type:
         return
-    issue = context.jira.get_issue(event.issue_key, meeting_fields(rules))
-    if not is_meeting(issue, rules):
+    meeting = note_meeting(event.issue_key, context)
+    if meeting is None:
         return
-    meeting = read_meeting(issue, rules)
     now = context.clock()
-    records = MeetingRecords(context.store)
-    due = meeting.minutes_due(rules)
-    records.note(
-        meeting.key,
-        meeting.organiser,
-        due.timestamp() if due else None,
-        now.timestamp(),
-        ends_at=meeting.end.timestamp() if meeting.end else None,
-    )
     notices = Notices(context.store)
     organiser = mention(meeting.organiser or "", cloud=context.jira.is_cloud)
     if not agenda(meeting.description):
@@ -790,6 +798,25 @@ def check_meeting(event: JiraEvent, context: Context) -> None:
             key=meeting.key,
         )
         notices.comment_once(context.jira, meeting.key, "meeting-notice", text, now.timestamp())
+
+
+def note_meeting(key: str, context: Context) -> MeetingIssue | None:
+    """Read a meeting from Jira and remember its organiser, end and minutes' due time, which the
+    sweeps follow; None when the issue is not a meeting under enforcement."""
+    rules = context.rules
+    issue = context.jira.get_issue(key, meeting_fields(rules))
+    if not is_meeting(issue, rules):
+        return None
+    meeting = read_meeting(issue, rules)
+    due = meeting.minutes_due(rules)
+    MeetingRecords(context.store).note(
+        meeting.key,
+        meeting.organiser,
+        due.timestamp() if due else None,
+        context.clock().timestamp(),
+        ends_at=meeting.end.timestamp() if meeting.end else None,
+    )
+    return meeting
 
 
 def _short_notice(event: JiraEvent, start: datetime, now: datetime, rules: Rules) -> bool:

@@ -1,0 +1,2 @@
+"""The meeting cadence: each active request's weekly meeting and the monthly goal-alignment
+meetings, filed by crossdept with their agenda, the notice period ahead."""
