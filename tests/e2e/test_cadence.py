@@ -201,3 +201,31 @@ def test_a_refused_meeting_is_said_once_to_the_pm_on_the_request(
     said = [c for c in world.crossdept_comments(request) if c.startswith("h4. 周例会未能创建")]
     assert len(said) == 1 and occurrence.period in said[0] and ORGANISER_FIELD in said[0]
     assert_no_violations(world.sandbox)
+
+
+def test_a_meeting_mark_a_person_wrote_or_copied_is_not_believed(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    _occurrence, moment = next_monthly(world)
+    file_at(world, moment)
+    [genuine] = meetings(world)
+    copied = world.requester.issue_property(genuine, "crossdept.meeting").raw["value"]
+    forged = {"ref": "goal:市场部+技术部:2099-01", "departments": ["市场部", "技术部"]}
+    context = world.service.context_for("test")
+    for value in (forged, copied):
+        fields = {
+            "project": {"key": "XD"},
+            "issuetype": {"name": "会议"},
+            "summary": "自己的会",
+            "description": "议程：随便聊聊",
+            START_FIELD: (world.clock.now() + timedelta(days=4)).strftime(
+                "%Y-%m-%dT%H:%M:%S.000+0000"
+            ),
+        }
+        own = str(world.requester.create_issue(fields=fields).key)
+        world.requester.add_issue_property(own, "crossdept.meeting", value)
+        world.settle()
+        # Belonging to no request, only crossdept's own mark would have its minutes published.
+        assert publish_minutes(own, context).status == "blocked"
+    assert_no_violations(world.sandbox)
