@@ -45,7 +45,7 @@ from plugin.rules.cadence.wording import say
 from plugin.rules.minutes import MeetingFields, meeting_rules, note_meeting
 from plugin.rules.trees import TreeRecords, read_request, request_fields
 from plugin.spine.context import Context
-from plugin.spine.errors import NotYetError
+from plugin.spine.errors import NotYetError, TransientGatewayError
 from plugin.spine.schedule import Schedule
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,17 @@ def file_cadence_meetings(context: Context) -> str:
             monthly_occurrences(goal, calendar, rules.tz, now), now, notice
         ):
             planned.append(plan_goal_alignment(rules, goal, occurrence))
-    filed = [key for plan in planned if (key := file_meeting(plan, context)) is not None]
-    return f"meetings filed: {len(filed)}"
+    filed = waiting = 0
+    for plan in planned:
+        try:
+            filed += file_meeting(plan, context) is not None
+        except TransientGatewayError as error:  # one meeting's trouble holds up no other
+            waiting += 1
+            log.warning(
+                "cadence: Jira did not answer; the next sweep tries again",
+                extra={"ref": plan.ref, "reason": str(error)},
+            )
+    return f"meetings filed: {filed}" + (f"; {waiting} to try again" if waiting else "")
 
 
 def _weekly_meetings(
@@ -134,7 +143,9 @@ def file_meeting(plan: PlannedMeeting, context: Context) -> str | None:
     if plan.ref in made.refused:
         _refused(plan, made.refused[plan.ref], context)
         return None
-    key = made.keys[plan.ref]
+    key = made.keys.get(plan.ref)
+    if key is None:  # Jira named it neither created nor refused: adopted or filed next sweep
+        return None
     note_meeting(key, context)
     Audit(context.store).record(
         context.clock().timestamp(), key, RULE, "meeting filed", plan.ref, plan.link_to
