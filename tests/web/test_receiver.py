@@ -110,11 +110,21 @@ def test_a_delivery_older_than_the_age_limit_is_refused_as_a_replay(
     assert refused.status_code == 400
     assert refused.get_json() == {
         "status": "rejected",
-        "reason": "the delivery is 2.0 hours old, older than 1 hours "
+        "reason": "the delivery is 2.0 hours old, older than 1 hour "
         "(CROSSDEPT_MAX_DELIVERY_AGE): a replayed delivery is refused",
     }
     assert signed_post(client, fresh, delivery="fresh").status_code == 202
     assert stored(inbox) == ["fresh"]
+
+
+def test_an_age_limit_under_an_hour_is_named_in_minutes(
+    make_settings: Callable[..., Settings], make_app: Callable[[Settings], Flask]
+) -> None:
+    client = make_app(make_settings(CROSSDEPT_MAX_DELIVERY_AGE="1800")).test_client()
+    old = ISSUE_CREATED.replace(b"1550286113023", str(int(time.time() * 1000) - 3600_000).encode())
+    refused = signed_post(client, old, delivery="old")
+    assert refused.status_code == 400
+    assert "older than 30 minutes (CROSSDEPT_MAX_DELIVERY_AGE)" in refused.get_json()["reason"]
 
 
 @pytest.mark.parametrize(

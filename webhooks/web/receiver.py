@@ -99,9 +99,18 @@ def _refuse_stale(event: JiraEvent, max_age: int) -> None:
     age = time.time() - event.timestamp / 1000
     if age > max_age:
         raise StaleDeliveryError(
-            f"the delivery is {age / 3600:.1f} hours old, older than {max_age // 3600} hours "
+            f"the delivery is {age / 3600:.1f} hours old, older than {_span(max_age)} "
             f"(CROSSDEPT_MAX_DELIVERY_AGE): a replayed delivery is refused"
         )
+
+
+def _span(seconds: int) -> str:
+    """A limit in seconds as a person says it: "1 hour", "2 hours", "30 minutes", "90 seconds"."""
+    for size, unit in ((3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
 
 
 def _answer(
