@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from plugin.process.calendar import WorkCalendar
 from plugin.process.config import Deliverable, Rules, Stage, format_duration
-from plugin.process.items import EPIC_REF
+from plugin.process.items import EPIC_REF, person_of
 from plugin.process.owners import Owner, OwnerUnresolvedError, owner_label, resolve_owner
 from plugin.process.wording import department_name, join_names, mention, plain
 from plugin.rules.trees.wording import say
@@ -96,9 +96,9 @@ def _option_value(value: Any) -> str | None:
 
 
 def _user_id(value: Any) -> str | None:
+    """A person from a user object as Jira sends it, or a bare id (a hand-written event body)."""
     if isinstance(value, Mapping):
-        found = value.get("accountId") or value.get("name") or value.get("key")
-        return str(found) if found else None
+        return person_of(value)
     return str(value) if value else None
 
 
