@@ -113,29 +113,34 @@ def _kept(dues: list[float]) -> list[int]:
     ]
 
 
-def standing(rules: Rules, ask: Ask) -> int | None:
+def standing(rules: Rules, ask: Ask, *, dues: list[float] | None = None) -> int | None:
     """The ladder index an open ask stands at, read from its stored next due time rather than its
     count of steps: the count means another step once the admin adds or removes one (the shipped
     ladder gained its 2-hour tier), and an ask reminded at 24 hours must not be reminded at 24
     hours again. None when nothing is left for it on the ladder as it is now."""
     if ask.next_due is None:
         return None
-    dues = step_dues(rules, ask.asked_at)
+    dues = dues or step_dues(rules, ask.asked_at)
     return next((index for index in _kept(dues) if dues[index] >= ask.next_due - 1), None)
 
 
-def next_due(rules: Rules, asked_at: float, steps_done: int) -> float | None:
-    """When the ask's next step is due, or None after the last one."""
-    dues = step_dues(rules, asked_at)
+def next_due(
+    rules: Rules, asked_at: float, steps_done: int, *, dues: list[float] | None = None
+) -> float | None:
+    """When the ask's next step is due, or None after the last one (`dues`: its `step_dues`,
+    when the caller has them already)."""
+    dues = dues or step_dues(rules, asked_at)
     index = next((index for index in _kept(dues) if index >= steps_done), None)
     return None if index is None else dues[index]
 
 
-def due_rung(rules: Rules, asked_at: float, steps_done: int, now: float) -> int:
+def due_rung(
+    rules: Rules, asked_at: float, steps_done: int, now: float, *, dues: list[float] | None = None
+) -> int:
     """The ladder index of the step to take now: the next one, or, when a sweep did not run for
     a while (an outage), the last one whose time has come. The skipped rungs are not said: a
     head hears of it once, not after a reminder a minute old."""
-    dues = step_dues(rules, asked_at)
+    dues = dues or step_dues(rules, asked_at)
     ahead = [index for index in _kept(dues) if index >= steps_done]
     if not ahead:
         return steps_done

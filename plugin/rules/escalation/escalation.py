@@ -34,6 +34,7 @@ from plugin.process.ladder import (
     next_due,
     recipient,
     standing,
+    step_dues,
     steps,
 )
 from plugin.process.mentions import asks_something, first_lines, mentioned
@@ -403,6 +404,7 @@ class Taken:
     ask: Ask
     step: Step
     person: str | None
+    next_due: float | None  # when the step after it falls due; None after the last
     text: str | None = None  # what is still to be said in Jira for it; None: nothing
 
 
@@ -517,12 +519,13 @@ def _step(
             cancelled = asks.cancel(ask.issue, now, source=ask.source, source_id=ask.source_id)
             settle_label(context, ask.issue, cancelled, now)
         return None
-    stands = standing(rules, ask)
+    dues = step_dues(rules, ask.asked_at)  # once: the ladder's times are read three ways
+    stands = standing(rules, ask, dues=dues)
     if stands is None:  # the ladder was shortened under it: nothing more to say
         if not dry_run:
             asks.record_steps([(ask.id, ask.steps_done, ask.steps_done, None)])
         return None
-    step = steps(rules)[due_rung(rules, ask.asked_at, stands, now)]
+    step = steps(rules)[due_rung(rules, ask.asked_at, stands, now, dues=dues)]
     heard = recipient(step, ask.asked, rules, requester=ask.asked_by, pm=rules.project_manager)
     if heard.missing:
         log.warning(
@@ -536,7 +539,8 @@ def _step(
         and not already_sent(issue, ask.id, step.number, me=me)
     ):
         text = _text(ask, step, heard.person, rules, context, now)
-    return Taken(ask, step, heard.person, text)
+    after = next_due(rules, ask.asked_at, step.number, dues=dues)
+    return Taken(ask, step, heard.person, after, text)
 
 
 def already_sent(issue: Mapping[str, Any], ask_id: int, step: int, *, me: str) -> bool:
@@ -552,14 +556,13 @@ def already_sent(issue: Mapping[str, Any], ask_id: int, step: int, *, me: str) -
 
 def _record(taken: list[Taken], context: Context, now: float) -> list[tuple[int, int, str]]:
     """Record a batch's steps in one transaction; a step another sweep recorded first is left."""
-    rules = context.rules
     recorded = Asks(context.store).record_steps(
         [
             (
                 t.ask.id,
                 t.ask.steps_done,
                 t.step.number,
-                next_due(rules, t.ask.asked_at, t.step.number),
+                t.next_due,
             )
             for t in taken
         ]
