@@ -3,10 +3,14 @@ goal-alignment meeting, each once, the notice period ahead, followed like any ot
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
 
 import requests
 
+from plugin.process.calendar import WorkCalendar
 from plugin.rules.cadence.config import cadence_rules
 from plugin.rules.cadence.occurrences import (
     FILING_WINDOW,
@@ -27,23 +31,25 @@ MEETING_FIELDS = f"summary,description,assignee,duedate,issuelinks,{START_FIELD}
 
 def next_weekly(world: World) -> tuple[Occurrence, datetime]:
     """The next weekly meeting whose filing window is still ahead, and a moment inside it."""
-    rules = world.service.rules
-    cadence = cadence_rules(rules)
+    cadence = cadence_rules(world.service.rules)
     assert cadence is not None and cadence.weekly is not None
-    notice = configured_meetings(rules).notice
-    now = world.clock.now()
-    found = weekly_occurrences(cadence.weekly, rules.work_calendar, rules.tz, now)
-    occurrence = next(o for o in found if o.start - notice - FILING_WINDOW > now)
-    return occurrence, occurrence.start - notice - FILING_WINDOW / 2
+    return in_window(world, partial(weekly_occurrences, cadence.weekly))
 
 
 def next_monthly(world: World) -> tuple[Occurrence, datetime]:
-    rules = world.service.rules
-    cadence = cadence_rules(rules)
+    """The same for the first goal-alignment meeting."""
+    cadence = cadence_rules(world.service.rules)
     assert cadence is not None
+    return in_window(world, partial(monthly_occurrences, cadence.goal_alignment[0]))
+
+
+def in_window(
+    world: World, occurrences: Callable[[WorkCalendar, ZoneInfo, datetime], Iterator[Occurrence]]
+) -> tuple[Occurrence, datetime]:
+    rules = world.service.rules
     notice = configured_meetings(rules).notice
     now = world.clock.now()
-    found = monthly_occurrences(cadence.goal_alignment[0], rules.work_calendar, rules.tz, now)
+    found = occurrences(rules.work_calendar, rules.tz, now)
     occurrence = next(o for o in found if o.start - notice - FILING_WINDOW > now)
     return occurrence, occurrence.start - notice - FILING_WINDOW / 2
 
@@ -140,11 +146,10 @@ def test_the_goal_alignment_meeting_is_filed_for_the_heads_and_its_minutes_publi
     # No request, so no lead department: the meeting's departments read and edit the page (no
     # edit restriction of its own), and nobody else sees it.
     confluence = world.sandbox.confluence
-    assert confluence is not None
-    access = confluence.restrictions("XD", outcome.title)
+    access = confluence.restrictions("XD", outcome.title)  # type: ignore[union-attr]
     assert access["read"]["groups"] == ["产品部", "市场部", "技术部", "财务部"]
     assert "update" not in access
-    assert not confluence.may_view("XD", outcome.title, "director")
+    assert not confluence.may_view("XD", outcome.title, "director")  # type: ignore[union-attr]
     assert_no_violations(world.sandbox)
 
 
