@@ -555,6 +555,13 @@ class FakeJira:
             self.issues[key]["fields"]["duedate"] = day.isoformat()
             self._touch(key)
 
+    def assign(self, key: str, person: str) -> None:
+        self._hit("PUT /rest/api/2/issue/{key}/assignee", 204)
+        with self._lock:
+            user = {"accountId": person} if self.is_cloud else {"name": person}
+            self.issues[key]["fields"]["assignee"] = user
+            self._touch(key)
+
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         return "https://jira.example.com/issues/?jql=key+in+(" + ",+".join(stage_keys) + ")"
 

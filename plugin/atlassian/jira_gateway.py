@@ -652,6 +652,17 @@ class JiraGateway:
             body={"fields": {"duedate": day.isoformat()}},
         )
 
+    def assign(self, key: str, person: str) -> None:
+        """Assign the issue: an accountId on Cloud, a username on Data Center (both 204).
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issues/#api-rest-api-2-issue-issueidorkey-assignee-put
+        https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/issue-assign"""
+        self._call(
+            "PUT",
+            "/rest/api/2/issue/{key}/assignee",
+            path={"key": key},
+            body=self.user_payload(person),
+        )
+
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         """A link people can open: Jira's issue navigator listing the stages and all under them."""
         scope = quoted(stage_keys)

@@ -182,6 +182,10 @@ class JiraPort(Protocol):
         """Set an issue's due date (a deadline that starts from an event)."""
         ...
 
+    def assign(self, key: str, person: str) -> None:
+        """Make a person the issue's assignee."""
+        ...
+
     def tree_url(self, stage_keys: Sequence[str]) -> str:
         """A link people can open that lists these stages and everything under them."""
         ...

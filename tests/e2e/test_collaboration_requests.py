@@ -198,6 +198,53 @@ def test_the_decision_makers_named_on_a_request_approve_the_plan_and_accept_join
     assert_no_violations(world.sandbox)
 
 
+def stage5_row(world: World, key: str) -> str:
+    """The acceptance stage's row in the tree's comment on the request."""
+    rows = [line for c in world.crossdept_comments(key) for line in c.splitlines()]
+    return next(line for line in rows if line.startswith("|阶段5 "))
+
+
+@FLAVOURS
+def test_decision_makers_named_after_the_tree_take_over_the_acceptance_from_the_requester(
+    make_world: MakeWorld, flavour: str
+) -> None:
+    world = make_world(flavour)
+    untouched, reassigned = world.file_request(), world.file_request(summary="2026年Q2新品Y推广")
+    world.settle()
+    requester = "Example Requester (需求提出人, 市场部)"
+    assert world.tree(untouched)["s5"]["assignee"]["displayName"] == requester
+    assert "需求提出人" in stage5_row(world, untouched)
+    # On the second request someone already gave the acceptance stage to the PM.
+    stage5 = world.items(reassigned)["s5"][0]
+    world.requester.assign_issue(stage5, world.person_id("pm") if flavour == "cloud" else "pm")
+    world.settle()
+
+    for key in (untouched, reassigned):
+        world.set_deciders(key, ("director",))
+    world.settle()
+    director = "Example Director (总监, 决策人)"
+    assert world.tree(untouched)["s5"]["assignee"]["displayName"] == director
+    assert (
+        world.tree(reassigned)["s5"]["assignee"]["displayName"]
+        == "Example Project Manager (项目经理)"
+    )
+    # The tree's comment named the decision maker's role for stage 5: now Jira agrees.
+    assert "|阶段5 成果验收|" in stage5_row(world, untouched) and "|决策人|" in stage5_row(
+        world, untouched
+    )
+
+    # The director gives it back to the requester; a later edit of the request leaves it there.
+    world.requester.assign_issue(
+        world.items(untouched)["s5"][0],
+        world.person_id("requester") if flavour == "cloud" else "requester",
+    )
+    world.settle()
+    world.set_departments(untouched, ("技术部", "产品部", "财务部", "市场部"))
+    world.settle()
+    assert world.tree(untouched)["s5"]["assignee"]["displayName"] == requester
+    assert_no_violations(world.sandbox)
+
+
 @FLAVOURS
 def test_a_bad_day_of_503s_and_429s_is_retried_into_exactly_one_tree(
     make_world: MakeWorld, flavour: str

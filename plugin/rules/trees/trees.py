@@ -20,7 +20,8 @@ Exactly-once, step by step (each step is safe to repeat):
    are `plugin.process.creation.ExactlyOnce`, the one way every rule creates issues.
 5. Finally write `crossdept.tree` on the request (one PUT) and release the claim.
 
-Nothing is ever deleted: a department added later only adds its missing items.
+Nothing is ever deleted: a department added later only adds its missing items, and decision
+makers named later add theirs and take over what the plan gives them from the requester.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from plugin.process.items import (
     RecordedTree,
     item_mark,
     may_be_request,
+    person_of,
     read_tree_record,
 )
 from plugin.process.notices import COMMENTS_PROPERTY, Notices, RuleComments, find_own_comment
@@ -110,6 +112,7 @@ class TreeOutcome:
     plan: TreePlan | None = None
     deleted: dict[str, str] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
+    handed: list[str] = field(default_factory=list)  # given to a decision maker named later
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def apply_tree(key: str, context: Context, *, recreate_deleted: bool = False) -> TreeOutcome:
+def apply_tree(
+    key: str, context: Context, *, recreate_deleted: bool = False, hand_over: bool = False
+) -> TreeOutcome:
     """Create whatever of the request's tree is missing; safe to repeat and to race.
 
     Items people deleted in Jira stay deleted unless `recreate_deleted` (crossdept apply
-    --recreate-deleted).
+    --recreate-deleted). `hand_over` (the request's decision makers were just named) gives the
+    decision makers what the plan gives them and the requester still holds.
     """
     records = TreeRecords(context.store)
     holder = new_holder("tree")
@@ -176,7 +182,7 @@ def apply_tree(key: str, context: Context, *, recreate_deleted: bool = False) ->
     status = "building"
     digest = rules_digest(context.rules)
     try:
-        outcome = _Builder(key, context, records, holder, recreate_deleted).build()
+        outcome = _Builder(key, context, records, holder, recreate_deleted, hand_over).build()
         status = outcome.status
         return outcome
     finally:
@@ -210,10 +216,12 @@ class _Builder:
         records: TreeRecords,
         holder: str,
         recreate_deleted: bool = False,
+        hand_over: bool = False,
     ) -> None:
         self.key = key
         self.holder = holder
         self.recreate_deleted = recreate_deleted
+        self.hand_over = hand_over
         self.context = context
         self.rules = context.rules
         self.jira: JiraPort = context.jira
@@ -282,6 +290,7 @@ class _Builder:
                 created.update(new)
                 refused += failed
 
+        handed = self._hand_over(plan, keys, created, snapshot.reporter) if self.hand_over else []
         comment = self._tell_tree(
             snapshot.topic, plan, keys, deleted, recorded, existed=bool(confirmed.keys)
         )
@@ -303,8 +312,47 @@ class _Builder:
             )
             self._tell_groups(snapshot, plan, keys)
         return TreeOutcome(
-            self.key, status, keys, created, plan=plan, deleted=deleted, dropped=confirmed.dropped
+            self.key,
+            status,
+            keys,
+            created,
+            plan=plan,
+            deleted=deleted,
+            dropped=confirmed.dropped,
+            handed=handed,
         )
+
+    def _hand_over(
+        self,
+        plan: TreePlan,
+        keys: Mapping[str, str],
+        created: Mapping[str, str],
+        requester: str | None,
+    ) -> list[str]:
+        """Items the plan gives a decision maker (stage 5), made while the request named none and
+        so still its requester's, go to the first decision maker when they are named (only then:
+        a later edit of the request never takes an item back from whoever holds it); an item a
+        person gave to someone else stays theirs. The keys handed over."""
+        moving = {
+            keys[item.ref]: item.owner.account
+            for item in plan.items
+            if item.owner.role == "decision_maker"
+            and item.ref in keys
+            and item.ref not in created
+            and item.owner.account != requester
+        }
+        if not moving or requester is None:
+            return []
+        found = self.jira.read_issues(sorted(moving), fields=["assignee"])
+        handed = []
+        for issue in found:
+            key = str(issue.get("key"))
+            if person_of((issue.get("fields") or {}).get("assignee")) == requester:
+                self.jira.assign(key, moving[key])
+                handed.append(key)
+        if handed:
+            log.info("items handed to the decision makers", extra={**self.extra, "items": handed})
+        return handed
 
     def _wanted(
         self, item: PlannedItem, keys: Mapping[str, str], deleted: Mapping[str, str]
@@ -652,13 +700,25 @@ schedule = Schedule()  # the tree rule has no periodic work
 
 def touches_departments(event: JiraEvent, rules: Rules, jira: JiraPort) -> bool:
     """Say whether an update changed a department field, or the decision makers, which add
-    items too (changelogs name custom fields by name)."""
-    if event.changelog is None:
-        return False
+    items too."""
     wanted = rules.jira.request.fields
     ids = {wanted.departments, wanted.requesting_department}
     if wanted.decision_makers:
         ids.add(wanted.decision_makers)
+    return _changed(event, ids, jira)
+
+
+def names_decision_makers(event: JiraEvent, rules: Rules, jira: JiraPort) -> bool:
+    """Say whether an update changed the request's decision makers field."""
+    field_id = rules.jira.request.fields.decision_makers
+    return field_id is not None and _changed(event, {field_id}, jira)
+
+
+def _changed(event: JiraEvent, ids: set[str], jira: JiraPort) -> bool:
+    """Whether the update's changelog names one of these fields (it names custom fields by
+    name, so an unnamed one is looked up)."""
+    if event.changelog is None:
+        return False
     unnamed = []
     for item in event.changelog.items:
         if item.field_id in ids or item.field in ids:
@@ -687,7 +747,10 @@ def extend_tree(event: JiraEvent, context: Context) -> None:
     status = TreeRecords(context.store).status(key)
     if status is None:
         return  # filed before crossdept: only `crossdept apply` builds its tree
-    if status in ("blocked", "partial", "building") or touches_departments(
-        event, context.rules, context.jira
+    named = names_decision_makers(event, context.rules, context.jira)
+    if (
+        named
+        or status in ("blocked", "partial", "building")
+        or touches_departments(event, context.rules, context.jira)
     ):
-        apply_tree(key, context)
+        apply_tree(key, context, hand_over=named)
