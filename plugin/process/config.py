@@ -45,6 +45,7 @@ SectionT = TypeVar("SectionT")
 
 if TYPE_CHECKING:
     from plugin.process.calendar import WorkCalendar
+
 FieldPath = tuple[str | int, ...]  # where a value sits in the rules file, e.g. ("stages", 0)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

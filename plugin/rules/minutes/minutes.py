@@ -16,6 +16,11 @@ comments from Jira, collects the minutes (plugin.rules.minutes.minutes_parser), 
 4. links the page from the meeting (a remote link) and keeps one comment with its address that
    mentions the attendees and their department heads.
 
+A meeting crossdept filed for a set of departments (a goal-alignment meeting, with their names in
+its sealed `crossdept.meeting` mark) belongs to no request: its minutes are published all the
+same, readable by those departments, and its actions are listed but become no items. Any other
+meeting linked to no request is not published, and the meeting is told why.
+
 Meetings also get notices: less than `meetings.notice` ahead, or no agenda, one comment each.
 Minutes still unpublished `meetings.minutes_within` after the meeting ends (its end field, else
 its start plus `meetings.length`) become an ask to the organiser (plugin.process.asks), which
