@@ -105,6 +105,8 @@ def _weekly_meetings(
     planned = []
     for issue in context.jira.read_issues(todo, wanted):
         if is_done(issue.get("fields") or {}, context.rules):
+            ref = weekly_ref(str(issue.get("key")), occurrence)
+            records.skip(ref, occurrence.start.timestamp(), "done")
             continue
         plan = plan_weekly(context.rules, weekly, read_request(issue, context.rules), occurrence)
         if plan is not None:

@@ -21,6 +21,7 @@ filed_meetings = Table(
     Column("intended_at", Float, nullable=True),  # set just before its create call
     Column("issue_key", String(64), nullable=True),  # the meeting, once created or adopted
     Column("refused", Text, nullable=True),  # Jira's reason, when it refused to create it
+    Column("skipped", String(32), nullable=True),  # "done": its request was done by then
 )
 
 
@@ -33,6 +34,7 @@ class FiledMeeting:
     intended_at: float | None
     issue_key: str | None
     refused: str | None
+    skipped: str | None = None
 
 
 class FiledMeetings:
@@ -49,9 +51,11 @@ class FiledMeetings:
         return None if row is None else FiledMeeting(**dict(row._mapping))
 
     def settled(self, ref: str) -> bool:
-        """Whether this meeting was filed (or found filed) or refused: nothing more to do."""
+        """Whether this meeting was filed (or found filed), refused or skipped: nothing more to do."""
         row = self.get(ref)
-        return row is not None and (row.issue_key is not None or row.refused is not None)
+        return row is not None and any(
+            value is not None for value in (row.issue_key, row.refused, row.skipped)
+        )
 
     def refused_before(self, prefix: str) -> bool:
         """Whether Jira refused a meeting whose ref starts so (a request's weekly meetings)."""
@@ -96,6 +100,15 @@ class FiledMeetings:
                     filed_meetings.c.ref.in_(list(refs)), filed_meetings.c.issue_key.is_(None)
                 )
             )
+
+    def skip(self, ref: str, starts_at: float, why: str) -> None:
+        """Remember a meeting not to file (its request is done), so its request is not read
+        again at every sweep of the filing window."""
+        try:
+            with self.store.begin() as db:
+                db.execute(insert(filed_meetings).values(ref=ref, starts_at=starts_at, skipped=why))
+        except IntegrityError:
+            pass  # an intent or a refusal is already there: it says more
 
     def refuse(self, ref: str, starts_at: float, reason: str) -> None:
         """Record Jira's refusal, so the meeting is not attempted again every sweep."""
