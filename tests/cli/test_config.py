@@ -57,6 +57,13 @@ def test_check_config_summarises_a_valid_file(runner: CliRunner) -> None:
     assert any(
         line.startswith("  calendar: mon, tue, wed, thu, fri 09:00-18:00, CN") for line in lines
     )
+    # The meetings crossdept files itself, and when it files the next of each (a preview).
+    assert "  cadence: a weekly meeting of each active request, fri 15:00 for 1h" in lines
+    assert (
+        "  cadence: a goal-alignment meeting of 市场部, 技术部, 产品部, 财务部, day 1 of each "
+        "month 10:00 for 90m" in lines
+    )
+    assert any(line.startswith("  next weekly meeting: ") for line in lines)
     assert result.stderr == ""
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
 
 from plugin.composition import load_rules, rules_schema
-from plugin.process.config import Rules, format_work_hours
+from plugin.process.config import Rules, format_duration, format_work_hours
+from plugin.rules.cadence import cadence_rules, next_filings
+from plugin.rules.minutes import meeting_rules
 from plugin.spine.errors import ConfigError
 
 DEFAULT_RULES = "config/rules.yaml"
@@ -53,7 +55,35 @@ def summarize(rules: Rules) -> list[str]:
         f"calendar: {', '.join(calendar.workdays)} {format_work_hours(calendar.work_hours)}, "
         f"{holidays}, {len(calendar.extra_holidays)} extra holidays, "
         f"{len(calendar.extra_workdays)} extra working days",
+        *_cadence_lines(rules, datetime.now(UTC)),
     ]
+
+
+def _cadence_lines(rules: Rules, now: datetime) -> list[str]:
+    """The meetings crossdept files itself, and when it will file the next of each."""
+    cadence, meetings = cadence_rules(rules), meeting_rules(rules)
+    if cadence is None or meetings is None:
+        return []
+    lines = []
+    if cadence.weekly is not None:
+        weekly = cadence.weekly
+        lines.append(
+            f"cadence: a weekly meeting of each active request, {weekly.day} "
+            f"{weekly.at:%H:%M} for {format_duration(weekly.length)}"
+        )
+    for goal in cadence.goal_alignment:
+        lines.append(
+            f"cadence: a goal-alignment meeting of {', '.join(goal.departments)}, "
+            f"day {goal.day} of each month {goal.at:%H:%M} for {format_duration(goal.length)}"
+        )
+    tz = rules.tz
+    for coming in next_filings(cadence, meetings.notice, rules.work_calendar, tz, now):
+        lines.append(
+            f"next {coming.what}: {coming.occurrence.start:%Y-%m-%d %H:%M}, filed "
+            f"{coming.filed_from.astimezone(tz):%Y-%m-%d %H:%M} to "
+            f"{coming.filed_by.astimezone(tz):%Y-%m-%d %H:%M}"
+        )
+    return lines
 
 
 @click.command("check-config")

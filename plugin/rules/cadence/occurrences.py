@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from plugin.process.calendar import WorkCalendar
 from plugin.process.config import WEEKDAYS
-from plugin.rules.cadence.config import GoalAlignment, WeeklyMeeting
+from plugin.rules.cadence.config import CadenceRules, GoalAlignment, WeeklyMeeting
 
 FILING_WINDOW = timedelta(days=1)  # a sweep every half hour has the whole day to file it
 
@@ -70,3 +70,33 @@ def due_to_file(
         for each in occurrences
         if each.start - notice - FILING_WINDOW <= now <= each.start - notice
     ]
+
+
+@dataclass(frozen=True)
+class NextFiling:
+    """A cadence's next meeting still to be filed, and when it will be: for a preview."""
+
+    what: str  # "weekly meeting", or "goal-alignment meeting of" its departments
+    occurrence: Occurrence
+    filed_from: datetime
+    filed_by: datetime
+
+
+def next_filings(
+    cadence: CadenceRules, notice: timedelta, calendar: WorkCalendar, tz: ZoneInfo, now: datetime
+) -> list[NextFiling]:
+    """Each cadence's next meeting whose filing window has not closed, in the file's order."""
+    found: list[tuple[str, Iterator[Occurrence]]] = []
+    if cadence.weekly is not None:
+        found.append(("weekly meeting", weekly_occurrences(cadence.weekly, calendar, tz, now)))
+    for goal in cadence.goal_alignment:
+        what = f"goal-alignment meeting of {', '.join(goal.departments)}"
+        found.append((what, monthly_occurrences(goal, calendar, tz, now)))
+    coming = []
+    for what, occurrences in found:
+        for each in occurrences:
+            if now <= each.start - notice:
+                start = each.start - notice - FILING_WINDOW
+                coming.append(NextFiling(what, each, start, each.start - notice))
+                break
+    return coming

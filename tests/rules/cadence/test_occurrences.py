@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from plugin.process.calendar import WorkCalendar
-from plugin.rules.cadence.config import GoalAlignment, WeeklyMeeting
+from plugin.rules.cadence.config import CadenceRules, GoalAlignment, WeeklyMeeting
 from plugin.rules.cadence.occurrences import (
     due_to_file,
     monthly_occurrences,
+    next_filings,
     weekly_occurrences,
 )
 
@@ -75,3 +76,16 @@ def test_a_meeting_is_filed_in_the_day_before_its_notice_period_starts(
     occurrences = weekly_occurrences(WEEKLY, WorkCalendar(), TZ, now)
     due = due_to_file(occurrences, now, NOTICE)
     assert [o.period for o in due] == (["2026-W49"] if filed else [])
+
+
+def test_the_preview_names_each_cadences_next_meeting_and_its_filing_window() -> None:
+    cadence = CadenceRules(weekly=WEEKLY, goal_alignment=[GOAL])
+    # Wednesday: this Friday's meeting can no longer have three days' notice, so the next one.
+    weekly, goal = next_filings(cadence, NOTICE, WorkCalendar(), TZ, at("2026-12-02", "09:00"))
+    assert weekly.what == "weekly meeting" and weekly.occurrence.start == at("2026-12-11", "15:00")
+    assert (weekly.filed_from, weekly.filed_by) == (
+        at("2026-12-07", "15:00"),
+        at("2026-12-08", "15:00"),
+    )
+    assert goal.what == "goal-alignment meeting of 市场部, 技术部"
+    assert goal.occurrence.start == at("2027-01-01", "10:00")  # no holidays in this calendar
