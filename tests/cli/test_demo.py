@@ -46,11 +46,8 @@ def is_listening(url: str) -> bool:
         return probe.connect_ex((parts.hostname or "", parts.port or 0)) == 0
 
 
-def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
-    result = run_demo("--json", "--start", "2026-03-02")
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-
+def assert_the_cloud_summary(summary: dict[str, Any], hostile_environment: Path) -> None:
+    """What the Cloud demo's JSON summary (`--json`, `--summary`) holds, run in Chinese."""
     assert summary["flavour"] == "cloud"
     key = summary["request"]["key"]
     assert summary["request"]["departments"] == ["技术部", "产品部", "财务部"]
@@ -137,11 +134,10 @@ def test_json_summary_of_the_cloud_demo(hostile_environment: Path) -> None:
     assert not is_listening(summary["service_url"])
     assert not is_listening(summary["sandbox_url"])
     assert not hostile_environment.exists()
-    assert "data_dir" not in summary
 
 
 def test_the_data_center_demo_passes_in_english_on_working_days_after_the_start(
-    tmp_path: Path,
+    tmp_path: Path, hostile_environment: Path
 ) -> None:
     """Data Center and English in one run (each run costs half a minute of CI; Cloud runs in
     Chinese above)."""
@@ -197,6 +193,8 @@ def test_the_data_center_demo_passes_in_english_on_working_days_after_the_start(
     assert (group["kind"], group["mobiles"], group["refusals"]) == ("dingtalk", ["13800000003"], 0)
     assert group["text"].startswith("### Escalated: XD-")
     assert not is_listening(summary["service_url"])
+    # Without --verbose nothing of it is left, and the user's own settings were left alone.
+    assert "data_dir" not in summary and not hostile_environment.exists()
 
 
 def test_an_invalid_rules_file_is_reported_like_check_config(tmp_path: Path) -> None:
@@ -238,9 +236,11 @@ def test_a_request_starts_on_the_next_monday_by_default() -> None:
     assert next_monday(date(2026, 11, 23)) == date(2026, 11, 23)  # a Monday
 
 
-def test_the_story_a_newcomer_reads_and_keep_leaves_the_board_up_until_ctrl_c() -> None:
-    """One run of the demo for both (each run costs half a minute of CI): the story a newcomer
-    reads, then --keep leaving the board up until Ctrl-C."""
+def test_the_cloud_demo_tells_its_story_keeps_the_board_up_and_summarises_in_json(
+    tmp_path: Path, hostile_environment: Path
+) -> None:
+    """One run of the Cloud demo for three things (each run costs half a minute of CI): the
+    story a newcomer reads, --keep leaving the board up until Ctrl-C, and the JSON summary."""
     import signal
     import subprocess
     import sys
@@ -248,7 +248,8 @@ def test_the_story_a_newcomer_reads_and_keep_leaves_the_board_up_until_ctrl_c() 
 
     import requests
 
-    command = ["demo", "--keep", "--verbose", "--start", "2026-03-02"]
+    written = tmp_path / "summary.json"
+    command = ["demo", "--keep", "--verbose", "--start", "2026-03-02", "--summary", str(written)]
     with subprocess.Popen(
         [sys.executable, "-c", "from webhooks.cli import main; main()", *command],
         cwd=REPO,
@@ -273,6 +274,7 @@ def test_the_story_a_newcomer_reads_and_keep_leaves_the_board_up_until_ctrl_c() 
         lines += demo.stdout.read().splitlines(keepends=True)
     assert not is_listening(board)
     assert_the_story_a_newcomer_reads("".join(lines))
+    assert_the_cloud_summary(json.loads(written.read_text(encoding="utf-8")), hostile_environment)
 
 
 def assert_the_story_a_newcomer_reads(text: str) -> None:

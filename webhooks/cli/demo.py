@@ -41,6 +41,13 @@ from plugin.spine.errors import ConfigError
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of the story.")
 @click.option(
+    "--summary",
+    "summary_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON summary to this file (the story is printed all the same).",
+)
+@click.option(
     "--verbose", is_flag=True, help="Keep the temporary data directory and say where its log is."
 )
 @click.option(
@@ -54,6 +61,7 @@ def demo_command(
     start: datetime | None,
     timeout_s: float,
     as_json: bool,
+    summary_file: Path | None,
     verbose: bool,
     keep: bool,
 ) -> None:
@@ -92,6 +100,8 @@ def demo_command(
     except DemoError as error:
         click.echo(f"crossdept demo failed: {error}", err=True)
         sys.exit(1)
+    if summary_file is not None:
+        summary_file.write_text(summary_json(summary) + "\n", encoding="utf-8")
     if as_json:
         click.echo(summary_json(summary))
         return
