@@ -22,12 +22,14 @@ def scene_weekly_meeting(demo: Demo) -> None:
         raise DemoError("the shipped rules have no weekly meeting (cadence.weekly)")
     notice = configured_meetings(rules).notice
     now = datetime.now(UTC)
+    # The next meeting whose filing window is still ahead, and the middle of that window.
     occurrence = next(
         o
         for o in weekly_occurrences(cadence.weekly, rules.work_calendar, rules.tz, now)
-        if o.start - notice - FILING_WINDOW > now
+        if o.filing_window(notice)[0] > now
     )
-    moment = (occurrence.start - notice - FILING_WINDOW / 2).isoformat(timespec="seconds")
+    opens, _closes = occurrence.filing_window(notice)
+    moment = (opens + FILING_WINDOW / 2).isoformat(timespec="seconds")
     said = demo.crossdept_command("periodic", "file_cadence_meetings", "--now", moment)
     again = demo.crossdept_command("periodic", "file_cadence_meetings", "--now", moment)
     found = demo.requester.search_issues(

@@ -50,7 +50,7 @@ def goal_alignment_moments(world: World) -> list[datetime]:
     notice = configured_meetings(rules).notice
     now = world.clock.now()
     return [
-        o.start - notice - FILING_WINDOW / 2
+        o.filing_window(notice)[0] + FILING_WINDOW / 2
         for goal in cadence.goal_alignment
         for o in monthly_occurrences(goal, rules.work_calendar, rules.tz, now)
     ]
@@ -72,8 +72,9 @@ def in_window(
     notice = configured_meetings(rules).notice
     now = world.clock.now()
     for occurrence in occurrences(rules.work_calendar, rules.tz, now):
-        moment = occurrence.start - notice - FILING_WINDOW / 2
-        if occurrence.start - notice - FILING_WINDOW > now and not avoid(moment):
+        opens, _closes = occurrence.filing_window(notice)
+        moment = opens + FILING_WINDOW / 2
+        if opens > now and not avoid(moment):
             return occurrence, moment
     raise AssertionError("no filing window ahead")
 

@@ -42,7 +42,7 @@ from plugin.rules.cadence.occurrences import (
 )
 from plugin.rules.cadence.plan import PlannedMeeting, plan_goal_alignment, plan_weekly, weekly_ref
 from plugin.rules.cadence.wording import say
-from plugin.rules.minutes import MeetingFields, meeting_rules, note_meeting
+from plugin.rules.minutes import MeetingFields, MeetingRules, meeting_rules, note_meeting
 from plugin.rules.trees import TreeRecords, read_request, request_fields
 from plugin.spine.context import Context
 from plugin.spine.errors import NotYetError, TransientGatewayError
@@ -79,7 +79,7 @@ def file_cadence_meetings(context: Context) -> str:
     filed = waiting = 0
     for plan in planned:
         try:
-            filed += file_meeting(plan, context) is not None
+            filed += file_meeting(plan, meetings, meetings.fields.organiser, context) is not None
         except TransientGatewayError as error:  # one meeting's trouble holds up no other
             waiting += 1
             log.warning(
@@ -114,18 +114,16 @@ def _weekly_meetings(
     return planned
 
 
-def file_meeting(plan: PlannedMeeting, context: Context) -> str | None:
-    """File one planned meeting unless it was filed (or refused) before; its key when filed now
-    (or found filed by an interrupted run)."""
-    meetings = meeting_rules(context.rules)
-    organiser = meetings.fields.organiser if meetings else None
-    if meetings is None or organiser is None:  # check-config refuses a cadence without them
-        return None
+def file_meeting(
+    plan: PlannedMeeting, meetings: MeetingRules, organiser: str, context: Context
+) -> str | None:
+    """File one planned meeting (its organiser in the field `organiser`) unless it was filed,
+    refused or skipped before; its key when filed now (or found filed by an interrupted run)."""
     starts_at = plan.occurrence.start.timestamp()
     records = FiledMeetings(context.store, {plan.ref: starts_at})
-    if records.settled(plan.ref):
-        return None
     row = records.get(plan.ref)
+    if row is not None and row.settled:
+        return None
     creating = ExactlyOnce(
         context.jira, records, now=lambda: context.clock().timestamp(), subject=plan.ref
     )

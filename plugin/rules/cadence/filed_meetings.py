@@ -36,6 +36,11 @@ class FiledMeeting:
     refused: str | None
     skipped: str | None = None
 
+    @property
+    def settled(self) -> bool:
+        """Filed (or found filed), refused or skipped: nothing more to do."""
+        return any(value is not None for value in (self.issue_key, self.refused, self.skipped))
+
 
 class FiledMeetings:
     """The filed_meetings table; also the intents of plugin.process.creation for its meetings."""
@@ -51,11 +56,9 @@ class FiledMeetings:
         return None if row is None else FiledMeeting(**dict(row._mapping))
 
     def settled(self, ref: str) -> bool:
-        """Whether this meeting was filed (or found filed), refused or skipped: nothing more to do."""
+        """Whether this meeting was filed (or found filed), refused or skipped."""
         row = self.get(ref)
-        return row is not None and any(
-            value is not None for value in (row.issue_key, row.refused, row.skipped)
-        )
+        return row is not None and row.settled
 
     def refused_before(self, prefix: str) -> bool:
         """Whether Jira refused a meeting whose ref starts so (a request's weekly meetings)."""

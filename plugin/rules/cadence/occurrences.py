@@ -28,6 +28,11 @@ class Occurrence:
     start: datetime
     end: datetime
 
+    def filing_window(self, notice: timedelta) -> tuple[datetime, datetime]:
+        """When it is filed: from the notice plus a day ahead until the notice ahead."""
+        closes = self.start - notice
+        return closes - FILING_WINDOW, closes
+
 
 def weekly_occurrences(
     weekly: WeeklyMeeting, calendar: WorkCalendar, tz: ZoneInfo, around: datetime
@@ -65,11 +70,12 @@ def due_to_file(
 ) -> list[Occurrence]:
     """The occurrences whose filing window holds `now`: at most the notice plus a day ahead,
     at least the notice ahead."""
-    return [
-        each
-        for each in occurrences
-        if each.start - notice - FILING_WINDOW <= now <= each.start - notice
-    ]
+    due = []
+    for each in occurrences:
+        opens, closes = each.filing_window(notice)
+        if opens <= now <= closes:
+            due.append(each)
+    return due
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,8 @@ def next_filings(
     coming = []
     for what, occurrences in found:
         for each in occurrences:
-            if now <= each.start - notice:
-                start = each.start - notice - FILING_WINDOW
-                coming.append(NextFiling(what, each, start, each.start - notice))
+            opens, closes = each.filing_window(notice)
+            if now <= closes:
+                coming.append(NextFiling(what, each, opens, closes))
                 break
     return coming

@@ -5,7 +5,12 @@ meeting they filed followed like any other (`note_meeting`); the rest of this fo
 rule's own.
 """
 
-from plugin.rules.minutes.config import MeetingFields, configured_meetings, meeting_rules
+from plugin.rules.minutes.config import (
+    MeetingFields,
+    MeetingRules,
+    configured_meetings,
+    meeting_rules,
+)
 from plugin.rules.minutes.minutes import note_meeting
 
-__all__ = ["MeetingFields", "configured_meetings", "meeting_rules", "note_meeting"]
+__all__ = ["MeetingFields", "MeetingRules", "configured_meetings", "meeting_rules", "note_meeting"]
