@@ -112,7 +112,6 @@ class TreeOutcome:
     plan: TreePlan | None = None
     deleted: dict[str, str] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
-    handed: list[str] = field(default_factory=list)  # given to a decision maker named later
 
 
 @dataclass(frozen=True)
@@ -290,7 +289,8 @@ class _Builder:
                 created.update(new)
                 refused += failed
 
-        handed = self._hand_over(plan, keys, created, snapshot.reporter) if self.hand_over else []
+        if self.hand_over:
+            self._hand_over(plan, keys, created, snapshot.reporter)
         comment = self._tell_tree(
             snapshot.topic, plan, keys, deleted, recorded, existed=bool(confirmed.keys)
         )
@@ -312,14 +312,7 @@ class _Builder:
             )
             self._tell_groups(snapshot, plan, keys)
         return TreeOutcome(
-            self.key,
-            status,
-            keys,
-            created,
-            plan=plan,
-            deleted=deleted,
-            dropped=confirmed.dropped,
-            handed=handed,
+            self.key, status, keys, created, plan=plan, deleted=deleted, dropped=confirmed.dropped
         )
 
     def _hand_over(
@@ -328,11 +321,11 @@ class _Builder:
         keys: Mapping[str, str],
         created: Mapping[str, str],
         requester: str | None,
-    ) -> list[str]:
+    ) -> None:
         """Items the plan gives a decision maker (stage 5), made while the request named none and
         so still its requester's, go to the first decision maker when they are named (only then:
         a later edit of the request never takes an item back from whoever holds it); an item a
-        person gave to someone else stays theirs. The keys handed over."""
+        person gave to someone else stays theirs."""
         moving = {
             keys[item.ref]: item.owner.account
             for item in plan.items
@@ -342,7 +335,7 @@ class _Builder:
             and item.owner.account != requester
         }
         if not moving or requester is None:
-            return []
+            return
         found = self.jira.read_issues(sorted(moving), fields=["assignee"])
         handed = []
         for issue in found:
@@ -352,7 +345,6 @@ class _Builder:
                 handed.append(key)
         if handed:
             log.info("items handed to the decision makers", extra={**self.extra, "items": handed})
-        return handed
 
     def _wanted(
         self, item: PlannedItem, keys: Mapping[str, str], deleted: Mapping[str, str]
@@ -699,17 +691,14 @@ schedule = Schedule()  # the tree rule has no periodic work
 
 
 def touches_departments(event: JiraEvent, rules: Rules, jira: JiraPort) -> bool:
-    """Say whether an update changed a department field, or the decision makers, which add
-    items too."""
+    """Say whether an update changed a department field (which adds items)."""
     wanted = rules.jira.request.fields
-    ids = {wanted.departments, wanted.requesting_department}
-    if wanted.decision_makers:
-        ids.add(wanted.decision_makers)
-    return _changed(event, ids, jira)
+    return _changed(event, {wanted.departments, wanted.requesting_department}, jira)
 
 
 def names_decision_makers(event: JiraEvent, rules: Rules, jira: JiraPort) -> bool:
-    """Say whether an update changed the request's decision makers field."""
+    """Say whether an update changed the request's decision makers field (which adds their
+    items and hands them what the plan gives them)."""
     field_id = rules.jira.request.fields.decision_makers
     return field_id is not None and _changed(event, {field_id}, jira)
 
