@@ -82,7 +82,7 @@ def issue_payload(
         "summary": issue.summary,
         "description": issue.description,
         "duedate": issue.due.isoformat(),
-        "assignee": {"accountId": issue.assignee} if cloud else {"name": issue.assignee},
+        "assignee": person_ref(issue.assignee, cloud=cloud),
     }
     payload: dict[str, Any] = {
         "fields": fields,
@@ -121,8 +121,14 @@ def field_value(value: FieldValue, *, cloud: bool) -> Any:
     if isinstance(value, datetime):
         return f"{value:%Y-%m-%dT%H:%M:%S}.000{value:%z}"
     if isinstance(value, OnePerson):
-        return {"accountId": value.id} if cloud else {"name": value.id}
-    return [{"accountId": who} if cloud else {"name": who} for who in value.ids]
+        return person_ref(value.id, cloud=cloud)
+    return [person_ref(who, cloud=cloud) for who in value.ids]
+
+
+def person_ref(account: str, *, cloud: bool) -> dict[str, str]:
+    """How a person is written in a request body: Cloud {"accountId": ...}, Data Center
+    {"name": ...} (its username; Data Center has no account ids)."""
+    return {"accountId": account} if cloud else {"name": account}
 
 
 def _retry_after(response: requests.Response | None) -> float | None:
@@ -387,8 +393,8 @@ class JiraGateway:
         return self._myself
 
     def user_payload(self, account: str) -> dict[str, str]:
-        """How an assignee is written: Cloud {"accountId": ...}, Data Center {"name": ...}."""
-        return {"accountId": account} if self.is_cloud else {"name": account}
+        """How an assignee is written on this Jira (`person_ref`)."""
+        return person_ref(account, cloud=self.is_cloud)
 
     def fields(self) -> list[dict[str, Any]]:
         """Every field of the instance (GET /field), cached for the process."""
